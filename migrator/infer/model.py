@@ -1,0 +1,129 @@
+"""The pipeline model: inferred DAGs, the edges between their tasks, and why each edge exists.
+
+`Pipeline.to_json()` is the `infer --format json` contract of DESIGN.md; codegen reads this model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from migrator.crontab.model import CronEntry
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One reason for (positive weight) or against (negative weight) an edge."""
+
+    kind: str  # "time-offset", "path", "name", "comment", "lock", "override", ...
+    detail: str
+    weight: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class Edge:
+    upstream: str
+    downstream: str
+    confidence: float
+    evidence: tuple[Evidence, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "upstream": self.upstream,
+            "downstream": self.downstream,
+            "confidence": round(self.confidence, 2),
+            "evidence": [e.to_json() for e in self.evidence],
+        }
+
+
+@dataclass(frozen=True)
+class PipelineTask:
+    task_id: str
+    entry: CronEntry
+    # how long after the DAG's first fire time cron started this job in the same cycle
+    offset: timedelta = timedelta(0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "line": self.entry.line,
+            "command": self.entry.command,
+            "schedule": self.entry.schedule.text,
+            "user": self.entry.user,
+        }
+
+
+@dataclass(frozen=True)
+class PipelineDag:
+    dag_id: str
+    schedule: str  # canonical cron expression of the DAG's first task (its calendar)
+    timezone: str  # IANA name
+    tasks: tuple[PipelineTask, ...]  # topological order, ties by offset then line
+    edges: tuple[Edge, ...]  # a transitive reduction
+
+    def task(self, task_id: str) -> PipelineTask:
+        for task in self.tasks:
+            if task.task_id == task_id:
+                return task
+        raise KeyError(task_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dag_id": self.dag_id,
+            "schedule": self.schedule,
+            "timezone": self.timezone,
+            "tasks": [t.to_json() for t in self.tasks],
+            "edges": [e.to_json() for e in self.edges],
+        }
+
+
+@dataclass(frozen=True)
+class CrossDagEdge:
+    upstream_dag: str
+    upstream: str
+    downstream_dag: str
+    downstream: str
+    confidence: float
+    evidence: tuple[Evidence, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "upstream_dag": self.upstream_dag,
+            "upstream": self.upstream,
+            "downstream_dag": self.downstream_dag,
+            "downstream": self.downstream,
+            "confidence": round(self.confidence, 2),
+            "evidence": [e.to_json() for e in self.evidence],
+        }
+
+
+@dataclass(frozen=True)
+class Unscheduled:
+    line: int
+    reason: str
+    entry: CronEntry | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"line": self.line, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    source: str
+    dags: tuple[PipelineDag, ...]
+    cross_dag_edges: tuple[CrossDagEdge, ...]
+    unscheduled: tuple[Unscheduled, ...]
+    diagnostics: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "dags": [d.to_json() for d in self.dags],
+            "cross_dag_edges": [e.to_json() for e in self.cross_dag_edges],
+            "unscheduled": [u.to_json() for u in self.unscheduled],
+            "diagnostics": list(self.diagnostics),
+        }

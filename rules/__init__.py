@@ -1,0 +1,1 @@
+"""Lint rules, one module per family. The registry lives in `migrator.lint.registry`."""
