@@ -51,7 +51,11 @@ def embed_command(
         segments, kept = [Literal(command)], ()
     foreign_shell = shell if shell and shell not in NATIVE_SHELLS else None
     if foreign_shell:
-        segments = [Literal(f"exec {single_quote(foreign_shell)} -c '"), *_single_quoted(segments), Literal("'")]
+        segments = [
+            Literal(f"exec {single_quote(foreign_shell)} -c '"),
+            *_single_quoted(segments),
+            Literal("'"),
+        ]
     if stdin is not None:
         segments = [Literal(f"printf '%s' {single_quote(stdin)} | {{\n"), *segments, Literal("\n}")]
     segments = _merge(segments)
@@ -78,7 +82,9 @@ def to_template(segments: list[Segment]) -> str:
 
 def _single_quoted(segments: list[Segment]) -> list[Segment]:
     """Segments to paste between single quotes (expressions render quote-free text)."""
-    return [s if isinstance(s, Expression) else Literal(s.text.replace("'", "'\\''")) for s in segments]
+    return [
+        s if isinstance(s, Expression) else Literal(s.text.replace("'", "'\\''")) for s in segments
+    ]
 
 
 def _merge(segments: list[Segment]) -> list[Segment]:

@@ -33,7 +33,7 @@ _SAFE_CONVERSIONS = frozenset("aAbBcCdDeFgGhHIjklmMpPrRSTuUVwWxXyYzZ%")
 _SPACE_CONVERSIONS = frozenset("ceklr")
 _CONVERSION = re.compile(r"%([-0^#_]?)([A-Za-z%])")
 # literal characters a format may contain: pasting them into the command cannot change its parse
-_SAFE_LITERAL = re.compile(r"[A-Za-z0-9 ./:,+=@-]*")
+_SAFE_LITERAL = re.compile(r"[A-Za-z0-9 ./:,+=@_-]*")
 _RELATIVE = re.compile(
     r"^([+-]?\d+)\s*(day|days|week|weeks|hour|hours|minute|minutes|min|mins|second|seconds|sec|secs)"
     r"(\s+ago)?$"

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from migrator.codegen.plan import GUARD_TASK_ID, DagPlan, LinkPlan, TaskPlan, WaitPlan
+from migrator.codegen.plan import DagPlan, LinkPlan, TaskPlan, WaitPlan
 from migrator.codegen.pysource import (
     INDENT,
     Argument,
@@ -59,7 +59,9 @@ class _Emitter:
         statements.extend(other_imports)
         blank = [cst.EmptyLine()]
         for statement in body:
-            statements.append(statement.with_changes(leading_lines=[*blank, *statement.leading_lines]))
+            statements.append(
+                statement.with_changes(leading_lines=[*blank, *statement.leading_lines])
+            )
         return cst.Module(body=statements)
 
     def _docstring(self) -> str:
@@ -114,7 +116,12 @@ class _Emitter:
             ("catchup", py_value(options.catchup)),
             ("max_active_runs", py_value(options.max_active_runs)),
             ("default_args", self._default_args()),
-            ("tags", list_of([py_string("cron2dag")], Layout(depth=1, column=len(INDENT + "tags="), tail=1))),
+            (
+                "tags",
+                list_of(
+                    [py_string("cron2dag")], Layout(depth=1, column=len(INDENT + "tags="), tail=1)
+                ),
+            ),
             ("doc_md", cst.Name("__doc__")),
         ]
         dag_call = call(self.name(self.target.dag), args, explode=True)
@@ -131,7 +138,12 @@ class _Emitter:
             items.append((py_string("owner"), py_string(users.pop())))  # type: ignore[arg-type]
         items.append((py_string("retries"), py_value(self.options.retries)))
         if self.options.retries:
-            items.append((py_string("retry_delay"), self._timedelta(self.options.retry_delay, depth=2, column=8 + 15)))
+            items.append(
+                (
+                    py_string("retry_delay"),
+                    self._timedelta(self.options.retry_delay, depth=2, column=8 + 15),
+                )
+            )
         if self.plan.shared_mailto:
             items.extend(self._mail_items(self.plan.shared_mailto, depth=2, column=8))
         return exploded_dict(items, depth=1)
@@ -155,7 +167,9 @@ class _Emitter:
         ]
 
     def _addresses(self, addresses: Sequence[str], depth: int, column: int) -> cst.BaseExpression:
-        return list_of([py_string(a) for a in addresses], Layout(depth=depth, column=column + 30, tail=2))
+        return list_of(
+            [py_string(a) for a in addresses], Layout(depth=depth, column=column + 30, tail=2)
+        )
 
     def _timedelta(self, delta: dt.timedelta, depth: int, column: int) -> cst.Call:
         return call(
@@ -186,7 +200,9 @@ class _Emitter:
         if guard_variable:
             has_upstream = {down for _, down in edges}
             roots = [t.variable for t in self.plan.tasks if t.variable not in has_upstream]
-            roots += [w.variable for w in self.plan.waits] + [link.variable for link in self.plan.links]
+            roots += [w.variable for w in self.plan.waits] + [
+                link.variable for link in self.plan.links
+            ]
             edges = [(guard_variable, root) for root in roots] + edges
         if edges:
             first, *rest = [self._edge(up, down) for up, down in _ordered(edges, self._order())]
@@ -207,7 +223,11 @@ class _Emitter:
         return order
 
     def _assign(
-        self, variable: str, operator: tuple[str, str], args: list[Argument], comments: Sequence[str]
+        self,
+        variable: str,
+        operator: tuple[str, str],
+        args: list[Argument],
+        comments: Sequence[str],
     ) -> cst.SimpleStatementLine:
         value = call(self.name(operator), args, explode=True, layout=Layout(depth=0))
         return cst.SimpleStatementLine(
@@ -229,7 +249,9 @@ class _Emitter:
             if self.plan.shared_env is not None:
                 env: cst.BaseExpression = cst.Name(ENV_CONSTANT)
             else:
-                env = exploded_dict([(py_string(k), py_string(v)) for k, v in task.env_key], depth=1)
+                env = exploded_dict(
+                    [(py_string(k), py_string(v)) for k, v in task.env_key], depth=1
+                )
             args += [("env", env), ("append_env", py_value(True))]
         if task.cwd is not None:
             args.append(("cwd", py_string(task.cwd)))
@@ -268,7 +290,9 @@ class _Emitter:
         ]
         if link.execution_delta:
             column = len(INDENT * 2 + "execution_delta=")
-            args.append(("execution_delta", self._timedelta(link.execution_delta, depth=1, column=column)))
+            args.append(
+                ("execution_delta", self._timedelta(link.execution_delta, depth=1, column=column))
+            )
         args.append(("mode", py_string("reschedule")))
         return self._assign(link.variable, self.target.external_task_sensor, args, comments)
 
@@ -288,7 +312,9 @@ class _Emitter:
         return variable, self._assign(variable, self.target.bash_operator, args, comments)
 
     def _edge(self, upstream: str, downstream: str) -> cst.SimpleStatementLine:
-        expression = cst.BinaryOperation(left=cst.Name(upstream), operator=cst.RightShift(), right=cst.Name(downstream))
+        expression = cst.BinaryOperation(
+            left=cst.Name(upstream), operator=cst.RightShift(), right=cst.Name(downstream)
+        )
         line = f"{INDENT}{upstream} >> {downstream}"
         if len(line) > 88:
             expression = expression.with_changes(
@@ -310,7 +336,7 @@ def _newline(depth: int) -> cst.ParenthesizedWhitespace:
 
 
 def _ordered(edges: list[tuple[str, str]], order: dict[str, int]) -> list[tuple[str, str]]:
-    rank = lambda name: order.get(name, -1)  # noqa: E731 - guard and sensors sort first
+    rank = lambda name: order.get(name, -1)
     return sorted(dict.fromkeys(edges), key=lambda e: (rank(e[1]), rank(e[0])))
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import keyword
 import re
-from pathlib import PurePath
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import islice
+from pathlib import PurePath
 
 from migrator.codegen.command import EmbeddedCommand, embed_command
 from migrator.codegen.dates import KeptDate
@@ -151,7 +151,9 @@ def _with_links(dag: DagPlan, links: tuple[LinkPlan, ...]) -> DagPlan:
     return DagPlan(**{**dag.__dict__, "links": links})
 
 
-def _plan_dag(dag: PipelineDag, pipeline: Pipeline, options: CodegenOptions, notes: list[Note]) -> DagPlan:
+def _plan_dag(
+    dag: PipelineDag, pipeline: Pipeline, options: CodegenOptions, notes: list[Note]
+) -> DagPlan:
     if not dag.tasks:
         raise UsageError(f"{pipeline.source}: DAG {dag.dag_id!r} has no tasks")
     first = min(dag.tasks, key=lambda t: (t.offset, t.entry.line))
@@ -174,7 +176,9 @@ def _plan_dag(dag: PipelineDag, pipeline: Pipeline, options: CodegenOptions, not
             delay = task.offset - first.offset
             if task.task_id not in has_upstream and delay > dt.timedelta(0):
                 task_id = names.task_id(f"wait_for_{task.task_id}", {t.task_id for t in dag.tasks})
-                waits.append(WaitPlan(task_id, names.variable(task_id), delay, variables[task.task_id]))
+                waits.append(
+                    WaitPlan(task_id, names.variable(task_id), delay, variables[task.task_id])
+                )
     task_ids = {t.task_id for t in dag.tasks} | {w.task_id for w in waits}
     guard_task_id = names.task_id(GUARD_TASK_ID, task_ids)
     guard_variable = names.variable(guard_task_id) if timetable.guard else guard_task_id
@@ -242,23 +246,36 @@ def _kept_note(source: str, task: PipelineTask, kept: KeptDate) -> Note:
     )
 
 
-def _plan_links(pipeline: Pipeline, dags: dict[str, DagPlan], notes: list[Note]) -> dict[str, tuple[LinkPlan, ...]]:
+def _plan_links(
+    pipeline: Pipeline, dags: dict[str, DagPlan], notes: list[Note]
+) -> dict[str, tuple[LinkPlan, ...]]:
     links: dict[str, list[LinkPlan]] = {}
     for edge in pipeline.cross_dag_edges:
         upstream = next((d for d in pipeline.dags if d.dag_id == edge.upstream_dag), None)
         downstream = next((d for d in pipeline.dags if d.dag_id == edge.downstream_dag), None)
         if upstream is None or downstream is None or edge.downstream_dag not in dags:
-            notes.append(Note(pipeline.source, None, f"cross-DAG edge {_edge_text(edge)}: unknown DAG, not linked"))
+            notes.append(
+                Note(
+                    pipeline.source,
+                    None,
+                    f"cross-DAG edge {_edge_text(edge)}: unknown DAG, not linked",
+                )
+            )
             continue
         delta, note = _execution_delta(edge, upstream, downstream, dags)
         if note:
             notes.append(Note(pipeline.source, downstream.task(edge.downstream).entry.line, note))
         plan = dags[edge.downstream_dag]
-        taken = {t.task_id for t in plan.tasks} | {w.task_id for w in plan.waits} | {
-            link.task_id for link in links.get(plan.dag_id, [])
-        } | {plan.guard_task_id}
+        taken = (
+            {t.task_id for t in plan.tasks}
+            | {w.task_id for w in plan.waits}
+            | {link.task_id for link in links.get(plan.dag_id, [])}
+            | {plan.guard_task_id}
+        )
         names = _Names(
-            used={t.variable for t in plan.tasks} | {w.variable for w in plan.waits} | {plan.guard_variable}
+            used={t.variable for t in plan.tasks}
+            | {w.variable for w in plan.waits}
+            | {plan.guard_variable}
         )
         for link in links.get(plan.dag_id, []):
             names.used.add(link.variable)
@@ -298,7 +315,9 @@ def _execution_delta(
     down_times = list(islice(_fire_times(down_table, start), 400))
     if not down_times:
         return dt.timedelta(0), None
-    up_times = list(_fire_times_until(up_table, start - dt.timedelta(days=400), down_times[-1] + down_offset))
+    up_times = list(
+        _fire_times_until(up_table, start - dt.timedelta(days=400), down_times[-1] + down_offset)
+    )
     deltas: Counter[dt.timedelta] = Counter()
     up_index = 0
     for moment in down_times:
@@ -337,7 +356,11 @@ def _duration(delta: dt.timedelta) -> str:
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
-    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{minutes}m" if minutes else ""]
+    parts = [
+        f"{days}d" if days else "",
+        f"{hours}h" if hours else "",
+        f"{minutes}m" if minutes else "",
+    ]
     return "".join(parts) or "0m"
 
 

@@ -56,7 +56,11 @@ def py_value(value: object) -> cst.BaseExpression:
     if isinstance(value, bool) or value is None:
         return cst.Name(repr(value))
     if isinstance(value, int):
-        return cst.Integer(str(value)) if value >= 0 else cst.UnaryOperation(cst.Minus(), cst.Integer(str(-value)))
+        return (
+            cst.Integer(str(value))
+            if value >= 0
+            else cst.UnaryOperation(cst.Minus(), cst.Integer(str(-value)))
+        )
     if isinstance(value, str):
         return py_string(value)
     raise TypeError(f"no literal for {value!r}")
@@ -81,7 +85,9 @@ def _newline_indent(depth: int) -> cst.ParenthesizedWhitespace:
 
 
 def _exploded_comma(depth: int) -> cst.Comma:
-    return cst.Comma(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=_newline_indent(depth))
+    return cst.Comma(
+        whitespace_before=cst.SimpleWhitespace(""), whitespace_after=_newline_indent(depth)
+    )
 
 
 Argument = tuple[str | None, cst.BaseExpression]
@@ -129,20 +135,28 @@ def _arg(name: str | None, value: cst.BaseExpression, comma: cst.Comma | None = 
     return cst.Arg(
         value=value,
         keyword=keyword,
-        equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")) if keyword else cst.MaybeSentinel.DEFAULT,
+        equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
+        if keyword
+        else cst.MaybeSentinel.DEFAULT,
         comma=comma if comma is not None else cst.MaybeSentinel.DEFAULT,
     )
 
 
-def exploded_dict(items: Sequence[tuple[cst.BaseExpression, cst.BaseExpression]], depth: int) -> cst.Dict:
+def exploded_dict(
+    items: Sequence[tuple[cst.BaseExpression, cst.BaseExpression]], depth: int
+) -> cst.Dict:
     """`{k: v, ...}` one item per line with a trailing comma (`{}` when empty)."""
     if not items:
         return cst.Dict(elements=[])
     elements = [
-        cst.DictElement(key=key, value=value, comma=_exploded_comma(depth + 1 if i < len(items) - 1 else depth))
+        cst.DictElement(
+            key=key, value=value, comma=_exploded_comma(depth + 1 if i < len(items) - 1 else depth)
+        )
         for i, (key, value) in enumerate(items)
     ]
-    return cst.Dict(elements=elements, lbrace=cst.LeftCurlyBrace(whitespace_after=_newline_indent(depth + 1)))
+    return cst.Dict(
+        elements=elements, lbrace=cst.LeftCurlyBrace(whitespace_after=_newline_indent(depth + 1))
+    )
 
 
 def list_of(values: Sequence[cst.BaseExpression], layout: Layout) -> cst.List:
@@ -154,7 +168,10 @@ def list_of(values: Sequence[cst.BaseExpression], layout: Layout) -> cst.List:
         cst.Element(value=v, comma=_exploded_comma(depth + 1 if i < len(values) - 1 else depth))
         for i, v in enumerate(values)
     ]
-    return cst.List(elements=elements, lbracket=cst.LeftSquareBracket(whitespace_after=_newline_indent(depth + 1)))
+    return cst.List(
+        elements=elements,
+        lbracket=cst.LeftSquareBracket(whitespace_after=_newline_indent(depth + 1)),
+    )
 
 
 def comment_lines(lines: Sequence[str]) -> list[cst.EmptyLine]:
@@ -187,10 +204,14 @@ class Imports:
             froms = sorted(m for m in self.names if (m.split(".")[0] in self.STDLIB) == stdlib)
             for module in straight:
                 sections[section].append(
-                    cst.SimpleStatementLine(body=[cst.Import(names=[cst.ImportAlias(name=dotted(module))])])
+                    cst.SimpleStatementLine(
+                        body=[cst.Import(names=[cst.ImportAlias(name=dotted(module))])]
+                    )
                 )
             for module in froms:
-                sections[section].append(self._from_import(module, sorted(self.names[module], key=_isort_key)))
+                sections[section].append(
+                    self._from_import(module, sorted(self.names[module], key=_isort_key))
+                )
         out: list[cst.SimpleStatementLine] = list(sections[0])
         if sections[0] and sections[1]:
             first, *rest = sections[1]
@@ -206,7 +227,9 @@ class Imports:
         node = cst.ImportFrom(module=dotted(module), names=aliases)  # type: ignore[arg-type]
         if len(code_of(node)) > LINE_LENGTH:
             exploded = [
-                cst.ImportAlias(name=cst.Name(n), comma=_exploded_comma(1 if i < len(names) - 1 else 0))
+                cst.ImportAlias(
+                    name=cst.Name(n), comma=_exploded_comma(1 if i < len(names) - 1 else 0)
+                )
                 for i, n in enumerate(names)
             ]
             node = cst.ImportFrom(

@@ -28,7 +28,7 @@ from croniter import croniter
 from migrator.crontab.model import FieldKind, Schedule
 
 _ALL_DAYS = frozenset(range(1, 32))
-_ALL_WEEKDAYS = frozenset(range(0, 7))
+_ALL_WEEKDAYS = frozenset(range(7))
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,9 @@ def plan_timetable(expression: str, timezone: str, schedule: Schedule | None) ->
             if dom_all and dow_all:
                 days = ("*", "*")
             return _plan(fields, days, timezone, None, ())
-        guard_on_weekday = _yearly_count(fields, (fields[2], "*")) <= _yearly_count(fields, ("*", fields[4]))
+        guard_on_weekday = _yearly_count(fields, (fields[2], "*")) <= _yearly_count(
+            fields, ("*", fields[4])
+        )
         if guard_on_weekday:
             days = (fields[2], "*")
             guard = CalendarGuard("weekday", tuple(sorted(dow_values)), timezone)
@@ -91,7 +93,13 @@ def plan_timetable(expression: str, timezone: str, schedule: Schedule | None) ->
         return _plan(fields, days, timezone, guard, (note,))
     if dom_all or dow_all:  # cron: either may match, and one matches every day
         note = f"cron runs `{schedule.text}` every day (a day field covers every value)"
-        return _plan(fields, ("*", "*"), timezone, None, (note,) if fields[2] != "*" or fields[4] != "*" else ())
+        return _plan(
+            fields,
+            ("*", "*"),
+            timezone,
+            None,
+            (note,) if fields[2] != "*" or fields[4] != "*" else (),
+        )
     return _plan(fields, (fields[2], fields[4]), timezone, None, ())
 
 

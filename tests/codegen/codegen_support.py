@@ -10,14 +10,18 @@ from migrator.crontab.model import (
     FIELD_ORDER,
     CronEntry,
     CronField,
-    Dialect,
     FieldKind,
     Schedule,
     Span,
 )
 from migrator.infer.model import CrossDagEdge, Edge, Evidence, Pipeline, PipelineDag, PipelineTask
 
-MACROS = {"@daily": "0 0 * * *", "@hourly": "0 * * * *", "@weekly": "0 0 * * 0", "@monthly": "0 0 1 * *"}
+MACROS = {
+    "@daily": "0 0 * * *",
+    "@hourly": "0 * * * *",
+    "@weekly": "0 0 * * 0",
+    "@monthly": "0 0 1 * *",
+}
 
 
 def expand(text: str, kind: FieldKind) -> frozenset[int]:
@@ -97,18 +101,60 @@ def cross(up_dag: str, up: str, down_dag: str, down: str) -> CrossDagEdge:
     return CrossDagEdge(up_dag, up, down_dag, down, 0.8, (Evidence("path", "test"),))
 
 
-def pipeline(dags: list[PipelineDag], cross_edges: list[CrossDagEdge] = (), source: str = "etl.crontab") -> Pipeline:  # type: ignore[assignment]
+def pipeline(
+    dags: list[PipelineDag], cross_edges: list[CrossDagEdge] = (), source: str = "etl.crontab"
+) -> Pipeline:  # type: ignore[assignment]
     return Pipeline(source, tuple(dags), tuple(cross_edges), ())
 
 
 def seed_pipeline() -> Pipeline:
     """ingest 00:00 -> transform 01:00 -> load 02:00; pull_ftp 00:30 feeds transform; weekly report."""
-    env = (("PATH", "/usr/local/bin:/usr/bin:/bin"), ("DB_PASSWORD", "hunter2"), ("MAILTO", "ops@example.com"))
+    env = (
+        ("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        ("DB_PASSWORD", "hunter2"),
+        ("MAILTO", "ops@example.com"),
+    )
     ingest = task("ingest", entry(4, "0 0 * * *", "/opt/etl/ingest.sh", env))
-    pull = task("pull_ftp", entry(5, "30 0 * * *", "/opt/etl/pull_ftp.sh --day $(date +%F)", env), 30)
-    transform = task("transform", entry(6, "0 1 * * *", "python3 /opt/etl/transform.py {{ not jinja }}", env), 60)
-    load = task("load", entry(7, "0 2 * * *", "/opt/etl/load.sh $(date -d yesterday +%Y%m%d)", env), 120)
+    pull = task(
+        "pull_ftp", entry(5, "30 0 * * *", "/opt/etl/pull_ftp.sh --day $(date +%F)", env), 30
+    )
+    transform = task(
+        "transform", entry(6, "0 1 * * *", "python3 /opt/etl/transform.py {{ not jinja }}", env), 60
+    )
+    load = task(
+        "load", entry(7, "0 2 * * *", "/opt/etl/load.sh $(date -d yesterday +%Y%m%d)", env), 120
+    )
     report = task("weekly_report", entry(9, "0 6 * * 0", "/opt/etl/report.sh", env))
-    daily = dag("etl", [ingest, pull, transform, load], [edge("ingest", "transform"), edge("pull_ftp", "transform"), edge("transform", "load")])
+    daily = dag(
+        "etl",
+        [ingest, pull, transform, load],
+        [edge("ingest", "transform"), edge("pull_ftp", "transform"), edge("transform", "load")],
+    )
     weekly = dag("weekly_report", [report])
     return pipeline([daily, weekly], [cross("etl", "load", "weekly_report", "weekly_report")])
+
+
+def airflow_render(
+    template: str, logical_date=None, variables: dict[str, str] | None = None
+) -> str:
+    """Render one templated field the way Airflow 3's `Templater.render_template` does.
+
+    Same environment as `create_template_env` (sandboxed, StrictUndefined, the `do` extension, no
+    `keep_trailing_newline`), and a value ending in a template extension is loaded as a file, which
+    fails here as it fails in Airflow without a matching template file.
+    """
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    if template.endswith((".sh", ".bash")):
+        raise jinja2.TemplateNotFound(template)
+    env = SandboxedEnvironment(
+        undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.do"], cache_size=0
+    )
+
+    class _Values:
+        def __getattr__(self, key: str) -> str:
+            return (variables or {})[key]
+
+    context = {"logical_date": logical_date, "var": {"value": _Values()}}
+    return env.from_string(template).render(**context)
