@@ -15,6 +15,7 @@ built here renders, in Airflow, to a command that bash runs with the same effect
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -52,7 +53,7 @@ def embed_command(
     foreign_shell = shell if shell and shell not in NATIVE_SHELLS else None
     if foreign_shell:
         segments = [
-            Literal(f"exec {single_quote(foreign_shell)} -c '"),
+            Literal(f"exec {shlex.quote(foreign_shell)} -c '"),
             *_single_quoted(segments),
             Literal("'"),
         ]

@@ -71,8 +71,8 @@ class _Emitter:
         lines = [
             f"{plan.dag_id}: {jobs} from a crontab, as one Airflow DAG.",
             "",
-            f"Runs on `{table.expression}` in {table.timezone}, the calendar of `{plan.first_task}`"
-            f" (crontab: `{plan.schedule_text}`).",
+            f"Runs on `{table.expression}` in {table.timezone}, the calendar of `{plan.first_task}` "
+            + f"(crontab: `{plan.schedule_text}`).",
             "A run's logical date is the instant cron would have started that job; date",
             "templates in the commands render it, so reruns and backfills see their own date.",
         ]

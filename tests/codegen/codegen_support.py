@@ -14,7 +14,15 @@ from migrator.crontab.model import (
     Schedule,
     Span,
 )
-from migrator.infer.model import CrossDagEdge, Edge, Evidence, Pipeline, PipelineDag, PipelineTask
+from migrator.infer.model import (
+    CrossDagEdge,
+    Edge,
+    Evidence,
+    Pipeline,
+    PipelineDag,
+    PipelineTask,
+    Unscheduled,
+)
 
 MACROS = {
     "@daily": "0 0 * * *",
@@ -158,3 +166,59 @@ def airflow_render(
 
     context = {"logical_date": logical_date, "var": {"value": _Values()}}
     return env.from_string(template).render(**context)
+
+
+def edge_case_pipeline() -> Pipeline:
+    """Everything awkward at once: AND day fields, secrets, stdin, SHELL, HOME, MAILTO, users."""
+    base = (
+        ("SHELL", "/bin/bash"),
+        ("HOME", "/srv/etl"),
+        ("API_TOKEN", "abc123"),
+        ("MAILTO", "data@example.com"),
+    )
+    guard = task(
+        "odd_monday_export",
+        entry(
+            3,
+            "15 4 */2 * 1",
+            "/srv/etl/export.sh --since $(date -d '7 days ago' +%Y%m%d)",
+            base,
+            user="etl",
+        ),
+    )
+    mail = task(
+        "mail_report",
+        entry(
+            4,
+            "45 4 */2 * 1",
+            "mail -s 'report 100%' ops@example.com",
+            base + (("MAILTO", "boss@example.com, ops@example.com"),),
+            stdin="Export done.\nBye",
+            user="etl",
+        ),
+        30,
+    )
+    zsh = task(
+        "zsh_cleanup",
+        entry(
+            5,
+            "15 4 */2 * 1",
+            "print -l /tmp/*(.mh+24) | xargs rm -f; echo {{ literally }}",
+            base + (("SHELL", "/bin/zsh"),),
+            user="root",
+        ),
+    )
+    long_a = "a_task_with_an_unusually_long_identifier_for_the_edge_layout"
+    long_b = "another_task_with_an_unusually_long_identifier_downstream"
+    la = task(long_a, entry(7, "15 4 */2 * 1", "echo $(date +%s) `date`", base, user="etl"), 0)
+    lb = task(long_b, entry(8, "30 4 */2 * 1", "echo done", base, user="etl"), 15)
+    weekly = dag(
+        "odd_mondays",
+        [guard, zsh, la, mail, lb],
+        [edge("odd_monday_export", "mail_report"), edge(long_a, long_b)],
+        schedule_text="15 4 */2 * 1",
+        timezone="Europe/Paris",
+    )
+    return Pipeline(
+        "/etc/cron.d/odd mondays", (weekly,), (), (Unscheduled(1, "@reboot has no schedule"),)
+    )
