@@ -222,3 +222,47 @@ def edge_case_pipeline() -> Pipeline:
     return Pipeline(
         "/etc/cron.d/odd mondays", (weekly,), (), (Unscheduled(1, "@reboot has no schedule"),)
     )
+
+
+def echo_seed_pipeline(out_variable: str = "CRON2DAG_SEED_OUT") -> Pipeline:
+    """The seed pipeline's calendar with commands that append their name and rendered date to a file."""
+
+    def job(name: str, when: str, line: int, date: str = "$(date +%F)") -> CronEntry:
+        command = f'echo "{name} {date}" >> "${out_variable}"'
+        return entry(line, when, command, (("DB_PASSWORD", "hunter2"),))
+
+    rest = task("ingest_from_rest_api", job("ingest_from_rest_api", "0 0 * * *", 2))
+    database = task("ingest_from_database", job("ingest_from_database", "0 0 * * *", 4))
+    late = task(
+        "pull_partner_drop", job("pull_partner_drop", "30 0 * * *", 5, "`date -u +%Y%m%d`"), 30
+    )
+    transform = task("transform_api_data", job("transform_api_data", "0 1 * * *", 6), 60)
+    combine = task("combine_api_and_database", job("combine_api_and_database", "0 2 * * *", 8), 120)
+    load = task(
+        "load_to_warehouse",
+        entry(
+            10,
+            "0 3 * * *",
+            f'echo "load_to_warehouse $(date -d yesterday +%F) ${{DB_PASSWORD:+secret-set}}" >> "${out_variable}"',
+            (("DB_PASSWORD", "hunter2"),),
+        ),
+        180,
+    )
+    report = task("weekly_report", job("weekly_report", "0 6 * * 0", 12))
+    daily = dag(
+        "seed_pipeline",
+        [rest, database, late, transform, combine, load],
+        [
+            edge("ingest_from_rest_api", "transform_api_data"),
+            edge("transform_api_data", "combine_api_and_database"),
+            edge("ingest_from_database", "combine_api_and_database"),
+            edge("pull_partner_drop", "combine_api_and_database"),
+            edge("combine_api_and_database", "load_to_warehouse"),
+        ],
+    )
+    weekly = dag("weekly_report", [report])
+    return pipeline(
+        [daily, weekly],
+        [cross("seed_pipeline", "load_to_warehouse", "weekly_report", "weekly_report")],
+        source="seed_echo.crontab",
+    )
