@@ -333,15 +333,15 @@ class _LinesToModel(Transformer):
         if not name:
             self._error("environment line without a name before '='", token.line, column)
             return _Env(None)
+        if self.dialect is not Dialect.CRONIE and value == "" and not quoted_value:
+            self._error(
+                f"{name}= with nothing after '=' is not an assignment for {self.dialect} cron "
+                f'(it reads the line as a bad job line); write {name}=""',
+                token.line,
+                column,
+            )
+            return _Env(None)
         if self.dialect is Dialect.DEBIAN:
-            if value == "" and not quoted_value:
-                self._error(
-                    f"{name}= with nothing after '=' is not an assignment for Debian's cron "
-                    f'(it reads the line as a bad job line); write {name}=""',
-                    token.line,
-                    column,
-                )
-                return _Env(None)
             # Debian's cron strips one more pair of matching quotes from a value.
             if len(value) >= 2 and value[0] in "'\"" and value[-1] == value[0]:
                 value = value[1:-1]
