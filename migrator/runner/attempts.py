@@ -119,25 +119,70 @@ class StoreXComs(XComStore):
 
 
 class BufferedXComs(XComStore):
-    """In a task process: pushes are buffered (and sent back with the result), reads see them first."""
+    """In a task process: pushes are buffered (and sent back with the result), reads see them first,
+    then ask the runner (the task process never opens the database itself)."""
 
-    def __init__(self, home: Any) -> None:
-        self.home = home
+    def __init__(self) -> None:
         self.pushed: dict[tuple[str, str, str, str], str] = {}
-        self._store: Store | None = None
+        self._channel: Any = None
 
     def get(self, dag_id: str, run_id: str, task_id: str, key: str) -> Any:
         text = self.pushed.get((dag_id, run_id, task_id, key))
         if text is None:
-            if self._store is None:
-                from migrator.runner.store import Store
+            if self._channel is None:
+                from migrator.runner.executor import TaskChannel
 
-                self._store = Store(self.home, readonly=True)
-            text = self._store.get_xcom(dag_id, run_id, task_id, key)
+                self._channel = TaskChannel()
+            text = self._channel.call("xcom_get", dag_id=dag_id, run_id=run_id, task_id=task_id, key=key)
         return MISSING if text is None else xcom_codec.decode(text)
 
     def set(self, dag_id: str, run_id: str, task_id: str, key: str, value: Any) -> None:
         self.pushed[(dag_id, run_id, task_id, key)] = xcom_codec.encode(value)
+
+
+class ChannelStateReader(StateReader):
+    """ExternalTaskSensor subclasses running in a task process ask the runner."""
+
+    def __init__(self) -> None:
+        from migrator.runner.executor import TaskChannel
+
+        self.channel = TaskChannel()
+
+    @staticmethod
+    def _dates(values: list[Any]) -> list[str]:
+        from migrator.runner.timezone import convert_to_utc
+
+        return [convert_to_utc(v).isoformat() for v in values]  # type: ignore[union-attr]
+
+    def count_task_instances(self, dag_id: str, task_ids: list[str], logical_dates: list[Any], states: list[str]) -> int:
+        return self.channel.call("count_task_instances", dag_id=dag_id, task_ids=task_ids,
+                                 logical_dates=self._dates(logical_dates), states=states)
+
+    def count_group(self, dag_id: str, group_id: str, logical_dates: list[Any], states: list[str]) -> int:
+        return self.channel.call("count_group", dag_id=dag_id, group_id=group_id,
+                                 logical_dates=self._dates(logical_dates), states=states)
+
+    def count_dag_runs(self, dag_id: str, logical_dates: list[Any], states: list[str]) -> int:
+        return self.channel.call("count_dag_runs", dag_id=dag_id, logical_dates=self._dates(logical_dates),
+                                 states=states)
+
+
+def answer_task_request(store: "Store", request: dict[str, Any]) -> Any:
+    """The runner's side of TaskChannel: read-only questions about the state database."""
+    op = request.get("op")
+    if op == "xcom_get":
+        return store.get_xcom(request["dag_id"], request["run_id"], request["task_id"], request["key"])
+    if op == "count_task_instances":
+        return store.count_task_instances(request["dag_id"], request["task_ids"], request["logical_dates"],
+                                          request["states"])
+    if op == "count_group":
+        by_run: dict[str, list[str | None]] = {}
+        for run_id, state in store.group_task_states(request["dag_id"], request["group_id"], request["logical_dates"]):
+            by_run.setdefault(run_id, []).append(state)
+        return sum(1 for found in by_run.values() if found and all(s in request["states"] for s in found))
+    if op == "count_dag_runs":
+        return store.count_dag_runs(request["dag_id"], request["logical_dates"], request["states"])
+    raise ValueError(f"unknown request {op!r}")
 
 
 class StoreStateReader(StateReader):

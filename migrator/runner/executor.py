@@ -3,7 +3,9 @@
 Two ways to run an attempt:
 - `spawn`: an argv in a new session (BashOperator's command, run by the runner itself);
 - `fork`: a child of the runner, in a new session, that calls a function (operator.execute with the
-  task's context) and writes a JSON result on a private pipe.
+  task's context) and writes a JSON result on a private pipe. The child never opens the state
+  database (SQLite connections must not cross a fork): it asks the runner over a request pipe
+  (`TaskChannel`), as Airflow 3's task processes ask their supervisor.
 Either way the process is the leader of its own process group, so terminating a task (execution
 timeout, Ctrl-C) reaches everything it started. Output is read without blocking, in bounded chunks, so
 a flooding task cannot starve the others or the scheduler; lines longer than 64 KiB are split.
@@ -49,6 +51,10 @@ class TaskProcess:
     stop_reason: str | None = None
     started: float = field(default_factory=time.monotonic)
     cleanup: Callable[[], None] | None = None
+    request_fd: int | None = None
+    reply_fd: int | None = None
+    requests: bytearray = field(default_factory=bytearray)
+    handler: Callable[[dict[str, Any]], Any] | None = None
 
     @property
     def done(self) -> bool:
@@ -83,20 +89,27 @@ class Executor:
         self._track(proc, timeout)
         return proc
 
-    def fork(self, key: Any, body: Callable[[], dict[str, Any]], *, log: TaskLog, timeout: float | None) -> TaskProcess:
-        """Run `body()` in a child process; its dict result comes back as JSON."""
+    def fork(self, key: Any, body: Callable[[], dict[str, Any]], *, log: TaskLog, timeout: float | None,
+             handler: Callable[[dict[str, Any]], Any] | None = None) -> TaskProcess:
+        """Run `body()` in a child process; its dict result comes back as JSON.
+
+        `handler` answers the child's requests (see TaskChannel) in the runner process.
+        """
         out_r, out_w = os.pipe()
         res_r, res_w = os.pipe()
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child (covered by the runner tests)
-            _child(body, out_w, res_w)
-        os.close(out_w)
-        os.close(res_w)
-        os.set_blocking(out_r, False)
-        os.set_blocking(res_r, False)
-        proc = TaskProcess(key=key, pid=pid, log=log, out_fd=out_r, result_fd=res_r)
+            _child(body, out_w, res_w, req_w, rep_r)
+        for fd in (out_w, res_w, req_w, rep_r):
+            os.close(fd)
+        for fd in (out_r, res_r, req_r):
+            os.set_blocking(fd, False)
+        proc = TaskProcess(key=key, pid=pid, log=log, out_fd=out_r, result_fd=res_r, request_fd=req_r,
+                           reply_fd=rep_w, handler=handler)
         self._track(proc, timeout)
         return proc
 
@@ -108,6 +121,8 @@ class Executor:
             self.selector.register(proc.out_fd, selectors.EVENT_READ, (proc, "out"))
         if proc.result_fd is not None:
             self.selector.register(proc.result_fd, selectors.EVENT_READ, (proc, "result"))
+        if proc.request_fd is not None:
+            self.selector.register(proc.request_fd, selectors.EVENT_READ, (proc, "request"))
         if _HAS_PIDFD:
             try:
                 proc.pidfd = os.pidfd_open(proc.pid)
@@ -154,6 +169,8 @@ class Executor:
             proc, what = selector_key.data
             if what == "exit":
                 self._reap(proc)
+            elif what == "request":
+                self._serve(proc)
             else:
                 self._read(proc, what)
         if not _HAS_PIDFD:
@@ -190,6 +207,45 @@ class Executor:
                 proc.result += data
             if len(data) < READ_CHUNK:
                 return
+
+    def _serve(self, proc: TaskProcess) -> None:
+        """Answer the child's requests: one JSON object per line each way."""
+        assert proc.request_fd is not None
+        try:
+            data = os.read(proc.request_fd, READ_CHUNK)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._close_channel(proc)
+            return
+        proc.requests += data
+        while b"\n" in proc.requests:
+            line, _, rest = bytes(proc.requests).partition(b"\n")
+            proc.requests = bytearray(rest)
+            try:
+                request = json.loads(line)
+                reply = {"result": proc.handler(request) if proc.handler else None}
+            except Exception as error:  # a bad request must not take the runner down
+                reply = {"error": f"{type(error).__name__}: {error}"}
+            payload = json.dumps(reply).encode() + b"\n"
+            try:
+                view = memoryview(payload)
+                while view:
+                    view = view[os.write(proc.reply_fd, view):]  # type: ignore[arg-type]
+            except OSError:
+                self._close_channel(proc)
+                return
+
+    def _close_channel(self, proc: TaskProcess) -> None:
+        if proc.request_fd is not None:
+            self.selector.unregister(proc.request_fd)
+            os.close(proc.request_fd)
+            proc.request_fd = None
+        if proc.reply_fd is not None:
+            os.close(proc.reply_fd)
+            proc.reply_fd = None
 
     def _close(self, proc: TaskProcess, what: str) -> None:
         fd = proc.out_fd if what == "out" else proc.result_fd
@@ -233,6 +289,7 @@ class Executor:
 
     def _forget(self, proc: TaskProcess) -> None:
         self.processes.pop(proc.pid, None)
+        self._close_channel(proc)
         if proc.cleanup is not None:
             proc.cleanup()
             proc.cleanup = None
@@ -264,16 +321,47 @@ def kill_orphan(pid: int | None, proc_start: str | None) -> bool:
     return False
 
 
-def _child(body: Callable[[], dict[str, Any]], out_w: int, res_w: int) -> None:  # pragma: no cover - child side
+class TaskChannel:
+    """The task process's line to the runner (file descriptors 4 and 5 in the child)."""
+
+    REQUEST_FD = 4
+    REPLY_FD = 5
+
+    def __init__(self) -> None:
+        self._reader = open(self.REPLY_FD, "rb", buffering=0, closefd=False)
+        self._pending = b""
+
+    def call(self, op: str, **arguments: Any) -> Any:
+        payload = json.dumps({"op": op, **arguments}).encode() + b"\n"
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(self.REQUEST_FD, view):]
+        while b"\n" not in self._pending:
+            chunk = self._reader.read(READ_CHUNK)
+            if not chunk:
+                raise RuntimeError("the runner closed the task's channel")
+            self._pending += chunk
+        line, _, self._pending = self._pending.partition(b"\n")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise RuntimeError(f"runner could not answer {op}: {reply['error']}")
+        return reply["result"]
+
+
+def _child(body: Callable[[], dict[str, Any]], out_w: int, res_w: int, req_w: int, rep_r: int) -> None:  # pragma: no cover - child side
     code = 0
     try:
         os.setsid()
         null = os.open(os.devnull, os.O_RDONLY)
+        # Move the pipes out of the way first: a pipe may already sit on a low descriptor number.
+        fds = [os.dup(fd) for fd in (out_w, res_w, req_w, rep_r)]
         os.dup2(null, 0)
-        os.dup2(out_w, 1)
-        os.dup2(out_w, 2)
-        os.dup2(res_w, 3)
-        os.closerange(4, _max_fd())
+        os.dup2(fds[0], 1)
+        os.dup2(fds[0], 2)
+        os.dup2(fds[1], 3)
+        os.dup2(fds[2], TaskChannel.REQUEST_FD)
+        os.dup2(fds[3], TaskChannel.REPLY_FD)
+        os.closerange(6, _max_fd())
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)

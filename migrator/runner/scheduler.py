@@ -583,24 +583,22 @@ class Scheduler:
         assert attempt.log is not None
         child_task = copy.copy(task)
         ti: RuntimeTaskInstance = context["ti"]
-        ti.xcoms = att.BufferedXComs(self.home)
+        ti.xcoms = att.BufferedXComs()
         ti.state_reader = None  # the task process must not use the runner's SQLite connection
         context["task"] = child_task
         ti.task = child_task
         try_number, max_tries = attempt.try_number, attempt.max_tries
-        home = self.home
 
         def body() -> dict[str, Any]:
-            from migrator.runner.store import Store
-
-            ti.state_reader = att.StoreStateReader(Store(home, readonly=True))
+            ti.state_reader = att.ChannelStateReader()
             return att.run_in_task_process(child_task, context, try_number=try_number, max_tries=max_tries)
 
         timeout = att.seconds(task.execution_timeout)
         # The task process enforces execution_timeout itself (AirflowTaskTimeout, callbacks run);
         # the runner's deadline is a backstop for a process that ignores it.
         backstop = None if timeout is None else timeout + 10.0
-        process = self.executor.fork(attempt, body, log=attempt.log, timeout=backstop)
+        process = self.executor.fork(attempt, body, log=attempt.log, timeout=backstop,
+                                     handler=lambda request: att.answer_task_request(self.store, request))
         attempt.process = process
         self.by_process[process.pid] = attempt
         self.store.set_process(attempt.run.row.dag_id, attempt.run.row.run_id, attempt.task_id, self.runner_id,
@@ -719,6 +717,15 @@ class Scheduler:
             next_try_at = end + delay.total_seconds()
         else:
             state = TIS.FAILED
+        if log is not None and attempt.kind != "fork" and attempt.context is not None:
+            kind = {TIS.SUCCESS: "on_success_callback", TIS.SKIPPED: "on_skipped_callback",
+                    TIS.UP_FOR_RETRY: "on_retry_callback", TIS.FAILED: "on_failure_callback"}.get(state)
+            if kind and getattr(task, kind):
+                context = dict(attempt.context)
+                if outcome.error:
+                    context["exception"] = outcome.error
+                context["reason"] = str(state)
+                att.run_native_callbacks(getattr(task, kind), context, log)
         if log is not None:
             if outcome.error:
                 (log.info if state in (TIS.SKIPPED,) else log.error)(outcome.error)

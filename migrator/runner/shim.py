@@ -201,6 +201,12 @@ MODULES: dict[str, Callable[[], Any]] = {
     "airflow.sensors.time_delta": _TIME_DELTA,
     "airflow.sensors.date_time": _DATE_TIME,
     "airflow.sensors.external_task": _EXTERNAL,
+    "airflow.providers.smtp": _package,
+    "airflow.providers.smtp.notifications": _package,
+    "airflow.providers.smtp.notifications.smtp": _from(f"{_SDK}.notifiers", "SmtpNotifier"),
+    "airflow.notifications": _package,
+    "airflow.notifications.basenotifier": _from(f"{_SDK}.notifiers", "BaseNotifier"),
+    "airflow.sdk.bases.notifier": _from(f"{_SDK}.notifiers", "BaseNotifier"),
     "airflow.macros": _from(f"{_SDK}.macros", "ds_add", "ds_format", "datetime_diff_for_humans", "datetime",
                             "timedelta", "json", "time", "uuid", "random", "dateutil"),
 }

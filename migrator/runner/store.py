@@ -225,7 +225,9 @@ class Store:
         self.home = Path(home) if home is not None else default_home()
         self.path = self.home / "state.db"
         if readonly:
-            self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None, timeout=30)
+            # For task processes that only read. Not SQLite's `mode=ro`: a read-only connection to a
+            # WAL database can fail with "locking protocol" while a writer updates the WAL index.
+            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         else:
             self.home.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)

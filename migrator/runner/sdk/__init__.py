@@ -16,6 +16,7 @@ from migrator.runner.sdk.context import Context, get_current_context
 from migrator.runner.sdk.dag import DAG, dag
 from migrator.runner.sdk.decorators import setup, task, teardown
 from migrator.runner.sdk.exceptions import NotSupportedByRunner
+from migrator.runner.sdk.notifiers import BaseNotifier
 from migrator.runner.sdk.nodes import EdgeModifier, Label, chain, chain_linear, cross_downstream
 from migrator.runner.sdk.operators import BaseBranchOperator, BranchMixIn, SkipMixin
 from migrator.runner.sdk.params import Param, ParamsDict
@@ -38,7 +39,7 @@ __version__ = "1.3.2+cron2dag"
 # Names of the real `airflow.sdk` that the runner does not provide.
 UNSUPPORTED = frozenset({
     "AllowedKeyMapper", "AssetAccessControl", "AssetOrTimeSchedule", "AssetWatcher", "AsyncCallback",
-    "BaseAsyncOperator", "BaseDeadlineReference", "BaseHook", "BaseNotifier", "BaseOperatorLink", "BaseXCom",
+    "BaseAsyncOperator", "BaseDeadlineReference", "BaseHook", "BaseOperatorLink", "BaseXCom",
     "ChainMapper", "CronPartitionTimetable", "DayWindow", "DeadlineAlert", "DeadlineReference", "EventsTimetable",
     "ExceptionRetryPolicy", "FanOutMapper", "FixedKeyMapper", "HourWindow", "IdentityMapper", "Metadata",
     "MinimumCount", "MonthWindow", "NEVER_EXPIRE", "ObjectStoragePath", "PartitionedAtRuntime",
