@@ -147,8 +147,6 @@ def run_command(dagfile: str, dag_id: str | None, date: str | None, conf: str | 
 def backfill_command(dagfile: str, dag_id: str | None, start: str, end: str, reprocess: str,
                      max_active_runs: int | None, conf: str | None, dry_run: bool) -> None:
     """Run every logical date of the DAG's timetable between --start and --end, like `airflow backfill create`."""
-    from rich.table import Table
-
     from migrator.runner import planning
     from migrator.runner.display import runs_table, styled
     from migrator.runner.shim import airflow_shim
@@ -164,14 +162,11 @@ def backfill_command(dagfile: str, dag_id: str | None, start: str, end: str, rep
         try:
             plan = planning.plan_backfill(store, dag, first, last, planning.Reprocess(reprocess))
             if dry_run:
-                table = Table(title=f"backfill of {dag.dag_id}: {len(plan)} runs", title_justify="left")
-                for column in ("logical date", "data interval", "run id", "action"):
-                    table.add_column(column)
+                click.echo(f"backfill of {dag.dag_id} ({dag.timetable.summary}): {len(plan)} runs")
                 for item in plan:
-                    table.add_row(item.logical_date.isoformat(),
-                                  f"{item.data_interval[0].isoformat()} .. {item.data_interval[1].isoformat()}",
-                                  item.run_id, f"{item.action}" + (f" ({item.reason})" if item.reason else ""))
-                _console().print(table)
+                    click.echo(f"{item.logical_date.isoformat()}  data interval {item.data_interval[0].isoformat()} "
+                               f"to {item.data_interval[1].isoformat()}  {item.run_id}  {item.action}"
+                               + (f" ({item.reason})" if item.reason else ""))
                 return
             rows = []
             for item in plan:

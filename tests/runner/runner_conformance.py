@@ -68,27 +68,39 @@ def _xcoms(values: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def edges(spec: RunSpec) -> list[tuple[str, str]]:
-    """Upstream/downstream pairs whose order is guaranteed (trigger rule `always` waits for nothing)."""
+def dependencies(spec: RunSpec) -> dict[str, tuple[str, list[str]]]:
+    """task id -> (trigger rule, upstream task ids), from the DAG file."""
     from migrator.runner.loader import load_dag_file
     from migrator.runner.shim import airflow_shim
 
     with airflow_shim():
         dag = load_dag_file(FIXTURES / spec.file).select(spec.dag_id)
-    return sorted((up, task.task_id) for task in dag.tasks for up in task.upstream_task_ids
-                  if task.trigger_rule != "always")
+    return {task.task_id: (str(task.trigger_rule), sorted(task.upstream_task_ids)) for task in dag.tasks}
 
 
-def order_violations(spec: RunSpec, times: dict[str, tuple[dt.datetime | None, dt.datetime | None, int]]) -> list[str]:
-    """Every task that ran must have started after each upstream that ran had finished."""
+# Which finished upstreams let a task with a `one_*` rule start (it need not wait for the others).
+_ONE_RULES = {"one_success": {"success"}, "one_failed": {"failed", "upstream_failed"}, "one_done": {"success", "failed"}}
+
+Times = dict[str, tuple[dt.datetime | None, dt.datetime | None, int, str | None]]
+
+
+def order_violations(spec: RunSpec, times: Times) -> list[str]:
+    """A task that ran started after its upstreams finished: all of them, or for `one_*` rules one that
+    satisfies the rule; `always` waits for nothing."""
     problems = []
-    for up, down in edges(spec):
-        up_start, up_end, up_try = times.get(up, (None, None, 0))
-        down_start, down_end, down_try = times.get(down, (None, None, 0))
-        if down_try == 0 or down_start is None or up_try == 0:
+    for task_id, (rule, upstreams) in sorted(dependencies(spec).items()):
+        start, _, tries, _ = times.get(task_id, (None, None, 0, None))
+        if tries == 0 or start is None or not upstreams or rule == "always":
             continue
-        if up_end is None or up_end > down_start:
-            problems.append(f"{down} started at {down_start} before {up} ended at {up_end}")
+        ended_before = {up for up in upstreams if times.get(up, (None, None, 0, None))[1] is not None
+                        and times[up][1] <= start}  # type: ignore[operator]
+        if rule in _ONE_RULES:
+            if not any(times[up][3] in _ONE_RULES[rule] for up in ended_before):
+                problems.append(f"{task_id} ({rule}) started at {start} before any upstream could trigger it")
+            continue
+        for up in upstreams:
+            if up not in ended_before:
+                problems.append(f"{task_id} started at {start} before {up} ended ({times.get(up)})")
     return problems
 
 
@@ -133,7 +145,8 @@ def run_in_runner(case: Case, home: Path) -> list[dict[str, Any]]:
                     "xcom": _xcoms({key: xcom_codec.plain(value) for (t, key), value in sorted(xcoms.items()) if t == task_id}),
                     "rendered": _plain(attempt.rendered) if attempt and attempt.rendered else {},
                 }
-                times[task_id] = (_time(ti.start_date), _time(ti.end_date), ti.try_number)
+                times[task_id] = (_time(ti.start_date), _time(ti.end_date), ti.try_number,
+                                  str(ti.state) if ti.state else None)
             results.append({
                 "dag_id": spec.dag_id,
                 "state": str(run.state),
@@ -168,7 +181,7 @@ def airflow_results(case: Case, results: list[Any]) -> list[dict[str, Any]]:
                 "xcom": _xcoms(task.xcom),
                 "rendered": _plain(task.rendered_fields),
             }
-            times[task_id] = (task.start_date, task.end_date, task.try_number)
+            times[task_id] = (task.start_date, task.end_date, task.try_number, task.state)
         normalised.append({
             "dag_id": spec.dag_id,
             "state": result.state,
