@@ -60,6 +60,7 @@ class RunDisplay:
         self.bar = self.progress.add_task("runs" if backfill else "tasks", total=total_runs if backfill else None)
         self.live: Live | None = None
         self._last_draw = 0.0
+        self._finished: dict[tuple[str, str], set[str]] = {}
 
     def __enter__(self) -> RunDisplay:
         if self.live_mode:
@@ -75,23 +76,27 @@ class RunDisplay:
     # -- observer ------------------------------------------------------------------------------------
     def run_started(self, run: RunProgress) -> None:
         self.runs[run.key] = run
+        self._finished[run.key] = {task_id for task_id, ti in run.tis.items() if ti.state in FINISHED}
         if not self.backfill:
-            self.progress.update(self.bar, total=len(run.tis), completed=self._done(run))
+            self.progress.update(self.bar, total=len(run.tis), completed=len(self._finished[run.key]))
         if not self.live_mode:
             self.console.print(f"run {run.row.run_id} of {run.row.dag_id} (logical date {run.row.logical_date}): "
                                f"{len(run.tis)} tasks")
         self._draw()
 
     def task_changed(self, run: RunProgress, task_id: str, ti: TIRow) -> None:
+        finished = self._finished.setdefault(run.key, set())
+        if ti.state in FINISHED:
+            finished.add(task_id)
+        else:
+            finished.discard(task_id)
         if not self.backfill:
-            self.progress.update(self.bar, completed=self._done(run))
+            self.progress.update(self.bar, completed=len(finished))
         if not self.live_mode and (ti.state in FINISHED or ti.state == TaskInstanceState.UP_FOR_RETRY):
+            # Plain writes: a line per task must stay cheap when a DAG has thousands of tasks.
             where = f"{run.row.logical_date[:19] if run.row.logical_date else run.row.run_id} " if self.backfill else ""
-            line = Text(f"  {where}{task_id} ")
-            line.append_text(styled(ti.state))
-            if ti.try_number:
-                line.append(f" (try {ti.try_number}, {_seconds(ti.start_date, ti.end_date)})")
-            self.console.print(line)
+            detail = f" (try {ti.try_number}, {_seconds(ti.start_date, ti.end_date)})" if ti.try_number else ""
+            self.console.file.write(f"  {where}{task_id} {ti.state}{detail}\n")
         self._draw()
 
     def run_finished(self, run: RunProgress) -> None:
@@ -107,10 +112,6 @@ class RunDisplay:
         self._draw(force=True)
 
     # -- drawing ---------------------------------------------------------------------------------------
-    @staticmethod
-    def _done(run: RunProgress) -> int:
-        return sum(1 for ti in run.tis.values() if ti.state in FINISHED)
-
     def _draw(self, force: bool = False) -> None:
         if self.live is None:
             return

@@ -74,6 +74,10 @@ class RunProgress:
     ready: set[str] = field(default_factory=set)
     blocked: dict[str, tuple[str, bool]] = field(default_factory=dict)  # task -> (why, can it change here?)
     first_in_backfill: bool = False
+    # Indexes kept in step with `tis` (see Scheduler._index), so each loop costs O(changes), not O(tasks):
+    unfinished: set[str] = field(default_factory=set)
+    waiting: set[str] = field(default_factory=set)  # up_for_retry / up_for_reschedule, unclaimed
+    foreign: set[str] = field(default_factory=set)  # claimed by another runner
     final_state: DagRunState | None = None
     outcome_note: str | None = None
     started_mono: float = field(default_factory=time.monotonic)
@@ -254,6 +258,8 @@ class Scheduler:
         self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.RUNNING, start=True)
         run.row = self.store.get_run(run.row.dag_id, run.row.run_id) or run.row
         run.tis = {task_id: ti for task_id, ti in self.store.load_tis(*run.key).items() if task_id in dag.task_dict}
+        for task_id, ti in run.tis.items():
+            self._index(run, task_id, ti)
         run.dirty = set(run.tis)
         self.active[run.key] = run
         self._weights.setdefault(id(dag), priority_weights(dag))
@@ -276,6 +282,7 @@ class Scheduler:
             old = run.tis.get(task_id)
             if old != ti:
                 run.tis[task_id] = ti
+                self._index(run, task_id, ti)
                 run.dirty.add(task_id)
                 run.dirty.update(run.dag.task_dict[task_id].downstream_task_ids)
                 run.ready.discard(task_id)
@@ -320,7 +327,7 @@ class Scheduler:
             return False
         if dag.dagrun_timeout is not None and time.monotonic() - run.started_mono > dag.dagrun_timeout.total_seconds():
             self._time_out(run)
-        unfinished = [t for t, ti in run.tis.items() if ti.state not in FINISHED]
+        unfinished = run.unfinished
         if not unfinished:
             if self._has_attempts(run):
                 return False
@@ -338,8 +345,7 @@ class Scheduler:
         waiting_here = [t for t in run.ready if t not in run.blocked or run.blocked[t][1]]
         if waiting_here:
             return False
-        if any(ti.state in CLAIMED_STATES or ti.state in (TIS.UP_FOR_RETRY, TIS.UP_FOR_RESCHEDULE)
-               for ti in run.tis.values()):
+        if run.foreign or run.waiting:
             return False  # another runner's work, or a retry / reschedule timer
         if run.blocked:
             # Airflow keeps such a run waiting; here nothing else can unblock it: leave it queued.
@@ -409,8 +415,20 @@ class Scheduler:
             else:
                 run.ready.discard(task_id)
 
+    def _index(self, run: RunProgress, task_id: str, ti: TIRow) -> None:
+        for index, member in (
+            (run.unfinished, ti.state not in FINISHED),
+            (run.waiting, ti.state in (TIS.UP_FOR_RETRY, TIS.UP_FOR_RESCHEDULE) and ti.claimed_by is None),
+            (run.foreign, ti.claimed_by not in (None, self.runner_id)),
+        ):
+            if member:
+                index.add(task_id)
+            else:
+                index.discard(task_id)
+
     def _changed(self, run: RunProgress, task_id: str, ti: TIRow) -> None:
         run.tis[task_id] = ti
+        self._index(run, task_id, ti)
         run.ready.discard(task_id)
         if ti.state in FINISHED:
             run.dirty.update(run.dag.task_dict[task_id].downstream_task_ids)
@@ -425,9 +443,9 @@ class Scheduler:
                 ti = run.tis[task_id]
                 if ti.state is None and (run.row.dag_id, run.row.run_id, task_id) not in self.attempts:
                     found.append((-weights[task_id], order, task_id, run))
-            for task_id, ti in run.tis.items():
-                if ti.state in (TIS.UP_FOR_RETRY, TIS.UP_FOR_RESCHEDULE) and ti.claimed_by is None \
-                        and (ti.next_try_at is None or ti.next_try_at <= now) \
+            for task_id in run.waiting:
+                ti = run.tis[task_id]
+                if (ti.next_try_at is None or ti.next_try_at <= now) \
                         and (self.only_task is None or task_id == self.only_task):
                     found.append((-weights[task_id], order, task_id, run))
         found.sort(key=lambda item: (item[0], item[1], item[2]))
@@ -442,12 +460,13 @@ class Scheduler:
                 per_run[attempt.run.key] = per_run.get(attempt.run.key, 0) + 1
                 task_key = (attempt.run.row.dag_id, attempt.task_id)
                 per_task[task_key] = per_task.get(task_key, 0) + 1
+        foreign = {key: self._foreign_running(run) for key, run in self.active.items()}
         for task_id, run in self._candidates():
             if running >= self.parallelism:
                 return
             dag = run.dag
             task = dag.task_dict[task_id]
-            if per_run.get(run.key, 0) + self._foreign_running(run) >= dag.max_active_tasks:
+            if per_run.get(run.key, 0) + foreign[run.key] >= dag.max_active_tasks:
                 continue
             limit = task.max_active_tis_per_dag
             if limit is not None and per_task.get((run.row.dag_id, task_id), 0) >= limit:
@@ -464,8 +483,7 @@ class Scheduler:
                 per_task[(run.row.dag_id, task_id)] = per_task.get((run.row.dag_id, task_id), 0) + 1
 
     def _foreign_running(self, run: RunProgress) -> int:
-        return sum(1 for ti in run.tis.values()
-                   if ti.state in (TIS.RUNNING, TIS.QUEUED) and ti.claimed_by not in (None, self.runner_id))
+        return sum(1 for task_id in run.foreign if run.tis[task_id].state in (TIS.RUNNING, TIS.QUEUED))
 
     def _past_unmet(self, run: RunProgress, task: BaseOperator) -> tuple[str, bool] | None:
         """PrevDagrunDep: the previous run's instance of this task must have succeeded or been skipped.
@@ -838,11 +856,12 @@ class Scheduler:
         for run in self.active.values():
             if run.dirty:
                 return 0.0
-            for ti in run.tis.values():
-                if ti.state in (TIS.UP_FOR_RETRY, TIS.UP_FOR_RESCHEDULE) and ti.next_try_at is not None:
-                    wait = min(wait, max(0.0, ti.next_try_at - now))
-                if ti.state in CLAIMED_STATES and ti.claimed_by not in (None, self.runner_id):
-                    wait = min(wait, FOREIGN_POLL_INTERVAL)
+            for task_id in run.waiting:
+                next_try_at = run.tis[task_id].next_try_at
+                if next_try_at is not None:
+                    wait = min(wait, max(0.0, next_try_at - now))
+            if any(run.tis[task_id].state in CLAIMED_STATES for task_id in run.foreign):
+                wait = min(wait, FOREIGN_POLL_INTERVAL)
         for attempt in self.attempts.values():
             if attempt.sensor is not None:
                 wait = min(wait, max(0.0, attempt.sensor.next_poke_at - now))
