@@ -1,0 +1,705 @@
+"""From jobs to scored edges: candidates by calendar, evidence by index, the latest producer wins.
+
+The rules, all general:
+
+- A job can only depend on jobs of its own calendar that fire before it in the same cycle
+  (`calendar.forward`); anything else with evidence becomes a cross-DAG edge.
+- Evidence ties a producer to a consumer: a file, glob, table or URL one writes and the other reads,
+  a lock both hold, a comment naming the other job, a word both names share. Time alone never links.
+- Of several earlier jobs carrying the same evidence (three jobs mention `api`), the consumer links
+  to the *latest*: the earlier ones reach it through that one. This is why `combine_api_and_database`
+  depends on `transform_api_data`, not on `ingest_from_rest_api`, and why `transform_api_data` does
+  not depend on `ingest_from_database`: nothing they share.
+- A comment reference that fits several jobs ("assumes ingestion is done": two ingest jobs) goes to
+  those the other evidence already supports; only when none is supported does it go to all of them,
+  at lower confidence.
+- Candidates are found through inverted indexes (word, artifact, lock, directory), never by
+  comparing all pairs, so inference stays linear in practice.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from migrator.infer.calendar import Timing, forward, positions
+from migrator.infer.comments import CommentClues, read_comment
+from migrator.infer.facts import MENTION, READ, WRITE, Artifact
+from migrator.infer.jobs import Job
+from migrator.infer.model import Evidence
+from migrator.infer.shell import DATE_PLACEHOLDER, SUBST_PLACEHOLDER
+
+THRESHOLD = 0.5  # an edge needs at least this confidence
+REVIEW = 0.7  # below this an edge is marked for review
+MAX_WORD_JOBS = 50  # a word in more jobs than this says nothing
+
+# (producer role, consumer role) -> weight
+_FLOW_WEIGHTS: dict[tuple[str, str], float] = {
+    (WRITE, READ): 0.9,
+    (WRITE, MENTION): 0.8,
+    (MENTION, READ): 0.6,
+    (MENTION, MENTION): 0.5,
+}
+_PATTERN_PENALTY = 0.1
+_LOCK_WEIGHT = 0.6
+_CROSS_NAME_WEIGHT = 0.45
+
+
+def combine(evidence: Iterable[Evidence]) -> float:
+    """Independent reasons: 1 - prod(1 - w) over positive weights; negative ones scale it down."""
+    keep = 1.0
+    scale = 1.0
+    for item in evidence:
+        if item.weight > 0:
+            keep *= 1.0 - min(item.weight, 0.99)
+        elif item.weight < 0:
+            scale *= 1.0 + max(item.weight, -1.0)
+    return round((1.0 - keep) * scale, 4)
+
+
+def name_weight(jobs_with_word: int) -> float:
+    if jobs_with_word <= 3:
+        return 0.6
+    if jobs_with_word <= 6:
+        return 0.5
+    if jobs_with_word <= 12:
+        return 0.4
+    return 0.25
+
+
+@dataclass
+class Inference:
+    """Scored links between job indexes, before overrides and transitive reduction."""
+
+    links: dict[tuple[int, int], list[Evidence]]
+    cross: dict[tuple[int, int], list[Evidence]]
+    positions: dict[int, int]  # job index -> minutes after the start of its cycle
+    unlinked: dict[int, str]  # job index -> why it was left without any link
+    rejected: dict[tuple[int, int], list[Evidence]] = field(default_factory=dict)  # below threshold
+
+    def confidence(self, pair: tuple[int, int]) -> float:
+        return combine(self.links.get(pair) or self.cross.get(pair) or [])
+
+
+@dataclass(frozen=True)
+class _Relation:
+    """Evidence between two jobs before their order is known."""
+
+    producer: int
+    consumer: int
+    weight: float
+    kind: str
+    detail: str
+    directional: bool  # False: who produces is decided by time order
+    group: tuple[object, ...]  # consumer-side slot for "latest producer" selection
+    producer_writes: bool = False  # the producer is known to write it (beats mere mentions)
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, x: int) -> int:
+        root = x
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        while self.parent.get(x, x) != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def infer_links(jobs: list[Job]) -> Inference:
+    return _Linker(jobs).run()
+
+
+class _Linker:
+    def __init__(self, jobs: list[Job]):
+        self.jobs = {job.index: job for job in jobs}
+        self.linkable = [job for job in jobs if job.linkable]
+        self.clues: dict[int, CommentClues] = {
+            job.index: read_comment(job.comment, job.references) for job in self.linkable
+        }
+        self.entity_jobs: dict[str, list[int]] = defaultdict(list)
+        self.reference_jobs: dict[str, list[int]] = defaultdict(list)
+        self.phrase_jobs: dict[str, list[int]] = defaultdict(list)
+        for job in self.linkable:
+            for word in job.entities:
+                self.entity_jobs[word].append(job.index)
+            for word in job.references:
+                self.reference_jobs[word].append(job.index)
+            for phrase in {job.task_id, job.facts.name, _script_stem(job.facts.name_source)}:
+                if phrase and "_" in phrase:
+                    self.phrase_jobs[phrase.lower()].append(job.index)
+        self.position: dict[int, int] = {}
+        self.component: dict[int, int] = {}
+
+    # -- timing helpers -----------------------------------------------------------------------
+
+    def timing(self, index: int) -> Timing:
+        timing = self.jobs[index].timing
+        assert timing is not None
+        return timing
+
+    def before(self, up: int, down: int) -> int | None:
+        """Minutes from `up` to `down` when `up` fires earlier in the same cycle, else None."""
+        if up == down or self.component.get(up) != self.component.get(down):
+            return None
+        if self.position[up] >= self.position[down]:
+            return None
+        gap = forward(self.timing(up), self.timing(down))
+        if gap is None:
+            return None
+        return self.position[down] - self.position[up]
+
+    def clock(self, index: int) -> int:
+        """Minutes after local midnight (or the first fire) for ordering jobs of one calendar."""
+        timing = self.timing(index)
+        if not timing.period:
+            return timing.anchor
+        origin = timing.local_midnights[0] if timing.local_midnights else 0
+        return (timing.anchor - origin) % timing.period
+
+    # -- the passes ---------------------------------------------------------------------------
+
+    def run(self) -> Inference:
+        relations = self._artifact_relations() + self._lock_relations()
+        comment_relations = self._comment_relations()
+        name_pairs = self._name_pairs()
+        self._order(relations + comment_relations, name_pairs)
+        links: dict[tuple[int, int], list[Evidence]] = defaultdict(list)
+        cross: dict[tuple[int, int], list[Evidence]] = defaultdict(list)
+        self._apply_relations(relations, links, cross)
+        self._apply_names(links, cross)
+        self._apply_comments(comment_relations, links, cross)
+        return self._select(links, cross)
+
+    def _order(self, relations: list[_Relation], name_pairs: list[tuple[int, int]]) -> None:
+        """Components of evidence within each calendar, then each job's place in its cycle."""
+        union = _UnionFind()
+        for job in self.linkable:
+            union.find(job.index)
+        directional: list[tuple[int, int]] = []
+        for relation in relations:
+            a, b = relation.producer, relation.consumer
+            if self.timing(a).key == self.timing(b).key:
+                union.union(a, b)
+                if relation.directional:
+                    directional.append((a, b))
+        for a, b in name_pairs:
+            union.union(a, b)
+        members: dict[int, list[int]] = defaultdict(list)
+        for job in self.linkable:
+            members[union.find(job.index)].append(job.index)
+        for root, indexes in members.items():
+            for index in indexes:
+                self.component[index] = root
+            local = {index: k for k, index in enumerate(indexes)}
+            pairs = [(local[a], local[b]) for a, b in directional if a in local and b in local]
+            placed = positions([self.timing(i) for i in indexes], pairs)
+            for index, position in zip(indexes, placed):
+                self.position[index] = position
+
+    # -- artifacts and locks ------------------------------------------------------------------
+
+    def _artifacts(self) -> dict[int, list[Artifact]]:
+        found: dict[int, list[Artifact]] = {}
+        for job in self.linkable:
+            items = list(job.facts.artifacts)
+            for path in self.clues[job.index].paths:
+                key = _comment_path_key(path)
+                if key:
+                    items.append(Artifact(key[0], key[1], READ, "comment", _is_pattern_key(key[1])))
+            found[job.index] = items
+        return found
+
+    def _artifact_relations(self) -> list[_Relation]:
+        artifacts = self._artifacts()
+        exact: dict[tuple[str, str], list[tuple[int, Artifact]]] = defaultdict(list)
+        by_last: dict[str, list[tuple[int, Artifact]]] = defaultdict(list)
+        under: dict[tuple[str, str], list[tuple[int, Artifact]]] = defaultdict(list)
+        patterns_at: dict[tuple[str, str], list[tuple[int, Artifact]]] = defaultdict(list)
+        for index, items in artifacts.items():
+            for artifact in items:
+                if artifact.role == READ and artifact.via == "comment":
+                    continue  # a comment names what a job reads; it produces nothing
+                slot = (artifact.kind, artifact.key)
+                exact[slot].append((index, artifact))
+                if artifact.kind == "table" and "." in artifact.key:
+                    by_last[artifact.key.rsplit(".", 1)[-1]].append((index, artifact))
+                if artifact.kind != "table":
+                    for ancestor in _ancestors(_literal_dir(artifact.key)):
+                        under[(artifact.kind, ancestor)].append((index, artifact))
+                    if artifact.pattern:
+                        patterns_at[(artifact.kind, _literal_dir(artifact.key))].append((index, artifact))
+        relations: list[_Relation] = []
+        seen: set[tuple[int, int, str, str]] = set()
+        for consumer, items in artifacts.items():
+            for mine in items:
+                if mine.role == WRITE:
+                    continue
+                for producer, theirs, exact_match in self._matches(mine, exact, by_last, under, patterns_at):
+                    if producer == consumer or theirs.role == READ:
+                        continue
+                    weight = _FLOW_WEIGHTS.get((theirs.role, mine.role))
+                    if weight is None:
+                        continue
+                    marker = (min(producer, consumer), max(producer, consumer), mine.key, theirs.key)
+                    directional = theirs.role == WRITE or mine.role == READ
+                    if not directional and marker in seen:
+                        continue
+                    seen.add(marker)
+                    if not exact_match:
+                        weight -= _PATTERN_PENALTY
+                    relations.append(
+                        _Relation(
+                            producer=producer,
+                            consumer=consumer,
+                            weight=weight,
+                            kind=mine.kind,
+                            detail=_flow_detail(theirs, mine),
+                            directional=directional,
+                            group=("artifact", consumer, mine.kind, mine.key),
+                            producer_writes=theirs.role == WRITE,
+                        )
+                    )
+        return relations
+
+    def _matches(
+        self,
+        mine: Artifact,
+        exact: dict[tuple[str, str], list[tuple[int, Artifact]]],
+        by_last: dict[str, list[tuple[int, Artifact]]],
+        under: dict[tuple[str, str], list[tuple[int, Artifact]]],
+        patterns_at: dict[tuple[str, str], list[tuple[int, Artifact]]],
+    ) -> Iterable[tuple[int, Artifact, bool]]:
+        for index, theirs in exact.get((mine.kind, mine.key), ()):
+            yield index, theirs, True
+        if mine.kind == "table":
+            if "." in mine.key:
+                bare = mine.key.rsplit(".", 1)[-1]
+                for index, theirs in exact.get(("table", bare), ()):
+                    yield index, theirs, False
+            else:
+                for index, theirs in by_last.get(mine.key, ()):
+                    yield index, theirs, False
+            return
+        # a directory written by the producer holds what the consumer reads
+        for ancestor in _ancestors(mine.key):
+            for index, theirs in exact.get((mine.kind, ancestor), ()):
+                if theirs.directory:
+                    yield index, theirs, False
+            for index, theirs in patterns_at.get((mine.kind, ancestor), ()):
+                if theirs.key != mine.key and _glob_match(mine.key, theirs.key):
+                    yield index, theirs, False
+        if mine.pattern or mine.directory:
+            for index, theirs in under.get((mine.kind, _literal_dir(mine.key)), ()):
+                if theirs.key == mine.key:
+                    continue
+                if mine.directory and theirs.key.startswith(mine.key.rstrip("/") + "/"):
+                    yield index, theirs, False
+                elif mine.pattern and _glob_match(theirs.key, mine.key):
+                    yield index, theirs, False
+
+    def _lock_relations(self) -> list[_Relation]:
+        holders: dict[str, list[int]] = defaultdict(list)
+        for job in self.linkable:
+            for lock in job.facts.locks:
+                holders[lock].append(job.index)
+        relations = []
+        for lock, indexes in holders.items():
+            if len(indexes) < 2 or len(indexes) > MAX_WORD_JOBS:
+                continue
+            for a in indexes:
+                for b in indexes:
+                    if a < b:
+                        relations.append(
+                            _Relation(a, b, _LOCK_WEIGHT, "lock",
+                                      f"both hold the lock {lock}, so cron's times serialise them",
+                                      False, ("lock", lock))
+                        )
+        return relations
+
+    # -- names and comments -------------------------------------------------------------------
+
+    def _name_pairs(self) -> list[tuple[int, int]]:
+        """Jobs of one calendar that share a name word, chained in clock order (for components)."""
+        pairs = []
+        for word, indexes in self.entity_jobs.items():
+            if len(indexes) < 2 or len(indexes) > MAX_WORD_JOBS:
+                continue
+            by_key: dict[object, list[int]] = defaultdict(list)
+            for index in indexes:
+                by_key[self.timing(index).key].append(index)
+            for members in by_key.values():
+                members.sort(key=self.clock)
+                pairs.extend(zip(members, members[1:]))
+        return pairs
+
+    def _comment_relations(self) -> list[_Relation]:
+        """(referenced job -> commenting job) for every job a comment names, both directions open."""
+        relations: list[_Relation] = []
+        for job in self.linkable:
+            clues = self.clues[job.index]
+            if clues.independent:
+                continue
+            found: dict[int, list[str]] = defaultdict(list)
+            for phrase in clues.phrases:
+                for other in self.phrase_jobs.get(phrase, ()):
+                    found[other].append(f"names {self.jobs[other].task_id}")
+            for word in clues.stems:
+                indexes = self.reference_jobs.get(word, ())
+                if len(indexes) > MAX_WORD_JOBS:
+                    continue
+                for other in indexes:
+                    found[other].append(f'says "{self.jobs[other].words.get(word, word)}"')
+            for other, reasons in found.items():
+                if other == job.index:
+                    continue
+                exact = any(r.startswith("names ") for r in reasons)
+                relations.append(
+                    _Relation(
+                        producer=other,
+                        consumer=job.index,
+                        weight=1.0 if exact else 0.0,  # refined when order is known
+                        kind="comment",
+                        detail="; ".join(dict.fromkeys(reasons)),
+                        directional=bool(clues.cue and not clues.before),
+                        group=("comment", job.index, tuple(sorted(_words_of(reasons)))),
+                    )
+                )
+        return relations
+
+    # -- scoring ------------------------------------------------------------------------------
+
+    def _apply_relations(
+        self,
+        relations: list[_Relation],
+        links: dict[tuple[int, int], list[Evidence]],
+        cross: dict[tuple[int, int], list[Evidence]],
+    ) -> None:
+        """Artifact and lock evidence, keeping only the latest producer per consumer slot."""
+        intra: dict[tuple[object, ...], list[tuple[int, int, _Relation]]] = defaultdict(list)
+        for relation in relations:
+            a, b = relation.producer, relation.consumer
+            up, down = a, b
+            if not relation.directional and self.before(b, a) is not None:
+                up, down = b, a
+            if self.before(up, down) is not None:
+                group = relation.group if relation.kind != "lock" else ("lock", down, relation.group[1])
+                if not relation.directional and relation.kind != "lock":
+                    group = ("artifact", down) + relation.group[2:]
+                intra[group].append((up, down, relation))
+            elif relation.directional and self.timing(up).key != self.timing(down).key:
+                cross[(up, down)].append(Evidence(relation.kind, relation.detail, relation.weight * 0.95))
+            elif not relation.directional and self.timing(a).key != self.timing(b).key:
+                up, down = self._cross_direction(a, b)
+                if up is not None and relation.kind != "lock":
+                    cross[(up, down)].append(Evidence(relation.kind, relation.detail, relation.weight * 0.9))
+        for candidates in intra.values():
+            # known writers beat jobs that merely mention the thing; of those, the latest wins
+            if any(r.producer_writes for _, _, r in candidates):
+                candidates = [c for c in candidates if c[2].producer_writes]
+            latest = max(self.position[up] for up, _, _ in candidates)
+            for up, down, relation in candidates:
+                if self.position[up] == latest:
+                    links[(up, down)].append(Evidence(relation.kind, relation.detail, relation.weight))
+
+    def _cross_direction(self, a: int, b: int) -> tuple[int | None, int]:
+        """Without a stated direction, the finer cadence feeds the coarser (daily -> weekly)."""
+        fa, fb = self.timing(a).fires_per_week, self.timing(b).fires_per_week
+        if abs(fa - fb) < 1e-9:
+            return (None, b)
+        return (a, b) if fa > fb else (b, a)
+
+    def _apply_names(
+        self,
+        links: dict[tuple[int, int], list[Evidence]],
+        cross: dict[tuple[int, int], list[Evidence]],
+    ) -> None:
+        for job in self.linkable:
+            down = job.index
+            for word in sorted(job.entities):
+                bearers = self.entity_jobs.get(word, [])
+                if len(bearers) < 2 or len(bearers) > MAX_WORD_JOBS:
+                    continue
+                shown = job.words.get(word, word)
+                earlier = [b for b in bearers if not self.jobs[b].sink and self.before(b, down) is not None]
+                if earlier:
+                    latest = max(self.position[b] for b in earlier)
+                    for up in earlier:
+                        if self.position[up] == latest:
+                            links[(up, down)].append(
+                                Evidence("name", f'both names mention "{shown}" and {self.jobs[up].task_id}'
+                                         " is the latest earlier job that does", name_weight(len(bearers)))
+                            )
+                # a coarser calendar reading what a finer one names (the weekly report on sales)
+                others: dict[object, list[int]] = defaultdict(list)
+                for b in bearers:
+                    if b != down and self.timing(b).key != job.timing.key and not self.jobs[b].sink:  # type: ignore[union-attr]
+                        others[self.timing(b).key].append(b)
+                for members in others.values():
+                    finer = [b for b in members if self._cross_direction(b, down) == (b, down)]
+                    if not finer:
+                        continue
+                    latest = max(self.clock(b) for b in finer)
+                    for up in finer:
+                        if self.clock(up) == latest:
+                            cross[(up, down)].append(
+                                Evidence("name", f'both names mention "{shown}"', _CROSS_NAME_WEIGHT)
+                            )
+
+    def _apply_comments(
+        self,
+        relations: list[_Relation],
+        links: dict[tuple[int, int], list[Evidence]],
+        cross: dict[tuple[int, int], list[Evidence]],
+    ) -> None:
+        by_group: dict[tuple[object, ...], list[_Relation]] = defaultdict(list)
+        for relation in relations:
+            by_group[relation.group].append(relation)
+        for group, members in by_group.items():
+            writer = members[0].consumer  # the job whose comment it is
+            clues = self.clues[writer]
+            placed: list[tuple[int, int, _Relation]] = []
+            crossing: list[tuple[int, int, _Relation]] = []
+            for relation in members:
+                other = relation.producer
+                if clues.before:
+                    pair = (writer, other)
+                else:
+                    pair = (other, writer)
+                if self.before(*pair) is None and not clues.cue and self.before(pair[1], pair[0]) is not None:
+                    pair = (pair[1], pair[0])  # "feeds transform" without a cue word
+                if self.before(*pair) is not None:
+                    placed.append((pair[0], pair[1], relation))
+                elif self.timing(pair[0]).key != self.timing(pair[1]).key:
+                    crossing.append((pair[0], pair[1], relation))
+            self._score_comment(placed, links, clues, group)
+            self._score_comment(crossing, cross, clues, group)
+        self._apply_clocks(links)
+
+    def _score_comment(
+        self,
+        placed: list[tuple[int, int, _Relation]],
+        target: dict[tuple[int, int], list[Evidence]],
+        clues: CommentClues,
+        group: tuple[object, ...],
+    ) -> None:
+        if not placed:
+            return
+        exact = [p for p in placed if p[2].weight >= 1.0]
+        if exact:
+            for up, down, relation in exact:
+                target[(up, down)].append(Evidence("comment", _comment_detail(relation, up, down, self), 0.8))
+            return
+        supported = [p for p in placed if target.get((p[0], p[1]))]
+        unique = len(placed) == 1
+        chosen = placed if unique or not supported else supported
+        weight = 0.75 if clues.cue else 0.6
+        if not unique and not supported:
+            weight = 0.55 if clues.cue else 0.4
+        for up, down, relation in chosen:
+            target[(up, down)].append(Evidence("comment", _comment_detail(relation, up, down, self), weight))
+
+    def _apply_clocks(self, links: dict[tuple[int, int], list[Evidence]]) -> None:
+        """"after the 1 AM job": a clock time in a comment names the jobs that fire then."""
+        by_clock: dict[tuple[object, int], list[int]] = defaultdict(list)
+        for job in self.linkable:
+            for minute in _local_times(job):
+                by_clock[(self.component[job.index], minute)].append(job.index)
+        for job in self.linkable:
+            clues = self.clues[job.index]
+            if not clues.clocks or not clues.cue or clues.independent:
+                continue
+            own = set(_local_times(job))
+            for minute in clues.clocks - own:
+                for up in by_clock.get((self.component[job.index], minute), ()):
+                    if self.before(up, job.index) is not None:
+                        links[(up, job.index)].append(
+                            Evidence("comment", f"the comment refers to the {_clock_text(minute)} run, "
+                                     f"when {self.jobs[up].task_id} fires", 0.55)
+                        )
+
+    # -- selection ----------------------------------------------------------------------------
+
+    def _select(
+        self,
+        links: dict[tuple[int, int], list[Evidence]],
+        cross: dict[tuple[int, int], list[Evidence]],
+    ) -> Inference:
+        chosen: dict[tuple[int, int], list[Evidence]] = {}
+        rejected: dict[tuple[int, int], list[Evidence]] = {}
+        for (up, down), evidence in links.items():
+            if self.clues[down].independent:
+                continue
+            evidence = _dedupe(evidence)
+            gap = self.before(up, down)
+            assert gap is not None
+            timing = self.timing(down)
+            evidence.insert(0, Evidence("time-offset", f"{self.jobs[down].task_id} fires {_duration(gap)} after "
+                                        f"{self.jobs[up].task_id} in the same {timing.cadence} cycle",
+                                        _time_weight(gap)))
+            if combine(evidence) >= THRESHOLD:
+                chosen[(up, down)] = evidence
+            else:
+                rejected[(up, down)] = evidence
+        chosen_cross: dict[tuple[int, int], list[Evidence]] = {}
+        for (up, down), evidence in cross.items():
+            if self.clues[down].independent:
+                continue
+            evidence = _dedupe(evidence)
+            if combine(evidence) >= THRESHOLD:
+                chosen_cross[(up, down)] = evidence
+            else:
+                rejected[(up, down)] = evidence
+        linked = {i for pair in chosen for i in pair} | {i for pair in chosen_cross for i in pair}
+        unlinked: dict[int, str] = {}
+        for job in self.linkable:
+            if job.index in linked:
+                continue
+            unlinked[job.index] = self._why_unlinked(job, rejected)
+        return Inference(chosen, chosen_cross, dict(self.position), unlinked, rejected)
+
+    def _why_unlinked(self, job: Job, rejected: dict[tuple[int, int], list[Evidence]]) -> str:
+        if self.clues[job.index].independent:
+            return "its comment says it stands alone"
+        weak = [(combine(ev), pair) for pair, ev in rejected.items() if job.index in pair]
+        if weak:
+            score, (up, down) = max(weak)
+            other = self.jobs[down if up == job.index else up].task_id
+            return f"only weak evidence ({score:.2f}) links it to {other}"
+        timing = job.timing
+        assert timing is not None
+        peers = [j for j in self.linkable if j.timing and j.timing.key == timing.key and j.index != job.index]
+        if not peers:
+            return f"no other job runs on its calendar ({timing.cadence})"
+        return f"nothing links it to the {len(peers)} other job(s) of its calendar ({timing.cadence}); time alone is not evidence"
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _dedupe(evidence: list[Evidence]) -> list[Evidence]:
+    seen: dict[tuple[str, str], Evidence] = {}
+    for item in evidence:
+        current = seen.get((item.kind, item.detail))
+        if current is None or item.weight > current.weight:
+            seen[(item.kind, item.detail)] = item
+    return sorted(seen.values(), key=lambda e: -e.weight)
+
+
+def _time_weight(gap: int) -> float:
+    if gap <= 120:
+        return 0.1
+    if gap <= 360:
+        return 0.05
+    return 0.0
+
+
+def _duration(minutes: int) -> str:
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{mins}min" if mins else ""]
+    return " ".join(p for p in parts if p) or "0min"
+
+
+def _clock_text(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def _local_times(job: Job) -> list[int]:
+    fields = job.entry.schedule.fields
+    if fields is None:
+        return []
+    hours, minutes = fields[1].values, fields[0].values
+    if len(hours) * len(minutes) > 4:
+        return []
+    return [h * 60 + m for h in hours for m in minutes]
+
+
+def _script_stem(source: str) -> str:
+    base = source.rstrip("/").rsplit("/", 1)[-1]
+    return base.rsplit(".", 1)[0] if "." in base else base
+
+
+def _words_of(reasons: list[str]) -> list[str]:
+    return [r.split('"')[1] if '"' in r else r for r in reasons]
+
+
+def _comment_detail(relation: _Relation, up: int, down: int, linker: _Linker) -> str:
+    writer = relation.consumer
+    job = linker.jobs[writer]
+    text = job.comment if len(job.comment) <= 80 else job.comment[:77] + "..."
+    return f'comment above {job.task_id} (line {job.line}) {relation.detail}: "{text}"'
+
+
+def _flow_detail(theirs: Artifact, mine: Artifact) -> str:
+    verbs = {WRITE: "writes", READ: "reads", MENTION: "uses"}
+    what = {"path": "", "table": "table ", "url": ""}[mine.kind]
+    if theirs.key == mine.key:
+        return f"{verbs[theirs.role]} and {verbs[mine.role]} {what}{mine.key} ({theirs.via} / {mine.via})"
+    return f"{verbs[theirs.role]} {what}{theirs.key} ({theirs.via}), {verbs[mine.role]} {mine.key} ({mine.via})"
+
+
+def _literal_dir(key: str) -> str:
+    """The directory part before any wildcard or placeholder: `/data/{date}/x.csv` -> `/data`."""
+    cut = len(key)
+    for marker in ("*", "?", "[", DATE_PLACEHOLDER, SUBST_PLACEHOLDER, "$"):
+        position = key.find(marker)
+        if position >= 0:
+            cut = min(cut, position)
+    literal = key[:cut]
+    if cut == len(key):
+        return posixpath.dirname(key.rstrip("/")) or "/"
+    return literal.rsplit("/", 1)[0] or "/"
+
+
+def _ancestors(key: str) -> list[str]:
+    """Proper ancestors of a path or URL with at least two segments (`/data` alone is too broad)."""
+    out = []
+    if "://" in key:
+        scheme, rest = key.split("://", 1)
+        parts = rest.split("/")
+        for k in range(len(parts) - 1, 0, -1):
+            out.append(f"{scheme}://{'/'.join(parts[:k])}")
+        return out
+    parts = key.rstrip("/").split("/")
+    for k in range(len(parts) - 1, 2, -1):
+        out.append("/".join(parts[:k]))
+    return out
+
+
+def _glob(key: str) -> str:
+    text = key.replace(DATE_PLACEHOLDER, "*").replace(SUBST_PLACEHOLDER, "*")
+    # unexpanded variables match anything in one path segment
+    return re.sub(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?", "*", text)
+
+
+def _glob_match(name: str, pattern: str) -> bool:
+    a, b = _glob(name), _glob(pattern)
+    return a == b or fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a)
+
+
+def _is_pattern_key(key: str) -> bool:
+    return any(m in key for m in ("*", "?", "[", DATE_PLACEHOLDER, SUBST_PLACEHOLDER, "$"))
+
+
+def _comment_path_key(text: str) -> tuple[str, str] | None:
+    if "://" in text:
+        scheme, rest = text.split("://", 1)
+        host, _, path = rest.partition("/")
+        path = posixpath.normpath("/" + path) if path else ""
+        return ("url", f"{scheme.lower()}://{host.lower()}{path.rstrip('/')}")
+    if text.startswith("/") and text.count("/") >= 2:
+        return ("path", posixpath.normpath(text))
+    return None
+

@@ -1,0 +1,116 @@
+"""Words in job names and comments: splitting, a light stemmer, and the vocabularies that weigh them.
+
+Name evidence compares the *things* two jobs talk about (`api`, `orders`, `warehouse`), not the verbs
+they do it with (`ingest`, `load`) nor filler (`from`, `data`, `daily`). The stemmer only has to make
+`ingestion`/`ingest`, `loaded`/`load`, `orders`/`order` meet; it is applied to both sides of every
+comparison, so it need not produce real words.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from functools import lru_cache
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_NON_WORD = re.compile(r"[^A-Za-z0-9]+")
+
+# Filler in script names and comments: never evidence on its own.
+STOPWORDS: frozenset[str] = frozenset(
+    """
+    a an and or the of for from to into in on at by with via per as is are be was were been it its this
+    that then than these those not no all any each every new old my our your their we you i
+    data dataset file files job jobs task tasks script scripts run runs runner running main cron crontab
+    cronjob daily nightly hourly weekly monthly yearly night day days week month year hour hours minute
+    minutes am pm midnight noon morning evening today yesterday tomorrow time times etl pipeline step
+    steps stage stages py sh bash python python3 pl rb js r jar sql exe bin usr opt local home var srv
+    app apps lib tmp temp v1 v2 v3 prod production dev test wrapper util utils tool tools do does done
+    finish finished complete completed assume assumes assumed by then should must will can may need
+    needs ready start starts started begin end ok also only just here there so up out off over
+    """.split()
+)
+
+# What a job does rather than what it works on: shared verbs do not make two jobs related
+# (two `ingest_*` jobs are usually siblings), but a comment may name a job by its verb.
+VERBS: frozenset[str] = frozenset(
+    """
+    ingest extract fetch pull download import get grab scrape crawl collect receive poll sync mirror
+    transform clean cleanse normalize normalise enrich validate dedupe dedup deduplicate parse convert
+    prepare preprocess process format filter map reduce combine merge join aggregate agg summarize
+    summarise rollup roll compute calc calculate build generate make create compile render derive
+    train predict reindex load upload push publish export send deliver ship write store save put
+    insert update upsert refresh rebuild recompute populate materialize materialise copy move
+    transfer dump restore emit post notify email mail alert check verify audit reconcile
+    """.split()
+)
+
+# Verbs of jobs that end a chain: what they emit leaves the system, so their names pass nothing on.
+SINK_VERBS: frozenset[str] = frozenset("notify email mail alert send post deliver".split())
+
+_SUFFIXES: tuple[str, ...] = (
+    "izations", "ization", "isations", "isation", "ations", "ation", "ings", "ing", "ions", "ion",
+    "ies", "ied", "ers", "er", "es", "ed", "s", "e", "y",
+)
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Strip one common English suffix, keeping at least three letters."""
+    word = word.lower()
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            base = word[: -len(suffix)]
+            if suffix in ("ies", "ied"):
+                base += "i"
+            # a doubled final consonant comes from the suffix: `mapped` -> `map`
+            if len(base) > 3 and base[-1] == base[-2] and base[-1] not in "aeiousl":
+                base = base[:-1]
+            return base
+    return word
+
+
+def split_words(text: str) -> list[str]:
+    """`ingestFromRESTApi-v2.py` -> ["ingest", "from", "rest", "api", "v2", "py"] (lowercase)."""
+    words: list[str] = []
+    for chunk in _NON_WORD.split(text):
+        if not chunk:
+            continue
+        for part in _CAMEL.split(chunk):
+            if part:
+                words.append(part.lower())
+    return words
+
+
+def is_noise(word: str) -> bool:
+    """Words that carry no meaning for matching: filler, numbers, single letters, hex-like ids."""
+    if len(word) < 2 or word.isdigit() or word in STOPWORDS:
+        return True
+    return len(word) >= 8 and all(c in "0123456789abcdef" for c in word)
+
+
+def meaningful_stems(text: str) -> tuple[str, ...]:
+    """The stems of the non-noise words of `text`, in order, without repeats."""
+    seen: dict[str, None] = {}
+    for word in split_words(text):
+        if not is_noise(word):
+            seen.setdefault(stem(word), None)
+    return tuple(seen)
+
+
+VERB_STEMS: frozenset[str] = frozenset(stem(v) for v in VERBS)
+SINK_STEMS: frozenset[str] = frozenset(stem(v) for v in SINK_VERBS)
+STOP_STEMS: frozenset[str] = frozenset(stem(w) for w in STOPWORDS)
+
+
+def identifier(text: str, *, fallback: str = "task") -> str:
+    """A readable, valid Python identifier (lowercase snake case) for `text`."""
+    name = "_".join(split_words(text))
+    if not name:
+        name = fallback
+    if name[0].isdigit():
+        name = f"{fallback}_{name}"
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        name += "_"
+    return name
