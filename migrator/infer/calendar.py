@@ -21,6 +21,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from migrator.crontab.model import FieldKind, Schedule
+from migrator.crontab.schedule import never_fires
 
 DAY = 1440
 WEEK = 7 * DAY
@@ -28,8 +29,9 @@ WEEK = 7 * DAY
 _WINTER = datetime(2025, 1, 15, 12, tzinfo=timezone.utc)
 _SUMMER = datetime(2025, 7, 15, 12, tzinfo=timezone.utc)
 _WINDOW_START = date(2025, 1, 1)
-_WINDOW_DAYS = 731  # two years: monthly and yearly patterns repeat inside it
-_NEVER_DAYS = 8 * 366  # a schedule silent for eight years (Feb 30th) never fires
+# Four years, one leap day: month-based patterns repeat with this period, so they are compared
+# like daily and weekly ones, as residues modulo the window.
+_WINDOW_DAYS = 1461
 # 1970-01-04 was a Sunday: week minutes count from a Sunday midnight, matching cron's 0 = Sunday.
 _EPOCH_SUNDAY = date(1970, 1, 4)
 
@@ -39,8 +41,8 @@ class Timing:
     """When a job fires, in the terms that matter for ordering jobs of one calendar."""
 
     key: tuple[object, ...]  # equal keys: the same calendar up to a shift
-    period: int  # minutes; 0 for an irregular (monthly, seasonal) calendar
-    anchor: int  # canonical start in UTC minutes (mod period), winter offset; first fire if irregular
+    period: int  # minutes after which the fire times repeat (four years for monthly patterns)
+    anchor: int  # canonical start in UTC minutes (mod period), with the zone's winter offset
     anchor_summer: int
     min_gap: int  # the shortest time between two consecutive fires
     local_midnights: tuple[int, ...]  # local midnights in the same frame (winter), for cycle cuts
@@ -85,9 +87,14 @@ def timing(schedule: Schedule, zone: str) -> Timing:
     dom = schedule.field(FieldKind.DAY_OF_MONTH)
     month = schedule.field(FieldKind.MONTH)
     dow = schedule.field(FieldKind.DAY_OF_WEEK)
+    if never_fires(schedule):
+        raise NeverFires("no day matches")
     days = _day_kind(
-        frozenset(dom.values), dom.starts_with_star, frozenset(month.values),
-        frozenset(v % 7 for v in dow.values), dow.starts_with_star,
+        frozenset(dom.values),
+        dom.starts_with_star,
+        frozenset(month.values),
+        frozenset(v % 7 for v in dow.values),
+        dow.starts_with_star,
     )
     winter, summer = zone_offsets(zone)
     return _timing(times, days, winter, summer)
@@ -113,7 +120,9 @@ def _timing(times: tuple[int, ...], days: tuple[object, ...], winter: int, summe
     residues_s = sorted({r % period for r in residues_s})
     gaps, start = _canonical(residues_w, period)
     _, start_s = _canonical(residues_s, period)
-    midnights = tuple(sorted({(k * DAY - winter) % period for k in range(7 if period > DAY else 1)}))
+    midnights = tuple(
+        sorted({(k * DAY - winter) % period for k in range(7 if period > DAY else 1)})
+    )
     per_week = len(residues_w) * WEEK / period
     return Timing(
         key=("P", period, gaps),
@@ -203,16 +212,21 @@ def _day_kind(
         if all_dow and not either_star:
             return ("daily",)  # cron ORs two restricted day fields; every weekday matches
     matching = tuple(
-        d for d in range(_NEVER_DAYS) if _day_matches(_WINDOW_START + timedelta(d), dom, dom_star,
-                                                       months, dow, dow_star)
+        d
+        for d in range(_WINDOW_DAYS)
+        if _day_matches(_WINDOW_START + timedelta(d), dom, dom_star, months, dow, dow_star)
     )
     if not matching:
         raise NeverFires("no day matches")
-    return ("days", tuple(d for d in matching if d < _WINDOW_DAYS) or matching[:1])
+    return ("days", matching)
 
 
 def _day_matches(
-    day: date, dom: frozenset[int], dom_star: bool, months: frozenset[int], dow: frozenset[int],
+    day: date,
+    dom: frozenset[int],
+    dom_star: bool,
+    months: frozenset[int],
+    dow: frozenset[int],
     dow_star: bool,
 ) -> bool:
     """cron's day rule: both day fields restricted means either may match, else both must."""
@@ -225,21 +239,35 @@ def _day_matches(
     return dom_ok or dow_ok
 
 
-def _irregular_timing(times: tuple[int, ...], days: tuple[int, ...], winter: int, summer: int) -> Timing:
+def _irregular_timing(
+    times: tuple[int, ...], days: tuple[int, ...], winter: int, summer: int
+) -> Timing:
+    """Month-based and seasonal patterns, as residues modulo the four-year window.
+
+    Patterns that also restrict weekdays do not repeat exactly every four years; the fire at the
+    window's edge may then differ from its shifted twin and the two are not matched (rare).
+    """
+    period = _WINDOW_DAYS * DAY
     base = (_WINDOW_START - _EPOCH_SUNDAY).days * DAY
-    fires_w = [base + d * DAY + t - winter for d in days for t in times]
-    fires_s = [base + d * DAY + t - summer for d in days for t in times]
-    gaps = tuple(b - a for a, b in zip(fires_w, fires_w[1:])) or (10 * 366 * DAY,)
-    per_week = len(fires_w) * WEEK / (_WINDOW_DAYS * DAY)
-    midnights = ()
+    residues_w = sorted({(base + d * DAY + t - winter) % period for d in days for t in times})
+    residues_s = sorted({(base + d * DAY + t - summer) % period for d in days for t in times})
+    gaps, start = _canonical(residues_w, period)
+    _, start_s = _canonical(residues_s, period)
+    per_week = len(residues_w) * WEEK / period
+    if 0.2 < per_week < 0.26:
+        cadence = "monthly"
+    elif per_week < 0.03:
+        cadence = "yearly"
+    else:
+        cadence = "on some days"
     return Timing(
         key=("I", gaps),
-        period=0,
-        anchor=fires_w[0],
-        anchor_summer=fires_s[0],
+        period=period,
+        anchor=start,
+        anchor_summer=start_s,
         min_gap=min(gaps),
-        local_midnights=midnights,
-        cadence="monthly" if 0.15 < per_week < 0.3 else ("yearly" if per_week < 0.03 else "irregular"),
+        local_midnights=(),
+        cadence=cadence,
         fires_per_week=per_week,
     )
 
@@ -255,12 +283,8 @@ def forward(a: Timing, b: Timing) -> tuple[int, int] | None:
     """
     if a.key != b.key:
         return None
-    if a.period:
-        winter = (b.anchor - a.anchor) % a.period
-        summer = (b.anchor_summer - a.anchor_summer) % a.period
-    else:
-        winter = b.anchor - a.anchor
-        summer = b.anchor_summer - a.anchor_summer
+    winter = (b.anchor - a.anchor) % a.period
+    summer = (b.anchor_summer - a.anchor_summer) % a.period
     if not (0 < winter < a.min_gap and 0 < summer < a.min_gap):
         return None
     if abs(winter - summer) > 120:  # daylight saving time moved one across the other
@@ -272,16 +296,14 @@ def positions(members: list[Timing], directional: list[tuple[int, int]]) -> list
     """Each member's minutes after the start of the cycle the members share (winter clock).
 
     For a uniform calendar (daily, hourly) any fire could start the cycle; the start chosen agrees
-    best with the known producer -> consumer pairs in `directional` (index pairs), then prefers a
+    best with the known producer -> consumer pairs in `directional` (index pairs) that are less than
+    half a cycle apart, then prefers a
     cut at a local midnight when the quiet time around it is at least half the longest quiet time,
     else the longest quiet time: 23:30, 00:15, 01:00 is one night, not 00:15 ... 23:30.
     """
     if not members:
         return []
     first = members[0]
-    if not first.period:
-        origin = min(m.anchor for m in members)
-        return [m.anchor - origin for m in members]
     period = first.period
     points = sorted({m.anchor % period for m in members})
     if not first.uniform:
@@ -305,6 +327,14 @@ def _best_cut(
     gaps = [((points[k] - points[k - 1]) % period or period, points[k]) for k in range(n)]
     longest = max(g for g, _ in gaps)
 
+    # A consumer firing more than half a cycle after its producer reads the previous cycle's output
+    # ("01:00 reads what 05:30 wrote yesterday"): such pairs do not vote for a cycle start.
+    directional = [
+        (up, down)
+        for up, down in directional
+        if 0 < (members[down].anchor - members[up].anchor) % period <= period // 2
+    ]
+
     def agreement(cut: int) -> int:
         score = 0
         for up, down in directional:
@@ -319,6 +349,6 @@ def _best_cut(
     def preference(item: tuple[int, int]) -> tuple[int, int, int]:
         gap, end = item
         natural = contains_midnight(gap, end) and 2 * gap >= longest
-        return (agreement(end) if directional else 0, int(natural), gap)
+        return (agreement(end), int(natural), gap)
 
     return max(gaps, key=lambda item: (preference(item), -item[1]))[1]

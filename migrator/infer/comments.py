@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from migrator.infer.words import STOP_STEMS, split_words, stem
+from migrator.infer.words import STOP_STEMS, split_words, stem, wordset
 
 _CUES = re.compile(
     r"\b(after|assum\w*|once|needs?|requir\w*|wait\w*|depend\w*|follow\w*|uses?|using|reads?|"
@@ -19,13 +19,18 @@ _CUES = re.compile(
     r"downstream of|fed by|feeds? from|picks? up|ready)\b",
     re.IGNORECASE,
 )
-_BEFORE = re.compile(r"\b(before|ahead of|prior to|feeds?|upstream of|in time for)\b", re.IGNORECASE)
+_BEFORE = re.compile(
+    r"\b(before|ahead of|prior to|feeds?|upstream of|in time for)\b", re.IGNORECASE
+)
 _INDEPENDENT = re.compile(
     r"\b(independent\w*|unrelated|standalone|stand-alone|no dependenc\w*|not depend\w*|"
-    r"does ?n[o']t (?:need|depend)|on its own|self-contained|not part of)\b",
+    r"does ?n[o']t (?:need|depend)|on its own|self-contained|not part of|keep (?:it |this )?separate|"
+    r"runs? separately|separate from)\b",
     re.IGNORECASE,
 )
-_CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?m\.?\b|\b(\d{1,2}):(\d{2})\b", re.IGNORECASE)
+_CLOCK = re.compile(
+    r"\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?m\.?\b|\b(\d{1,2}):(\d{2})\b", re.IGNORECASE
+)
 _PATHISH = re.compile(r"(?:[A-Za-z][\w+.-]*://\S+|(?<![\w/])/[\w.{}*$-]+(?:/[\w.{}*$-]+)+)")
 
 
@@ -48,8 +53,11 @@ def read_comment(text: str, own: frozenset[str]) -> CommentClues:
         return EMPTY
     words = split_words(text)
     stems = frozenset(
-        s for w in words if len(w) > 1 and not w.isdigit() for s in [stem(w)] if s not in STOP_STEMS
-        and w not in _COMMENT_FILLER and s not in own
+        s
+        for w in words
+        if len(w) > 1 and not w.isdigit()
+        for s in [stem(w)]
+        if s not in STOP_STEMS and w not in _COMMENT_FILLER and s not in own
     )
     phrases = frozenset(
         token.lower().rsplit(".", 1)[0] if token.count(".") == 1 else token.lower()
@@ -77,12 +85,13 @@ def read_comment(text: str, own: frozenset[str]) -> CommentClues:
     )
 
 
-_COMMENT_FILLER = frozenset(
-    """is are was be been being has have had it its this that these those done finish finished ready
-    complete completed run runs ran running job jobs step steps task tasks script so by then when
-    after before once needs need requires require wait waits depends depend assumes assume using uses
-    use reads read first next last previous later earlier every each night nights morning evening
-    output outputs input inputs result results file files table tables at in on of for to from and
-    or not no yes ok make sure should must will can may might until while also note todo fixme see
-    time times""".split()
-)
+_COMMENT_FILLER = wordset("""
+        is are was be been being has have had it its this that these those done finish
+        finished ready complete completed run runs ran running job jobs step steps task
+        tasks script so by then when after before once needs need requires require wait
+        waits depends depend assumes assume using uses use reads read first next last
+        previous later earlier every each night nights morning evening output outputs
+        input inputs result results file files table tables at in on of for to from and
+        or not no yes ok make sure should must will can may might until while also note
+        todo fixme see time times
+    """)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 from migrator.infer import sql
 from migrator.infer.shell import (
@@ -22,7 +22,7 @@ from migrator.infer.shell import (
     join_path,
     parse_command,
 )
-from migrator.infer.words import identifier, split_words
+from migrator.infer.words import identifier, is_noise, split_words, wordset
 
 WRITE, READ, MENTION = "write", "read", "mention"
 
@@ -46,6 +46,11 @@ class CommandFacts:
     name_source: str  # the word it came from: "ingest_from_rest_api.py"
     alternates: tuple[str, ...]  # further words that tell two jobs with the same name apart
     program: str  # the program of the principal command: "python", "psql", "logrotate"
+    # the part of the name that says what the job works on: the script name, or for a system tool
+    # (`psql`, `aws s3 cp`) what it writes or reads -- tool words are shared by unrelated jobs
+    topic: str
+    # the script's own directory when it says something (`/opt/etl/sales/load.py` -> "sales")
+    directory: str
     artifacts: tuple[Artifact, ...]
     locks: tuple[str, ...]
     housekeeping: str | None  # why the job is housekeeping, or None
@@ -54,64 +59,75 @@ class CommandFacts:
 # ---------------------------------------------------------------------------------------------
 # vocabularies
 
-INTERPRETERS = frozenset(
-    """python python2 python3 pypy pypy3 bash sh dash zsh ksh node nodejs deno bun ruby perl php
-    Rscript R julia lua tclsh groovy scala kotlin java dotnet uv poetry pipenv""".split()
-)
+INTERPRETERS = wordset("""
+        python python2 python3 pypy pypy3 bash sh dash zsh ksh node nodejs deno bun ruby
+        perl php Rscript R julia lua tclsh groovy scala kotlin java dotnet uv poetry
+        pipenv
+    """)
 # commands that only prepare or log around the real work
-_AUXILIARY = frozenset(
-    """cd source . export echo printf sleep date true false : test [ [[ mkdir touch exit return set
-    trap wait logger rm tee cat exec flock umask ulimit unset shift read sync""".split()
-)
+_AUXILIARY = wordset("""
+        cd source . export echo printf sleep date true false : test [ [[ mkdir touch
+        exit return set trap wait logger rm tee cat exec flock umask ulimit unset shift
+        read sync
+    """)
 # scripts whose own name says nothing: the job is their first argument (`manage.py rebuild_index`)
-_GENERIC_SCRIPTS = frozenset(
-    """run main manage cli app job jobs task tasks runner wrapper entrypoint entry etl cron start
-    exec invoke console artisan do launcher launch bootstrap script cronjob""".split()
-)
+_GENERIC_SCRIPTS = wordset("""
+        run main manage cli app job jobs task tasks runner wrapper entrypoint entry etl
+        cron start exec invoke console artisan do launcher launch bootstrap script
+        cronjob
+    """)
 # tools whose first words are a subcommand worth keeping in the name (`certbot renew`)
-_SUBCOMMAND_TOOLS = frozenset(
-    """certbot aws gsutil gcloud az docker podman kubectl helm git dbt make npm yarn pnpm rake mix
-    composer systemctl service apt apt-get yum dnf brew bq hdfs hadoop rclone restic borg snap
-    terraform ansible-playbook airflow celery spark-submit flyway alembic""".split()
-)
-_SCRIPT_EXTENSIONS = frozenset(
-    """py sh bash zsh ksh rb pl pm js mjs cjs ts r R jl lua php jar scala groovy kts sql hql ipynb
-    ps1 bat cmd exe""".split()
-)
-_CONFIG_EXTENSIONS = frozenset("conf cfg ini yaml yml toml env properties cnf rc pem key crt".split())
-_LOG_EXTENSIONS = frozenset("log err out pid lock".split())
-_DATA_EXTENSIONS = frozenset(
-    """csv tsv json jsonl ndjson parquet avro orc xml xlsx xls txt dat gz bz2 xz zst zip tar tgz
-    db sqlite sqlite3 duckdb feather arrow h5 hdf5 pkl pickle npy npz html pdf png svg md dump bak
-    ok done flag success marker""".split()
-)
+_SUBCOMMAND_TOOLS = wordset("""
+        certbot aws gsutil gcloud az docker podman kubectl helm git dbt make npm yarn
+        pnpm rake mix composer systemctl service apt apt-get yum dnf brew bq hdfs hadoop
+        rclone restic borg snap terraform ansible-playbook airflow celery spark-submit
+        flyway alembic
+    """)
+_SCRIPT_EXTENSIONS = wordset("""
+        py sh bash zsh ksh rb pl pm js mjs cjs ts r R jl lua php jar scala groovy kts
+        sql hql ipynb ps1 bat cmd exe
+    """)
+_CONFIG_EXTENSIONS = wordset("""
+        conf cfg ini yaml yml toml env properties cnf rc pem key crt
+    """)
+_LOG_EXTENSIONS = frozenset(["log", "err", "out", "pid", "lock"])
+_DATA_EXTENSIONS = wordset("""
+        csv tsv json jsonl ndjson parquet avro orc xml xlsx xls txt dat gz bz2 xz zst
+        zip tar tgz db sqlite sqlite3 duckdb feather arrow h5 hdf5 pkl pickle npy npz
+        html pdf png svg md dump bak ok done flag success marker
+    """)
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
-WRITE_OPTIONS = frozenset(
-    """out output outfile out-file output-file out-dir output-dir outdir outpath output-path dest
-    destination target to save save-to write export dump into result results sink report-file
-    target-dir dest-dir o""".split()
+WRITE_OPTIONS = wordset("""
+        out output outfile out-file output-file out-dir output-dir outdir outpath
+        output-path dest destination target to save save-to write export dump into
+        result results sink report-file target-dir dest-dir o
+    """)
+READ_OPTIONS = wordset("""
+        in input infile in-file input-file in-dir input-dir indir inpath input-path src
+        source from read source-dir src-dir glob pattern i
+    """)
+_IGNORED_OPTIONS = wordset("""
+        config conf config-file settings env env-file envfile profile log log-file
+        logfile log-dir logdir pidfile pid-file lock lockfile lock-file cert key cacert
+        credentials secrets ssh-key identity keyfile venv virtualenv python interpreter
+        cwd workdir chdir home
+    """)
+_SQL_CLIENTS = wordset("""
+        psql mysql mariadb sqlite3 sqlite duckdb clickhouse-client clickhouse bq snowsql
+        hive beeline spark-sql impala-shell sqlcmd vsql trino presto cqlsh redshift
+        mssql-cli pgcli mycli
+    """)
+_SQL_TEXT_OPTIONS = frozenset(
+    {"-c", "--command", "-e", "--execute", "-q", "--query", "-Q", "--sql"}
 )
-READ_OPTIONS = frozenset(
-    """in input infile in-file input-file in-dir input-dir indir inpath input-path src source from
-    read data file files load path source-dir src-dir glob pattern i""".split()
-)
-_IGNORED_OPTIONS = frozenset(
-    """config conf config-file settings env env-file envfile profile log log-file logfile log-dir
-    logdir pidfile pid-file lock lockfile lock-file cert key cacert credentials secrets ssh-key
-    identity keyfile venv virtualenv python interpreter cwd workdir chdir home""".split()
-)
-_SQL_CLIENTS = frozenset(
-    """psql mysql mariadb sqlite3 sqlite duckdb clickhouse-client clickhouse bq snowsql hive beeline
-    spark-sql impala-shell sqlcmd vsql trino presto cqlsh redshift mssql-cli pgcli mycli""".split()
-)
-_SQL_TEXT_OPTIONS = frozenset({"-c", "--command", "-e", "--execute", "-q", "--query", "-Q", "--sql"})
 _SQL_FILE_OPTIONS = frozenset({"-f", "--file", "-i", "--init"})
 _COPY_TOOLS = frozenset({"cp", "mv", "install", "rsync", "scp", "rclone", "azcopy", "ln", "s3cmd"})
-_READ_ALL_TOOLS = frozenset(
-    """cat zcat gzcat bzcat xzcat head tail wc grep egrep fgrep zgrep awk gawk sed jq yq sort uniq cut
-    md5sum sha1sum sha256sum csvlook csvcut csvstat xsv mlr diff cmp less more strings file""".split()
-)
+_READ_ALL_TOOLS = wordset("""
+        cat zcat gzcat bzcat xzcat head tail wc grep egrep fgrep zgrep awk gawk sed jq
+        yq sort uniq cut md5sum sha1sum sha256sum csvlook csvcut csvstat xsv mlr diff
+        cmp less more strings file
+    """)
 
 # -- housekeeping: jobs that keep the machine healthy rather than move data
 _HOUSEKEEPING_PROGRAMS: dict[str, str] = {
@@ -162,33 +178,66 @@ _HOUSEKEEPING_PROGRAMS: dict[str, str] = {
     "aide": "system maintenance",
     "ddclient": "system maintenance",
 }
+# words of a script name that make it housekeeping on their own (`backup_db.sh`, `purge_tmp`)
 _HOUSEKEEPING_WORDS: dict[str, str] = {
     "backup": "backup",
     "backups": "backup",
-    "snapshot": "backup",
     "cleanup": "cleanup",
     "purge": "cleanup",
     "prune": "cleanup",
     "housekeeping": "cleanup",
     "housekeep": "cleanup",
     "retention": "retention cleanup",
-    "rotate": "log rotation",
     "logrotate": "log rotation",
     "vacuum": "database maintenance",
-    "renew": "certificate renewal",
     "certs": "certificate renewal",
     "cert": "certificate renewal",
     "ssl": "certificate renewal",
+    "letsencrypt": "certificate renewal",
     "heartbeat": "health check",
     "healthcheck": "health check",
-    "health": "health check",
+    "healthz": "health check",
     "watchdog": "health check",
     "keepalive": "health check",
     "uptime": "health check",
-    "monitor": "monitoring",
-    "monitoring": "monitoring",
 }
-_HEALTH_URL = re.compile(r"health|heartbeat|ping|status|alive|uptime|hc-ping|healthchecks|/up\b", re.I)
+# pairs of words that do (`check_disk`, `rotate_logs`, `health_check`)
+_HOUSEKEEPING_PAIRS: tuple[tuple[frozenset[str], frozenset[str], str], ...] = (
+    (frozenset({"health"}), frozenset({"check", "checks", "ping", "probe"}), "health check"),
+    (
+        frozenset({"check", "monitor", "watch"}),
+        frozenset(
+            {
+                "disk",
+                "disks",
+                "space",
+                "load",
+                "memory",
+                "cpu",
+                "ssl",
+                "cert",
+                "certs",
+                "uptime",
+                "service",
+                "services",
+                "nginx",
+                "apache",
+                "process",
+                "processes",
+            }
+        ),
+        "system monitoring",
+    ),
+    (frozenset({"rotate"}), frozenset({"log", "logs"}), "log rotation"),
+    (
+        frozenset({"clean", "clear", "delete", "remove", "rm"}),
+        frozenset({"tmp", "temp", "cache", "old", "log", "logs", "sessions"}),
+        "cleanup",
+    ),
+)
+_HEALTH_URL = re.compile(
+    r"health|heartbeat|ping|status|alive|uptime|hc-ping|healthchecks|/up\b", re.IGNORECASE
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -217,8 +266,11 @@ def _looks_like_path(word: str) -> bool:
 
 
 def _is_pattern(text: str) -> bool:
-    return any(c in text for c in "*?[") or DATE_PLACEHOLDER in text or SUBST_PLACEHOLDER in text or (
-        "$" in text
+    return (
+        any(c in text for c in "*?[")
+        or DATE_PLACEHOLDER in text
+        or SUBST_PLACEHOLDER in text
+        or ("$" in text)
     )
 
 
@@ -243,7 +295,7 @@ class _Paths:
             return ("url", f"{scheme.lower()}://{host.lower()}{path.rstrip('/')}", directory)
         if word.startswith("~/") or word == "~":
             word = self.home + word[1:]
-        directory = word.endswith("/") or word.endswith("/.")
+        directory = word.endswith(("/", "/."))
         path = join_path(cwd if cwd is None else self._home_relative(cwd), word)
         if path.startswith("~/") and self.home != "~":
             path = self.home + path[1:]
@@ -260,9 +312,25 @@ class _Paths:
         return cwd
 
 
-_NOISE_PREFIXES = ("/dev/", "/proc/", "/sys/", "/var/log/", "/var/lock/", "/run/lock/", "/var/run/",
-                   "/run/", "/etc/", "/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/", "/usr/local/bin/",
-                   "/usr/lib/", "/usr/share/", "/lib/")
+_NOISE_PREFIXES = (
+    "/dev/",
+    "/proc/",
+    "/sys/",
+    "/var/log/",
+    "/var/lock/",
+    "/run/lock/",
+    "/var/run/",
+    "/run/",
+    "/etc/",
+    "/usr/bin/",
+    "/usr/sbin/",
+    "/bin/",
+    "/sbin/",
+    "/usr/local/bin/",
+    "/usr/lib/",
+    "/usr/share/",
+    "/lib/",
+)
 
 
 def _is_noise_path(path: str) -> bool:
@@ -272,7 +340,9 @@ def _is_noise_path(path: str) -> bool:
     if ext in _CONFIG_EXTENSIONS or ext in _LOG_EXTENSIONS:
         return True
     parts = path.lower().split("/")
-    return any(p in ("log", "logs", "venv", ".venv", "virtualenv", "site-packages") for p in parts[:-1])
+    return any(
+        p in ("log", "logs", "venv", ".venv", "virtualenv", "site-packages") for p in parts[:-1]
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,37 +358,95 @@ def command_facts(command: str, env: Mapping[str, str], user: str | None = None)
     principal = _principal(commands)
     name, source, alternates = _name(principal, commands)
     program = principal.program if principal else ""
+    topic = name
     if principal is not None and _script_argument(principal) is None and _is_tool(program):
         # `psql -c ...`, `curl ... -o x`: the tool says little, what it produces says more
         subject = _subject(collector.unique(), alternates)
+        topic = subject
         if subject and subject not in name.split("_"):
             name = f"{name}_{subject}"
     locks = tuple(dict.fromkeys(lock for c in commands for lock in c.locks))
     housekeeping = _housekeeping(commands, principal, name, source)
-    scripts = {key for _, key, _ in (paths.key(s, c.cwd) or ("", "", False) for c in commands
-                                     for s in _script_words(c)) if key}
-    artifacts = tuple(a for a in collector.unique() if a.key not in scripts and a.key not in locks)
-    return CommandFacts(name, source, alternates, program, artifacts, locks, housekeeping)
+    scripts = {
+        key
+        for _, key, _ in (
+            paths.key(s, c.cwd) or ("", "", False) for c in commands for s in _script_words(c)
+        )
+        if key
+    }
+    artifacts = [a for a in collector.unique() if a.key not in scripts and a.key not in locks]
+    if any(a.role == WRITE and a.kind != "table" for a in artifacts) or any(
+        a.role == WRITE for a in artifacts if a.kind == "table"
+    ):
+        # a job that names its outputs explicitly takes its other arguments as inputs
+        artifacts = [
+            Artifact(a.kind, a.key, READ, a.via, a.pattern, a.directory) if a.role == MENTION else a
+            for a in artifacts
+        ]
+    directory = _script_directory(source)
+    return CommandFacts(
+        name, source, alternates, program, topic, directory, tuple(artifacts), locks, housekeeping
+    )
+
+
+# directories whose name says nothing about a job
+_GENERIC_DIRECTORIES = wordset("""
+        bin sbin scripts script jobs job cron crons tasks task src lib opt usr local
+        home srv var app apps code repo repos current releases release etl pipelines
+        pipeline tools util utils run exec www html data venv env
+    """)
+
+
+def _script_directory(source: str) -> str:
+    parts = [p for p in source.split("/")[:-1] if p and not p.startswith(("$", "~", "{"))]
+    for part in reversed(parts):
+        word = part.lower()
+        if word not in _GENERIC_DIRECTORIES and not word.startswith(".") and not word.isdigit():
+            return identifier(part, fallback="")
+    return ""
 
 
 def _is_tool(program: str) -> bool:
     """A program installed on the system rather than the user's own script."""
     return "." not in program and (
-        program in _SQL_CLIENTS or program in _COPY_TOOLS or program in _READ_ALL_TOOLS
-        or program in _HOUSEKEEPING_PROGRAMS or program in _SUBCOMMAND_TOOLS
-        or program in ("curl", "wget", "tar", "find", "rm", "tee", "hdfs", "hadoop", "echo", "touch")
+        program in _SQL_CLIENTS
+        or program in _COPY_TOOLS
+        or program in _READ_ALL_TOOLS
+        or program in _HOUSEKEEPING_PROGRAMS
+        or program in _SUBCOMMAND_TOOLS
+        or program
+        in ("curl", "wget", "tar", "find", "rm", "tee", "hdfs", "hadoop", "echo", "touch")
     )
 
 
 def _subject(artifacts: list[Artifact], alternates: tuple[str, ...]) -> str:
-    for role in (WRITE, READ):
+    """A readable word for what a tool job works on: what it writes, else what it reads."""
+    for role in (WRITE, READ, MENTION):
         for artifact in artifacts:
-            if artifact.role == role and not artifact.pattern:
-                stem = identifier(_stem_of(artifact.key.rsplit(".", 1)[-1] if artifact.kind == "table"
-                                           else artifact.key), fallback="")
-                if stem and not stem.startswith("_"):
-                    return stem
-    return alternates[0] if alternates else ""
+            if artifact.role != role:
+                continue
+            if artifact.kind == "table":
+                text = artifact.key.rsplit(".", 1)[-1]
+            else:
+                segments = [
+                    s
+                    for s in re.split(r"[/:]", artifact.key)
+                    if s and "*" not in s and "{" not in s
+                ]
+                meaningful = [
+                    seg
+                    for seg in segments
+                    if not all(is_noise(w) for w in split_words(_stem_of(seg)))
+                ]
+                if not meaningful:
+                    continue
+                text = _stem_of(meaningful[-1])
+            stem = identifier(
+                " ".join(w for w in split_words(text) if not is_noise(w)), fallback=""
+            )
+            if stem:
+                return stem
+    return next((a for a in alternates if not all(is_noise(w) for w in split_words(a))), "")
 
 
 def _script_words(simple: SimpleCommand) -> list[str]:
@@ -383,7 +511,11 @@ def _stem_of(word: str) -> str:
         return base
     if "." in base and not base.startswith("."):
         head, _, ext = base.rpartition(".")
-        if ext in _SCRIPT_EXTENSIONS or ext.lower() in _DATA_EXTENSIONS or ext in _CONFIG_EXTENSIONS:
+        if (
+            ext in _SCRIPT_EXTENSIONS
+            or ext.lower() in _DATA_EXTENSIONS
+            or ext in _CONFIG_EXTENSIONS
+        ):
             return head
         if "/" not in word and re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+", word):
             return base.rsplit(".", 1)[-1]  # a module or class path: `etl.jobs.load_sales`
@@ -391,7 +523,7 @@ def _stem_of(word: str) -> str:
 
 
 def _is_simple_word(word: str) -> bool:
-    return bool(re.fullmatch(r"[A-Za-z][\w:.-]{0,40}", word)) and not _looks_like_path(word)
+    return bool(re.fullmatch(r"[A-Za-z][\w:-]{0,40}", word)) and not _looks_like_path(word)
 
 
 def _name(
@@ -414,7 +546,11 @@ def _name(
     words = split_words(stem)
     lead: list[str] = []
     program = basename(source)
-    if script is None and program in _SUBCOMMAND_TOOLS or (words and all(w in _GENERIC_SCRIPTS for w in words)):
+    if (
+        script is None
+        and program in _SUBCOMMAND_TOOLS
+        or (words and all(w in _GENERIC_SCRIPTS for w in words))
+    ):
         # keep up to two leading subcommand words: `certbot renew`, `manage.py rebuild_index`
         for word in positional[:2]:
             if not _is_simple_word(word):
@@ -455,7 +591,9 @@ class _Collector:
             seen.setdefault((artifact.kind, artifact.key, artifact.role), artifact)
         return list(seen.values())
 
-    def word(self, word: str, role: str, via: str, cwd: str | None, *, directory: bool = False) -> None:
+    def word(
+        self, word: str, role: str, via: str, cwd: str | None, *, directory: bool = False
+    ) -> None:
         if not word or not (_looks_like_path(word) or role != MENTION):
             return
         if word.startswith("-"):
@@ -490,7 +628,9 @@ class _Collector:
         cwd = simple.cwd
         if program in _SQL_CLIENTS:
             self._sql_client(program, args, cwd)
-        elif program in _COPY_TOOLS or (program in ("aws", "gsutil", "gcloud") and _copy_like(args)):
+        elif program in _COPY_TOOLS or (
+            program in ("aws", "gsutil", "gcloud") and _copy_like(args)
+        ):
             self._copy(program, args, cwd)
         elif program in ("hdfs", "hadoop") and args[:1] in (["dfs"], ["fs"]):
             self._copy(program, args[1:], cwd)
@@ -512,7 +652,18 @@ class _Collector:
             self._read_all(program, args, cwd)
         elif program in ("tar",):
             self._tar(args, cwd)
-        elif program in ("find", "rm", "mkdir", "chmod", "chown", "ls", "du", "df", "echo", "printf"):
+        elif program in (
+            "find",
+            "rm",
+            "mkdir",
+            "chmod",
+            "chown",
+            "ls",
+            "du",
+            "df",
+            "echo",
+            "printf",
+        ):
             return
         else:
             self._generic(simple, args, cwd)
@@ -535,10 +686,16 @@ class _Collector:
             if arg.startswith("-") and len(arg) > 1 and not arg[1:].isdigit():
                 option = arg.lstrip("-").lower()
                 value = args[k + 1] if k + 1 < len(args) else None
-                if value is not None and not value.startswith("-") and (
-                    option in WRITE_OPTIONS or option in READ_OPTIONS or option in _IGNORED_OPTIONS
-                    or option in ("t", "table", "tables")
-                    or _looks_like_path(value)
+                if (
+                    value is not None
+                    and not value.startswith("-")
+                    and (
+                        option in WRITE_OPTIONS
+                        or option in READ_OPTIONS
+                        or option in _IGNORED_OPTIONS
+                        or option in ("t", "table", "tables")
+                        or _looks_like_path(value)
+                    )
                 ):
                     self._option(arg, value, cwd)
                     k += 2
@@ -557,8 +714,11 @@ class _Collector:
         if option in _IGNORED_OPTIONS:
             return
         if option in ("t", "table", "tables", "target-table", "dest-table", "source-table"):
-            role = WRITE if option in ("target-table", "dest-table") else (
-                READ if option == "source-table" else MENTION)
+            role = (
+                WRITE
+                if option in ("target-table", "dest-table")
+                else (READ if option == "source-table" else MENTION)
+            )
             for name in value.split(","):
                 self.table(name, role, written)
             return
@@ -600,21 +760,43 @@ class _Collector:
                 continue
             if arg.startswith("--target-directory="):
                 target_dir = arg.split("=", 1)[1]
-            elif arg in ("-e", "--exclude", "--include", "--rsh", "-P", "--profile", "--region",
-                         "--storage-class", "--acl", "--sse", "--chown", "--chmod", "--filter",
-                         "--exclude-from", "--include-from", "--bwlimit", "--log-file"):
+            elif arg in (
+                "-e",
+                "--exclude",
+                "--include",
+                "--rsh",
+                "-P",
+                "--profile",
+                "--region",
+                "--storage-class",
+                "--acl",
+                "--sse",
+                "--chown",
+                "--chmod",
+                "--filter",
+                "--exclude-from",
+                "--include-from",
+                "--bwlimit",
+                "--log-file",
+            ):
                 k += 2
                 continue
             elif not arg.startswith("-"):
                 positional.append(arg)
             k += 1
-        via = f"{program} target" if program not in ("aws", "gsutil", "gcloud") else f"{program} copy target"
+        via = (
+            f"{program} target"
+            if program not in ("aws", "gsutil", "gcloud")
+            else f"{program} copy target"
+        )
         if target_dir is not None:
             sources, target = positional, target_dir
             directory = True
         elif len(positional) >= 2:
             sources, target = positional[:-1], positional[-1]
-            directory = len(sources) > 1 or any(_is_pattern(s) for s in sources) or target.endswith("/")
+            directory = (
+                len(sources) > 1 or any(_is_pattern(s) for s in sources) or target.endswith("/")
+            )
         else:
             for arg in positional:
                 self.word(arg, MENTION, program, cwd)
@@ -637,8 +819,10 @@ class _Collector:
         while k < len(args):
             arg = args[k]
             value = args[k + 1] if k + 1 < len(args) else ""
-            if arg in ("-o", "--output", "-O", "--output-document") and value and not (
-                program == "curl" and arg == "-O"
+            if (
+                arg in ("-o", "--output", "-O", "--output-document")
+                and value
+                and not (program == "curl" and arg == "-O")
             ):
                 self.word(value, WRITE, f"{program} {arg}", cwd)
                 k += 2
@@ -663,7 +847,12 @@ class _Collector:
                 continue
             k += 1
         for url in urls:
-            self.word(url, WRITE if uploading else READ, f"{program} upload" if uploading else program, cwd)
+            self.word(
+                url,
+                WRITE if uploading else READ,
+                f"{program} upload" if uploading else program,
+                cwd,
+            )
 
     def _tar(self, args: list[str], cwd: str | None) -> None:
         if not args:
@@ -711,7 +900,11 @@ class _Collector:
             elif arg in _SQL_FILE_OPTIONS and value is not None:
                 k += 2  # a query script, not data
                 continue
-            elif program == "bq" and arg in ("load", "extract", "cp", "query") and not arg.startswith("-"):
+            elif (
+                program == "bq"
+                and arg in ("load", "extract", "cp", "query")
+                and not arg.startswith("-")
+            ):
                 self._bq(arg, args[k + 1 :], cwd)
                 return
             elif not arg.startswith("-"):
@@ -754,8 +947,10 @@ class _Collector:
 
 
 def looks_like_sql_text(text: str) -> bool:
-    return " " in text.strip() and sql.looks_like_sql(text) and bool(
-        re.search(r"\b(from|into|table|view|copy)\b", text, re.IGNORECASE)
+    return (
+        " " in text.strip()
+        and sql.looks_like_sql(text)
+        and bool(re.search(r"\b(from|into|table|view|copy)\b", text, re.IGNORECASE))
     )
 
 
@@ -782,9 +977,10 @@ def _housekeeping(
         reason = _HOUSEKEEPING_PROGRAMS.get(program)
         if reason:
             return reason
-        if program == "find" and any(a in ("-delete", "-exec", "-execdir") for a in args):
-            if "-delete" in args or any(basename(a) in ("rm", "gzip", "shred") for a in args):
-                return "retention cleanup (find -delete)"
+        if program == "find" and (
+            "-delete" in args or any(basename(a) in ("rm", "gzip", "shred") for a in args)
+        ):
+            return "retention cleanup (find -delete)"
         if program == "rm" and any(_is_pattern(a) for a in args if not a.startswith("-")):
             return "cleanup (rm of a pattern)"
         if program == "docker" and ("prune" in args):
@@ -801,6 +997,9 @@ def _housekeeping(
     for word in sorted(words):
         reason = _HOUSEKEEPING_WORDS.get(word)
         if reason:
+            return reason
+    for first, second, reason in _HOUSEKEEPING_PAIRS:
+        if words & first and words & second:
             return reason
     if "archive" in words and words & {"old", "log", "logs", "tmp"}:
         return "cleanup (archive of old files)"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from migrator.crontab.model import CronEntry
 from migrator.infer.calendar import NeverFires, Timing, timing
@@ -12,6 +12,7 @@ from migrator.infer.facts import CommandFacts, command_facts
 from migrator.infer.shell import split_comment
 from migrator.infer.words import (
     SINK_STEMS,
+    STAGE_OF,
     VERB_STEMS,
     identifier,
     is_noise,
@@ -34,6 +35,13 @@ class Job:
     independent: str | None  # why the job is never linked to others (housekeeping, ...), or None
     task_id: str  # unique in the crontab, a valid Python identifier
     entities: frozenset[str]  # stems of the things its name talks about (`api`, `warehous`)
+    # the entities it passes on: `net_revenue_from_orders` makes revenue out of orders
+    outputs: frozenset[str]
+    verb: str | None  # stem of the first verb of its name (`ingest`), if any
+    stage: int | None  # where that verb sits in a pipeline (see words.STAGE_OF)
+    directory: (
+        str | None
+    )  # stem of the script's telling directory (`sales` for /opt/etl/sales/x.py)
     references: frozenset[str]  # every meaningful stem of its name, verbs included
     words: dict[str, str]  # stem -> a word of the name it came from, for explanations
     comment: str  # comment lines above the entry and a trailing `# ...`, one text
@@ -70,8 +78,11 @@ def build_jobs(entries: Iterable[CronEntry], default_timezone: str) -> list[Job]
     jobs: list[Job] = []
     for (index, entry, facts, zone, job_timing, unscheduled, comment), task_id in zip(drafts, ids):
         words = _name_words(facts.name)
-        entities = frozenset(s for s in words if s not in VERB_STEMS)
+        entities, outputs = _topic_words(facts.topic)
         verbs = [s for s in words if s in VERB_STEMS]
+        directory = (
+            stem(facts.directory) if facts.directory and not is_noise(facts.directory) else None
+        )
         independent = None
         if unscheduled is None:
             independent = _independent_reason(facts, job_timing)
@@ -86,13 +97,30 @@ def build_jobs(entries: Iterable[CronEntry], default_timezone: str) -> list[Job]
                 independent=independent,
                 task_id=task_id,
                 entities=entities,
-                references=frozenset(words),
+                outputs=outputs,
+                verb=verbs[0] if verbs else None,
+                stage=STAGE_OF.get(verbs[0]) if verbs else None,
+                directory=directory if directory and directory not in entities else None,
+                references=frozenset(words)
+                | frozenset(stem(w) for w in split_words(task_id) if not is_noise(w)),
                 words=words,
                 comment=comment,
                 sink=bool(verbs) and verbs[0] in SINK_STEMS,
             )
         )
     return jobs
+
+
+def _topic_words(topic: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(entities, outputs) of a topic. In `<verb> <object> from <source>` the source is an input."""
+    words = split_words(topic)
+    entities = frozenset(stem(w) for w in words if not is_noise(w) and stem(w) not in VERB_STEMS)
+    if "from" in words:
+        cut = words.index("from")
+        before = {stem(w) for w in words[:cut] if not is_noise(w) and stem(w) not in VERB_STEMS}
+        if before:
+            return entities, frozenset(before)
+    return entities, entities
 
 
 def _name_words(name: str) -> dict[str, str]:

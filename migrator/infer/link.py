@@ -20,11 +20,12 @@ The rules, all general:
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import posixpath
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from migrator.infer.calendar import Timing, forward, positions
 from migrator.infer.comments import CommentClues, read_comment
@@ -131,9 +132,12 @@ class _Linker:
         self.entity_jobs: dict[str, list[int]] = defaultdict(list)
         self.reference_jobs: dict[str, list[int]] = defaultdict(list)
         self.phrase_jobs: dict[str, list[int]] = defaultdict(list)
+        self.directory_jobs: dict[str, list[int]] = defaultdict(list)
         for job in self.linkable:
             for word in job.entities:
                 self.entity_jobs[word].append(job.index)
+            if job.directory:
+                self.directory_jobs[job.directory].append(job.index)
             for word in job.references:
                 self.reference_jobs[word].append(job.index)
             for phrase in {job.task_id, job.facts.name, _script_stem(job.facts.name_source)}:
@@ -141,6 +145,13 @@ class _Linker:
                     self.phrase_jobs[phrase.lower()].append(job.index)
         self.position: dict[int, int] = {}
         self.component: dict[int, int] = {}
+        # pairs with any evidence at all, whatever their order (to settle ambiguous comments)
+        self.related: set[frozenset[int]] = set()
+        # (producer, consumer) pairs of known data flow, whatever their order in time
+        self.flows: set[tuple[int, int]] = set()
+        # consumer -> its read artifacts that some producer accounts for
+        self.explained: dict[int, set[tuple[str, str]]] = defaultdict(set)
+        self.description_jobs: dict[str, list[int]] | None = None
 
     # -- timing helpers -----------------------------------------------------------------------
 
@@ -163,8 +174,6 @@ class _Linker:
     def clock(self, index: int) -> int:
         """Minutes after local midnight (or the first fire) for ordering jobs of one calendar."""
         timing = self.timing(index)
-        if not timing.period:
-            return timing.anchor
         origin = timing.local_midnights[0] if timing.local_midnights else 0
         return (timing.anchor - origin) % timing.period
 
@@ -239,20 +248,36 @@ class _Linker:
                     for ancestor in _ancestors(_literal_dir(artifact.key)):
                         under[(artifact.kind, ancestor)].append((index, artifact))
                     if artifact.pattern:
-                        patterns_at[(artifact.kind, _literal_dir(artifact.key))].append((index, artifact))
+                        patterns_at[(artifact.kind, _literal_dir(artifact.key))].append(
+                            (index, artifact)
+                        )
         relations: list[_Relation] = []
         seen: set[tuple[int, int, str, str]] = set()
         for consumer, items in artifacts.items():
             for mine in items:
                 if mine.role == WRITE:
                     continue
-                for producer, theirs, exact_match in self._matches(mine, exact, by_last, under, patterns_at):
-                    if producer == consumer or theirs.role == READ:
-                        continue
+                matches = [
+                    m
+                    for m in self._matches(mine, exact, by_last, under, patterns_at)
+                    if m[0] != consumer and m[1].role != READ
+                ]
+                # a job known to write the thing is its producer; jobs that merely name it are not
+                if any(theirs.role == WRITE for _, theirs, _ in matches):
+                    matches = [m for m in matches if m[1].role == WRITE]
+                for producer, theirs, exact_match in matches:
                     weight = _FLOW_WEIGHTS.get((theirs.role, mine.role))
                     if weight is None:
                         continue
-                    marker = (min(producer, consumer), max(producer, consumer), mine.key, theirs.key)
+                    self.related.add(frozenset((producer, consumer)))
+                    if mine.role == READ:
+                        self.explained[consumer].add((mine.kind, mine.key))
+                    marker = (
+                        min(producer, consumer),
+                        max(producer, consumer),
+                        mine.key,
+                        theirs.key,
+                    )
                     directional = theirs.role == WRITE or mine.role == READ
                     if not directional and marker in seen:
                         continue
@@ -271,6 +296,8 @@ class _Linker:
                             producer_writes=theirs.role == WRITE,
                         )
                     )
+                    if directional:
+                        self.flows.add((producer, consumer))
         return relations
 
     def _matches(
@@ -304,9 +331,12 @@ class _Linker:
             for index, theirs in under.get((mine.kind, _literal_dir(mine.key)), ()):
                 if theirs.key == mine.key:
                     continue
-                if mine.directory and theirs.key.startswith(mine.key.rstrip("/") + "/"):
-                    yield index, theirs, False
-                elif mine.pattern and _glob_match(theirs.key, mine.key):
+                if (
+                    mine.directory
+                    and theirs.key.startswith(mine.key.rstrip("/") + "/")
+                    or mine.pattern
+                    and _glob_match(theirs.key, mine.key)
+                ):
                     yield index, theirs, False
 
     def _lock_relations(self) -> list[_Relation]:
@@ -321,10 +351,17 @@ class _Linker:
             for a in indexes:
                 for b in indexes:
                     if a < b:
+                        self.related.add(frozenset((a, b)))
                         relations.append(
-                            _Relation(a, b, _LOCK_WEIGHT, "lock",
-                                      f"both hold the lock {lock}, so cron's times serialise them",
-                                      False, ("lock", lock))
+                            _Relation(
+                                a,
+                                b,
+                                _LOCK_WEIGHT,
+                                "lock",
+                                f"both hold the lock {lock}, so cron's times serialise them",
+                                False,
+                                ("lock", lock),
+                            )
                         )
         return relations
 
@@ -333,15 +370,19 @@ class _Linker:
     def _name_pairs(self) -> list[tuple[int, int]]:
         """Jobs of one calendar that share a name word, chained in clock order (for components)."""
         pairs = []
-        for word, indexes in self.entity_jobs.items():
+        for word, indexes in list(self.entity_jobs.items()) + list(self.directory_jobs.items()):
             if len(indexes) < 2 or len(indexes) > MAX_WORD_JOBS:
                 continue
+            for a in indexes:
+                for b in indexes[:8]:
+                    if a != b:
+                        self.related.add(frozenset((a, b)))
             by_key: dict[object, list[int]] = defaultdict(list)
             for index in indexes:
                 by_key[self.timing(index).key].append(index)
             for members in by_key.values():
                 members.sort(key=self.clock)
-                pairs.extend(zip(members, members[1:]))
+                pairs.extend(itertools.pairwise(members))
         return pairs
 
     def _comment_relations(self) -> list[_Relation]:
@@ -361,6 +402,12 @@ class _Linker:
                     continue
                 for other in indexes:
                     found[other].append(f'says "{self.jobs[other].words.get(word, word)}"')
+            if clues.cue:
+                for other, shared in self._descriptions_matching(job.index, clues).items():
+                    words = ", ".join(f'"{w}"' for w in sorted(shared))
+                    found[other].append(
+                        f"describes what {self.jobs[other].task_id}'s comment does ({words})"
+                    )
             for other, reasons in found.items():
                 if other == job.index:
                     continue
@@ -373,10 +420,40 @@ class _Linker:
                         kind="comment",
                         detail="; ".join(dict.fromkeys(reasons)),
                         directional=bool(clues.cue and not clues.before),
-                        group=("comment", job.index, tuple(sorted(_words_of(reasons)))),
+                        group=(
+                            "comment",
+                            job.index,
+                            tuple(sorted(_words_of(reasons)))
+                            if not reasons[0].startswith("describes")
+                            else "description",
+                        ),
                     )
                 )
         return relations
+
+    def _descriptions_matching(self, index: int, clues: CommentClues) -> dict[int, set[str]]:
+        """Jobs with an opaque name (`job_c.sh`) whose comment shares two words with this one.
+
+        Such a job's comment is the only name it has ("load customers from the CRM"), so a comment
+        elsewhere that says "after the customer load" refers to it. Jobs with a telling name are
+        referred to by that name instead.
+        """
+        if self.description_jobs is None:
+            self.description_jobs = defaultdict(list)
+            for job in self.linkable:
+                if job.references:
+                    continue
+                for word in self.clues[job.index].stems:
+                    self.description_jobs[word].append(job.index)
+        shared: dict[int, set[str]] = defaultdict(set)
+        for word in clues.stems:
+            holders = self.description_jobs.get(word, [])
+            if len(holders) > MAX_WORD_JOBS:
+                continue
+            for other in holders:
+                if other != index:
+                    shared[other].add(word)
+        return {other: words for other, words in shared.items() if len(words) >= 2}
 
     # -- scoring ------------------------------------------------------------------------------
 
@@ -394,16 +471,23 @@ class _Linker:
             if not relation.directional and self.before(b, a) is not None:
                 up, down = b, a
             if self.before(up, down) is not None:
-                group = relation.group if relation.kind != "lock" else ("lock", down, relation.group[1])
+                group = (
+                    relation.group if relation.kind != "lock" else ("lock", down, relation.group[1])
+                )
                 if not relation.directional and relation.kind != "lock":
                     group = ("artifact", down) + relation.group[2:]
                 intra[group].append((up, down, relation))
             elif relation.directional and self.timing(up).key != self.timing(down).key:
-                cross[(up, down)].append(Evidence(relation.kind, relation.detail, relation.weight * 0.95))
+                if relation.kind != "lock" and self._cross_allowed(up, down):
+                    cross[(up, down)].append(
+                        Evidence(relation.kind, relation.detail, relation.weight * 0.95)
+                    )
             elif not relation.directional and self.timing(a).key != self.timing(b).key:
                 up, down = self._cross_direction(a, b)
                 if up is not None and relation.kind != "lock":
-                    cross[(up, down)].append(Evidence(relation.kind, relation.detail, relation.weight * 0.9))
+                    cross[(up, down)].append(
+                        Evidence(relation.kind, relation.detail, relation.weight * 0.9)
+                    )
         for candidates in intra.values():
             # known writers beat jobs that merely mention the thing; of those, the latest wins
             if any(r.producer_writes for _, _, r in candidates):
@@ -411,7 +495,9 @@ class _Linker:
             latest = max(self.position[up] for up, _, _ in candidates)
             for up, down, relation in candidates:
                 if self.position[up] == latest:
-                    links[(up, down)].append(Evidence(relation.kind, relation.detail, relation.weight))
+                    links[(up, down)].append(
+                        Evidence(relation.kind, relation.detail, relation.weight)
+                    )
 
     def _cross_direction(self, a: int, b: int) -> tuple[int | None, int]:
         """Without a stated direction, the finer cadence feeds the coarser (daily -> weekly)."""
@@ -420,11 +506,16 @@ class _Linker:
             return (None, b)
         return (a, b) if fa > fb else (b, a)
 
+    def _cross_allowed(self, up: int, down: int) -> bool:
+        """A job cannot wait for every run of a job that fires less often than it does."""
+        return self.timing(up).fires_per_week + 1e-9 >= self.timing(down).fires_per_week
+
     def _apply_names(
         self,
         links: dict[tuple[int, int], list[Evidence]],
         cross: dict[tuple[int, int], list[Evidence]],
     ) -> None:
+        """Shared name words: the consumer links to the latest earlier job that passes the word on."""
         for job in self.linkable:
             down = job.index
             for word in sorted(job.entities):
@@ -432,19 +523,27 @@ class _Linker:
                 if len(bearers) < 2 or len(bearers) > MAX_WORD_JOBS:
                     continue
                 shown = job.words.get(word, word)
-                earlier = [b for b in bearers if not self.jobs[b].sink and self.before(b, down) is not None]
+                weight = name_weight(len(bearers))
+                producers = [
+                    b for b in bearers if word in self.jobs[b].outputs and not self.jobs[b].sink
+                ]
+                earlier = [b for b in producers if self.before(b, down) is not None]
                 if earlier:
                     latest = max(self.position[b] for b in earlier)
                     for up in earlier:
-                        if self.position[up] == latest:
+                        if self.position[up] == latest and not self._siblings(up, down):
                             links[(up, down)].append(
-                                Evidence("name", f'both names mention "{shown}" and {self.jobs[up].task_id}'
-                                         " is the latest earlier job that does", name_weight(len(bearers)))
+                                Evidence(
+                                    "name",
+                                    f'both names mention "{shown}" and {self.jobs[up].task_id}'
+                                    " is the latest earlier job that does",
+                                    weight,
+                                )
                             )
                 # a coarser calendar reading what a finer one names (the weekly report on sales)
                 others: dict[object, list[int]] = defaultdict(list)
-                for b in bearers:
-                    if b != down and self.timing(b).key != job.timing.key and not self.jobs[b].sink:  # type: ignore[union-attr]
+                for b in producers:
+                    if b != down and self.timing(b).key != job.timing.key:  # type: ignore[union-attr]
                         others[self.timing(b).key].append(b)
                 for members in others.values():
                     finer = [b for b in members if self._cross_direction(b, down) == (b, down)]
@@ -452,10 +551,41 @@ class _Linker:
                         continue
                     latest = max(self.clock(b) for b in finer)
                     for up in finer:
-                        if self.clock(up) == latest:
+                        if self.clock(up) == latest and not self._siblings(up, down):
                             cross[(up, down)].append(
-                                Evidence("name", f'both names mention "{shown}"', _CROSS_NAME_WEIGHT)
+                                Evidence(
+                                    "name", f'both names mention "{shown}"', _CROSS_NAME_WEIGHT
+                                )
                             )
+            self._apply_directory(job, links)
+
+    def _apply_directory(self, job: Job, links: dict[tuple[int, int], list[Evidence]]) -> None:
+        """Scripts kept in one telling directory (`/opt/etl/sales/`), in pipeline verb order."""
+        down = job.index
+        if not job.directory or job.stage is None:
+            return
+        bearers = self.directory_jobs.get(job.directory, [])
+        if len(bearers) < 2 or len(bearers) > MAX_WORD_JOBS:
+            return
+        earlier = [b for b in bearers if self.before(b, down) is not None]
+        if not earlier:
+            return
+        latest = max(self.position[b] for b in earlier)
+        for up in earlier:
+            other = self.jobs[up]
+            if self.position[up] != latest or other.stage is None or other.stage >= job.stage:
+                continue
+            links[(up, down)].append(
+                Evidence("name", f'both scripts live in the "{job.directory}" directory', 0.3)
+            )
+            links[(up, down)].append(
+                Evidence("name", f'"{other.verb}" comes before "{job.verb}" in a pipeline', 0.3)
+            )
+
+    def _siblings(self, up: int, down: int) -> bool:
+        """Jobs doing the same thing to different inputs (two `ingest_*`) run side by side."""
+        a, b = self.jobs[up], self.jobs[down]
+        return a.verb is not None and a.verb == b.verb
 
     def _apply_comments(
         self,
@@ -463,55 +593,43 @@ class _Linker:
         links: dict[tuple[int, int], list[Evidence]],
         cross: dict[tuple[int, int], list[Evidence]],
     ) -> None:
+        """A comment's references, settled before their order is looked at.
+
+        Several jobs fitting one reference ("ingestion": two ingest jobs) narrow to those that
+        other evidence relates to the commenting job, in any order; only when none is related do
+        they all get it, at lower confidence.
+        """
         by_group: dict[tuple[object, ...], list[_Relation]] = defaultdict(list)
         for relation in relations:
             by_group[relation.group].append(relation)
-        for group, members in by_group.items():
+        for members in by_group.values():
             writer = members[0].consumer  # the job whose comment it is
             clues = self.clues[writer]
-            placed: list[tuple[int, int, _Relation]] = []
-            crossing: list[tuple[int, int, _Relation]] = []
-            for relation in members:
+            exact = [r for r in members if r.weight >= 1.0]
+            pool = exact or members
+            supported = bool(exact) or len(pool) == 1
+            if not supported:
+                related = [r for r in pool if frozenset((writer, r.producer)) in self.related]
+                if related:
+                    pool, supported = related, True
+            if exact:
+                weight = 0.8
+            elif supported:
+                weight = 0.75 if clues.cue else 0.6
+            else:
+                weight = 0.55 if clues.cue else 0.4
+            for relation in pool:
                 other = relation.producer
-                if clues.before:
-                    pair = (writer, other)
-                else:
-                    pair = (other, writer)
-                if self.before(*pair) is None and not clues.cue and self.before(pair[1], pair[0]) is not None:
-                    pair = (pair[1], pair[0])  # "feeds transform" without a cue word
-                if self.before(*pair) is not None:
-                    placed.append((pair[0], pair[1], relation))
-                elif self.timing(pair[0]).key != self.timing(pair[1]).key:
-                    crossing.append((pair[0], pair[1], relation))
-            self._score_comment(placed, links, clues, group)
-            self._score_comment(crossing, cross, clues, group)
+                up, down = (writer, other) if clues.before else (other, writer)
+                evidence = Evidence("comment", _comment_detail(relation, self), weight)
+                if self.before(up, down) is not None:
+                    links[(up, down)].append(evidence)
+                elif self.timing(up).key != self.timing(down).key and self._cross_allowed(up, down):
+                    cross[(up, down)].append(evidence)
         self._apply_clocks(links)
 
-    def _score_comment(
-        self,
-        placed: list[tuple[int, int, _Relation]],
-        target: dict[tuple[int, int], list[Evidence]],
-        clues: CommentClues,
-        group: tuple[object, ...],
-    ) -> None:
-        if not placed:
-            return
-        exact = [p for p in placed if p[2].weight >= 1.0]
-        if exact:
-            for up, down, relation in exact:
-                target[(up, down)].append(Evidence("comment", _comment_detail(relation, up, down, self), 0.8))
-            return
-        supported = [p for p in placed if target.get((p[0], p[1]))]
-        unique = len(placed) == 1
-        chosen = placed if unique or not supported else supported
-        weight = 0.75 if clues.cue else 0.6
-        if not unique and not supported:
-            weight = 0.55 if clues.cue else 0.4
-        for up, down, relation in chosen:
-            target[(up, down)].append(Evidence("comment", _comment_detail(relation, up, down, self), weight))
-
     def _apply_clocks(self, links: dict[tuple[int, int], list[Evidence]]) -> None:
-        """"after the 1 AM job": a clock time in a comment names the jobs that fire then."""
+        """ "after the 1 AM job": a clock time in a comment names the jobs that fire then."""
         by_clock: dict[tuple[object, int], list[int]] = defaultdict(list)
         for job in self.linkable:
             for minute in _local_times(job):
@@ -525,8 +643,12 @@ class _Linker:
                 for up in by_clock.get((self.component[job.index], minute), ()):
                     if self.before(up, job.index) is not None:
                         links[(up, job.index)].append(
-                            Evidence("comment", f"the comment refers to the {_clock_text(minute)} run, "
-                                     f"when {self.jobs[up].task_id} fires", 0.55)
+                            Evidence(
+                                "comment",
+                                f"the comment refers to the {_clock_text(minute)} run, "
+                                f"when {self.jobs[up].task_id} fires",
+                                0.55,
+                            )
                         )
 
     # -- selection ----------------------------------------------------------------------------
@@ -542,12 +664,19 @@ class _Linker:
             if self.clues[down].independent:
                 continue
             evidence = _dedupe(evidence)
+            evidence = self._discount(up, down, evidence)
             gap = self.before(up, down)
             assert gap is not None
             timing = self.timing(down)
-            evidence.insert(0, Evidence("time-offset", f"{self.jobs[down].task_id} fires {_duration(gap)} after "
-                                        f"{self.jobs[up].task_id} in the same {timing.cadence} cycle",
-                                        _time_weight(gap)))
+            evidence.insert(
+                0,
+                Evidence(
+                    "time-offset",
+                    f"{self.jobs[down].task_id} fires {_duration(gap)} after "
+                    f"{self.jobs[up].task_id} in the same {timing.cadence} cycle",
+                    _time_weight(gap),
+                ),
+            )
             if combine(evidence) >= THRESHOLD:
                 chosen[(up, down)] = evidence
             else:
@@ -557,6 +686,7 @@ class _Linker:
             if self.clues[down].independent:
                 continue
             evidence = _dedupe(evidence)
+            evidence = self._discount(up, down, evidence)
             if combine(evidence) >= THRESHOLD:
                 chosen_cross[(up, down)] = evidence
             else:
@@ -569,6 +699,22 @@ class _Linker:
             unlinked[job.index] = self._why_unlinked(job, rejected)
         return Inference(chosen, chosen_cross, dict(self.position), unlinked, rejected)
 
+    def _discount(self, up: int, down: int, evidence: list[Evidence]) -> list[Evidence]:
+        """Drop name evidence that the data flow contradicts or makes unnecessary.
+
+        - `down` writes what `up` reads: `up` consumes `down`'s previous run, it does not feed it.
+        - `down` declares its inputs and producers account for all of them: a shared word adds
+          no upstream of its own.
+        """
+        if any(e.kind not in ("name", "time-offset") for e in evidence):
+            return evidence
+        if (down, up) in self.flows and (up, down) not in self.flows:
+            return []
+        reads = {(a.kind, a.key) for a in self.jobs[down].facts.artifacts if a.role == READ}
+        if reads and reads <= self.explained.get(down, set()):
+            return []
+        return evidence
+
     def _why_unlinked(self, job: Job, rejected: dict[tuple[int, int], list[Evidence]]) -> str:
         if self.clues[job.index].independent:
             return "its comment says it stands alone"
@@ -579,7 +725,11 @@ class _Linker:
             return f"only weak evidence ({score:.2f}) links it to {other}"
         timing = job.timing
         assert timing is not None
-        peers = [j for j in self.linkable if j.timing and j.timing.key == timing.key and j.index != job.index]
+        peers = [
+            j
+            for j in self.linkable
+            if j.timing and j.timing.key == timing.key and j.index != job.index
+        ]
         if not peers:
             return f"no other job runs on its calendar ({timing.cadence})"
         return f"nothing links it to the {len(peers)} other job(s) of its calendar ({timing.cadence}); time alone is not evidence"
@@ -635,7 +785,7 @@ def _words_of(reasons: list[str]) -> list[str]:
     return [r.split('"')[1] if '"' in r else r for r in reasons]
 
 
-def _comment_detail(relation: _Relation, up: int, down: int, linker: _Linker) -> str:
+def _comment_detail(relation: _Relation, linker: _Linker) -> str:
     writer = relation.consumer
     job = linker.jobs[writer]
     text = job.comment if len(job.comment) <= 80 else job.comment[:77] + "..."
@@ -702,4 +852,3 @@ def _comment_path_key(text: str) -> tuple[str, str] | None:
     if text.startswith("/") and text.count("/") >= 2:
         return ("path", posixpath.normpath(text))
     return None
-

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from migrator.compat import tomllib
 from migrator.errors import Diagnostic, InputError
@@ -80,7 +81,9 @@ def load_overrides(path: str | Path) -> Overrides:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise InputError.at(str(path), f"cannot read overrides: {error.strerror or error}") from None
+        raise InputError.at(
+            str(path), f"cannot read overrides: {error.strerror or error}"
+        ) from None
     return parse_overrides(text, str(path))
 
 
@@ -99,8 +102,10 @@ def parse_overrides(text: str, path: str) -> Overrides:
 
     for key in data:
         if key not in _TOP_KEYS:
-            problem(f"unknown key '{key}': expected one of {', '.join(sorted(_TOP_KEYS))}",
-                    locate.key(None, key))
+            problem(
+                f"unknown key '{key}': expected one of {', '.join(sorted(_TOP_KEYS))}",
+                locate.key(None, key),
+            )
     jobs: list[JobOverride] = []
     skip = data.get("skip", [])
     if not _is_string_list(skip):
@@ -120,15 +125,20 @@ def parse_overrides(text: str, path: str) -> Overrides:
             continue
         for key in body:
             if key not in _JOB_KEYS:
-                problem(f"unknown key '{key}' in [jobs.{name}]: expected one of "
-                        f"{', '.join(sorted(_JOB_KEYS))}", locate.key(("jobs", name), key))
+                problem(
+                    f"unknown key '{key}' in [jobs.{name}]: expected one of "
+                    f"{', '.join(sorted(_JOB_KEYS))}",
+                    locate.key(("jobs", name), key),
+                )
         values: dict[str, Any] = {}
         for key in ("task_id", "dag_id"):
             if key in body:
                 value = body[key]
                 if not isinstance(value, str) or not is_identifier(value):
-                    problem(f"{key} must be a valid Python identifier, got {value!r}",
-                            locate.key(("jobs", name), key))
+                    problem(
+                        f"{key} must be a valid Python identifier, got {value!r}",
+                        locate.key(("jobs", name), key),
+                    )
                 else:
                     values[key] = value
         for key in ("after", "not_after"):
@@ -158,12 +168,18 @@ def parse_overrides(text: str, path: str) -> Overrides:
             continue
         for key in body:
             if key not in _DAG_KEYS:
-                problem(f"unknown key '{key}' in [dags.{name}]: expected dag_id", locate.key(("dags", name), key))
+                problem(
+                    f"unknown key '{key}' in [dags.{name}]: expected dag_id",
+                    locate.key(("dags", name), key),
+                )
         value = body.get("dag_id")
         if value is None:
             problem(f"[dags.{name}] needs dag_id", at)
         elif not isinstance(value, str) or not is_identifier(value):
-            problem(f"dag_id must be a valid Python identifier, got {value!r}", locate.key(("dags", name), "dag_id"))
+            problem(
+                f"dag_id must be a valid Python identifier, got {value!r}",
+                locate.key(("dags", name), "dag_id"),
+            )
         else:
             dags.append(DagOverride(Ref(name, *at), value))
     if problems:
@@ -182,7 +198,9 @@ def resolve_job(overrides: Overrides, ref: Ref, ids: Sequence[str], lines: Seque
     if ref.text in ids:
         return list(ids).index(ref.text)
     hint = get_close_matches(ref.text, ids, n=1)
-    suggestion = f"; did you mean '{hint[0]}'?" if hint else f"; known jobs: {', '.join(sorted(ids)[:8])}"
+    suggestion = (
+        f"; did you mean '{hint[0]}'?" if hint else f"; known jobs: {', '.join(sorted(ids)[:8])}"
+    )
     raise overrides.error(f"unknown job '{ref.text}'{suggestion}", ref)
 
 
@@ -206,7 +224,9 @@ class _Locator:
     def __init__(self, text: str):
         self.lines = text.splitlines()
         self.headers: list[tuple[int, tuple[str, str] | None]] = []
-        header = re.compile(r"^\s*\[\s*(jobs|dags)\s*\.\s*(\"[^\"]*\"|'[^']*'|[A-Za-z0-9_:-]+)\s*\]")
+        header = re.compile(
+            r"^\s*\[\s*(jobs|dags)\s*\.\s*(\"[^\"]*\"|'[^']*'|[A-Za-z0-9_:-]+)\s*\]"
+        )
         for number, line in enumerate(self.lines, start=1):
             match = header.match(line)
             if match:
@@ -242,7 +262,9 @@ class _Locator:
                 return (number, len(line) - len(line.lstrip()) + 1)
         return self.table(*table) if table else (None, None)
 
-    def string(self, table: tuple[str, str] | None, key: str, value: str) -> tuple[int | None, int | None]:
+    def string(
+        self, table: tuple[str, str] | None, key: str, value: str
+    ) -> tuple[int | None, int | None]:
         start, _ = self.key(table, key)
         if start is None:
             return (None, None)

@@ -6,6 +6,7 @@ acyclic check -> transitive reduction -> one DAG per connected group of one cale
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -90,7 +91,9 @@ def infer_pipeline(
     unscheduled = []
     for job in jobs:
         if job.index in plan.skip:
-            unscheduled.append(Unscheduled(job.line, f"skipped by overrides ({plan.skip[job.index]})", job.entry))
+            unscheduled.append(
+                Unscheduled(job.line, f"skipped by overrides ({plan.skip[job.index]})", job.entry)
+            )
         elif job.timing is None:
             unscheduled.append(Unscheduled(job.line, job.unscheduled or "no schedule", job.entry))
     return Pipeline(
@@ -133,31 +136,42 @@ def _resolve(overrides: Overrides, jobs: list[Job]) -> _Plan:
     for up, down, ref in plan.pins:
         for index in (up, down):
             if index in plan.skip:
-                raise overrides.error(f"{ids[index]} is skipped, so no edge can be pinned to it", ref)
+                raise overrides.error(
+                    f"{ids[index]} is skipped, so no edge can be pinned to it", ref
+                )
             if jobs[index].timing is None:
-                raise overrides.error(f"{ids[index]} has no schedule ({jobs[index].unscheduled}), "
-                                      "so no edge can be pinned to it", ref)
+                raise overrides.error(
+                    f"{ids[index]} has no schedule ({jobs[index].unscheduled}), "
+                    "so no edge can be pinned to it",
+                    ref,
+                )
     for dag in overrides.dags:
         plan.dag_renames[dag.ref.text] = (dag.dag_id, dag.ref)
     return plan
 
 
-def _raise_cycle(graph: nx.DiGraph, plan: _Plan, jobs: list[Job], overrides: Overrides | None) -> None:
+def _raise_cycle(
+    graph: nx.DiGraph, plan: _Plan, jobs: list[Job], overrides: Overrides | None
+) -> None:
     loop = cycles(graph)[0]
     names = " >> ".join(jobs[i].task_id for i in loop)
     pinned = {(up, down): ref for up, down, ref in plan.pins}
-    for up, down in zip(loop, loop[1:]):
+    for up, down in itertools.pairwise(loop):
         if (up, down) in pinned and overrides is not None:
             raise overrides.error(f"pinned edges make a cycle: {names}", pinned[(up, down)])
     raise AssertionError(f"inference produced a cycle: {names}")  # impossible: edges follow time
 
 
-def _check_unique_task_ids(task_ids: dict[int, str], plan: _Plan, overrides: Overrides | None) -> None:
+def _check_unique_task_ids(
+    task_ids: dict[int, str], plan: _Plan, overrides: Overrides | None
+) -> None:
     owners: dict[str, int] = {}
     for index, task_id in sorted(task_ids.items()):
         if task_id in owners and overrides is not None:
-            ref = (plan.task_ids.get(index) or plan.task_ids.get(owners[task_id]))
-            raise overrides.error(f"task id '{task_id}' is already used by another job", ref[1] if ref else None)
+            ref = plan.task_ids.get(index) or plan.task_ids.get(owners[task_id])
+            raise overrides.error(
+                f"task id '{task_id}' is already used by another job", ref[1] if ref else None
+            )
         owners[task_id] = index
 
 
@@ -198,14 +212,19 @@ def _build_dags(
             dag_id, ref = plan.dag_renames[inferred]
         chosen = {plan.dag_ids[i] for i in group if i in plan.dag_ids}
         if len({name for name, _ in chosen}) > 1 and overrides is not None:
-            ref = sorted(chosen, key=lambda c: c[1].line or 0)[-1][1]
-            raise overrides.error(f"jobs of one DAG ask for different dag_ids: "
-                                  f"{', '.join(sorted(n for n, _ in chosen))}", ref)
+            ref = max(chosen, key=lambda c: c[1].line or 0)[1]
+            raise overrides.error(
+                f"jobs of one DAG ask for different dag_ids: "
+                f"{', '.join(sorted(n for n, _ in chosen))}",
+                ref,
+            )
         ref = None
         if chosen:
             dag_id, ref = next(iter(chosen))
         if dag_id in used and overrides is not None:
-            raise overrides.error(f"dag_id '{dag_id}' is already used by another DAG", ref or used[dag_id])
+            raise overrides.error(
+                f"dag_id '{dag_id}' is already used by another DAG", ref or used[dag_id]
+            )
         used[dag_id] = ref
         dags.append(_dag(dag_id, group, jobs, graph, inference, task_ids))
         for index in group:
@@ -214,7 +233,9 @@ def _build_dags(
         inferred_names = set(names)
         for name, (_, ref) in plan.dag_renames.items():
             if name not in inferred_names:
-                raise overrides.error(f"unknown DAG '{name}'; inferred DAGs: {', '.join(sorted(names)[:8])}", ref)
+                raise overrides.error(
+                    f"unknown DAG '{name}'; inferred DAGs: {', '.join(sorted(names)[:8])}", ref
+                )
     return dags, dag_of
 
 
@@ -240,7 +261,9 @@ def _dag(
         note = None
         if len(group) == 1:
             note = job.independent or inference.unlinked.get(index)
-        tasks.append(PipelineTask(task_ids[index], job.entry, timedelta(minutes=_offset(first, job)), note))
+        tasks.append(
+            PipelineTask(task_ids[index], job.entry, timedelta(minutes=_offset(first, job)), note)
+        )
     rank = {index: k for k, index in enumerate(order)}
     edges = []
     for up, down in sorted(sub.edges, key=lambda e: (rank[e[0]], rank[e[1]])):
@@ -260,9 +283,7 @@ def _offset(first: Job, job: Job) -> int:
     assert a is not None and b is not None
     if a.key != b.key:
         return 0
-    if a.period:
-        return (b.anchor - a.anchor) % a.period
-    return max(0, b.anchor - a.anchor)
+    return (b.anchor - a.anchor) % a.period
 
 
 def _canonical(schedule: Schedule) -> str:
@@ -327,7 +348,11 @@ def _cross_edges(
     dags: list[PipelineDag],
 ) -> list[CrossDagEdge]:
     """Cross-DAG links, minus those implied by another link plus edges inside either DAG."""
-    pairs = [(up, down) for up, down in cross if up in dag_of and down in dag_of and dag_of[up] != dag_of[down]]
+    pairs = [
+        (up, down)
+        for up, down in cross
+        if up in dag_of and down in dag_of and dag_of[up] != dag_of[down]
+    ]
     keep = []
     pair_set = set(pairs)
     for up, down in pairs:
@@ -341,10 +366,23 @@ def _cross_edges(
         if not implied:
             keep.append((up, down))
     dag_rank = {dag.dag_id: k for k, dag in enumerate(dags)}
-    keep.sort(key=lambda p: (dag_rank[dag_of[p[0]]], dag_rank[dag_of[p[1]]], task_ids[p[0]], task_ids[p[1]]))
+    keep.sort(
+        key=lambda p: (
+            dag_rank[dag_of[p[0]]],
+            dag_rank[dag_of[p[1]]],
+            task_ids[p[0]],
+            task_ids[p[1]],
+        )
+    )
     return [
-        CrossDagEdge(dag_of[up], task_ids[up], dag_of[down], task_ids[down], combine(cross[(up, down)]),
-                     tuple(cross[(up, down)]))
+        CrossDagEdge(
+            dag_of[up],
+            task_ids[up],
+            dag_of[down],
+            task_ids[down],
+            combine(cross[(up, down)]),
+            tuple(cross[(up, down)]),
+        )
         for up, down in keep
     ]
 

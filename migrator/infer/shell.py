@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 DATE_PLACEHOLDER = "{date}"
 SUBST_PLACEHOLDER = "{subst}"
 
 _CONTROL = frozenset({";", "&&", "||", "|", "|&", "&", "(", ")", "{", "}", "\n"})
 _REDIRECT = re.compile(r"^(?:&>>?|>>?|>\||<>?|<<<?|>&|<&)$")
-_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
-_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-=+?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
+_VARIABLE = re.compile(
+    r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-=+?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))"
+)
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,10 @@ def parse_command(command: str, env: Mapping[str, str] | None = None) -> tuple[S
         sub_ctx = _Context(env=dict(ctx.env), cwd=ctx.cwd)
         inner_found: list[SimpleCommand] = []
         _parse_into(inner, sub_ctx, inner_found, locks=(), wrappers=(), depth=1)
-        found.extend(SimpleCommand(c.argv, c.redirects, c.cwd, c.locks, c.wrappers, True) for c in inner_found)
+        found.extend(
+            SimpleCommand(c.argv, c.redirects, c.cwd, c.locks, c.wrappers, True)
+            for c in inner_found
+        )
     return tuple(found)
 
 
@@ -312,7 +317,10 @@ _WRAPPERS: dict[str, tuple[frozenset[str], int]] = {
     "nice": (frozenset({"-n", "--adjustment"}), 0),
     "ionice": (frozenset({"-c", "-n", "-p", "--class", "--classdata"}), 0),
     "timeout": (frozenset({"-s", "-k", "--signal", "--kill-after"}), 1),
-    "sudo": (frozenset({"-u", "-g", "-h", "-p", "-C", "-D", "-U", "-r", "-t", "--user", "--group"}), 0),
+    "sudo": (
+        frozenset({"-u", "-g", "-h", "-p", "-C", "-D", "-U", "-r", "-t", "--user", "--group"}),
+        0,
+    ),
     "nohup": (frozenset(), 0),
     "exec": (frozenset({"-a"}), 0),
     "time": (frozenset({"-f", "-o", "--format", "--output"}), 0),
@@ -388,8 +396,20 @@ def _unwrap(
 def _unwrap_lock(
     program: str, args: list[str], redirects: list[Redirect]
 ) -> tuple[str, list[str], str | None, str | None]:
-    with_value = {"-w", "--wait", "--timeout", "-E", "--conflict-exit-code", "-s", "--sleeptime",
-                  "-L", "--lockfile", "-t", "--timeout", "-r", "--retries"}
+    with_value = {
+        "-w",
+        "--wait",
+        "--timeout",
+        "-E",
+        "--conflict-exit-code",
+        "-s",
+        "--sleeptime",
+        "-L",
+        "--lockfile",
+        "-t",
+        "-r",
+        "--retries",
+    }
     lock: str | None = None
     k = 0
     while k < len(args):

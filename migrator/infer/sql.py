@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from migrator.infer.words import wordset
+
 _NAME = r'(?:"[^"]+"|`[^`]+`|\[[^\]]+\]|[A-Za-z_][\w$]*)(?:\s*\.\s*(?:"[^"]+"|`[^`]+`|\[[^\]]+\]|[A-Za-z_][\w$]*))*'
 _FLAGS = re.IGNORECASE | re.DOTALL
 
@@ -25,23 +27,27 @@ _WRITE_PATTERNS = [
     re.compile(rf"\bupdate\s+({_NAME})\s+set\b", _FLAGS),
     re.compile(rf"\bdelete\s+from\s+({_NAME})", _FLAGS),
     re.compile(rf"\bmerge\s+into\s+({_NAME})", _FLAGS),
-    re.compile(rf"\bload\s+data\s+(?:local\s+)?inpath\s+\S+\s+(?:overwrite\s+)?into\s+table\s+({_NAME})", _FLAGS),
+    re.compile(
+        rf"\bload\s+data\s+(?:local\s+)?inpath\s+\S+\s+(?:overwrite\s+)?into\s+table\s+({_NAME})",
+        _FLAGS,
+    ),
     re.compile(rf"\binto\s+table\s+({_NAME})", _FLAGS),
 ]
 _READ_PATTERN = re.compile(rf"\b(?:from|join)\s+({_NAME})(\s*\()?", _FLAGS)
 _CTE = re.compile(r"(?:\bwith|,)\s*(?:recursive\s+)?([A-Za-z_]\w*)\s+as\s*\(", _FLAGS)
 # `COPY t FROM 'f'` / `\copy t TO f` / `\copy (SELECT ...) TO f`
 _COPY = re.compile(
-    rf"\\?\bcopy\s+(\(.*?\)|{_NAME})\s*(?:\([^)]*\))?\s+(from|to)\s+('[^']*'|\"[^\"]*\"|\S+)", _FLAGS
+    rf"\\?\bcopy\s+(\(.*?\)|{_NAME})\s*(?:\([^)]*\))?\s+(from|to)\s+('[^']*'|\"[^\"]*\"|\S+)",
+    _FLAGS,
 )
 _SQL_HINT = re.compile(
     r"\b(select|insert|update|delete|merge|create|refresh|truncate|copy|replace)\b", re.IGNORECASE
 )
 # words that follow FROM/JOIN but are not tables
-_NOT_TABLES = frozenset(
-    """select stdin stdout program lateral unnest generate_series values only dual where on using
-    information_schema pg_catalog""".split()
-)
+_NOT_TABLES = wordset("""
+        select stdin stdout program lateral unnest generate_series values only dual
+        where on using information_schema pg_catalog
+    """)
 
 
 @dataclass(frozen=True)
@@ -72,9 +78,12 @@ def analyze_sql(text: str) -> SqlAccess:
         source, direction, target = match.group(1), match.group(2).lower(), match.group(3)
         target = target.strip("'\"").rstrip(";")
         copy_spans.append(match.span())
-        is_io = target.lower() in ("stdin", "stdout", "pstdin", "pstdout") or target.lower().startswith(
-            "program"
-        )
+        is_io = target.lower() in (
+            "stdin",
+            "stdout",
+            "pstdin",
+            "pstdout",
+        ) or target.lower().startswith("program")
         if source.startswith("("):
             inner = analyze_sql(source[1:-1])
             for t in inner.reads:

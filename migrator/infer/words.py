@@ -12,44 +12,84 @@ import keyword
 import re
 from functools import lru_cache
 
+
+def wordset(text: str) -> frozenset[str]:
+    """The blank-separated words of `text`: vocabularies stay readable as paragraphs."""
+    return frozenset(text.split())
+
+
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NON_WORD = re.compile(r"[^A-Za-z0-9]+")
 
 # Filler in script names and comments: never evidence on its own.
-STOPWORDS: frozenset[str] = frozenset(
-    """
-    a an and or the of for from to into in on at by with via per as is are be was were been it its this
-    that then than these those not no all any each every new old my our your their we you i
-    data dataset file files job jobs task tasks script scripts run runs runner running main cron crontab
-    cronjob daily nightly hourly weekly monthly yearly night day days week month year hour hours minute
-    minutes am pm midnight noon morning evening today yesterday tomorrow time times etl pipeline step
-    steps stage stages py sh bash python python3 pl rb js r jar sql exe bin usr opt local home var srv
-    app apps lib tmp temp v1 v2 v3 prod production dev test wrapper util utils tool tools do does done
-    finish finished complete completed assume assumes assumed by then should must will can may need
-    needs ready start starts started begin end ok also only just here there so up out off over
-    """.split()
-)
+STOPWORDS: frozenset[str] = wordset("""
+        a an and or the of for from to into in on at by with via per as is are be was
+        were been it its this that then than these those not no all any each every new
+        old my our your their we you i data dataset file files job jobs task tasks
+        script scripts run runs runner running main cron crontab cronjob daily nightly
+        hourly weekly monthly yearly night day days week month year hour hours minute
+        minutes am pm midnight noon morning evening today yesterday tomorrow time times
+        etl pipeline step steps stage stages py sh bash python python3 pl rb js r jar
+        sql exe bin usr opt local home var srv app apps lib tmp temp v1 v2 v3 prod
+        production dev test wrapper util utils tool tools do does done finish finished
+        complete completed assume assumes assumed by then should must will can may need
+        needs ready start starts started begin end ok also only just here there so up
+        out off over
+    """)
 
 # What a job does rather than what it works on: shared verbs do not make two jobs related
 # (two `ingest_*` jobs are usually siblings), but a comment may name a job by its verb.
-VERBS: frozenset[str] = frozenset(
-    """
-    ingest extract fetch pull download import get grab scrape crawl collect receive poll sync mirror
-    transform clean cleanse normalize normalise enrich validate dedupe dedup deduplicate parse convert
-    prepare preprocess process format filter map reduce combine merge join aggregate agg summarize
-    summarise rollup roll compute calc calculate build generate make create compile render derive
-    train predict reindex load upload push publish export send deliver ship write store save put
-    insert update upsert refresh rebuild recompute populate materialize materialise copy move
-    transfer dump restore emit post notify email mail alert check verify audit reconcile
-    """.split()
-)
+VERBS: frozenset[str] = wordset("""
+        ingest extract fetch pull download import get grab scrape crawl collect receive
+        poll sync mirror transform clean cleanse normalize normalise enrich validate
+        dedupe dedup deduplicate parse convert prepare preprocess process format filter
+        map reduce combine merge join aggregate agg summarize summarise rollup roll
+        compute calc calculate build generate make create compile render derive train
+        predict reindex load upload push publish export send deliver ship write store
+        save put insert update upsert refresh rebuild recompute populate materialize
+        materialise copy move transfer dump restore emit post notify email mail alert
+        check verify audit reconcile
+    """)
+
+# Where a verb usually sits in a batch pipeline: fetch (0) < clean (1) < combine (2) < deliver (3).
+# Only used to orient weak evidence (two scripts in one directory), never on its own.
+_STAGES: dict[int, str] = {
+    0: """ingest extract fetch pull download import get grab scrape crawl collect receive poll sync mirror
+       dump snapshot""",
+    1: """clean cleanse normalize normalise validate dedupe dedup deduplicate parse convert prepare
+       preprocess process format filter map enrich transform check verify""",
+    2: """combine merge join aggregate agg summarize summarise rollup roll compute calc calculate build
+       generate make create compile render derive score train predict reindex refresh rebuild recompute
+       populate materialize materialise reconcile audit""",
+    3: """load upload push publish export send deliver ship write store save insert upsert update post
+       notify email mail alert report copy move transfer emit""",
+}
 
 # Verbs of jobs that end a chain: what they emit leaves the system, so their names pass nothing on.
-SINK_VERBS: frozenset[str] = frozenset("notify email mail alert send post deliver".split())
+SINK_VERBS: frozenset[str] = wordset("""
+        notify email mail alert send post deliver
+    """)
 
 _SUFFIXES: tuple[str, ...] = (
-    "izations", "ization", "isations", "isation", "ations", "ation", "ings", "ing", "ions", "ion",
-    "ies", "ied", "ers", "er", "es", "ed", "s", "e", "y",
+    "izations",
+    "ization",
+    "isations",
+    "isation",
+    "ations",
+    "ation",
+    "ings",
+    "ing",
+    "ions",
+    "ion",
+    "ies",
+    "ied",
+    "ers",
+    "er",
+    "es",
+    "ed",
+    "s",
+    "e",
+    "y",
 )
 
 
@@ -100,6 +140,7 @@ def meaningful_stems(text: str) -> tuple[str, ...]:
 
 
 VERB_STEMS: frozenset[str] = frozenset(stem(v) for v in VERBS)
+STAGE_OF: dict[str, int] = {stem(v): k for k, words in _STAGES.items() for v in words.split()}
 SINK_STEMS: frozenset[str] = frozenset(stem(v) for v in SINK_VERBS)
 STOP_STEMS: frozenset[str] = frozenset(stem(w) for w in STOPWORDS)
 
@@ -109,6 +150,8 @@ def identifier(text: str, *, fallback: str = "task") -> str:
     name = "_".join(split_words(text))
     if not name:
         name = fallback
+    if not name:
+        return name
     if name[0].isdigit():
         name = f"{fallback}_{name}"
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):

@@ -29,8 +29,12 @@ _MACROS = {
 }
 _NAMES = {
     **{d: i for i, d in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])},
-    **{m: i + 1 for i, m in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])},
+    **{
+        m: i + 1
+        for i, m in enumerate(
+            ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+        )
+    },
 }
 
 
@@ -68,7 +72,9 @@ def schedule(text: str, timezone: str | None = None, line: int = 1) -> Schedule:
         if kind.value == "day_of_week":
             values = frozenset(v % 7 for v in values)
         fields.append(CronField(kind, part, values, part.startswith("*"), _span(line)))
-    return Schedule(text, text if text.startswith("@") else None, tuple(fields), timezone, _span(line))
+    return Schedule(
+        text, text if text.startswith("@") else None, tuple(fields), timezone, _span(line)
+    )
 
 
 def job(
@@ -100,11 +106,21 @@ def tab(*entries: CronEntry, path: str = "test.crontab", system: bool = False) -
         if entry.span.line == 1 and k > 1:
             line = k * 2
             entry = CronEntry(
-                schedule=Schedule(entry.schedule.text, entry.schedule.macro, entry.schedule.fields,
-                                  entry.schedule.timezone, _span(line)),
-                user=entry.user, raw_command=entry.raw_command, command=entry.command,
-                stdin=entry.stdin, comments=entry.comments, environment=entry.environment,
-                span=Span(line, 1, line, entry.span.end_column), no_log=entry.no_log,
+                schedule=Schedule(
+                    entry.schedule.text,
+                    entry.schedule.macro,
+                    entry.schedule.fields,
+                    entry.schedule.timezone,
+                    _span(line),
+                ),
+                user=entry.user,
+                raw_command=entry.raw_command,
+                command=entry.command,
+                stdin=entry.stdin,
+                comments=entry.comments,
+                environment=entry.environment,
+                span=Span(line, 1, line, entry.span.end_column),
+                no_log=entry.no_log,
             )
         numbered.append(entry)
     return CronTab(path, system, Dialect.CRONIE, tuple(numbered), (), ())
@@ -113,15 +129,35 @@ def tab(*entries: CronEntry, path: str = "test.crontab", system: bool = False) -
 def seed() -> CronTab:
     """The five-job pipeline of the orchestration overview, comments included."""
     return tab(
-        job("0 0 * * *", "python ingest_from_rest_api.py",
-            comments=["ingest from REST API -- every night at midnight"], line=2),
-        job("0 0 * * *", "python ingest_from_database.py",
-            comments=["ingest from database -- every night at midnight"], line=4),
-        job("0 1 * * *", "python transform_api_data.py",
-            comments=["transform API data -- 1 AM (assumes ingestion is done by then)"], line=6),
-        job("0 2 * * *", "python combine_api_and_database.py",
-            comments=["combine API and database data -- 2 AM (assumes transform is done)"], line=8),
-        job("0 3 * * *", "python load_to_warehouse.py",
-            comments=["load into data warehouse -- 3 AM (assumes combine is done)"], line=10),
+        job(
+            "0 0 * * *",
+            "python ingest_from_rest_api.py",
+            comments=["ingest from REST API -- every night at midnight"],
+            line=2,
+        ),
+        job(
+            "0 0 * * *",
+            "python ingest_from_database.py",
+            comments=["ingest from database -- every night at midnight"],
+            line=4,
+        ),
+        job(
+            "0 1 * * *",
+            "python transform_api_data.py",
+            comments=["transform API data -- 1 AM (assumes ingestion is done by then)"],
+            line=6,
+        ),
+        job(
+            "0 2 * * *",
+            "python combine_api_and_database.py",
+            comments=["combine API and database data -- 2 AM (assumes transform is done)"],
+            line=8,
+        ),
+        job(
+            "0 3 * * *",
+            "python load_to_warehouse.py",
+            comments=["load into data warehouse -- 3 AM (assumes combine is done)"],
+            line=10,
+        ),
         path="seed_pipeline.crontab",
     )
