@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from migrator.crontab.model import FieldKind, Schedule
+from migrator.crontab.model import Schedule
 from migrator.crontab.schedule import never_fires
 
 DAY = 1440
@@ -81,21 +81,44 @@ def timing(schedule: Schedule, zone: str) -> Timing:
     """The calendar of `schedule` read in `zone`; raises NeverFires for a schedule that cannot fire."""
     if schedule.fields is None:
         raise ValueError("@reboot has no calendar")
-    minutes = sorted(schedule.field(FieldKind.MINUTE).values)
-    hours = sorted(schedule.field(FieldKind.HOUR).values)
-    times = tuple(h * 60 + m for h in hours for m in minutes)
-    dom = schedule.field(FieldKind.DAY_OF_MONTH)
-    month = schedule.field(FieldKind.MONTH)
-    dow = schedule.field(FieldKind.DAY_OF_WEEK)
-    if never_fires(schedule):
-        raise NeverFires("no day matches")
-    days = _day_kind(
-        frozenset(dom.values),
+    minute, hour, dom, month, dow = schedule.fields
+    key = (
+        minute.values,
+        hour.values,
+        dom.values,
         dom.starts_with_star,
-        frozenset(month.values),
+        month.values,
         frozenset(v % 7 for v in dow.values),
         dow.starts_with_star,
+        zone,
     )
+    found = _TIMINGS.get(key)
+    if found is None:
+        # crontabs repeat a handful of schedules: decide each one once
+        found = NeverFires("no day matches") if never_fires(schedule) else _timing_of(*key)
+        if len(_TIMINGS) < 65536:
+            _TIMINGS[key] = found
+    if isinstance(found, NeverFires):
+        raise NeverFires(str(found))
+    return found
+
+
+_TIMINGS: dict[tuple[object, ...], Timing | NeverFires] = {}
+
+
+@lru_cache(maxsize=4096)
+def _timing_of(
+    minutes: frozenset[int],
+    hours: frozenset[int],
+    dom: frozenset[int],
+    dom_star: bool,
+    months: frozenset[int],
+    dow: frozenset[int],
+    dow_star: bool,
+    zone: str,
+) -> Timing:
+    times = tuple(h * 60 + m for h in sorted(hours) for m in sorted(minutes))
+    days = _day_kind(dom, dom_star, months, dow, dow_star)
     winter, summer = zone_offsets(zone)
     return _timing(times, days, winter, summer)
 

@@ -40,15 +40,23 @@ class CommentClues:
     phrases: frozenset[str]  # whole identifiers written in the comment (`transform_api_data`)
     cue: bool  # states a dependency ("assumes", "after", ...)
     before: bool  # points forward ("before load", "feeds transform")
+    # where each stem first appears and where "before"/"feeds" does: "X before Y" makes X upstream
+    at: dict[str, int]
+    before_at: int | None
     independent: bool  # says the job stands alone
     clocks: frozenset[int]  # local minutes of day mentioned ("after the 1 AM job")
     paths: tuple[str, ...]  # paths and URLs mentioned
 
+    def points_forward(self, key: str) -> bool:
+        """`key` (a stem or phrase) is written after "before"/"feeds": that job comes later."""
+        return self.before_at is not None and self.at.get(key, -1) > self.before_at
 
-EMPTY = CommentClues(frozenset(), frozenset(), False, False, False, frozenset(), ())
+
+EMPTY = CommentClues(frozenset(), frozenset(), False, False, {}, None, False, frozenset(), ())
 
 
 def read_comment(text: str, own: frozenset[str]) -> CommentClues:
+    """What the comment says about other jobs; `own` are the commented job's own name words."""
     if not text.strip():
         return EMPTY
     words = split_words(text)
@@ -74,11 +82,25 @@ def read_comment(text: str, own: frozenset[str]) -> CommentClues:
             clocks.add(hour * 60 + minute)
     if re.search(r"\bmidnight\b", text, re.IGNORECASE):
         clocks.add(0)
+    at: dict[str, int] = {}
+    for match in re.finditer(r"[A-Za-z][A-Za-z0-9]*", text):
+        for word in split_words(match.group(0)):
+            at.setdefault(stem(word), match.start())
+    for match in re.finditer(r"[A-Za-z][\w.-]*_[\w.-]+", text):
+        at.setdefault(
+            match.group(0).lower().rsplit(".", 1)[0]
+            if match.group(0).count(".") == 1
+            else match.group(0).lower(),
+            match.start(),
+        )
+    before = _BEFORE.search(text)
     return CommentClues(
         stems=stems,
         phrases=phrases,
         cue=bool(_CUES.search(text)),
-        before=bool(_BEFORE.search(text)),
+        before=bool(before),
+        at=at,
+        before_at=before.start() if before else None,
         independent=bool(_INDEPENDENT.search(text)),
         clocks=frozenset(clocks),
         paths=tuple(m.group(0).rstrip(".,;:)") for m in _PATHISH.finditer(text)),

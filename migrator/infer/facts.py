@@ -12,6 +12,7 @@ import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from migrator.infer import sql
 from migrator.infer.shell import (
@@ -283,33 +284,35 @@ class _Paths:
 
     def key(self, word: str, cwd: str | None) -> tuple[str, str, bool] | None:
         """(kind, key, directory) for a path or URL word, or None when it is not data."""
-        word = word.strip()
-        if not word or word in ("-", "/dev/stdin", "/dev/stdout", "/dev/stderr"):
-            return None
-        if _is_url(word):
-            scheme, rest = word.split("://", 1)
-            rest = rest.split("?", 1)[0].split("#", 1)[0]
-            directory = rest.endswith("/")
-            host, _, path = rest.partition("/")
-            path = posixpath.normpath("/" + path) if path else ""
-            return ("url", f"{scheme.lower()}://{host.lower()}{path.rstrip('/')}", directory)
-        if word.startswith("~/") or word == "~":
-            word = self.home + word[1:]
-        directory = word.endswith(("/", "/."))
-        path = join_path(cwd if cwd is None else self._home_relative(cwd), word)
-        if path.startswith("~/") and self.home != "~":
-            path = self.home + path[1:]
-        path = posixpath.normpath(path) if not path.startswith("~") or "/" in path else path
-        if path.startswith("//"):
-            path = path[1:]
-        if _is_noise_path(path):
-            return None
-        return ("path", path, directory)
+        return _path_key(word, cwd, self.home)
 
-    def _home_relative(self, cwd: str) -> str:
-        if cwd.startswith("~/") or cwd == "~":
-            return self.home + cwd[1:]
-        return cwd
+
+@lru_cache(maxsize=65536)
+def _path_key(word: str, cwd: str | None, home: str) -> tuple[str, str, bool] | None:
+    word = word.strip()
+    if not word or word in ("-", "/dev/stdin", "/dev/stdout", "/dev/stderr"):
+        return None
+    if _is_url(word):
+        scheme, rest = word.split("://", 1)
+        rest = rest.split("?", 1)[0].split("#", 1)[0]
+        directory = rest.endswith("/")
+        host, _, path = rest.partition("/")
+        path = posixpath.normpath("/" + path) if path else ""
+        return ("url", f"{scheme.lower()}://{host.lower()}{path.rstrip('/')}", directory)
+    if word.startswith("~/") or word == "~":
+        word = home + word[1:]
+    directory = word.endswith(("/", "/."))
+    if cwd is not None and (cwd.startswith("~/") or cwd == "~"):
+        cwd = home + cwd[1:]
+    path = join_path(cwd, word)
+    if path.startswith("~/") and home != "~":
+        path = home + path[1:]
+    path = posixpath.normpath(path) if not path.startswith("~") or "/" in path else path
+    if path.startswith("//"):
+        path = path[1:]
+    if _is_noise_path(path):
+        return None
+    return ("path", path, directory)
 
 
 _NOISE_PREFIXES = (

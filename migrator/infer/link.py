@@ -26,6 +26,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from migrator.infer.calendar import Timing, forward, positions
 from migrator.infer.comments import CommentClues, read_comment
@@ -55,10 +56,11 @@ def combine(evidence: Iterable[Evidence]) -> float:
     keep = 1.0
     scale = 1.0
     for item in evidence:
-        if item.weight > 0:
-            keep *= 1.0 - min(item.weight, 0.99)
-        elif item.weight < 0:
-            scale *= 1.0 + max(item.weight, -1.0)
+        weight = item.weight
+        if weight > 0:
+            keep *= 0.01 if weight > 0.99 else 1.0 - weight
+        elif weight < 0:
+            scale *= 0.0 if weight < -1.0 else 1.0 + weight
     return round((1.0 - keep) * scale, 4)
 
 
@@ -98,6 +100,7 @@ class _Relation:
     directional: bool  # False: who produces is decided by time order
     group: tuple[object, ...]  # consumer-side slot for "latest producer" selection
     producer_writes: bool = False  # the producer is known to write it (beats mere mentions)
+    reverse: bool = False  # a comment saying the commenting job comes first ("before load")
 
 
 class _UnionFind:
@@ -181,8 +184,8 @@ class _Linker:
 
     def run(self) -> Inference:
         relations = self._artifact_relations() + self._lock_relations()
-        comment_relations = self._comment_relations()
         name_pairs = self._name_pairs()
+        comment_relations = self._comment_relations()
         self._order(relations + comment_relations, name_pairs)
         links: dict[tuple[int, int], list[Evidence]] = defaultdict(list)
         cross: dict[tuple[int, int], list[Evidence]] = defaultdict(list)
@@ -208,11 +211,14 @@ class _Linker:
         members: dict[int, list[int]] = defaultdict(list)
         for job in self.linkable:
             members[union.find(job.index)].append(job.index)
+        by_root: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for a, b in directional:
+            by_root[union.find(a)].append((a, b))
         for root, indexes in members.items():
             for index in indexes:
                 self.component[index] = root
             local = {index: k for k, index in enumerate(indexes)}
-            pairs = [(local[a], local[b]) for a, b in directional if a in local and b in local]
+            pairs = [(local[a], local[b]) for a, b in by_root.get(root, ()) if b in local]
             placed = positions([self.timing(i) for i in indexes], pairs)
             for index, position in zip(indexes, placed):
                 self.position[index] = position
@@ -386,47 +392,80 @@ class _Linker:
         return pairs
 
     def _comment_relations(self) -> list[_Relation]:
-        """(referenced job -> commenting job) for every job a comment names, both directions open."""
+        """(referenced job -> commenting job) for every job a comment names, order still open.
+
+        Each reference is settled on its own: a phrase or a word that fits one job names it; a word
+        that fits several ("ingest": two ingest jobs) goes to those the comment already names by
+        another word ("the Shopify ingest"), else to those other evidence relates to the commenting
+        job in any order, else to all of them at lower confidence.
+        """
         relations: list[_Relation] = []
         for job in self.linkable:
             clues = self.clues[job.index]
             if clues.independent:
                 continue
-            found: dict[int, list[str]] = defaultdict(list)
+            # (reason, candidates, exact, the referenced job comes after "before"/"feeds")
+            references: list[tuple[str, set[int], bool, bool]] = []
+
             for phrase in clues.phrases:
                 for other in self.phrase_jobs.get(phrase, ()):
-                    found[other].append(f"names {self.jobs[other].task_id}")
-            for word in clues.stems:
+                    references.append(
+                        (
+                            f"names {self.jobs[other].task_id}",
+                            {other},
+                            True,
+                            clues.points_forward(phrase),
+                        )
+                    )
+            for word in sorted(clues.stems):
                 indexes = self.reference_jobs.get(word, ())
                 if len(indexes) > MAX_WORD_JOBS:
                     continue
-                for other in indexes:
-                    found[other].append(f'says "{self.jobs[other].words.get(word, word)}"')
-            if clues.cue:
-                for other, shared in self._descriptions_matching(job.index, clues).items():
-                    words = ", ".join(f'"{w}"' for w in sorted(shared))
-                    found[other].append(
-                        f"describes what {self.jobs[other].task_id}'s comment does ({words})"
+                candidates = {i for i in indexes if i != job.index}
+                if candidates:
+                    shown = self.jobs[min(candidates)].words.get(word, word)
+                    references.append(
+                        (f'says "{shown}"', candidates, False, clues.points_forward(word))
                     )
-            for other, reasons in found.items():
-                if other == job.index:
-                    continue
-                exact = any(r.startswith("names ") for r in reasons)
+            if clues.cue:
+                described = self._descriptions_matching(job.index, clues)
+                for other, shared in described.items():
+                    words = ", ".join(f'"{w}"' for w in sorted(shared))
+                    reason = f"describes what {self.jobs[other].task_id}'s comment does ({words})"
+                    references.append((reason, set(described), False, False))
+            named = {next(iter(c)) for _, c, exact, _ in references if exact or len(c) == 1}
+            strength: dict[int, float] = {}
+            reasons: dict[int, list[str]] = defaultdict(list)
+            downstream: dict[int, bool] = {}
+            supported_weight = 0.75 if clues.cue else 0.6
+            weak_weight = 0.55 if clues.cue else 0.4
+            for reason, candidates, exact, after_before in references:
+                if exact:
+                    chosen, weight = candidates, 0.8
+                elif len(candidates) == 1:
+                    chosen, weight = candidates, supported_weight
+                elif candidates & named:
+                    chosen, weight = candidates & named, supported_weight
+                else:
+                    related = {c for c in candidates if frozenset((job.index, c)) in self.related}
+                    chosen, weight = (
+                        (related, supported_weight) if related else (candidates, weak_weight)
+                    )
+                for other in chosen:
+                    strength[other] = max(strength.get(other, 0.0), weight)
+                    reasons[other].append(reason)
+                    downstream[other] = downstream.get(other, False) or after_before
+            for other, weight in strength.items():
                 relations.append(
                     _Relation(
                         producer=other,
                         consumer=job.index,
-                        weight=1.0 if exact else 0.0,  # refined when order is known
+                        weight=weight,
                         kind="comment",
-                        detail="; ".join(dict.fromkeys(reasons)),
-                        directional=bool(clues.cue and not clues.before),
-                        group=(
-                            "comment",
-                            job.index,
-                            tuple(sorted(_words_of(reasons)))
-                            if not reasons[0].startswith("describes")
-                            else "description",
-                        ),
+                        detail="; ".join(dict.fromkeys(reasons[other])),
+                        directional=bool(clues.cue and not downstream[other]),
+                        group=("comment", job.index),
+                        reverse=downstream[other],
                     )
                 )
         return relations
@@ -489,12 +528,17 @@ class _Linker:
                         Evidence(relation.kind, relation.detail, relation.weight * 0.9)
                     )
         for candidates in intra.values():
-            # known writers beat jobs that merely mention the thing; of those, the latest wins
-            if any(r.producer_writes for _, _, r in candidates):
-                candidates = [c for c in candidates if c[2].producer_writes]
-            latest = max(self.position[up] for up, _, _ in candidates)
+            # Known writers beat jobs that merely mention the thing, and the latest writer wins.
+            # When nobody is known to write it, the first job in the cycle to mention it is the
+            # likely creator; later mentions are fellow readers.
+            if any(r.producer_writes or r.kind == "lock" for _, _, r in candidates):
+                # a lock is handed on from one holder to the next, like a rewritten file
+                candidates = [c for c in candidates if c[2].producer_writes or c[2].kind == "lock"]
+                chosen = max(self.position[up] for up, _, _ in candidates)
+            else:
+                chosen = min(self.position[up] for up, _, _ in candidates)
             for up, down, relation in candidates:
-                if self.position[up] == latest:
+                if self.position[up] == chosen:
                     links[(up, down)].append(
                         Evidence(relation.kind, relation.detail, relation.weight)
                     )
@@ -593,39 +637,15 @@ class _Linker:
         links: dict[tuple[int, int], list[Evidence]],
         cross: dict[tuple[int, int], list[Evidence]],
     ) -> None:
-        """A comment's references, settled before their order is looked at.
-
-        Several jobs fitting one reference ("ingestion": two ingest jobs) narrow to those that
-        other evidence relates to the commenting job, in any order; only when none is related do
-        they all get it, at lower confidence.
-        """
-        by_group: dict[tuple[object, ...], list[_Relation]] = defaultdict(list)
+        """Comment references become evidence in the direction the comment states ("before")."""
         for relation in relations:
-            by_group[relation.group].append(relation)
-        for members in by_group.values():
-            writer = members[0].consumer  # the job whose comment it is
-            clues = self.clues[writer]
-            exact = [r for r in members if r.weight >= 1.0]
-            pool = exact or members
-            supported = bool(exact) or len(pool) == 1
-            if not supported:
-                related = [r for r in pool if frozenset((writer, r.producer)) in self.related]
-                if related:
-                    pool, supported = related, True
-            if exact:
-                weight = 0.8
-            elif supported:
-                weight = 0.75 if clues.cue else 0.6
-            else:
-                weight = 0.55 if clues.cue else 0.4
-            for relation in pool:
-                other = relation.producer
-                up, down = (writer, other) if clues.before else (other, writer)
-                evidence = Evidence("comment", _comment_detail(relation, self), weight)
-                if self.before(up, down) is not None:
-                    links[(up, down)].append(evidence)
-                elif self.timing(up).key != self.timing(down).key and self._cross_allowed(up, down):
-                    cross[(up, down)].append(evidence)
+            writer, other = relation.consumer, relation.producer  # the job whose comment it is
+            up, down = (writer, other) if relation.reverse else (other, writer)
+            evidence = Evidence("comment", _comment_detail(relation, self), relation.weight)
+            if self.before(up, down) is not None:
+                links[(up, down)].append(evidence)
+            elif self.timing(up).key != self.timing(down).key and self._cross_allowed(up, down):
+                cross[(up, down)].append(evidence)
         self._apply_clocks(links)
 
     def _apply_clocks(self, links: dict[tuple[int, int], list[Evidence]]) -> None:
@@ -693,10 +713,20 @@ class _Linker:
                 rejected[(up, down)] = evidence
         linked = {i for pair in chosen for i in pair} | {i for pair in chosen_cross for i in pair}
         unlinked: dict[int, str] = {}
+        weakest: dict[int, tuple[float, int]] = {}
+        for (up, down), evidence in rejected.items():
+            score = combine(evidence)
+            for me, other in ((up, down), (down, up)):
+                if score > weakest.get(me, (-1.0, 0))[0]:
+                    weakest[me] = (score, other)
+        calendar_size: dict[object, int] = defaultdict(int)
+        for job in self.linkable:
+            calendar_size[self.timing(job.index).key] += 1
         for job in self.linkable:
             if job.index in linked:
                 continue
-            unlinked[job.index] = self._why_unlinked(job, rejected)
+            peers = calendar_size[self.timing(job.index).key] - 1
+            unlinked[job.index] = self._why_unlinked(job, weakest.get(job.index), peers)
         return Inference(chosen, chosen_cross, dict(self.position), unlinked, rejected)
 
     def _discount(self, up: int, down: int, evidence: list[Evidence]) -> list[Evidence]:
@@ -715,24 +745,17 @@ class _Linker:
             return []
         return evidence
 
-    def _why_unlinked(self, job: Job, rejected: dict[tuple[int, int], list[Evidence]]) -> str:
+    def _why_unlinked(self, job: Job, weak: tuple[float, int] | None, peers: int) -> str:
         if self.clues[job.index].independent:
             return "its comment says it stands alone"
-        weak = [(combine(ev), pair) for pair, ev in rejected.items() if job.index in pair]
         if weak:
-            score, (up, down) = max(weak)
-            other = self.jobs[down if up == job.index else up].task_id
-            return f"only weak evidence ({score:.2f}) links it to {other}"
+            score, other = weak
+            return f"only weak evidence ({score:.2f}) links it to {self.jobs[other].task_id}"
         timing = job.timing
         assert timing is not None
-        peers = [
-            j
-            for j in self.linkable
-            if j.timing and j.timing.key == timing.key and j.index != job.index
-        ]
         if not peers:
             return f"no other job runs on its calendar ({timing.cadence})"
-        return f"nothing links it to the {len(peers)} other job(s) of its calendar ({timing.cadence}); time alone is not evidence"
+        return f"nothing links it to the {peers} other job(s) of its calendar ({timing.cadence}); time alone is not evidence"
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -781,10 +804,6 @@ def _script_stem(source: str) -> str:
     return base.rsplit(".", 1)[0] if "." in base else base
 
 
-def _words_of(reasons: list[str]) -> list[str]:
-    return [r.split('"')[1] if '"' in r else r for r in reasons]
-
-
 def _comment_detail(relation: _Relation, linker: _Linker) -> str:
     writer = relation.consumer
     job = linker.jobs[writer]
@@ -800,6 +819,7 @@ def _flow_detail(theirs: Artifact, mine: Artifact) -> str:
     return f"{verbs[theirs.role]} {what}{theirs.key} ({theirs.via}), {verbs[mine.role]} {mine.key} ({mine.via})"
 
 
+@lru_cache(maxsize=65536)
 def _literal_dir(key: str) -> str:
     """The directory part before any wildcard or placeholder: `/data/{date}/x.csv` -> `/data`."""
     cut = len(key)
@@ -836,7 +856,26 @@ def _glob(key: str) -> str:
 
 def _glob_match(name: str, pattern: str) -> bool:
     a, b = _glob(name), _glob(pattern)
-    return a == b or fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a)
+    return a == b or _match(a, b) or _match(b, a)
+
+
+def _match(name: str, pattern: str) -> bool:
+    """fnmatch for `*`-only patterns without compiling a regex for each one-off pattern."""
+    if "?" in pattern or "[" in pattern:
+        return fnmatch.fnmatchcase(name, pattern)
+    chunks = pattern.split("*")
+    if len(chunks) == 1:
+        return name == pattern
+    head, tail = chunks[0], chunks[-1]
+    if not name.startswith(head) or not name.endswith(tail) or len(name) < len(head) + len(tail):
+        return False
+    position, end = len(head), len(name) - len(tail)
+    for chunk in chunks[1:-1]:
+        found = name.find(chunk, position, end)
+        if found < 0:
+            return False
+        position = found + len(chunk)
+    return True
 
 
 def _is_pattern_key(key: str) -> bool:

@@ -6,8 +6,10 @@ acyclic check -> transitive reduction -> one DAG per connected group of one cale
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -17,7 +19,6 @@ import networkx as nx
 from migrator.analysis.graph import (
     cycles,
     is_acyclic,
-    stable_topological_order,
     transitive_reduction,
     weakly_connected_groups,
 )
@@ -252,7 +253,7 @@ def _dag(
     def place(index: int) -> tuple[int, int]:
         return (inference.positions.get(index, 0), jobs[index].line)
 
-    order = stable_topological_order(sub, key=place)
+    order = _topological(sub, place)
     first = jobs[order[0]]
     assert first.timing is not None
     tasks = []
@@ -276,6 +277,29 @@ def _dag(
         tasks=tuple(tasks),
         edges=tuple(edges),
     )
+
+
+def _topological(graph: nx.DiGraph, key: Callable[[int], tuple[int, int]]) -> list[int]:
+    """Kahn's algorithm taking the smallest `key` first: cycle position, then line.
+
+    The same order as `stable_topological_order`, without its per-call overhead, which counts
+    when a crontab yields thousands of small DAGs.
+    """
+    if graph.number_of_nodes() == 1:
+        return list(graph.nodes)
+    waiting = {node: graph.in_degree(node) for node in graph}
+    ready = [(key(node), node) for node, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        _, node = heapq.heappop(ready)
+        order.append(node)
+        for successor in graph.successors(node):
+            waiting[successor] -= 1
+            if waiting[successor] == 0:
+                heapq.heappush(ready, (key(successor), successor))
+    assert len(order) == graph.number_of_nodes(), "inferred DAG has a cycle"
+    return order
 
 
 def _offset(first: Job, job: Job) -> int:

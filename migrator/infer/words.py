@@ -113,6 +113,11 @@ def stem(word: str) -> str:
 
 def split_words(text: str) -> list[str]:
     """`ingestFromRESTApi-v2.py` -> ["ingest", "from", "rest", "api", "v2", "py"] (lowercase)."""
+    return list(_split_words(text))
+
+
+@lru_cache(maxsize=65536)
+def _split_words(text: str) -> tuple[str, ...]:
     words: list[str] = []
     for chunk in _NON_WORD.split(text):
         if not chunk:
@@ -120,7 +125,7 @@ def split_words(text: str) -> list[str]:
         for part in _CAMEL.split(chunk):
             if part:
                 words.append(part.lower())
-    return words
+    return tuple(words)
 
 
 def is_noise(word: str) -> bool:
