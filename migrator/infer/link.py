@@ -58,7 +58,7 @@ def combine(evidence: Iterable[Evidence]) -> float:
     for item in evidence:
         weight = item.weight
         if weight > 0:
-            keep *= 0.01 if weight > 0.99 else 1.0 - weight
+            keep *= 0.0 if weight >= 1.0 else 1.0 - weight  # only a user's pin is certain
         elif weight < 0:
             scale *= 0.0 if weight < -1.0 else 1.0 + weight
     return round((1.0 - keep) * scale, 4)
