@@ -71,9 +71,11 @@ def render_crontab(crontab: CronTab) -> str:
     kind = "system crontab" if crontab.system else "user crontab"
     entries = len(crontab.entries)
     lines = [
-        f"{crontab.path}: {kind}, {crontab.dialect} dialect, "
-        f"{entries} {'entry' if entries == 1 else 'entries'}, "
-        f"{len(crontab.environment)} environment assignment(s)"
+        (
+            f"{crontab.path}: {kind}, {crontab.dialect} dialect, "
+            f"{entries} {'entry' if entries == 1 else 'entries'}, "
+            f"{len(crontab.environment)} environment assignment(s)"
+        )
     ]
     for assignment in crontab.environment:
         lines.append(f"  line {assignment.span.line}: {assignment.name}={assignment.value!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,8 +12,8 @@ from migrator.crontab.model import FIELD_BOUNDS, CronEntry, CronField, FieldKind
 from migrator.crontab.schedule import (
     canonical,
     croniter_disagreement,
-    next_fire_times,
     never_fires,
+    next_fire_times,
 )
 
 _WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
@@ -58,7 +59,7 @@ def _step(values: list[int], low: int, high: int) -> int | None:
     if len(values) < 2 or values[0] != low:
         return None
     step = values[1] - values[0]
-    if all(b - a == step for a, b in zip(values, values[1:])) and values[-1] + step > high:
+    if all(b - a == step for a, b in itertools.pairwise(values)) and values[-1] + step > high:
         return step
     return None
 

@@ -301,7 +301,7 @@ class _LinesToModel(Transformer):
     """Turns each line of the parse tree into a model piece, collecting the problems it finds."""
 
     def __init__(self, path: str, dialect: Dialect, system: bool) -> None:
-        super().__init__()
+        super().__init__(visit_tokens=False)  # tokens stay tokens: the line methods read them
         self.path = path
         self.dialect = dialect
         self.system = system
@@ -333,18 +333,18 @@ class _LinesToModel(Transformer):
         if not name:
             self._error("environment line without a name before '='", token.line, column)
             return _Env(None)
-        if self.dialect is Dialect.DEBIAN:
-            if value == "" and not quoted_value:
-                self._error(
-                    f"{name}= with nothing after '=' is not an assignment for Debian's cron "
-                    f'(it reads the line as a bad job line); write {name}=""',
-                    token.line,
-                    column,
-                )
-                return _Env(None)
-            # Debian's cron strips one more pair of matching quotes from a value.
-            if len(value) >= 2 and value[0] in "'\"" and value[-1] == value[0]:
-                value = value[1:-1]
+        if self.dialect is not Dialect.CRONIE and value == "" and not quoted_value:
+            self._error(
+                f"{name}= with nothing after '=' is not an assignment for {self.dialect} cron "
+                f'(it reads the line as a bad job line); write {name}=""',
+                token.line,
+                column,
+            )
+            return _Env(None)
+        # Debian's cron strips one more pair of matching quotes from a value.
+        quotes = len(value) >= 2 and value[0] in "'\"" and value[-1] == value[0]
+        if self.dialect is Dialect.DEBIAN and quotes:
+            value = value[1:-1]
         return _Env(EnvAssignment(name, value, span))
 
     def user_entry(self, children: list[Token]) -> _Job:

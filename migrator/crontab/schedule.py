@@ -24,6 +24,7 @@ A change of 5 minutes or less runs every job of each skipped minute right after 
 
 from __future__ import annotations
 
+import itertools
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -347,7 +348,7 @@ def _render(field: CronField, allow_star_step: bool = False) -> str:
         return "*"
     if len(values) >= 3:
         step = values[1] - values[0]
-        if step > 1 and all(b - a == step for a, b in zip(values, values[1:])):
+        if step > 1 and all(b - a == step for a, b in itertools.pairwise(values)):
             if allow_star_step and values[0] == low and values[-1] + step > high:
                 return f"*/{step}"
             return f"{values[0]}-{values[-1]}/{step}"

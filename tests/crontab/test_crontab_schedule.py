@@ -38,8 +38,13 @@ _NAMES = [
     {},
     {},
     {},
-    {n: i + 1 for i, n in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())},
-    {n: i for i, n in enumerate("sun mon tue wed thu fri sat".split())},
+    {
+        n: i + 1
+        for i, n in enumerate(
+            ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+        )
+    },
+    {n: i for i, n in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])},
 ]
 
 
