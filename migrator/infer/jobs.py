@@ -77,7 +77,10 @@ def build_jobs(entries: Iterable[CronEntry], default_timezone: str) -> list[Job]
     # a repeated name is told apart by the script's directory first (`sales/extract.py`), then
     # by its arguments
     ids = assign_task_ids(
-        [(d[2].name, ((d[2].directory,) if d[2].directory else ()) + d[2].alternates) for d in drafts]
+        [
+            (d[2].name, ((d[2].directory,) if d[2].directory else ()) + d[2].alternates)
+            for d in drafts
+        ]
     )
     jobs: list[Job] = []
     for (index, entry, facts, zone, job_timing, unscheduled, comment), task_id in zip(drafts, ids):

@@ -812,11 +812,14 @@ def _comment_detail(relation: _Relation, linker: _Linker) -> str:
 
 
 def _flow_detail(theirs: Artifact, mine: Artifact) -> str:
-    verbs = {WRITE: "writes", READ: "reads", MENTION: "uses"}
-    what = {"path": "", "table": "table ", "url": ""}[mine.kind]
-    if theirs.key == mine.key:
-        return f"{verbs[theirs.role]} and {verbs[mine.role]} {what}{mine.key} ({theirs.via} / {mine.via})"
-    return f"{verbs[theirs.role]} {what}{theirs.key} ({theirs.via}), {verbs[mine.role]} {mine.key} ({mine.via})"
+    """`/d/x.csv: written (--out), then read (--in)` -- the earlier job's role first."""
+    done = {WRITE: "written", READ: "read", MENTION: "named"}
+    what = f"table {mine.key}" if mine.kind == "table" else mine.key
+    if theirs.key != mine.key:
+        what = f"{theirs.key} holds {what}" if not mine.pattern else f"{what} matches {theirs.key}"
+    if theirs.role == MENTION and mine.role == MENTION:
+        return f"{what}: named by both ({theirs.via} / {mine.via})"
+    return f"{what}: {done[theirs.role]} ({theirs.via}), then {done[mine.role]} ({mine.via})"
 
 
 @lru_cache(maxsize=65536)

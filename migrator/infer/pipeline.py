@@ -6,6 +6,7 @@ acyclic check -> transitive reduction -> one DAG per connected group of one cale
 
 from __future__ import annotations
 
+import gc
 import heapq
 import itertools
 from collections import defaultdict
@@ -53,6 +54,18 @@ class _Plan:
 def infer_pipeline(
     crontab: CronTab, overrides: Overrides | None = None, *, default_timezone: str = "UTC"
 ) -> Pipeline:
+    # Inference allocates many small objects and frees almost none until it returns: the cyclic
+    # garbage collector would rescan them again and again (a third of the time on 5,000 jobs).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _infer(crontab, overrides, default_timezone)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _infer(crontab: CronTab, overrides: Overrides | None, default_timezone: str) -> Pipeline:
     jobs = build_jobs(crontab.entries, default_timezone)
     plan = _resolve(overrides, jobs) if overrides else _Plan()
     active = [job for job in jobs if job.index not in plan.skip]

@@ -132,7 +132,9 @@ def is_noise(word: str) -> bool:
     """Words that carry no meaning for matching: filler, numbers, single letters, hex-like ids."""
     if len(word) < 2 or word.isdigit() or word in STOPWORDS:
         return True
-    return len(word) >= 8 and all(c in "0123456789abcdef" for c in word)
+    # ids: `3f0c9a52`, `8c77` (hex with a digit), or long hex words
+    hexlike = all(c in "0123456789abcdef" for c in word)
+    return hexlike and (len(word) >= 8 or (len(word) >= 4 and any(c.isdigit() for c in word)))
 
 
 def meaningful_stems(text: str) -> tuple[str, ...]:

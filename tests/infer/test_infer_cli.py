@@ -24,7 +24,7 @@ def test_infer_text_is_a_readable_plan():
     out = result.output
     assert "DAG decoys_heavy: schedule '0 1 * * *' (UTC), 3 tasks" in out
     assert "export_orders >> enrich_orders" in out
-    assert "- path: writes and uses /var/exports/orders.csv" in out
+    assert "- path: /var/exports/orders.csv: written (redirect >), then named (argument)" in out
     assert "Left independent" in out and "housekeeping: database backup" in out
     assert "Unscheduled" in out and "@reboot has no schedule" in out
 
