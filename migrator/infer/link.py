@@ -83,6 +83,8 @@ class Inference:
     positions: dict[int, int]  # job index -> minutes after the start of its cycle
     unlinked: dict[int, str]  # job index -> why it was left without any link
     rejected: dict[tuple[int, int], list[Evidence]] = field(default_factory=dict)  # below threshold
+    # (line, message): data flows between jobs of one calendar that cron cannot order
+    notes: list[tuple[int, str]] = field(default_factory=list)
 
     def confidence(self, pair: tuple[int, int]) -> float:
         return combine(self.links.get(pair) or self.cross.get(pair) or [])
@@ -155,6 +157,7 @@ class _Linker:
         # consumer -> its read artifacts that some producer accounts for
         self.explained: dict[int, set[tuple[str, str]]] = defaultdict(set)
         self.description_jobs: dict[str, list[int]] | None = None
+        self.notes: list[tuple[int, str]] = []
 
     # -- timing helpers -----------------------------------------------------------------------
 
@@ -527,6 +530,8 @@ class _Linker:
                     cross[(up, down)].append(
                         Evidence(relation.kind, relation.detail, relation.weight * 0.9)
                     )
+            elif relation.producer_writes and self.before(b, a) is None:
+                self._note_unordered(a, b, relation)
         for candidates in intra.values():
             # Known writers beat jobs that merely mention the thing, and the latest writer wins.
             # When nobody is known to write it, the first job in the cycle to mention it is the
@@ -542,6 +547,25 @@ class _Linker:
                     links[(up, down)].append(
                         Evidence(relation.kind, relation.detail, relation.weight)
                     )
+
+    def _note_unordered(self, producer: int, consumer: int, relation: _Relation) -> None:
+        """A consumer of one calendar that cron starts with its producer, or in a DST-dependent order."""
+        a, b = self.timing(producer), self.timing(consumer)
+        if a.key != b.key:
+            return
+        up, down = self.jobs[producer], self.jobs[consumer]
+        if a.anchor == b.anchor and a.anchor_summer == b.anchor_summer:
+            why = "cron starts both at the same instant"
+        elif forward(a, b) is None and forward(b, a) is None:
+            why = "daylight saving time changes which of them fires first"
+        else:
+            return
+        message = (
+            f"line {down.line}: {down.task_id} uses what {up.task_id} (line {up.line}) writes "
+            f"({relation.detail.split(': ', 1)[0]}), but {why}: no edge; pin one with "
+            "--overrides if it is a dependency"
+        )
+        self.notes.append((down.line, message))
 
     def _cross_direction(self, a: int, b: int) -> tuple[int | None, int]:
         """Without a stated direction, the finer cadence feeds the coarser (daily -> weekly)."""
@@ -727,7 +751,8 @@ class _Linker:
                 continue
             peers = calendar_size[self.timing(job.index).key] - 1
             unlinked[job.index] = self._why_unlinked(job, weakest.get(job.index), peers)
-        return Inference(chosen, chosen_cross, dict(self.position), unlinked, rejected)
+        notes = sorted(set(self.notes))
+        return Inference(chosen, chosen_cross, dict(self.position), unlinked, rejected, notes)
 
     def _discount(self, up: int, down: int, evidence: list[Evidence]) -> list[Evidence]:
         """Drop name evidence that the data flow contradicts or makes unnecessary.

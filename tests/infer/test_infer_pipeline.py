@@ -198,3 +198,18 @@ def test_several_pipelines_get_distinct_dag_ids():
         )
     )
     assert sorted(d.dag_id for d in pipeline.dags) == ["etl_hr", "etl_sales"]
+
+
+def test_unorderable_data_flows_are_reported():
+    pipeline = infer_pipeline(
+        tab(
+            job("0 3 * * *", "export.sh --out /x/sales.csv", timezone="Europe/Berlin"),
+            job("30 1 * * *", "merge.sh --in /x/sales.csv"),  # between 02:00 and 01:00 UTC
+            job("0 5 * * *", "a.sh --out /x/a.csv"),
+            job("0 5 * * *", "b.sh --in /x/a.csv"),  # same instant
+        )
+    )
+    assert edges(pipeline) == set()
+    notes = "\n".join(pipeline.diagnostics)
+    assert "merge uses what export (line 1) writes (/x/sales.csv), but daylight saving time" in notes
+    assert "b uses what a (line 6) writes (/x/a.csv), but cron starts both at the same instant" in notes
