@@ -23,6 +23,7 @@ import fnmatch
 import itertools
 import posixpath
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,7 +36,8 @@ from migrator.infer.jobs import Job
 from migrator.infer.model import Evidence
 from migrator.infer.shell import DATE_PLACEHOLDER, SUBST_PLACEHOLDER
 
-THRESHOLD = 0.5  # an edge needs at least this confidence
+THRESHOLD = 0.5  # an edge needs at least this confidence (time proximity alone: see _fallback)
+FALLBACK = False
 REVIEW = 0.7  # below this an edge is marked for review
 MAX_WORD_JOBS = 50  # a word in more jobs than this says nothing
 
@@ -725,6 +727,7 @@ class _Linker:
                 chosen[(up, down)] = evidence
             else:
                 rejected[(up, down)] = evidence
+        self._fallback(chosen)
         chosen_cross: dict[tuple[int, int], list[Evidence]] = {}
         for (up, down), evidence in cross.items():
             if self.clues[down].independent:
@@ -753,6 +756,64 @@ class _Linker:
             unlinked[job.index] = self._why_unlinked(job, weakest.get(job.index), peers)
         notes = sorted(set(self.notes))
         return Inference(chosen, chosen_cross, dict(self.position), unlinked, rejected, notes)
+
+    def _fallback(self, chosen: dict[tuple[int, int], list[Evidence]]) -> None:
+        """Time proximity as the weakest evidence, used only where nothing else speaks.
+
+        A job with no upstream gets the nearest earlier job of its calendar when neither has any
+        other link in that direction, both are pipeline steps whose verbs come in that order
+        (`combine` then `load`), and they fire at most three hours (a quarter cycle) apart.
+        """
+        has_up = {down for _, down in chosen}
+        has_down = {up for up, _ in chosen}
+        by_key: dict[object, list[tuple[int, int]]] = defaultdict(list)
+        for job in self.linkable:
+            timing = self.timing(job.index)
+            by_key[timing.key].append((timing.anchor % timing.period, job.index))
+        for members in by_key.values():
+            if len(members) < 2:
+                continue
+            members.sort()
+            period = self.timing(members[0][1]).period
+            limit = min(180, period // 4)
+            anchors = [a for a, _ in members]
+            for anchor, down in members:
+                job = self.jobs[down]
+                if down in has_up or job.stage is None or self.clues[down].independent:
+                    continue
+                # walk back from this job (around the cycle) to the nearest valid earlier fire
+                nearest: list[tuple[int, int]] = []
+                start = bisect_left(anchors, anchor)
+                for step in range(1, len(members)):
+                    other_anchor, up = members[(start - step) % len(members)]
+                    distance = (anchor - other_anchor) % period
+                    if distance > limit or (nearest and distance > nearest[0][0]):
+                        break
+                    gap = forward(self.timing(up), self.timing(down))
+                    if gap is not None and max(gap) <= limit:
+                        nearest.append((gap[0], up))
+                if not nearest:
+                    continue
+                closest = min(g for g, _ in nearest)
+                for gap, up in nearest:
+                    other = self.jobs[up]
+                    if gap != closest or up in has_down or other.sink:
+                        continue
+                    if other.stage is None or other.stage >= job.stage:
+                        continue
+                    cadence = self.timing(down).cadence
+                    chosen[(up, down)] = [
+                        Evidence(
+                            "time-offset",
+                            f"{job.task_id} fires {_duration(closest)} after {other.task_id}, the "
+                            f"nearest earlier job of its {cadence} calendar, and nothing else links "
+                            "either of them",
+                            0.3,
+                        ),
+                        Evidence(
+                            "name", f'"{other.verb}" comes before "{job.verb}" in a pipeline', 0.1
+                        ),
+                    ]
 
     def _discount(self, up: int, down: int, evidence: list[Evidence]) -> list[Evidence]:
         """Drop name evidence that the data flow contradicts or makes unnecessary.

@@ -13,16 +13,57 @@ SHELLISH = st.text(
 )
 WORDS = st.lists(
     st.sampled_from(
-        ["cd", "/d", "&&", "|", ">", ">>", "<", "2>&1", "flock", "-n", "sh", "-c", "'x", "\"y", "$(date",
-         ")", "`", "--out", "--in=", "psql", "\\copy", "FROM", "INSERT INTO", "cp", "tee", "sudo", "-u",
-         "curl", "-o", "s3://b/", "find", "-delete", "$X", "${Y:-/z}", "9>", "exit", "(", "bash", "-lc"]
+        [
+            "cd",
+            "/d",
+            "&&",
+            "|",
+            ">",
+            ">>",
+            "<",
+            "2>&1",
+            "flock",
+            "-n",
+            "sh",
+            "-c",
+            "'x",
+            '"y',
+            "$(date",
+            ")",
+            "`",
+            "--out",
+            "--in=",
+            "psql",
+            "\\copy",
+            "FROM",
+            "INSERT INTO",
+            "cp",
+            "tee",
+            "sudo",
+            "-u",
+            "curl",
+            "-o",
+            "s3://b/",
+            "find",
+            "-delete",
+            "$X",
+            "${Y:-/z}",
+            "9>",
+            "exit",
+            "(",
+            "bash",
+            "-lc",
+        ]
     ),
     max_size=14,
 ).map(" ".join)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(SHELLISH, WORDS), st.dictionaries(st.sampled_from(["X", "Y", "HOME"]), SHELLISH, max_size=2))
+@given(
+    st.one_of(SHELLISH, WORDS),
+    st.dictionaries(st.sampled_from(["X", "Y", "HOME"]), SHELLISH, max_size=2),
+)
 def test_command_facts_never_crash(command: str, env: dict[str, str]):
     facts = command_facts(command, env, None)
     assert facts.name.isidentifier()
