@@ -140,6 +140,7 @@ CONTEXT_HINTS = {
 }
 _TEMPLATE_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 _KEY_IN_TEMPLATE = re.compile(r"(?<![\w.])(?:(?:dag_run|ti|task_instance)\.)?(?P<key>" + "|".join(REMOVED_CONTEXT_KEYS) + r")\b")
+_ANY_REMOVED_KEY = re.compile(r"\b(?:" + "|".join(REMOVED_CONTEXT_KEYS) + r")\b")
 CONTEXT_NAMES = frozenset({"context", "ctx", "kwargs", "kw", "context_dict", "template_context"})
 
 
@@ -228,7 +229,9 @@ class RemovedAirflowImport(Rule):
     airflow_versions = AIRFLOW3
 
     def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
-        for node in ast.walk(model.module):
+        if "airflow" not in model.source:
+            return
+        for node in model.index.imports():  # type: ignore[union-attr]
             if isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 yield from self._import_from(node, model)
             elif isinstance(node, ast.Import):
@@ -321,13 +324,17 @@ class RemovedContextKey(Rule):
     airflow_versions = AIRFLOW3
 
     def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
+        if not any(key in model.source for key in ("execution_date", "next_ds", "prev_ds", "tomorrow_ds", "yesterday_ds", "next_execution", "prev_execution")):
+            return
+        lines = model.index.lines_matching(_ANY_REMOVED_KEY)  # type: ignore[union-attr]
+        nodes = [node for node, _, _ in model.index.nodes_on_lines(lines)]  # type: ignore[union-attr]
         lookups: set[int] = set()
-        for node in ast.walk(model.module):
+        for node in nodes:
             key_node = self._context_lookup(node)
             if key_node is not None:
                 lookups.add(id(key_node))
                 yield self._report(model, key_node, [key_node.value], "context lookup")
-        for node in ast.walk(model.module):
+        for node in nodes:
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in lookups and "{" in node.value:
                 keys = [m.group("key") for block in _TEMPLATE_BLOCK.findall(node.value) for m in _KEY_IN_TEMPLATE.finditer(block)]
                 if keys:
@@ -385,6 +392,8 @@ REMOVED_DAG_ARGUMENTS: dict[str, str | None] = {
     "orientation": None,
 }
 REMOVED_TASK_ARGUMENTS: dict[str, str | None] = {"task_concurrency": "max_active_tis_per_dag", "sla": None}
+_REMOVED_ARGUMENT_TEXT = re.compile(r"\b(?:" + "|".join([*REMOVED_DAG_ARGUMENTS, *REMOVED_TASK_ARGUMENTS]) + r")\b")
+_REMOVED_KEY_STRING = re.compile(r"[\"'](?:task_concurrency|sla)[\"']")
 
 
 class RemovedArgument(Rule):
@@ -423,6 +432,9 @@ class RemovedArgument(Rule):
     airflow_versions = AIRFLOW3
 
     def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
+        source = model.source
+        if not any(name in source for name in (*REMOVED_DAG_ARGUMENTS, *REMOVED_TASK_ARGUMENTS)):
+            return
         for dag, keyword in _dag_keywords(model):
             if keyword.arg in REMOVED_DAG_ARGUMENTS:
                 yield self._keyword(model, keyword, REMOVED_DAG_ARGUMENTS[keyword.arg], f"DAG `{dag.dag_id}`")
@@ -434,7 +446,8 @@ class RemovedArgument(Rule):
             for keyword in task.call.keywords:
                 if keyword.arg in REMOVED_TASK_ARGUMENTS:
                     yield self._keyword(model, keyword, REMOVED_TASK_ARGUMENTS[keyword.arg], f"task `{task.task_id}`")
-        for node in ast.walk(model.module):
+        lines = model.index.lines_matching(_REMOVED_KEY_STRING) if ("sla" in model.source or "task_concurrency" in model.source) else set()  # type: ignore[union-attr]
+        for node, _, _ in model.index.nodes_on_lines(lines):  # type: ignore[union-attr]
             if isinstance(node, ast.Dict):
                 for key in node.keys:
                     if isinstance(key, ast.Constant) and key.value in REMOVED_TASK_ARGUMENTS and self._is_default_args(node, model):

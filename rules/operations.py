@@ -104,8 +104,8 @@ class LongPokeSensor(Rule):
     def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
         limit = settings["max-poke-timeout"]
         for task in model.all_tasks:
-            if not task.is_sensor:
-                continue
+            if not task.is_sensor or task.callee.endswith("Async"):
+                continue  # the *Async sensors of Airflow 2 always defer
             mode = _constant(task.argument("mode"))
             deferrable = _constant(task.argument("deferrable"))
             if mode is UNKNOWN or deferrable is UNKNOWN or deferrable is True:
@@ -174,6 +174,12 @@ SECRET_PATTERNS = (
     (re.compile(r"\bsk_live_[0-9a-zA-Z]{24,}\b"), "a Stripe secret key"),
 )
 URL_CREDENTIALS = re.compile(r"\b[a-z][a-z0-9+.\-]*://(?P<user>[^:/@\s{}]+):(?P<password>[^@/\s]+)@", re.I)
+SECRET_WORDS = ("pass", "pwd", "secret", "token", "key", "private", "auth", "credential", "akia", "asia", "gh", "xox", "aiza", "sk_live")
+# cheap text search first: only lines that may hold a secret are looked at
+SECRET_HINT = re.compile(
+    r"(?i)passw|passwd|pwd|secret|token|api_?key|apikey|access_?key|private|auth|credential|passphrase|"
+    r"AKIA|ASIA|gh[pousr]_|xox[abprs]-|AIza|sk_live_|://[^/\s:@'\"]+:[^@/\s'\"]+@"
+)
 PLACEHOLDER = re.compile(r"^\s*$|\{\{|\$\{|^\$\w+$|^<.*>$|^\*+$|^x+$|^\.\.\.$|^%\(.*\)s$|^\{.*\}$", re.I)
 ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
@@ -216,7 +222,11 @@ class HardCodedSecret(Rule):
                 reported.add(id(node))
                 yield self.violation(model.span(node), message)
 
-        for node in ast.walk(model.module):
+        lowered = model.source.lower()
+        if not any(word in lowered for word in SECRET_WORDS) and "://" not in model.source:
+            return
+        lines = model.index.lines_matching(SECRET_HINT)  # type: ignore[union-attr]
+        for node, _, _ in model.index.nodes_on_lines(lines):  # type: ignore[union-attr]
             if isinstance(node, ast.keyword) and node.arg and SECRET_NAME.search(node.arg):
                 if self._literal_secret(node.value):
                     yield from report(node.value, f"Hard-coded secret in argument `{node.arg}`")

@@ -13,10 +13,10 @@ from migrator.lint.rule import Rule, Setting
 PARSE_ROLES = frozenset({Role.MODULE, Role.PARSE})
 
 
-def parse_time_calls(model: FileModel) -> Iterator[CallSite]:
-    """Calls that run while the file is parsed: module level, `@dag`/`@task_group` bodies, helpers they
-    call, and operator arguments."""
-    for site in model.calls:
+def parse_time_calls(model: FileModel, names: frozenset[str]) -> Iterator[CallSite]:
+    """Calls named one of `names` that run while the file is parsed: module level, `@dag`/`@task_group`
+    bodies, helpers they call, and operator arguments."""
+    for site in model.find_calls(names):
         if site.in_task_argument is not None or site.roles & PARSE_ROLES:
             yield site
 
@@ -61,7 +61,7 @@ class VariableGetAtParseTime(Rule):
     family = "parse-time"
 
     def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
-        for site in parse_time_calls(model):
+        for site in parse_time_calls(model, frozenset({"get", "get_variable_from_secrets"})):
             name = site.qualname or ""
             if name.startswith("airflow.") and name.endswith(("Variable.get", "Variable.get_variable_from_secrets")):
                 yield self.violation(model.span(site.node), f"`{_shown(site)}` {_where(site)} queries Airflow on every parse")
@@ -94,7 +94,7 @@ class ConnectionLookupAtParseTime(Rule):
     family = "parse-time"
 
     def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
-        for site in parse_time_calls(model):
+        for site in parse_time_calls(model, frozenset({"get_connection", "get", "get_connection_from_secrets"})):
             name = site.qualname or ""
             if name.startswith("airflow.") and name.endswith(
                 ("Hook.get_connection", "Connection.get", "Connection.get_connection_from_secrets")
@@ -117,6 +117,11 @@ NETWORK_CALLS = frozenset(
         "ftplib.FTP",
         "paramiko.SSHClient",
     }
+)
+NETWORK_NAMES = frozenset(
+    {name.rsplit(".", 1)[-1] for name in NETWORK_CALLS}
+    | {"get", "post", "put", "delete", "patch", "head", "options", "request", "stream", "Session", "Client",
+       "AsyncClient", "PoolManager", "urlopen"}
 )
 REQUESTS_SAFE = frozenset({"requests.exceptions", "requests.adapters", "httpx.Timeout", "httpx.Limits"})
 
@@ -154,7 +159,7 @@ class NetworkCallAtParseTime(Rule):
     family = "parse-time"
 
     def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
-        for site in parse_time_calls(model):
+        for site in parse_time_calls(model, NETWORK_NAMES):
             name = site.qualname or ""
             network = name in NETWORK_CALLS or (
                 name.startswith(NETWORK_PREFIXES) and not name.startswith(tuple(REQUESTS_SAFE))
@@ -186,6 +191,7 @@ DATABASE_CALLS = frozenset(
 HOOK_QUERY_METHODS = frozenset(
     {"get_records", "get_first", "get_pandas_df", "get_df", "run", "get_conn", "get_sqlalchemy_engine", "execute", "test_connection"}
 )
+DATABASE_NAMES = frozenset({name.rsplit(".", 1)[-1] for name in DATABASE_CALLS}) | HOOK_QUERY_METHODS
 
 
 class DatabaseQueryAtParseTime(Rule):
@@ -216,7 +222,7 @@ class DatabaseQueryAtParseTime(Rule):
     family = "parse-time"
 
     def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
-        for site in parse_time_calls(model):
+        for site in parse_time_calls(model, DATABASE_NAMES):
             name = site.qualname or ""
             if name in DATABASE_CALLS or self._hook_query(site, model):
                 yield self.violation(model.span(site.node), f"`{_shown(site)}` {_where(site)} queries a database on every parse")
@@ -248,6 +254,9 @@ FILE_READ_CALLS = frozenset(
 )
 
 
+FILE_READ_NAMES = frozenset({name.rsplit(".", 1)[-1] for name in FILE_READ_CALLS}) | {"open", "read_text", "read_bytes"}
+
+
 class FileReadAtParseTime(Rule):
     """## What it does
     Flags file reads that run when the file is parsed: `open(...)` for reading, `Path(...).read_text()`
@@ -275,7 +284,7 @@ class FileReadAtParseTime(Rule):
     family = "parse-time"
 
     def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
-        for site in parse_time_calls(model):
+        for site in parse_time_calls(model, FILE_READ_NAMES):
             if self._reads(site, model):
                 yield self.violation(model.span(site.node), f"`{_shown(site)}` {_where(site)} reads a file on every parse")
 

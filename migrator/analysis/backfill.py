@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from migrator.analysis import semantics as sem
 from migrator.analysis.model import CallSite, FileModel, FunctionNode, Role, TaskRecord
@@ -44,6 +44,9 @@ CLOCK_CALLS = frozenset(
 # these read the clock only when called without the time argument
 CLOCK_WITHOUT_ARGS = frozenset({"time.localtime", "time.gmtime", "time.ctime", "time.asctime"})
 CLOCK_WITH_ONE_ARG = frozenset({"time.strftime"})
+CLOCK_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in CLOCK_CALLS | CLOCK_WITHOUT_ARGS | CLOCK_WITH_ONE_ARG)
+WRITE_CALL_NAMES = frozenset({"open", "to_csv", "to_parquet", "to_json", "to_excel", "to_feather", "to_orc", "to_pickle", "write_text", "write_bytes"})
+SQL_CALL_NAMES = frozenset({"run", "execute", "executemany", "get_records", "get_first"})
 
 # Jinja expressions and Python names that carry the run's logical date (or interval, or run id)
 DATE_WORDS = (
@@ -77,6 +80,9 @@ DATE_NAMES = frozenset(DATE_WORDS) | {"context", "kwargs", "params", "logical", 
 SHELL_DATE = re.compile(r"\$\(\s*(?:/usr)?(?:/bin/)?date\b(?P<args>[^)]*)\)|`\s*(?:/usr)?(?:/bin/)?date\b(?P<bt>[^`]*)`")
 SHELL_DATE_FIXED_INPUT = re.compile(r"(?:^|\s)(?:-d|--date|-r|--reference|-f|--file)\b|\{\{|\$\{?\w")
 REDIRECT = re.compile(r"(?<![0-9&>])(?P<op>>>|>)(?![>&])\s*(?P<target>\"[^\"]*\"|'[^']*'|[^\s;|&)<>]+)")
+REDIRECT_HINT = re.compile(r"[\"'][^\"'\n]*>")  # a `>` inside a string literal
+OUTPUT_WORDS = ("sql", "dest_", "destination_", "output_", "target_path")
+OUTPUT_HINT = re.compile(r"\b(?:sql|dest_key|dest_path|destination_object|destination_path|output_path|output_file|target_path)\s*=")
 INSERT = re.compile(r"\bINSERT\s+(?:IGNORE\s+)?INTO\s+(?P<table>[\w.\"`\[\]{}$ ]+?)(?=\s*[(\s]|$)(?P<rest>.*?)(?=\bVALUES\b|\bSELECT\b|\bWITH\b|;|$)", re.I | re.S)
 SQL_IDEMPOTENT = re.compile(r"\bON\s+CONFLICT\b|\bON\s+DUPLICATE\s+KEY\b|\bMERGE\s+INTO\b", re.I)
 
@@ -193,8 +199,16 @@ def local_names(function: FunctionNode) -> set[str]:
     return names
 
 
-def command_texts(task: TaskRecord, model: FileModel) -> Iterator[tuple[str, ast.AST]]:
+def command_texts(task: TaskRecord, model: FileModel) -> list[tuple[str, ast.AST]]:
     """The shell command(s) a task runs, as text with unknown parts replaced by `{...}`."""
+    cache = model.__dict__.setdefault("_command_texts", {})
+    key = id(task)
+    if key not in cache:
+        cache[key] = (task, list(_command_texts(task, model)))
+    return cache[key][1]
+
+
+def _command_texts(task: TaskRecord, model: FileModel) -> Iterator[tuple[str, ast.AST]]:
     callee = task.callee.rsplit(".", 1)[-1]
     names: tuple[str, ...] = ()
     if callee.endswith("BashOperator") or callee == "BashSensor":
@@ -236,7 +250,7 @@ def clock_hazards(model: FileModel) -> list[Hazard]:
     index = task_index(model)
     found: list[Hazard] = []
     parents_cache: dict[int, dict[int, ast.AST]] = {}
-    for site in model.calls:
+    for site in model.find_calls(CLOCK_NAMES):
         if not is_clock_call(site):
             continue
         shown = _shown(site)
@@ -345,6 +359,8 @@ def _only_times_or_logs(
 
 def _tainted_module_names(model: FileModel, index: dict[int, set[str]]) -> Iterator[Hazard]:
     """Module-level names holding a clock read, used in task code or task arguments."""
+    if not model.find_calls(CLOCK_NAMES):
+        return
     tainted: dict[str, int] = {}
     for name, expr in model.assignments.items():
         clock = contains_clock(expr, model)
@@ -415,6 +431,9 @@ def _tainted_module_names(model: FileModel, index: dict[int, set[str]]) -> Itera
 
 
 def _template_clocks(model: FileModel) -> Iterator[Hazard]:
+    source = model.source
+    if "{{" not in source or not any(w in source for w in ("now(", "today(", "time(")) or not TEMPLATE_CLOCK.search(source):
+        return
     for task in model.all_tasks:
         for argument, expr in task.arguments.items():
             for node in ast.walk(expr):
@@ -433,6 +452,8 @@ def _template_clocks(model: FileModel) -> Iterator[Hazard]:
 
 def shell_date_hazards(model: FileModel) -> list[Hazard]:
     found: list[Hazard] = []
+    if "date" not in model.source.replace("_date", "") or not SHELL_DATE.search(model.source):
+        return found
     seen: set[int] = set()
     for task in model.all_tasks:
         for text, node in command_texts(task, model):
@@ -548,8 +569,12 @@ def _local_assignment(function: FunctionNode, name: str) -> ast.expr | None:
 def write_hazards(model: FileModel) -> list[Hazard]:
     index = task_index(model)
     found: list[Hazard] = []
-    for task in model.all_tasks:
-        for text, node in command_texts(task, model):
+    redirects = REDIRECT_HINT.search(model.source) is not None
+    arguments = any(name in model.source for name in OUTPUT_WORDS) and OUTPUT_HINT.search(model.source) is not None
+    for task in model.all_tasks if redirects or arguments else ():
+        for text, node in command_texts(task, model) if redirects else ():
+            if ">" not in text:
+                continue
             stripped = ANY_TEMPLATE.sub(lambda m: m.group(0).replace(">", " "), text)
             for match in REDIRECT.finditer(stripped):
                 target = text[match.start("target") : match.end("target")]
@@ -559,7 +584,8 @@ def write_hazards(model: FileModel) -> list[Hazard]:
                     continue
                 append = match.group("op") == ">>"
                 found.append(_write(append, model.span(node), target.strip("\"'"), task.task_id, "command"))
-        for argument, expr in task.arguments.items():
+        for argument in (OUTPUT_ARGUMENTS.intersection(task.arguments) | ({"sql"} & task.arguments.keys())) if arguments else ():
+            expr = task.arguments[argument]
             if argument in OUTPUT_ARGUMENTS:
                 kind = classify_path(resolve(expr, model), None, model)
                 if kind == "fixed":
@@ -568,7 +594,7 @@ def write_hazards(model: FileModel) -> list[Hazard]:
             if argument == "sql":
                 for text, node in _texts(resolve(expr, model), model):
                     found.extend(_sql_hazards(text, node, model, (task.task_id,)))
-    for site in model.calls:
+    for site in model.find_calls(WRITE_CALL_NAMES):
         if Role.TASK not in site.roles or site.function is None:
             continue
         found.extend(_python_write(site, model, index))
@@ -674,10 +700,10 @@ def _sql_hazards(text: str, node: ast.AST, model: FileModel, tasks: tuple[str, .
         )
 
 
-def sql_call_hazards(model: FileModel) -> Iterator[Hazard]:
+def _sql_call_hazards_iter(model: FileModel) -> Iterator[Hazard]:
     """`hook.run("INSERT INTO ...")` and friends inside task code."""
     index = task_index(model)
-    for site in model.calls:
+    for site in model.find_calls(SQL_CALL_NAMES):
         if Role.TASK not in site.roles or not isinstance(site.node.func, ast.Attribute):
             continue
         if site.node.func.attr not in ("run", "execute", "executemany", "get_records", "get_first") or not site.node.args:
@@ -686,8 +712,34 @@ def sql_call_hazards(model: FileModel) -> Iterator[Hazard]:
             yield from _sql_hazards(text, node, model, tasks_for(site.function, index))
 
 
+def sql_call_hazards(model: FileModel) -> list[Hazard]:
+    return list(_sql_call_hazards_iter(model))
+
+
 def all_hazards(model: FileModel) -> list[Hazard]:
     return [*clock_hazards(model), *shell_date_hazards(model), *write_hazards(model), *sql_call_hazards(model)]
+
+
+def _memoized(function: Any) -> Any:
+    """Compute a detector once per model: several rules read the same hazards."""
+    key = f"_hazards_{function.__name__}"
+
+    def wrapper(model: FileModel) -> Any:
+        cache = model.__dict__
+        if key not in cache:
+            cache[key] = function(model)
+        return cache[key]
+
+    wrapper.__name__ = function.__name__
+    wrapper.__doc__ = function.__doc__
+    return wrapper
+
+
+clock_hazards = _memoized(clock_hazards)
+shell_date_hazards = _memoized(shell_date_hazards)
+write_hazards = _memoized(write_hazards)
+sql_call_hazards = _memoized(sql_call_hazards)
+task_index = _memoized(task_index)
 
 
 def unique(hazards: Iterable[Hazard]) -> list[Hazard]:

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
 from migrator.analysis import semantics as sem
+from migrator.analysis.index import SourceIndex
 from migrator.analysis.model import (
-    CallSite,
     DagModel,
     EdgeKind,
     EdgeRecord,
@@ -30,6 +30,7 @@ from migrator.analysis.model import (
     TaskKind,
     TaskRecord,
     Unresolved,
+    build,
     node_span,
 )
 
@@ -209,6 +210,40 @@ class _Scope:
         return False, None
 
 
+class _ConstView:
+    """The literal values in scope, as the mapping `semantics.literal` reads (built on demand)."""
+
+    def __init__(self, scope: _Scope) -> None:
+        self.scope = scope
+
+    def __contains__(self, name: object) -> bool:
+        found, value = self.scope.lookup(name)  # type: ignore[arg-type]
+        return found and isinstance(value, Const)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.scope.lookup(name)[1].value
+
+
+def _recognize(qualname: str) -> tuple[Any, ...]:
+    if sem.is_dag_class(qualname):
+        return ("dag",)
+    if sem.is_task_group_class(qualname):
+        return ("group",)
+    chain = sem.chain_function(qualname)
+    if chain:
+        return ("chain", chain)
+    if sem.is_label(qualname):
+        return ("label",)
+    if sem.looks_like_operator(qualname):
+        return ("operator", sem.looks_like_sensor(qualname))
+    last = qualname.rsplit(".", 1)[-1]
+    if last == "dict":
+        return ("dict",)
+    if last in ("timedelta", "format", "range", "total_seconds"):
+        return ("literal",)
+    return ("other",)
+
+
 # -- the extractor ------------------------------------------------------------------------------------
 
 
@@ -219,7 +254,8 @@ class Extractor:
         self.module = module
         self.lines = source.splitlines()
         self.airflow_version = airflow_version
-        self.imports = sem.collect_imports(module)
+        self.index = SourceIndex(module, source)
+        self.imports = sem.collect_imports(self.index.imports())
         self.dags: list[_Dag] = []
         self.tasks: list[_Task] = []
         self.unbound_edges: list[tuple[_Task, _Task, EdgeKind, ast.AST]] = []
@@ -236,11 +272,12 @@ class Extractor:
         self.task_functions: set[int] = set()
         self.dag_functions: list[tuple[DagFunc, _Scope]] = []
         self.called_dag_functions: set[int] = set()
-        self.task_argument_of: dict[int, tuple[str, str]] = {}
         self.module_scope = _Scope({})
         self.assignments: dict[str, ast.expr] = {}
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.known_groups: dict[int, list[_Group]] = {}
+        self.recognized: dict[str, tuple[Any, ...]] = {}
+        self._defaults_cache: dict[tuple[int, int, int], tuple[dict[str, ast.expr] | None]] = {}
 
     # -- entry point --------------------------------------------------------------------------------
 
@@ -261,7 +298,29 @@ class Extractor:
                     self.instantiate_dag_function(dag_func, scope, dag_func.function, (), {})
                 except (_Budget, RecursionError):
                     pass
-        return self.build()
+        model = self.build()
+        self.release()
+        return model
+
+    def release(self) -> None:
+        """Break the reference cycles of the working state (task <-> DAG, group <-> parent), so it
+        is freed as soon as the model is built instead of waiting for the cyclic GC."""
+        for task in self.tasks:
+            task.dag = None
+            task.group = None
+        for dag in self.dags:
+            dag.tasks.clear()
+            dag.task_edges.clear()
+        for groups in self.known_groups.values():
+            for group in groups:
+                group.parent = None
+                group.tasks.clear()
+        self.known_groups.clear()
+        self.module_scope.vars.clear()
+        self.dag_functions.clear()
+        self.unbound_edges.clear()
+        self.tasks.clear()
+        self.dags.clear()
 
     # -- helpers ------------------------------------------------------------------------------------
 
@@ -481,11 +540,14 @@ class Extractor:
     # -- expressions --------------------------------------------------------------------------------
 
     def ev(self, node: ast.expr | None, scope: _Scope, style: str = "assignment") -> Any:
+        kind = type(node)
+        if kind is ast.Constant:
+            return Const(node.value)  # type: ignore[union-attr]
         if node is None:
             return None
-        self.tick()
-        if isinstance(node, ast.Constant):
-            return Const(node.value)
+        if kind is ast.Name:
+            found, value = scope.lookup(node.id)  # type: ignore[union-attr]
+            return value if found else None
         if isinstance(node, ast.Name):
             found, value = scope.lookup(node.id)
             return value if found else None
@@ -584,7 +646,7 @@ class Extractor:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
                     self.ev(child, scope)
-            value = sem.literal(node, {k: v.value for k, v in scope.vars.items() if isinstance(v, Const)})
+            value = sem.literal(node, _ConstView(scope))
             return Const(value) if sem.is_known(value) else None
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):
@@ -675,57 +737,65 @@ class Extractor:
 
     def ev_call(self, node: ast.Call, scope: _Scope, style: str) -> Any:
         func = node.func
-        # method calls on values we track
-        if isinstance(func, ast.Attribute):
-            base_name_resolved = self.qualname(func)
-            owner = self.ev(func.value, scope)
-            handled, result = self.method_call(owner, func.attr, node, scope)
-            if handled:
-                return result
+        if type(func) is ast.Attribute:
+            owner = self.ev(func.value, scope)  # type: ignore[attr-defined]
+            if owner is not None:
+                handled, result = self.method_call(owner, func.attr, node, scope)  # type: ignore[attr-defined]
+                if handled:
+                    return result
             callee_value = None
-            qualname = base_name_resolved if owner is None or isinstance(owner, OperatorClass) else None
-        elif isinstance(func, ast.Name):
-            found, callee_value = scope.lookup(func.id)
-            qualname = None if found else self.qualname(func)
+            qualname = self.qualname(func) if owner is None or isinstance(owner, OperatorClass) else None
+        elif type(func) is ast.Name:
+            found, callee_value = scope.lookup(func.id)  # type: ignore[attr-defined]
+            qualname = None if found else self.imports.get(func.id, func.id)  # type: ignore[attr-defined]
         else:
             callee_value = self.ev(func, scope)
             qualname = None
-        if isinstance(callee_value, TaskFunc):
-            return self.create_taskflow(callee_value, node, scope, (), mapped=False)
-        if isinstance(callee_value, DagFunc):
-            self.called_dag_functions.add(id(callee_value.function))
-            args, kwargs, _ = self.call_arguments(node, scope)
-            return self.instantiate_dag_function(callee_value, scope, node, args, kwargs)
-        if isinstance(callee_value, GroupFunc):
-            return self.instantiate_group_function(callee_value, node, scope, ())
-        if isinstance(callee_value, PlainFunc):
-            return self.inline(callee_value, node, scope)
-        if isinstance(callee_value, OperatorClass):
-            return self.create_operator(callee_value.qualname, callee_value.is_sensor, node, scope)
+        if callee_value is not None:
+            if isinstance(callee_value, TaskFunc):
+                return self.create_taskflow(callee_value, node, scope, (), mapped=False)
+            if isinstance(callee_value, DagFunc):
+                self.called_dag_functions.add(id(callee_value.function))
+                args, kwargs, _ = self.call_arguments(node, scope)
+                return self.instantiate_dag_function(callee_value, scope, node, args, kwargs)
+            if isinstance(callee_value, GroupFunc):
+                return self.instantiate_group_function(callee_value, node, scope, ())
+            if isinstance(callee_value, PlainFunc):
+                return self.inline(callee_value, node, scope)
+            if isinstance(callee_value, OperatorClass):
+                return self.create_operator(callee_value.qualname, callee_value.is_sensor, node, scope)
         if qualname is not None:
-            if sem.is_dag_class(qualname):
+            kind = self.recognized.get(qualname)
+            if kind is None:
+                kind = self.recognized[qualname] = _recognize(qualname)
+            what = kind[0]
+            if what == "operator":
+                return self.create_operator(qualname, kind[1], node, scope)
+            if what == "dag":
                 return self.create_dag(node, scope, style)
-            if sem.is_task_group_class(qualname):
+            if what == "group":
                 return self.create_group(node, scope)
-            chain = sem.chain_function(qualname)
-            if chain:
-                return self.ev_chain(chain, node, scope)
-            if sem.is_label(qualname):
+            if what == "chain":
+                return self.ev_chain(kind[1], node, scope)
+            if what == "label":
                 for arg in node.args:
                     self.ev(arg, scope)
                 return LabelVal(())
-            if sem.looks_like_operator(qualname):
-                return self.create_operator(qualname, sem.looks_like_sensor(qualname), node, scope)
-            last = qualname.rsplit(".", 1)[-1]
-            if last in ("dict",) and not node.args:
+            if what == "dict" and not node.args:
                 return self.ev_dict_call(node, scope)
-            value = sem.literal(node, {k: v.value for k, v in scope.vars.items() if isinstance(v, Const)})
-            if sem.is_known(value):
-                return Const(value)
+            if what == "literal":
+                value = sem.literal(node, _ConstView(scope))
+                if sem.is_known(value):
+                    return Const(value)
         # an unknown call: its arguments are evaluated (they may create tasks) and escape
-        args, kwargs, _ = self.call_arguments(node, scope)
-        for value in [*args, *kwargs.values()]:
-            self.escape(value)
+        for arg in node.args:
+            value = self.ev(arg.value if type(arg) is ast.Starred else arg, scope)  # type: ignore[attr-defined]
+            if value is not None:
+                self.escape(value)
+        for keyword in node.keywords:
+            value = self.ev(keyword.value, scope)
+            if value is not None:
+                self.escape(value)
         return None
 
     def ev_dict_call(self, node: ast.Call, scope: _Scope) -> Any:
@@ -848,7 +918,7 @@ class Extractor:
             pairs = [ListVal([Const(k), v]) for k, (_, v) in owner.entries.items()]
             return True, ListVal(pairs if method == "items" else [v for _, (_, v) in owner.entries.items()])
         if isinstance(owner, Const) and isinstance(owner.value, str) and method in ("format", "upper", "lower", "strip", "replace", "join"):
-            value = sem.literal(node, {k: v.value for k, v in scope.vars.items() if isinstance(v, Const)})
+            value = sem.literal(node, _ConstView(scope))
             if sem.is_known(value):
                 return True, Const(value)
             args, _, _ = self.call_arguments(node, scope)
@@ -1093,8 +1163,14 @@ class Extractor:
         partial: Partial | None = None,
         mapped: bool = False,
     ) -> Any:
-        args, kwargs, star = self.call_arguments(node, scope)
-        keywords, _ = self.keyword_nodes(node)
+        if not node.args and all(k.arg for k in node.keywords):
+            args: list[Any] = []
+            keywords = {k.arg: k.value for k in node.keywords}  # type: ignore[misc]
+            kwargs = {name: self.ev(expr, scope) for name, expr in keywords.items()}
+            star = False
+        else:
+            args, kwargs, star = self.call_arguments(node, scope)
+            keywords, _ = self.keyword_nodes(node)
         if partial is not None:
             kwargs = {**dict(partial.values), **kwargs}
             keywords = {**dict(partial.kwargs), **keywords}
@@ -1130,8 +1206,6 @@ class Extractor:
             function=self.resolve_callable(keywords.get("python_callable"), scope),
         )
         self.register(task, dag, group)
-        for name, expr in keywords.items():
-            self.mark_arguments(expr, task_id, name)
         for name, value in kwargs.items():
             if name not in ("task_id", "dag", "task_group"):
                 self.data_edges(value, task, node)
@@ -1192,8 +1266,6 @@ class Extractor:
         )
         self.task_functions.add(id(func.function))
         self.register(task, dag, group)
-        for name, expr in arguments.items():
-            self.mark_arguments(expr, task_id, name)
         values = [*args, *kwargs.values()]
         if partial is not None:
             values.extend(v for _, v in partial.values)
@@ -1224,18 +1296,12 @@ class Extractor:
         if task.dag is not None and task.dag is not _UNKNOWN_DAG:
             dag_defaults = task.dag.default_args
         group_defaults = task.group.default_args if task.group else {}
-        return self.merge_defaults(self.merge_defaults(dag_defaults, group_defaults), task.own_default_args)
-
-    def mark_arguments(self, expr: ast.expr, task_id: str, name: str) -> None:
-        """Remember which calls sit in an operator argument: they run at parse time, for this task."""
-        stack: list[ast.AST] = [expr]
-        while stack:
-            current = stack.pop()
-            if isinstance(current, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):
-                continue
-            if isinstance(current, ast.Call):
-                self.task_argument_of.setdefault(id(current), (task_id, name))
-            stack.extend(ast.iter_child_nodes(current))
+        key = (id(dag_defaults), id(group_defaults), id(task.own_default_args))
+        cached = self._defaults_cache.get(key)
+        if cached is None:
+            cached = (self.merge_defaults(self.merge_defaults(dag_defaults, group_defaults), task.own_default_args),)
+            self._defaults_cache[key] = cached
+        return cached[0]
 
     # -- dependencies -------------------------------------------------------------------------------
 
@@ -1261,6 +1327,8 @@ class Extractor:
             self.escape(value)
 
     def data_edges(self, value: Any, task: _Task, node: ast.AST) -> None:
+        if not isinstance(value, (XComVal, ListVal, DictVal)):
+            return
         for upstream in self.xcom_refs(value):
             self.add_edge(upstream, task, EdgeKind.DATA, node)
 
@@ -1401,7 +1469,8 @@ class Extractor:
 
     def record(self, task: _Task) -> TaskRecord:
         dag_id = None if task.dag is None or task.dag is _UNKNOWN_DAG else task.dag.dag_id
-        return TaskRecord(
+        return build(
+            TaskRecord,
             task_id=task.task_id,
             dag_id=dag_id,
             kind=task.kind,
@@ -1449,128 +1518,79 @@ class Extractor:
             dags=dags,
             unbound_tasks=unbound,
             cross_dag_edges=tuple(self.cross_edges),
-            calls=tuple(self.call_sites(roles)),
             functions=self.functions,
             function_roles=roles,
             assignments=self.assignments,
             unresolved=tuple(self.unresolved),
             airflow_version=self.airflow_version,
+            index=self.index,
         )
+
+    def _caller_roles(self, function: FunctionNode | None, definition: Any, roles: dict[int, set[Role]]) -> set[Role]:
+        if function is None:
+            return {Role.PARSE}
+        if isinstance(function, ast.Lambda):
+            if id(function) in self.task_functions:
+                return {Role.TASK}
+            if definition is None:
+                return {Role.PARSE}
+            return self._caller_roles(definition, self.index.parent_function.get(id(definition)), roles)
+        own = roles.get(id(function), set()) & {Role.TASK, Role.PARSE}
+        if not own:
+            parent = self.index.parent_function.get(id(function))
+            if parent is not None and Role.TASK in roles.get(id(parent), set()):
+                return {Role.TASK}
+        return own
 
     def compute_roles(self) -> dict[int, frozenset[Role]]:
         """Roles of every function: executed at parse time, run as task code, or neither.
 
         Beyond what the interpretation saw, plain calls by name propagate roles through the file's own
         functions: a helper called from task code is task code; one called at module level runs at
-        parse time.
+        parse time. Calls are found through the source index, never by walking the whole tree.
         """
         roles: dict[int, set[Role]] = {}
-        functions: list[FunctionNode] = []
-        parents: dict[int, FunctionNode | None] = {}
-
-        def collect(node: ast.AST, parent: FunctionNode | None) -> None:
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                    functions.append(child)
-                    parents[id(child)] = parent
-                    collect(child, child)
-                else:
-                    collect(child, parent)
-
-        collect(self.module, None)
-        for function in functions:
+        definitions = list(self.index.function_definitions())
+        for function in definitions:
             found: set[Role] = set()
             if id(function) in self.task_functions:
                 found.add(Role.TASK)
             if id(function) in self.parse_functions:
                 found.add(Role.PARSE)
             roles[id(function)] = found
-        decorated = {id(f) for f in functions if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.decorator_list}
+        callable_names = {name for name, f in self.functions.items() if not f.decorator_list}
+        edges: list[tuple[FunctionNode | None, ast.FunctionDef | ast.AsyncFunctionDef | None, str]] = []
+        if callable_names:
+            lines = self.index.call_lines(callable_names)
+            for node, function, definition in self.index.nodes_on_lines(lines):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in callable_names:
+                    edges.append((function, definition, node.func.id))
 
-        def called_names(function: ast.AST) -> set[str]:
-            names: set[str] = set()
-            stack = list(ast.iter_child_nodes(function)) if function is not self.module else list(self.module.body)
-            while stack:
-                current = stack.pop()
-                if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    if function is self.module:
-                        stack.extend(getattr(current, "decorator_list", []))
-                    continue
-                if isinstance(current, ast.Lambda):
-                    continue
-                if isinstance(current, ast.Call) and isinstance(current.func, ast.Name):
-                    names.add(current.func.id)
-                stack.extend(ast.iter_child_nodes(current))
-            return names
-
-        callers: list[tuple[ast.AST, Role | None]] = [(self.module, None)] + [(f, None) for f in functions]
-        calls = {id(owner): called_names(owner) for owner, _ in callers}
         changed = True
         rounds = 0
         while changed and rounds < 50:
             changed = False
             rounds += 1
-            for owner, _ in callers:
-                if owner is self.module:
-                    owner_roles = {Role.PARSE}
-                else:
-                    owner_roles = roles[id(owner)] & {Role.TASK, Role.PARSE}
-                    parent = parents.get(id(owner))
-                    if not owner_roles and parent is not None and Role.TASK in roles[id(parent)]:
-                        owner_roles = {Role.TASK}
-                if not owner_roles:
-                    continue
-                for name in calls[id(owner)]:
-                    target = self.functions.get(name)
-                    if target is None or id(target) in decorated:
-                        continue
-                    before = len(roles[id(target)])
-                    roles[id(target)] |= owner_roles
-                    if len(roles[id(target)]) != before:
-                        changed = True
+            for function, definition, name in edges:
+                target = self.functions[name]
+                found = self._caller_roles(function, definition, roles)
+                if found - roles[id(target)]:
+                    roles[id(target)] |= found
+                    changed = True
         result: dict[int, frozenset[Role]] = {}
-        for function in functions:
+        for function in definitions:  # statements are indexed outside-in: parents come first
             found = roles[id(function)]
             if not found:
-                parent = parents.get(id(function))
-                if isinstance(function, ast.Lambda):
-                    found = set(result.get(id(parent), frozenset({Role.MODULE}))) if parent is not None else {Role.MODULE}
-                elif parent is not None and Role.TASK in result.get(id(parent), frozenset()):
+                parent = self.index.parent_function.get(id(function))
+                if parent is not None and Role.TASK in result.get(id(parent), frozenset()):
                     found = {Role.TASK}
                 else:
                     found = {Role.OTHER}
             result[id(function)] = frozenset(found)
+        for function_id in self.task_functions:
+            if function_id not in result:  # a lambda used as python_callable
+                result[function_id] = frozenset({Role.TASK})
         return result
-
-    def call_sites(self, roles: dict[int, frozenset[Role]]) -> list[CallSite]:
-        module_roles = frozenset({Role.MODULE})
-        found: list[CallSite] = []
-        stack: list[tuple[ast.AST, FunctionNode | None]] = [(stmt, None) for stmt in self.module.body]
-        while stack:
-            node, function = stack.pop()
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                # decorators and defaults run where the function is defined, the body when it is called
-                for outer in [*node.decorator_list, *node.args.defaults, *node.args.kw_defaults]:
-                    if outer is not None:
-                        stack.append((outer, function))
-                stack.extend((stmt, node) for stmt in node.body)
-                continue
-            if isinstance(node, ast.Lambda):
-                stack.append((node.body, node))
-                continue
-            if isinstance(node, ast.Call):
-                found.append(
-                    CallSite(
-                        node=node,
-                        qualname=self.qualname(node.func),
-                        roles=roles.get(id(function), module_roles) if function is not None else module_roles,
-                        in_task_argument=self.task_argument_of.get(id(node)),
-                        function=function,
-                    )
-                )
-            stack.extend((child, function) for child in ast.iter_child_nodes(node))
-        found.sort(key=lambda site: (site.node.lineno, site.node.col_offset))
-        return found
 
 
 def extract(path: str, source: str, module: ast.Module | None = None, airflow_version: int = 3) -> FileModel:

@@ -24,6 +24,8 @@ from migrator.crontab.model import Span
 if TYPE_CHECKING:
     import networkx as nx
 
+    from migrator.analysis.index import SourceIndex
+
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
 # What `default_args` and the like resolve to when they cannot be read statically.
@@ -222,8 +224,7 @@ class FileModel:
     unbound_tasks: tuple[TaskRecord, ...] = ()
     # edges whose ends belong to different DAGs (or one end to an unknown DAG)
     cross_dag_edges: tuple[EdgeRecord, ...] = ()
-    calls: tuple[CallSite, ...] = ()
-    # module-level functions by name, and the roles they play
+    # module-level functions by name, and the roles every function plays (by id of its node)
     functions: Mapping[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -232,6 +233,18 @@ class FileModel:
     assignments: Mapping[str, ast.expr] = field(default_factory=dict, compare=False, repr=False)
     unresolved: tuple[Unresolved, ...] = ()
     airflow_version: int = 3
+    index: "SourceIndex | None" = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def argument_ranges(self) -> list[tuple[tuple[int, int], tuple[int, int], str, str]]:
+        """Where task arguments sit: ((line, col), (end_line, end_col), task id, argument), in ast
+        offsets. Calls inside them run at parse time, for that task."""
+        ranges = []
+        for task in self.all_tasks:
+            for name, expr in task.arguments.items():
+                end = (expr.end_lineno or expr.lineno, expr.end_col_offset if expr.end_col_offset is not None else expr.col_offset)
+                ranges.append(((expr.lineno, expr.col_offset), end, task.task_id, name))
+        return ranges
 
     @cached_property
     def lines(self) -> list[str]:
@@ -251,6 +264,57 @@ class FileModel:
     def span(self, node: ast.AST) -> Span:
         return node_span(node, self.lines)
 
+    def find_calls(self, names: frozenset[str]) -> list[CallSite]:
+        """Every call whose function is named one of `names` (`now` finds `datetime.now()` and
+        `now()`), resolved and placed. Searches the text first, so files without them cost nothing."""
+        cache = self.__dict__.setdefault("_calls", {})
+        if names in cache:
+            return cache[names]
+        from migrator.analysis import semantics
+        from migrator.analysis.index import final_name
+
+        found: list[CallSite] = []
+        if self.index is not None:
+            lines = self.index.call_lines(names)
+            seen: set[int] = set()
+            for node, function, definition in self.index.nodes_on_lines(lines):
+                if not isinstance(node, ast.Call) or id(node) in seen or final_name(node.func) not in names:
+                    continue
+                seen.add(id(node))
+                if isinstance(function, ast.Lambda) and id(function) not in self.function_roles:
+                    roles = self.roles_of(definition) if definition is not None else frozenset({Role.MODULE})
+                else:
+                    roles = self.roles_of(function)
+                found.append(
+                    CallSite(
+                        node=node,
+                        qualname=semantics.qualified_name(node.func, self.imports),
+                        roles=roles,
+                        in_task_argument=None if isinstance(function, ast.Lambda) else self._argument_of(node),
+                        function=function,
+                    )
+                )
+        found.sort(key=lambda site: (site.node.lineno, site.node.col_offset))
+        cache[names] = found
+        return found
+
+    def _argument_of(self, node: ast.AST) -> tuple[str, str] | None:
+        position = (node.lineno, node.col_offset)  # type: ignore[attr-defined]
+        end = (node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
+        for start, stop, task_id, argument in self.argument_ranges:
+            if start <= position and end <= stop:
+                return task_id, argument
+        return None
+
+
+def build(cls: type, **values: Any) -> Any:
+    """Construct a frozen dataclass without its generated `__init__` (which pays one
+    `object.__setattr__` per field). For models the extractor makes by the thousand; every field
+    must be given."""
+    instance = object.__new__(cls)
+    instance.__dict__.update(values)
+    return instance
+
 
 def _char_column(line: str, byte_offset: int) -> int:
     if line.isascii():
@@ -260,12 +324,21 @@ def _char_column(line: str, byte_offset: int) -> int:
 
 def node_span(node: ast.AST, lines: list[str]) -> Span:
     """1-based, character-based span of an AST node (end exclusive)."""
-    line = getattr(node, "lineno", 1)
-    col = getattr(node, "col_offset", 0)
-    end_line = getattr(node, "end_lineno", None) or line
-    end_col = getattr(node, "end_col_offset", None)
+    try:
+        line = node.lineno  # type: ignore[attr-defined]
+        col = node.col_offset  # type: ignore[attr-defined]
+    except AttributeError:
+        return Span(1, 1, 1, 1)
+    end_line = node.end_lineno or line  # type: ignore[attr-defined]
+    end_col = node.end_col_offset  # type: ignore[attr-defined]
     if end_col is None:
         end_col = col
-    start_text = lines[line - 1] if 0 < line <= len(lines) else ""
-    end_text = lines[end_line - 1] if 0 < end_line <= len(lines) else ""
-    return Span(line, _char_column(start_text, col) + 1, end_line, _char_column(end_text, end_col) + 1)
+    if 0 < line <= len(lines):
+        text = lines[line - 1]
+        if not text.isascii():
+            col = _char_column(text, col)
+    if 0 < end_line <= len(lines):
+        text = lines[end_line - 1]
+        if not text.isascii():
+            end_col = _char_column(text, end_col)
+    return Span(line, col + 1, end_line, end_col + 1)

@@ -10,16 +10,16 @@ from __future__ import annotations
 import ast
 import re
 from datetime import timedelta
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 # -- imports ---------------------------------------------------------------------------------------
 
 
-def collect_imports(module: ast.Module) -> dict[str, str]:
-    """Local name -> fully qualified name for every import in the file (any depth: imports in
+def collect_imports(statements: Iterable[ast.stmt]) -> dict[str, str]:
+    """Local name -> fully qualified name for every import statement given (at any depth: imports in
     functions usually mean the same thing, and a later binding wins as it would at run time)."""
     found: dict[str, str] = {}
-    for node in ast.walk(module):
+    for node in statements:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:

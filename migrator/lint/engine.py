@@ -27,6 +27,7 @@ from migrator.lint.sources import DecodeError, Kind, SourceFile, decode_python, 
 
 # below this many files to (re)lint, starting worker processes costs more than it saves
 PARALLEL_THRESHOLD = 64
+COLLECT_EVERY = 200
 
 
 @dataclass
@@ -219,7 +220,27 @@ def _init_worker(config: LintConfig, codes: list[str]) -> None:
 
 def _lint_chunk(items: list[tuple[SourceFile, bytes]]) -> list[FileResult]:
     assert _WORKER is not None
-    return [_WORKER.lint_bytes(source, data) for source, data in items]
+    return _lint_sequence(_WORKER, items)
+
+
+def _lint_sequence(linter: Linter, items: list[tuple[SourceFile, bytes]]) -> list[FileResult]:
+    """Lint files one after the other. Python's cyclic GC would otherwise run every few hundred
+    allocations and rescan every AST node alive; a full collection every COLLECT_EVERY files keeps
+    memory flat for less than a tenth of that cost."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    results: list[FileResult] = []
+    try:
+        for count, (source, data) in enumerate(items, start=1):
+            results.append(linter.lint_bytes(source, data))
+            if count % COLLECT_EVERY == 0:
+                gc.collect()
+    finally:
+        if enabled:
+            gc.enable()
+    return results
 
 
 def _chunks(items: list[Any], count: int) -> Iterator[list[Any]]:
@@ -232,7 +253,7 @@ def lint_many(
     linter: Linter, todo: list[tuple[SourceFile, bytes]], jobs: int
 ) -> list[FileResult]:
     if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD:
-        return [linter.lint_bytes(source, data) for source, data in todo]
+        return _lint_sequence(linter, todo)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
