@@ -264,8 +264,7 @@ class CatchupWithUnsafeTask(Rule):
                 where, reason = model.span(expr), "has `catchup=True`"
             if hazards is None:
                 hazards = hz.all_hazards(model)
-            ids = set(dag.task_map)
-            unsafe = sorted({t for h in hazards for t in h.tasks if t in ids})
+            unsafe = sorted({task_id for h in hazards for dag_id, task_id in h.owners if dag_id == dag.dag_id})
             if unsafe:
                 shown = ", ".join(f"`{t}`" for t in unsafe[:3]) + (f" and {len(unsafe) - 3} more" if len(unsafe) > 3 else "")
                 yield self.violation(

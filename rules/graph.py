@@ -121,7 +121,7 @@ class DuplicateTaskId(Rule):
             for task in dag.tasks:
                 if task.uncertain:
                     continue
-                earlier = [t for t in seen[task.task_id] if compatible(t.branch, task.branch) and t.span != task.span]
+                earlier = [t for t in seen[task.task_id] if compatible(t.branch, task.branch)]
                 if earlier:
                     first = earlier[0]
                     yield self.violation(

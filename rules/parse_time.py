@@ -31,7 +31,11 @@ def _where(site: CallSite) -> str:
 
 
 def _shown(site: CallSite) -> str:
-    return (sem.dotted(site.node.func) or (site.qualname or "call").rsplit(".", 1)[-1]) + "()"
+    func = site.node.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+        inner = sem.dotted(func.value.func) or "..."
+        return f"{inner}(...).{func.attr}()"
+    return (sem.dotted(func) or (site.qualname or "call").rsplit(".", 1)[-1]) + "()"
 
 
 class VariableGetAtParseTime(Rule):

@@ -98,7 +98,8 @@ class Hazard:
     kind: str  # "clock", "shell-date", "append", "fixed-output"
     span: Span
     message: str
-    tasks: tuple[str, ...]
+    tasks: tuple[str, ...]  # ids, for messages
+    owners: frozenset[tuple[str | None, str]] = frozenset()  # (dag id, task id): which tasks exactly
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -153,10 +154,10 @@ def is_logging_call(node: ast.AST) -> bool:
     return False
 
 
-def task_index(model: FileModel) -> dict[int, set[str]]:
+def task_index(model: FileModel) -> dict[int, set[tuple[str | None, str]]]:
     """Function (by id) -> ids of the tasks whose code runs it: the task's own function and the
     file's helpers it calls by name, transitively."""
-    index: dict[int, set[str]] = {}
+    index: dict[int, set[tuple[str | None, str]]] = {}
     for task in model.all_tasks:
         if task.function is None:
             continue
@@ -167,7 +168,7 @@ def task_index(model: FileModel) -> dict[int, set[str]]:
             if id(function) in seen:
                 continue
             seen.add(id(function))
-            index.setdefault(id(function), set()).add(task.task_id)
+            index.setdefault(id(function), set()).add((task.dag_id, task.task_id))
             for node in ast.walk(function):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                     helper = model.functions.get(node.func.id)
@@ -176,10 +177,24 @@ def task_index(model: FileModel) -> dict[int, set[str]]:
     return index
 
 
-def tasks_for(function: FunctionNode | None, index: dict[int, set[str]]) -> tuple[str, ...]:
+def owner_text(tasks: tuple[str, ...]) -> str:
+    if not tasks:
+        return "Task code"
+    if len(tasks) == 1:
+        return f"Task `{tasks[0]}`"
+    return "Tasks " + ", ".join(f"`{t}`" for t in tasks)
+
+
+def tasks_for(function: FunctionNode | None, index: dict[int, set[tuple[str | None, str]]]) -> tuple[str, ...]:
     if function is None:
         return ()
-    return tuple(sorted(index.get(id(function), ())))
+    return tuple(sorted({task_id for _, task_id in index.get(id(function), ())}))
+
+
+def owners_for(function: FunctionNode | None, index: dict[int, set[tuple[str | None, str]]]) -> frozenset[tuple[str | None, str]]:
+    if function is None:
+        return frozenset()
+    return frozenset(index.get(id(function), ()))
 
 
 def local_names(function: FunctionNode) -> set[str]:
@@ -265,6 +280,7 @@ def clock_hazards(model: FileModel) -> list[Hazard]:
                     f"`{shown}` in argument `{argument}` of task `{task_id}` is evaluated when the file is "
                     "parsed, not for the run's logical date",
                     (task_id,),
+                    frozenset({(site.task_dag, task_id)}),
                 )
             )
             continue
@@ -281,6 +297,7 @@ def clock_hazards(model: FileModel) -> list[Hazard]:
                 model.span(site.node),
                 f"`{shown}` in task code: a backfill or rerun sees today's date, not the run's logical date",
                 tasks_for(site.function, index),
+                owners_for(site.function, index),
             )
         )
     found.extend(_tainted_module_names(model, index))
@@ -325,16 +342,14 @@ def _only_times_or_logs(
         return True
     if isinstance(parent, (ast.FormattedValue, ast.JoinedStr, ast.keyword)):
         return _only_times_or_logs(parent, function, parents, model, depth + 1)
-    if isinstance(parent, ast.Attribute) and parent.attr in ("timestamp", "total_seconds", "isoformat"):
+    if isinstance(parent, ast.Attribute):
+        # `datetime.now().isoformat()`, `.timestamp()`: still the clock's value
         return _only_times_or_logs(parent, function, parents, model, depth + 1)
-    if isinstance(parent, ast.Call) and parent.func is not node:
-        name = sem.dotted(parent.func) or ""
-        if name in ("round", "int", "float", "str", "abs"):
+    if isinstance(parent, ast.Call):
+        if parent.func is node:
             return _only_times_or_logs(parent, function, parents, model, depth + 1)
-        if isinstance(parent.func, ast.Attribute) and parent.func.value is node:
+        if (sem.dotted(parent.func) or "") in ("round", "int", "float", "str", "abs"):
             return _only_times_or_logs(parent, function, parents, model, depth + 1)
-        return False
-    if isinstance(parent, ast.Call) and parent.func is node:
         return False
     if isinstance(parent, ast.BinOp):
         other = parent.right if parent.left is node else parent.left
@@ -357,7 +372,7 @@ def _only_times_or_logs(
     return False
 
 
-def _tainted_module_names(model: FileModel, index: dict[int, set[str]]) -> Iterator[Hazard]:
+def _tainted_module_names(model: FileModel, index: dict[int, set[tuple[str | None, str]]]) -> Iterator[Hazard]:
     """Module-level names holding a clock read, used in task code or task arguments."""
     if not model.find_calls(CLOCK_NAMES):
         return
@@ -396,6 +411,7 @@ def _tainted_module_names(model: FileModel, index: dict[int, set[str]]) -> Itera
                         f"`{node.id}` holds the time the file was parsed (line {tainted[node.id]}), used in "
                         f"argument `{argument}` of task `{task.task_id}`",
                         (task.task_id,),
+                        frozenset({(task.dag_id, task.task_id)}),
                     )
     seen_functions: set[int] = set()
     for task in model.all_tasks:
@@ -427,6 +443,7 @@ def _tainted_module_names(model: FileModel, index: dict[int, set[str]]) -> Itera
                         f"`{node.id}` holds the time the file was parsed (line {tainted[node.id]}), not the "
                         "run's logical date",
                         tasks_for(function, index),
+                        owners_for(function, index),
                     )
 
 
@@ -444,6 +461,7 @@ def _template_clocks(model: FileModel) -> Iterator[Hazard]:
                         f"template in argument `{argument}` of task `{task.task_id}` reads the current time, "
                         "not the run's logical date",
                         (task.task_id,),
+                        frozenset({(task.dag_id, task.task_id)}),
                     )
 
 
@@ -464,13 +482,20 @@ def shell_date_hazards(model: FileModel) -> list[Hazard]:
                 if id(node) in seen:
                     break
                 seen.add(id(node))
+                shown = match.group(0).strip()
+                if shown.startswith("`"):
+                    shown = f"{shown.strip('`').strip()}` in backticks"
+                    shown = "`" + shown
+                else:
+                    shown = f"`{shown}`"
                 found.append(
                     Hazard(
                         "shell-date",
                         model.span(node),
-                        f"`{match.group(0).strip()}` in the command of task `{task.task_id}` is the day the task "
+                        f"{shown} in the command of task `{task.task_id}` is the day the task "
                         "runs, not its logical date",
                         (task.task_id,),
+                        frozenset({(task.dag_id, task.task_id)}),
                     )
                 )
     return found
@@ -583,17 +608,20 @@ def write_hazards(model: FileModel) -> list[Hazard]:
                 if classify_text_path(target) != "fixed":
                     continue
                 append = match.group("op") == ">>"
-                found.append(_write(append, model.span(node), target.strip("\"'"), task.task_id, "command"))
+                found.append(_write(append, model.span(node), target.strip("\"'"), task, "command"))
         for argument in (OUTPUT_ARGUMENTS.intersection(task.arguments) | ({"sql"} & task.arguments.keys())) if arguments else ():
             expr = task.arguments[argument]
             if argument in OUTPUT_ARGUMENTS:
                 kind = classify_path(resolve(expr, model), None, model)
                 if kind == "fixed":
                     text = sem.joined_text(resolve(expr, model)) or "?"
-                    found.append(_write(False, model.span(expr), text, task.task_id, f"argument `{argument}`"))
+                    found.append(_write(False, model.span(expr), text, task, f"argument `{argument}`"))
             if argument == "sql":
-                for text, node in _texts(resolve(expr, model), model):
-                    found.extend(_sql_hazards(text, node, model, (task.task_id,)))
+                # a list of statements runs as one script: a DELETE in one clears for the INSERT in another
+                texts = list(_texts(resolve(expr, model), model))
+                if texts:
+                    script = "\n;\n".join(text for text, _ in texts)
+                    found.extend(_sql_hazards(script, texts[0][1] if len(texts) == 1 else expr, model, (task.task_id,), frozenset({(task.dag_id, task.task_id)})))
     for site in model.find_calls(WRITE_CALL_NAMES):
         if Role.TASK not in site.roles or site.function is None:
             continue
@@ -601,28 +629,31 @@ def write_hazards(model: FileModel) -> list[Hazard]:
     return found
 
 
-def _write(append: bool, span: Span, target: str, task_id: str, where: str) -> Hazard:
+def _write(append: bool, span: Span, target: str, task: TaskRecord, where: str) -> Hazard:
+    owners = frozenset({(task.dag_id, task.task_id)})
     if append:
         return Hazard(
             "append",
             span,
-            f"Task `{task_id}` appends to `{target}` ({where}), which has no logical-date partition: "
+            f"Task `{task.task_id}` appends to `{target}` ({where}), which has no logical-date partition: "
             "a rerun or backfill adds the same rows again",
-            (task_id,),
+            (task.task_id,),
+            owners,
         )
     return Hazard(
         "fixed-output",
         span,
-        f"Task `{task_id}` writes `{target}` ({where}), a path that does not depend on the logical date: "
+        f"Task `{task.task_id}` writes `{target}` ({where}), a path that does not depend on the logical date: "
         "every run and backfill overwrites the same output",
-        (task_id,),
+        (task.task_id,),
+        owners,
     )
 
 
-def _python_write(site: CallSite, model: FileModel, index: dict[int, set[str]]) -> Iterator[Hazard]:
+def _python_write(site: CallSite, model: FileModel, index: dict[int, set[tuple[str | None, str]]]) -> Iterator[Hazard]:
     node = site.node
     tasks = tasks_for(site.function, index)
-    owner = ", ".join(f"`{t}`" for t in tasks) or "task code"
+    owner = owner_text(tasks)
     path: ast.AST | None = None
     append = False
     if site.qualname in ("open", "io.open", "codecs.open"):
@@ -667,6 +698,7 @@ def _python_write(site: CallSite, model: FileModel, index: dict[int, set[str]]) 
             "backfill overwrites the same output"
         ),
         tasks,
+        owners_for(site.function, index),
     )
 
 
@@ -677,7 +709,9 @@ def _keyword(node: ast.Call, name: str) -> ast.expr | None:
     return None
 
 
-def _sql_hazards(text: str, node: ast.AST, model: FileModel, tasks: tuple[str, ...]) -> Iterator[Hazard]:
+def _sql_hazards(
+    text: str, node: ast.AST, model: FileModel, tasks: tuple[str, ...], owners: frozenset[tuple[str | None, str]]
+) -> Iterator[Hazard]:
     if text.strip().lower().endswith((".sql", ".sql.j2", ".hql")):
         return  # a template file the linter does not read
     if SQL_IDEMPOTENT.search(text):
@@ -690,13 +724,14 @@ def _sql_hazards(text: str, node: ast.AST, model: FileModel, tasks: tuple[str, .
         bare = re.escape(table.split(".")[-1])
         if re.search(rf"\b(?:DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+[\w.\"`\[\]]*{bare}\b", text, re.I):
             continue  # the interval (or table) is cleared first: an overwrite
-        owner = ", ".join(f"`{t}`" for t in tasks) or "task code"
+        owner = owner_text(tasks)
         yield Hazard(
             "append",
             model.span(node),
             f"{owner} runs `INSERT INTO {table}` with no overwrite of the interval (no DELETE/MERGE/upsert, "
             "no logical-date partition): a rerun or backfill inserts the rows twice",
             tasks,
+            owners,
         )
 
 
@@ -709,7 +744,7 @@ def _sql_call_hazards_iter(model: FileModel) -> Iterator[Hazard]:
         if site.node.func.attr not in ("run", "execute", "executemany", "get_records", "get_first") or not site.node.args:
             continue
         for text, node in _texts(resolve(site.node.args[0], model), model):
-            yield from _sql_hazards(text, node, model, tasks_for(site.function, index))
+            yield from _sql_hazards(text, node, model, tasks_for(site.function, index), owners_for(site.function, index))
 
 
 def sql_call_hazards(model: FileModel) -> list[Hazard]:

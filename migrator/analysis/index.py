@@ -98,9 +98,9 @@ class SourceIndex:
     # -- nodes --------------------------------------------------------------------------------------
 
     def nodes_on_lines(self, lines: set[int]) -> Iterator[tuple[ast.AST, FunctionNode | None, ast.FunctionDef | ast.AsyncFunctionDef | None]]:
-        """Every expression-level node of the statements covering `lines`, with its innermost function
-        (a lambda counts) and innermost `def`. Statement bodies are not entered: they are statements
-        of their own, found through their own lines."""
+        """The statements covering `lines` and every expression-level node in them, with the innermost
+        function (a lambda counts) and innermost `def`. Statement bodies are not entered: they are
+        statements of their own, found through their own lines."""
         if not lines:
             return
         by_line = self._statements_by_line()
@@ -111,6 +111,7 @@ class SourceIndex:
                     continue
                 seen.add(index)
                 stmt, function = self.statements[index]
+                yield stmt, function, function
                 yield from self._header_nodes(stmt, function)
 
     @staticmethod

@@ -204,6 +204,7 @@ class CallSite:
     # (task id, argument name) when the call sits in an operator/decorator argument, evaluated at parse time
     in_task_argument: tuple[str, str] | None = None
     function: FunctionNode | None = field(default=None, compare=False, repr=False)  # innermost enclosing
+    task_dag: str | None = None  # the DAG of the task in `in_task_argument`
 
 
 @dataclass(frozen=True)
@@ -236,14 +237,14 @@ class FileModel:
     index: "SourceIndex | None" = field(default=None, compare=False, repr=False)
 
     @cached_property
-    def argument_ranges(self) -> list[tuple[tuple[int, int], tuple[int, int], str, str]]:
-        """Where task arguments sit: ((line, col), (end_line, end_col), task id, argument), in ast
-        offsets. Calls inside them run at parse time, for that task."""
+    def argument_ranges(self) -> list[tuple[tuple[int, int], tuple[int, int], str, str, str | None]]:
+        """Where task arguments sit: ((line, col), (end_line, end_col), task id, argument, dag id), in
+        ast offsets. Calls inside them run at parse time, for that task."""
         ranges = []
         for task in self.all_tasks:
             for name, expr in task.arguments.items():
                 end = (expr.end_lineno or expr.lineno, expr.end_col_offset if expr.end_col_offset is not None else expr.col_offset)
-                ranges.append(((expr.lineno, expr.col_offset), end, task.task_id, name))
+                ranges.append(((expr.lineno, expr.col_offset), end, task.task_id, name, task.dag_id))
         return ranges
 
     @cached_property
@@ -285,25 +286,27 @@ class FileModel:
                     roles = self.roles_of(definition) if definition is not None else frozenset({Role.MODULE})
                 else:
                     roles = self.roles_of(function)
+                where = None if isinstance(function, ast.Lambda) else self._argument_of(node)
                 found.append(
                     CallSite(
                         node=node,
                         qualname=semantics.qualified_name(node.func, self.imports),
                         roles=roles,
-                        in_task_argument=None if isinstance(function, ast.Lambda) else self._argument_of(node),
+                        in_task_argument=where[:2] if where else None,
                         function=function,
+                        task_dag=where[2] if where else None,
                     )
                 )
         found.sort(key=lambda site: (site.node.lineno, site.node.col_offset))
         cache[names] = found
         return found
 
-    def _argument_of(self, node: ast.AST) -> tuple[str, str] | None:
+    def _argument_of(self, node: ast.AST) -> tuple[str, str, str | None] | None:
         position = (node.lineno, node.col_offset)  # type: ignore[attr-defined]
         end = (node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
-        for start, stop, task_id, argument in self.argument_ranges:
+        for start, stop, task_id, argument, dag_id in self.argument_ranges:
             if start <= position and end <= stop:
-                return task_id, argument
+                return task_id, argument, dag_id
         return None
 
 
