@@ -224,6 +224,9 @@ class _ConstView:
         return self.scope.lookup(name)[1].value
 
 
+_CONVERSIONS: dict[str, Any] = {"str": str, "int": int, "float": float}
+
+
 def _recognize(qualname: str) -> tuple[Any, ...]:
     if sem.is_dag_class(qualname):
         return ("dag",)
@@ -239,6 +242,8 @@ def _recognize(qualname: str) -> tuple[Any, ...]:
     last = qualname.rsplit(".", 1)[-1]
     if last == "dict":
         return ("dict",)
+    if qualname in ("str", "int", "float"):
+        return ("convert",)
     if last in ("timedelta", "format", "range", "total_seconds"):
         return ("literal",)
     return ("other",)
@@ -547,7 +552,14 @@ class Extractor:
             return None
         if kind is ast.Name:
             found, value = scope.lookup(node.id)  # type: ignore[union-attr]
-            return value if found else None
+            if found:
+                return value
+            qualname = self.imports.get(node.id)  # type: ignore[union-attr]
+            if qualname is not None:
+                recognized = self.recognized.get(qualname) or self.recognized.setdefault(qualname, _recognize(qualname))
+                if recognized[0] == "operator":
+                    return OperatorClass(qualname, recognized[1])
+            return None
         if isinstance(node, ast.Name):
             found, value = scope.lookup(node.id)
             return value if found else None
@@ -563,10 +575,10 @@ class Extractor:
                         items.extend(expanded)
                 else:
                     items.append(self.ev(element, scope))
-            if all(isinstance(i, Const) for i in items):
+            if not isinstance(node, ast.List) and all(isinstance(i, Const) for i in items):
                 raw = [i.value for i in items]
                 return Const(tuple(raw) if isinstance(node, ast.Tuple) else raw)
-            return ListVal(items)
+            return ListVal(items)  # lists stay mutable: `tasks.append(...)` is common
         if isinstance(node, ast.Dict):
             return self.ev_dict(node, scope)
         if isinstance(node, ast.BinOp):
@@ -787,6 +799,14 @@ class Extractor:
                 value = sem.literal(node, _ConstView(scope))
                 if sem.is_known(value):
                     return Const(value)
+            if what == "convert" and len(node.args) == 1 and not node.keywords:
+                value = self.ev(node.args[0], scope)
+                if isinstance(value, Const) and isinstance(value.value, (str, int, float, bool)):
+                    try:
+                        return Const(_CONVERSIONS[qualname](value.value))
+                    except (TypeError, ValueError):
+                        return None
+                return None
         # an unknown call: its arguments are evaluated (they may create tasks) and escape
         for arg in node.args:
             value = self.ev(arg.value if type(arg) is ast.Starred else arg, scope)  # type: ignore[attr-defined]
