@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -135,8 +136,8 @@ def load_config(path: str | None, registry: Registry, cwd: str = ".") -> LintCon
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        line = getattr(error, "lineno", None)
-        column = getattr(error, "colno", None)
+        position = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
+        line, column = (int(position.group(1)), int(position.group(2))) if position else (None, None)
         message = str(error).split(" (at line")[0]
         raise InputError.at(path, f"invalid TOML: {message}", line, column) from None
     table = document.get("tool", {}).get("cron2dag", {}).get("lint", {})

@@ -12,6 +12,7 @@ import fnmatch
 import hashlib
 import os
 import sys
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
@@ -144,7 +145,10 @@ class Linter:
 
     def lint_python(self, path: str, text: str) -> FileResult:
         try:
-            module = ast.parse(text, filename=path)
+            with warnings.catch_warnings():
+                # the user's invalid escapes and the like are not ours to print
+                warnings.simplefilter("ignore")
+                module = ast.parse(text, filename=path)
         except SyntaxError as error:
             line = error.lineno or 1
             column = error.offset or 1
