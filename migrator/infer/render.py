@@ -1,0 +1,177 @@
+"""The inferred pipeline as a readable plan, as Mermaid and as Graphviz DOT."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from migrator.infer.link import REVIEW
+from migrator.infer.model import Edge, Pipeline, PipelineDag
+
+
+def render_json(pipeline: Pipeline) -> str:
+    return json.dumps(pipeline.to_json(), indent=2)
+
+
+def _offset(offset: timedelta) -> str:
+    minutes = int(offset.total_seconds() // 60)
+    days, rest = divmod(minutes, 1440)
+    text = f"+{rest // 60:02d}:{rest % 60:02d}"
+    return f"+{days}d{text[1:]}" if days else text
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _confidence(edge_confidence: float) -> str:
+    text = f"{edge_confidence:.2f}"
+    return f"{text}, REVIEW: low confidence" if edge_confidence < REVIEW else text
+
+
+def render_text(pipeline: Pipeline) -> str:
+    pipelines = [d for d in pipeline.dags if len(d.tasks) > 1]
+    lone = [d for d in pipeline.dags if len(d.tasks) == 1]
+    jobs = sum(len(d.tasks) for d in pipeline.dags) + len(pipeline.unscheduled)
+    review = sum(1 for d in pipeline.dags for e in d.edges if e.confidence < REVIEW) + sum(
+        1 for e in pipeline.cross_dag_edges if e.confidence < REVIEW
+    )
+    lines = [
+        f"{pipeline.source}: {_plural(jobs, 'cron entry').replace('entrys', 'entries')} -> "
+        f"{_plural(len(pipelines), 'pipeline DAG')}, {_plural(len(lone), 'single-task DAG')}, "
+        f"{_plural(len(pipeline.cross_dag_edges), 'cross-DAG link')}, {len(pipeline.unscheduled)} unscheduled"
+        + (f"; {_plural(review, 'edge')} to review" if review else ""),
+    ]
+    for dag in pipelines:
+        lines.append("")
+        lines.extend(_dag_text(dag))
+    if pipeline.cross_dag_edges:
+        lines.append("")
+        lines.append("Cross-DAG links (different calendars; generated as an Asset or sensor):")
+        for edge in pipeline.cross_dag_edges:
+            lines.append(
+                f"  {edge.upstream_dag}.{edge.upstream} >> {edge.downstream_dag}.{edge.downstream}"
+                f"  ({_confidence(edge.confidence)})"
+            )
+            lines.extend(f"      - {e.kind}: {e.detail}" for e in edge.evidence)
+    if lone:
+        lines.append("")
+        lines.append("Left independent (one DAG each):")
+        for dag in lone:
+            task = dag.tasks[0]
+            linked = any(
+                (e.upstream_dag == dag.dag_id or e.downstream_dag == dag.dag_id)
+                for e in pipeline.cross_dag_edges
+            )
+            reason = task.note or (
+                "linked to other DAGs only (see above)" if linked else "no evidence"
+            )
+            if linked and task.note and "evidence" in task.note:
+                reason = "linked to other DAGs only (see above)"
+            lines.append(
+                f"  {task.task_id} (line {task.entry.line}, {dag.schedule} {dag.timezone}): {reason}"
+            )
+    if pipeline.unscheduled:
+        lines.append("")
+        lines.append("Unscheduled (not part of any DAG):")
+        for item in pipeline.unscheduled:
+            lines.append(f"  line {item.line}: {item.reason}")
+    if pipeline.diagnostics:
+        lines.append("")
+        lines.append("Notes:")
+        lines.extend(f"  {d}" for d in pipeline.diagnostics)
+    return "\n".join(lines)
+
+
+def _dag_text(dag: PipelineDag) -> list[str]:
+    lines = [
+        f"DAG {dag.dag_id}: schedule {dag.schedule!r} ({dag.timezone}), {_plural(len(dag.tasks), 'task')}"
+    ]
+    lines.append("  tasks, in order (offset after the DAG's first fire):")
+    width = max(len(t.task_id) for t in dag.tasks)
+    for task in dag.tasks:
+        command = (
+            task.entry.command if len(task.entry.command) <= 70 else task.entry.command[:67] + "..."
+        )
+        lines.append(
+            f"    {_offset(task.offset)}  {task.task_id:<{width}}  line {task.entry.line:<4} {command}"
+        )
+    lines.append("  edges:")
+    for edge in dag.edges:
+        lines.extend(_edge_text(edge))
+    return lines
+
+
+def _edge_text(edge: Edge) -> list[str]:
+    out = [f"    {edge.upstream} >> {edge.downstream}  ({_confidence(edge.confidence)})"]
+    out.extend(f"      - {e.kind}: {e.detail}" for e in edge.evidence)
+    return out
+
+
+# -- Mermaid ------------------------------------------------------------------------------------
+
+
+def _mermaid_label(text: str) -> str:
+    return text.replace('"', "#quot;")
+
+
+def render_mermaid(pipeline: Pipeline) -> str:
+    lines = ["flowchart LR"]
+    for dag in pipeline.dags:
+        title = _mermaid_label(f"{dag.dag_id} · {dag.schedule} {dag.timezone}")
+        if len(dag.tasks) > 1:
+            lines.append(f'  subgraph {dag.dag_id}["{title}"]')
+            for task in dag.tasks:
+                lines.append(f'    {dag.dag_id}__{task.task_id}["{_mermaid_label(task.task_id)}"]')
+            lines.append("  end")
+        else:
+            task = dag.tasks[0]
+            lines.append(
+                f'  {dag.dag_id}__{task.task_id}["{_mermaid_label(task.task_id)}<br/>{title}"]'
+            )
+    for dag in pipeline.dags:
+        for edge in dag.edges:
+            arrow = "-.->" if edge.confidence < REVIEW else "-->"
+            lines.append(
+                f"  {dag.dag_id}__{edge.upstream} {arrow}|{edge.confidence:.2f}| {dag.dag_id}__{edge.downstream}"
+            )
+    for edge in pipeline.cross_dag_edges:
+        lines.append(
+            f'  {edge.upstream_dag}__{edge.upstream} -. "cross-DAG {edge.confidence:.2f}" .-> '
+            f"{edge.downstream_dag}__{edge.downstream}"
+        )
+    return "\n".join(lines)
+
+
+# -- DOT ----------------------------------------------------------------------------------------
+
+
+def _dot_id(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_dot(pipeline: Pipeline) -> str:
+    lines = ["digraph pipeline {", "  rankdir=LR;", "  node [shape=box, fontname=Helvetica];"]
+    for k, dag in enumerate(pipeline.dags):
+        lines.append(f"  subgraph cluster_{k} {{")
+        lines.append(f"    label={_dot_id(f'{dag.dag_id} ({dag.schedule} {dag.timezone})')};")
+        for task in dag.tasks:
+            lines.append(
+                f"    {_dot_id(f'{dag.dag_id}.{task.task_id}')} [label={_dot_id(task.task_id)}];"
+            )
+        lines.append("  }")
+    for dag in pipeline.dags:
+        for edge in dag.edges:
+            style = ", style=dashed" if edge.confidence < REVIEW else ""
+            lines.append(
+                f"  {_dot_id(f'{dag.dag_id}.{edge.upstream}')} -> {_dot_id(f'{dag.dag_id}.{edge.downstream}')}"
+                f" [label={_dot_id(f'{edge.confidence:.2f}')}{style}];"
+            )
+    for edge in pipeline.cross_dag_edges:
+        lines.append(
+            f"  {_dot_id(f'{edge.upstream_dag}.{edge.upstream}')} -> "
+            f"{_dot_id(f'{edge.downstream_dag}.{edge.downstream}')}"
+            f" [label={_dot_id(f'cross-DAG {edge.confidence:.2f}')}, style=dotted];"
+        )
+    lines.append("}")
+    return "\n".join(lines)
