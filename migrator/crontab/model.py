@@ -7,8 +7,10 @@ Schedule semantics (matching, fire times, canonical form) live in `migrator.cron
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from migrator.compat import StrEnum
+from migrator.errors import Diagnostic
 
 
 class Dialect(StrEnum):
@@ -17,6 +19,11 @@ class Dialect(StrEnum):
     CRONIE = "cronie"
     DEBIAN = "debian"
     VIXIE = "vixie"
+
+
+# cronie is the cron of Fedora, RHEL, Amazon Linux, Arch and SUSE and the most permissive reader
+# (CRON_TZ, `~` random ranges, the `-` prefix); `--dialect debian` or `vixie` reads files more strictly.
+DEFAULT_DIALECT = Dialect.CRONIE
 
 
 class FieldKind(StrEnum):
@@ -48,6 +55,14 @@ class Span:
     end_line: int
     end_column: int
 
+    def to_json(self) -> dict[str, int]:
+        return {
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+        }
+
 
 @dataclass(frozen=True)
 class CronField:
@@ -60,6 +75,19 @@ class CronField:
     # even when it is '*/2' and so does not allow every value.
     starts_with_star: bool
     span: Span
+    # cronie's `a~b` picks one value at random when it loads the file; these are the (low, high) ranges
+    # it picks from. `values` holds the value cron2dag picked (stable for the same line), see README.
+    random_ranges: tuple[tuple[int, int], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": str(self.kind),
+            "text": self.text,
+            "values": sorted(self.values),
+            "starts_with_star": self.starts_with_star,
+            "random_ranges": [list(r) for r in self.random_ranges],
+            "span": self.span.to_json(),
+        }
 
 
 @dataclass(frozen=True)
@@ -82,6 +110,22 @@ class Schedule:
             raise ValueError(f"{self.text} has no time fields")
         return self.fields[FIELD_ORDER.index(kind)]
 
+    @property
+    def is_wildcard(self) -> bool:
+        """cron's "wildcard job": minute or hour text starts with '*'. It decides DST behaviour."""
+        if self.fields is None:
+            return False
+        return self.fields[0].starts_with_star or self.fields[1].starts_with_star
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "macro": self.macro,
+            "fields": None if self.fields is None else [f.to_json() for f in self.fields],
+            "timezone": self.timezone,
+            "span": self.span.to_json(),
+        }
+
 
 @dataclass(frozen=True)
 class EnvAssignment:
@@ -91,11 +135,17 @@ class EnvAssignment:
     value: str
     span: Span
 
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "value": self.value, "span": self.span.to_json()}
+
 
 @dataclass(frozen=True)
 class Comment:
     text: str  # without the leading '#' and surrounding whitespace
     span: Span
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "span": self.span.to_json()}
 
 
 @dataclass(frozen=True)
@@ -118,6 +168,8 @@ class CronEntry:
     span: Span
     # cronie's `-` prefix: do not log the job to syslog
     no_log: bool = False
+    # cronie's `-n` option at the start of the command: mail the output only when the job fails
+    mail_only_on_error: bool = False
 
     @property
     def line(self) -> int:
@@ -126,6 +178,21 @@ class CronEntry:
     @property
     def env(self) -> dict[str, str]:
         return dict(self.environment)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "schedule": self.schedule.to_json(),
+            "user": self.user,
+            "raw_command": self.raw_command,
+            "command": self.command,
+            "stdin": self.stdin,
+            "comments": list(self.comments),
+            "environment": [[name, value] for name, value in self.environment],
+            "no_log": self.no_log,
+            "mail_only_on_error": self.mail_only_on_error,
+            "span": self.span.to_json(),
+        }
 
 
 @dataclass(frozen=True)
@@ -137,3 +204,18 @@ class CronTab:
     environment: tuple[EnvAssignment, ...]
     comments: tuple[Comment, ...]
     blank_lines: tuple[int, ...] = field(default=())
+    # problems that do not stop cron from reading the file (a missing final newline, CRLF endings, TZ=...)
+    warnings: tuple[Diagnostic, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        """The `cron2dag parse --format json` contract (README, "JSON output of parse")."""
+        return {
+            "path": self.path,
+            "system": self.system,
+            "dialect": str(self.dialect),
+            "entries": [e.to_json() for e in self.entries],
+            "environment": [e.to_json() for e in self.environment],
+            "comments": [c.to_json() for c in self.comments],
+            "blank_lines": list(self.blank_lines),
+            "warnings": [w.to_json() for w in self.warnings],
+        }

@@ -1,0 +1,228 @@
+"""The `migrate` command: parse options, read and infer each crontab, call `migrate`, print the summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+
+from migrator.codegen.migrate import migrate
+from migrator.codegen.plan import CodegenOptions
+from migrator.codegen.summary import render_summary
+from migrator.codegen.writer import BLOCKED
+from migrator.errors import RunFailed
+from migrator.infer.model import Pipeline
+
+_DURATION = re.compile(r"^(\d+)\s*(s|sec|secs|m|min|mins|h|hour|hours)?$")
+_UNITS = {
+    "s": 1,
+    "sec": 1,
+    "secs": 1,
+    "m": 60,
+    "min": 60,
+    "mins": 60,
+    "h": 3600,
+    "hour": 3600,
+    "hours": 3600,
+}
+# Show a progress bar from this many DAG files on (and only on a terminal).
+PROGRESS_THRESHOLD = 20
+
+
+class Duration(click.ParamType):
+    name = "duration"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.timedelta:
+        if isinstance(value, dt.timedelta):
+            return value
+        match = _DURATION.match(str(value).strip())
+        if not match:
+            self.fail(f"{value!r} is not a duration like 300, 90s, 5m or 1h", param, ctx)
+        return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2) or "s"])
+
+
+class TimeZoneName(click.ParamType):
+    name = "zone"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str:
+        name = str(value)
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.fail(
+                f"{name!r} is not an IANA time zone name (like UTC or Europe/Paris)", param, ctx
+            )
+        return name
+
+
+@click.command("migrate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for the DAG modules (one per DAG; created if missing).",
+)
+@click.option(
+    "--airflow",
+    "airflow",
+    type=click.Choice(["3", "2"]),
+    default="3",
+    show_default=True,
+    help="Airflow major version to generate for.",
+)
+@click.option(
+    "--overrides",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="TOML file of dependency overrides (see `cron2dag infer`).",
+)
+@click.option(
+    "--timezone",
+    "timezone",
+    type=TimeZoneName(),
+    default="UTC",
+    show_default=True,
+    help="cron's own time zone: used for entries without CRON_TZ/TZ.",
+)
+@click.option(
+    "--force", is_flag=True, help="Replace files that were edited since cron2dag wrote them."
+)
+@click.option(
+    "--diff",
+    "show_diff",
+    is_flag=True,
+    help="Print what would change as a unified diff; write nothing (exit 1 if anything would).",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Print the summary of what would be written; write nothing."
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Retries per task (cron had none; 0 turns them off).",
+)
+@click.option(
+    "--retry-delay",
+    type=Duration(),
+    default="5m",
+    show_default=True,
+    help="Delay between retries: seconds, or with s/m/h.",
+)
+@click.option(
+    "--wait/--no-wait",
+    "wait",
+    default=True,
+    show_default=True,
+    help="A task with no upstream that cron started after the DAG's first job waits for its "
+    "original time (a sensor that frees its worker slot). --no-wait starts it at once.",
+)
+@click.option(
+    "--rewrite-dates/--keep-dates",
+    "rewrite_dates",
+    default=True,
+    show_default=True,
+    help="Turn `$(date +FMT)` and similar into templates of the run's logical date.",
+)
+@click.option(
+    "--start-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default="2025-01-01",
+    show_default=True,
+    help="The DAGs' fixed start_date (midnight in each DAG's zone).",
+)
+@click.option(
+    "--catchup/--no-catchup",
+    default=False,
+    show_default=True,
+    help="Let the scheduler create the runs missed since start_date.",
+)
+@click.option(
+    "--max-active-runs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Runs of one DAG at a time (1: a slow run delays the next instead of overlapping).",
+)
+def migrate_command(
+    files: tuple[Path, ...],
+    output: Path,
+    airflow: str,
+    overrides: Path | None,
+    timezone: str,
+    force: bool,
+    show_diff: bool,
+    dry_run: bool,
+    retries: int,
+    retry_delay: dt.timedelta,
+    wait: bool,
+    rewrite_dates: bool,
+    start_date: dt.datetime,
+    catchup: bool,
+    max_active_runs: int,
+) -> None:
+    """Write one Airflow DAG module per DAG that `infer` finds in the crontab FILEs."""
+    options = CodegenOptions(
+        airflow=int(airflow),
+        retries=retries,
+        retry_delay=retry_delay,
+        wait_for_original_time=wait,
+        rewrite_dates=rewrite_dates,
+        start_date=start_date.date(),
+        catchup=catchup,
+        max_active_runs=max_active_runs,
+    )
+    pipelines = [_infer(path, overrides, timezone) for path in files]
+    write = not (show_diff or dry_run)
+    with _progress(sum(len(p.dags) for p in pipelines)) as progress:
+        result = migrate(pipelines, output, options, force=force, write=write, progress=progress)
+    if show_diff:
+        for file in result.changed:
+            click.echo(file.diff, nl=False)
+    click.echo(render_summary(result, output), err=show_diff)
+    if any(f.status in BLOCKED for f in result.files) and not show_diff:
+        raise RunFailed("cron2dag: some files were not written (see above)")
+    if show_diff and result.changed:
+        raise RunFailed("cron2dag: the DAG files differ from what migrate would write")
+
+
+def _infer(path: Path, overrides: Path | None, timezone: str) -> Pipeline:
+    from migrator.crontab.parser import load_crontab
+    from migrator.infer import infer_pipeline, load_overrides
+
+    crontab = load_crontab(path)
+    loaded = load_overrides(overrides) if overrides else None
+    return infer_pipeline(crontab, overrides=loaded, default_timezone=timezone)
+
+
+class _progress:
+    """A rich progress bar on stderr for many files; nothing otherwise."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.bar = None
+
+    def __enter__(self):
+        if self.total < PROGRESS_THRESHOLD or not sys.stderr.isatty():
+            return None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self.bar = Progress(console=Console(stderr=True), transient=True)
+        self.bar.start()
+        task = self.bar.add_task("Generating DAGs", total=self.total)
+        return lambda done, total: self.bar.update(task, completed=done)  # type: ignore[union-attr]
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()

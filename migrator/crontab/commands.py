@@ -1,0 +1,176 @@
+"""`cron2dag parse` and `cron2dag explain`: thin click commands over the parser and schedule modules."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from migrator.crontab.explain import explain_entries, explain_schedule
+from migrator.crontab.model import DEFAULT_DIALECT, CronTab, Dialect
+from migrator.crontab.parser import load_crontab, parse_expression
+from migrator.errors import Diagnostic, InputError
+
+_DIALECTS = [str(d) for d in Dialect]
+
+
+def _format_option(*choices: str):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True
+    )
+
+
+def _dialect_option(function):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--dialect",
+        type=click.Choice(_DIALECTS),
+        default=str(DEFAULT_DIALECT),
+        show_default=True,
+        help="Which cron's reading to follow (see README, 'Dialects').",
+    )(function)
+
+
+def _system_option(function):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--system/--user",
+        "system",
+        default=None,
+        help="System crontab (/etc/crontab, cron.d: a user column) or user crontab. "
+        "Default: detected from the path and content.",
+    )(function)
+
+
+def _print_warnings(warnings: tuple[Diagnostic, ...]) -> None:
+    for warning in warnings:
+        click.echo(f"{warning} (warning)", err=True)
+
+
+# ---- parse ---------------------------------------------------------------------------------------------
+
+
+@click.command("parse")
+@click.argument("path", type=click.Path(dir_okay=True))
+@_format_option("text", "json")
+@_system_option
+@_dialect_option
+def parse_command(path: str, fmt: str, system: bool | None, dialect: str) -> None:
+    """Parse a crontab FILE and print its entries, environment and comments."""
+    crontab = load_crontab(path, system=system, dialect=Dialect(dialect))
+    _print_warnings(crontab.warnings)
+    if fmt == "json":
+        click.echo(json.dumps(crontab.to_json(), indent=2))
+    else:
+        click.echo(render_crontab(crontab))
+
+
+def render_crontab(crontab: CronTab) -> str:
+    kind = "system crontab" if crontab.system else "user crontab"
+    entries = len(crontab.entries)
+    lines = [
+        (
+            f"{crontab.path}: {kind}, {crontab.dialect} dialect, "
+            f"{entries} {'entry' if entries == 1 else 'entries'}, "
+            f"{len(crontab.environment)} environment assignment(s)"
+        )
+    ]
+    for assignment in crontab.environment:
+        lines.append(f"  line {assignment.span.line}: {assignment.name}={assignment.value!r}")
+    for entry in crontab.entries:
+        lines.append("")
+        for comment in entry.comments:
+            lines.append(f"  # {comment}")
+        user = f"  user {entry.user}" if entry.user else ""
+        zone = f"  CRON_TZ={entry.schedule.timezone}" if entry.schedule.timezone else ""
+        lines.append(f"  line {entry.line}: {entry.schedule.text}{user}{zone}")
+        lines.append(f"    command: {entry.command}")
+        if entry.stdin is not None:
+            lines.append(f"    stdin:   {entry.stdin!r}")
+        flags = [
+            name for name, on in (("no-log", entry.no_log), ("-n", entry.mail_only_on_error)) if on
+        ]
+        if flags:
+            lines.append(f"    cronie options: {', '.join(flags)}")
+    return "\n".join(lines)
+
+
+# ---- explain -------------------------------------------------------------------------------------------
+
+
+@click.command("explain")
+@click.argument("target", metavar="EXPR|FILE")
+@click.option("--next", "count", type=click.IntRange(0, 10_000), default=5, show_default=True)
+@click.option(
+    "--tz",
+    "tz",
+    default="UTC",
+    show_default=True,
+    help="cron's own time zone (entries with CRON_TZ keep theirs).",
+)
+@click.option(
+    "--from", "start", metavar="ISO-DATETIME", help="Start after this time (default: now)."
+)
+@_format_option("text", "json")
+@_system_option
+@_dialect_option
+def explain_command(
+    target: str,
+    count: int,
+    tz: str,
+    start: str | None,
+    fmt: str,
+    system: bool | None,
+    dialect: str,
+) -> None:
+    """Explain a cron expression or every entry of a crontab FILE: meaning and next fire times."""
+    zone = _zone(tz)
+    begin = _start(start, zone)
+    if os.path.exists(target) or not (target.startswith("@") or any(c.isspace() for c in target)):
+        crontab = load_crontab(target, system=system, dialect=Dialect(dialect))
+        _print_warnings(crontab.warnings)
+        records = explain_entries(crontab.entries, start=begin, count=count, default_tz=tz)
+        if fmt == "json":
+            click.echo(json.dumps(records, indent=2))
+        else:
+            click.echo("\n\n".join(render_explanation(r) for r in records) or "(no entries)")
+        return
+    schedule = parse_expression(target, dialect=Dialect(dialect))
+    record = explain_schedule(schedule, start=begin, count=count, default_tz=tz)
+    click.echo(json.dumps(record, indent=2) if fmt == "json" else render_explanation(record))
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        raise InputError.at("--tz", f"unknown time zone '{name}' (expected an IANA name)") from None
+
+
+def _start(text: str | None, zone: ZoneInfo) -> datetime:
+    if text is None:
+        return datetime.now(zone).replace(second=0, microsecond=0)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError.at(
+            "--from", f"'{text}' is not an ISO 8601 date-time (e.g. 2026-01-31T09:00)"
+        ) from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+
+
+def render_explanation(record: dict[str, Any]) -> str:
+    where = f"line {record['line']}: " if "line" in record else ""
+    lines = [
+        f"{where}{record['expression']}",
+        f"  {record['description']}",
+        f"  canonical: {record['canonical']}",
+        f"  time zone: {record['timezone']}",
+    ]
+    for index, fire in enumerate(record["next"]):
+        lines.append(f"  {'next:' if index == 0 else '     '} {fire}")
+    for warning in record["warnings"]:
+        lines.append(f"  warning: {warning}")
+    return "\n".join(lines)

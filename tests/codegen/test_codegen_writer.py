@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from codegen_support import edge_case_pipeline, seed_pipeline
+
+from migrator.cli import cli
+from migrator.codegen import commands
+from migrator.codegen.migrate import migrate
+from migrator.codegen.plan import CodegenOptions
+from migrator.codegen.writer import Status, classify, line_ranges, with_header, write_atomic
+
+
+def test_line_ranges() -> None:
+    assert line_ranges([4]) == "line 4"
+    assert line_ranges([9, 4, 5, 6, 7]) == "lines 4-7, 9"
+    assert line_ranges([1, 3]) == "lines 1, 3"
+
+
+def test_edit_detection() -> None:
+    text = with_header("etl.crontab", [1], 3, "x = 1\n")
+    assert classify(None, text) is Status.CREATED
+    assert classify(text, text) is Status.UNCHANGED
+    newer = with_header("etl.crontab", [1], 3, "x = 2\n")
+    assert classify(text, newer) is Status.UPDATED
+    assert classify(text.replace("x = 1", "x = 3"), newer) is Status.EDITED
+    assert classify("print('mine')\n", newer) is Status.FOREIGN
+
+
+def test_atomic_write_keeps_the_mode_and_leaves_no_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "dag.py"
+    write_atomic(target, "a\n")
+    target.chmod(0o600)
+    write_atomic(target, "b\n")
+    assert target.read_text() == "b\n"
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in target.parent.iterdir()] == ["dag.py"]
+
+
+def test_rerun_is_idempotent_and_byte_identical(tmp_path: Path) -> None:
+    first = migrate([seed_pipeline()], tmp_path, CodegenOptions())
+    contents = {f.path: f.path.read_bytes() for f in first.files}
+    assert {f.status for f in first.files} == {Status.CREATED}
+    second = migrate([seed_pipeline()], tmp_path, CodegenOptions())
+    assert {f.status for f in second.files} == {Status.UNCHANGED}
+    assert {f.path: f.path.read_bytes() for f in second.files} == contents
+
+
+def test_edited_file_is_kept_unless_forced(tmp_path: Path) -> None:
+    migrate([seed_pipeline()], tmp_path, CodegenOptions())
+    edited = tmp_path / "etl.py"
+    edited.write_text(edited.read_text().replace("retries", "retries_mine"))
+    mine = edited.read_text()
+    result = migrate([seed_pipeline()], tmp_path, CodegenOptions(retries=3))
+    statuses = {f.path.name: f.status for f in result.files}
+    assert statuses == {"etl.py": Status.EDITED, "weekly_report.py": Status.UPDATED}
+    assert edited.read_text() == mine
+    forced = migrate([seed_pipeline()], tmp_path, CodegenOptions(retries=3), force=True)
+    assert {f.path.name: f.status for f in forced.files}["etl.py"] is Status.OVERWRITTEN
+    assert '"retries": 3' in edited.read_text()
+
+
+def test_dry_run_writes_nothing_and_reports_stale_modules(tmp_path: Path) -> None:
+    result = migrate([seed_pipeline()], tmp_path, CodegenOptions(), write=False)
+    assert not any(tmp_path.iterdir())
+    assert all(f.diff.startswith("--- /dev/null") for f in result.files)
+    migrate([seed_pipeline()], tmp_path, CodegenOptions())
+    (tmp_path / "old_dag.py").write_text((tmp_path / "etl.py").read_text())
+    assert migrate([seed_pipeline()], tmp_path, CodegenOptions()).stale == (tmp_path / "old_dag.py",)
+
+
+@pytest.fixture
+def fake_infer(monkeypatch: pytest.MonkeyPatch) -> None:
+    pipelines = {"seed.crontab": seed_pipeline(), "edge.crontab": edge_case_pipeline()}
+    monkeypatch.setattr(commands, "_infer", lambda path, overrides, timezone: pipelines[path.name])
+
+
+def test_cli_summary_diff_and_exit_codes(tmp_path: Path, fake_infer: None) -> None:
+    runner = CliRunner()
+    out = str(tmp_path / "dags")
+    done = runner.invoke(cli, ["migrate", "seed.crontab", "edge.crontab", "-o", out])
+    assert done.exit_code == 0, done.output
+    assert "Wrote 3 DAGs" in done.output
+    assert "Skipped 1 entry" in done.output and "@reboot has no schedule" in done.output
+    assert "DB_PASSWORD: read from Variable 'DB_PASSWORD'" in done.output
+    assert "kept wall-clock" in done.output
+    again = runner.invoke(cli, ["migrate", "seed.crontab", "-o", out, "--diff"])
+    assert again.exit_code == 0 and again.stdout == ""
+    changed = runner.invoke(cli, ["migrate", "seed.crontab", "-o", out, "--diff", "--retries", "0"])
+    assert changed.exit_code == 1
+    assert '-        "retries": 2,' in changed.stdout and '+        "retries": 0,' in changed.stdout
+    etl = tmp_path / "dags" / "etl.py"
+    etl.write_text(etl.read_text() + "# mine\n")
+    blocked = runner.invoke(cli, ["migrate", "seed.crontab", "-o", out, "--retries", "0"])
+    assert blocked.exit_code == 1
+    assert "NOT WRITTEN: edited since cron2dag wrote it" in blocked.output
+    assert etl.read_text().endswith("# mine\n")
+
+
+def test_cli_rejects_bad_options(tmp_path: Path, fake_infer: None) -> None:
+    runner = CliRunner()
+    bad_zone = runner.invoke(cli, ["migrate", "seed.crontab", "-o", str(tmp_path), "--timezone", "Mars/Base"])
+    assert bad_zone.exit_code == 2 and "IANA time zone" in bad_zone.output
+    bad_delay = runner.invoke(cli, ["migrate", "seed.crontab", "-o", str(tmp_path), "--retry-delay", "soon"])
+    assert bad_delay.exit_code == 2 and "duration" in bad_delay.output
+
+
+def test_dag_id_collision_between_files_is_an_input_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(commands, "_infer", lambda path, overrides, timezone: seed_pipeline())
+    done = CliRunner().invoke(cli, ["migrate", "a.crontab", "b.crontab", "-o", str(tmp_path)])
+    assert done.exit_code == 2
+    assert "DAG id 'etl' is also generated from etl.crontab" in done.output
