@@ -16,6 +16,7 @@ Parent-side API (what tests use):
     env.dag_ids(folder) -> list[str]
     env.next_fire_times(folder, dag_id, count, after) -> list[RunInfo]
     env.inspect(folder, fire_times=200, after=...) -> FolderReport   # all of the above, one process
+    env.inspect_many([folder, ...], fire_times=200, after=...) -> list[FolderReport]  # one process
     env.dags_test(path, dag_id, logical_date, conf=None) -> DagTestResult
     env.dags_test_many(path, [DagTestRequest(...), ...]) -> list[DagTestResult]
 
@@ -353,14 +354,36 @@ class AirflowEnv:
         Import errors include the serialization errors that Airflow's DAG processor would record.
         With `fire_times=N`, each DAG gets its first N runs at or after `after` (see `next_fire_times`).
         """
-        folder = Path(dag_folder).absolute()
-        op: dict[str, Any] = {"op": "inspect", "dag_folder": str(folder), "fire_times": fire_times}
-        if fire_times:
-            if after is None:
-                raise ValueError("inspect(fire_times=N) needs `after`")
-            op["after"] = _utc_iso(after, "after")
-        [data] = self._run([op], dags_folder=_folder_of(folder), what=f"inspect {folder.name}")
-        return _folder_from_json(data)
+        return self.inspect_many([dag_folder], fire_times=fire_times, after=after)[0]
+
+    def inspect_many(
+        self,
+        dag_folders: Sequence[Path | str],
+        fire_times: int = 0,
+        after: datetime | None = None,
+    ) -> list[FolderReport]:
+        """`inspect` of several folders in ONE Airflow process (saves ~2-3 s of start-up per folder).
+
+        Each folder gets its own DagBag, so the reports are the same as one `inspect` each.
+        """
+        if fire_times and after is None:
+            raise ValueError("inspect(fire_times=N) needs `after`")
+        folders = [Path(f).absolute() for f in dag_folders]
+        if not folders:
+            return []
+        ops: list[dict[str, Any]] = []
+        for folder in folders:
+            op: dict[str, Any] = {
+                "op": "inspect",
+                "dag_folder": str(folder),
+                "fire_times": fire_times,
+            }
+            if fire_times and after is not None:
+                op["after"] = _utc_iso(after, "after")
+            ops.append(op)
+        what = f"inspect {folders[0].name}" + (f" +{len(folders) - 1}" if len(folders) > 1 else "")
+        results = self._run(ops, dags_folder=_folder_of(folders[0]), what=what)
+        return [_folder_from_json(data) for data in results]
 
     def import_errors(self, dag_folder: Path | str) -> dict[str, str]:
         """Import errors of a DAG folder or file: path relative to it -> Airflow's traceback text."""

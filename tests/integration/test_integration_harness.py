@@ -107,6 +107,20 @@ def test_a_clean_folder_has_no_import_errors(airflow3: AirflowEnv):
     ]
 
 
+@pytest.mark.airflow
+def test_several_folders_in_one_process_report_like_one_each(airflow3: AirflowEnv):
+    calls = len(airflow3.calls)
+    broken, schedules = airflow3.inspect_many(
+        [DAGS / "broken", DAGS / "schedules"], fire_times=2, after=at(2025, 3, 27)
+    )
+    assert len(airflow3.calls) == calls + 1
+    assert list(broken.import_errors) == ["bad_import.py"] and broken.dag_ids == ["harness_good"]
+    assert schedules.import_errors == {} and len(schedules.dag_ids) == 3
+    assert [r.run_after for r in schedules.dags["harness_bare_cron"].fire_times] == WEEKDAYS_0230[
+        :2
+    ]
+
+
 WEEKDAYS_0230 = [
     at(2025, 3, 27, 2, 30),
     at(2025, 3, 28, 2, 30),
