@@ -104,19 +104,29 @@ class _Task:
     escaped: bool = False  # handed to code we cannot follow: it may be bound to a DAG there
 
 
-@dataclass(frozen=True, eq=False)
 class Const:
-    value: Any
+    """A literal value. (Plain slotted classes: these are made for nearly every node evaluated.)"""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
-@dataclass(frozen=True, eq=False)
 class TaskVal:
-    task: _Task
+    __slots__ = ("task",)
+
+    def __init__(self, task: _Task) -> None:
+        self.task = task
 
 
-@dataclass(frozen=True, eq=False)
 class XComVal:
-    task: _Task
+    """A TaskFlow call's result (an XComArg): passing it to another task is a dependency."""
+
+    __slots__ = ("task",)
+
+    def __init__(self, task: _Task) -> None:
+        self.task = task
 
 
 @dataclass(eq=False)
@@ -560,9 +570,8 @@ class Extractor:
                 if recognized[0] == "operator":
                     return OperatorClass(qualname, recognized[1])
             return None
-        if isinstance(node, ast.Name):
-            found, value = scope.lookup(node.id)
-            return value if found else None
+        if kind is ast.Call:
+            return self.ev_call(node, scope, style)  # type: ignore[arg-type]
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
             items: list[Any] = []
             for element in node.elts:
