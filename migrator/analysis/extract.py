@@ -360,7 +360,24 @@ class Extractor:
             self.exec_stmt(stmt, scope, module_level)
 
     def exec_stmt(self, stmt: ast.stmt, scope: _Scope, module_level: bool = False) -> None:
-        self.tick()
+        self.budget -= 1
+        if self.budget <= 0:
+            raise _Budget()
+        kind = type(stmt)
+        # the two statements a DAG file is mostly made of, first
+        if kind is ast.Expr:
+            self.ev(stmt.value, scope)  # type: ignore[attr-defined]
+            return
+        if kind is ast.Assign:
+            value = self.ev(stmt.value, scope)  # type: ignore[attr-defined]
+            for target in stmt.targets:  # type: ignore[attr-defined]
+                if type(target) is ast.Name:
+                    scope.vars[target.id] = value
+                    if module_level:
+                        self.assignments[target.id] = stmt.value  # type: ignore[attr-defined]
+                else:
+                    self.bind(target, value, scope, stmt.value if module_level else None)  # type: ignore[attr-defined]
+            return
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             scope.vars[stmt.name] = self.define_function(stmt, scope)
         elif isinstance(stmt, ast.ClassDef):
