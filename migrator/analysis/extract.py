@@ -83,7 +83,7 @@ class _Group:
         return label
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Task:
     task_id: str
     dag: _Dag | None
@@ -233,6 +233,9 @@ class _ConstView:
     def __getitem__(self, name: str) -> Any:
         return self.scope.lookup(name)[1].value
 
+
+# shared by every task without default_args (never mutated: merges build new dicts)
+_NO_DEFAULTS: dict[str, ast.expr] = {}
 
 _CONVERSIONS: dict[str, Any] = {"str": str, "int": int, "float": float}
 
@@ -982,14 +985,14 @@ class Extractor:
 
     def resolve_default_args(self, node: ast.expr | None, scope: _Scope) -> dict[str, ast.expr] | None:
         if node is None:
-            return {}
+            return _NO_DEFAULTS
         value = self.ev(node, scope)
         if isinstance(value, DictVal):
             return {str(k): expr for k, (expr, _) in value.entries.items()}
         if isinstance(value, Const) and isinstance(value.value, dict):
             return {str(k): ast.Constant(v) for k, v in value.value.items()}
         if isinstance(value, Const) and value.value is None:
-            return {}
+            return _NO_DEFAULTS
         return None
 
     def create_dag(self, node: ast.Call, scope: _Scope, style: str) -> Any:
