@@ -9,10 +9,11 @@ import click
 from migrator.crontab.model import DEFAULT_DIALECT, Dialect
 from migrator.crontab.parser import load_crontab
 from migrator.errors import UsageError
+from migrator.infer.drawing import dot, from_dag_file, from_pipeline, mermaid
 from migrator.infer.model import Pipeline
 from migrator.infer.overrides import load_overrides
 from migrator.infer.pipeline import infer_pipeline
-from migrator.infer.render import render_dot, render_json, render_mermaid, render_text
+from migrator.infer.render import render_json, render_text
 
 
 def _crontab_options(function):  # type: ignore[no-untyped-def]
@@ -95,10 +96,12 @@ def graph_command(
     dialect: str,
     timezone: str,
 ) -> None:
-    """Draw the pipeline inferred from a crontab FILE as Mermaid or Graphviz DOT."""
+    """Draw the pipeline inferred from a crontab FILE, or the DAGs of a DAG file (FILE.py).
+
+    A DAG file is read statically, never imported or run.
+    """
     if path.endswith(".py"):
-        raise UsageError(
-            f"{path}: drawing DAG files needs static DAG extraction, which cron2dag does not have yet"
-        )
-    pipeline = _infer(path, overrides_path, system, dialect, timezone)
-    click.echo(render_dot(pipeline) if fmt == "dot" else render_mermaid(pipeline))
+        drawing = from_dag_file(path)
+    else:
+        drawing = from_pipeline(_infer(path, overrides_path, system, dialect, timezone))
+    click.echo(dot(drawing) if fmt == "dot" else mermaid(drawing))

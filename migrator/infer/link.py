@@ -23,6 +23,7 @@ import fnmatch
 import itertools
 import posixpath
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,7 +36,8 @@ from migrator.infer.jobs import Job
 from migrator.infer.model import Evidence
 from migrator.infer.shell import DATE_PLACEHOLDER, SUBST_PLACEHOLDER
 
-THRESHOLD = 0.5  # an edge needs at least this confidence
+THRESHOLD = 0.5  # an edge needs at least this confidence (time proximity alone: see _fallback)
+FALLBACK = False
 REVIEW = 0.7  # below this an edge is marked for review
 MAX_WORD_JOBS = 50  # a word in more jobs than this says nothing
 
@@ -83,6 +85,8 @@ class Inference:
     positions: dict[int, int]  # job index -> minutes after the start of its cycle
     unlinked: dict[int, str]  # job index -> why it was left without any link
     rejected: dict[tuple[int, int], list[Evidence]] = field(default_factory=dict)  # below threshold
+    # (line, message): data flows between jobs of one calendar that cron cannot order
+    notes: list[tuple[int, str]] = field(default_factory=list)
 
     def confidence(self, pair: tuple[int, int]) -> float:
         return combine(self.links.get(pair) or self.cross.get(pair) or [])
@@ -155,6 +159,7 @@ class _Linker:
         # consumer -> its read artifacts that some producer accounts for
         self.explained: dict[int, set[tuple[str, str]]] = defaultdict(set)
         self.description_jobs: dict[str, list[int]] | None = None
+        self.notes: list[tuple[int, str]] = []
 
     # -- timing helpers -----------------------------------------------------------------------
 
@@ -527,6 +532,8 @@ class _Linker:
                     cross[(up, down)].append(
                         Evidence(relation.kind, relation.detail, relation.weight * 0.9)
                     )
+            elif relation.producer_writes and self.before(b, a) is None:
+                self._note_unordered(a, b, relation)
         for candidates in intra.values():
             # Known writers beat jobs that merely mention the thing, and the latest writer wins.
             # When nobody is known to write it, the first job in the cycle to mention it is the
@@ -542,6 +549,25 @@ class _Linker:
                     links[(up, down)].append(
                         Evidence(relation.kind, relation.detail, relation.weight)
                     )
+
+    def _note_unordered(self, producer: int, consumer: int, relation: _Relation) -> None:
+        """A consumer of one calendar that cron starts with its producer, or in a DST-dependent order."""
+        a, b = self.timing(producer), self.timing(consumer)
+        if a.key != b.key:
+            return
+        up, down = self.jobs[producer], self.jobs[consumer]
+        if a.anchor == b.anchor and a.anchor_summer == b.anchor_summer:
+            why = "cron starts both at the same instant"
+        elif forward(a, b) is None and forward(b, a) is None:
+            why = "daylight saving time changes which of them fires first"
+        else:
+            return
+        message = (
+            f"line {down.line}: {down.task_id} uses what {up.task_id} (line {up.line}) writes "
+            f"({relation.detail.split(': ', 1)[0]}), but {why}: no edge; pin one with "
+            "--overrides if it is a dependency"
+        )
+        self.notes.append((down.line, message))
 
     def _cross_direction(self, a: int, b: int) -> tuple[int | None, int]:
         """Without a stated direction, the finer cadence feeds the coarser (daily -> weekly)."""
@@ -701,6 +727,7 @@ class _Linker:
                 chosen[(up, down)] = evidence
             else:
                 rejected[(up, down)] = evidence
+        self._fallback(chosen)
         chosen_cross: dict[tuple[int, int], list[Evidence]] = {}
         for (up, down), evidence in cross.items():
             if self.clues[down].independent:
@@ -727,7 +754,66 @@ class _Linker:
                 continue
             peers = calendar_size[self.timing(job.index).key] - 1
             unlinked[job.index] = self._why_unlinked(job, weakest.get(job.index), peers)
-        return Inference(chosen, chosen_cross, dict(self.position), unlinked, rejected)
+        notes = sorted(set(self.notes))
+        return Inference(chosen, chosen_cross, dict(self.position), unlinked, rejected, notes)
+
+    def _fallback(self, chosen: dict[tuple[int, int], list[Evidence]]) -> None:
+        """Time proximity as the weakest evidence, used only where nothing else speaks.
+
+        A job with no upstream gets the nearest earlier job of its calendar when neither has any
+        other link in that direction, both are pipeline steps whose verbs come in that order
+        (`combine` then `load`), and they fire at most three hours (a quarter cycle) apart.
+        """
+        has_up = {down for _, down in chosen}
+        has_down = {up for up, _ in chosen}
+        by_key: dict[object, list[tuple[int, int]]] = defaultdict(list)
+        for job in self.linkable:
+            timing = self.timing(job.index)
+            by_key[timing.key].append((timing.anchor % timing.period, job.index))
+        for members in by_key.values():
+            if len(members) < 2:
+                continue
+            members.sort()
+            period = self.timing(members[0][1]).period
+            limit = min(180, period // 4)
+            anchors = [a for a, _ in members]
+            for anchor, down in members:
+                job = self.jobs[down]
+                if down in has_up or job.stage is None or self.clues[down].independent:
+                    continue
+                # walk back from this job (around the cycle) to the nearest valid earlier fire
+                nearest: list[tuple[int, int]] = []
+                start = bisect_left(anchors, anchor)
+                for step in range(1, len(members)):
+                    other_anchor, up = members[(start - step) % len(members)]
+                    distance = (anchor - other_anchor) % period
+                    if distance > limit or (nearest and distance > nearest[0][0]):
+                        break
+                    gap = forward(self.timing(up), self.timing(down))
+                    if gap is not None and max(gap) <= limit:
+                        nearest.append((gap[0], up))
+                if not nearest:
+                    continue
+                closest = min(g for g, _ in nearest)
+                for gap, up in nearest:
+                    other = self.jobs[up]
+                    if gap != closest or up in has_down or other.sink:
+                        continue
+                    if other.stage is None or other.stage >= job.stage:
+                        continue
+                    cadence = self.timing(down).cadence
+                    chosen[(up, down)] = [
+                        Evidence(
+                            "time-offset",
+                            f"{job.task_id} fires {_duration(closest)} after {other.task_id}, the "
+                            f"nearest earlier job of its {cadence} calendar, and nothing else links "
+                            "either of them",
+                            0.3,
+                        ),
+                        Evidence(
+                            "name", f'"{other.verb}" comes before "{job.verb}" in a pipeline', 0.1
+                        ),
+                    ]
 
     def _discount(self, up: int, down: int, evidence: list[Evidence]) -> list[Evidence]:
         """Drop name evidence that the data flow contradicts or makes unnecessary.

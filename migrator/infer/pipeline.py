@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import heapq
 import itertools
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -72,7 +73,7 @@ def _infer(crontab: CronTab, overrides: Overrides | None, default_timezone: str)
     inference = infer_links(active)
     links = dict(inference.links)
     cross = dict(inference.cross)
-    diagnostics: list[str] = []
+    diagnostics: list[str] = [message for _, message in inference.notes]
     for up, down, ref in plan.removals:
         removed = links.pop((up, down), None) or cross.pop((up, down), None)
         if removed is None:
@@ -100,6 +101,11 @@ def _infer(crontab: CronTab, overrides: Overrides | None, default_timezone: str)
     for index, (task_id, _) in plan.task_ids.items():
         task_ids[index] = task_id
     _check_unique_task_ids(task_ids, plan, overrides)
+    if plan.task_ids:
+        reduced = _renamed_in_evidence(
+            reduced, {jobs[i].task_id: new for i, (new, _) in plan.task_ids.items()}
+        )
+        cross = {pair: _rename_details(ev, plan, jobs) for pair, ev in cross.items()}
     dags, dag_of = _build_dags(crontab, jobs, reduced, inference, task_ids, plan, overrides)
     cross_edges = _cross_edges(cross, reduced, dag_of, task_ids, dags)
     unscheduled = []
@@ -187,6 +193,26 @@ def _check_unique_task_ids(
                 f"task id '{task_id}' is already used by another job", ref[1] if ref else None
             )
         owners[task_id] = index
+
+
+def _rename_details(evidence: list[Evidence], plan: _Plan, jobs: list[Job]) -> list[Evidence]:
+    renames = {jobs[i].task_id: new for i, (new, _) in plan.task_ids.items()}
+    return [Evidence(e.kind, _renamed(e.detail, renames), e.weight) for e in evidence]
+
+
+def _renamed_in_evidence(graph: nx.DiGraph, renames: dict[str, str]) -> nx.DiGraph:
+    """Evidence texts name tasks by their inferred ids; show the ids the user chose instead."""
+    for up, down in graph.edges:
+        evidence = graph.edges[up, down].get("evidence", ())
+        graph.edges[up, down]["evidence"] = [
+            Evidence(e.kind, _renamed(e.detail, renames), e.weight) for e in evidence
+        ]
+    return graph
+
+
+def _renamed(text: str, renames: dict[str, str]) -> str:
+    pattern = re.compile(r"\b(" + "|".join(re.escape(old) for old in renames) + r")\b")
+    return pattern.sub(lambda m: renames[m.group(1)], text)
 
 
 def _same_calendar(a: Job, b: Job) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from migrator.infer.drawing import dot, from_pipeline, mermaid
 from migrator.infer.link import REVIEW
 from migrator.infer.model import Edge, Pipeline, PipelineDag
 
@@ -108,70 +109,12 @@ def _edge_text(edge: Edge) -> list[str]:
     return out
 
 
-# -- Mermaid ------------------------------------------------------------------------------------
-
-
-def _mermaid_label(text: str) -> str:
-    return text.replace('"', "#quot;")
+# -- drawings -----------------------------------------------------------------------------------
 
 
 def render_mermaid(pipeline: Pipeline) -> str:
-    lines = ["flowchart LR"]
-    for dag in pipeline.dags:
-        title = _mermaid_label(f"{dag.dag_id} · {dag.schedule} {dag.timezone}")
-        if len(dag.tasks) > 1:
-            lines.append(f'  subgraph {dag.dag_id}["{title}"]')
-            for task in dag.tasks:
-                lines.append(f'    {dag.dag_id}__{task.task_id}["{_mermaid_label(task.task_id)}"]')
-            lines.append("  end")
-        else:
-            task = dag.tasks[0]
-            lines.append(
-                f'  {dag.dag_id}__{task.task_id}["{_mermaid_label(task.task_id)}<br/>{title}"]'
-            )
-    for dag in pipeline.dags:
-        for edge in dag.edges:
-            arrow = "-.->" if edge.confidence < REVIEW else "-->"
-            lines.append(
-                f"  {dag.dag_id}__{edge.upstream} {arrow}|{edge.confidence:.2f}| {dag.dag_id}__{edge.downstream}"
-            )
-    for edge in pipeline.cross_dag_edges:
-        lines.append(
-            f'  {edge.upstream_dag}__{edge.upstream} -. "cross-DAG {edge.confidence:.2f}" .-> '
-            f"{edge.downstream_dag}__{edge.downstream}"
-        )
-    return "\n".join(lines)
-
-
-# -- DOT ----------------------------------------------------------------------------------------
-
-
-def _dot_id(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return mermaid(from_pipeline(pipeline))
 
 
 def render_dot(pipeline: Pipeline) -> str:
-    lines = ["digraph pipeline {", "  rankdir=LR;", "  node [shape=box, fontname=Helvetica];"]
-    for k, dag in enumerate(pipeline.dags):
-        lines.append(f"  subgraph cluster_{k} {{")
-        lines.append(f"    label={_dot_id(f'{dag.dag_id} ({dag.schedule} {dag.timezone})')};")
-        for task in dag.tasks:
-            lines.append(
-                f"    {_dot_id(f'{dag.dag_id}.{task.task_id}')} [label={_dot_id(task.task_id)}];"
-            )
-        lines.append("  }")
-    for dag in pipeline.dags:
-        for edge in dag.edges:
-            style = ", style=dashed" if edge.confidence < REVIEW else ""
-            lines.append(
-                f"  {_dot_id(f'{dag.dag_id}.{edge.upstream}')} -> {_dot_id(f'{dag.dag_id}.{edge.downstream}')}"
-                f" [label={_dot_id(f'{edge.confidence:.2f}')}{style}];"
-            )
-    for edge in pipeline.cross_dag_edges:
-        lines.append(
-            f"  {_dot_id(f'{edge.upstream_dag}.{edge.upstream}')} -> "
-            f"{_dot_id(f'{edge.downstream_dag}.{edge.downstream}')}"
-            f" [label={_dot_id(f'cross-DAG {edge.confidence:.2f}')}, style=dotted];"
-        )
-    lines.append("}")
-    return "\n".join(lines)
+    return dot(from_pipeline(pipeline))

@@ -31,7 +31,10 @@ def test_infer_text_is_a_readable_plan():
 
 def test_infer_text_marks_low_confidence_edges_for_review():
     result = _run("infer", SEED)
-    assert "ingest_from_database >> combine_api_and_database  (0.64, REVIEW: low confidence)" in result.output
+    assert (
+        "ingest_from_database >> combine_api_and_database  (0.64, REVIEW: low confidence)"
+        in result.output
+    )
     assert "1 edge to review" in result.output
 
 
@@ -52,8 +55,15 @@ def test_infer_json_follows_the_contract():
 def test_infer_with_overrides_and_system_crontab(tmp_path: Path):
     overrides = tmp_path / "o.toml"
     overrides.write_text('[dags.system_cron_d]\ndag_id = "clickstream"\n')
-    result = _run("infer", str(CORPUS / "system_cron_d.crontab"), "--system", "--overrides", str(overrides),
-                  "--format", "json")
+    result = _run(
+        "infer",
+        str(CORPUS / "system_cron_d.crontab"),
+        "--system",
+        "--overrides",
+        str(overrides),
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     dag = next(d for d in data["dags"] if d["dag_id"] == "clickstream")
@@ -62,7 +72,7 @@ def test_infer_with_overrides_and_system_crontab(tmp_path: Path):
 
 def test_infer_errors_exit_2_with_a_position(tmp_path: Path):
     overrides = tmp_path / "o.toml"
-    overrides.write_text('[jobs.no_such_job]\nskip = true\n')
+    overrides.write_text("[jobs.no_such_job]\nskip = true\n")
     result = _run("infer", SEED, "--overrides", str(overrides))
     assert result.exit_code == 2
     assert f"{overrides}:1:1: unknown job 'no_such_job'" in result.output
@@ -82,7 +92,10 @@ def test_graph_mermaid_and_dot():
     mermaid = _run("graph", SEED)
     assert mermaid.exit_code == 0
     assert mermaid.output.startswith("flowchart LR")
-    assert "seed_pipeline__ingest_from_rest_api -->|0.91| seed_pipeline__transform_api_data" in mermaid.output
+    assert (
+        "seed_pipeline__ingest_from_rest_api -->|0.91| seed_pipeline__transform_api_data"
+        in mermaid.output
+    )
     assert "-.->|0.64|" in mermaid.output
     dot = _run("graph", str(CORPUS / "cross_cadence.crontab"), "--format", "dot")
     assert dot.exit_code == 0

@@ -40,8 +40,19 @@ def test_held_out_f1_floor():
     assert total.f1 >= 0.9, (total.precision, total.recall)
 
 
-@pytest.mark.parametrize("name", ["decoys_heavy", "system_cron_d", "php_app"])
+@pytest.mark.parametrize("name", ["decoys_heavy", "system_cron_d", "retail_nightly"])
 def test_decoys_are_never_linked(name: str):
     (result,) = [r for r in score_corpus(CORPUS) if r.name == name]
     assert result.edges.false_positives == 0
     assert result.cross.false_positives == 0
+
+
+def test_housekeeping_and_pollers_stay_alone():
+    from migrator.crontab.parser import load_crontab
+    from migrator.infer import infer_pipeline
+
+    pipeline = infer_pipeline(load_crontab(CORPUS / "php_app.crontab"))
+    alone = {d.tasks[0].task_id: d.tasks[0].note for d in pipeline.dags if len(d.tasks) == 1}
+    assert "housekeeping" in alone["telescope_prune"]
+    assert "monitor or poller" in alone["schedule_run"]
+    assert "queue_restart" in alone

@@ -22,29 +22,44 @@ def _io(command: str, env: dict[str, str] | None = None) -> set[tuple[str, str, 
         ),
         ("report | tee -a /srv/r.txt", {(WRITE, "path", "/srv/r.txt")}),
         ("cp /a/x.csv /b/y.csv", {(READ, "path", "/a/x.csv"), (WRITE, "path", "/b/y.csv")}),
-        ("mv /a/x.csv /b/", {(READ, "path", "/a/x.csv"), (WRITE, "path", "/b"), (WRITE, "path", "/b/x.csv")}),
+        (
+            "mv /a/x.csv /b/",
+            {(READ, "path", "/a/x.csv"), (WRITE, "path", "/b"), (WRITE, "path", "/b/x.csv")},
+        ),
         (
             'psql -c "\\copy staging.orders FROM /data/orders.csv CSV"',
             {(WRITE, "table", "staging.orders"), (READ, "path", "/data/orders.csv")},
         ),
         (
             "psql -c 'INSERT INTO mart.daily SELECT * FROM staging.orders JOIN dim.c ON true'",
-            {(WRITE, "table", "mart.daily"), (READ, "table", "staging.orders"), (READ, "table", "dim.c")},
+            {
+                (WRITE, "table", "mart.daily"),
+                (READ, "table", "staging.orders"),
+                (READ, "table", "dim.c"),
+            },
         ),
         (
             "curl -s https://api.example.com/v1/orders -o /data/raw/orders.json",
-            {(READ, "url", "https://api.example.com/v1/orders"), (WRITE, "path", "/data/raw/orders.json")},
+            {
+                (READ, "url", "https://api.example.com/v1/orders"),
+                (WRITE, "path", "/data/raw/orders.json"),
+            },
         ),
         (
             "aws s3 cp /data/out/r.csv s3://bucket/reports/",
-            {(READ, "path", "/data/out/r.csv"), (WRITE, "url", "s3://bucket/reports"),
-             (WRITE, "url", "s3://bucket/reports/r.csv")},
+            {
+                (READ, "path", "/data/out/r.csv"),
+                (WRITE, "url", "s3://bucket/reports"),
+                (WRITE, "url", "s3://bucket/reports/r.csv"),
+            },
         ),
         ("test -f /data/done/ingest.ok && run.sh", {(READ, "path", "/data/done/ingest.ok")}),
         ("touch /data/done/ingest.ok", {(WRITE, "path", "/data/done/ingest.ok")}),
         ("Rscript model.R /data/features.parquet", {(MENTION, "path", "/data/features.parquet")}),
-        ("bq load raw.events gs://landing/e/*.json", {(WRITE, "table", "raw.events"),
-                                                     (READ, "url", "gs://landing/e/*.json")}),
+        (
+            "bq load raw.events gs://landing/e/*.json",
+            {(WRITE, "table", "raw.events"), (READ, "url", "gs://landing/e/*.json")},
+        ),
     ],
 )
 def test_artifacts(command: str, expected: set[tuple[str, str, str]]):
@@ -58,7 +73,9 @@ def test_logs_configs_and_devices_are_not_data():
 
 def test_paths_are_normalized_with_cwd_home_and_variables():
     env = {"HOME": "/home/etl", "D": "/srv/data"}
-    assert _io("cd $D && ./t.sh --out ./clean/x.csv", env) == {(WRITE, "path", "/srv/data/clean/x.csv")}
+    assert _io("cd $D && ./t.sh --out ./clean/x.csv", env) == {
+        (WRITE, "path", "/srv/data/clean/x.csv")
+    }
     assert _io("t.sh --out ~/x.csv", env) == {(WRITE, "path", "/home/etl/x.csv")}
     assert _io("t.sh --out /data//a/../b.csv", env) == {(WRITE, "path", "/data/b.csv")}
 
@@ -110,7 +127,12 @@ def test_housekeeping_is_recognised(command: str):
 
 @pytest.mark.parametrize(
     "command",
-    ["python account_health.py", "python snapshot_positions.py", "python clean_orders.py", "python renew_subscriptions.py"],
+    [
+        "python account_health.py",
+        "python snapshot_positions.py",
+        "python clean_orders.py",
+        "python renew_subscriptions.py",
+    ],
 )
 def test_pipeline_steps_are_not_mistaken_for_housekeeping(command: str):
     assert command_facts(command, {}).housekeeping is None

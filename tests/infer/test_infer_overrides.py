@@ -35,7 +35,9 @@ not_after = ["ingest_from_rest_api"]
     assert [len(d.tasks) for d in pipeline.dags] == [1, 4]
     dag = pipeline.dags[1]
     pinned = next(
-        e for e in dag.edges if (e.upstream, e.downstream) == ("ingest_from_database", "transform_api_data")
+        e
+        for e in dag.edges
+        if (e.upstream, e.downstream) == ("ingest_from_database", "transform_api_data")
     )
     assert pinned.confidence == 1.0
     assert pinned.evidence[0].kind == "override"
@@ -75,20 +77,29 @@ dag_id = "etl_nightly"
 def test_pin_across_calendars_is_a_cross_dag_edge():
     from infer_builders import job, tab
 
-    crontab = tab(job("0 1 * * *", "python daily_load.py"), job("0 6 * * 1", "python monday_report.py"))
+    crontab = tab(
+        job("0 1 * * *", "python daily_load.py"), job("0 6 * * 1", "python monday_report.py")
+    )
     pipeline = infer_pipeline(
         crontab, parse_overrides('[jobs.monday_report]\nafter = ["daily_load"]\n', "o.toml")
     )
-    assert {(e.upstream, e.downstream) for e in pipeline.cross_dag_edges} == {("daily_load", "monday_report")}
+    assert {(e.upstream, e.downstream) for e in pipeline.cross_dag_edges} == {
+        ("daily_load", "monday_report")
+    }
 
 
 @pytest.mark.parametrize(
     ("text", "message", "line", "column"),
     [
-        ('[jobs.transfrom_api_data]\ntask_id = "x"\n', "unknown job 'transfrom_api_data'; did you mean 'transform_api_data'?", 1, 1),
+        (
+            '[jobs.transfrom_api_data]\ntask_id = "x"\n',
+            "unknown job 'transfrom_api_data'; did you mean 'transform_api_data'?",
+            1,
+            1,
+        ),
         ('[jobs.transform_api_data]\nafter = ["nope"]\n', "unknown job 'nope'", 2, 10),
         ('skip = ["line:3"]\n', "no cron entry starts on line 3", 1, 9),
-        ("[dags.nope]\ndag_id = \"x\"\n", "unknown DAG 'nope'", 1, 1),
+        ('[dags.nope]\ndag_id = "x"\n', "unknown DAG 'nope'", 1, 1),
         (
             '[jobs.ingest_from_rest_api]\nafter = ["load_to_warehouse"]\n',
             "pinned edges make a cycle",
@@ -109,9 +120,9 @@ def test_errors_name_the_place(text: str, message: str, line: int, column: int):
 @pytest.mark.parametrize(
     ("text", "message", "line"),
     [
-        ("[jobs.a]\ntaskid = \"x\"\n", "unknown key 'taskid' in [jobs.a]", 2),
-        ("[jobs.a]\ntask_id = \"not valid\"\n", "task_id must be a valid Python identifier", 2),
-        ("[jobs.a]\nskip = \"yes\"\n", "skip must be true or false", 2),
+        ('[jobs.a]\ntaskid = "x"\n', "unknown key 'taskid' in [jobs.a]", 2),
+        ('[jobs.a]\ntask_id = "not valid"\n', "task_id must be a valid Python identifier", 2),
+        ('[jobs.a]\nskip = "yes"\n', "skip must be true or false", 2),
         ("colour = 1\n", "unknown key 'colour'", 1),
         ("[jobs.a\n", "invalid TOML", 1),
         ("[dags.x]\n", "needs dag_id", 1),

@@ -17,7 +17,9 @@ def cross(pipeline: Pipeline) -> set[tuple[str, str]]:
 
 
 def test_time_alone_is_not_evidence():
-    pipeline = infer_pipeline(tab(job("0 1 * * *", "/opt/a/alpha.sh"), job("0 2 * * *", "/opt/b/beta.sh")))
+    pipeline = infer_pipeline(
+        tab(job("0 1 * * *", "/opt/a/alpha.sh"), job("0 2 * * *", "/opt/b/beta.sh"))
+    )
     assert edges(pipeline) == set()
     assert [len(d.tasks) for d in pipeline.dags] == [1, 1]
     assert all(d.tasks[0].note for d in pipeline.dags)
@@ -31,7 +33,10 @@ def test_files_written_then_read_make_a_chain_and_its_reduction():
             job("0 3 * * *", "report.sh --in /d/clean.csv --in /d/raw.csv"),
         )
     )
-    assert edges(pipeline) == {("extract", "clean"), ("clean", "report")}  # extract >> report is implied
+    assert edges(pipeline) == {
+        ("extract", "clean"),
+        ("clean", "report"),
+    }  # extract >> report is implied
 
 
 def test_reading_before_the_writer_fires_is_not_an_edge():
@@ -60,7 +65,9 @@ def test_cron_tz_entries_are_ordered_by_instant():
     pipeline = infer_pipeline(
         tab(
             job("0 6 * * *", "load.sh --in /x/us.csv"),  # UTC
-            job("0 22 * * *", "export.sh --out /x/us.csv", timezone="America/New_York"),  # 03:00 UTC
+            job(
+                "0 22 * * *", "export.sh --out /x/us.csv", timezone="America/New_York"
+            ),  # 03:00 UTC
         )
     )
     assert edges(pipeline) == {("export", "load")}
@@ -139,7 +146,11 @@ def test_comments_name_jobs_and_before_turns_them_around():
             job("0 1 * * *", "/srv/bin/import_catalog"),
             job("30 1 * * *", "/srv/bin/import_prices", comments=["after the catalog import"]),
             job("0 2 * * *", "/srv/bin/publish_feed"),
-            job("0 0 * * *", "/srv/bin/warm_caches", comments=["must finish before the feed is published"]),
+            job(
+                "0 0 * * *",
+                "/srv/bin/warm_caches",
+                comments=["must finish before the feed is published"],
+            ),
         )
     )
     assert edges(pipeline) == {("import_catalog", "import_prices"), ("warm_caches", "publish_feed")}
@@ -149,7 +160,11 @@ def test_a_comment_saying_independent_wins():
     pipeline = infer_pipeline(
         tab(
             job("0 1 * * *", "sales_extract.sh --out /d/sales.csv"),
-            job("0 2 * * *", "sales_audit.sh /d/sales.csv", comments=["independent of the load; runs on its own"]),
+            job(
+                "0 2 * * *",
+                "sales_audit.sh /d/sales.csv",
+                comments=["independent of the load; runs on its own"],
+            ),
         )
     )
     assert edges(pipeline) == set()
@@ -181,7 +196,9 @@ def test_every_entry_appears_exactly_once():
         job("*/5 * * * *", "e.sh"),
     )
     pipeline = infer_pipeline(crontab)
-    lines = [t.entry.line for d in pipeline.dags for t in d.tasks] + [u.line for u in pipeline.unscheduled]
+    lines = [t.entry.line for d in pipeline.dags for t in d.tasks] + [
+        u.line for u in pipeline.unscheduled
+    ]
     assert sorted(lines) == sorted(e.line for e in crontab.entries)
     reasons = {u.line: u.reason for u in pipeline.unscheduled}
     assert "never fires" in reasons[crontab.entries[2].line]
@@ -198,3 +215,23 @@ def test_several_pipelines_get_distinct_dag_ids():
         )
     )
     assert sorted(d.dag_id for d in pipeline.dags) == ["etl_hr", "etl_sales"]
+
+
+def test_unorderable_data_flows_are_reported():
+    pipeline = infer_pipeline(
+        tab(
+            job("0 3 * * *", "export.sh --out /x/sales.csv", timezone="Europe/Berlin"),
+            job("30 1 * * *", "merge.sh --in /x/sales.csv"),  # between 02:00 and 01:00 UTC
+            job("0 5 * * *", "a.sh --out /x/a.csv"),
+            job("0 5 * * *", "b.sh --in /x/a.csv"),  # same instant
+        )
+    )
+    assert edges(pipeline) == set()
+    notes = "\n".join(pipeline.diagnostics)
+    assert (
+        "merge uses what export (line 1) writes (/x/sales.csv), but daylight saving time" in notes
+    )
+    assert (
+        "b uses what a (line 6) writes (/x/a.csv), but cron starts both at the same instant"
+        in notes
+    )

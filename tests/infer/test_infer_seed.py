@@ -84,3 +84,23 @@ def test_json_contract_shape_and_lines():
     text = SEED.read_text().splitlines()
     for task in dag["tasks"]:
         assert task["command"] in text[task["line"] - 1]
+
+
+def test_without_comments_the_last_step_hangs_on_time_and_verbs_only():
+    """The five job lines alone: combine >> load rests on proximity and verb order, for review."""
+    from infer_builders import job, tab
+
+    pipeline = infer_pipeline(
+        tab(
+            job("0 0 * * *", "python ingest_from_rest_api.py"),
+            job("0 0 * * *", "python ingest_from_database.py"),
+            job("0 1 * * *", "python transform_api_data.py"),
+            job("0 2 * * *", "python combine_api_and_database.py"),
+            job("0 3 * * *", "python load_to_warehouse.py"),
+        )
+    )
+    assert _edges(pipeline) == EXPECTED
+    (dag,) = pipeline.dags
+    last = next(e for e in dag.edges if e.downstream == "load_to_warehouse")
+    assert last.confidence < 0.5
+    assert [e.kind for e in last.evidence] == ["time-offset", "name"]

@@ -12,9 +12,9 @@ from migrator.infer.shell import DATE_PLACEHOLDER, parse_command, split_comment,
     [
         ("a>>b; c 2>/dev/null &", ["a", ">>", "b", ";", "c", "2", ">", "/dev/null", "&"]),
         ("x && y || z | w", ["x", "&&", "y", "||", "z", "|", "w"]),
-        ("echo 'a b' \"c \\\"d\\\"\" e\\ f", ["echo", "a b", 'c "d"', "e f"]),
+        ('echo \'a b\' "c \\"d\\"" e\\ f', ["echo", "a b", 'c "d"', "e f"]),
         ("cmd >out 2>&1", ["cmd", ">", "out", "2", ">&", "1"]),
-        ("echo \"unclosed", ["echo", '"unclosed']),
+        ('echo "unclosed', ["echo", '"unclosed']),
     ],
 )
 def test_tokenize(text: str, tokens: list[str]):
@@ -33,7 +33,9 @@ def test_cd_sets_the_directory_of_later_commands():
 
 
 def test_crontab_and_line_variables_are_expanded():
-    (command,) = parse_command("D=/data; export E=/e; cp $D/a ${E}/b ${MISSING:-/x}", {"HOME": "/h"})
+    (command,) = parse_command(
+        "D=/data; export E=/e; cp $D/a ${E}/b ${MISSING:-/x}", {"HOME": "/h"}
+    )
     assert command.argv == ("cp", "/data/a", "/e/b", "/x")
     (command,) = parse_command("$R ingest --out $OUT/x", {"R": "/opt/run.sh", "OUT": "/srv"})
     assert command.argv == ("/opt/run.sh", "ingest", "--out", "/srv/x")
@@ -41,7 +43,13 @@ def test_crontab_and_line_variables_are_expanded():
 
 def test_date_substitutions_become_partitions():
     commands = parse_command("load --day $(date +%F) --out /d/`date -d yesterday +%Y%m%d`.csv")
-    assert commands[0].argv == ("load", "--day", DATE_PLACEHOLDER, "--out", f"/d/{DATE_PLACEHOLDER}.csv")
+    assert commands[0].argv == (
+        "load",
+        "--day",
+        DATE_PLACEHOLDER,
+        "--out",
+        f"/d/{DATE_PLACEHOLDER}.csv",
+    )
 
 
 def test_other_substitutions_are_read_too():
@@ -52,7 +60,11 @@ def test_other_substitutions_are_read_too():
 @pytest.mark.parametrize(
     ("text", "argv", "wrappers"),
     [
-        ("sudo -u etl nice -n 10 timeout 2h python3 x.py", ("python3", "x.py"), ("sudo", "nice", "timeout")),
+        (
+            "sudo -u etl nice -n 10 timeout 2h python3 x.py",
+            ("python3", "x.py"),
+            ("sudo", "nice", "timeout"),
+        ),
         ("/usr/bin/env PY=1 ionice -c3 run.sh", ("run.sh",), ("env", "ionice")),
         ("bash -lc 'cd /a && ./b.sh'", ("./b.sh",), ("bash",)),
         ("su - etl -c 'python y.py'", ("python", "y.py"), ("su",)),
@@ -85,4 +97,8 @@ def test_lock_files_are_recorded(text: str):
 def test_redirections_keep_their_descriptor():
     (command,) = parse_command("job > /data/out.csv 2>> /var/log/err.log < /data/in.csv")
     ops = [(r.op, r.fd, r.target) for r in command.redirects]
-    assert ops == [(">", None, "/data/out.csv"), (">>", 2, "/var/log/err.log"), ("<", None, "/data/in.csv")]
+    assert ops == [
+        (">", None, "/data/out.csv"),
+        (">>", 2, "/var/log/err.log"),
+        ("<", None, "/data/in.csv"),
+    ]

@@ -6,6 +6,8 @@ unmarked tests check the harness's own plumbing and run in the default suite.
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import datetime, timezone
 from itertools import pairwise
 from pathlib import Path
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 from airflow_harness import (
     AirflowEnv,
+    AirflowHarnessError,
     DagTestRequest,
     DagTestResult,
     RunInfo,
@@ -210,3 +213,32 @@ def test_ds_is_the_utc_day_of_the_logical_date(harness_runs):
     assert (
         run.data_interval_start == run.data_interval_end == run.logical_date == at(2025, 1, 4, 23)
     )
+
+
+@pytest.mark.airflow
+def test_a_hanging_run_is_killed_with_its_tasks(airflow3: AirflowEnv, tmp_path):
+    pidfile = tmp_path / "task.pid"
+    with pytest.raises(AirflowHarnessError, match="timed out after 20 s"):
+        airflow3.dags_test(
+            DAGS / "hang" / "harness_hang.py",
+            "harness_hang",
+            at(2025, 1, 5),
+            conf={"pidfile": str(pidfile)},
+            timeout_s=20,
+        )
+    assert pidfile.exists(), "the task never started: cannot tell whether it was killed"
+    pid = int(pidfile.read_text())
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid), f"task process {pid} survived the harness timeout"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead already; only its parent has not collected it yet.
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")
