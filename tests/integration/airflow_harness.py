@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -304,6 +304,7 @@ class AirflowEnv:
     template_home: Path
     timeout_s: float = DEFAULT_TIMEOUT_S
     calls: list[tuple[str, float]] = field(default_factory=list)  # (what, seconds) per subprocess
+    extra_env: dict[str, str] = field(default_factory=dict)  # see with_environment()
 
     @property
     def python(self) -> Path:
@@ -335,6 +336,14 @@ class AirflowEnv:
         return env
 
     # -- public API -------------------------------------------------------------------------------
+
+    def with_environment(self, **variables: str) -> AirflowEnv:
+        """The same installation and template DB, with extra environment variables for Airflow.
+
+        The caller's AIRFLOW* variables never reach Airflow; this is how a test passes some, e.g.
+        `AIRFLOW_VAR_DB_PASSWORD="x"` for `{{ var.value.DB_PASSWORD }}`.
+        """
+        return replace(self, extra_env={**self.extra_env, **variables})
 
     def inspect(
         self, dag_folder: Path | str, fire_times: int = 0, after: datetime | None = None
@@ -466,6 +475,7 @@ class AirflowEnv:
                 "TMPDIR": str(home / "tmp"),
             }
         )
+        env.update(self.extra_env)
         (home / "tmp").mkdir(exist_ok=True)
         return env
 

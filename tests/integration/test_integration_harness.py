@@ -63,6 +63,21 @@ def test_dags_test_output_is_cut_per_task():
     assert split_task_logs(output) == {"a": "a says hi\na again\n", "b[2]": "b[2] says hi\n"}
 
 
+def test_extra_environment_reaches_airflow_and_callers_airflow_settings_do_not(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", "/somewhere/else")
+    monkeypatch.setenv("AIRFLOW_VAR_LEAK", "x")
+    base = AirflowEnv(venv=tmp_path, workdir=tmp_path, version="3.3.2", template_home=tmp_path)
+    env = base.with_environment(AIRFLOW_VAR_DB_PASSWORD="secret").environment(
+        tmp_path, tmp_path / "d"
+    )
+    assert env["AIRFLOW_VAR_DB_PASSWORD"] == "secret"
+    assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(tmp_path / "d")
+    assert "AIRFLOW_VAR_LEAK" not in env
+    assert base.extra_env == {}  # the session's env is not changed
+
+
 def test_naive_datetimes_are_refused(tmp_path):
     env = AirflowEnv(venv=tmp_path, workdir=tmp_path, version="3.3.2", template_home=tmp_path)
     with pytest.raises(ValueError, match="timezone-aware"):
@@ -154,6 +169,9 @@ def test_trigger_interval_moves_only_the_data_interval_start(airflow3: AirflowEn
 def harness_runs(request: pytest.FixtureRequest) -> dict[str, DagTestResult]:
     """All `dags test` runs of dags/run/ in one Airflow process (that is the point of batching)."""
     env: AirflowEnv = request.getfixturevalue(f"airflow{request.param}")
+    env = env.with_environment(
+        AIRFLOW_VAR_HARNESS_GREETING="hi"
+    )  # a Variable, from the environment
     day = at(2025, 1, 5)
     results = env.dags_test_many(
         DAGS / "run" / "harness_run.py",
@@ -182,9 +200,9 @@ def test_dags_test_runs_three_tasks_in_order_and_reads_back_the_run(harness_runs
     assert greet.rendered_fields["bash_command"] == 'echo "hello"; echo "ds=2025-01-05"'
     assert greet.xcom == {"return_value": "ds=2025-01-05"}  # the last line of output
     assert compute.xcom == {"return_value": {"n": 42, "ds": "2025-01-05"}, "extra": [1, 2, 3]}
-    assert report.rendered_fields["env"] == {"N": "42"}
-    assert report.xcom == {"return_value": "n=42 who=ci"}
-    assert "ds=2025-01-05" in greet.log and "n=42 who=ci" in report.log
+    assert report.rendered_fields["env"] == {"N": "42", "GREETING": "hi"}
+    assert report.xcom == {"return_value": "n=42 who=ci hi"}
+    assert "ds=2025-01-05" in greet.log and "n=42 who=ci hi" in report.log
     assert "n=42" not in greet.log
 
 
