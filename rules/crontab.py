@@ -77,7 +77,8 @@ class UnescapedPercentInCommand(Rule):
             )
 
 
-_REDIRECTED = re.compile(r"[>|]|\blogger\b|\bsystemd-cat\b")
+# a redirection or a pipe (`||` is a logical or, not a pipe)
+_REDIRECTED = re.compile(r">|(?<!\|)\|(?!\|)|\blogger\b|\bsystemd-cat\b")
 
 
 class UnmonitoredJobOutput(Rule):

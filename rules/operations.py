@@ -175,11 +175,20 @@ SECRET_PATTERNS = (
 )
 URL_CREDENTIALS = re.compile(r"\b[a-z][a-z0-9+.\-]*://(?P<user>[^:/@\s{}]+):(?P<password>[^@/\s]+)@", re.I)
 SECRET_WORDS = ("pass", "pwd", "secret", "token", "key", "private", "auth", "credential", "akia", "asia", "gh", "xox", "aiza", "sk_live")
-# cheap text search first: only lines that may hold a secret are looked at
-SECRET_HINT = re.compile(
-    r"(?i)passw|passwd|pwd|secret|token|api_?key|apikey|access_?key|private|auth|credential|passphrase|"
-    r"AKIA|ASIA|gh[pousr]_|xox[abprs]-|AIza|sk_live_|://[^/\s:@'\"]+:[^@/\s'\"]+@"
-)
+def _hint_lines(model: FileModel) -> set[int]:
+    """Lines that may hold a secret: found with `str.find` per hint word, far cheaper than one
+    case-insensitive regex over the whole file."""
+    lowered = model.source.lower()
+    offsets: list[int] = []
+    for word in (*SECRET_WORDS, "://"):
+        position = lowered.find(word)
+        while position != -1:
+            offsets.append(position)
+            position = lowered.find(word, position + 1)
+    index = model.index
+    return {index.line_of(offset) for offset in offsets} if index is not None else set()
+
+
 PLACEHOLDER = re.compile(r"^\s*$|\{\{|\$\{|^\$\w+$|^<.*>$|^\*+$|^x+$|^\.\.\.$|^%\(.*\)s$|^\{.*\}$", re.I)
 ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
@@ -222,10 +231,9 @@ class HardCodedSecret(Rule):
                 reported.add(id(node))
                 yield self.violation(model.span(node), message)
 
-        lowered = model.source.lower()
-        if not any(word in lowered for word in SECRET_WORDS) and "://" not in model.source:
+        lines = _hint_lines(model)
+        if not lines:
             return
-        lines = model.index.lines_matching(SECRET_HINT)  # type: ignore[union-attr]
         for node, _, _ in model.index.nodes_on_lines(lines):  # type: ignore[union-attr]
             if isinstance(node, ast.keyword) and node.arg and SECRET_NAME.search(node.arg):
                 if self._literal_secret(node.value):

@@ -155,25 +155,42 @@ def is_logging_call(node: ast.AST) -> bool:
 
 
 def task_index(model: FileModel) -> dict[int, set[tuple[str | None, str]]]:
-    """Function (by id) -> ids of the tasks whose code runs it: the task's own function and the
-    file's helpers it calls by name, transitively."""
-    index: dict[int, set[tuple[str | None, str]]] = {}
-    for task in model.all_tasks:
-        if task.function is None:
-            continue
-        pending: list[FunctionNode] = [task.function]
-        seen: set[int] = set()
-        while pending:
-            function = pending.pop()
-            if id(function) in seen:
-                continue
-            seen.add(id(function))
-            index.setdefault(id(function), set()).add((task.dag_id, task.task_id))
+    """Function (by id) -> (dag id, task id) of the tasks whose code runs it: the task's own function
+    and the file's helpers it calls by name, transitively. Each function is read once, however many
+    tasks share it (a common `python_callable`)."""
+    helpers: dict[int, list[FunctionNode]] = {}
+
+    def called(function: FunctionNode) -> list[FunctionNode]:
+        found = helpers.get(id(function))
+        if found is None:
+            found = []
             for node in ast.walk(function):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                     helper = model.functions.get(node.func.id)
                     if helper is not None and not helper.decorator_list:
-                        pending.append(helper)
+                        found.append(helper)
+            helpers[id(function)] = found
+        return found
+
+    reach: dict[int, list[FunctionNode]] = {}
+    index: dict[int, set[tuple[str | None, str]]] = {}
+    for task in model.all_tasks:
+        root = task.function
+        if root is None:
+            continue
+        reached = reach.get(id(root))
+        if reached is None:
+            reached, pending, seen = [], [root], set()
+            while pending:
+                function = pending.pop()
+                if id(function) in seen:
+                    continue
+                seen.add(id(function))
+                reached.append(function)
+                pending.extend(called(function))
+            reach[id(root)] = reached
+        for function in reached:
+            index.setdefault(id(function), set()).add((task.dag_id, task.task_id))
     return index
 
 

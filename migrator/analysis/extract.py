@@ -83,7 +83,7 @@ class _Group:
         return label
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Task:
     task_id: str
     dag: _Dag | None
@@ -104,19 +104,29 @@ class _Task:
     escaped: bool = False  # handed to code we cannot follow: it may be bound to a DAG there
 
 
-@dataclass(frozen=True, eq=False)
 class Const:
-    value: Any
+    """A literal value. (Plain slotted classes: these are made for nearly every node evaluated.)"""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
-@dataclass(frozen=True, eq=False)
 class TaskVal:
-    task: _Task
+    __slots__ = ("task",)
+
+    def __init__(self, task: _Task) -> None:
+        self.task = task
 
 
-@dataclass(frozen=True, eq=False)
 class XComVal:
-    task: _Task
+    """A TaskFlow call's result (an XComArg): passing it to another task is a dependency."""
+
+    __slots__ = ("task",)
+
+    def __init__(self, task: _Task) -> None:
+        self.task = task
 
 
 @dataclass(eq=False)
@@ -223,6 +233,9 @@ class _ConstView:
     def __getitem__(self, name: str) -> Any:
         return self.scope.lookup(name)[1].value
 
+
+# shared by every task without default_args (never mutated: merges build new dicts)
+_NO_DEFAULTS: dict[str, ast.expr] = {}
 
 _CONVERSIONS: dict[str, Any] = {"str": str, "int": int, "float": float}
 
@@ -350,7 +363,24 @@ class Extractor:
             self.exec_stmt(stmt, scope, module_level)
 
     def exec_stmt(self, stmt: ast.stmt, scope: _Scope, module_level: bool = False) -> None:
-        self.tick()
+        self.budget -= 1
+        if self.budget <= 0:
+            raise _Budget()
+        kind = type(stmt)
+        # the two statements a DAG file is mostly made of, first
+        if kind is ast.Expr:
+            self.ev(stmt.value, scope)  # type: ignore[attr-defined]
+            return
+        if kind is ast.Assign:
+            value = self.ev(stmt.value, scope)  # type: ignore[attr-defined]
+            for target in stmt.targets:  # type: ignore[attr-defined]
+                if type(target) is ast.Name:
+                    scope.vars[target.id] = value
+                    if module_level:
+                        self.assignments[target.id] = stmt.value  # type: ignore[attr-defined]
+                else:
+                    self.bind(target, value, scope, stmt.value if module_level else None)  # type: ignore[attr-defined]
+            return
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             scope.vars[stmt.name] = self.define_function(stmt, scope)
         elif isinstance(stmt, ast.ClassDef):
@@ -560,9 +590,8 @@ class Extractor:
                 if recognized[0] == "operator":
                     return OperatorClass(qualname, recognized[1])
             return None
-        if isinstance(node, ast.Name):
-            found, value = scope.lookup(node.id)
-            return value if found else None
+        if kind is ast.Call:
+            return self.ev_call(node, scope, style)  # type: ignore[arg-type]
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
             items: list[Any] = []
             for element in node.elts:
@@ -956,14 +985,14 @@ class Extractor:
 
     def resolve_default_args(self, node: ast.expr | None, scope: _Scope) -> dict[str, ast.expr] | None:
         if node is None:
-            return {}
+            return _NO_DEFAULTS
         value = self.ev(node, scope)
         if isinstance(value, DictVal):
             return {str(k): expr for k, (expr, _) in value.entries.items()}
         if isinstance(value, Const) and isinstance(value.value, dict):
             return {str(k): ast.Constant(v) for k, v in value.value.items()}
         if isinstance(value, Const) and value.value is None:
-            return {}
+            return _NO_DEFAULTS
         return None
 
     def create_dag(self, node: ast.Call, scope: _Scope, style: str) -> Any:

@@ -336,12 +336,11 @@ def node_span(node: ast.AST, lines: list[str]) -> Span:
     end_col = node.end_col_offset  # type: ignore[attr-defined]
     if end_col is None:
         end_col = col
-    if 0 < line <= len(lines):
-        text = lines[line - 1]
-        if not text.isascii():
-            col = _char_column(text, col)
-    if 0 < end_line <= len(lines):
-        text = lines[end_line - 1]
-        if not text.isascii():
-            end_col = _char_column(text, end_col)
-    return Span(line, col + 1, end_line, end_col + 1)
+    count = len(lines)
+    if line <= count and not lines[line - 1].isascii():
+        col = _char_column(lines[line - 1], col)
+    if end_line <= count and not lines[end_line - 1].isascii():
+        end_col = _char_column(lines[end_line - 1], end_col)
+    span = object.__new__(Span)  # Span is frozen: skip its per-field __setattr__, as `build` does
+    span.__dict__.update(line=line, column=col + 1, end_line=end_line, end_column=end_col + 1)
+    return span

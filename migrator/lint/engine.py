@@ -261,6 +261,8 @@ def lint_many(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    import migrator.analysis.extract  # noqa: F401  imported once here, inherited by forked workers
+
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods and sys.platform != "darwin" else None)
     codes = [rule.code for rule in linter.rules]

@@ -84,11 +84,7 @@ def render_statistics(findings: list[Finding], as_json: bool = False) -> str:
         return json.dumps(
             [{"code": code, "name": name, "count": n, "fixable": code in fixable} for (code, name), n in rows], indent=2
         ) + "\n"
-    width = max((len(str(n)) for _, n in rows), default=1)
-    code_width = max((len(code) for (code, _), _ in rows), default=1)
-    return "".join(
-        f"{n:>{width}}\t{code:<{code_width}}\t[{'*' if code in fixable else ' '}] {name}\n" for (code, name), n in rows
-    )
+    return "".join(f"{n}\t{code}\t[{'*' if code in fixable else ' '}] {name}\n" for (code, name), n in rows)
 
 
 def _escape_data(text: str) -> str:

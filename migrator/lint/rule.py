@@ -119,5 +119,5 @@ class Rule:
         """The first sentence under "What it does"."""
         doc = inspect.cleandoc(cls.__doc__ or "").splitlines()
         body = " ".join(line.strip() for line in doc[1:] if line.strip() and not line.startswith("#"))
-        text = re.split(r"\. |: ", body, maxsplit=1)[0].rstrip(".")
+        text = re.split(r"\. |: | \(", body, maxsplit=1)[0].rstrip(".,")
         return text[:1].upper() + text[1:] if text else cls.name
