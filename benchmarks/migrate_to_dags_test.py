@@ -22,11 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "integration"), str(ROOT / "tests" / "codegen")]
 
-from airflow_harness import AirflowEnv, DagTestRequest, find_venv  # noqa: E402
-from codegen_support import echo_seed_pipeline  # noqa: E402
+from airflow_harness import AirflowEnv, DagTestRequest, find_venv
+from codegen_support import echo_seed_pipeline
 
-from migrator.codegen.migrate import migrate  # noqa: E402
-from migrator.codegen.plan import CodegenOptions  # noqa: E402
+from migrator.codegen.migrate import migrate
+from migrator.codegen.plan import CodegenOptions
 
 
 def main() -> int:
@@ -51,7 +51,10 @@ def main() -> int:
             generated = time.perf_counter()
             results = env.dags_test_many(
                 folder / "dags",
-                [DagTestRequest("seed_pipeline", sunday), DagTestRequest("weekly_report", sunday + dt.timedelta(hours=6))],
+                [
+                    DagTestRequest("seed_pipeline", sunday),
+                    DagTestRequest("weekly_report", sunday + dt.timedelta(hours=6)),
+                ],
             )
             finished = time.perf_counter()
             if any(r.state != "success" for r in results):
@@ -61,7 +64,9 @@ def main() -> int:
             test.append(finished - generated)
             total.append(finished - started)
     print(f"Airflow {env.version}, {args.runs} runs, seed pipeline (7 tasks + 2 sensors, 2 DAGs):")
-    print(f"  migrate (generate 2 DAG files)     median {statistics.median(generate) * 1000:8.1f} ms")
+    print(
+        f"  migrate (generate 2 DAG files)     median {statistics.median(generate) * 1000:8.1f} ms"
+    )
     print(f"  airflow dags test (both DAGs)      median {statistics.median(test):8.2f} s")
     print(f"  migrate -> passing dags test       median {statistics.median(total):8.2f} s")
     return 0

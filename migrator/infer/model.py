@@ -46,6 +46,8 @@ class PipelineTask:
     entry: CronEntry
     # how long after the DAG's first fire time cron started this job in the same cycle
     offset: timedelta = timedelta(0)
+    # why inference left the job without edges (housekeeping, no evidence, ...); not part of the JSON
+    note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -6,6 +6,8 @@ unmarked tests check the harness's own plumbing and run in the default suite.
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import datetime, timezone
 from itertools import pairwise
 from pathlib import Path
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 from airflow_harness import (
     AirflowEnv,
+    AirflowHarnessError,
     DagTestRequest,
     DagTestResult,
     RunInfo,
@@ -60,6 +63,21 @@ def test_dags_test_output_is_cut_per_task():
     assert split_task_logs(output) == {"a": "a says hi\na again\n", "b[2]": "b[2] says hi\n"}
 
 
+def test_extra_environment_reaches_airflow_and_callers_airflow_settings_do_not(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", "/somewhere/else")
+    monkeypatch.setenv("AIRFLOW_VAR_LEAK", "x")
+    base = AirflowEnv(venv=tmp_path, workdir=tmp_path, version="3.3.2", template_home=tmp_path)
+    env = base.with_environment(AIRFLOW_VAR_DB_PASSWORD="secret").environment(
+        tmp_path, tmp_path / "d"
+    )
+    assert env["AIRFLOW_VAR_DB_PASSWORD"] == "secret"
+    assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(tmp_path / "d")
+    assert "AIRFLOW_VAR_LEAK" not in env
+    assert base.extra_env == {}  # the session's env is not changed
+
+
 def test_naive_datetimes_are_refused(tmp_path):
     env = AirflowEnv(venv=tmp_path, workdir=tmp_path, version="3.3.2", template_home=tmp_path)
     with pytest.raises(ValueError, match="timezone-aware"):
@@ -86,6 +104,20 @@ def test_a_clean_folder_has_no_import_errors(airflow3: AirflowEnv):
         "harness_bare_cron",
         "harness_trigger_berlin",
         "harness_trigger_interval",
+    ]
+
+
+@pytest.mark.airflow
+def test_several_folders_in_one_process_report_like_one_each(airflow3: AirflowEnv):
+    calls = len(airflow3.calls)
+    broken, schedules = airflow3.inspect_many(
+        [DAGS / "broken", DAGS / "schedules"], fire_times=2, after=at(2025, 3, 27)
+    )
+    assert len(airflow3.calls) == calls + 1
+    assert list(broken.import_errors) == ["bad_import.py"] and broken.dag_ids == ["harness_good"]
+    assert schedules.import_errors == {} and len(schedules.dag_ids) == 3
+    assert [r.run_after for r in schedules.dags["harness_bare_cron"].fire_times] == WEEKDAYS_0230[
+        :2
     ]
 
 
@@ -151,6 +183,9 @@ def test_trigger_interval_moves_only_the_data_interval_start(airflow3: AirflowEn
 def harness_runs(request: pytest.FixtureRequest) -> dict[str, DagTestResult]:
     """All `dags test` runs of dags/run/ in one Airflow process (that is the point of batching)."""
     env: AirflowEnv = request.getfixturevalue(f"airflow{request.param}")
+    env = env.with_environment(
+        AIRFLOW_VAR_HARNESS_GREETING="hi"
+    )  # a Variable, from the environment
     day = at(2025, 1, 5)
     results = env.dags_test_many(
         DAGS / "run" / "harness_run.py",
@@ -179,9 +214,9 @@ def test_dags_test_runs_three_tasks_in_order_and_reads_back_the_run(harness_runs
     assert greet.rendered_fields["bash_command"] == 'echo "hello"; echo "ds=2025-01-05"'
     assert greet.xcom == {"return_value": "ds=2025-01-05"}  # the last line of output
     assert compute.xcom == {"return_value": {"n": 42, "ds": "2025-01-05"}, "extra": [1, 2, 3]}
-    assert report.rendered_fields["env"] == {"N": "42"}
-    assert report.xcom == {"return_value": "n=42 who=ci"}
-    assert "ds=2025-01-05" in greet.log and "n=42 who=ci" in report.log
+    assert report.rendered_fields["env"] == {"N": "42", "GREETING": "hi"}
+    assert report.xcom == {"return_value": "n=42 who=ci hi"}
+    assert "ds=2025-01-05" in greet.log and "n=42 who=ci hi" in report.log
     assert "n=42" not in greet.log
 
 
@@ -210,3 +245,32 @@ def test_ds_is_the_utc_day_of_the_logical_date(harness_runs):
     assert (
         run.data_interval_start == run.data_interval_end == run.logical_date == at(2025, 1, 4, 23)
     )
+
+
+@pytest.mark.airflow
+def test_a_hanging_run_is_killed_with_its_tasks(airflow3: AirflowEnv, tmp_path):
+    pidfile = tmp_path / "task.pid"
+    with pytest.raises(AirflowHarnessError, match="timed out after 20 s"):
+        airflow3.dags_test(
+            DAGS / "hang" / "harness_hang.py",
+            "harness_hang",
+            at(2025, 1, 5),
+            conf={"pidfile": str(pidfile)},
+            timeout_s=20,
+        )
+    assert pidfile.exists(), "the task never started: cannot tell whether it was killed"
+    pid = int(pidfile.read_text())
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid), f"task process {pid} survived the harness timeout"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead already; only its parent has not collected it yet.
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")

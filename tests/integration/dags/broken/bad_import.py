@@ -3,6 +3,5 @@
 (Airflow's DagBag only looks at files that mention both "airflow" and "dag": this one does.)
 """
 
-from airflow import DAG  # noqa: F401
-
 import cron2dag_harness_no_such_module  # noqa: F401
+from airflow import DAG  # noqa: F401

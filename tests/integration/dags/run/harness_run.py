@@ -25,8 +25,11 @@ with DAG("harness_three_tasks", schedule="0 0 * * *", start_date=START, catchup=
         PythonOperator(task_id="compute", python_callable=_compute),
         BashOperator(
             task_id="report",
-            bash_command="echo \"n=$N who={{ dag_run.conf.get('who', 'nobody') }}\"",
-            env={"N": "{{ ti.xcom_pull(task_ids='compute')['n'] }}"},
+            bash_command="echo \"n=$N who={{ dag_run.conf.get('who', 'nobody') }} $GREETING\"",
+            env={
+                "N": "{{ ti.xcom_pull(task_ids='compute')['n'] }}",
+                "GREETING": "{{ var.value.harness_greeting }}",
+            },
             append_env=True,
         ),
     )

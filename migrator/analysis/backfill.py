@@ -1,0 +1,805 @@
+"""Backfill hazards in task code: what makes a rerun of a past interval differ from the original run.
+
+Shared by the backfill rules (each reports one kind) and by the catchup rule (which needs them all).
+Every detector prefers silence to a guess: a path or table whose shape is unknown is not reported.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+from migrator.analysis import semantics as sem
+from migrator.analysis.model import CallSite, FileModel, FunctionNode, Role, TaskRecord
+from migrator.crontab.model import Span
+
+CLOCK_CALLS = frozenset(
+    {
+        "datetime.datetime.now",
+        "datetime.datetime.utcnow",
+        "datetime.datetime.today",
+        "datetime.date.today",
+        "time.time",
+        "time.time_ns",
+        "pendulum.now",
+        "pendulum.today",
+        "pendulum.yesterday",
+        "pendulum.tomorrow",
+        "pendulum.DateTime.now",
+        "pendulum.DateTime.utcnow",
+        "pendulum.DateTime.today",
+        "pendulum.Date.today",
+        "airflow.utils.timezone.utcnow",
+        "airflow.sdk.timezone.utcnow",
+        "airflow.utils.dates.days_ago",
+        "pandas.Timestamp.now",
+        "pandas.Timestamp.today",
+        "pandas.Timestamp.utcnow",
+        "arrow.now",
+        "arrow.utcnow",
+    }
+)
+# these read the clock only when called without the time argument
+CLOCK_WITHOUT_ARGS = frozenset({"time.localtime", "time.gmtime", "time.ctime", "time.asctime"})
+CLOCK_WITH_ONE_ARG = frozenset({"time.strftime"})
+CLOCK_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in CLOCK_CALLS | CLOCK_WITHOUT_ARGS | CLOCK_WITH_ONE_ARG)
+WRITE_CALL_NAMES = frozenset({"open", "to_csv", "to_parquet", "to_json", "to_excel", "to_feather", "to_orc", "to_pickle", "write_text", "write_bytes"})
+SQL_CALL_NAMES = frozenset({"run", "execute", "executemany", "get_records", "get_first"})
+
+# Jinja expressions and Python names that carry the run's logical date (or interval, or run id)
+DATE_WORDS = (
+    "ds",
+    "ds_nodash",
+    "ts",
+    "ts_nodash",
+    "ts_nodash_with_tz",
+    "logical_date",
+    "execution_date",
+    "data_interval_start",
+    "data_interval_end",
+    "run_id",
+    "dag_run",
+    "prev_ds",
+    "next_ds",
+    "yesterday_ds",
+    "tomorrow_ds",
+    "prev_data_interval_start_success",
+    "prev_data_interval_end_success",
+    "partition_key",
+    "partition_date",
+    "interval_start",
+    "interval_end",
+)
+DATE_TEMPLATE = re.compile(r"\{\{[^}]*\b(?:" + "|".join(DATE_WORDS) + r"|macros\.ds_add|macros\.ds_format)\b[^}]*\}\}")
+ANY_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+TEMPLATE_CLOCK = re.compile(r"\{\{[^}]*\b(?:macros\.)?(?:datetime\.(?:now|utcnow|today)|time\.time|date\.today)\s*\(")
+DATE_NAMES = frozenset(DATE_WORDS) | {"context", "kwargs", "params", "logical", "partition", "date", "day"}
+
+SHELL_DATE = re.compile(r"\$\(\s*(?:/usr)?(?:/bin/)?date\b(?P<args>[^)]*)\)|`\s*(?:/usr)?(?:/bin/)?date\b(?P<bt>[^`]*)`")
+SHELL_DATE_FIXED_INPUT = re.compile(r"(?:^|\s)(?:-d|--date|-r|--reference|-f|--file)\b|\{\{|\$\{?\w")
+REDIRECT = re.compile(r"(?<![0-9&>])(?P<op>>>|>)(?![>&])\s*(?P<target>\"[^\"]*\"|'[^']*'|[^\s;|&)<>]+)")
+REDIRECT_HINT = re.compile(r"[\"'][^\"'\n]*>")  # a `>` inside a string literal
+OUTPUT_WORDS = ("sql", "dest_", "destination_", "output_", "target_path")
+OUTPUT_HINT = re.compile(r"\b(?:sql|dest_key|dest_path|destination_object|destination_path|output_path|output_file|target_path)\s*=")
+INSERT = re.compile(r"\bINSERT\s+(?:IGNORE\s+)?INTO\s+(?P<table>[\w.\"`\[\]{}$ ]+?)(?=\s*[(\s]|$)(?P<rest>.*?)(?=\bVALUES\b|\bSELECT\b|\bWITH\b|;|$)", re.I | re.S)
+SQL_IDEMPOTENT = re.compile(r"\bON\s+CONFLICT\b|\bON\s+DUPLICATE\s+KEY\b|\bMERGE\s+INTO\b", re.I)
+
+WRITE_METHODS = frozenset({"to_csv", "to_parquet", "to_json", "to_excel", "to_feather", "to_orc", "to_pickle"})
+OUTPUT_ARGUMENTS = frozenset(
+    {"dest_key", "dest_path", "destination_object", "destination_path", "output_path", "output_file", "target_path"}
+)
+LOG_CALL_ATTRS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
+
+
+@dataclass(frozen=True)
+class Hazard:
+    kind: str  # "clock", "shell-date", "append", "fixed-output"
+    span: Span
+    message: str
+    tasks: tuple[str, ...]  # ids, for messages
+    owners: frozenset[tuple[str | None, str]] = frozenset()  # (dag id, task id): which tasks exactly
+
+
+# -- helpers ------------------------------------------------------------------------------------------
+
+
+def is_clock_call(site_or_node: CallSite | ast.Call, qualname: str | None = None) -> bool:
+    if isinstance(site_or_node, CallSite):
+        node, qualname = site_or_node.node, site_or_node.qualname
+    else:
+        node = site_or_node
+    if not qualname:
+        return False
+    if qualname in CLOCK_CALLS:
+        return True
+    if qualname in CLOCK_WITHOUT_ARGS:
+        return not node.args and not node.keywords
+    if qualname in CLOCK_WITH_ONE_ARG:
+        return len(node.args) == 1 and not node.keywords
+    return False
+
+
+def contains_clock(node: ast.AST, model: FileModel) -> ast.Call | None:
+    """The first clock read inside an expression (not inside lambdas), if any."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if isinstance(current, ast.Call) and is_clock_call(current, sem.qualified_name(current.func, model.imports)):
+            return current
+        stack.extend(ast.iter_child_nodes(current))
+    return None
+
+
+def parents_of(root: ast.AST) -> dict[int, ast.AST]:
+    parents: dict[int, ast.AST] = {}
+    for node in ast.walk(root):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+    return parents
+
+
+def is_logging_call(node: ast.AST) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id == "print"
+    if isinstance(func, ast.Attribute) and func.attr in LOG_CALL_ATTRS:
+        base = sem.dotted(func.value) or ""
+        return base.split(".")[-1] in ("log", "logger", "logging", "LOG", "LOGGER", "_log", "_logger") or base.endswith("log")
+    return False
+
+
+def task_index(model: FileModel) -> dict[int, set[tuple[str | None, str]]]:
+    """Function (by id) -> (dag id, task id) of the tasks whose code runs it: the task's own function
+    and the file's helpers it calls by name, transitively. Each function is read once, however many
+    tasks share it (a common `python_callable`)."""
+    helpers: dict[int, list[FunctionNode]] = {}
+
+    def called(function: FunctionNode) -> list[FunctionNode]:
+        found = helpers.get(id(function))
+        if found is None:
+            found = []
+            for node in ast.walk(function):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                    helper = model.functions.get(node.func.id)
+                    if helper is not None and not helper.decorator_list:
+                        found.append(helper)
+            helpers[id(function)] = found
+        return found
+
+    reach: dict[int, list[FunctionNode]] = {}
+    index: dict[int, set[tuple[str | None, str]]] = {}
+    for task in model.all_tasks:
+        root = task.function
+        if root is None:
+            continue
+        reached = reach.get(id(root))
+        if reached is None:
+            reached, pending, seen = [], [root], set()
+            while pending:
+                function = pending.pop()
+                if id(function) in seen:
+                    continue
+                seen.add(id(function))
+                reached.append(function)
+                pending.extend(called(function))
+            reach[id(root)] = reached
+        for function in reached:
+            index.setdefault(id(function), set()).add((task.dag_id, task.task_id))
+    return index
+
+
+def owner_text(tasks: tuple[str, ...]) -> str:
+    if not tasks:
+        return "Task code"
+    if len(tasks) == 1:
+        return f"Task `{tasks[0]}`"
+    return "Tasks " + ", ".join(f"`{t}`" for t in tasks)
+
+
+def tasks_for(function: FunctionNode | None, index: dict[int, set[tuple[str | None, str]]]) -> tuple[str, ...]:
+    if function is None:
+        return ()
+    return tuple(sorted({task_id for _, task_id in index.get(id(function), ())}))
+
+
+def owners_for(function: FunctionNode | None, index: dict[int, set[tuple[str | None, str]]]) -> frozenset[tuple[str | None, str]]:
+    if function is None:
+        return frozenset()
+    return frozenset(index.get(id(function), ()))
+
+
+def local_names(function: FunctionNode) -> set[str]:
+    """Names bound inside a function (parameters and assignments): they shadow module names."""
+    names: set[str] = set()
+    args = function.args
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+        if arg is not None:
+            names.add(arg.arg)
+    body = [function.body] if isinstance(function, ast.Lambda) else function.body
+    for stmt in body:
+        for node in ast.walk(stmt) if isinstance(stmt, ast.AST) else []:
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+    return names
+
+
+def command_texts(task: TaskRecord, model: FileModel) -> list[tuple[str, ast.AST]]:
+    """The shell command(s) a task runs, as text with unknown parts replaced by `{...}`."""
+    cache = model.__dict__.setdefault("_command_texts", {})
+    key = id(task)
+    if key not in cache:
+        cache[key] = (task, list(_command_texts(task, model)))
+    return cache[key][1]
+
+
+def _command_texts(task: TaskRecord, model: FileModel) -> Iterator[tuple[str, ast.AST]]:
+    callee = task.callee.rsplit(".", 1)[-1]
+    names: tuple[str, ...] = ()
+    if callee.endswith("BashOperator") or callee == "BashSensor":
+        names = ("bash_command",)
+    elif callee == "SSHOperator":
+        names = ("command",)
+    for name in names:
+        expr = task.arguments.get(name)
+        if expr is not None:
+            yield from _texts(resolve(expr, model), model)
+    if task.callee.endswith("task.bash") and task.function is not None and not isinstance(task.function, ast.Lambda):
+        for node in ast.walk(task.function):
+            if isinstance(node, ast.Return) and node.value is not None:
+                yield from _texts(node.value, model)
+
+
+def _texts(expr: ast.AST, model: FileModel) -> Iterator[tuple[str, ast.AST]]:
+    if isinstance(expr, (ast.List, ast.Tuple)):
+        for element in expr.elts:
+            yield from _texts(resolve(element, model), model)
+        return
+    text = sem.joined_text(expr)
+    if text is not None:
+        yield text, expr
+
+
+def resolve(expr: ast.AST, model: FileModel, depth: int = 0) -> ast.AST:
+    """Follow a module-level name to the expression assigned to it (a few steps)."""
+    while isinstance(expr, ast.Name) and expr.id in model.assignments and depth < 5:
+        expr = model.assignments[expr.id]
+        depth += 1
+    return expr
+
+
+# -- clock reads -----------------------------------------------------------------------------------
+
+
+def clock_hazards(model: FileModel) -> list[Hazard]:
+    index = task_index(model)
+    found: list[Hazard] = []
+    parents_cache: dict[int, dict[int, ast.AST]] = {}
+    for site in model.find_calls(CLOCK_NAMES):
+        if not is_clock_call(site):
+            continue
+        shown = _shown(site)
+        if site.in_task_argument is not None:
+            task_id, argument = site.in_task_argument
+            if argument in ("start_date", "end_date"):
+                continue  # dynamic-start-date
+            found.append(
+                Hazard(
+                    "clock",
+                    model.span(site.node),
+                    f"`{shown}` in argument `{argument}` of task `{task_id}` is evaluated when the file is "
+                    "parsed, not for the run's logical date",
+                    (task_id,),
+                    frozenset({(site.task_dag, task_id)}),
+                )
+            )
+            continue
+        if Role.TASK not in site.roles or site.function is None:
+            continue
+        parents = parents_cache.get(id(site.function))
+        if parents is None:
+            parents = parents_cache[id(site.function)] = parents_of(site.function)
+        if _only_times_or_logs(site.node, site.function, parents, model):
+            continue
+        found.append(
+            Hazard(
+                "clock",
+                model.span(site.node),
+                f"`{shown}` in task code: a backfill or rerun sees today's date, not the run's logical date",
+                tasks_for(site.function, index),
+                owners_for(site.function, index),
+            )
+        )
+    found.extend(_tainted_module_names(model, index))
+    found.extend(_template_clocks(model))
+    return found
+
+
+def _shown(site: CallSite) -> str:
+    text = sem.dotted(site.node.func) or (site.qualname or "now").rsplit(".", 2)[-1]
+    return f"{text}()"
+
+
+def _clock_derived(node: ast.AST, function: FunctionNode, model: FileModel) -> bool:
+    if isinstance(node, ast.Call):
+        return is_clock_call(node, sem.qualified_name(node.func, model.imports))
+    if isinstance(node, ast.Name):
+        body = [function.body] if isinstance(function, ast.Lambda) else function.body
+        for stmt in body:
+            for inner in ast.walk(stmt) if isinstance(stmt, ast.AST) else []:
+                if isinstance(inner, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == node.id for t in inner.targets
+                ):
+                    return contains_clock(inner.value, model) is not None
+    if isinstance(node, ast.Attribute):
+        return _clock_derived(node.value, function, model)
+    return False
+
+
+def _only_times_or_logs(
+    node: ast.AST, function: FunctionNode, parents: dict[int, ast.AST], model: FileModel, depth: int = 0
+) -> bool:
+    """True when a clock value is only used to measure or bound a duration, or to log: then it does
+    not leak into the data a task produces."""
+    if depth > 6:
+        return False
+    parent = parents.get(id(node))
+    if parent is None:
+        return False
+    if isinstance(parent, ast.Compare):
+        return True
+    if is_logging_call(parent):
+        return True
+    if isinstance(parent, (ast.FormattedValue, ast.JoinedStr, ast.keyword)):
+        return _only_times_or_logs(parent, function, parents, model, depth + 1)
+    if isinstance(parent, ast.Attribute):
+        # `datetime.now().isoformat()`, `.timestamp()`: still the clock's value
+        return _only_times_or_logs(parent, function, parents, model, depth + 1)
+    if isinstance(parent, ast.Call):
+        if parent.func is node:
+            return _only_times_or_logs(parent, function, parents, model, depth + 1)
+        if (sem.dotted(parent.func) or "") in ("round", "int", "float", "str", "abs"):
+            return _only_times_or_logs(parent, function, parents, model, depth + 1)
+        return False
+    if isinstance(parent, ast.BinOp):
+        other = parent.right if parent.left is node else parent.left
+        if isinstance(parent.op, ast.Sub) and _clock_derived(other, function, model):
+            return True
+        if isinstance(parent.op, ast.Add) and isinstance(other, ast.Constant):
+            return _only_times_or_logs(parent, function, parents, model, depth + 1)  # a deadline
+        return False
+    if isinstance(parent, (ast.Assign, ast.AnnAssign)) and getattr(parent, "value", None) is node:
+        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+        if not all(isinstance(t, ast.Name) for t in targets):
+            return False
+        names = {t.id for t in targets}  # type: ignore[attr-defined]
+        uses = [
+            n
+            for n in ast.walk(function)
+            if isinstance(n, ast.Name) and n.id in names and isinstance(n.ctx, ast.Load)
+        ]
+        return all(_only_times_or_logs(use, function, parents, model, depth + 1) for use in uses)
+    return False
+
+
+def _tainted_module_names(model: FileModel, index: dict[int, set[tuple[str | None, str]]]) -> Iterator[Hazard]:
+    """Module-level names holding a clock read, used in task code or task arguments."""
+    if not model.find_calls(CLOCK_NAMES):
+        return
+    tainted: dict[str, int] = {}
+    for name, expr in model.assignments.items():
+        clock = contains_clock(expr, model)
+        if clock is not None:
+            tainted[name] = clock.lineno
+    changed = bool(tainted)
+    while changed:
+        changed = False
+        for name, expr in model.assignments.items():
+            if name in tainted:
+                continue
+            for node in ast.walk(expr):
+                if isinstance(node, ast.Name) and node.id in tainted:
+                    tainted[name] = tainted[node.id]
+                    changed = True
+                    break
+    if not tainted:
+        return
+    reported: set[tuple[int, int]] = set()
+    for task in model.all_tasks:
+        for argument, expr in task.arguments.items():
+            if argument in ("start_date", "end_date", "task_id"):
+                continue
+            for node in ast.walk(expr):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in tainted:
+                    key = (node.lineno, node.col_offset)
+                    if key in reported:
+                        continue
+                    reported.add(key)
+                    yield Hazard(
+                        "clock",
+                        model.span(node),
+                        f"`{node.id}` holds the time the file was parsed (line {tainted[node.id]}), used in "
+                        f"argument `{argument}` of task `{task.task_id}`",
+                        (task.task_id,),
+                        frozenset({(task.dag_id, task.task_id)}),
+                    )
+    seen_functions: set[int] = set()
+    for task in model.all_tasks:
+        pending = [task.function] if task.function is not None else []
+        while pending:
+            function = pending.pop()
+            if id(function) in seen_functions:
+                continue
+            seen_functions.add(id(function))
+            shadowed = local_names(function)
+            for node in ast.walk(function):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                    helper = model.functions.get(node.func.id)
+                    if helper is not None and not helper.decorator_list:
+                        pending.append(helper)
+                if (
+                    isinstance(node, ast.Name)
+                    and isinstance(node.ctx, ast.Load)
+                    and node.id in tainted
+                    and node.id not in shadowed
+                ):
+                    key = (node.lineno, node.col_offset)
+                    if key in reported:
+                        continue
+                    reported.add(key)
+                    yield Hazard(
+                        "clock",
+                        model.span(node),
+                        f"`{node.id}` holds the time the file was parsed (line {tainted[node.id]}), not the "
+                        "run's logical date",
+                        tasks_for(function, index),
+                        owners_for(function, index),
+                    )
+
+
+def _template_clocks(model: FileModel) -> Iterator[Hazard]:
+    source = model.source
+    if "{{" not in source or not any(w in source for w in ("now(", "today(", "time(")) or not TEMPLATE_CLOCK.search(source):
+        return
+    for task in model.all_tasks:
+        for argument, expr in task.arguments.items():
+            for node in ast.walk(expr):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and TEMPLATE_CLOCK.search(node.value):
+                    yield Hazard(
+                        "clock",
+                        model.span(node),
+                        f"template in argument `{argument}` of task `{task.task_id}` reads the current time, "
+                        "not the run's logical date",
+                        (task.task_id,),
+                        frozenset({(task.dag_id, task.task_id)}),
+                    )
+
+
+# -- shell `date` ----------------------------------------------------------------------------------
+
+
+def shell_date_hazards(model: FileModel) -> list[Hazard]:
+    found: list[Hazard] = []
+    if "date" not in model.source.replace("_date", "") or not SHELL_DATE.search(model.source):
+        return found
+    seen: set[int] = set()
+    for task in model.all_tasks:
+        for text, node in command_texts(task, model):
+            for match in SHELL_DATE.finditer(text):
+                args = match.group("args") if match.group("args") is not None else match.group("bt")
+                if SHELL_DATE_FIXED_INPUT.search(args or ""):
+                    continue  # `date -d "{{ ds }}" ...` formats a given date
+                if id(node) in seen:
+                    break
+                seen.add(id(node))
+                shown = match.group(0).strip()
+                if shown.startswith("`"):
+                    shown = f"{shown.strip('`').strip()}` in backticks"
+                    shown = "`" + shown
+                else:
+                    shown = f"`{shown}`"
+                found.append(
+                    Hazard(
+                        "shell-date",
+                        model.span(node),
+                        f"{shown} in the command of task `{task.task_id}` is the day the task "
+                        "runs, not its logical date",
+                        (task.task_id,),
+                        frozenset({(task.dag_id, task.task_id)}),
+                    )
+                )
+    return found
+
+
+# -- writes ----------------------------------------------------------------------------------------
+
+
+def _is_log_or_device(path: str) -> bool:
+    stripped = path.strip("\"'")
+    return (
+        stripped.startswith("/dev/")
+        or stripped.endswith((".log", ".err", ".out"))
+        or "/log/" in stripped
+        or "/logs/" in stripped
+        or stripped.startswith("&")
+    )
+
+
+def classify_text_path(text: str) -> str:
+    """"dated", "fixed" or "unknown" for a path written in a command or SQL."""
+    if DATE_TEMPLATE.search(text):
+        return "dated"
+    if ANY_TEMPLATE.search(text) or "$" in text or "`" in text or "{" in text:
+        return "unknown"
+    return "fixed"
+
+
+def classify_path(expr: ast.AST | None, function: FunctionNode | None, model: FileModel, depth: int = 0) -> str:
+    """Whether a Python path expression depends on the logical date: "dated", "fixed" or "unknown"."""
+    if expr is None or depth > 5:
+        return "unknown"
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        if _is_log_or_device(expr.value):
+            return "unknown"
+        return classify_text_path(expr.value)
+    if isinstance(expr, ast.JoinedStr):
+        kinds = [classify_path(v.value, function, model, depth + 1) for v in expr.values if isinstance(v, ast.FormattedValue)]
+        text = "".join(v.value for v in expr.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+        if _is_log_or_device(text):
+            return "unknown"
+        return _combine(kinds + [classify_text_path(text)])
+    if isinstance(expr, ast.Name):
+        if expr.id in DATE_NAMES:
+            return "dated"
+        if function is not None and not isinstance(function, ast.Lambda):
+            assigned = _local_assignment(function, expr.id)
+            if assigned is not None:
+                return classify_path(assigned, function, model, depth + 1)
+            if expr.id in {a.arg for a in [*function.args.args, *function.args.kwonlyargs, *function.args.posonlyargs]}:
+                return "unknown"
+        if expr.id in model.assignments:
+            return classify_path(model.assignments[expr.id], None, model, depth + 1)
+        return "unknown"
+    if isinstance(expr, ast.Subscript):
+        key = expr.slice
+        if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value in DATE_WORDS:
+            return "dated"
+        return "unknown"
+    if isinstance(expr, ast.Attribute):
+        if expr.attr in DATE_WORDS:
+            return "dated"
+        return "unknown"
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Div, ast.Mod)):
+        return _combine([classify_path(expr.left, function, model, depth + 1), classify_path(expr.right, function, model, depth + 1)])
+    if isinstance(expr, ast.Call):
+        name = sem.qualified_name(expr.func, model.imports) or ""
+        if name in ("os.path.join", "pathlib.Path", "pathlib.PurePath", "posixpath.join") or name.endswith(".joinpath"):
+            parts = [classify_path(a, function, model, depth + 1) for a in expr.args]
+            return _combine(parts) if parts else "unknown"
+        if isinstance(expr.func, ast.Attribute) and expr.func.attr in ("format", "strftime"):
+            return "unknown"
+    return "unknown"
+
+
+def _combine(kinds: list[str]) -> str:
+    if "dated" in kinds:
+        return "dated"
+    if kinds and all(k == "fixed" for k in kinds):
+        return "fixed"
+    return "unknown"
+
+
+def _local_assignment(function: FunctionNode, name: str) -> ast.expr | None:
+    body = [function.body] if isinstance(function, ast.Lambda) else function.body
+    found: ast.expr | None = None
+    for stmt in body:
+        for node in ast.walk(stmt) if isinstance(stmt, ast.AST) else []:
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+                if found is not None:
+                    return None  # assigned twice: which value reaches the write is unknown
+                found = node.value
+    return found
+
+
+def write_hazards(model: FileModel) -> list[Hazard]:
+    index = task_index(model)
+    found: list[Hazard] = []
+    redirects = REDIRECT_HINT.search(model.source) is not None
+    arguments = any(name in model.source for name in OUTPUT_WORDS) and OUTPUT_HINT.search(model.source) is not None
+    for task in model.all_tasks if redirects or arguments else ():
+        for text, node in command_texts(task, model) if redirects else ():
+            if ">" not in text:
+                continue
+            stripped = ANY_TEMPLATE.sub(lambda m: m.group(0).replace(">", " "), text)
+            for match in REDIRECT.finditer(stripped):
+                target = text[match.start("target") : match.end("target")]
+                if _is_log_or_device(target):
+                    continue
+                if classify_text_path(target) != "fixed":
+                    continue
+                append = match.group("op") == ">>"
+                found.append(_write(append, model.span(node), target.strip("\"'"), task, "command"))
+        for argument in (OUTPUT_ARGUMENTS.intersection(task.arguments) | ({"sql"} & task.arguments.keys())) if arguments else ():
+            expr = task.arguments[argument]
+            if argument in OUTPUT_ARGUMENTS:
+                kind = classify_path(resolve(expr, model), None, model)
+                if kind == "fixed":
+                    text = sem.joined_text(resolve(expr, model)) or "?"
+                    found.append(_write(False, model.span(expr), text, task, f"argument `{argument}`"))
+            if argument == "sql":
+                # a list of statements runs as one script: a DELETE in one clears for the INSERT in another
+                texts = list(_texts(resolve(expr, model), model))
+                if texts:
+                    script = "\n;\n".join(text for text, _ in texts)
+                    found.extend(_sql_hazards(script, texts[0][1] if len(texts) == 1 else expr, model, (task.task_id,), frozenset({(task.dag_id, task.task_id)})))
+    for site in model.find_calls(WRITE_CALL_NAMES):
+        if Role.TASK not in site.roles or site.function is None:
+            continue
+        found.extend(_python_write(site, model, index))
+    return found
+
+
+def _write(append: bool, span: Span, target: str, task: TaskRecord, where: str) -> Hazard:
+    owners = frozenset({(task.dag_id, task.task_id)})
+    if append:
+        return Hazard(
+            "append",
+            span,
+            f"Task `{task.task_id}` appends to `{target}` ({where}), which has no logical-date partition: "
+            "a rerun or backfill adds the same rows again",
+            (task.task_id,),
+            owners,
+        )
+    return Hazard(
+        "fixed-output",
+        span,
+        f"Task `{task.task_id}` writes `{target}` ({where}), a path that does not depend on the logical date: "
+        "every run and backfill overwrites the same output",
+        (task.task_id,),
+        owners,
+    )
+
+
+def _python_write(site: CallSite, model: FileModel, index: dict[int, set[tuple[str | None, str]]]) -> Iterator[Hazard]:
+    node = site.node
+    tasks = tasks_for(site.function, index)
+    owner = owner_text(tasks)
+    path: ast.AST | None = None
+    append = False
+    if site.qualname in ("open", "io.open", "codecs.open"):
+        path = node.args[0] if node.args else _keyword(node, "file")
+        mode = node.args[1] if len(node.args) > 1 else _keyword(node, "mode")
+        if not (isinstance(mode, ast.Constant) and isinstance(mode.value, str)):
+            return
+        if "a" in mode.value:
+            append = True
+        elif not ("w" in mode.value or "x" in mode.value):
+            return
+    elif isinstance(node.func, ast.Attribute) and node.func.attr in WRITE_METHODS:
+        path = node.args[0] if node.args else (_keyword(node, "path_or_buf") or _keyword(node, "path"))
+        if path is None:
+            return
+        mode = _keyword(node, "mode")
+        append = isinstance(mode, ast.Constant) and isinstance(mode.value, str) and "a" in mode.value
+    elif isinstance(node.func, ast.Attribute) and node.func.attr in ("write_text", "write_bytes"):
+        base = node.func.value
+        if isinstance(base, ast.Call) and (sem.qualified_name(base.func, model.imports) or "").endswith("Path") and base.args:
+            path = base.args[0] if len(base.args) == 1 else base
+        elif isinstance(base, ast.Name):
+            path = base
+        else:
+            return
+    else:
+        return
+    if path is None:
+        return
+    kind = classify_path(path, site.function, model)
+    if kind != "fixed":
+        return
+    target = sem.joined_text(resolve(path, model)) or (sem.dotted(path) or "path")
+    yield Hazard(
+        "append" if append else "fixed-output",
+        model.span(node),
+        (
+            f"{owner} appends to `{target}`, which has no logical-date partition: a rerun or backfill adds "
+            "the same data again"
+            if append
+            else f"{owner} writes `{target}`, a path that does not depend on the logical date: every run and "
+            "backfill overwrites the same output"
+        ),
+        tasks,
+        owners_for(site.function, index),
+    )
+
+
+def _keyword(node: ast.Call, name: str) -> ast.expr | None:
+    for keyword in node.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None
+
+
+def _sql_hazards(
+    text: str, node: ast.AST, model: FileModel, tasks: tuple[str, ...], owners: frozenset[tuple[str | None, str]]
+) -> Iterator[Hazard]:
+    if text.strip().lower().endswith((".sql", ".sql.j2", ".hql")):
+        return  # a template file the linter does not read
+    if SQL_IDEMPOTENT.search(text):
+        return
+    for match in INSERT.finditer(text):
+        table = match.group("table").strip().strip('"`[]')
+        target = match.group("table") + match.group("rest")
+        if classify_text_path(target) != "fixed":
+            continue
+        bare = re.escape(table.split(".")[-1])
+        if re.search(rf"\b(?:DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+[\w.\"`\[\]]*{bare}\b", text, re.I):
+            continue  # the interval (or table) is cleared first: an overwrite
+        owner = owner_text(tasks)
+        yield Hazard(
+            "append",
+            model.span(node),
+            f"{owner} runs `INSERT INTO {table}` with no overwrite of the interval (no DELETE/MERGE/upsert, "
+            "no logical-date partition): a rerun or backfill inserts the rows twice",
+            tasks,
+            owners,
+        )
+
+
+def _sql_call_hazards_iter(model: FileModel) -> Iterator[Hazard]:
+    """`hook.run("INSERT INTO ...")` and friends inside task code."""
+    index = task_index(model)
+    for site in model.find_calls(SQL_CALL_NAMES):
+        if Role.TASK not in site.roles or not isinstance(site.node.func, ast.Attribute):
+            continue
+        if site.node.func.attr not in ("run", "execute", "executemany", "get_records", "get_first") or not site.node.args:
+            continue
+        for text, node in _texts(resolve(site.node.args[0], model), model):
+            yield from _sql_hazards(text, node, model, tasks_for(site.function, index), owners_for(site.function, index))
+
+
+def sql_call_hazards(model: FileModel) -> list[Hazard]:
+    return list(_sql_call_hazards_iter(model))
+
+
+def all_hazards(model: FileModel) -> list[Hazard]:
+    return [*clock_hazards(model), *shell_date_hazards(model), *write_hazards(model), *sql_call_hazards(model)]
+
+
+def _memoized(function: Any) -> Any:
+    """Compute a detector once per model: several rules read the same hazards."""
+    key = f"_hazards_{function.__name__}"
+
+    def wrapper(model: FileModel) -> Any:
+        cache = model.__dict__
+        if key not in cache:
+            cache[key] = function(model)
+        return cache[key]
+
+    wrapper.__name__ = function.__name__
+    wrapper.__doc__ = function.__doc__
+    return wrapper
+
+
+clock_hazards = _memoized(clock_hazards)
+shell_date_hazards = _memoized(shell_date_hazards)
+write_hazards = _memoized(write_hazards)
+sql_call_hazards = _memoized(sql_call_hazards)
+task_index = _memoized(task_index)
+
+
+def unique(hazards: Iterable[Hazard]) -> list[Hazard]:
+    seen: set[tuple[str, Span]] = set()
+    result: list[Hazard] = []
+    for hazard in hazards:
+        key = (hazard.kind, hazard.span)
+        if key not in seen:
+            seen.add(key)
+            result.append(hazard)
+    return result

@@ -1,0 +1,146 @@
+"""One lint run, end to end: discover, lint (cached, parallel), fix, project rules."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from migrator.errors import Diagnostic
+from migrator.lint.cache import Cache
+from migrator.lint.config import LintConfig
+from migrator.lint.engine import FileResult, Linter, lint_files
+from migrator.lint.finding import Finding
+from migrator.lint.registry import Registry, default_registry
+from migrator.lint.sources import DecodeError, Kind, SourceFile, decode_python, decode_text, discover
+
+MAX_FIX_ROUNDS = 10
+
+
+@dataclass
+class LintOutcome:
+    findings: list[Finding]
+    errors: list[Diagnostic]
+    warnings: list[str]
+    files: int
+    cached: int
+    fixed: int = 0
+    diffs: list[str] = field(default_factory=list)
+    rules: list = field(default_factory=list)
+
+
+class SourceReader:
+    """Reads and decodes files once, for snippets and fixes."""
+
+    def __init__(self) -> None:
+        self.texts: dict[str, str | None] = {}
+
+    def __call__(self, path: str) -> str | None:
+        if path not in self.texts:
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read()
+                self.texts[path] = decode_python(data) if path.endswith(".py") else decode_text(data)
+            except (OSError, DecodeError):
+                self.texts[path] = None
+        return self.texts[path]
+
+
+def lint_paths(
+    paths: list[str],
+    config: LintConfig,
+    *,
+    registry: Registry | None = None,
+    fix: bool = False,
+    unsafe_fixes: bool = False,
+    diff: bool = False,
+    use_cache: bool = True,
+    cache_dir: str | None = None,
+    jobs: int | None = None,
+    reader: SourceReader | None = None,
+) -> LintOutcome:
+    registry = registry or default_registry()
+    rules = config.rules(registry)
+    linter = Linter(config, rules, registry)
+    files, errors = discover(paths or ["."], config.root, config.exclude)
+    cache = None
+    if use_cache:
+        directory = cache_dir or os.path.join(config.root, ".cron2dag_cache")
+        cache = Cache(directory, config.fingerprint(rule.code for rule in rules))
+    results, read_errors, hits = lint_files(linter, files, cache, jobs)
+    errors.extend(read_errors)
+    fixed = 0
+    diffs: list[str] = []
+    if fix or diff:
+        fixed, diffs = _fix(linter, files, results, unsafe_fixes, write=fix and not diff, cache=cache, reader=reader)
+    findings: list[Finding] = []
+    warnings: list[str] = []
+    for path in sorted(results):
+        findings.extend(results[path].findings)
+        warnings.extend(results[path].warnings)
+    findings.extend(linter.project_findings(results))
+    findings.sort(key=Finding.sort_key)
+    if cache is not None:
+        cache.save()
+    return LintOutcome(findings, errors, warnings, len(files), hits, fixed, diffs, rules)
+
+
+def _fix(
+    linter: Linter,
+    files: list[SourceFile],
+    results: dict[str, FileResult],
+    unsafe: bool,
+    write: bool,
+    cache: Cache | None,
+    reader: SourceReader | None,
+) -> tuple[int, list[str]]:
+    from migrator.lint.engine import digest
+    from migrator.lint.fixes import FixConflict, applicable, apply_fixes, unified_diff
+
+    by_path = {f.path: f for f in files}
+    fixed = 0
+    diffs: list[str] = []
+    for path in sorted(results):
+        result = results[path]
+        if not any(applicable(f.fix, unsafe) for f in result.findings):
+            continue
+        source = by_path[path]
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+            original = decode_python(data) if source.kind is Kind.PYTHON else decode_text(data)
+        except (OSError, DecodeError):
+            continue
+        if data.decode("utf-8", errors="replace") != original and not data.startswith(b"\xef\xbb\xbf"):
+            continue  # a non-UTF-8 file: leave its bytes alone rather than re-encode it
+        text = original
+        current = result
+        applied = 0
+        for _ in range(MAX_FIX_ROUNDS):
+            fixes = [f.fix for f in current.findings if applicable(f.fix, unsafe)]
+            if not fixes:
+                break
+            try:
+                new_text = apply_fixes(text, fixes)  # type: ignore[arg-type]
+            except (FixConflict, Exception):
+                break
+            if new_text == text:
+                break
+            applied += len(fixes)
+            text = new_text
+            current = linter.lint_bytes(source, text.encode("utf-8"))
+        if text == original:
+            continue
+        fixed += applied
+        if write:
+            bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
+            new_data = bom + text.encode("utf-8")
+            with open(path, "wb") as handle:
+                handle.write(new_data)
+            results[path] = current
+            if reader is not None:
+                reader.texts[path] = text
+            if cache is not None and not current.warnings:
+                cache.put(path, digest(new_data), current.to_cache())
+        else:
+            diffs.append(unified_diff(path, original, text))
+    return fixed, diffs

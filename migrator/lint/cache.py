@@ -1,0 +1,72 @@
+"""A per-project cache of lint results, so an unchanged repository re-lints almost instantly.
+
+One JSON file per (cron2dag version, configuration, rule set) under `.cron2dag_cache/`; each entry is
+keyed by the file's path and holds the hash of its content and its results. A changed file, a changed
+config or a new version of cron2dag is a miss. The directory ignores itself in git.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any
+
+from migrator import __version__
+
+KEEP_FILES = 8
+
+
+class Cache:
+    def __init__(self, directory: str, fingerprint: str) -> None:
+        self.directory = directory
+        self.path = os.path.join(directory, f"lint-{__version__}-{fingerprint}.json")
+        self.entries: dict[str, list[Any]] = {}
+        self.dirty = False
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                data = json.load(handle)
+            if isinstance(data, dict) and data.get("version") == __version__:
+                self.entries = data.get("entries", {})
+        except (OSError, ValueError):
+            self.entries = {}
+
+    def get(self, path: str, digest: str) -> Any | None:
+        entry = self.entries.get(path)
+        if entry is not None and entry[0] == digest:
+            return entry[1]
+        return None
+
+    def put(self, path: str, digest: str, result: Any) -> None:
+        self.entries[path] = [digest, result]
+        self.dirty = True
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            ignore = os.path.join(self.directory, ".gitignore")
+            if not os.path.exists(ignore):
+                with open(ignore, "w", encoding="utf-8") as handle:
+                    handle.write("# Created by cron2dag lint\n*\n")
+            handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump({"version": __version__, "entries": self.entries}, out, separators=(",", ":"))
+            os.replace(temporary, self.path)
+            self._prune()
+        except OSError:
+            pass  # a read-only checkout still lints, just without a cache
+
+    def _prune(self) -> None:
+        caches = [
+            os.path.join(self.directory, name)
+            for name in os.listdir(self.directory)
+            if name.startswith("lint-") and name.endswith(".json")
+        ]
+        caches.sort(key=lambda p: os.path.getmtime(p), reverse=True)
+        for stale in caches[KEEP_FILES:]:
+            try:
+                os.remove(stale)
+            except OSError:
+                pass

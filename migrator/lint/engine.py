@@ -1,0 +1,322 @@
+"""The lint engine: parse and extract each file once, run the selected rules, drop what noqa and
+per-file-ignores mask, cache per file, lint in parallel when it pays, and run project rules last.
+
+Nothing here imports libcst or networkx: fixes (`migrator.lint.fixes`) and the graph checks that need
+networkx load them on demand, so a pre-commit run stays fast.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import hashlib
+import os
+import sys
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator
+
+from migrator.crontab.model import Span
+from migrator.errors import Diagnostic
+from migrator.lint.config import LintConfig
+from migrator.lint.finding import Finding, Violation
+from migrator.lint.noqa import NoqaIndex, parse_noqa
+from migrator.lint.project import DagRef, ParseFailure, ProjectModel
+from migrator.lint.registry import Registry
+from migrator.lint.rule import Rule, Target
+from migrator.lint.sources import DecodeError, Kind, SourceFile, decode_python, decode_text
+
+# below this many files to (re)lint, starting worker processes costs more than it saves
+PARALLEL_THRESHOLD = 64
+COLLECT_EVERY = 200
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    dags: list[DagRef] = field(default_factory=list)
+    noqa: NoqaIndex = field(default_factory=NoqaIndex)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_cache(self) -> list[Any]:
+        return [
+            [f.to_cache() for f in self.findings],
+            [[d.dag_id, d.span.line, d.span.column, d.span.end_line, d.span.end_column, [list(b) for b in d.branch]] for d in self.dags],
+            self.noqa.to_json(),
+            self.warnings,
+        ]
+
+    @classmethod
+    def from_cache(cls, path: str, data: list[Any]) -> "FileResult":
+        findings, dags, noqa, warnings = data
+        return cls(
+            path,
+            [Finding.from_cache(path, f) for f in findings],
+            [DagRef(path, d[0], Span(d[1], d[2], d[3], d[4]), tuple(tuple(b) for b in d[5])) for d in dags],
+            NoqaIndex.from_json(noqa),
+            list(warnings),
+        )
+
+
+@dataclass
+class LintRun:
+    files: list[SourceFile]
+    results: dict[str, FileResult]
+    errors: list[Diagnostic]
+    findings: list[Finding]
+    cached: int = 0  # files answered from the cache
+
+
+class Linter:
+    """Lints one file at a time with a fixed rule set; cheap to build, safe to copy into workers."""
+
+    def __init__(self, config: LintConfig, rules: Iterable[type[Rule]], registry: Registry) -> None:
+        self.config = config
+        self.registry = registry
+        self.rules = list(rules)
+        self.by_target: dict[Target, list[tuple[Rule, dict[str, Any]]]] = {target: [] for target in Target}
+        for rule in self.rules:
+            self.by_target[rule.target].append((rule(), config.rule_settings(rule)))
+        self.per_file: list[tuple[str, frozenset[str]]] = [
+            (pattern, frozenset(rule.code for selector in selectors for rule, _ in registry.matches(selector)))
+            for pattern, selectors in config.per_file_ignores
+        ]
+        self._canonical: dict[str, str | None] = {}
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    def canonical(self, key: str) -> str | None:
+        if key not in self._canonical:
+            rule = self.registry.get(key)
+            self._canonical[key] = rule.code if rule else None
+        return self._canonical[key]
+
+    def ignored_codes(self, path: str) -> frozenset[str]:
+        if not self.per_file:
+            return frozenset()
+        relative = os.path.relpath(os.path.abspath(path), self.config.root).replace(os.sep, "/")
+        name = os.path.basename(path)
+        codes: set[str] = set()
+        for pattern, ignored in self.per_file:
+            if fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(name, pattern):
+                codes |= ignored
+        return frozenset(codes)
+
+    def keep(self, finding: Finding, noqa: NoqaIndex, ignored: frozenset[str]) -> bool:
+        if finding.code in ignored:
+            return False
+        lines = (finding.span.line,) if finding.span.end_line == finding.span.line else (finding.span.line, finding.span.end_line)
+        return not noqa.suppresses(finding.code, lines, self.canonical)
+
+    def run_rules(self, target: Target, model: Any, path: str, result: FileResult) -> list[Finding]:
+        found: list[Finding] = []
+        for rule, settings in self.by_target[target]:
+            try:
+                violations: Iterable[Violation] = list(rule.check(model, settings))
+            except Exception as error:  # a bug in a rule must not cost the other rules' findings
+                if os.environ.get("CRON2DAG_DEBUG"):
+                    raise
+                result.warnings.append(f"{path}: internal error in rule {rule.code}: {type(error).__name__}: {error}")
+                continue
+            for violation in violations:
+                found.append(Finding(path, violation.span, rule.code, rule.name, violation.message, rule.severity, violation.fix))
+        return found
+
+    # -- one file -----------------------------------------------------------------------------------
+
+    def lint_bytes(self, source: SourceFile, data: bytes) -> FileResult:
+        try:
+            if source.kind is Kind.PYTHON:
+                text = decode_python(data)
+            else:
+                text = decode_text(data)
+        except DecodeError as error:
+            return self.failure(source.path, str(error), error.line, error.column, "")
+        if source.kind is Kind.PYTHON:
+            return self.lint_python(source.path, text)
+        return self.lint_crontab(source, text)
+
+    def failure(self, path: str, message: str, line: int, column: int, text: str) -> FileResult:
+        result = FileResult(path, noqa=parse_noqa(text) if text else NoqaIndex())
+        failure = ParseFailure(path, message, Span(line, column, line, column + 1))
+        result.findings = self.run_rules(Target.FAILURE, failure, path, result)
+        return result
+
+    def lint_python(self, path: str, text: str) -> FileResult:
+        try:
+            with warnings.catch_warnings():
+                # the user's invalid escapes and the like are not ours to print
+                warnings.simplefilter("ignore")
+                module = ast.parse(text, filename=path)
+        except SyntaxError as error:
+            line = error.lineno or 1
+            column = error.offset or 1
+            return self.failure(path, f"SyntaxError: {error.msg}", line, max(column, 1), text)
+        except (ValueError, RecursionError, MemoryError, OverflowError) as error:
+            return self.failure(path, f"cannot parse: {type(error).__name__}: {error}", 1, 1, text)
+        from migrator.analysis.extract import extract
+
+        try:
+            model = extract(path, text, module, self.config.airflow_version)
+        except RecursionError:
+            return self.failure(path, "cannot analyse: code nested too deeply", 1, 1, text)
+        result = FileResult(path)
+        result.noqa = parse_noqa(text)
+        result.dags = [DagRef(path, dag.dag_id, dag.span, dag.branch) for dag in model.dags]
+        ignored = self.ignored_codes(path)
+        findings = self.run_rules(Target.PYTHON, model, path, result)
+        result.findings = sorted({f for f in findings if self.keep(f, result.noqa, ignored)}, key=Finding.sort_key)
+        return result
+
+    def lint_crontab(self, source: SourceFile, text: str) -> FileResult:
+        result = FileResult(source.path, noqa=parse_noqa(text))
+        if not self.by_target[Target.CRONTAB] and not self.by_target[Target.FAILURE]:
+            return result
+        from migrator.errors import InputError
+        from migrator.lint.crontab_source import parse_crontab_text
+
+        try:
+            crontab = parse_crontab_text(text, source.path, source.system)
+        except InputError as error:
+            first = error.diagnostics[0]
+            more = len(error.diagnostics) - 1
+            message = first.message + (f" (and {more} more error{'s' if more > 1 else ''})" if more else "")
+            return self.failure(source.path, message, first.line or 1, first.column or 1, text)
+        ignored = self.ignored_codes(source.path)
+        findings = self.run_rules(Target.CRONTAB, crontab, source.path, result)
+        result.findings = sorted({f for f in findings if self.keep(f, result.noqa, ignored)}, key=Finding.sort_key)
+        return result
+
+    # -- across files -------------------------------------------------------------------------------
+
+    def project_findings(self, results: dict[str, FileResult]) -> list[Finding]:
+        if not self.by_target[Target.PROJECT]:
+            return []
+        refs = tuple(ref for path in sorted(results) for ref in sorted(results[path].dags, key=lambda r: (r.span.line, r.span.column)))
+        model = ProjectModel(refs)
+        found: list[Finding] = []
+        for rule, settings in self.by_target[Target.PROJECT]:
+            for path, violation in rule.check(model, settings):
+                finding = Finding(path, violation.span, rule.code, rule.name, violation.message, rule.severity, violation.fix)
+                result = results.get(path)
+                if result is None or self.keep(finding, result.noqa, self.ignored_codes(path)):
+                    found.append(finding)
+        return found
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+# -- parallel workers ---------------------------------------------------------------------------------
+
+_WORKER: Linter | None = None
+
+
+def _init_worker(config: LintConfig, codes: list[str]) -> None:
+    global _WORKER
+    from migrator.lint.registry import default_registry
+
+    registry = default_registry()
+    _WORKER = Linter(config, [registry.by_code[c] for c in codes], registry)
+
+
+def _lint_chunk(items: list[tuple[SourceFile, bytes]]) -> list[FileResult]:
+    assert _WORKER is not None
+    return _lint_sequence(_WORKER, items)
+
+
+def _lint_sequence(linter: Linter, items: list[tuple[SourceFile, bytes]]) -> list[FileResult]:
+    """Lint files one after the other. Python's cyclic GC would otherwise run every few hundred
+    allocations and rescan every AST node alive; a full collection every COLLECT_EVERY files keeps
+    memory flat for less than a tenth of that cost."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    results: list[FileResult] = []
+    try:
+        for count, (source, data) in enumerate(items, start=1):
+            results.append(linter.lint_bytes(source, data))
+            if count % COLLECT_EVERY == 0:
+                gc.collect()
+    finally:
+        if enabled:
+            gc.enable()
+    return results
+
+
+def _chunks(items: list[Any], count: int) -> Iterator[list[Any]]:
+    size = max(1, -(-len(items) // count))
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def lint_many(
+    linter: Linter, todo: list[tuple[SourceFile, bytes]], jobs: int
+) -> list[FileResult]:
+    if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD:
+        return _lint_sequence(linter, todo)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import migrator.analysis.extract  # noqa: F401  imported once here, inherited by forked workers
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods and sys.platform != "darwin" else None)
+    codes = [rule.code for rule in linter.rules]
+    results: list[FileResult] = []
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(linter.config, codes)
+    ) as pool:
+        for chunk in pool.map(_lint_chunk, _chunks(todo, jobs * 4)):
+            results.extend(chunk)
+    return results
+
+
+def default_jobs() -> int:
+    try:
+        available = len(os.sched_getaffinity(0))  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        available = os.cpu_count() or 1
+    return max(1, min(available, 8))
+
+
+def lint_files(
+    linter: Linter,
+    files: list[SourceFile],
+    cache: Any | None = None,
+    jobs: int | None = None,
+    on_read_error: Callable[[Diagnostic], None] | None = None,
+) -> tuple[dict[str, FileResult], list[Diagnostic], int]:
+    """Results for every file (from the cache when its content is unchanged), and read errors."""
+    results: dict[str, FileResult] = {}
+    errors: list[Diagnostic] = []
+    todo: list[tuple[SourceFile, bytes]] = []
+    digests: dict[str, str] = {}
+    hits = 0
+    for source in files:
+        try:
+            with open(source.path, "rb") as handle:
+                data = handle.read()
+        except OSError as error:
+            errors.append(Diagnostic(source.path, f"cannot read: {error.strerror}"))
+            continue
+        if cache is not None:
+            key = digest(data)
+            digests[source.path] = key
+            cached = cache.get(source.path, key)
+            if cached is not None:
+                try:
+                    results[source.path] = FileResult.from_cache(source.path, cached)
+                    hits += 1
+                    continue
+                except (ValueError, TypeError, KeyError, IndexError):
+                    pass  # an unreadable entry is a miss
+        todo.append((source, data))
+    for result in lint_many(linter, todo, jobs if jobs is not None else default_jobs()):
+        results[result.path] = result
+        if cache is not None and not result.warnings:
+            cache.put(result.path, digests[result.path], result.to_cache())
+    return results, errors, hits

@@ -1,0 +1,157 @@
+"""What a rule reports: findings, their severity, and the fixes they may carry.
+
+A Python fix is a declarative change (`CstChange`) applied with libcst by `migrator.lint.fixes`;
+its text `edits` are derived from that when an output format needs them. A crontab fix is plain text
+edits. Findings serialise to the `lint --format json` contract of DESIGN.md (and back, for the cache).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from migrator.compat import StrEnum
+from migrator.crontab.model import Span
+
+
+class Severity(StrEnum):
+    ERROR = "error"  # the DAG is broken or will fail (cycle, syntax error, duplicate id)
+    WARNING = "warning"  # it works, but is unsafe (backfills, parse cost, operations)
+
+
+class FixAvailability(StrEnum):
+    NONE = "none"
+    SOMETIMES = "sometimes"
+    ALWAYS = "always"
+
+
+class Applicability(StrEnum):
+    SAFE = "safe"  # applied by --fix
+    UNSAFE = "unsafe"  # may change behaviour: applied only with --unsafe-fixes
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text in `span` (end exclusive) by `content`."""
+
+    span: Span
+    content: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "line": self.span.line,
+            "column": self.span.column,
+            "end_line": self.span.end_line,
+            "end_column": self.span.end_column,
+            "content": self.content,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Edit":
+        return cls(Span(data["line"], data["column"], data["end_line"], data["end_column"]), data["content"])
+
+
+@dataclass(frozen=True)
+class CstChange:
+    """One libcst edit of a Python file, found by the position of the node it changes.
+
+    kind: "rename-keyword" (an `Arg` keyword at `span` becomes `value`), "replace-module" (the module
+    of the `from ... import` at `span` becomes `value`), "replace-string" (the string literal at `span`
+    becomes the literal `value`, quotes and prefix included).
+    """
+
+    kind: str
+    span: Span
+    value: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "line": self.span.line, "column": self.span.column,
+                "end_line": self.span.end_line, "end_column": self.span.end_column, "value": self.value}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "CstChange":
+        return cls(data["kind"], Span(data["line"], data["column"], data["end_line"], data["end_column"]), data["value"])
+
+
+@dataclass(frozen=True)
+class Fix:
+    description: str
+    applicability: Applicability = Applicability.SAFE
+    edits: tuple[Edit, ...] = ()
+    changes: tuple[CstChange, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"description": self.description, "edits": [e.to_json() for e in self.edits]}
+
+    def to_cache(self) -> dict[str, Any]:
+        return {
+            "description": self.description,
+            "applicability": str(self.applicability),
+            "edits": [e.to_json() for e in self.edits],
+            "changes": [c.to_json() for c in self.changes],
+        }
+
+    @classmethod
+    def from_cache(cls, data: dict[str, Any]) -> "Fix":
+        return cls(
+            data["description"],
+            Applicability(data["applicability"]),
+            tuple(Edit.from_json(e) for e in data["edits"]),
+            tuple(CstChange.from_json(c) for c in data["changes"]),
+        )
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a rule yields: where and what; the engine adds path, code, name and severity."""
+
+    span: Span
+    message: str
+    fix: Fix | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    span: Span
+    code: str
+    name: str
+    message: str
+    severity: Severity
+    fix: Fix | None = field(default=None, compare=False)
+
+    @property
+    def line(self) -> int:
+        return self.span.line
+
+    @property
+    def column(self) -> int:
+        return self.span.column
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.span.line, self.span.column, self.code)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "line": self.span.line,
+            "column": self.span.column,
+            "end_line": self.span.end_line,
+            "end_column": self.span.end_column,
+            "code": self.code,
+            "name": self.name,
+            "message": self.message,
+            "severity": str(self.severity),
+            "fix": self.fix.to_json() if self.fix else None,
+        }
+
+    def to_cache(self) -> list[Any]:
+        s = self.span
+        return [s.line, s.column, s.end_line, s.end_column, self.code, self.name, self.message,
+                str(self.severity), self.fix.to_cache() if self.fix else None]
+
+    @classmethod
+    def from_cache(cls, path: str, data: list[Any]) -> "Finding":
+        line, column, end_line, end_column, code, name, message, severity, fix = data
+        return cls(path, Span(line, column, end_line, end_column), code, name, message, Severity(severity),
+                   Fix.from_cache(fix) if fix else None)

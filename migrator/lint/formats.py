@@ -1,0 +1,208 @@
+"""Output formats: text (with a caret snippet), json (DESIGN.md's contract), sarif 2.1.0, github."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from typing import Callable, Iterable
+
+from migrator import __version__
+from migrator.lint.finding import Finding, Severity
+from migrator.lint.rule import Rule
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+Reader = Callable[[str], "str | None"]
+
+
+def render_text(findings: list[Finding], read: Reader, show_source: bool = True, unsafe: bool = False) -> str:
+    out: list[str] = []
+    for finding in findings:
+        marker = " [*]" if finding.fix is not None and (unsafe or str(finding.fix.applicability) == "safe") else ""
+        out.append(f"{finding.path}:{finding.line}:{finding.column}: {finding.code}{marker} {finding.message}")
+        if show_source:
+            snippet = _snippet(finding, read)
+            if snippet:
+                out.append(snippet)
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def _snippet(finding: Finding, read: Reader) -> str:
+    source = read(finding.path)
+    if source is None:
+        return ""
+    lines = source.splitlines()
+    number = finding.span.line
+    if not 0 < number <= len(lines):
+        return ""
+    text = lines[number - 1].expandtabs(1)
+    start = max(finding.span.column - 1, 0)
+    end = finding.span.end_column - 1 if finding.span.end_line == number else len(text)
+    end = max(min(end, len(text)), start + 1)
+    width = len(str(number))
+    pad = " " * width
+    parts = [
+        f"{pad} |",
+        f"{number} | {text}",
+        f"{pad} | {' ' * start}{'^' * (end - start)} {finding.code}",
+    ]
+    if finding.fix is not None:
+        parts.append(f"{pad} = help: {finding.fix.description}")
+    return "\n".join(parts) + "\n"
+
+
+def render_summary(findings: list[Finding], fixed: int = 0, unsafe: bool = False) -> str:
+    if not findings and not fixed:
+        return "All checks passed!\n"
+    count = len(findings)
+    noun = "problem" if count + fixed == 1 else "problems"
+    if fixed:
+        text = f"Found {count + fixed} {noun} ({fixed} fixed, {count} remaining).\n"
+    else:
+        text = f"Found {count} {noun}.\n"
+    safe = sum(1 for f in findings if f.fix is not None and str(f.fix.applicability) == "safe")
+    hidden = sum(1 for f in findings if f.fix is not None and str(f.fix.applicability) == "unsafe")
+    if unsafe:
+        safe, hidden = safe + hidden, 0
+    if safe:
+        text += f"[*] {safe} fixable with the `--fix` option.\n"
+    if hidden:
+        text += f"{hidden} hidden fix{'es' if hidden > 1 else ''} can be enabled with the `--unsafe-fixes` option.\n"
+    return text
+
+
+def render_json(findings: list[Finding]) -> str:
+    return json.dumps([f.to_json() for f in findings], indent=2) + "\n"
+
+
+def render_statistics(findings: list[Finding], as_json: bool = False) -> str:
+    counts = Counter((f.code, f.name) for f in findings)
+    fixable = {f.code for f in findings if f.fix is not None}
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
+    if as_json:
+        return json.dumps(
+            [{"code": code, "name": name, "count": n, "fixable": code in fixable} for (code, name), n in rows], indent=2
+        ) + "\n"
+    return "".join(f"{n}\t{code}\t[{'*' if code in fixable else ' '}] {name}\n" for (code, name), n in rows)
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(findings: list[Finding]) -> str:
+    """GitHub Actions workflow commands: one annotation per finding."""
+    out = []
+    for f in findings:
+        level = "error" if f.severity is Severity.ERROR else "warning"
+        properties = ",".join(
+            [
+                f"title={_escape_property(f'cron2dag ({f.code})')}",
+                f"file={_escape_property(f.path)}",
+                f"line={f.span.line}",
+                f"col={f.span.column}",
+                f"endLine={f.span.end_line}",
+                f"endColumn={f.span.end_column}",
+            ]
+        )
+        out.append(f"::{level} {properties}::{_escape_data(f'{f.path}:{f.line}:{f.column}: {f.code} {f.message}')}")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def _uri(path: str, root: str) -> str:
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute, root)
+    if relative.startswith(".."):
+        return "file://" + absolute.replace(os.sep, "/")
+    return relative.replace(os.sep, "/")
+
+
+def render_sarif(findings: list[Finding], rules: Iterable[type[Rule]], root: str) -> str:
+    """A SARIF 2.1.0 log with one run; rules are listed so viewers can show their documentation."""
+    root = os.path.abspath(root)
+    rule_list = sorted({r.code: r for r in rules}.values(), key=lambda r: r.code)
+    index = {rule.code: i for i, rule in enumerate(rule_list)}
+    results = []
+    for f in findings:
+        uri = _uri(f.path, root)
+        location = {"uri": uri}
+        if not uri.startswith("file://"):
+            location["uriBaseId"] = "%SRCROOT%"
+        result: dict = {
+            "ruleId": f.code,
+            "level": "error" if f.severity is Severity.ERROR else "warning",
+            "message": {"text": f.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": location,
+                        "region": {
+                            "startLine": f.span.line,
+                            "startColumn": f.span.column,
+                            "endLine": f.span.end_line,
+                            "endColumn": f.span.end_column,
+                        },
+                    }
+                }
+            ],
+        }
+        if f.code in index:
+            result["ruleIndex"] = index[f.code]
+        if f.fix is not None and f.fix.edits:
+            result["fixes"] = [
+                {
+                    "description": {"text": f.fix.description},
+                    "artifactChanges": [
+                        {
+                            "artifactLocation": location,
+                            "replacements": [
+                                {
+                                    "deletedRegion": {
+                                        "startLine": e.span.line,
+                                        "startColumn": e.span.column,
+                                        "endLine": e.span.end_line,
+                                        "endColumn": e.span.end_column,
+                                    },
+                                    "insertedContent": {"text": e.content},
+                                }
+                                for e in f.fix.edits
+                            ],
+                        }
+                    ],
+                }
+            ]
+        results.append(result)
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "cron2dag",
+                        "version": __version__,
+                        "rules": [
+                            {
+                                "id": rule.code,
+                                "name": rule.name,
+                                "shortDescription": {"text": rule.summary()},
+                                "fullDescription": {"text": rule.documentation()},
+                                "help": {"text": rule.documentation(), "markdown": rule.documentation()},
+                                "defaultConfiguration": {"level": "error" if rule.severity is Severity.ERROR else "warning"},
+                                "properties": {"family": rule.family, "fix": str(rule.fix_availability)},
+                            }
+                            for rule in rule_list
+                        ],
+                    }
+                },
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": "file://" + root.replace(os.sep, "/").rstrip("/") + "/"}},
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2) + "\n"

@@ -1,0 +1,479 @@
+"""Airflow 3: arguments, imports and context keys that Airflow 3 removed or moved.
+
+The tables below come from Airflow 3's own deprecation maps (`airflow/operators/__init__.py`,
+`airflow/sensors/__init__.py`, `airflow/decorators/__init__.py`, `airflow/models/__init__.py`,
+`airflow/utils/__init__.py`, `airflow/hooks/__init__.py`) and its task context.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any, Iterator, Mapping
+
+from migrator.analysis.model import FileModel
+from migrator.lint.finding import CstChange, Fix, FixAvailability, Severity, Violation
+from migrator.lint.rule import Rule
+
+AIRFLOW3 = frozenset({3})
+_STANDARD = "airflow.providers.standard"
+
+# old module -> {name: new fully qualified name}; the old path still imports in 3.x with a warning
+MOVED: dict[str, dict[str, str]] = {
+    "airflow.operators.python": {
+        **{
+            name: f"{_STANDARD}.operators.python.{name}"
+            for name in (
+                "PythonOperator",
+                "BranchPythonOperator",
+                "ShortCircuitOperator",
+                "PythonVirtualenvOperator",
+                "ExternalPythonOperator",
+                "BranchExternalPythonOperator",
+                "BranchPythonVirtualenvOperator",
+            )
+        },
+        "get_current_context": "airflow.sdk.get_current_context",
+    },
+    "airflow.operators.bash": {"BashOperator": f"{_STANDARD}.operators.bash.BashOperator"},
+    "airflow.operators.datetime": {"BranchDateTimeOperator": f"{_STANDARD}.operators.datetime.BranchDateTimeOperator"},
+    "airflow.operators.generic_transfer": {
+        "GenericTransfer": "airflow.providers.common.sql.operators.generic_transfer.GenericTransfer"
+    },
+    "airflow.operators.weekday": {"BranchDayOfWeekOperator": f"{_STANDARD}.operators.weekday.BranchDayOfWeekOperator"},
+    "airflow.operators.trigger_dagrun": {
+        "TriggerDagRunOperator": f"{_STANDARD}.operators.trigger_dagrun.TriggerDagRunOperator"
+    },
+    "airflow.operators.latest_only": {"LatestOnlyOperator": f"{_STANDARD}.operators.latest_only.LatestOnlyOperator"},
+    "airflow.operators.empty": {"EmptyOperator": f"{_STANDARD}.operators.empty.EmptyOperator"},
+    "airflow.operators.email": {"EmailOperator": "airflow.providers.smtp.operators.smtp.EmailOperator"},
+    "airflow.sensors.base": {
+        "BaseSensorOperator": "airflow.sdk.BaseSensorOperator",
+        "PokeReturnValue": "airflow.sdk.PokeReturnValue",
+        "poke_mode_only": "airflow.sdk.bases.sensor.poke_mode_only",
+    },
+    "airflow.sensors.python": {"PythonSensor": f"{_STANDARD}.sensors.python.PythonSensor"},
+    "airflow.sensors.bash": {"BashSensor": f"{_STANDARD}.sensors.bash.BashSensor"},
+    "airflow.sensors.date_time": {
+        "DateTimeSensor": f"{_STANDARD}.sensors.date_time.DateTimeSensor",
+        "DateTimeSensorAsync": f"{_STANDARD}.sensors.date_time.DateTimeSensorAsync",
+    },
+    "airflow.sensors.time_sensor": {
+        "TimeSensor": f"{_STANDARD}.sensors.time.TimeSensor",
+        "TimeSensorAsync": f"{_STANDARD}.sensors.time.TimeSensorAsync",
+    },
+    "airflow.sensors.weekday": {"DayOfWeekSensor": f"{_STANDARD}.sensors.weekday.DayOfWeekSensor"},
+    "airflow.sensors.time_delta": {
+        "TimeDeltaSensor": f"{_STANDARD}.sensors.time_delta.TimeDeltaSensor",
+        "TimeDeltaSensorAsync": f"{_STANDARD}.sensors.time_delta.TimeDeltaSensorAsync",
+    },
+    "airflow.sensors.filesystem": {"FileSensor": f"{_STANDARD}.sensors.filesystem.FileSensor"},
+    "airflow.sensors.external_task": {
+        name: f"{_STANDARD}.sensors.external_task.{name}"
+        for name in ("ExternalTaskSensor", "ExternalTaskMarker", "ExternalDagLink")
+    },
+    "airflow.models.baseoperator": {
+        "BaseOperator": "airflow.sdk.BaseOperator",
+        "chain": "airflow.sdk.chain",
+        "chain_linear": "airflow.sdk.chain_linear",
+        "cross_downstream": "airflow.sdk.cross_downstream",
+    },
+    "airflow.models.param": {"Param": "airflow.sdk.Param"},
+    "airflow.decorators": {name: f"airflow.sdk.{name}" for name in ("dag", "task", "task_group", "setup", "teardown")},
+    "airflow.utils.task_group": {"TaskGroup": "airflow.sdk.TaskGroup"},
+    "airflow.utils.trigger_rule": {"TriggerRule": "airflow.task.trigger_rule.TriggerRule"},
+    "airflow.hooks.base": {"BaseHook": "airflow.sdk.BaseHook"},
+    "airflow.hooks.subprocess": {"SubprocessHook": f"{_STANDARD}.hooks.subprocess.SubprocessHook"},
+    "airflow.hooks.filesystem": {"FSHook": f"{_STANDARD}.hooks.filesystem.FSHook"},
+    "airflow.hooks.package_index": {"PackageIndexHook": f"{_STANDARD}.hooks.package_index.PackageIndexHook"},
+    # Airflow 1.x module names, gone in 3
+    "airflow.operators.bash_operator": {"BashOperator": f"{_STANDARD}.operators.bash.BashOperator"},
+    "airflow.operators.python_operator": {
+        "PythonOperator": f"{_STANDARD}.operators.python.PythonOperator",
+        "BranchPythonOperator": f"{_STANDARD}.operators.python.BranchPythonOperator",
+        "ShortCircuitOperator": f"{_STANDARD}.operators.python.ShortCircuitOperator",
+    },
+    "airflow.sensors.base_sensor_operator": {"BaseSensorOperator": "airflow.sdk.BaseSensorOperator"},
+    "airflow.utils.helpers": {"chain": "airflow.sdk.chain", "cross_downstream": "airflow.sdk.cross_downstream"},
+    "airflow.models.xcom_arg": {"XComArg": "airflow.sdk.XComArg"},
+}
+
+# removed with no drop-in replacement: what to use instead
+REMOVED: dict[str, dict[str, str]] = {
+    "airflow.utils.dates": {"days_ago": "a fixed `pendulum.datetime(...)` start date", "*": "pendulum"},
+    "airflow.operators.dummy": {"DummyOperator": f"`{_STANDARD}.operators.empty.EmptyOperator`"},
+    "airflow.operators.dummy_operator": {"DummyOperator": f"`{_STANDARD}.operators.empty.EmptyOperator`"},
+    "airflow.operators.subdag": {"*": "TaskGroups (`airflow.sdk.TaskGroup`)"},
+    "airflow.operators.subdag_operator": {"*": "TaskGroups (`airflow.sdk.TaskGroup`)"},
+    "airflow.datasets": {"Dataset": "`airflow.sdk.Asset`", "DatasetAlias": "`airflow.sdk.AssetAlias`", "*": "`airflow.sdk` assets"},
+    "airflow.utils.decorators": {"apply_defaults": "nothing: operators apply defaults themselves"},
+    "airflow.contrib": {"*": "the provider packages (`airflow.providers.*`)"},
+}
+
+# context keys Airflow 3 no longer provides, and their replacement when there is an exact one
+REMOVED_CONTEXT_KEYS: dict[str, str | None] = {
+    "execution_date": "logical_date",
+    "next_ds": None,
+    "next_ds_nodash": None,
+    "next_execution_date": None,
+    "prev_ds": None,
+    "prev_ds_nodash": None,
+    "prev_execution_date": None,
+    "prev_execution_date_success": None,
+    "tomorrow_ds": None,
+    "tomorrow_ds_nodash": None,
+    "yesterday_ds": None,
+    "yesterday_ds_nodash": None,
+}
+CONTEXT_HINTS = {
+    "next_ds": "`{{ data_interval_end | ds }}`",
+    "next_ds_nodash": "`{{ data_interval_end | ds_nodash }}`",
+    "next_execution_date": "`data_interval_end`",
+    "prev_ds": "`{{ prev_data_interval_start_success | ds }}` or `macros.ds_add(ds, -1)`",
+    "prev_ds_nodash": "`prev_data_interval_start_success`",
+    "prev_execution_date": "`prev_data_interval_start_success`",
+    "prev_execution_date_success": "`prev_data_interval_start_success`",
+    "tomorrow_ds": "`{{ macros.ds_add(ds, 1) }}`",
+    "tomorrow_ds_nodash": "`{{ macros.ds_add(ds, 1) | replace('-', '') }}`",
+    "yesterday_ds": "`{{ macros.ds_add(ds, -1) }}`",
+    "yesterday_ds_nodash": "`{{ macros.ds_add(ds, -1) | replace('-', '') }}`",
+}
+_TEMPLATE_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+_KEY_IN_TEMPLATE = re.compile(r"(?<![\w.])(?:(?:dag_run|ti|task_instance)\.)?(?P<key>" + "|".join(REMOVED_CONTEXT_KEYS) + r")\b")
+_ANY_REMOVED_KEY = re.compile(r"\b(?:" + "|".join(REMOVED_CONTEXT_KEYS) + r")\b")
+CONTEXT_NAMES = frozenset({"context", "ctx", "kwargs", "kw", "context_dict", "template_context"})
+
+
+def _dag_keywords(model: FileModel) -> Iterator[tuple[Any, ast.keyword]]:
+    for dag in model.dags:
+        if dag.call is not None:
+            for keyword in dag.call.keywords:
+                if keyword.arg:
+                    yield dag, keyword
+
+
+class ScheduleIntervalArgument(Rule):
+    """## What it does
+    Flags `schedule_interval=` and `timetable=` on a DAG (`DAG(...)` or `@dag(...)`).
+
+    ## Why is this bad?
+    Airflow 3 removed both arguments: the DAG fails to import with a `TypeError`. `schedule` takes a
+    cron expression, a preset, a timedelta, a timetable or assets.
+
+    ## Example
+    ```python
+    with DAG("etl", schedule_interval="@daily"):
+        ...
+    ```
+
+    Use instead:
+    ```python
+    with DAG("etl", schedule="@daily"):
+        ...
+    ```
+
+    ## Fix safety
+    The fix renames the argument and is safe; it is not offered when `schedule` is also given.
+    """
+
+    code = "AF301"
+    name = "schedule-interval-argument"
+    family = "airflow3"
+    severity = Severity.ERROR
+    fix_availability = FixAvailability.SOMETIMES
+    airflow_versions = AIRFLOW3
+
+    def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
+        for dag, keyword in _dag_keywords(model):
+            if keyword.arg not in ("schedule_interval", "timetable"):
+                continue
+            span = model.span(keyword)
+            fix = None
+            if "schedule" not in dag.arguments:
+                fix = Fix(f"Rename `{keyword.arg}` to `schedule`", changes=(CstChange("rename-keyword", span, "schedule"),))
+            yield self.violation(span, f"`{keyword.arg}` was removed in Airflow 3; use `schedule`", fix)
+
+
+class RemovedAirflowImport(Rule):
+    """## What it does
+    Flags imports of names that Airflow 3 moved or removed: core operators and sensors now in
+    `airflow.providers.standard`, decorators and `chain` now in `airflow.sdk`, `days_ago`,
+    `DummyOperator`, `SubDagOperator`, `Dataset`, and the Airflow 1 module names.
+
+    ## Why is this bad?
+    Removed names make the file fail to import. Moved names still import through a compatibility shim
+    that warns on every parse and will go away in a later release.
+
+    ## Example
+    ```python
+    from airflow.operators.bash import BashOperator
+    from airflow.decorators import dag, task
+    ```
+
+    Use instead:
+    ```python
+    from airflow.providers.standard.operators.bash import BashOperator
+    from airflow.sdk import dag, task
+    ```
+
+    ## Fix safety
+    The fix rewrites the module of a `from ... import` when every imported name moved unchanged to the
+    same new module. It is safe: the old path is an alias of the new one. Renamed or removed names
+    have no automatic fix.
+    """
+
+    code = "AF302"
+    name = "removed-airflow-import"
+    family = "airflow3"
+    fix_availability = FixAvailability.SOMETIMES
+    airflow_versions = AIRFLOW3
+
+    def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
+        if "airflow" not in model.source:
+            return
+        for node in model.index.imports():  # type: ignore[union-attr]
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                yield from self._import_from(node, model)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name in MOVED or _removed_module(alias.name):
+                        yield self.violation(model.span(node), f"Module `{alias.name}` was moved or removed in Airflow 3")
+
+    def _import_from(self, node: ast.ImportFrom, model: FileModel) -> Iterator[Violation]:
+        module = node.module or ""
+        moved = MOVED.get(module)
+        removed = _removed_module(module)
+        if moved is None and removed is None:
+            return
+        targets: list[str | None] = []
+        problems: list[str] = []
+        for alias in node.names:
+            new = moved.get(alias.name) if moved else None
+            if new is not None:
+                targets.append(new)
+                problems.append(f"`{module}.{alias.name}` moved to `{new}`")
+            elif removed is not None and (alias.name in removed or "*" in removed):
+                targets.append(None)
+                problems.append(f"`{module}.{alias.name}` was removed; use {removed.get(alias.name, removed.get('*'))}")
+            else:
+                targets.append("")  # not affected
+        if not problems:
+            return
+        fix = None
+        new_modules = {t.rsplit(".", 1)[0] for t in targets if t}
+        if all(t for t in targets) and len(new_modules) == 1 and all(
+            t.rsplit(".", 1)[1] == alias.name for t, alias in zip(targets, node.names) if t
+        ):
+            (new_module,) = new_modules
+            fix = Fix(f"Import from `{new_module}`", changes=(CstChange("replace-module", model.span(node), new_module),))
+        yield self.violation(model.span(node), "; ".join(problems) + " in Airflow 3", fix)
+
+
+def _removed_module(module: str) -> dict[str, str] | None:
+    if module in REMOVED:
+        return REMOVED[module]
+    if module.startswith("airflow.contrib."):
+        return REMOVED["airflow.contrib"]
+    return None
+
+
+def _replaced_literal(model: FileModel, node: ast.Constant) -> str | None:
+    """The source of a string literal with `execution_date` renamed, when every removed key in it has
+    an exact replacement; None otherwise."""
+    segment = ast.get_source_segment(model.source, node)
+    if segment is None or not (segment.startswith(("'", '"')) or segment[:1] in "rRbBuU"):
+        return None
+    keys = {m.group("key") for block in _TEMPLATE_BLOCK.findall(node.value) for m in _KEY_IN_TEMPLATE.finditer(block)}
+    if not keys or any(REMOVED_CONTEXT_KEYS[k] is None for k in keys):
+        return None
+    replaced = re.sub(r"(?<![\w])execution_date\b", "logical_date", segment)
+    return replaced if replaced != segment else None
+
+
+class RemovedContextKey(Rule):
+    """## What it does
+    Flags task context keys that Airflow 3 removed, wherever they are read: in templates
+    (`{{ execution_date }}`, `{{ dag_run.execution_date }}`, `{{ yesterday_ds }}`), as
+    `context["prev_ds"]` or `kwargs.get("next_execution_date")`, and as parameters of a task function
+    (`def load(execution_date=None)`), which Airflow fills from the context by name.
+
+    ## Why is this bad?
+    In Airflow 3 these keys do not exist: templates render them empty or fail, lookups raise
+    `KeyError`, and parameters silently keep their default (usually `None`).
+
+    ## Example
+    ```python
+    BashOperator(task_id="export", bash_command="export.sh {{ execution_date }}")
+    ```
+
+    Use instead:
+    ```python
+    BashOperator(task_id="export", bash_command="export.sh {{ logical_date }}")
+    ```
+
+    ## Fix safety
+    Only `execution_date` has an exact replacement (`logical_date`); the fix renames it inside string
+    literals and context lookups and is safe. Other keys are reported with the expression to use.
+    """
+
+    code = "AF303"
+    name = "removed-context-key"
+    family = "airflow3"
+    severity = Severity.ERROR
+    fix_availability = FixAvailability.SOMETIMES
+    airflow_versions = AIRFLOW3
+
+    def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
+        if not any(key in model.source for key in ("execution_date", "next_ds", "prev_ds", "tomorrow_ds", "yesterday_ds", "next_execution", "prev_execution")):
+            return
+        lines = model.index.lines_matching(_ANY_REMOVED_KEY)  # type: ignore[union-attr]
+        nodes = [node for node, _, _ in model.index.nodes_on_lines(lines)]  # type: ignore[union-attr]
+        lookups: set[int] = set()
+        for node in nodes:
+            key_node = self._context_lookup(node)
+            if key_node is not None:
+                lookups.add(id(key_node))
+                yield self._report(model, key_node, [key_node.value], "context lookup")
+        for node in nodes:
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in lookups and "{" in node.value:
+                keys = [m.group("key") for block in _TEMPLATE_BLOCK.findall(node.value) for m in _KEY_IN_TEMPLATE.finditer(block)]
+                if keys:
+                    yield self._report(model, node, keys, "template")
+        for task in model.all_tasks:
+            function = task.function
+            if function is None or isinstance(function, ast.Lambda):
+                continue
+            for arg in [*function.args.args, *function.args.kwonlyargs]:
+                if arg.arg in REMOVED_CONTEXT_KEYS:
+                    replacement = REMOVED_CONTEXT_KEYS[arg.arg] or CONTEXT_HINTS.get(arg.arg, "")
+                    yield self.violation(
+                        model.span(arg),
+                        f"Parameter `{arg.arg}` of task `{task.task_id}` is never filled in Airflow 3 (the context "
+                        f"key was removed); use {replacement if replacement.startswith('`') else f'`{replacement}`'}",
+                    )
+
+    def _context_lookup(self, node: ast.AST) -> ast.Constant | None:
+        key: ast.AST | None = None
+        owner: ast.AST | None = None
+        if isinstance(node, ast.Subscript):
+            owner, key = node.value, node.slice
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
+            owner, key = node.func.value, node.args[0]
+        if (
+            isinstance(owner, ast.Name)
+            and owner.id in CONTEXT_NAMES
+            and isinstance(key, ast.Constant)
+            and isinstance(key.value, str)
+            and key.value in REMOVED_CONTEXT_KEYS
+        ):
+            return key
+        return None
+
+    def _report(self, model: FileModel, node: ast.Constant, keys: list[str], where: str) -> Violation:
+        unique = list(dict.fromkeys(keys))
+        hints = []
+        for key in unique:
+            replacement = REMOVED_CONTEXT_KEYS[key]
+            hints.append(f"`{key}` (use `{replacement}`)" if replacement else f"`{key}` (use {CONTEXT_HINTS[key]})")
+        fix = None
+        new = _replaced_literal(model, node)
+        if new is not None:
+            fix = Fix("Use `logical_date`", changes=(CstChange("replace-string", model.span(node), new),))
+        noun = "key" if len(unique) == 1 else "keys"
+        return self.violation(model.span(node), f"Removed Airflow 3 context {noun} in {where}: " + ", ".join(hints), fix)
+
+
+REMOVED_DAG_ARGUMENTS: dict[str, str | None] = {
+    "concurrency": "max_active_tasks",
+    "fail_stop": "fail_fast",
+    "full_filepath": None,
+    "sla_miss_callback": None,
+    "default_view": None,
+    "orientation": None,
+}
+REMOVED_TASK_ARGUMENTS: dict[str, str | None] = {"task_concurrency": "max_active_tis_per_dag", "sla": None}
+_REMOVED_ARGUMENT_TEXT = re.compile(r"\b(?:" + "|".join([*REMOVED_DAG_ARGUMENTS, *REMOVED_TASK_ARGUMENTS]) + r")\b")
+_REMOVED_KEY_STRING = re.compile(r"[\"'](?:task_concurrency|sla)[\"']")
+
+
+class RemovedArgument(Rule):
+    """## What it does
+    Flags DAG and task arguments that Airflow 3 removed: `concurrency` (now `max_active_tasks`),
+    `fail_stop` (now `fail_fast`), `full_filepath`, `sla_miss_callback`, `default_view` and
+    `orientation` on DAGs; `task_concurrency` (now `max_active_tis_per_dag`) and `sla` on tasks and in
+    `default_args`.
+
+    ## Why is this bad?
+    Unknown DAG arguments make the file fail to import with a `TypeError`; `task_concurrency` is
+    rejected, and SLAs are no longer evaluated at all, so the alert they stood for never fires.
+
+    ## Example
+    ```python
+    with DAG("etl", schedule="@daily", concurrency=4):
+        ...
+    ```
+
+    Use instead:
+    ```python
+    with DAG("etl", schedule="@daily", max_active_tasks=4):
+        ...
+    ```
+
+    ## Fix safety
+    Renamed arguments are fixed by renaming them, which is safe. Removed ones have no fix: their
+    intent (an SLA, a UI default) needs another mechanism.
+    """
+
+    code = "AF304"
+    name = "removed-airflow-argument"
+    family = "airflow3"
+    severity = Severity.ERROR
+    fix_availability = FixAvailability.SOMETIMES
+    airflow_versions = AIRFLOW3
+
+    def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
+        source = model.source
+        if not any(name in source for name in (*REMOVED_DAG_ARGUMENTS, *REMOVED_TASK_ARGUMENTS)):
+            return
+        for dag, keyword in _dag_keywords(model):
+            if keyword.arg in REMOVED_DAG_ARGUMENTS:
+                yield self._keyword(model, keyword, REMOVED_DAG_ARGUMENTS[keyword.arg], f"DAG `{dag.dag_id}`")
+        seen: set[int] = set()
+        for task in model.all_tasks:
+            if task.call is None or id(task.call) in seen:
+                continue
+            seen.add(id(task.call))
+            for keyword in task.call.keywords:
+                if keyword.arg in REMOVED_TASK_ARGUMENTS:
+                    yield self._keyword(model, keyword, REMOVED_TASK_ARGUMENTS[keyword.arg], f"task `{task.task_id}`")
+        lines = model.index.lines_matching(_REMOVED_KEY_STRING) if ("sla" in model.source or "task_concurrency" in model.source) else set()  # type: ignore[union-attr]
+        for node, _, _ in model.index.nodes_on_lines(lines):  # type: ignore[union-attr]
+            if isinstance(node, ast.Dict):
+                for key in node.keys:
+                    if isinstance(key, ast.Constant) and key.value in REMOVED_TASK_ARGUMENTS and self._is_default_args(node, model):
+                        new = REMOVED_TASK_ARGUMENTS[key.value]
+                        fix = None
+                        segment = ast.get_source_segment(model.source, key)
+                        if new and segment:
+                            fix = Fix(f"Rename `{key.value}` to `{new}`", changes=(CstChange("replace-string", model.span(key), segment.replace(key.value, new)),))
+                        yield self.violation(
+                            model.span(key),
+                            f"`{key.value}` in default_args was removed in Airflow 3" + (f"; use `{new}`" if new else ""),
+                            fix,
+                        )
+
+    @staticmethod
+    def _is_default_args(node: ast.Dict, model: FileModel) -> bool:
+        for dag in model.dags:
+            expr = dag.arguments.get("default_args")
+            if expr is node or (isinstance(expr, ast.Name) and model.assignments.get(expr.id) is node):
+                return True
+        return any(model.assignments.get(name) is node for name in ("default_args", "DEFAULT_ARGS"))
+
+    def _keyword(self, model: FileModel, keyword: ast.keyword, new: str | None, owner: str) -> Violation:
+        span = model.span(keyword)
+        if new:
+            fix = Fix(f"Rename `{keyword.arg}` to `{new}`", changes=(CstChange("rename-keyword", span, new),))
+            return self.violation(span, f"`{keyword.arg}` of {owner} was removed in Airflow 3; use `{new}`", fix)
+        return self.violation(span, f"`{keyword.arg}` of {owner} was removed in Airflow 3")
+

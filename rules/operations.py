@@ -1,0 +1,337 @@
+"""Operations: what decides whether a failure is retried, noticed, and owned."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any, Iterator, Mapping
+
+from migrator.analysis import semantics as sem
+from migrator.analysis.model import UNKNOWN, FileModel, TaskRecord
+from migrator.lint.finding import Violation
+from migrator.lint.rule import Rule, Setting
+
+
+def _constant(expr: Any) -> Any:
+    """The literal value of an argument expression; UNKNOWN when it is not a literal."""
+    if expr is None or expr is UNKNOWN:
+        return expr
+    if isinstance(expr, ast.Attribute):
+        # TriggerRule.ALL_DONE -> "all_done"
+        return expr.attr.lower()
+    value = sem.literal(expr)
+    return value if sem.is_known(value) else UNKNOWN
+
+
+def _per_dag_missing(rule: Rule, model: FileModel, argument: str, missing: Any, noun: str) -> Iterator[Violation]:
+    """One finding at the DAG when no task sets `argument`; one per task when only some lack it."""
+    for dag in model.dags:
+        tasks = list(dag.task_map.values())
+        if not tasks:
+            continue
+        lacking = [t for t in tasks if missing(t.argument(argument))]
+        unknown = [t for t in tasks if t.argument(argument) is UNKNOWN]
+        if not lacking:
+            continue
+        if len(lacking) == len(tasks) and not unknown:
+            ids = ", ".join(f"`{t.task_id}`" for t in lacking[:3]) + (f" and {len(lacking) - 3} more" if len(lacking) > 3 else "")
+            yield rule.violation(
+                dag.span, f"No task of DAG `{dag.dag_id}` sets `{argument}` ({ids}); set it in `default_args`"
+            )
+        else:
+            for task in lacking:
+                yield rule.violation(task.span, f"Task `{task.task_id}` has no {noun}")
+
+
+class TaskWithoutRetries(Rule):
+    """## What it does
+    Flags tasks with no `retries`, neither on the task nor in the `default_args` of their DAG or
+    TaskGroup. When no task of a DAG has retries, one finding points at the DAG. `retries=0` written
+    out is a decision and is not flagged.
+
+    ## Why is this bad?
+    Airflow does not retry by default (`[core] default_task_retries = 0`), so a network blip, a
+    restarted database or a preempted worker fails the run and everything downstream of it, often in
+    the middle of the night.
+
+    ## Example
+    ```python
+    with DAG("etl", schedule="@daily"):
+        BashOperator(task_id="extract", bash_command="extract.sh")
+    ```
+
+    Use instead:
+    ```python
+    with DAG("etl", schedule="@daily", default_args={"retries": 2, "retry_delay": timedelta(minutes=5)}):
+        BashOperator(task_id="extract", bash_command="extract.sh")
+    ```
+    """
+
+    code = "OPS001"
+    name = "task-without-retries"
+    family = "operations"
+
+    def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
+        yield from _per_dag_missing(self, model, "retries", lambda value: value is None, "retries")
+
+
+class LongPokeSensor(Rule):
+    """## What it does
+    Flags sensors in `poke` mode (the default) whose `timeout` is missing or longer than
+    `max-poke-timeout` seconds (one hour by default). Sensors in `reschedule` mode or `deferrable=True`
+    are not flagged.
+
+    ## Why is this bad?
+    A poking sensor holds a worker slot for its whole wait, and the default timeout is seven days.
+    A few sensors waiting for a late file can take every slot and stall unrelated DAGs.
+
+    ## Example
+    ```python
+    FileSensor(task_id="wait_for_export", filepath="/data/export.csv")
+    ```
+
+    Use instead:
+    ```python
+    FileSensor(task_id="wait_for_export", filepath="/data/export.csv", mode="reschedule", timeout=6 * 3600)
+    ```
+    """
+
+    code = "OPS002"
+    name = "long-poke-sensor"
+    family = "operations"
+    settings = (Setting("max-poke-timeout", int, 3600, "longest timeout in seconds for a sensor in poke mode"),)
+
+    def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
+        limit = settings["max-poke-timeout"]
+        for task in model.all_tasks:
+            if not task.is_sensor or task.callee.endswith("Async"):
+                continue  # the *Async sensors of Airflow 2 always defer
+            mode = _constant(task.argument("mode"))
+            deferrable = _constant(task.argument("deferrable"))
+            if mode is UNKNOWN or deferrable is UNKNOWN or deferrable is True:
+                continue
+            if mode not in (None, "poke"):
+                continue
+            timeout_expr = task.argument("timeout")
+            if timeout_expr is UNKNOWN:
+                continue
+            if timeout_expr is None:
+                yield self.violation(task.span, f"Sensor `{task.task_id}` pokes with no timeout (default 7 days), holding a worker slot")
+                continue
+            seconds = sem.seconds(sem.literal(timeout_expr, dict(model.assignments)))
+            if seconds is not None and seconds > limit:
+                yield self.violation(
+                    task.span,
+                    f"Sensor `{task.task_id}` pokes for up to {int(seconds)} s (more than {limit} s), holding a worker slot; "
+                    "use mode=\"reschedule\" or deferrable=True",
+                )
+
+
+class TaskWithoutOwner(Rule):
+    """## What it does
+    Flags tasks whose `owner` is not set (or is Airflow's placeholder `"airflow"`), on the task or in
+    `default_args`. When no task of a DAG has an owner, one finding points at the DAG.
+
+    ## Why is this bad?
+    The owner is how the UI, alerts and on-call know whom a failing task belongs to. Without one,
+    every DAG belongs to "airflow", which is no one.
+
+    ## Example
+    ```python
+    with DAG("etl", schedule="@daily"):
+        ...
+    ```
+
+    Use instead:
+    ```python
+    with DAG("etl", schedule="@daily", default_args={"owner": "data-platform"}):
+        ...
+    ```
+    """
+
+    code = "OPS003"
+    name = "task-without-owner"
+    family = "operations"
+
+    def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
+        def missing(expr: Any) -> bool:
+            return expr is None or (isinstance(expr, ast.Constant) and expr.value in ("airflow", "", None))
+
+        yield from _per_dag_missing(self, model, "owner", missing, "owner")
+
+
+SECRET_NAME = re.compile(
+    r"(?:^|_)(?:password|passwd|pwd|secret|token|api_?key|apikey|access_?key|secret_?key|private_?key|auth_?token|"
+    r"client_secret|credentials?|passphrase)$",
+    re.I,
+)
+SECRET_PATTERNS = (
+    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key id"),
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"), "a GitHub token"),
+    (re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), "a Slack token"),
+    (re.compile(r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----"), "a private key"),
+    (re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b"), "a Google API key"),
+    (re.compile(r"\bsk_live_[0-9a-zA-Z]{24,}\b"), "a Stripe secret key"),
+)
+URL_CREDENTIALS = re.compile(r"\b[a-z][a-z0-9+.\-]*://(?P<user>[^:/@\s{}]+):(?P<password>[^@/\s]+)@", re.I)
+SECRET_WORDS = ("pass", "pwd", "secret", "token", "key", "private", "auth", "credential", "akia", "asia", "gh", "xox", "aiza", "sk_live")
+def _hint_lines(model: FileModel) -> set[int]:
+    """Lines that may hold a secret: found with `str.find` per hint word, far cheaper than one
+    case-insensitive regex over the whole file."""
+    lowered = model.source.lower()
+    offsets: list[int] = []
+    for word in (*SECRET_WORDS, "://"):
+        position = lowered.find(word)
+        while position != -1:
+            offsets.append(position)
+            position = lowered.find(word, position + 1)
+    index = model.index
+    return {index.line_of(offset) for offset in offsets} if index is not None else set()
+
+
+PLACEHOLDER = re.compile(r"^\s*$|\{\{|\$\{|^\$\w+$|^<.*>$|^\*+$|^x+$|^\.\.\.$|^%\(.*\)s$|^\{.*\}$", re.I)
+ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def _secret_value(value: str) -> bool:
+    return not PLACEHOLDER.search(value) and not ENV_NAME.match(value) and len(value) >= 4
+
+
+class HardCodedSecret(Rule):
+    """## What it does
+    Flags secrets written in a DAG file: string literals given to names, arguments or dict keys such
+    as `password`, `token`, `api_key` or `secret_key`; credentials in URLs (`postgresql://user:pw@host`);
+    and strings shaped like known keys (AWS access keys, GitHub, Slack and Google tokens, private keys).
+    Templates (`{{ conn.db.password }}`), `${VAR}` placeholders and environment variable names are
+    not flagged.
+
+    ## Why is this bad?
+    DAG files live in git, are shipped to every scheduler and worker, and are shown in the Airflow UI
+    ("Code" tab). A secret there is readable by everyone who can see the repository or the UI, and it
+    cannot be rotated without a deploy.
+
+    ## Example
+    ```python
+    SnowflakeOperator(task_id="load", sql="...", password="s3cr3t!")
+    ```
+
+    Use instead:
+    an Airflow connection (`snowflake_conn_id="warehouse"`) or a secrets backend, read at run time.
+    """
+
+    code = "OPS004"
+    name = "hard-coded-secret"
+    family = "operations"
+
+    def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
+        reported: set[int] = set()
+
+        def report(node: ast.AST, message: str) -> Iterator[Violation]:
+            if id(node) not in reported:
+                reported.add(id(node))
+                yield self.violation(model.span(node), message)
+
+        lines = _hint_lines(model)
+        if not lines:
+            return
+        for node, _, _ in model.index.nodes_on_lines(lines):  # type: ignore[union-attr]
+            if isinstance(node, ast.keyword) and node.arg and SECRET_NAME.search(node.arg):
+                if self._literal_secret(node.value):
+                    yield from report(node.value, f"Hard-coded secret in argument `{node.arg}`")
+            elif isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values):
+                    if isinstance(key, ast.Constant) and isinstance(key.value, str) and SECRET_NAME.search(key.value):
+                        if self._literal_secret(value):
+                            yield from report(value, f"Hard-coded secret under key `{key.value}`")
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    name = target.id if isinstance(target, ast.Name) else target.attr if isinstance(target, ast.Attribute) else None
+                    if name and SECRET_NAME.search(name) and node.value is not None and self._literal_secret(node.value):
+                        yield from report(node.value, f"Hard-coded secret assigned to `{name}`")
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) >= 10:
+                for pattern, what in SECRET_PATTERNS:
+                    if pattern.search(node.value):
+                        yield from report(node, f"String looks like {what}")
+                        break
+                else:
+                    match = URL_CREDENTIALS.search(node.value)
+                    if match and _secret_value(match.group("password")):
+                        yield from report(node, "Password embedded in a connection URL")
+
+    @staticmethod
+    def _literal_secret(expr: ast.AST) -> bool:
+        return isinstance(expr, ast.Constant) and isinstance(expr.value, str) and _secret_value(expr.value)
+
+
+# Trigger rules under which a leaf can run, and succeed, after an upstream task failed; the run's state
+# is decided by its leaves, so it ends "success" (airflow/models/dagrun.py, _tis_for_dagrun_state).
+FAILURE_HIDING = frozenset(
+    {
+        "all_done",
+        "all_done_min_one_success",
+        "all_done_setup_success",
+        "one_success",
+        "one_done",
+        "none_skipped",
+        "always",
+        "all_skipped",
+        "all_failed",
+    }
+)
+
+
+class FailureHidingLeafTriggerRule(Rule):
+    """## What it does
+    Flags a leaf task (nothing downstream) whose trigger rule lets it run after an upstream failure:
+    `all_done`, `one_success`, `one_done`, `none_skipped`, `always`, `all_skipped`, `all_failed`,
+    `all_done_min_one_success`, `all_done_setup_success`. A DAG with a "watcher" leaf
+    (`trigger_rule="one_failed"`) is not flagged, nor are teardown tasks, which Airflow leaves out of
+    the run's state.
+
+    ## Why is this bad?
+    Airflow decides a run's state from its leaf tasks. A cleanup or notification leaf with `all_done`
+    succeeds after the load failed, so the run is marked successful, no failure alert fires, and the
+    missing data goes unnoticed.
+
+    ## Example
+    ```python
+    load >> BashOperator(task_id="cleanup", bash_command="rm -rf /tmp/etl", trigger_rule="all_done")
+    ```
+
+    Use instead:
+    ```python
+    load >> BashOperator(task_id="cleanup", bash_command="rm -rf /tmp/etl").as_teardown()
+    ```
+    or add a watcher leaf: a task with `trigger_rule="one_failed"` that raises, downstream of every task.
+    """
+
+    code = "OPS005"
+    name = "failure-hiding-leaf-trigger-rule"
+    family = "operations"
+
+    def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
+        for dag in model.dags:
+            if len(dag.task_map) < 2:
+                continue
+            leaves = [t for t in dag.task_map.values() if not dag.downstream.get(t.task_id)]
+            rules = {t.task_id: _constant(t.argument("trigger_rule")) for t in leaves}
+            if any(rule == "one_failed" for rule in rules.values()):
+                continue
+            for task in leaves:
+                rule = rules[task.task_id]
+                if task.teardown or not isinstance(rule, str) or rule not in FAILURE_HIDING:
+                    continue
+                if not dag.upstream.get(task.task_id):
+                    continue
+                yield self.violation(
+                    _rule_span(task, model),
+                    f"Leaf task `{task.task_id}` runs with trigger_rule `{rule}` after upstream failures, so "
+                    f"DAG `{dag.dag_id}` ends successful and the failure goes unnoticed",
+                )
+
+
+def _rule_span(task: TaskRecord, model: FileModel) -> Any:
+    expr = task.arguments.get("trigger_rule")
+    return model.span(expr) if expr is not None else task.span
+

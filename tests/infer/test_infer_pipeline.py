@@ -1,0 +1,237 @@
+"""Inference rules on small crontabs built from model objects."""
+
+from __future__ import annotations
+
+from infer_builders import job, tab
+
+from migrator.infer import infer_pipeline
+from migrator.infer.model import Pipeline
+
+
+def edges(pipeline: Pipeline) -> set[tuple[str, str]]:
+    return {(e.upstream, e.downstream) for dag in pipeline.dags for e in dag.edges}
+
+
+def cross(pipeline: Pipeline) -> set[tuple[str, str]]:
+    return {(e.upstream, e.downstream) for e in pipeline.cross_dag_edges}
+
+
+def test_time_alone_is_not_evidence():
+    pipeline = infer_pipeline(
+        tab(job("0 1 * * *", "/opt/a/alpha.sh"), job("0 2 * * *", "/opt/b/beta.sh"))
+    )
+    assert edges(pipeline) == set()
+    assert [len(d.tasks) for d in pipeline.dags] == [1, 1]
+    assert all(d.tasks[0].note for d in pipeline.dags)
+
+
+def test_files_written_then_read_make_a_chain_and_its_reduction():
+    pipeline = infer_pipeline(
+        tab(
+            job("0 1 * * *", "extract.sh --out /d/raw.csv"),
+            job("0 2 * * *", "clean.sh --in /d/raw.csv --out /d/clean.csv"),
+            job("0 3 * * *", "report.sh --in /d/clean.csv --in /d/raw.csv"),
+        )
+    )
+    assert edges(pipeline) == {
+        ("extract", "clean"),
+        ("clean", "report"),
+    }  # extract >> report is implied
+
+
+def test_reading_before_the_writer_fires_is_not_an_edge():
+    pipeline = infer_pipeline(
+        tab(job("0 5 * * *", "build.sh --out /d/x.csv"), job("0 1 * * *", "ship.sh --in /d/x.csv"))
+    )
+    assert edges(pipeline) == set()
+
+
+def test_midnight_crossing_chain():
+    pipeline = infer_pipeline(
+        tab(
+            job("30 23 * * *", "snap --out /d/u.json"),
+            job("15 0 * * *", "rate --in /d/u.json --out /d/r.json"),
+            job("0 1 * * *", "bill --in /d/r.json"),
+        )
+    )
+    assert edges(pipeline) == {("snap", "rate"), ("rate", "bill")}
+    (dag,) = pipeline.dags
+    assert [t.task_id for t in dag.tasks] == ["snap", "rate", "bill"]
+    assert dag.schedule == "30 23 * * *"
+    assert [int(t.offset.total_seconds() // 60) for t in dag.tasks] == [0, 45, 90]
+
+
+def test_cron_tz_entries_are_ordered_by_instant():
+    pipeline = infer_pipeline(
+        tab(
+            job("0 6 * * *", "load.sh --in /x/us.csv"),  # UTC
+            job(
+                "0 22 * * *", "export.sh --out /x/us.csv", timezone="America/New_York"
+            ),  # 03:00 UTC
+        )
+    )
+    assert edges(pipeline) == {("export", "load")}
+    (dag,) = pipeline.dags
+    assert dag.timezone == "America/New_York"
+    assert dag.tasks[0].task_id == "export"
+
+
+def test_decoys_stay_independent():
+    pipeline = infer_pipeline(
+        tab(
+            job("0 1 * * *", "export_orders.sh > /var/exports/orders.csv"),
+            job("10 1 * * *", "mysqldump shop | gzip > /backup/shop.sql.gz"),
+            job("20 1 * * *", "enrich_orders.py /var/exports/orders.csv /var/exports/enriched.csv"),
+            job("30 1 * * *", "find /var/exports -name '*.csv' -mtime +7 -delete"),
+            job("* * * * *", "/opt/heartbeat.sh"),
+            job("40 1 * * *", "/usr/sbin/logrotate /etc/logrotate.d/shop"),
+            job("@reboot", "/opt/start_worker.sh"),
+        )
+    )
+    assert edges(pipeline) == {("export_orders", "enrich_orders")}
+    assert cross(pipeline) == set()
+    notes = {d.tasks[0].task_id: d.tasks[0].note for d in pipeline.dags if len(d.tasks) == 1}
+    assert "housekeeping" in notes["mysqldump_shop"]
+    assert "housekeeping" in notes["find_exports"]
+    assert "monitor" in notes["heartbeat"] or "housekeeping" in notes["heartbeat"]
+    assert [u.reason for u in pipeline.unscheduled] == ["@reboot has no schedule"]
+
+
+def test_different_cadences_become_cross_dag_edges():
+    pipeline = infer_pipeline(
+        tab(
+            job("0 2 * * *", "load_sales.py --out /d/sales.parquet"),
+            job("0 6 * * 0", "weekly_report.py --in /d/sales.parquet"),
+            job("0 * * * *", "poll.py --in /d/sales.parquet"),  # finer than its producer: no link
+        )
+    )
+    assert edges(pipeline) == set()
+    assert cross(pipeline) == {("load_sales", "weekly_report")}
+    (link,) = pipeline.cross_dag_edges
+    assert link.upstream_dag == "load_sales" and link.downstream_dag == "weekly_report"
+
+
+def test_shared_lock_serialises_in_time_order():
+    pipeline = infer_pipeline(
+        tab(
+            job("0 2 * * *", "flock /var/lock/ix.lock reindex"),
+            job("0 3 * * *", "flock /var/lock/ix.lock synonyms"),
+            job("30 3 * * *", "flock /var/lock/ix.lock warm"),
+        )
+    )
+    assert edges(pipeline) == {("reindex", "synonyms"), ("synonyms", "warm")}
+
+
+def test_name_words_link_to_the_latest_earlier_bearer_but_not_siblings():
+    pipeline = infer_pipeline(
+        tab(
+            job("0 0 * * *", "python fetch_orders.py"),
+            job("0 0 * * *", "python fetch_refunds.py"),
+            job("30 0 * * *", "python clean_orders.py"),
+            job("0 1 * * *", "python net_revenue_from_orders_and_refunds.py"),
+            job("30 1 * * *", "python refresh_orders_dashboard.py"),
+        )
+    )
+    assert edges(pipeline) == {
+        ("fetch_orders", "clean_orders"),
+        ("clean_orders", "net_revenue_from_orders_and_refunds"),
+        ("fetch_refunds", "net_revenue_from_orders_and_refunds"),
+        ("clean_orders", "refresh_orders_dashboard"),
+    }
+
+
+def test_comments_name_jobs_and_before_turns_them_around():
+    pipeline = infer_pipeline(
+        tab(
+            job("0 1 * * *", "/srv/bin/import_catalog"),
+            job("30 1 * * *", "/srv/bin/import_prices", comments=["after the catalog import"]),
+            job("0 2 * * *", "/srv/bin/publish_feed"),
+            job(
+                "0 0 * * *",
+                "/srv/bin/warm_caches",
+                comments=["must finish before the feed is published"],
+            ),
+        )
+    )
+    assert edges(pipeline) == {("import_catalog", "import_prices"), ("warm_caches", "publish_feed")}
+
+
+def test_a_comment_saying_independent_wins():
+    pipeline = infer_pipeline(
+        tab(
+            job("0 1 * * *", "sales_extract.sh --out /d/sales.csv"),
+            job(
+                "0 2 * * *",
+                "sales_audit.sh /d/sales.csv",
+                comments=["independent of the load; runs on its own"],
+            ),
+        )
+    )
+    assert edges(pipeline) == set()
+
+
+def test_task_ids_are_unique_valid_and_stable():
+    entries = [
+        job("0 1 * * *", "/opt/etl/sales/extract.py"),
+        job("0 1 * * *", "/opt/etl/hr/extract.py"),
+        job("0 2 * * *", "python run.py"),
+        job("0 3 * * *", "python run.py"),
+        job("0 4 * * *", "/opt/bin/2fa-check"),
+        job("0 5 * * *", "import.sh"),
+    ]
+    first = [t.task_id for d in infer_pipeline(tab(*entries)).dags for t in d.tasks]
+    again = [t.task_id for d in infer_pipeline(tab(*entries)).dags for t in d.tasks]
+    assert first == again
+    assert len(set(first)) == len(first) == 6
+    assert all(i.isidentifier() for i in first)
+    assert {"extract_sales", "extract_hr", "import_", "job_2fa_check"} <= set(first)
+
+
+def test_every_entry_appears_exactly_once():
+    crontab = tab(
+        job("0 1 * * *", "a.sh --out /d/a"),
+        job("@reboot", "b.sh"),
+        job("0 0 30 2 *", "c.sh"),
+        job("0 2 * * *", "d.sh --in /d/a"),
+        job("*/5 * * * *", "e.sh"),
+    )
+    pipeline = infer_pipeline(crontab)
+    lines = [t.entry.line for d in pipeline.dags for t in d.tasks] + [
+        u.line for u in pipeline.unscheduled
+    ]
+    assert sorted(lines) == sorted(e.line for e in crontab.entries)
+    reasons = {u.line: u.reason for u in pipeline.unscheduled}
+    assert "never fires" in reasons[crontab.entries[2].line]
+
+
+def test_several_pipelines_get_distinct_dag_ids():
+    pipeline = infer_pipeline(
+        tab(
+            job("0 1 * * *", "extract_sales.py --out /d/s.csv"),
+            job("0 2 * * *", "load_sales.py --in /d/s.csv"),
+            job("0 1 * * *", "extract_hr.py --out /d/h.csv"),
+            job("0 2 * * *", "load_hr.py --in /d/h.csv"),
+            path="/etc/cron.d/etl",
+        )
+    )
+    assert sorted(d.dag_id for d in pipeline.dags) == ["etl_hr", "etl_sales"]
+
+
+def test_unorderable_data_flows_are_reported():
+    pipeline = infer_pipeline(
+        tab(
+            job("0 3 * * *", "export.sh --out /x/sales.csv", timezone="Europe/Berlin"),
+            job("30 1 * * *", "merge.sh --in /x/sales.csv"),  # between 02:00 and 01:00 UTC
+            job("0 5 * * *", "a.sh --out /x/a.csv"),
+            job("0 5 * * *", "b.sh --in /x/a.csv"),  # same instant
+        )
+    )
+    assert edges(pipeline) == set()
+    notes = "\n".join(pipeline.diagnostics)
+    assert (
+        "merge uses what export (line 1) writes (/x/sales.csv), but daylight saving time" in notes
+    )
+    assert (
+        "b uses what a (line 6) writes (/x/a.csv), but cron starts both at the same instant"
+        in notes
+    )

@@ -1,0 +1,325 @@
+"""The engine: selection, noqa, config, cache, parallel linting, per-file ignores."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from migrator.errors import InputError
+from migrator.lint.api import lint_paths
+from migrator.lint.config import LintConfig, load_config, parse_airflow_version
+from migrator.lint.engine import Linter, lint_many
+from migrator.lint.finding import Violation
+from migrator.lint.registry import Registry, UnknownSelector, default_registry
+from migrator.lint.rule import Rule
+from migrator.lint.sources import Kind, SourceFile
+
+REGISTRY = default_registry()
+
+BAD_DAG = textwrap.dedent(
+    """\
+    from datetime import datetime
+
+    import pendulum
+    from airflow.providers.standard.operators.bash import BashOperator
+    from airflow.sdk import DAG, task
+
+    with DAG("d", start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), schedule_interval="@daily",
+             default_args={"owner": "data", "retries": 2}):
+        @task
+        def stamp():
+            return datetime.now().isoformat()
+        stamp()
+    """
+)
+
+
+def codes_of(findings) -> list[str]:
+    return [f.code for f in findings]
+
+
+# -- registry and selection -----------------------------------------------------------------------------
+
+
+def test_codes_and_names_are_unique_and_every_family_has_rules():
+    codes = [r.code for r in REGISTRY.rules]
+    names = [r.name for r in REGISTRY.rules]
+    assert len(codes) == len(set(codes)) and len(names) == len(set(names))
+    assert {r.family for r in REGISTRY.rules} == {"graph", "backfill", "parse-time", "operations", "airflow3", "crontab", "syntax"}
+
+
+@pytest.mark.parametrize(
+    ("select", "ignore", "expected"),
+    [
+        (["BF001"], [], {"BF001"}),
+        (["current-time-in-task"], [], {"BF001"}),
+        (["BF00"], ["BF002", "dynamic-start-date"], {"BF001", "BF004", "BF005", "BF006", "BF007"}),
+        (["BF001"], ["BF"], {"BF001"}),  # the more specific selector wins
+        (["BF"], ["BF"], set()),  # a tie goes to ignore
+    ],
+)
+def test_selection_by_code_prefix_and_name(select, ignore, expected):
+    assert {r.code for r in REGISTRY.select(select, ignore)} == expected
+
+
+def test_all_selects_everything_and_unknown_selectors_are_errors():
+    assert len(REGISTRY.select(["ALL"])) == len(REGISTRY.rules)
+    with pytest.raises(UnknownSelector):
+        REGISTRY.matches("XYZ")
+
+
+def test_aliases_keep_old_codes_selecting_a_renamed_rule():
+    class Renamed(Rule):
+        """## What it does
+        A rule for this test.
+        """
+
+        code = "TST002"
+        name = "renamed-rule"
+        family = "graph"
+        aliases = ("TST001", "old-name")
+
+        def check(self, model, settings):
+            yield Violation(model, "x")
+
+    registry = Registry([Renamed])
+    assert registry.get("TST001") is Renamed and registry.get("old-name") is Renamed
+    assert registry.select(["TST001"]) == [Renamed]
+    assert "Also selected by: TST001, old-name." in Renamed.documentation()
+
+
+def test_rule_classes_are_validated_when_defined():
+    with pytest.raises(TypeError, match="kebab-case"):
+        class Bad(Rule):  # noqa: F841
+            """## What it does
+            x
+            """
+
+            code = "TST003"
+            name = "Not_Kebab"
+            family = "graph"
+
+
+def test_airflow3_rules_apply_only_to_airflow3():
+    af2 = {r.code for r in LintConfig(airflow_version=2).rules(REGISTRY)}
+    af3 = {r.code for r in LintConfig(airflow_version=3).rules(REGISTRY)}
+    assert "AF301" in af3 and "AF301" not in af2 and "BF001" in af2
+
+
+# -- noqa ------------------------------------------------------------------------------------------
+
+
+def test_noqa_line_code_name_and_file_level(lint, found):
+    base = lint(BAD_DAG, select=("BF001", "AF301"))
+    assert codes_of(base.findings) == ["AF301", "BF001"]
+    blanket = BAD_DAG.replace('schedule_interval="@daily",', 'schedule_interval="@daily",  # noqa')
+    assert codes_of(lint(blanket, select=("BF001", "AF301")).findings) == ["BF001"]
+    by_name = BAD_DAG.replace(".isoformat()", ".isoformat()  # noqa: current-time-in-task")
+    assert codes_of(lint(by_name, select=("BF001", "AF301")).findings) == ["AF301"]
+    other_code = BAD_DAG.replace(".isoformat()", ".isoformat()  # noqa: BF002")
+    assert codes_of(lint(other_code, select=("BF001", "AF301")).findings) == ["AF301", "BF001"]
+    file_level = "# cron2dag: noqa: AF301\n" + BAD_DAG
+    assert codes_of(lint(file_level, select=("BF001", "AF301")).findings) == ["BF001"]
+    everything = BAD_DAG + "# cron2dag: noqa\n"
+    assert lint(everything).findings == []
+
+
+def test_noqa_on_the_last_line_of_a_multiline_finding(lint):
+    text = BAD_DAG.replace(
+        'default_args={"owner": "data", "retries": 2}):',
+        'default_args={"owner": "data", "retries": 2}):  # noqa: OPS001',
+    ).replace('"retries": 2', '"retry_delay": 2')
+    result = lint(text, select=("OPS001",))
+    assert result.findings == []
+
+
+def test_noqa_in_a_crontab(lint):
+    text = "0 1 * * * /opt/job.sh # noqa: CRON002\n0 2 * * * /opt/other.sh\n"
+    assert [f.line for f in lint(text, "jobs.crontab", select=("CRON002",)).findings] == [2]
+
+
+# -- config ----------------------------------------------------------------------------------------
+
+
+def write_pyproject(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "pyproject.toml"
+    path.write_text("[project]\nname = 'x'\n\n" + textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+def test_config_is_read_and_validated(tmp_path):
+    path = write_pyproject(
+        tmp_path,
+        """
+        [tool.cron2dag.lint]
+        select = ["BF", "graph-typo-free", "OPS"]
+        """.replace('"graph-typo-free", ', ""),
+    )
+    config = load_config(str(path), REGISTRY)
+    assert config.select == ("BF", "OPS") and config.root == str(tmp_path)
+    path = write_pyproject(
+        tmp_path,
+        """
+        [tool.cron2dag.lint]
+        select = ["ALL"]
+        ignore = ["OPS003"]
+        extend-select = ["BF001"]
+        per-file-ignores = {"legacy/*.py" = ["AF3"]}
+        airflow-version = "2.10"
+
+        [tool.cron2dag.lint.operations]
+        max-poke-timeout = 7200
+        """,
+    )
+    config = load_config(str(path), REGISTRY)
+    assert config.airflow_version == 2 and config.per_file_ignores == (("legacy/*.py", ("AF3",)),)
+    rule = REGISTRY.get("OPS002")
+    assert config.rule_settings(rule) == {"max-poke-timeout": 7200}
+    assert "OPS003" not in {r.code for r in config.rules(REGISTRY)}
+
+
+@pytest.mark.parametrize(
+    ("body", "message", "line"),
+    [
+        ('[tool.cron2dag.lint]\nselekt = ["BF"]\n', "unknown key `selekt`", 5),
+        ('[tool.cron2dag.lint]\nselect = "BF"\n', "must be a list of strings", 5),
+        ('[tool.cron2dag.lint]\nselect = ["NOPE1"]\n', "unknown rule or prefix `NOPE1`", 5),
+        ("[tool.cron2dag.lint]\nairflow-version = 4\n", "must be 2 or 3", 5),
+        ("[tool.cron2dag.lint.operations]\nmax-poke = 1\n", "unknown setting `max-poke`", 5),
+        ('[tool.cron2dag.lint.operations]\nmax-poke-timeout = "long"\n', "expected an integer", 5),
+        ("[tool.cron2dag.lint\n", "invalid TOML", 4),
+    ],
+)
+def test_bad_config_is_a_positioned_error(tmp_path, body, message, line):
+    path = write_pyproject(tmp_path, body)
+    with pytest.raises(InputError) as raised:
+        load_config(str(path), REGISTRY)
+    diagnostic = raised.value.diagnostics[0]
+    assert message in diagnostic.message
+    assert diagnostic.path == str(path) and diagnostic.line == line
+
+
+def test_nearest_pyproject_with_a_cron2dag_table_is_used(tmp_path):
+    write_pyproject(tmp_path, '[tool.cron2dag.lint]\nselect = ["DAG"]\n')
+    nested = tmp_path / "sub" / "deeper"
+    nested.mkdir(parents=True)
+    (tmp_path / "sub" / "pyproject.toml").write_text("[project]\nname = 'unrelated'\n")
+    assert load_config(None, REGISTRY, str(nested)).select == ("DAG",)
+
+
+def test_parse_airflow_version():
+    assert [parse_airflow_version(v) for v in (2, 3, "3", "2.10.4", 3.0, 1, "x", True)] == [2, 3, 3, 2, 3, None, None, None]
+
+
+def test_per_file_ignores(tmp_path):
+    (tmp_path / "legacy").mkdir()
+    (tmp_path / "legacy" / "old.py").write_text(BAD_DAG)
+    (tmp_path / "new.py").write_text(BAD_DAG)
+    config = LintConfig(select=("AF301",), per_file_ignores=(("legacy/*.py", ("AF3",)),), root=str(tmp_path))
+    outcome = lint_paths([str(tmp_path)], config, use_cache=False)
+    assert [Path(f.path).name for f in outcome.findings] == ["new.py"]
+
+
+# -- cache and parallel runs ----------------------------------------------------------------------
+
+
+def test_cache_hits_on_unchanged_files_and_misses_on_changes(tmp_path):
+    for i in range(3):
+        (tmp_path / f"dag{i}.py").write_text(BAD_DAG)
+    cache_dir = tmp_path / ".cron2dag_cache"
+    config = LintConfig(root=str(tmp_path))
+    first = lint_paths([str(tmp_path)], config)
+    assert first.cached == 0 and (cache_dir / ".gitignore").read_text().strip().endswith("*")
+    second = lint_paths([str(tmp_path)], config)
+    assert second.cached == 3 and [f.to_json() for f in second.findings] == [f.to_json() for f in first.findings]
+    (tmp_path / "dag1.py").write_text(BAD_DAG.replace("datetime.now()", "datetime(2024, 1, 1)"))
+    third = lint_paths([str(tmp_path)], config)
+    assert third.cached == 2 and len(third.findings) == len(first.findings) - 1
+    narrower = lint_paths([str(tmp_path)], config.with_overrides(select=["AF301"]))
+    assert narrower.cached == 0 and set(codes_of(narrower.findings)) == {"AF301"}
+
+
+def test_no_cache_writes_nothing(tmp_path):
+    (tmp_path / "dag.py").write_text(BAD_DAG)
+    lint_paths([str(tmp_path)], LintConfig(root=str(tmp_path)), use_cache=False)
+    assert not (tmp_path / ".cron2dag_cache").exists()
+
+
+def test_parallel_and_serial_runs_agree(tmp_path):
+    sources = []
+    for i in range(80):
+        text = BAD_DAG.replace('"d"', f'"d{i}"') if i % 3 else BAD_DAG.replace("datetime.now()", "datetime(2024, 1, 1)")
+        path = tmp_path / f"dag{i}.py"
+        path.write_text(text)
+        sources.append((SourceFile(str(path), Kind.PYTHON), text.encode()))
+    linter = Linter(LintConfig(), LintConfig().rules(REGISTRY), REGISTRY)
+    serial = lint_many(linter, sources, jobs=1)
+    parallel = lint_many(linter, sources, jobs=2)
+    as_json = lambda results: [[f.to_json() for f in r.findings] for r in results]  # noqa: E731
+    assert as_json(serial) == as_json(parallel)
+    assert any(r.findings for r in serial)
+
+
+def test_duplicate_dag_ids_across_files(tmp_path):
+    (tmp_path / "a.py").write_text(BAD_DAG)
+    (tmp_path / "b.py").write_text(BAD_DAG)
+    outcome = lint_paths([str(tmp_path)], LintConfig(select=("DAG007",), root=str(tmp_path)), use_cache=False)
+    assert [(Path(f.path).name, f.code) for f in outcome.findings] == [("b.py", "DAG007")]
+    assert "a.py:7" in outcome.findings[0].message
+
+
+def test_cached_files_still_count_for_duplicate_dag_ids(tmp_path):
+    (tmp_path / "a.py").write_text(BAD_DAG)
+    (tmp_path / "b.py").write_text(BAD_DAG)
+    config = LintConfig(select=("DAG007",), root=str(tmp_path))
+    lint_paths([str(tmp_path)], config)
+    again = lint_paths([str(tmp_path)], config)
+    assert again.cached == 2 and codes_of(again.findings) == ["DAG007"]
+
+
+def test_exclude_patterns_and_skipped_directories(tmp_path):
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "x.py").write_text(BAD_DAG)
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "y.py").write_text(BAD_DAG)
+    (tmp_path / "z.py").write_text(BAD_DAG)
+    config = LintConfig(select=("AF301",), exclude=("vendor",), root=str(tmp_path))
+    outcome = lint_paths([str(tmp_path)], config, use_cache=False)
+    assert [Path(f.path).name for f in outcome.findings] == ["z.py"]
+
+
+def test_crontabs_are_found_by_name(tmp_path):
+    (tmp_path / "jobs.crontab").write_text("0 1 * * * /opt/job.sh\n")
+    (tmp_path / "cron.d").mkdir()
+    (tmp_path / "cron.d" / "backup").write_text("0 2 * * * root /opt/backup.sh\n")
+    (tmp_path / "notes.txt").write_text("0 1 * * * not a crontab by name\n")
+    outcome = lint_paths([str(tmp_path)], LintConfig(select=("CRON002",), root=str(tmp_path)), use_cache=False)
+    assert sorted(Path(f.path).name for f in outcome.findings) == ["backup", "jobs.crontab"]
+
+
+def test_rule_settings_reach_the_rule(lint):
+    text = "\n".join(
+        ["from airflow.sdk import DAG", "from airflow.providers.standard.operators.bash import BashOperator"]
+        + [f'with DAG("d{i}"):\n    BashOperator(task_id="t", bash_command="x")' for i in range(3)]
+    )
+    assert lint(text, select=("PT006",)).findings == []
+    assert len(lint(text, select=("PT006",), settings={"parse-time": {"max-dags": 2}}).findings) == 1
+
+
+def test_json_of_findings_round_trips_through_the_cache_format():
+    from migrator.lint.finding import Finding
+
+    from conftest import lint_text
+
+    result = lint_text(BAD_DAG)
+    for finding in result.findings:
+        assert Finding.from_cache(finding.path, json.loads(json.dumps(finding.to_cache()))).to_json() == finding.to_json()
+
+
+def test_environment_has_no_effect_on_config(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_config(None, REGISTRY, os.getcwd()) == LintConfig(root=str(tmp_path))

@@ -1,0 +1,92 @@
+"""What the backfill rules must NOT flag: the false positives that make people switch a linter off."""
+
+from __future__ import annotations
+
+import textwrap
+
+HEADER = """
+import logging
+import time
+from datetime import date, datetime
+
+import pendulum
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import DAG, task
+
+log = logging.getLogger(__name__)
+
+with DAG("d", start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), schedule="@daily", catchup=True,
+         default_args={"owner": "data", "retries": 2}):
+"""
+
+
+def lint_body(lint, body: str):
+    return lint(HEADER + textwrap.indent(textwrap.dedent(body), "    "), select=("BF",))
+
+
+def test_fixed_dates_are_not_flagged(lint):
+    result = lint_body(lint, """
+        @task
+        def fixed():
+            return [datetime(2024, 1, 1), date(2023, 12, 31), pendulum.datetime(2024, 1, 1, tz="UTC")]
+        fixed()
+        BashOperator(task_id="b", bash_command="run.sh 2024-01-01", start_date=datetime(2024, 1, 1))
+    """)
+    assert result.findings == []
+
+
+def test_ds_partitioned_writes_are_not_flagged(lint):
+    result = lint_body(lint, """
+        BashOperator(task_id="a", bash_command="fetch.sh >> /data/events/{{ ds }}.csv")
+        BashOperator(task_id="b", bash_command="dump.sh > /data/{{ ds_nodash }}/dump.csv")
+        BashOperator(task_id="c", bash_command="sql.sh 'INSERT INTO t PARTITION (ds={{ ds }}) SELECT 1'")
+
+        @task
+        def write(ds=None, **context):
+            open(f"/data/{ds}.csv", "a").write("x")
+            open(f"/data/{context['logical_date']:%Y%m%d}.csv", "w").write("x")
+        write()
+    """)
+    assert result.findings == []
+
+
+def test_a_variable_named_now_is_not_flagged(lint):
+    result = lint_body(lint, """
+        @task
+        def named(logical_date=None):
+            now = logical_date
+            return f"/data/{now:%Y%m%d}.csv"
+
+        @task
+        def parameter(now=None):
+            return now
+
+        named() >> parameter()
+    """)
+    assert result.findings == []
+
+
+def test_time_time_used_only_to_log_a_duration_is_not_flagged(lint):
+    result = lint_body(lint, """
+        @task
+        def timed(ds=None):
+            started = time.time()
+            rows = ds
+            log.info("loaded %s rows in %.2f s", rows, time.time() - started)
+            elapsed = time.time() - started
+            print(f"took {elapsed:.1f}s")
+            return rows
+        timed()
+    """)
+    assert result.findings == []
+
+
+def test_the_same_reads_are_flagged_when_they_reach_the_data(lint, found):
+    result = lint_body(lint, """
+        @task
+        def leaks():
+            started = time.time()
+            return {"loaded_at": started}
+        leaks()
+    """)
+    assert sorted(code for _, code in found(result)) == ["BF001", "BF006"]
