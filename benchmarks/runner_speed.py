@@ -6,8 +6,9 @@
    start included): wall time, and per-task overhead beyond spawning the process (wall time minus the
    fixed cost of a one-task run, minus 1,000 times the cost of spawning `bash -c true` the way the
    runner does, divided by 1,000);
-2. the 5-task seed pipeline (fixtures/crontabs/seed_pipeline.crontab, its commands replaced by `true`),
-   end to end with process start; and a 365-day backfill of it;
+2. the 5-task seed pipeline (fixtures/crontabs/seed_pipeline.crontab migrated by `cron2dag migrate`;
+   a stand-in `python` that exits 0 plays its scripts), end to end with process start; and a 365-day
+   backfill of it;
 3. with Apache Airflow installed (`--airflow VENV`, default `.ci/.venvs/airflow3` or
    `/work/airflow-ref/af3`): `airflow dags test` of a 10-task chain beside `cron2dag run` of the same
    file, as a ratio.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -65,30 +67,43 @@ with DAG("seed_pipeline", schedule=CronTriggerTimetable("0 0 * * *", timezone="U
 '''
 
 
+CPU: list[float] = []  # CPU seconds (user + system, runner and its task processes) of each cron2dag call
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def cron2dag(args: list[str], home: Path, check: bool = True) -> float:
     env = {**os.environ, "CRON2DAG_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    cpu = _children_cpu()
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "migrator", *args], cwd=ROOT, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
+    CPU.append(_children_cpu() - cpu)
     if check and done.returncode != 0:
         raise SystemExit(f"cron2dag {' '.join(args)} failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     return elapsed
 
 
-def median_run(path: Path, repeat: int, work: Path, extra: list[str] | None = None) -> float:
-    times = []
+def median_run(path: Path, repeat: int, work: Path, extra: list[str] | None = None) -> tuple[float, float]:
+    """Median wall seconds and median CPU seconds of `cron2dag run` of a DAG file."""
+    times, cpu = [], []
     for index in range(repeat):
         home = work / f"home-{path.stem}-{index}"
         times.append(cron2dag(["run", str(path), "--date", "2024-01-01", *(extra or [])], home))
+        cpu.append(CPU[-1])
         shutil.rmtree(home, ignore_errors=True)
-    return statistics.median(times)
+    return statistics.median(times), statistics.median(cpu)
 
 
-def spawn_cost(count: int = 300) -> float:
-    """Seconds to start and reap `bash -c true` the way the runner does (new session, piped output)."""
+def spawn_cost(count: int = 300) -> tuple[float, float]:
+    """Wall and CPU seconds to start and reap `bash -c true` as the runner does (new session, piped)."""
     bash = shutil.which("bash") or "bash"
-    samples = []
+    samples, cpu = [], []
     for _ in range(3):
+        before = _children_cpu() + sum(os.times()[:2])
         start = time.perf_counter()
         for _ in range(count):
             process = subprocess.Popen([bash, "-c", "true"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -96,31 +111,33 @@ def spawn_cost(count: int = 300) -> float:
             process.stdout.read()  # type: ignore[union-attr]
             process.wait()
         samples.append((time.perf_counter() - start) / count)
-    return statistics.median(samples)
+        cpu.append((_children_cpu() + sum(os.times()[:2]) - before) / count)
+    return statistics.median(samples), statistics.median(cpu)
 
 
 def seed_dag(work: Path) -> tuple[Path, str]:
-    """The seed pipeline migrated by `cron2dag migrate` with its commands replaced by `true`."""
-    crontab = work / "seed_pipeline.crontab"
-    lines = []
-    for line in SEED_CRONTAB.read_text().splitlines():
-        fields = line.split()
-        if line.strip() and not line.lstrip().startswith("#") and len(fields) > 5:
-            script = fields[-1].removesuffix(".py")
-            line = " ".join(fields[:5]) + f" true {script}"
-        lines.append(line)
-    crontab.write_text("\n".join(lines) + "\n")
+    """The seed crontab as `cron2dag migrate` writes it. Its jobs are `python <job>.py`, scripts that are
+    not part of the repository: a stand-in `python` (exit 0) goes first on PATH (see `stand_in_path`)."""
     out = work / "seed_dags"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "migrator", "migrate", str(crontab), "-o", str(out)], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "migrator", "migrate", str(SEED_CRONTAB), "-o", str(out)], cwd=ROOT,
                           env=env, capture_output=True, text=True)
     files = sorted(out.glob("*.py")) if done.returncode == 0 else []
     if files:
-        return files[0], "migrated by `cron2dag migrate` (commands replaced by `true`)"
+        return files[0], "migrated by `cron2dag migrate`"
     path = work / "seed_pipeline.py"
     path.write_text(SEED_FALLBACK)
     why = (done.stdout + done.stderr).strip().splitlines()
     return path, f"hand-written equivalent (migrate unavailable: {why[-1] if why else done.returncode})"
+
+
+def stand_in_path(work: Path) -> str:
+    folder = work / "stand-in-bin"
+    folder.mkdir(exist_ok=True)
+    stub = folder / "python"
+    stub.write_text("#!/bin/sh\nexit 0\n")
+    stub.chmod(0o755)
+    return f"{folder}:{os.environ['PATH']}"
 
 
 def find_airflow(explicit: str | None) -> Path | None:
@@ -165,19 +182,22 @@ def main() -> None:
         for name, template, count in (("one", CHAIN, 1), ("chain", CHAIN, n), ("fanout", FAN_OUT, n),
                                       ("chain10", CHAIN, 10)):
             (work / f"{name}.py").write_text(textwrap.dedent(template.format(dag_id=name, n=count)))
-        spawn = spawn_cost()
-        fixed = median_run(work / "one.py", options.repeat, work)
+        spawn, spawn_cpu = spawn_cost()
+        fixed, fixed_cpu = median_run(work / "one.py", options.repeat, work)
         chain = median_run(work / "chain.py", options.repeat, work)
         fanout = median_run(work / "fanout.py", options.repeat, work)
-        print(f"spawning `bash -c true` (new session, piped): {spawn * 1000:.2f} ms")
+        print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs (medians of {options.repeat})")
+        print(f"spawning `bash -c true` (new session, piped): {spawn * 1000:.2f} ms wall, {spawn_cpu * 1000:.2f} ms CPU")
         print(f"one-task run, end to end (process start, imports, load, state): {fixed:.3f} s")
-        for label, wall, tasks in (("1,000-task chain", chain, n), ("1,000-task fan-out", fanout, n + 1)):
+        for label, (wall, cpu), tasks in (("1,000-task chain", chain, n), ("1,000-task fan-out", fanout, n + 1)):
             overhead = (wall - fixed - tasks * spawn) / tasks
-            print(f"{label}: {wall:.2f} s wall, {(wall - fixed) / tasks * 1000:.2f} ms per task, "
-                  f"{overhead * 1000:.2f} ms per-task overhead beyond spawning")
+            cpu_overhead = (cpu - fixed_cpu - tasks * spawn_cpu) / tasks
+            print(f"{label}: {wall:.2f} s wall, {(wall - fixed) / tasks * 1000:.2f} ms per task; per-task overhead "
+                  f"beyond spawning: {overhead * 1000:.2f} ms wall, {cpu_overhead * 1000:.2f} ms CPU")
 
         seed, origin = seed_dag(work)
-        seed_run = median_run(seed, options.repeat, work)
+        os.environ["PATH"] = stand_in_path(work)
+        seed_run, _ = median_run(seed, options.repeat, work)
         print(f"seed pipeline ({origin}): one run end to end {seed_run:.3f} s")
         home = work / "home-backfill"
         backfill = cron2dag(["backfill", str(seed), "--start", "2023-01-01", "--end", "2023-12-31",
@@ -190,7 +210,7 @@ def main() -> None:
         if venv is None:
             print("airflow dags test: no Airflow 3 venv found (use --airflow VENV)")
             return
-        ours = median_run(work / "chain10.py", options.repeat, work)
+        ours, _ = median_run(work / "chain10.py", options.repeat, work)
         theirs = airflow_dags_test(venv, work / "chain10.py", "chain10", work, options.repeat)
         print(f"10-task chain: `airflow dags test` {theirs:.2f} s, `cron2dag run` {ours:.3f} s: "
               f"{theirs / ours:.0f}x faster ({venv})")

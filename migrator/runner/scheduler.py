@@ -11,6 +11,7 @@ killed, and they run again without using up a retry.
 from __future__ import annotations
 
 import copy
+import heapq
 import os
 import time
 import uuid
@@ -434,10 +435,13 @@ class Scheduler:
             run.dirty.update(run.dag.task_dict[task_id].downstream_task_ids)
         self.observer.task_changed(run, task_id, ti)
 
-    def _candidates(self) -> list[tuple[str, RunProgress]]:
+    def _candidates(self, runs_with_room: set[tuple[str, str]]) -> Iterator[tuple[str, RunProgress]]:
+        """Launchable task instances, highest priority first (lazily: a heap, not a full sort)."""
         now = time.time()
         found = []
         for order, run in enumerate(self.active.values()):
+            if run.key not in runs_with_room:
+                continue
             weights = self._weights[id(run.dag)]
             for task_id in run.ready:
                 ti = run.tis[task_id]
@@ -448,8 +452,11 @@ class Scheduler:
                 if (ti.next_try_at is None or ti.next_try_at <= now) \
                         and (self.only_task is None or task_id == self.only_task):
                     found.append((-weights[task_id], order, task_id, run))
-        found.sort(key=lambda item: (item[0], item[1], item[2]))
-        return [(task_id, run) for _, _, task_id, run in found]
+        heap = [(weight, order, task_id, index) for index, (weight, order, task_id, _) in enumerate(found)]
+        heapq.heapify(heap)
+        while heap:
+            _, _, task_id, index = heapq.heappop(heap)
+            yield task_id, found[index][3]
 
     def _launch(self) -> None:
         running = sum(1 for a in self.attempts.values() if a.holds_slot)
@@ -461,7 +468,13 @@ class Scheduler:
                 task_key = (attempt.run.row.dag_id, attempt.task_id)
                 per_task[task_key] = per_task.get(task_key, 0) + 1
         foreign = {key: self._foreign_running(run) for key, run in self.active.items()}
-        for task_id, run in self._candidates():
+        if running >= self.parallelism:
+            return
+        room = {key for key, run in self.active.items()
+                if per_run.get(key, 0) + foreign[key] < run.dag.max_active_tasks}
+        if not room:
+            return
+        for task_id, run in self._candidates(room):
             if running >= self.parallelism:
                 return
             dag = run.dag
@@ -530,8 +543,6 @@ class Scheduler:
         if claimed is None:
             self._reload(run)
             return False
-        if not resuming_reschedule:
-            self.store.clear_xcoms(run.row.dag_id, run.row.run_id, task.task_id)
         self._changed(run, task.task_id, claimed)
         attempt = Attempt(run, task.task_id, claimed.try_number, claimed.max_tries, kind)
         self.attempts[(run.row.dag_id, run.row.run_id, task.task_id)] = attempt
@@ -764,14 +775,21 @@ class Scheduler:
                 for asset in getattr(outlet, "iter_assets", lambda: iter(()))():
                     assets.append((asset.uri, asset.name))
         self.attempts.pop((run.row.dag_id, run.row.run_id, attempt.task_id), None)
-        skipped = self.store.finish_attempt(
+        end, skipped = self.store.finish_attempt(
             run.row.dag_id, run.row.run_id, attempt.task_id, runner_id=self.runner_id, try_number=attempt.try_number,
             state=state, next_try_at=next_try_at, note=outcome.error, xcoms=outcome.xcoms, skip=skip,
             rendered=outcome.rendered, release=release, reschedule=reschedule, assets=assets,
         )
-        fresh = self.store.get_ti(run.row.dag_id, run.row.run_id, attempt.task_id)
-        if fresh is not None:
-            self._changed(run, attempt.task_id, fresh)
+        current = run.tis[attempt.task_id]
+        if end is not None and current.try_number == attempt.try_number:
+            self._changed(run, attempt.task_id, replace(
+                current, state=state, end_date=end, next_try_at=next_try_at, note=outcome.error, pid=None,
+                proc_start=None, claimed_by=None if release else current.claimed_by,
+                reschedule_count=current.reschedule_count + (1 if reschedule else 0)))
+        else:  # someone else recorded this task meanwhile: believe the store
+            fresh = self.store.get_ti(run.row.dag_id, run.row.run_id, attempt.task_id)
+            if fresh is not None:
+                self._changed(run, attempt.task_id, fresh)
         for other in skipped:
             other_ti = self.store.get_ti(run.row.dag_id, run.row.run_id, other)
             if other_ti is not None:

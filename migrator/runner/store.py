@@ -391,6 +391,9 @@ class Store:
             if cursor.rowcount != 1:
                 return None
             if new_try:
+                # A new attempt starts without the XComs of the previous one (Airflow clears them too).
+                self.conn.execute("DELETE FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ?",
+                                  (dag_id, run_id, expected.task_id))
                 self.conn.execute(
                     "INSERT OR REPLACE INTO task_attempt (dag_id, run_id, task_id, try_number, state, start_date, "
                     "runner_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -416,8 +419,10 @@ class Store:
                        xcoms: Sequence[tuple[str, str]] = (), skip: Sequence[str] = (),
                        rendered: dict[str, Any] | None = None, attempt_state: str | None = None,
                        release: bool = True, first_poke_at: float | None = None,
-                       reschedule: bool = False, assets: Sequence[tuple[str, str]] = ()) -> list[str]:
-        """Record the end of an attempt in one transaction; returns the task ids actually skipped.
+                       reschedule: bool = False, assets: Sequence[tuple[str, str]] = ()) -> tuple[str | None, list[str]]:
+        """Record the end of an attempt in one transaction.
+
+        Returns the end time (None if this runner no longer held the claim) and the task ids skipped.
 
         Only the claimant may finish (`claimed_by` and try number must still match), so a runner that
         was wrongly presumed dead cannot overwrite what its successor recorded.
@@ -435,7 +440,7 @@ class Store:
                  dag_id, run_id, task_id, runner_id, try_number),
             )
             if cursor.rowcount != 1:
-                return skipped
+                return None, skipped
             self.conn.execute(
                 "UPDATE task_attempt SET state = ?, end_date = ?, note = ?, rendered = COALESCE(?, rendered) "
                 "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND try_number = ?",
@@ -462,7 +467,7 @@ class Store:
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     [(uri, name, dag_id, run_id, task_id, end) for uri, name in assets],
                 )
-        return skipped
+        return end, skipped
 
     def force_state(self, dag_id: str, run_id: str, task_id: str, expected: TaskInstanceState | None,
                     state: TaskInstanceState) -> bool:

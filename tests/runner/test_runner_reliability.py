@@ -164,7 +164,7 @@ from airflow.sdk import DAG
 from airflow.providers.standard.operators.bash import BashOperator
 with DAG("wide", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), max_active_tasks=4) as dag:
     for i in range(24):
-        BashOperator(task_id=f"t{i:02d}", bash_command='echo "$AIRFLOW_CTX_TASK_ID $AIRFLOW_CTX_TRY_NUMBER" >> "$OUT"; sleep 0.1')
+        BashOperator(task_id=f"t{i:02d}", bash_command='echo "$AIRFLOW_CTX_TASK_ID $AIRFLOW_CTX_TRY_NUMBER" >> "$OUT"; sleep 0.5')
 '''
 
 
