@@ -81,6 +81,7 @@ class RunProgress:
     foreign: set[str] = field(default_factory=set)  # claimed by another runner
     final_state: DagRunState | None = None
     outcome_note: str | None = None
+    timed_out: bool = False
     started_mono: float = field(default_factory=time.monotonic)
 
     @property
@@ -230,7 +231,8 @@ class Scheduler:
                         done.append(run)
                 if not self.active and (not pending or self.stop_requested):
                     break
-                finished = self.executor.poll(self._wait_time())
+                room_for_more = bool(pending) and len(self.active) < max_active_runs and not self.stop_requested
+                finished = self.executor.poll(0.0 if room_for_more else self._wait_time())
                 for process in finished:
                     self._process_done(process)
                 self._tick_sensors()
@@ -326,8 +328,17 @@ class Scheduler:
                 self._finish(run)
                 return True
             return False
-        if dag.dagrun_timeout is not None and time.monotonic() - run.started_mono > dag.dagrun_timeout.total_seconds():
+        if (dag.dagrun_timeout is not None and not run.timed_out
+                and time.monotonic() - run.started_mono > dag.dagrun_timeout.total_seconds()):
             self._time_out(run)
+        if run.timed_out:
+            if self._has_attempts(run):
+                return False
+            self._skip_unfinished(run)
+            run.final_state = DagRunState.FAILED
+            self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.FAILED, end=True, note=run.outcome_note)
+            self._finish(run)
+            return True
         unfinished = run.unfinished
         if not unfinished:
             if self._has_attempts(run):
@@ -440,7 +451,7 @@ class Scheduler:
         now = time.time()
         found = []
         for order, run in enumerate(self.active.values()):
-            if run.key not in runs_with_room:
+            if run.key not in runs_with_room or run.timed_out:
                 continue
             weights = self._weights[id(run.dag)]
             for task_id in run.ready:
@@ -687,6 +698,10 @@ class Scheduler:
             attempt.log.info(f"Task process terminated (exit status {process.exit_status})")
             self._interrupt_attempt(attempt, "interrupted by the user (Ctrl-C)")
             return
+        if reason == "dagrun_timeout":
+            attempt.log.info(f"Task process terminated (exit status {process.exit_status})")
+            self._complete(attempt, att.Outcome("skipped", error=attempt.run.outcome_note))
+            return
         if attempt.kind == "bash":
             assert attempt.launch is not None
             attempt.log.info(f"Command exited with return code {process.exit_status}")
@@ -814,27 +829,27 @@ class Scheduler:
                         self._changed(run, task_id, fresh)
 
     def _time_out(self, run: RunProgress) -> None:
-        """dagrun_timeout: running tasks are stopped, unfinished ones skipped, and the run fails."""
+        """dagrun_timeout (as Airflow's scheduler): the run fails, every unfinished task instance, running
+        ones included, is set to skipped, and running task processes are stopped."""
+        run.timed_out = True
         run.outcome_note = f"DAG run timed out after {run.dag.dagrun_timeout}"
+        run.ready.clear()
         for attempt in [a for a in self.attempts.values() if a.run is run]:
-            if attempt.process is not None and attempt.process.stop_reason is None:
-                self.executor.terminate(attempt.process, run.outcome_note, grace=1.0)
+            if attempt.process is not None:
+                self.executor.terminate(attempt.process, "dagrun_timeout", grace=1.0)
             elif attempt.sensor is not None:
                 attempt.sensor = None
                 self._complete(attempt, att.Outcome("skipped", error=run.outcome_note))
-        if self._has_attempts(run):
-            return
-        for task_id, ti in list(run.tis.items()):
-            if ti.state not in FINISHED and ti.claimed_by is None:
-                if self.store.force_state(run.row.dag_id, run.row.run_id, task_id, ti.state, TIS.SKIPPED):
-                    fresh = self.store.get_ti(run.row.dag_id, run.row.run_id, task_id)
-                    if fresh is not None:
-                        self._changed(run, task_id, fresh)
-        # Leaves that were skipped this way would make the run look successful: it failed.
-        if all(ti.state in FINISHED for ti in run.tis.values()):
-            run.final_state = DagRunState.FAILED
-            self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.FAILED, end=True, note=run.outcome_note)
-            self._finish(run)
+        self._skip_unfinished(run)
+
+    def _skip_unfinished(self, run: RunProgress) -> None:
+        for task_id in list(run.unfinished):
+            ti = run.tis[task_id]
+            if ti.claimed_by is None and self.store.force_state(run.row.dag_id, run.row.run_id, task_id, ti.state,
+                                                                TIS.SKIPPED):
+                fresh = self.store.get_ti(run.row.dag_id, run.row.run_id, task_id)
+                if fresh is not None:
+                    self._changed(run, task_id, fresh)
 
     def _run_dag_callbacks(self, run: RunProgress) -> None:
         callbacks = run.dag.on_success_callback if run.final_state == DagRunState.SUCCESS else run.dag.on_failure_callback
