@@ -6,7 +6,9 @@ import datetime
 import hashlib
 import math
 
-MAX_RETRY_DELAY = 24 * 60 * 60  # [core] max_task_retry_delay
+from migrator.runner.config import max_task_retry_delay
+
+MAX_RETRY_DELAY = max_task_retry_delay()  # [core] max_task_retry_delay
 
 
 def retry_delay(

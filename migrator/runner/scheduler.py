@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 TIS = TaskInstanceState
 RECOVERY_INTERVAL = 1.0
 FOREIGN_POLL_INTERVAL = 0.05
-PARALLELISM = 32  # Airflow's [core] parallelism
 
 
 class Observer(Protocol):
@@ -169,13 +168,15 @@ def priority_weights(dag: DAG) -> dict[str, int]:
 class Scheduler:
     def __init__(self, store: Store, *, home: Path, observer: Observer | None = None,
                  runner_id: str | None = None, only_task: str | None = None,
-                 parallelism: int = PARALLELISM) -> None:
+                 parallelism: int | None = None) -> None:
         self.store = store
         self.home = home
         self.observer = observer or NullObserver()
         self.runner_id = runner_id or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.only_task = only_task
-        self.parallelism = parallelism
+        from migrator.runner import config
+
+        self.parallelism = parallelism if parallelism is not None else config.parallelism()
         self.executor = Executor()
         self.attempts: dict[tuple[str, str, str], Attempt] = {}
         self.active: dict[tuple[str, str], RunProgress] = {}

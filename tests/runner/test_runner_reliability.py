@@ -162,7 +162,7 @@ WIDE_DAG = '''
 import pendulum
 from airflow.sdk import DAG
 from airflow.providers.standard.operators.bash import BashOperator
-with DAG("wide", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), max_active_tasks=4) as dag:
+with DAG("wide", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), max_active_tasks=16) as dag:
     for i in range(24):
         BashOperator(task_id=f"t{i:02d}", bash_command='echo "$AIRFLOW_CTX_TASK_ID $AIRFLOW_CTX_TRY_NUMBER" >> "$OUT"; sleep 0.5')
 '''
@@ -170,7 +170,8 @@ with DAG("wide", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC
 
 def test_two_runners_on_one_run_never_run_a_task_twice(tmp_path: Path) -> None:
     (tmp_path / "wide.py").write_text(WIDE_DAG)
-    env = environment(tmp_path)
+    # Each runner may run 4 tasks at once ([core] parallelism), the run 16: both runners get work.
+    env = environment(tmp_path, AIRFLOW__CORE__PARALLELISM="4")
     first = cli("run", str(tmp_path / "wide.py"), "--date", "2024-01-01", env=env)
     second = cli("run", str(tmp_path / "wide.py"), "--date", "2024-01-01", env=env)
     out_first, _ = first.communicate(timeout=120)

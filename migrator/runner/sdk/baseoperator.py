@@ -32,8 +32,6 @@ if TYPE_CHECKING:
     from migrator.runner.sdk.taskgroup import TaskGroup
 
 KEY_REGEX = re.compile(r"^[\w.-]+$")
-DEFAULT_RETRY_DELAY = datetime.timedelta(seconds=300)
-MAX_RETRY_DELAY = 24 * 60 * 60
 WEIGHT_RULES = ("downstream", "upstream", "absolute")
 
 # Arguments whose effect is a deployment concern (queues, pools, alerting): accepted and recorded,
@@ -160,8 +158,8 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
         email: str | Sequence[str] | None = None,
         email_on_retry: bool = True,
         email_on_failure: bool = True,
-        retries: int | None = 0,
-        retry_delay: datetime.timedelta | float = DEFAULT_RETRY_DELAY,
+        retries: int | None = None,
+        retry_delay: datetime.timedelta | float | None = None,
         retry_exponential_backoff: float = 0,
         max_retry_delay: datetime.timedelta | float | None = None,
         start_date: datetime.datetime | None = None,
@@ -228,9 +226,15 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
         self.email = email
         self.email_on_retry = email_on_retry
         self.email_on_failure = email_on_failure
+        from migrator.runner import config
+
+        if retries is None:
+            retries = config.default_task_retries()
         if isinstance(retries, str):
             retries = int(retries)
         self.retries = int(retries or 0)
+        if retry_delay is None:
+            retry_delay = datetime.timedelta(seconds=config.default_task_retry_delay())
         self.retry_delay = _to_timedelta(retry_delay, "retry_delay") or datetime.timedelta(0)
         if isinstance(retry_exponential_backoff, bool):
             # Airflow's serializer maps True to a multiplier of 2.0 (classic doubling) and False to 0.

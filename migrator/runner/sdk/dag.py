@@ -56,8 +56,8 @@ class DAG:
         template_undefined: type[jinja2.StrictUndefined] = jinja2.StrictUndefined,
         user_defined_macros: dict | None = None,
         user_defined_filters: dict | None = None,
-        max_active_tasks: int | None = 16,
-        max_active_runs: int | None = 16,
+        max_active_tasks: int | None = None,
+        max_active_runs: int | None = None,
         max_consecutive_failed_dag_runs: int | None = 0,
         dagrun_timeout: datetime.timedelta | None = None,
         catchup: bool = False,
@@ -126,10 +126,12 @@ class DAG:
         self.template_undefined = template_undefined
         self.user_defined_macros = user_defined_macros
         self.user_defined_filters = user_defined_filters
-        self.max_active_tasks = int(max_active_tasks if max_active_tasks is not None else (concurrency or 16))
-        if concurrency is not None and max_active_tasks == 16:
-            self.max_active_tasks = int(concurrency)
-        self.max_active_runs = int(max_active_runs if max_active_runs is not None else 16)
+        from migrator.runner import config
+
+        if max_active_tasks is None:
+            max_active_tasks = concurrency if concurrency is not None else config.max_active_tasks_per_dag()
+        self.max_active_tasks = int(max_active_tasks)
+        self.max_active_runs = int(max_active_runs if max_active_runs is not None else config.max_active_runs_per_dag())
         if self.max_active_tasks < 1 or self.max_active_runs < 1:
             raise AirflowException("max_active_tasks and max_active_runs must be at least 1")
         self.max_consecutive_failed_dag_runs = max_consecutive_failed_dag_runs or 0

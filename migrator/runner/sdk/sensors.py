@@ -29,8 +29,6 @@ from migrator.runner.sdk.exceptions import (
     AirflowTaskTimeout,
 )
 
-DEFAULT_SENSOR_TIMEOUT = 60 * 60 * 24 * 7  # [sensors] default_timeout
-
 
 @dataclass
 class PokeReturnValue:
@@ -69,7 +67,9 @@ class BaseSensorOperator(BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.poke_interval = _seconds(poke_interval, "poke_interval")
-        self.timeout = _seconds(DEFAULT_SENSOR_TIMEOUT if timeout is None else timeout, "timeout")
+        from migrator.runner import config
+
+        self.timeout = _seconds(config.sensor_default_timeout() if timeout is None else timeout, "timeout")
         self.soft_fail = soft_fail
         if mode not in self.valid_modes:
             raise AirflowException(f"The mode must be one of {list(self.valid_modes)},'{self.task_id}'; received '{mode}'.")
