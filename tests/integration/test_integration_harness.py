@@ -192,10 +192,18 @@ def harness_runs(request: pytest.FixtureRequest) -> dict[str, DagTestResult]:
         [
             DagTestRequest("harness_three_tasks", day, conf={"who": "ci"}),
             DagTestRequest("harness_skip_fail", day),
+            DagTestRequest("harness_no_such_dag", day),  # must not stop the batch
             DagTestRequest("harness_berlin_dates", at(2025, 1, 4, 23)),  # midnight in Berlin
         ],
     )
     return {result.dag_id: result for result in results}
+
+
+@pytest.mark.airflow
+def test_a_dag_that_does_not_load_is_an_error_result_not_a_crash(harness_runs):
+    run = harness_runs["harness_no_such_dag"]
+    assert run.state is None and run.run_id is None and run.tasks == {}
+    assert "harness_no_such_dag" in (run.error or "")
 
 
 @pytest.mark.airflow
