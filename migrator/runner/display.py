@@ -14,8 +14,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
-from rich.live import Live
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -55,15 +53,21 @@ class RunDisplay:
         self.backfill = backfill
         self.runs: dict[tuple[str, str], RunProgress] = {}
         self.finished_runs: list[RunProgress] = []
-        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), console=console, auto_refresh=False)
-        self.bar = self.progress.add_task("runs" if backfill else "tasks", total=total_runs if backfill else None)
-        self.live: Live | None = None
+        self.progress: Any = None
+        if self.live_mode:  # rich's live machinery only when it is drawn
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), console=console, auto_refresh=False)
+            self.bar = self.progress.add_task("runs" if backfill else "tasks", total=total_runs if backfill else None)
+        self.live: Any = None
         self._last_draw = 0.0
         self._finished: dict[tuple[str, str], set[str]] = {}
 
     def __enter__(self) -> RunDisplay:
         if self.live_mode:
+            from rich.live import Live
+
             self.live = Live(self._render(), console=self.console, auto_refresh=False, transient=True)
             self.live.__enter__()
         return self
@@ -77,7 +81,7 @@ class RunDisplay:
     def run_started(self, run: RunProgress) -> None:
         self.runs[run.key] = run
         self._finished[run.key] = {task_id for task_id, ti in run.tis.items() if ti.state in FINISHED}
-        if not self.backfill:
+        if self.progress is not None and not self.backfill:
             self.progress.update(self.bar, total=len(run.tis), completed=len(self._finished[run.key]))
         if not self.live_mode:
             self.console.print(f"run {run.row.run_id} of {run.row.dag_id} (logical date {run.row.logical_date}): "
@@ -90,7 +94,7 @@ class RunDisplay:
             finished.add(task_id)
         else:
             finished.discard(task_id)
-        if not self.backfill:
+        if self.progress is not None and not self.backfill:
             self.progress.update(self.bar, completed=len(finished))
         if not self.live_mode and (ti.state in FINISHED or ti.state == TaskInstanceState.UP_FOR_RETRY):
             # Plain writes: a line per task must stay cheap when a DAG has thousands of tasks.
@@ -103,7 +107,8 @@ class RunDisplay:
         self.runs.pop(run.key, None)
         self.finished_runs.append(run)
         if self.backfill:
-            self.progress.update(self.bar, advance=1)
+            if self.progress is not None:
+                self.progress.update(self.bar, advance=1)
             if not self.live_mode:
                 state = run.final_state or f"not finished ({run.outcome_note})"
                 line = Text(f"run {run.row.logical_date} ")

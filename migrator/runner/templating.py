@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime
 import os
+import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import jinja2
-import jinja2.nativetypes
-import jinja2.sandbox
-
 if TYPE_CHECKING:
+    import jinja2
+
     from migrator.runner.sdk.baseoperator import BaseOperator
     from migrator.runner.sdk.dag import DAG
 
@@ -45,47 +44,61 @@ def _ts_nodash_with_tz(value: Any) -> str | None:
 FILTERS = {"ds": _ds, "ds_nodash": _ds_nodash, "ts": _ts, "ts_nodash": _ts_nodash, "ts_nodash_with_tz": _ts_nodash_with_tz}
 
 
-class _AirflowEnvironmentMixin:
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)  # type: ignore[call-arg]
-        self.filters.update(FILTERS)  # type: ignore[attr-defined]
-
-    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
-        # Airflow allows `_private` attributes, blocks only Python internals.
-        return not jinja2.sandbox.is_internal_attribute(obj, attr)
+_CLASSES: dict[bool, type] = {}
 
 
-class SandboxedEnvironment(_AirflowEnvironmentMixin, jinja2.sandbox.SandboxedEnvironment):
-    pass
+def _environment_class(native: bool) -> type:
+    """Airflow's SandboxedEnvironment / NativeEnvironment (jinja2 is imported only when a template is)."""
+    if native in _CLASSES:
+        return _CLASSES[native]
+    import jinja2.nativetypes
+    import jinja2.sandbox
+
+    class _AirflowEnvironmentMixin:
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)  # type: ignore[call-arg]
+            self.filters.update(FILTERS)  # type: ignore[attr-defined]
+
+        def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+            # Airflow allows `_private` attributes, blocks only Python internals.
+            return not jinja2.sandbox.is_internal_attribute(obj, attr)
+
+    class SandboxedEnvironment(_AirflowEnvironmentMixin, jinja2.sandbox.SandboxedEnvironment):
+        pass
+
+    class NativeEnvironment(_AirflowEnvironmentMixin, jinja2.nativetypes.NativeEnvironment):
+        pass
+
+    _CLASSES[False], _CLASSES[True] = SandboxedEnvironment, NativeEnvironment
+    return _CLASSES[native]
 
 
-class NativeEnvironment(_AirflowEnvironmentMixin, jinja2.nativetypes.NativeEnvironment):
-    pass
-
-
-_ENVS: dict[tuple[int, bool], jinja2.Environment] = {}
+_ENVS: weakref.WeakKeyDictionary[Any, dict[bool, Any]] = weakref.WeakKeyDictionary()
+_NO_DAG_ENVS: dict[bool, Any] = {}
 
 
 def template_env(dag: DAG | None, native: bool) -> jinja2.Environment:
     """The DAG's environment (built once per DAG and kind; rendering results do not depend on caching)."""
-    key = (id(dag), native)
-    env = _ENVS.get(key)
+    cache = _ENVS.setdefault(dag, {}) if dag is not None else _NO_DAG_ENVS
+    env = cache.get(native)
     if env is not None:
         return env
+    import jinja2
+
     options: dict[str, Any] = {"undefined": jinja2.StrictUndefined, "extensions": ["jinja2.ext.do"]}
     if dag is not None:
-        options["undefined"] = dag.template_undefined
+        options["undefined"] = dag.template_undefined or jinja2.StrictUndefined
         searchpath = [dag.folder, *dag.template_searchpath]
         options["loader"] = jinja2.FileSystemLoader(searchpath)
         if dag.jinja_environment_kwargs:
             options.update(dag.jinja_environment_kwargs)
-    env = (NativeEnvironment if native else SandboxedEnvironment)(**options)
+    env = _environment_class(native)(**options)
     if dag is not None:
         if dag.user_defined_macros:
             env.globals.update(dag.user_defined_macros)
         if dag.user_defined_filters:
             env.filters.update(dag.user_defined_filters)
-    _ENVS[key] = env
+    cache[native] = env
     return env
 
 
@@ -98,15 +111,16 @@ def _is_native(task: BaseOperator) -> bool:
 _MARKERS = ("{{", "{%", "{#", "\r")
 
 
-def _render_string(task: BaseOperator, value: str, context: Mapping[str, Any], env: jinja2.Environment, native: bool) -> Any:
+def _render_string(task: BaseOperator, value: str, context: Mapping[str, Any], env: jinja2.Environment | None,
+                   native: bool) -> Any:
     template_ext = tuple(task.template_ext)
-    if template_ext and value.endswith(template_ext):
-        template = env.get_template(value)
-    else:
-        if not native and not any(marker in value for marker in _MARKERS):
-            # Rendering a string with no Jinja syntax only drops one trailing newline.
-            return value.removesuffix("\n")
-        template = env.from_string(value)
+    is_file = bool(template_ext) and value.endswith(template_ext)
+    if not is_file and not native and not any(marker in value for marker in _MARKERS):
+        # Rendering a string with no Jinja syntax only drops one trailing newline.
+        return value.removesuffix("\n")
+    if env is None:
+        env = template_env(task._dag, native)
+    template = env.get_template(value) if is_file else env.from_string(value)
     return template.render(context)
 
 
@@ -115,8 +129,6 @@ def render_value(task: BaseOperator, value: Any, context: Mapping[str, Any], env
     """BaseOperator.render_template: strings, files, resolvable references, collections, nested fields."""
     seen = seen if seen is not None else set()
     native = _is_native(task)
-    if env is None:
-        env = template_env(task._dag, native)
     if id(value) in seen:
         return value
     if isinstance(value, str):
@@ -147,14 +159,14 @@ def render_value(task: BaseOperator, value: Any, context: Mapping[str, Any], env
 
 def rendered_fields(task: BaseOperator, context: Mapping[str, Any]) -> dict[str, Any]:
     """Every non-empty templated field, rendered, without touching the task (fields left empty stay)."""
-    env = template_env(task._dag, _is_native(task))
+    env = None  # built on first need: plain strings never import jinja2
     result: dict[str, Any] = {}
     for name in task.template_fields:
         value = getattr(task, name)
         if not value:
             result[name] = value
         elif callable(value) and not hasattr(value, "resolve"):
-            result[name] = value(context=context, jinja_env=env)
+            result[name] = value(context=context, jinja_env=template_env(task._dag, _is_native(task)))
         else:
             result[name] = render_value(task, value, context, env)
     return result

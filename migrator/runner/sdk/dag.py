@@ -10,8 +10,6 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-import jinja2
-
 from migrator.runner.sdk.context import DagContext
 from migrator.runner.sdk.exceptions import (
     AirflowException,
@@ -53,7 +51,7 @@ class DAG:
         end_date: datetime.datetime | None = None,
         default_args: dict[str, Any] | None = None,
         template_searchpath: str | Iterable[str] | None = None,
-        template_undefined: type[jinja2.StrictUndefined] = jinja2.StrictUndefined,
+        template_undefined: Any = None,  # jinja2.StrictUndefined unless given (jinja2 is imported lazily)
         user_defined_macros: dict | None = None,
         user_defined_filters: dict | None = None,
         max_active_tasks: int | None = None,
@@ -255,7 +253,7 @@ class DAG:
     def set_dependency(self, upstream_task_id: str, downstream_task_id: str) -> None:
         self.get_task(upstream_task_id)._add_edge(self.get_task(downstream_task_id))
 
-    def get_template_env(self, *, force_sandboxed: bool = False) -> jinja2.Environment:
+    def get_template_env(self, *, force_sandboxed: bool = False) -> Any:
         from migrator.runner.templating import template_env
 
         return template_env(self, native=self.render_template_as_native_obj and not force_sandboxed)
