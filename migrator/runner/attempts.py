@@ -167,7 +167,7 @@ class ChannelStateReader(StateReader):
                                  states=states)
 
 
-def answer_task_request(store: "Store", request: dict[str, Any]) -> Any:
+def answer_task_request(store: Store, request: dict[str, Any]) -> Any:
     """The runner's side of TaskChannel: read-only questions about the state database."""
     op = request.get("op")
     if op == "xcom_get":

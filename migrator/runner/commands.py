@@ -111,7 +111,7 @@ def run_command(dagfile: str, dag_id: str | None, date: str | None, conf: str | 
             store.close()
         if planned.reason:
             _console(err=True).print(f"{planned.run_id}: {planned.reason}")
-        done, stopped = _execute(dag, [row], backfill=False, max_active_runs=1, only_task=task_id)
+        _, stopped = _execute(dag, [row], backfill=False, max_active_runs=1, only_task=task_id)
         store = Store(_home())
         try:
             final = store.get_run(dag.dag_id, row.run_id)
@@ -182,7 +182,7 @@ def backfill_command(dagfile: str, dag_id: str | None, start: str, end: str, rep
                       f"{len(skipped)} already done" + (" (use --reprocess to run them again)" if skipped else ""))
         if not rows:
             return
-        done, stopped = _execute(dag, rows, backfill=True,
+        _, stopped = _execute(dag, rows, backfill=True,
                                  max_active_runs=max_active_runs or dag.max_active_runs,
                                  first_in_backfill=rows[0].run_id)
         store = Store(_home())

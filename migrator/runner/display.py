@@ -17,7 +17,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from migrator.runner.states import FINISHED, DagRunState, TaskInstanceState
+from migrator.runner.states import FINISHED, TaskInstanceState
 from migrator.runner.store import TIRow
 
 if TYPE_CHECKING:
@@ -55,7 +55,13 @@ class RunDisplay:
         self.finished_runs: list[RunProgress] = []
         self.progress: Any = None
         if self.live_mode:  # rich's live machinery only when it is drawn
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
             self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                                      TimeElapsedColumn(), console=console, auto_refresh=False)
@@ -175,7 +181,6 @@ def runs_table(runs: list[Any], title: str = "runs") -> Table:
     table.add_column("duration", justify="right")
     table.add_column("note", overflow="fold")
     for run in runs:
-        state = run.state if run.state not in (DagRunState.QUEUED,) else run.state
-        table.add_row(run.logical_date or "", run.run_id, styled(state), _seconds(run.start_date, run.end_date),
+        table.add_row(run.logical_date or "", run.run_id, styled(run.state), _seconds(run.start_date, run.end_date),
                       run.note or "")
     return table

@@ -105,7 +105,7 @@ def load_dag_file(path: str | os.PathLike[str]) -> LoadedFile:
         sys.modules[module_name] = module
         previous = _arm_timeout(shown)
         try:
-            exec(code, module.__dict__)
+            exec(code, module.__dict__)  # noqa: S102 - loading a DAG file is running it, as Airflow does
         except NotSupportedByRunner as error:
             line, column = _position(path, error)
             raise InputError([Diagnostic(shown, str(error), line, column)]) from None

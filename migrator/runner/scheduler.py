@@ -15,7 +15,7 @@ import heapq
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -823,8 +823,8 @@ class Scheduler:
                 attempt.sensor = None
                 self._complete(attempt, att.Outcome("failed", retryable=False, error=f"stopped by fail_fast after {failed_task} failed"))
         for task_id, ti in list(run.tis.items()):
-            if ti.state in (None, TIS.UP_FOR_RETRY, TIS.UP_FOR_RESCHEDULE, TIS.SCHEDULED):
-                if self.store.force_state(run.row.dag_id, run.row.run_id, task_id, ti.state, TIS.SKIPPED):
+            if ti.state in (None, TIS.UP_FOR_RETRY, TIS.UP_FOR_RESCHEDULE, TIS.SCHEDULED) and self.store.force_state(
+                    run.row.dag_id, run.row.run_id, task_id, ti.state, TIS.SKIPPED):
                     fresh = self.store.get_ti(run.row.dag_id, run.row.run_id, task_id)
                     if fresh is not None:
                         self._changed(run, task_id, fresh)

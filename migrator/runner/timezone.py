@@ -64,5 +64,5 @@ def parse(text: str, timezone: dt.tzinfo | str | None = None) -> DateTime:
     """Parse an ISO-like date or datetime; without an offset it is taken in `timezone` (UTC)."""
     result = pendulum.parse(text, tz=timezone or UTC, strict=False)
     if not isinstance(result, DateTime):
-        raise ValueError(f"not a date or datetime: {text!r}")
+        raise ValueError(f"not a date or datetime: {text!r}")  # noqa: TRY004 - a bad value, not a bad type
     return result

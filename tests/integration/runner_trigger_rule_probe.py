@@ -32,7 +32,7 @@ def main() -> None:
                     trigger_rule=rule,
                     is_teardown=False,
                     get_closest_mapped_task_group=lambda: None,
-                    get_upstreams_only_setups=lambda: [],
+                    get_upstreams_only_setups=list,
                     task_group=None,
                 )
                 finished = [
@@ -49,7 +49,7 @@ def main() -> None:
                                      dag_id="d", run_id="r", task_id="t")
                 context = SimpleNamespace(flag_upstream_failed=True, wait_for_past_depends_before_skipping=False,
                                           have_changed_ti_states=False, upstream_task_id_counts={},
-                                          ensure_finished_tis=lambda dagrun, session=None: finished)
+                                          ensure_finished_tis=lambda dagrun, session=None, _f=finished: _f)
                 statuses = list(TriggerRuleDep()._get_dep_statuses(ti, context, session=None))
                 out.append({
                     "rule": rule.value,

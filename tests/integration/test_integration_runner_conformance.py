@@ -16,7 +16,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runner"))
 
 from airflow_harness import AirflowEnv, DagTestRequest
-from runner_conformance import FIXTURES, airflow_results, compare, expected, load_cases, run_in_runner
+from runner_conformance import (
+    FIXTURES,
+    airflow_results,
+    compare,
+    expected,
+    load_cases,
+    run_in_runner,
+)
 
 pytestmark = pytest.mark.airflow
 

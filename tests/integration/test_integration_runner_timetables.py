@@ -11,8 +11,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-
 from airflow_harness import AirflowEnv
+
 from migrator.runner.loader import load_dag_file
 from migrator.runner.shim import airflow_shim
 

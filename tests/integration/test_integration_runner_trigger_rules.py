@@ -14,8 +14,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from airflow_harness import AirflowEnv
+
 from migrator.runner.trigger_rules import UpstreamCounts, evaluate
 
 pytestmark = pytest.mark.airflow

@@ -5,9 +5,8 @@ The same expectations hold for Apache Airflow 3 (tests/integration/test_integrat
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sys
+from pathlib import Path
 
 import pytest
 

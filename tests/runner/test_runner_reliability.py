@@ -9,12 +9,9 @@ import random
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from collections import defaultdict
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,8 +16,8 @@ from migrator.runner.sdk.context import Context, get_current_context
 from migrator.runner.sdk.dag import DAG, dag
 from migrator.runner.sdk.decorators import setup, task, teardown
 from migrator.runner.sdk.exceptions import NotSupportedByRunner
-from migrator.runner.sdk.notifiers import BaseNotifier
 from migrator.runner.sdk.nodes import EdgeModifier, Label, chain, chain_linear, cross_downstream
+from migrator.runner.sdk.notifiers import BaseNotifier
 from migrator.runner.sdk.operators import BaseBranchOperator, BranchMixIn, SkipMixin
 from migrator.runner.sdk.params import Param, ParamsDict
 from migrator.runner.sdk.sensors import BaseSensorOperator, PokeReturnValue
@@ -64,6 +64,7 @@ __all__ = [
     "AssetAll",
     "AssetAny",
     "BaseBranchOperator",
+    "BaseNotifier",
     "BaseOperator",
     "BaseSensorOperator",
     "BranchMixIn",

@@ -6,6 +6,7 @@ stands for its roots (when downstream) or its leaves (when upstream), as in Airf
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -103,7 +104,7 @@ def link(upstream: Any, downstream: Any) -> None:
 
 def chain(*elements: Any) -> None:
     """`chain(a, [b, c], d)`; two lists side by side are linked pairwise (they must match in length)."""
-    for up, down in zip(elements, elements[1:]):
+    for up, down in itertools.pairwise(elements):
         if isinstance(up, Sequence) and not isinstance(up, str) and isinstance(down, Sequence) and not isinstance(down, str):
             if len(up) != len(down):
                 raise ValueError(f"Chain not supported for different length Iterable. Got {len(up)} and {len(down)}.")
@@ -117,7 +118,7 @@ def chain_linear(*elements: Any) -> None:
     """Every element of each group upstream of every element of the next."""
     if len(elements) < 2:
         raise ValueError("chain_linear must have at least two arguments")
-    for up, down in zip(elements, elements[1:]):
+    for up, down in itertools.pairwise(elements):
         link(up, down)
 
 

@@ -8,7 +8,8 @@ built in, it runs inside the runner and does not take a task off the runner's fa
 from __future__ import annotations
 
 import copy
-from typing import Any, ClassVar, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar
 
 
 class BaseNotifier:
