@@ -40,6 +40,8 @@ class CodegenOptions:
     start_date: dt.date = dt.date(2025, 1, 1)
     catchup: bool = False
     max_active_runs: int = 1
+    # who answers for the DAGs; None: derive it from the crontab (see `_dag_owner`)
+    owner: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ class DagPlan:
     edges: tuple[tuple[str, str], ...]  # (upstream variable, downstream variable)
     shared_env: tuple[tuple[str, str], ...] | None  # the ENV constant, when every task has the same
     shared_mailto: tuple[str, ...]
+    # `default_args["owner"]`; a task whose user differs carries its own. None: nobody is known
+    owner: str | None = None
     guard_task_id: str = GUARD_TASK_ID
     guard_variable: str = GUARD_TASK_ID
 
@@ -186,6 +190,17 @@ def _plan_dag(
     envs = {t.env_key for t in tasks}
     shared_env = next(iter(envs)) if len(envs) == 1 and tasks[0].env_key else None
     mailtos = {t.mailto for t in tasks}
+    shared_mailto = next(iter(mailtos)) if len(mailtos) == 1 else ()
+    owner = _dag_owner(options.owner, tasks, pipeline.source, shared_mailto)
+    if owner is None:
+        notes.append(
+            Note(
+                pipeline.source,
+                None,
+                f"{dag.dag_id}: no owner: the crontab names no account and no MAILTO; pass "
+                "--owner TEAM (until then `cron2dag lint` reports OPS003)",
+            )
+        )
     return DagPlan(
         dag_id=dag.dag_id,
         source=pipeline.source,
@@ -199,10 +214,46 @@ def _plan_dag(
         links=(),
         edges=edges,
         shared_env=shared_env,
-        shared_mailto=next(iter(mailtos)) if len(mailtos) == 1 else (),
+        shared_mailto=shared_mailto,
+        owner=owner,
         guard_task_id=guard_task_id,
         guard_variable=guard_variable,
     )
+
+
+def _dag_owner(
+    option: str | None, tasks: list[TaskPlan], source: str, shared_mailto: tuple[str, ...]
+) -> str | None:
+    """Who answers for a DAG, from the most to the least explicit: `--owner`; the account(s) cron ran
+    the jobs as (the user column; Airflow shows several owners joined by commas); the account whose
+    spool file the crontab is; the one address cron mailed the jobs' output to.
+
+    Never the person running `migrate`: the same crontab must give the same file on every machine.
+    """
+    if option:
+        return option
+    users = sorted({t.user for t in tasks if t.user})
+    if users:
+        return ",".join(users)
+    spool_user = _spool_user(PurePath(source))
+    if spool_user:
+        return spool_user
+    if len(shared_mailto) == 1:
+        return shared_mailto[0]
+    return None
+
+
+def _spool_user(path: PurePath) -> str | None:
+    """`/var/spool/cron/crontabs/alice` (Debian) and `/var/spool/cron/alice` (cronie) belong to alice."""
+    parts = path.parts
+    for index in range(len(parts) - 2):
+        if parts[index] == "spool" and parts[index + 1] == "cron":
+            rest = parts[index + 2 :]
+            if rest and rest[0] == "crontabs":
+                rest = rest[1:]
+            if len(rest) == 1:
+                return rest[0]
+    return None
 
 
 def _plan_task(
