@@ -332,6 +332,8 @@ def run_in_task_process(task: BaseOperator, context: dict[str, Any], *, try_numb
             task.pre_execute(context)
             _call_callbacks(task.on_execute_callback, context, log, "on_execute")
             result = _execute_with_timeout(task, context)
+            if getattr(task, "overwrite_rtif_after_execution", False):
+                rendered = rendered_for_record({name: getattr(task, name) for name in task.template_fields})
             if task._post_execute_hook is not None:
                 task._post_execute_hook(context, result)
             task.post_execute(context, result)

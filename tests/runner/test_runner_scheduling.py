@@ -225,3 +225,19 @@ def test_resume_after_editing_the_dag_adds_new_tasks(tmp_path: Path, home: Path)
     path.write_text(path.read_text().replace('bash_command="exit 1")', 'bash_command="true")\n    BashOperator(task_id="two", bash_command="true")'))
     assert invoke("run", str(path), "--date", "2024-01-01")[0] == 0
     assert sorted(t["task_id"] for t in runs(home)[0]["tasks"]) == ["one", "two"]
+
+
+def test_dag_callbacks(tmp_path: Path, home: Path) -> None:
+    path = dag_file(tmp_path, '''
+        def record(context):
+            with open(os.environ["OUT"], "a") as out:
+                out.write(f"{context['reason']} {context['dag_run'].run_id}\\n")
+
+        with DAG("dag_callbacks", schedule=None, start_date=START, on_success_callback=record,
+                 on_failure_callback=record, params={"fail": False}) as dag:
+            BashOperator(task_id="t", bash_command='[ "{{ params.fail }}" = False ]')
+    ''')
+    assert invoke("run", str(path), "--date", "2024-01-01")[0] == 0
+    assert invoke("run", str(path), "--date", "2024-01-02", "--conf", '{"fail": true}')[0] == 1
+    assert (tmp_path / "out.txt").read_text().splitlines() == [
+        "success manual__2024-01-01T00:00:00+00:00", "task_failure manual__2024-01-02T00:00:00+00:00"]

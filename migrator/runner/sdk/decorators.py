@@ -116,6 +116,7 @@ class _BashDecoratedOperator(DecoratedOperatorMixin, BashOperator):
     template_fields: ClassVar[Sequence[str]] = ("templates_dict", "op_args", "op_kwargs", "bash_command", "env", "cwd")
     custom_operator_name = "@task.bash"
     runner_kind: ClassVar[str] = "fork"
+    overwrite_rtif_after_execution: ClassVar[bool] = True  # record the command the function returned
 
     def __init__(self, *, python_callable: Callable[..., Any], task_id: str, op_args: Sequence[Any] = (),
                  op_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:

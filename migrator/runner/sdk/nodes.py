@@ -68,11 +68,9 @@ def Label(label: str) -> EdgeModifier:
 
 
 def _flatten(value: Any) -> list[Any]:
+    """One level, as Airflow: `a >> [b, c]` is fine, `a >> [b, [c, d]]` is an error there and here."""
     if isinstance(value, (list, tuple, set, frozenset)):
-        items: list[Any] = []
-        for item in value:
-            items.extend(_flatten(item))
-        return items
+        return list(value)
     return [value]
 
 
