@@ -42,6 +42,8 @@ class CodegenOptions:
     max_active_runs: int = 1
     # who answers for the DAGs; None: derive it from the crontab (see `_dag_owner`)
     owner: str | None = None
+    # where cron started the jobs (their owner's home) when the crontab sets no HOME=
+    cwd: str | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,18 @@ def _plan_dag(
     edges = tuple((variables[e.upstream], variables[e.downstream]) for e in dag.edges)
     envs = {t.env_key for t in tasks}
     shared_env = next(iter(envs)) if len(envs) == 1 and tasks[0].env_key else None
+    if any(t.cwd is None for t in tasks):
+        relative = sorted({t.task_id for t in dag.tasks if _names_relative_path(t.entry.command)})
+        if relative:
+            notes.append(
+                Note(
+                    pipeline.source,
+                    None,
+                    f"{dag.dag_id}: {', '.join(relative)} name files by relative path; cron ran them "
+                    "in the owner's home directory, Airflow runs them in a temporary one: set HOME= "
+                    "in the crontab or pass --cwd DIR",
+                )
+            )
     mailtos = {t.mailto for t in tasks}
     shared_mailto = next(iter(mailtos)) if len(mailtos) == 1 else ()
     owner = _dag_owner(options.owner, tasks, pipeline.source, shared_mailto)
@@ -218,6 +232,26 @@ def _plan_dag(
         owner=owner,
         guard_task_id=guard_task_id,
         guard_variable=guard_variable,
+    )
+
+
+def _working_directory(directory: str | None) -> str | None:
+    return literal_template(directory) if directory else None
+
+
+# a word that names a file relative to the working directory: `run.py`, `bin/load.sh`, `./x`
+_RELATIVE_FILE = re.compile(
+    r"^(?![/$~\-])(?!\w+://)(?:[^\s=]*/[^\s]*|[^\s/=]+\.(?:py|sh|bash|pl|rb|r|R|jar|sql|js|php))$"
+)
+_ABSOLUTE_START = ("/", "$", "~", "-")
+
+
+def _names_relative_path(command: str) -> bool:
+    words = command.split()
+    return any(
+        _RELATIVE_FILE.match(word)
+        or (previous == "cd" and not word.startswith(_ABSOLUTE_START))
+        for previous, word in zip(["", *words], words)
     )
 
 
@@ -281,7 +315,7 @@ def _plan_task(
         crontab_line=f"{entry.schedule.text} {user}{entry.raw_command}",
         command=command,
         env_key=environment.env,
-        cwd=literal_template(environment.home) if environment.home else None,
+        cwd=_working_directory(environment.home or options.cwd),
         mailto=environment.mailto or (),
         user=entry.user,
         secrets=environment.secrets,
