@@ -145,8 +145,7 @@ def stand_in_path(work: Path) -> str:
 
 
 def find_airflow(explicit: str | None) -> Path | None:
-    candidates = [explicit] if explicit else [os.environ.get("CRON2DAG_AIRFLOW3_VENV"), str(ROOT / ".ci/.venvs/airflow3"),
-                                               "/work/airflow-ref/af3"]
+    candidates = [explicit] if explicit else [os.environ.get("CRON2DAG_AIRFLOW3_VENV"), str(ROOT / ".ci/.venvs/airflow3")]
     for candidate in candidates:
         if candidate and (Path(candidate) / "bin" / "airflow").exists():
             return Path(candidate)
