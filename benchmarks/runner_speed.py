@@ -9,8 +9,8 @@
 2. the 5-task seed pipeline (fixtures/crontabs/seed_pipeline.crontab migrated by `cron2dag migrate`;
    a stand-in `python` that exits 0 plays its scripts), end to end with process start; and a 365-day
    backfill of it;
-3. with Apache Airflow installed (`--airflow VENV`, default `.ci/.venvs/airflow3` or
-   `/work/airflow-ref/af3`): `airflow dags test` of a 10-task chain beside `cron2dag run` of the same
+3. with Apache Airflow installed (`--airflow VENV`, default `$CRON2DAG_AIRFLOW3_VENV`, else
+   `.ci/.venvs/airflow3` from `bash .ci/airflow-venvs`): `airflow dags test` of a 10-task chain beside `cron2dag run` of the same
    file, as a ratio.
 """
 
