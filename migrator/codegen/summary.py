@@ -39,8 +39,10 @@ def render_summary(result: MigrateResult, output: Path) -> str:
         f"{n} {verbs[s].split(':')[0].lower()}" for s, n in sorted(counts.items())
     )
     head = "Wrote" if result.written else "Would write"
+    not_written = sum(1 for f in result.files if f.status in BLOCKED)
+    written = f"{len(dags) - not_written} of " if not_written else ""
     lines.append(
-        f"{head} {len(dags)} DAG{'s' * (len(dags) != 1)} to {_display(output)} ({breakdown or 'none'}): "
+        f"{head} {written}{len(dags)} DAG{'s' * (len(dags) != 1)} to {_display(output)} ({breakdown or 'none'}): "
         f"{_count(tasks, 'task')}, {_count(edges, 'edge')}, {_count(links, 'cross-DAG link')}, "
         f"{_count(waits, 'time wait')}"
     )
@@ -79,7 +81,8 @@ def render_summary(result: MigrateResult, output: Path) -> str:
     blocked = [f for f in result.files if f.status in BLOCKED]
     if blocked:
         lines.append(
-            f"{len(blocked)} file{'s' * (len(blocked) != 1)} left as they are: see the changes with "
+            f"{_count(len(blocked), 'file')} left as {'it is' if len(blocked) == 1 else 'they are'}: "
+            "see the changes with "
             "--diff, keep your edits elsewhere, then re-run with --force to replace them."
         )
     return "\n".join(lines)
