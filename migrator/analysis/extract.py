@@ -1462,20 +1462,22 @@ class Extractor:
         if upstream.dag is None and downstream.dag is None:
             self.unbound_edges.append((upstream, downstream, kind, node))
             return
-        record = EdgeRecord(
+        up_dag = upstream.dag
+        down_dag = downstream.dag
+        record = build(
+            EdgeRecord,
             upstream=upstream.task_id,
             downstream=downstream.task_id,
             kind=kind,
             span=self.span(node),
-            upstream_dag=None if upstream.dag is _UNKNOWN_DAG else upstream.dag.dag_id,  # type: ignore[union-attr]
-            downstream_dag=None if downstream.dag is _UNKNOWN_DAG else downstream.dag.dag_id,  # type: ignore[union-attr]
+            upstream_dag=None if up_dag is _UNKNOWN_DAG else up_dag.dag_id,  # type: ignore[union-attr]
+            downstream_dag=None if down_dag is _UNKNOWN_DAG else down_dag.dag_id,  # type: ignore[union-attr]
             branch=self.branch,
         )
-        if upstream.dag is downstream.dag and upstream.dag is not _UNKNOWN_DAG:
-            dag = upstream.dag
-            dag.edges.append(record)  # type: ignore[union-attr]
-            dag.task_edges.append((upstream, downstream))  # type: ignore[union-attr]
-        elif upstream.dag is not _UNKNOWN_DAG and downstream.dag is not _UNKNOWN_DAG:
+        if up_dag is down_dag and up_dag is not _UNKNOWN_DAG:
+            up_dag.edges.append(record)  # type: ignore[union-attr]
+            up_dag.task_edges.append((upstream, downstream))  # type: ignore[union-attr]
+        elif up_dag is not _UNKNOWN_DAG and down_dag is not _UNKNOWN_DAG:
             self.cross_edges.append(record)
 
     def ev_chain(self, kind: str, node: ast.Call, scope: _Scope) -> Any:

@@ -15,6 +15,15 @@ from typing import Iterator
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 _BODIES = ("body", "orelse", "finalbody")
+# statements with no body, decorators or clauses: indexed without looking for any
+_SIMPLE = frozenset(
+    getattr(ast, name)
+    for name in (
+        "Expr", "Assign", "AugAssign", "AnnAssign", "Return", "Delete", "Pass", "Break", "Continue", "Import",
+        "ImportFrom", "Global", "Nonlocal", "Raise", "Assert", "TypeAlias",
+    )
+    if hasattr(ast, name)
+)
 
 
 class SourceIndex:
@@ -24,16 +33,36 @@ class SourceIndex:
         # (statement, innermost enclosing function definition or None at module level)
         self.statements: list[tuple[ast.stmt, ast.FunctionDef | ast.AsyncFunctionDef | None]] = []
         self.parent_function: dict[int, ast.FunctionDef | ast.AsyncFunctionDef | None] = {}
+        self._imports: list[ast.Import | ast.ImportFrom] = []
+        self._definitions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+        # `def`/`class` line -> the statement, when its body starts on a later line: then that statement
+        # is the only one covering the line, and a search for `name(` that hits only definitions
+        # (as `def load(` does) needs no line map
+        self._def_lines: dict[int, int] = {}
         self._line_starts: list[int] | None = None
         self._by_line: dict[int, list[int]] | None = None
+        statements = self.statements
+        append = statements.append
+        imports = self._imports
+        simple = _SIMPLE
         stack: list[tuple[list[ast.stmt], ast.FunctionDef | ast.AsyncFunctionDef | None]] = [(module.body, None)]
         while stack:
             body, function = stack.pop()
             for stmt in body:
-                self.statements.append((stmt, function))
+                append((stmt, function))
+                kind = type(stmt)
+                if kind in simple:  # most statements: no body to enter
+                    if kind is ast.ImportFrom or kind is ast.Import:
+                        imports.append(stmt)  # type: ignore[arg-type]
+                    continue
                 inner = function
+                if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                    imports.append(stmt)
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and stmt.body[0].lineno > stmt.lineno:
+                    self._def_lines[stmt.lineno] = -1 if stmt.lineno in self._def_lines else len(statements) - 1
                 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     self.parent_function[id(stmt)] = function
+                    self._definitions.append(stmt)
                     inner = stmt
                 for name in _BODIES:
                     block = getattr(stmt, name, None)
@@ -47,14 +76,12 @@ class SourceIndex:
     # -- statements ---------------------------------------------------------------------------------
 
     def imports(self) -> Iterator[ast.Import | ast.ImportFrom]:
-        for stmt, _ in self.statements:
-            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                yield stmt
+        """Import statements at any depth, in the order of `statements`."""
+        return iter(self._imports)
 
     def function_definitions(self) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
-        for stmt, _ in self.statements:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                yield stmt
+        """Function definitions at any depth, in the order of `statements` (parents first)."""
+        return iter(self._definitions)
 
     # -- lines --------------------------------------------------------------------------------------
 
@@ -90,7 +117,17 @@ class SourceIndex:
         statements indexed on their own."""
         if self._by_line is None:
             by_line: dict[int, list[int]] = {}
+            simple = _SIMPLE
             for index, (stmt, _) in enumerate(self.statements):
+                if type(stmt) in simple:
+                    first = stmt.lineno
+                    last = stmt.end_lineno or first
+                    if last == first:
+                        by_line.setdefault(first, []).append(index)
+                    else:
+                        for line in range(first, last + 1):
+                            by_line.setdefault(line, []).append(index)
+                    continue
                 first = stmt.lineno
                 for decorator in getattr(stmt, "decorator_list", ()):
                     first = min(first, decorator.lineno)
@@ -115,6 +152,13 @@ class SourceIndex:
         function (a lambda counts) and innermost `def`. Statement bodies are not entered: they are
         statements of their own, found through their own lines."""
         if not lines:
+            return
+        def_lines = self._def_lines
+        if all(def_lines.get(line, -1) >= 0 for line in lines):
+            for line in sorted(lines):
+                stmt, function = self.statements[def_lines[line]]
+                yield stmt, function, function
+                yield from self._header_nodes(stmt, function)
             return
         by_line = self._statements_by_line()
         seen: set[int] = set()
@@ -156,24 +200,18 @@ class SourceIndex:
             stack.extend((child, context) for child in ast.iter_child_nodes(node))
 
 
-_REVERSED_NAME = re.compile(r"[ \t]*(\w+)")
+_CALL_REVERSED = re.compile(r"\([ \t]*(\w+)")
 
 
 def _called_names(source: str) -> dict[str, list[int]]:
-    """name -> offsets of `name(`. Each `(` is matched backwards, as an anchored regex match on the
-    reversed text: several times cheaper than any regex search over the whole file."""
+    """name -> offsets of `name(`. Matched on the reversed text, where each call starts with a literal
+    `(` that the regex engine finds at C speed: several times cheaper than searching the text for a
+    name followed by `(`, which tries a match at every character."""
     calls: dict[str, list[int]] = {}
-    reversed_source = source[::-1]
     size = len(source)
-    match = _REVERSED_NAME.match
-    find = source.find
-    position = find("(")
-    while position != -1:
-        found = match(reversed_source, size - position)
-        if found is not None:
-            start = size - found.end(1)
-            calls.setdefault(source[start : size - found.start(1)], []).append(start)
-        position = find("(", position + 1)
+    found = [(size - match.end(1), size - match.start(1)) for match in _CALL_REVERSED.finditer(source[::-1])]
+    for start, end in reversed(found):
+        calls.setdefault(source[start:end], []).append(start)
     return calls
 
 
