@@ -80,7 +80,9 @@ DATE_NAMES = frozenset(DATE_WORDS) | {"context", "kwargs", "params", "logical", 
 SHELL_DATE = re.compile(r"\$\(\s*(?:/usr)?(?:/bin/)?date\b(?P<args>[^)]*)\)|`\s*(?:/usr)?(?:/bin/)?date\b(?P<bt>[^`]*)`")
 SHELL_DATE_FIXED_INPUT = re.compile(r"(?:^|\s)(?:-d|--date|-r|--reference|-f|--file)\b|\{\{|\$\{?\w")
 REDIRECT = re.compile(r"(?<![0-9&>])(?P<op>>>|>)(?![>&])\s*(?P<target>\"[^\"]*\"|'[^']*'|[^\s;|&)<>]+)")
-REDIRECT_HINT = re.compile(r"[\"'][^\"'\n]*>")  # a `>` inside a string literal
+# a `>` inside a string literal: a quote earlier on its line with no quote in between. Searched in the
+# reversed text, where the search starts at each `>` instead of at each (far more common) quote.
+REDIRECT_HINT_REVERSED = re.compile(r">[^\"'\n>]*[\"']")
 OUTPUT_WORDS = ("sql", "dest_", "destination_", "output_", "target_path")
 OUTPUT_HINT = re.compile(r"\b(?:sql|dest_key|dest_path|destination_object|destination_path|output_path|output_file|target_path)\s*=")
 INSERT = re.compile(r"\bINSERT\s+(?:IGNORE\s+)?INTO\s+(?P<table>[\w.\"`\[\]{}$ ]+?)(?=\s*[(\s]|$)(?P<rest>.*?)(?=\bVALUES\b|\bSELECT\b|\bWITH\b|;|$)", re.I | re.S)
@@ -279,7 +281,7 @@ def resolve(expr: ast.AST, model: FileModel, depth: int = 0) -> ast.AST:
 
 
 def clock_hazards(model: FileModel) -> list[Hazard]:
-    index = task_index(model)
+    # which tasks run which function (`task_index`, memoized) is read only once a hazard is found
     found: list[Hazard] = []
     parents_cache: dict[int, dict[int, ast.AST]] = {}
     for site in model.find_calls(CLOCK_NAMES):
@@ -313,11 +315,11 @@ def clock_hazards(model: FileModel) -> list[Hazard]:
                 "clock",
                 model.span(site.node),
                 f"`{shown}` in task code: a backfill or rerun sees today's date, not the run's logical date",
-                tasks_for(site.function, index),
-                owners_for(site.function, index),
+                tasks_for(site.function, task_index(model)),
+                owners_for(site.function, task_index(model)),
             )
         )
-    found.extend(_tainted_module_names(model, index))
+    found.extend(_tainted_module_names(model))
     found.extend(_template_clocks(model))
     return found
 
@@ -389,7 +391,7 @@ def _only_times_or_logs(
     return False
 
 
-def _tainted_module_names(model: FileModel, index: dict[int, set[tuple[str | None, str]]]) -> Iterator[Hazard]:
+def _tainted_module_names(model: FileModel) -> Iterator[Hazard]:
     """Module-level names holding a clock read, used in task code or task arguments."""
     if not model.find_calls(CLOCK_NAMES):
         return
@@ -459,8 +461,8 @@ def _tainted_module_names(model: FileModel, index: dict[int, set[tuple[str | Non
                         model.span(node),
                         f"`{node.id}` holds the time the file was parsed (line {tainted[node.id]}), not the "
                         "run's logical date",
-                        tasks_for(function, index),
-                        owners_for(function, index),
+                        tasks_for(function, task_index(model)),
+                        owners_for(function, task_index(model)),
                     )
 
 
@@ -487,7 +489,9 @@ def _template_clocks(model: FileModel) -> Iterator[Hazard]:
 
 def shell_date_hazards(model: FileModel) -> list[Hazard]:
     found: list[Hazard] = []
-    if "date" not in model.source.replace("_date", "") or not SHELL_DATE.search(model.source):
+    source = model.source
+    # SHELL_DATE needs `$(` or a backtick: two scans at C speed rule most files out
+    if ("$(" not in source and "`" not in source) or "date" not in source.replace("_date", "") or not SHELL_DATE.search(source):
         return found
     seen: set[int] = set()
     for task in model.all_tasks:
@@ -609,9 +613,8 @@ def _local_assignment(function: FunctionNode, name: str) -> ast.expr | None:
 
 
 def write_hazards(model: FileModel) -> list[Hazard]:
-    index = task_index(model)
     found: list[Hazard] = []
-    redirects = REDIRECT_HINT.search(model.source) is not None
+    redirects = REDIRECT_HINT_REVERSED.search(model.source[::-1]) is not None
     arguments = any(name in model.source for name in OUTPUT_WORDS) and OUTPUT_HINT.search(model.source) is not None
     for task in model.all_tasks if redirects or arguments else ():
         for text, node in command_texts(task, model) if redirects else ():
@@ -642,7 +645,7 @@ def write_hazards(model: FileModel) -> list[Hazard]:
     for site in model.find_calls(WRITE_CALL_NAMES):
         if Role.TASK not in site.roles or site.function is None:
             continue
-        found.extend(_python_write(site, model, index))
+        found.extend(_python_write(site, model, task_index(model)))
     return found
 
 
@@ -754,12 +757,12 @@ def _sql_hazards(
 
 def _sql_call_hazards_iter(model: FileModel) -> Iterator[Hazard]:
     """`hook.run("INSERT INTO ...")` and friends inside task code."""
-    index = task_index(model)
     for site in model.find_calls(SQL_CALL_NAMES):
         if Role.TASK not in site.roles or not isinstance(site.node.func, ast.Attribute):
             continue
         if site.node.func.attr not in ("run", "execute", "executemany", "get_records", "get_first") or not site.node.args:
             continue
+        index = task_index(model)
         for text, node in _texts(resolve(site.node.args[0], model), model):
             yield from _sql_hazards(text, node, model, tasks_for(site.function, index), owners_for(site.function, index))
 

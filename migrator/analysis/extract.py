@@ -30,6 +30,7 @@ from migrator.analysis.model import (
     TaskKind,
     TaskRecord,
     Unresolved,
+    ascii_span,
     build,
     node_span,
 )
@@ -234,6 +235,9 @@ class _ConstView:
         return self.scope.lookup(name)[1].value
 
 
+# values that may carry a TaskFlow result into a task's arguments (a data dependency)
+_DATA_VALUES = (XComVal, ListVal, DictVal)
+
 # shared by every task without default_args (never mutated: merges build new dicts)
 _NO_DEFAULTS: dict[str, ast.expr] = {}
 
@@ -271,6 +275,7 @@ class Extractor:
         self.source = source
         self.module = module
         self.lines = source.splitlines()
+        self.ascii = source.isascii()  # then columns are byte offsets: spans need no line text
         self.airflow_version = airflow_version
         self.index = SourceIndex(module, source)
         self.imports = sem.collect_imports(self.index.imports())
@@ -343,6 +348,8 @@ class Extractor:
     # -- helpers ------------------------------------------------------------------------------------
 
     def span(self, node: ast.AST):
+        if self.ascii:
+            return ascii_span(node)
         return node_span(node, self.lines)
 
     def note(self, node: ast.AST, reason: str) -> None:
@@ -581,10 +588,14 @@ class Extractor:
         if node is None:
             return None
         if kind is ast.Name:
-            found, value = scope.lookup(node.id)  # type: ignore[union-attr]
-            if found:
-                return value
-            qualname = self.imports.get(node.id)  # type: ignore[union-attr]
+            name = node.id  # type: ignore[union-attr]
+            inner: _Scope | None = scope
+            while inner is not None:  # _Scope.lookup, inlined: names are most of what is evaluated
+                variables = inner.vars
+                if name in variables:
+                    return variables[name]
+                inner = inner.parent
+            qualname = self.imports.get(name)
             if qualname is not None:
                 recognized = self.recognized.get(qualname) or self.recognized.setdefault(qualname, _recognize(qualname))
                 if recognized[0] == "operator":
@@ -592,6 +603,8 @@ class Extractor:
             return None
         if kind is ast.Call:
             return self.ev_call(node, scope, style)  # type: ignore[arg-type]
+        if kind is ast.BinOp:
+            return self.ev_binop(node, scope)  # type: ignore[arg-type]
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
             items: list[Any] = []
             for element in node.elts:
@@ -611,24 +624,7 @@ class Extractor:
         if isinstance(node, ast.Dict):
             return self.ev_dict(node, scope)
         if isinstance(node, ast.BinOp):
-            if isinstance(node.op, (ast.RShift, ast.LShift)):
-                left = self.ev(node.left, scope)
-                right = self.ev(node.right, scope)
-                return self.shift(left, right, node.op, node)
-            left = self.ev(node.left, scope)
-            right = self.ev(node.right, scope)
-            if isinstance(left, Const) and isinstance(right, Const):
-                value = sem.literal(
-                    ast.BinOp(left=ast.Constant(left.value), op=node.op, right=ast.Constant(right.value))
-                )
-                return Const(value) if sem.is_known(value) else None
-            if isinstance(node.op, ast.Add) and isinstance(left, ListVal | Const) and isinstance(right, ListVal | Const):
-                lv, rv = self.iteration_values(left), self.iteration_values(right)
-                if lv is not None and rv is not None:
-                    return ListVal(lv + rv)
-            if isinstance(node.op, ast.BitOr) and isinstance(left, DictVal) and isinstance(right, DictVal):
-                return DictVal({**left.entries, **right.entries})
-            return None
+            return self.ev_binop(node, scope)
         if isinstance(node, ast.JoinedStr):
             parts: list[str] = []
             known = True
@@ -692,6 +688,27 @@ class Extractor:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):
                 self.escape(self.ev(child, scope))
+        return None
+
+    def ev_binop(self, node: ast.BinOp, scope: _Scope) -> Any:
+        op = node.op
+        if isinstance(op, (ast.RShift, ast.LShift)):
+            left = self.ev(node.left, scope)
+            right = self.ev(node.right, scope)
+            return self.shift(left, right, op, node)
+        left = self.ev(node.left, scope)
+        right = self.ev(node.right, scope)
+        if isinstance(left, Const) and isinstance(right, Const):
+            value = sem.literal(
+                ast.BinOp(left=ast.Constant(left.value), op=node.op, right=ast.Constant(right.value))
+            )
+            return Const(value) if sem.is_known(value) else None
+        if isinstance(node.op, ast.Add) and isinstance(left, ListVal | Const) and isinstance(right, ListVal | Const):
+            lv, rv = self.iteration_values(left), self.iteration_values(right)
+            if lv is not None and rv is not None:
+                return ListVal(lv + rv)
+        if isinstance(node.op, ast.BitOr) and isinstance(left, DictVal) and isinstance(right, DictVal):
+            return DictVal({**left.entries, **right.entries})
         return None
 
     def ev_dict(self, node: ast.Dict, scope: _Scope) -> Any:
@@ -787,8 +804,17 @@ class Extractor:
             callee_value = None
             qualname = self.qualname(func) if owner is None or isinstance(owner, OperatorClass) else None
         elif type(func) is ast.Name:
-            found, callee_value = scope.lookup(func.id)  # type: ignore[attr-defined]
-            qualname = None if found else self.imports.get(func.id, func.id)  # type: ignore[attr-defined]
+            name = func.id  # type: ignore[attr-defined]
+            inner: _Scope | None = scope
+            callee_value = None
+            qualname = None
+            while inner is not None:  # _Scope.lookup, inlined
+                if name in inner.vars:
+                    callee_value = inner.vars[name]
+                    break
+                inner = inner.parent
+            else:
+                qualname = self.imports.get(name, name)
         else:
             callee_value = self.ev(func, scope)
             qualname = None
@@ -861,77 +887,119 @@ class Extractor:
         return DictVal(entries)
 
     def method_call(self, owner: Any, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
-        if isinstance(owner, (TaskVal, XComVal, GroupVal)) and method in ("set_upstream", "set_downstream"):
-            for arg in node.args:
-                other = self.ev(arg, scope)
-                if method == "set_downstream":
-                    self.connect(owner, other, EdgeKind.METHOD, node)
-                else:
-                    self.connect(other, owner, EdgeKind.METHOD, node)
+        """`owner.method(...)` for the methods the extractor follows; (False, None) for any other.
+        Dispatched on the type of the owner (none of the value classes is subclassed)."""
+        handler = _METHOD_HANDLERS.get(type(owner))
+        if handler is None:
+            return False, None
+        return handler(self, owner, method, node, scope)
+
+    def _set_relatives(self, owner: Any, method: str, node: ast.Call, scope: _Scope) -> None:
+        for arg in node.args:
+            other = self.ev(arg, scope)
+            if method == "set_downstream":
+                self.connect(owner, other, EdgeKind.METHOD, node)
+            else:
+                self.connect(other, owner, EdgeKind.METHOD, node)
+
+    def _task_method(self, owner: TaskVal, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if method in ("set_upstream", "set_downstream"):
+            self._set_relatives(owner, method, node, scope)
             return True, None
-        if isinstance(owner, TaskVal) and method in ("as_setup", "as_teardown"):
+        if method in ("as_setup", "as_teardown"):
             if method == "as_teardown":
                 owner.task.teardown = True
                 for keyword in node.keywords:
                     if keyword.arg == "setups":
                         self.connect(self.ev(keyword.value, scope), owner, EdgeKind.METHOD, node)
             return True, owner
-        if isinstance(owner, XComVal) and method in ("as_setup", "as_teardown"):
+        return False, None
+
+    def _xcom_method(self, owner: XComVal, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if method in ("set_upstream", "set_downstream"):
+            self._set_relatives(owner, method, node, scope)
+            return True, None
+        if method in ("as_setup", "as_teardown"):
             if method == "as_teardown":
                 owner.task.teardown = True
                 for keyword in node.keywords:
                     if keyword.arg == "setups":
                         self.connect(self.ev(keyword.value, scope), owner, EdgeKind.METHOD, node)
             return True, owner
-        if isinstance(owner, XComVal) and method in ("map", "concat", "zip", "resolve"):
+        if method in ("map", "concat", "zip", "resolve"):
             for arg in node.args:
                 self.ev(arg, scope)
             return True, owner
-        if isinstance(owner, TaskFunc):
-            if method == "override":
-                kwargs = tuple((k.arg, k.value) for k in node.keywords if k.arg)
-                star = owner.has_star_kwargs or any(k.arg is None for k in node.keywords)
-                return True, TaskFunc(owner.function, owner.callee, owner.flavour, owner.kwargs + kwargs, star)
-            if method == "partial":
-                args, kwargs, star = self.call_arguments(node, scope)
-                return True, Partial(
-                    owner,
-                    tuple((k.arg, k.value) for k in node.keywords if k.arg),
-                    tuple(kwargs.items()) + tuple((f"#{i}", a) for i, a in enumerate(args)),
-                    node,
-                    star,
-                )
-            if method in ("expand", "expand_kwargs"):
-                return True, self.create_taskflow(owner, node, scope, (), mapped=True)
-        if isinstance(owner, OperatorClass) and method == "partial":
+        return False, None
+
+    def _group_method(self, owner: GroupVal, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if method in ("set_upstream", "set_downstream"):
+            self._set_relatives(owner, method, node, scope)
+            return True, None
+        return False, None
+
+    def _task_func_method(self, owner: TaskFunc, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if method == "override":
+            kwargs = tuple((k.arg, k.value) for k in node.keywords if k.arg)
+            star = owner.has_star_kwargs or any(k.arg is None for k in node.keywords)
+            return True, build(
+                TaskFunc,
+                function=owner.function,
+                callee=owner.callee,
+                flavour=owner.flavour,
+                kwargs=owner.kwargs + kwargs,
+                has_star_kwargs=star,
+            )
+        if method == "partial":
+            args, kwargs, star = self.call_arguments(node, scope)
+            return True, Partial(
+                owner,
+                tuple((k.arg, k.value) for k in node.keywords if k.arg),
+                tuple(kwargs.items()) + tuple((f"#{i}", a) for i, a in enumerate(args)),
+                node,
+                star,
+            )
+        if method in ("expand", "expand_kwargs"):
+            return True, self.create_taskflow(owner, node, scope, (), mapped=True)
+        return False, None
+
+    def _operator_class_method(self, owner: OperatorClass, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if method == "partial":
             args, kwargs, star = self.call_arguments(node, scope)
             return True, Partial(owner, tuple((k.arg, k.value) for k in node.keywords if k.arg), tuple(kwargs.items()), node, star)
-        if isinstance(owner, Partial):
-            if method == "partial":
-                args, kwargs, star = self.call_arguments(node, scope)
-                merged = Partial(
-                    owner.base,
-                    owner.kwargs + tuple((k.arg, k.value) for k in node.keywords if k.arg),
-                    owner.values + tuple(kwargs.items()),
-                    owner.call,
-                    owner.has_star_kwargs or star,
+        return False, None
+
+    def _partial_method(self, owner: Partial, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if method == "partial":
+            args, kwargs, star = self.call_arguments(node, scope)
+            merged = Partial(
+                owner.base,
+                owner.kwargs + tuple((k.arg, k.value) for k in node.keywords if k.arg),
+                owner.values + tuple(kwargs.items()),
+                owner.call,
+                owner.has_star_kwargs or star,
+            )
+            return True, merged
+        if method in ("expand", "expand_kwargs"):
+            if isinstance(owner.base, OperatorClass):
+                return True, self.create_operator(
+                    owner.base.qualname, owner.base.is_sensor, node, scope, partial=owner, mapped=True
                 )
-                return True, merged
-            if method in ("expand", "expand_kwargs"):
-                if isinstance(owner.base, OperatorClass):
-                    return True, self.create_operator(
-                        owner.base.qualname, owner.base.is_sensor, node, scope, partial=owner, mapped=True
-                    )
-                return True, self.create_taskflow(owner.base, node, scope, (), mapped=True, partial=owner)
-        if isinstance(owner, GroupFunc):
-            if method == "override":
-                kwargs = tuple((k.arg, k.value) for k in node.keywords if k.arg)
-                return True, GroupFunc(owner.function, owner.kwargs + kwargs)
-            if method in ("expand", "partial", "expand_kwargs"):
-                self.call_arguments(node, scope)
-                self.note(node, "mapped task group: not followed")
-                return True, None
-        if isinstance(owner, ListVal) and method in ("append", "extend", "insert"):
+            return True, self.create_taskflow(owner.base, node, scope, (), mapped=True, partial=owner)
+        return False, None
+
+    def _group_func_method(self, owner: GroupFunc, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if method == "override":
+            kwargs = tuple((k.arg, k.value) for k in node.keywords if k.arg)
+            return True, GroupFunc(owner.function, owner.kwargs + kwargs)
+        if method in ("expand", "partial", "expand_kwargs"):
+            self.call_arguments(node, scope)
+            self.note(node, "mapped task group: not followed")
+            return True, None
+        return False, None
+
+    def _list_method(self, owner: ListVal, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if method in ("append", "extend", "insert"):
             args, _, _ = self.call_arguments(node, scope)
             if method == "append" and len(args) == 1:
                 owner.items.append(args[0])
@@ -944,16 +1012,35 @@ class Extractor:
             elif method == "insert" and len(args) == 2 and isinstance(args[0], Const):
                 owner.items.insert(args[0].value, args[1])
             return True, None
-        if isinstance(owner, DagVal) and method in ("add_task", "add_tasks"):
+        return False, None
+
+    def _dag_method(self, owner: DagVal, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if method in ("add_task", "add_tasks"):
             args, _, _ = self.call_arguments(node, scope)
             for arg in args:
                 for task in self.tasks_of(arg):
                     self.assign_dag(task, owner.dag)
             return True, None
-        if isinstance(owner, Const) and isinstance(owner.value, dict) and method in ("items", "keys", "values"):
+        return False, None
+
+    def _const_method(self, owner: Const, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if isinstance(owner.value, dict) and method in ("items", "keys", "values"):
             raw = owner.value
             return True, Const(list(raw.items()) if method == "items" else list(raw) if method == "keys" else list(raw.values()))
-        if isinstance(owner, DictVal) and method in ("items", "keys", "values", "copy", "get"):
+        if isinstance(owner.value, str) and method in ("format", "upper", "lower", "strip", "replace", "join"):
+            value = sem.literal(node, _ConstView(scope))
+            if sem.is_known(value):
+                return True, Const(value)
+            args, _, _ = self.call_arguments(node, scope)
+            if method == "join" and args:
+                items = self.iteration_values(args[0])
+                if items is not None and all(isinstance(i, Const) and isinstance(i.value, str) for i in items):
+                    return True, Const(owner.value.join(i.value for i in items))
+            return True, None
+        return False, None
+
+    def _dict_method(self, owner: DictVal, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if method in ("items", "keys", "values", "copy", "get"):
             if method == "copy":
                 return True, DictVal(dict(owner.entries))
             if method == "keys":
@@ -966,16 +1053,6 @@ class Extractor:
                 return True, None
             pairs = [ListVal([Const(k), v]) for k, (_, v) in owner.entries.items()]
             return True, ListVal(pairs if method == "items" else [v for _, (_, v) in owner.entries.items()])
-        if isinstance(owner, Const) and isinstance(owner.value, str) and method in ("format", "upper", "lower", "strip", "replace", "join"):
-            value = sem.literal(node, _ConstView(scope))
-            if sem.is_known(value):
-                return True, Const(value)
-            args, _, _ = self.call_arguments(node, scope)
-            if method == "join" and args:
-                items = self.iteration_values(args[0])
-                if items is not None and all(isinstance(i, Const) and isinstance(i.value, str) for i in items):
-                    return True, Const(owner.value.join(i.value for i in items))
-            return True, None
         return False, None
 
     # -- DAGs and groups ----------------------------------------------------------------------------
@@ -1215,7 +1292,10 @@ class Extractor:
         if not node.args and all(k.arg for k in node.keywords):
             args: list[Any] = []
             keywords = {k.arg: k.value for k in node.keywords}  # type: ignore[misc]
-            kwargs = {name: self.ev(expr, scope) for name, expr in keywords.items()}
+            kwargs = {
+                name: Const(expr.value) if type(expr) is ast.Constant else self.ev(expr, scope)  # type: ignore[attr-defined]
+                for name, expr in keywords.items()
+            }
             star = False
         else:
             args, kwargs, star = self.call_arguments(node, scope)
@@ -1256,7 +1336,7 @@ class Extractor:
         )
         self.register(task, dag, group)
         for name, value in kwargs.items():
-            if name not in ("task_id", "dag", "task_group"):
+            if type(value) in _DATA_VALUES and name not in ("task_id", "dag", "task_group"):
                 self.data_edges(value, task, node)
         return TaskVal(task)
 
@@ -1319,7 +1399,8 @@ class Extractor:
         if partial is not None:
             values.extend(v for _, v in partial.values)
         for value in values:
-            self.data_edges(value, task, node)
+            if type(value) in _DATA_VALUES:
+                self.data_edges(value, task, node)
         return XComVal(task)
 
     def register(self, task: _Task, dag: _Dag | None, group: _Group | None) -> None:
@@ -1341,10 +1422,11 @@ class Extractor:
         dag.ids.add(task.task_id)
 
     def effective_defaults(self, task: _Task) -> dict[str, ast.expr] | None:
-        dag_defaults: dict[str, ast.expr] | None = {}
+        # the shared empty mapping (not a fresh `{}`) keeps the key stable, so tasks hit the cache
+        dag_defaults: dict[str, ast.expr] | None = _NO_DEFAULTS
         if task.dag is not None and task.dag is not _UNKNOWN_DAG:
             dag_defaults = task.dag.default_args
-        group_defaults = task.group.default_args if task.group else {}
+        group_defaults = task.group.default_args if task.group else _NO_DEFAULTS
         key = (id(dag_defaults), id(group_defaults), id(task.own_default_args))
         cached = self._defaults_cache.get(key)
         if cached is None:
@@ -1376,7 +1458,7 @@ class Extractor:
             self.escape(value)
 
     def data_edges(self, value: Any, task: _Task, node: ast.AST) -> None:
-        if not isinstance(value, (XComVal, ListVal, DictVal)):
+        if not isinstance(value, _DATA_VALUES):
             return
         for upstream in self.xcom_refs(value):
             self.add_edge(upstream, task, EdgeKind.DATA, node)
@@ -1433,6 +1515,11 @@ class Extractor:
         return right
 
     def connect(self, upstream: Any, downstream: Any, kind: EdgeKind, node: ast.AST) -> None:
+        up_kind = type(upstream)
+        down_kind = type(downstream)
+        if (up_kind is TaskVal or up_kind is XComVal) and (down_kind is TaskVal or down_kind is XComVal):
+            self.add_edge(upstream.task, downstream.task, kind, node)  # `a >> b`: the common case
+            return
         if isinstance(upstream, LabelVal):
             for inner in upstream.upstream:
                 self.connect(inner, downstream, kind, node)
@@ -1519,15 +1606,16 @@ class Extractor:
     # -- the model ----------------------------------------------------------------------------------
 
     def record(self, task: _Task) -> TaskRecord:
-        dag_id = None if task.dag is None or task.dag is _UNKNOWN_DAG else task.dag.dag_id
+        dag = task.dag
+        group = task.group
         return build(
             TaskRecord,
             task_id=task.task_id,
-            dag_id=dag_id,
+            dag_id=None if dag is None or dag is _UNKNOWN_DAG else dag.dag_id,
             kind=task.kind,
             callee=task.callee,
             span=self.span(task.node),
-            group_id=task.group.group_id if task.group else None,
+            group_id=group.group_id if group is not None else None,
             is_sensor=task.is_sensor,
             mapped=task.mapped,
             uncertain=task.uncertain,
@@ -1642,6 +1730,21 @@ class Extractor:
             if function_id not in result:  # a lambda used as python_callable
                 result[function_id] = frozenset({Role.TASK})
         return result
+
+
+_METHOD_HANDLERS: dict[type, Any] = {
+    TaskVal: Extractor._task_method,
+    XComVal: Extractor._xcom_method,
+    GroupVal: Extractor._group_method,
+    TaskFunc: Extractor._task_func_method,
+    OperatorClass: Extractor._operator_class_method,
+    Partial: Extractor._partial_method,
+    GroupFunc: Extractor._group_func_method,
+    ListVal: Extractor._list_method,
+    DagVal: Extractor._dag_method,
+    Const: Extractor._const_method,
+    DictVal: Extractor._dict_method,
+}
 
 
 def extract(path: str, source: str, module: ast.Module | None = None, airflow_version: int = 3) -> FileModel:

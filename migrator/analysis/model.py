@@ -162,16 +162,21 @@ class DagModel:
         return result
 
     def has_cycle(self) -> bool:
-        """Kahn's algorithm in plain Python, so acyclic DAGs never pay for importing networkx."""
-        indegree = {node: len(ups - {node}) for node, ups in self.upstream.items()}
-        if any(node in ups for node, ups in self.upstream.items()):
-            return True
+        """Kahn's algorithm in plain Python, so acyclic DAGs never pay for importing networkx. Reads
+        only `downstream` (which other rules need too): in-degrees are counted from it."""
+        downstream = self.downstream
+        indegree = dict.fromkeys(downstream, 0)
+        for node, children in downstream.items():
+            for child in children:
+                if child == node:
+                    return True  # a self-dependency
+                indegree[child] += 1
         ready = [node for node, degree in indegree.items() if degree == 0]
         seen = 0
         while ready:
             node = ready.pop()
             seen += 1
-            for child in self.downstream.get(node, ()):
+            for child in downstream[node]:
                 indegree[child] -= 1
                 if indegree[child] == 0:
                     ready.append(child)
@@ -323,6 +328,24 @@ def _char_column(line: str, byte_offset: int) -> int:
     if line.isascii():
         return byte_offset
     return len(line.encode("utf-8")[:byte_offset].decode("utf-8", errors="replace"))
+
+
+def ascii_span(node: ast.AST) -> Span:
+    """`node_span` for a file that is all ASCII, where character columns are `ast`'s byte offsets."""
+    try:
+        line = node.lineno  # type: ignore[attr-defined]
+        col = node.col_offset  # type: ignore[attr-defined]
+    except AttributeError:
+        return Span(1, 1, 1, 1)
+    end_col = node.end_col_offset  # type: ignore[attr-defined]
+    span = object.__new__(Span)
+    span.__dict__.update(
+        line=line,
+        column=col + 1,
+        end_line=node.end_lineno or line,  # type: ignore[attr-defined]
+        end_column=(col if end_col is None else end_col) + 1,
+    )
+    return span
 
 
 def node_span(node: ast.AST, lines: list[str]) -> Span:
