@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import fnmatch
-import hashlib
 import os
 import sys
 import warnings
@@ -206,6 +205,8 @@ class Linter:
 
 
 def digest(data: bytes) -> str:
+    import hashlib  # imported with the first cache lookup: a --no-cache run never loads OpenSSL
+
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
