@@ -235,6 +235,13 @@ class _ConstView:
         return self.scope.lookup(name)[1].value
 
 
+# enum members as plain globals: `TaskKind.OPERATOR` is a descriptor lookup (~50 ns) on every task
+_OPERATOR = TaskKind.OPERATOR
+_TASKFLOW = TaskKind.TASKFLOW
+_BITSHIFT = EdgeKind.BITSHIFT
+_DATA = EdgeKind.DATA
+_new = object.__new__
+
 # values that may carry a TaskFlow result into a task's arguments (a data dependency)
 _DATA_VALUES = (XComVal, ListVal, DictVal)
 
@@ -695,6 +702,12 @@ class Extractor:
         if isinstance(op, (ast.RShift, ast.LShift)):
             left = self.ev(node.left, scope)
             right = self.ev(node.right, scope)
+            if type(op) is ast.RShift:
+                left_kind = type(left)
+                right_kind = type(right)
+                if (left_kind is TaskVal or left_kind is XComVal) and (right_kind is TaskVal or right_kind is XComVal):
+                    self.add_edge(left.task, right.task, _BITSHIFT, node)  # `shift`, for the usual `a >> b`
+                    return right
             return self.shift(left, right, op, node)
         left = self.ev(node.left, scope)
         right = self.ev(node.right, scope)
@@ -1316,11 +1329,14 @@ class Extractor:
         if group is not None and group.name is None:
             return None
         task_id = group.child_id(task_id_value.value) if group else task_id_value.value
-        own_defaults = self.resolve_default_args(keywords.get("default_args"), scope)
+        defaults_node = keywords.get("default_args")
+        own_defaults = _NO_DEFAULTS if defaults_node is None else self.resolve_default_args(defaults_node, scope)
+        callable_node = keywords.get("python_callable")
+        function = None if callable_node is None else self.resolve_callable(callable_node, scope)
         task = _Task(
             task_id=task_id,
             dag=None,
-            kind=TaskKind.OPERATOR,
+            kind=_OPERATOR,
             callee=callee,
             node=node if partial is None else partial.call,
             group=group,
@@ -1332,7 +1348,7 @@ class Extractor:
             own_default_args=own_defaults,
             has_star_kwargs=star,
             call=node if partial is None else partial.call,
-            function=self.resolve_callable(keywords.get("python_callable"), scope),
+            function=function,
         )
         self.register(task, dag, group)
         for name, value in kwargs.items():
@@ -1374,11 +1390,12 @@ class Extractor:
                 if match:
                     numbers.append(int(match.group(1)))
             task_id = group.child_id(f"{core}__{max(numbers) + 1}") if group else f"{core}__{max(numbers) + 1}"
-        own_defaults = self.resolve_default_args(arguments.get("default_args"), scope)
+        defaults_node = arguments.get("default_args")
+        own_defaults = _NO_DEFAULTS if defaults_node is None else self.resolve_default_args(defaults_node, scope)
         task = _Task(
             task_id=task_id,
             dag=None,
-            kind=TaskKind.TASKFLOW,
+            kind=_TASKFLOW,
             callee=func.callee,
             node=node,
             group=group,
@@ -1409,8 +1426,11 @@ class Extractor:
         while g is not None:
             g.tasks.append(task)
             g = g.parent
-        if dag is not None:
-            self.assign_dag(task, dag)
+        if dag is not None and task.dag is None:  # `assign_dag`, inlined
+            task.dag = dag
+            if dag is not _UNKNOWN_DAG:
+                dag.tasks.append(task)
+                dag.ids.add(task.task_id)
 
     def assign_dag(self, task: _Task, dag: _Dag) -> None:
         if task.dag is not None:
@@ -1461,7 +1481,7 @@ class Extractor:
         if not isinstance(value, _DATA_VALUES):
             return
         for upstream in self.xcom_refs(value):
-            self.add_edge(upstream, task, EdgeKind.DATA, node)
+            self.add_edge(upstream, task, _DATA, node)
 
     def xcom_refs(self, value: Any) -> Iterator[_Task]:
         if isinstance(value, XComVal):
@@ -1507,11 +1527,11 @@ class Extractor:
 
     def shift(self, left: Any, right: Any, op: ast.operator, node: ast.AST) -> Any:
         if isinstance(op, ast.LShift):
-            self.connect(right, left, EdgeKind.BITSHIFT, node)
+            self.connect(right, left, _BITSHIFT, node)
         else:
             if isinstance(right, LabelVal):
                 return LabelVal((left,))
-            self.connect(left, right, EdgeKind.BITSHIFT, node)
+            self.connect(left, right, _BITSHIFT, node)
         return right
 
     def connect(self, upstream: Any, downstream: Any, kind: EdgeKind, node: ast.AST) -> None:
@@ -1542,21 +1562,23 @@ class Extractor:
 
     def add_edge(self, upstream: _Task, downstream: _Task, kind: EdgeKind, node: ast.AST) -> None:
         # Airflow binds a DAG-less task to the DAG of the task it is connected to.
-        if upstream.dag is None and downstream.dag is not None:
-            self.assign_dag(upstream, downstream.dag)
-        elif downstream.dag is None and upstream.dag is not None:
-            self.assign_dag(downstream, upstream.dag)
-        if upstream.dag is None and downstream.dag is None:
-            self.unbound_edges.append((upstream, downstream, kind, node))
-            return
         up_dag = upstream.dag
         down_dag = downstream.dag
-        record = build(
-            EdgeRecord,
+        if up_dag is None:
+            if down_dag is None:
+                self.unbound_edges.append((upstream, downstream, kind, node))
+                return
+            self.assign_dag(upstream, down_dag)
+            up_dag = down_dag
+        elif down_dag is None:
+            self.assign_dag(downstream, up_dag)
+            down_dag = up_dag
+        record = _new(EdgeRecord)  # `build`, inlined: edges are made by the thousand
+        record.__dict__.update(
             upstream=upstream.task_id,
             downstream=downstream.task_id,
             kind=kind,
-            span=self.span(node),
+            span=ascii_span(node) if self.ascii else node_span(node, self.lines),
             upstream_dag=None if up_dag is _UNKNOWN_DAG else up_dag.dag_id,  # type: ignore[union-attr]
             downstream_dag=None if down_dag is _UNKNOWN_DAG else down_dag.dag_id,  # type: ignore[union-attr]
             branch=self.branch,
@@ -1608,13 +1630,13 @@ class Extractor:
     def record(self, task: _Task) -> TaskRecord:
         dag = task.dag
         group = task.group
-        return build(
-            TaskRecord,
+        record = _new(TaskRecord)  # `build`, inlined
+        record.__dict__.update(
             task_id=task.task_id,
             dag_id=None if dag is None or dag is _UNKNOWN_DAG else dag.dag_id,
             kind=task.kind,
             callee=task.callee,
-            span=self.span(task.node),
+            span=ascii_span(task.node) if self.ascii else node_span(task.node, self.lines),
             group_id=group.group_id if group is not None else None,
             is_sensor=task.is_sensor,
             mapped=task.mapped,
@@ -1628,6 +1650,7 @@ class Extractor:
             teardown=task.teardown,
             escaped=task.escaped,
         )
+        return record
 
     def build(self) -> FileModel:
         records: dict[int, TaskRecord] = {id(t): self.record(t) for t in self.tasks}

@@ -40,6 +40,7 @@ class SourceIndex:
         # (as `def load(` does) needs no line map
         self._def_lines: dict[int, int] = {}
         self._line_starts: list[int] | None = None
+        self._lookups = 0
         self._by_line: dict[int, list[int]] | None = None
         statements = self.statements
         append = statements.append
@@ -87,6 +88,9 @@ class SourceIndex:
 
     def line_of(self, offset: int) -> int:
         if self._line_starts is None:
+            self._lookups += 1
+            if self._lookups <= 16:  # a few lookups (the usual case) cost less than the table
+                return self.source.count("\n", 0, offset) + 1
             starts = [0]
             find = self.source.find
             position = find("\n")
