@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from migrator.analysis import semantics as sem
+from migrator.analysis.index import child_nodes, walk
 from migrator.analysis.model import CallSite, FileModel, FunctionNode, Role, TaskRecord
 from migrator.crontab.model import Span
 
@@ -132,14 +133,14 @@ def contains_clock(node: ast.AST, model: FileModel) -> ast.Call | None:
             continue
         if isinstance(current, ast.Call) and is_clock_call(current, sem.qualified_name(current.func, model.imports)):
             return current
-        stack.extend(ast.iter_child_nodes(current))
+        stack.extend(child_nodes(current))
     return None
 
 
 def parents_of(root: ast.AST) -> dict[int, ast.AST]:
     parents: dict[int, ast.AST] = {}
-    for node in ast.walk(root):
-        for child in ast.iter_child_nodes(node):
+    for node in walk(root):
+        for child in child_nodes(node):
             parents[id(child)] = node
     return parents
 
@@ -166,7 +167,7 @@ def task_index(model: FileModel) -> dict[int, set[tuple[str | None, str]]]:
         found = helpers.get(id(function))
         if found is None:
             found = []
-            for node in ast.walk(function):
+            for node in walk(function):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                     helper = model.functions.get(node.func.id)
                     if helper is not None and not helper.decorator_list:
@@ -225,7 +226,7 @@ def local_names(function: FunctionNode) -> set[str]:
             names.add(arg.arg)
     body = [function.body] if isinstance(function, ast.Lambda) else function.body
     for stmt in body:
-        for node in ast.walk(stmt) if isinstance(stmt, ast.AST) else []:
+        for node in walk(stmt) if isinstance(stmt, ast.AST) else []:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 names.add(node.id)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -254,7 +255,7 @@ def _command_texts(task: TaskRecord, model: FileModel) -> Iterator[tuple[str, as
         if expr is not None:
             yield from _texts(resolve(expr, model), model)
     if task.callee.endswith("task.bash") and task.function is not None and not isinstance(task.function, ast.Lambda):
-        for node in ast.walk(task.function):
+        for node in walk(task.function):
             if isinstance(node, ast.Return) and node.value is not None:
                 yield from _texts(node.value, model)
 
@@ -335,7 +336,7 @@ def _clock_derived(node: ast.AST, function: FunctionNode, model: FileModel) -> b
     if isinstance(node, ast.Name):
         body = [function.body] if isinstance(function, ast.Lambda) else function.body
         for stmt in body:
-            for inner in ast.walk(stmt) if isinstance(stmt, ast.AST) else []:
+            for inner in walk(stmt) if isinstance(stmt, ast.AST) else []:
                 if isinstance(inner, ast.Assign) and any(
                     isinstance(t, ast.Name) and t.id == node.id for t in inner.targets
                 ):
@@ -384,7 +385,7 @@ def _only_times_or_logs(
         names = {t.id for t in targets}  # type: ignore[attr-defined]
         uses = [
             n
-            for n in ast.walk(function)
+            for n in walk(function)
             if isinstance(n, ast.Name) and n.id in names and isinstance(n.ctx, ast.Load)
         ]
         return all(_only_times_or_logs(use, function, parents, model, depth + 1) for use in uses)
@@ -406,7 +407,7 @@ def _tainted_module_names(model: FileModel) -> Iterator[Hazard]:
         for name, expr in model.assignments.items():
             if name in tainted:
                 continue
-            for node in ast.walk(expr):
+            for node in walk(expr):
                 if isinstance(node, ast.Name) and node.id in tainted:
                     tainted[name] = tainted[node.id]
                     changed = True
@@ -418,7 +419,7 @@ def _tainted_module_names(model: FileModel) -> Iterator[Hazard]:
         for argument, expr in task.arguments.items():
             if argument in ("start_date", "end_date", "task_id"):
                 continue
-            for node in ast.walk(expr):
+            for node in walk(expr):
                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in tainted:
                     key = (node.lineno, node.col_offset)
                     if key in reported:
@@ -441,7 +442,7 @@ def _tainted_module_names(model: FileModel) -> Iterator[Hazard]:
                 continue
             seen_functions.add(id(function))
             shadowed = local_names(function)
-            for node in ast.walk(function):
+            for node in walk(function):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                     helper = model.functions.get(node.func.id)
                     if helper is not None and not helper.decorator_list:
@@ -472,7 +473,7 @@ def _template_clocks(model: FileModel) -> Iterator[Hazard]:
         return
     for task in model.all_tasks:
         for argument, expr in task.arguments.items():
-            for node in ast.walk(expr):
+            for node in walk(expr):
                 if isinstance(node, ast.Constant) and isinstance(node.value, str) and TEMPLATE_CLOCK.search(node.value):
                     yield Hazard(
                         "clock",
@@ -604,7 +605,7 @@ def _local_assignment(function: FunctionNode, name: str) -> ast.expr | None:
     body = [function.body] if isinstance(function, ast.Lambda) else function.body
     found: ast.expr | None = None
     for stmt in body:
-        for node in ast.walk(stmt) if isinstance(stmt, ast.AST) else []:
+        for node in walk(stmt) if isinstance(stmt, ast.AST) else []:
             if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
                 if found is not None:
                     return None  # assigned twice: which value reaches the write is unknown

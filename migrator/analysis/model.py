@@ -148,9 +148,13 @@ class DagModel:
     @cached_property
     def downstream(self) -> dict[str, set[str]]:
         result: dict[str, set[str]] = {t.task_id: set() for t in self.tasks}
-        for edge in self.edges:
-            result.setdefault(edge.upstream, set()).add(edge.downstream)
-            result.setdefault(edge.downstream, set())
+        for edge in self.edges:  # setdefault, without building a set for every call
+            children = result.get(edge.upstream)
+            if children is None:
+                children = result[edge.upstream] = set()
+            children.add(edge.downstream)
+            if edge.downstream not in result:
+                result[edge.downstream] = set()
         return result
 
     @cached_property
