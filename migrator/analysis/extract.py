@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Iterable, Iterator
 
 from migrator.analysis import semantics as sem
@@ -281,7 +282,6 @@ class Extractor:
         self.path = path
         self.source = source
         self.module = module
-        self.lines = source.splitlines()
         self.ascii = source.isascii()  # then columns are byte offsets: spans need no line text
         self.airflow_version = airflow_version
         self.index = SourceIndex(module, source)
@@ -353,6 +353,11 @@ class Extractor:
         self.dags.clear()
 
     # -- helpers ------------------------------------------------------------------------------------
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The source's lines: needed only for the spans of a file that is not all ASCII."""
+        return self.source.splitlines()
 
     def span(self, node: ast.AST):
         if self.ascii:
@@ -1376,7 +1381,14 @@ class Extractor:
                 return None
             base_id = value.value
         decorator_values = {k: self.ev(v, scope) for k, v in func.kwargs if k not in ("task_id",)}
-        dag, group = self.task_context(decorator_values)
+        if decorator_values:
+            dag, group = self.task_context(decorator_values)
+        else:  # `task_context({})`, inlined: the usual `@task` or `.override(task_id=...)`
+            group = self.group_stack[-1] if self.group_stack else None
+            if group is not None and group.dag is not None:
+                dag = group.dag
+            else:
+                dag = self.dag_stack[-1] if self.dag_stack else None
         if group is not None and group.name is None:
             return None
         task_id = group.child_id(base_id) if group else base_id
