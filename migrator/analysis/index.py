@@ -41,6 +41,7 @@ class SourceIndex:
         self._def_lines: dict[int, int] = {}
         self._line_starts: list[int] | None = None
         self._lookups = 0
+        self._offsets: dict[str, list[int]] = {}
         self._by_line: dict[int, list[int]] | None = None
         statements = self.statements
         append = statements.append
@@ -105,13 +106,33 @@ class SourceIndex:
 
     def call_lines(self, names: frozenset[str] | set[str]) -> set[int]:
         """Lines where one of `names` is followed by `(`: one scan of the file, shared by all rules."""
-        calls = self.__dict__.get("_calls")
-        if calls is None:
-            calls = self._calls = _called_names(self.source)
         lines: set[int] = set()
-        for name in calls.keys() & names:  # the names called in this file (a few) among the many asked
-            lines.update(self.line_of(offset) for offset in calls[name])
+        for name in self.called_names() & names:  # the few called in this file among the many asked
+            lines.update(self.line_of(offset) for offset in self.call_offsets(name))
         return lines
+
+    def called_names(self) -> set[str]:
+        """Every name followed by `(` in the file."""
+        called = self.__dict__.get("_called")
+        if called is None:
+            called = self._called = _called_names(self.source)
+        return called
+
+    def call_offsets(self, name: str) -> list[int]:
+        """Offsets of `name(` (spaces or tabs allowed before the paren), not inside a longer name."""
+        offsets = self._offsets.get(name)
+        if offsets is None:
+            pattern = _NAME_CALL.get(name)
+            if pattern is None:  # a literal first, which the regex engine finds at C speed
+                pattern = _NAME_CALL[name] = re.compile(re.escape(name) + r"[ \t]*\(")
+            source = self.source
+            word = _WORD.match
+            offsets = self._offsets[name] = [
+                start
+                for start in (match.start() for match in pattern.finditer(source))
+                if start == 0 or word(source, start - 1) is None  # not the tail of a longer name
+            ]
+        return offsets
 
     def _statements_by_line(self) -> dict[int, list[int]]:
         """line -> statements whose own expressions may be on that line. A compound statement
@@ -226,16 +247,16 @@ def walk(node: ast.AST) -> Iterator[ast.AST]:
 _CALL_REVERSED = re.compile(r"\([ \t]*(\w+)")
 
 
-def _called_names(source: str) -> dict[str, list[int]]:
-    """name -> offsets of `name(`. Matched on the reversed text, where each call starts with a literal
+_NAME_CALL: dict[str, re.Pattern[str]] = {}
+_WORD = re.compile(r"\w")  # name -> pattern of its calls, shared by every file
+
+
+def _called_names(source: str) -> set[str]:
+    """Every name followed by `(`. Matched on the reversed text, where each call starts with a literal
     `(` that the regex engine finds at C speed: several times cheaper than searching the text for a
-    name followed by `(`, which tries a match at every character."""
-    calls: dict[str, list[int]] = {}
-    size = len(source)
-    found = [(size - match.end(1), size - match.start(1)) for match in _CALL_REVERSED.finditer(source[::-1])]
-    for start, end in reversed(found):
-        calls.setdefault(source[start:end], []).append(start)
-    return calls
+    name followed by `(`, which tries a match at every character. Where a name is called is looked
+    up only for the few names a rule asks about (`SourceIndex.call_offsets`)."""
+    return {name[::-1] for name in _CALL_REVERSED.findall(source[::-1])}
 
 
 def names_pattern(names: frozenset[str] | set[str]) -> re.Pattern[str]:
