@@ -228,17 +228,18 @@ def _lint_chunk(items: list[tuple[SourceFile, bytes]]) -> list[FileResult]:
     return _lint_sequence(_WORKER, items)
 
 
-def _lint_sequence(linter: Linter, items: list[tuple[SourceFile, bytes]]) -> list[FileResult]:
+def _lint_sequence(linter: Linter, items: list[tuple[SourceFile, bytes]], done: int = 0) -> list[FileResult]:
     """Lint files one after the other. Python's cyclic GC would otherwise run every few hundred
     allocations and rescan every AST node alive; a full collection every COLLECT_EVERY files keeps
-    memory flat for less than a tenth of that cost."""
+    memory flat for less than a tenth of that cost. `done`: files this process linted before
+    (in earlier chunks), so the collections keep their pace across chunks."""
     import gc
 
     enabled = gc.isenabled()
     gc.disable()
     results: list[FileResult] = []
     try:
-        for count, (source, data) in enumerate(items, start=1):
+        for count, (source, data) in enumerate(items, start=done + 1):
             results.append(linter.lint_bytes(source, data))
             if count % COLLECT_EVERY == 0:
                 gc.collect()
@@ -246,6 +247,17 @@ def _lint_sequence(linter: Linter, items: list[tuple[SourceFile, bytes]]) -> lis
         if enabled:
             gc.enable()
     return results
+
+
+def _guided_chunks(items: list[Any], workers: int, smallest: int = 4) -> Iterator[list[Any]]:
+    """Contiguous chunks of shrinking size (guided self-scheduling): each is a share of what is left,
+    so workers start with big chunks and end on small ones, and finish within a few files of each
+    other however the files' costs vary."""
+    start = 0
+    while start < len(items):
+        size = max(smallest, -(-(len(items) - start) // (2 * workers)))
+        yield items[start : start + size]
+        start += size
 
 
 def _chunks(items: list[Any], count: int) -> Iterator[list[Any]]:
@@ -292,7 +304,7 @@ def _lint_forked(linter: Linter, todo: list[tuple[SourceFile, bytes]], jobs: int
     import select
     import signal
 
-    chunks = list(_chunks(todo, jobs * 4))
+    chunks = list(_guided_chunks(todo, jobs))
     task_read, task_write = os.pipe()
     # every chunk number is written before any worker starts (far below a pipe's capacity), as
     # 4-byte messages: a worker's 4-byte read then always gets exactly one
@@ -365,12 +377,14 @@ def _forked_worker(linter: Linter, chunks: list[list[tuple[SourceFile, bytes]]],
         for fd in inherited:  # the other workers' result pipes
             os.close(fd)
         done: dict[int, list[FileResult]] = {}
+        linted = 0
         while True:
             message = os.read(task_read, 4)
             if len(message) < 4:
                 break
             index = int.from_bytes(message, "little")
-            done[index] = _lint_sequence(linter, chunks[index])
+            done[index] = _lint_sequence(linter, chunks[index], linted)
+            linted += len(chunks[index])
         payload = pickle.dumps(("ok", done), protocol=pickle.HIGHEST_PROTOCOL)
         code = 0
     except BaseException as error:  # noqa: BLE001  reported to the parent, which raises it
