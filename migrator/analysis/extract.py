@@ -1307,9 +1307,16 @@ class Extractor:
         partial: Partial | None = None,
         mapped: bool = False,
     ) -> Any:
-        if not node.args and all(k.arg for k in node.keywords):
+        keywords: dict[str, ast.expr] = {}
+        simple = not node.args  # the usual call: keywords only, none of them `**`
+        if simple:
+            for keyword in node.keywords:
+                if not keyword.arg:
+                    simple = False
+                    break
+                keywords[keyword.arg] = keyword.value  # a repeated keyword (it parses): the last wins
+        if simple:
             args: list[Any] = []
-            keywords = {k.arg: k.value for k in node.keywords}  # type: ignore[misc]
             kwargs = {
                 name: Const(expr.value) if type(expr) is ast.Constant else self.ev(expr, scope)  # type: ignore[attr-defined]
                 for name, expr in keywords.items()
