@@ -228,7 +228,7 @@ def _lint_chunk(items: list[tuple[SourceFile, bytes]]) -> list[FileResult]:
     return _lint_sequence(_WORKER, items)
 
 
-def _lint_sequence(linter: Linter, items: list[tuple[SourceFile, bytes]], done: int = 0) -> list[FileResult]:
+def _lint_sequence(linter: Linter, items: list[tuple[SourceFile, bytes | None]], done: int = 0) -> list[FileResult]:
     """Lint files one after the other. Python's cyclic GC would otherwise run every few hundred
     allocations and rescan every AST node alive; a full collection every COLLECT_EVERY files keeps
     memory flat for less than a tenth of that cost. `done`: files this process linted before
@@ -240,6 +240,13 @@ def _lint_sequence(linter: Linter, items: list[tuple[SourceFile, bytes]], done: 
     results: list[FileResult] = []
     try:
         for count, (source, data) in enumerate(items, start=done + 1):
+            if data is None:  # not read yet (no cache to check): read here, in the worker
+                try:
+                    with open(source.path, "rb") as handle:
+                        data = handle.read()
+                except OSError as error:
+                    results.append(Diagnostic(source.path, f"cannot read: {error.strerror}"))  # type: ignore[arg-type]
+                    continue
             results.append(linter.lint_bytes(source, data))
             if count % COLLECT_EVERY == 0:
                 gc.collect()
@@ -416,9 +423,12 @@ def lint_files(
     """Results for every file (from the cache when its content is unchanged), and read errors."""
     results: dict[str, FileResult] = {}
     errors: list[Diagnostic] = []
-    todo: list[tuple[SourceFile, bytes]] = []
+    todo: list[tuple[SourceFile, bytes | None]] = []
     digests: dict[str, str] = {}
     hits = 0
+    if cache is None:  # nothing to look up: each file is read by the process that lints it
+        todo = [(source, None) for source in files]
+        files = []
     for source in files:
         try:
             with open(source.path, "rb") as handle:
@@ -439,6 +449,9 @@ def lint_files(
                     pass  # an unreadable entry is a miss
         todo.append((source, data))
     for result in lint_many(linter, todo, jobs if jobs is not None else default_jobs()):
+        if isinstance(result, Diagnostic):  # a file that could not be read
+            errors.append(result)
+            continue
         results[result.path] = result
         if cache is not None and not result.warnings:
             cache.put(result.path, digests[result.path], result.to_cache())
