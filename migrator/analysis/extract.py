@@ -1345,22 +1345,22 @@ class Extractor:
         own_defaults = _NO_DEFAULTS if defaults_node is None else self.resolve_default_args(defaults_node, scope)
         callable_node = keywords.get("python_callable")
         function = None if callable_node is None else self.resolve_callable(callable_node, scope)
-        task = _Task(
-            task_id=task_id,
-            dag=None,
-            kind=_OPERATOR,
-            callee=callee,
-            node=node if partial is None else partial.call,
-            group=group,
-            is_sensor=is_sensor,
-            mapped=mapped,
-            uncertain=self.uncertain > 0,
-            branch=self.branch,
-            arguments=keywords,
-            own_default_args=own_defaults,
-            has_star_kwargs=star,
-            call=node if partial is None else partial.call,
-            function=function,
+        task = _Task(  # positional: a keyword call costs twice as much, for every task
+            task_id,  # task_id
+            None,  # dag
+            _OPERATOR,  # kind
+            callee,  # callee
+            node if partial is None else partial.call,  # node
+            group,  # group
+            is_sensor,  # is_sensor
+            mapped,  # mapped
+            self.uncertain > 0,  # uncertain
+            self.branch,  # branch
+            keywords,  # arguments
+            own_defaults,  # own_default_args
+            star,  # has_star_kwargs
+            node if partial is None else partial.call,  # call
+            function,  # function
         )
         self.register(task, dag, group)
         for name, value in kwargs.items():
@@ -1411,23 +1411,23 @@ class Extractor:
             task_id = group.child_id(f"{core}__{max(numbers) + 1}") if group else f"{core}__{max(numbers) + 1}"
         defaults_node = arguments.get("default_args")
         own_defaults = _NO_DEFAULTS if defaults_node is None else self.resolve_default_args(defaults_node, scope)
-        task = _Task(
-            task_id=task_id,
-            dag=None,
-            kind=_TASKFLOW,
-            callee=func.callee,
-            node=node,
-            group=group,
-            is_sensor=func.flavour == "sensor",
-            mapped=mapped,
-            uncertain=self.uncertain > 0,
-            branch=self.branch,
-            arguments=arguments,
-            own_default_args=own_defaults,
-            has_star_kwargs=func.has_star_kwargs,
-            call=node,
-            function=func.function,
-            teardown=func.flavour == "teardown",
+        task = _Task(  # positional: a keyword call costs twice as much, for every task
+            task_id,  # task_id
+            None,  # dag
+            _TASKFLOW,  # kind
+            func.callee,  # callee
+            node,  # node
+            group,  # group
+            func.flavour == "sensor",  # is_sensor
+            mapped,  # mapped
+            self.uncertain > 0,  # uncertain
+            self.branch,  # branch
+            arguments,  # arguments
+            own_defaults,  # own_default_args
+            func.has_star_kwargs,  # has_star_kwargs
+            node,  # call
+            func.function,  # function
+            func.flavour == "teardown",  # teardown
         )
         self.task_functions.add(id(func.function))
         self.register(task, dag, group)
