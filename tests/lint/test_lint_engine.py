@@ -281,7 +281,7 @@ def test_unreadable_files_are_errors_in_order_and_the_rest_is_linted(tmp_path, c
     assert all(r.findings for r in results.values()) and hits == 0
 
 
-def test_a_failing_worker_fails_the_parallel_run(tmp_path, monkeypatch):
+def test_a_failing_file_fails_the_parallel_run(tmp_path, monkeypatch):
     sources = []
     for i in range(80):
         path = tmp_path / f"dag{i}.py"
@@ -296,7 +296,8 @@ def test_a_failing_worker_fails_the_parallel_run(tmp_path, monkeypatch):
 
     original = Linter.lint_bytes
     monkeypatch.setattr(Linter, "lint_bytes", broken)
-    with pytest.raises(WorkerFailed, match="ValueError: boom"):
+    # raised in this process (which lints too) or reported by the child that hit it
+    with pytest.raises((WorkerFailed, ValueError), match="boom"):
         lint_many(linter, sources, jobs=2)
 
 
