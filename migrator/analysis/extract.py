@@ -30,6 +30,7 @@ from migrator.analysis.model import (
     TaskKind,
     TaskRecord,
     Unresolved,
+    PendingSpan,
     ascii_span,
     node_span,
 )
@@ -1611,6 +1612,9 @@ class Extractor:
             self.escape(value)
 
     def data_edges(self, value: Any, task: _Task, node: ast.AST) -> None:
+        if type(value) is XComVal:  # `load(extract())`: one upstream, no need for the generator
+            self.add_edge(value.task, task, _DATA, node)
+            return
         if not isinstance(value, _DATA_VALUES):
             return
         for upstream in self.xcom_refs(value):
@@ -1711,7 +1715,7 @@ class Extractor:
             upstream=upstream.task_id,
             downstream=downstream.task_id,
             kind=kind,
-            span=ascii_span(node) if self.ascii else node_span(node, self.lines),
+            span=PendingSpan(node, None if self.ascii else self.lines),  # computed when first read
             upstream_dag=None if up_dag is _UNKNOWN_DAG else up_dag.dag_id,  # type: ignore[union-attr]
             downstream_dag=None if down_dag is _UNKNOWN_DAG else down_dag.dag_id,  # type: ignore[union-attr]
             branch=self.branch,
@@ -1769,7 +1773,7 @@ class Extractor:
             dag_id=None if dag is None or dag is _UNKNOWN_DAG else dag.dag_id,
             kind=task.kind,
             callee=task.callee,
-            span=ascii_span(task.node) if self.ascii else node_span(task.node, self.lines),
+            span=PendingSpan(task.node, None if self.ascii else self.lines),  # computed when first read
             group_id=group.group_id if group is not None else None,
             is_sensor=task.is_sensor,
             mapped=task.mapped,

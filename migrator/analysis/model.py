@@ -116,6 +116,44 @@ class EdgeRecord:
         return self.kind is not EdgeKind.DATA
 
 
+class PendingSpan:
+    """What the extractor stores as a record's `span`: the node (and, for a file that is not all
+    ASCII, its lines) to compute it from when it is first read."""
+
+    __slots__ = ("node", "lines")
+
+    def __init__(self, node: ast.AST, lines: list[str] | None) -> None:
+        self.node = node
+        self.lines = lines
+
+
+class _SpanOnFirstRead:
+    """`span` of a task or edge record, computed the first time it is read and then kept: most
+    records are never shown in a finding, and a span costs more than the rest of a record. A data
+    descriptor over the instance's own `span` entry, set after the dataclass is made (so it is not
+    taken for a default); a span given to `__init__` is stored and returned as it is."""
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Span:
+        if instance is None:
+            raise AttributeError("span")
+        try:
+            value = instance.__dict__["span"]
+        except KeyError:
+            raise AttributeError("span") from None
+        if type(value) is PendingSpan:
+            value = instance.__dict__["span"] = (
+                ascii_span(value.node) if value.lines is None else node_span(value.node, value.lines)
+            )
+        return value
+
+    def __set__(self, instance: Any, value: Span) -> None:
+        instance.__dict__["span"] = value  # only the frozen dataclass's own __init__ gets here
+
+
+TaskRecord.span = _SpanOnFirstRead()  # type: ignore[assignment, misc]
+EdgeRecord.span = _SpanOnFirstRead()  # type: ignore[assignment, misc]
+
+
 @dataclass(frozen=True)
 class DagModel:
     """One DAG: its tasks and dependencies in the order the file sets them (duplicates kept)."""
