@@ -26,11 +26,11 @@ from migrator.analysis.model import (
     EdgeRecord,
     FileModel,
     FunctionNode,
+    PendingSpan,
     Role,
     TaskKind,
     TaskRecord,
     Unresolved,
-    PendingSpan,
     ascii_span,
     node_span,
 )

@@ -120,7 +120,7 @@ class PendingSpan:
     """What the extractor stores as a record's `span`: the node (and, for a file that is not all
     ASCII, its lines) to compute it from when it is first read."""
 
-    __slots__ = ("node", "lines")
+    __slots__ = ("lines", "node")
 
     def __init__(self, node: ast.AST, lines: list[str] | None) -> None:
         self.node = node
