@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Mapping
 from functools import cached_property
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from migrator.analysis import semantics as sem
 from migrator.analysis.index import SourceIndex
@@ -1808,7 +1809,7 @@ class Extractor:
             for dag in self.dags
         )
         unbound = tuple(records[id(t)] for t in self.tasks if t.dag is None)
-        roles = self.compute_roles()
+        roles = _RolesOnFirstRead(self.compute_roles)
         return FileModel(
             path=self.path,
             source=self.source,
@@ -1905,6 +1906,40 @@ _METHOD_HANDLERS: dict[type, Any] = {
     Const: Extractor._const_method,
     DictVal: Extractor._dict_method,
 }
+
+
+class _RolesOnFirstRead(Mapping[int, frozenset[Role]]):
+    """`FileModel.function_roles`, computed the first time it is read: only a call that a rule asks
+    about needs the roles of its function, and most files have none. Everything `compute_roles`
+    reads (the index, the task/parse function sets, the module's functions) is final once the
+    model is built."""
+
+    __slots__ = ("_compute", "_roles")
+
+    def __init__(self, compute: Callable[[], dict[int, frozenset[Role]]]) -> None:
+        self._compute: Callable[[], dict[int, frozenset[Role]]] | None = compute
+        self._roles: dict[int, frozenset[Role]] | None = None
+
+    def _mapping(self) -> dict[int, frozenset[Role]]:
+        if self._roles is None:
+            self._roles = self._compute()  # type: ignore[misc]
+            self._compute = None  # and let the extractor go
+        return self._roles
+
+    def __getitem__(self, key: int) -> frozenset[Role]:
+        return self._mapping()[key]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._mapping())
+
+    def __len__(self) -> int:
+        return len(self._mapping())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._mapping()
+
+    def get(self, key: int, default: Any = None) -> Any:
+        return self._mapping().get(key, default)
 
 
 def extract(path: str, source: str, module: ast.Module | None = None, airflow_version: int = 3) -> FileModel:
