@@ -209,9 +209,9 @@ class DagModel:
         downstream = self.downstream
         indegree = dict.fromkeys(downstream, 0)
         for node, children in downstream.items():
+            if node in children:
+                return True  # a self-dependency
             for child in children:
-                if child == node:
-                    return True  # a self-dependency
                 indegree[child] += 1
         ready = [node for node, degree in indegree.items() if degree == 0]
         seen = 0
@@ -318,14 +318,14 @@ class FileModel:
         cache = self.__dict__.setdefault("_calls", {})
         if names in cache:
             return cache[names]
-        from migrator.analysis import semantics
-        from migrator.analysis.index import final_name
-
         found: list[CallSite] = []
-        if self.index is not None:
-            lines = self.index.call_lines(names)
+        lines = self.index.call_lines(names) if self.index is not None else None
+        if lines:  # (most files call none of the names a rule asks about)
+            from migrator.analysis import semantics
+            from migrator.analysis.index import final_name
+
             seen: set[int] = set()
-            for node, function, definition in self.index.nodes_on_lines(lines):
+            for node, function, definition in self.index.nodes_on_lines(lines):  # type: ignore[union-attr]
                 if not isinstance(node, ast.Call) or id(node) in seen or final_name(node.func) not in names:
                     continue
                 seen.add(id(node))
@@ -344,7 +344,7 @@ class FileModel:
                         task_dag=where[2] if where else None,
                     )
                 )
-        found.sort(key=lambda site: (site.node.lineno, site.node.col_offset))
+            found.sort(key=lambda site: (site.node.lineno, site.node.col_offset))
         cache[names] = found
         return found
 
