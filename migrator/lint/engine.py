@@ -278,7 +278,15 @@ def lint_many(
 ) -> list[FileResult]:
     if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD:
         return _lint_sequence(linter, todo)
-    import migrator.analysis.extract  # noqa: F401  imported once here, inherited by forked workers
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()  # an import makes thousands of objects: collections while it runs are wasted work
+    try:
+        import migrator.analysis.extract  # noqa: F401  imported once here, inherited by forked workers
+    finally:
+        if enabled:
+            gc.enable()
 
     if hasattr(os, "fork") and sys.platform != "darwin":
         return _lint_forked(linter, todo, jobs)
@@ -308,8 +316,6 @@ def _lint_forked(linter: Linter, todo: list[tuple[SourceFile, bytes | None]], jo
     ProcessPoolExecutor, whose import and start-up alone cost about 20 ms and which pickles every
     file's bytes to its workers."""
     import gc
-    import pickle
-    import select
     import signal
 
     chunks = list(_guided_chunks(todo, jobs))
@@ -331,6 +337,9 @@ def _lint_forked(linter: Linter, todo: list[tuple[SourceFile, bytes | None]], jo
                 _forked_worker(linter, chunks, task_read, result_write, [fd for _, fd in children] + [result_read])
             os.close(result_write)
             children.append((pid, result_read))
+        import pickle  # after the fork, while the children are already at work
+        import select
+
         by_chunk = _take_chunks(linter, chunks, task_read)  # this process is a worker too
         received: dict[int, list[bytes]] = {fd: [] for _, fd in children}
         pending = set(received)
@@ -393,155 +402,6 @@ def _forked_worker(linter: Linter, chunks: list[list[tuple[SourceFile, bytes | N
         for fd in inherited:  # the other children's result pipes
             os.close(fd)
         payload = pickle.dumps(("ok", _take_chunks(linter, chunks, task_read)), protocol=pickle.HIGHEST_PROTOCOL)
-        code = 0
-    except BaseException as error:  # noqa: BLE001  reported to the parent, which raises it
-        detail = traceback.format_exc() if os.environ.get("CRON2DAG_DEBUG") else f"{type(error).__name__}: {error}"
-        payload = pickle.dumps(("error", detail))
-    try:
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(result_write, view) :]
-    finally:
-        os._exit(code)
-
-
-def _guided_chunks(items: list[Any], workers: int, smallest: int = 4) -> Iterator[list[Any]]:
-    """Contiguous chunks of shrinking size (guided self-scheduling): each is a share of what is left,
-    so workers start with big chunks and end on small ones, and finish within a few files of each
-    other however the files' costs vary."""
-    start = 0
-    while start < len(items):
-        size = max(smallest, -(-(len(items) - start) // (2 * workers)))
-        yield items[start : start + size]
-        start += size
-
-
-def _chunks(items: list[Any], count: int) -> Iterator[list[Any]]:
-    size = max(1, -(-len(items) // count))
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def lint_many(
-    linter: Linter, todo: list[tuple[SourceFile, bytes]], jobs: int
-) -> list[FileResult]:
-    if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD:
-        return _lint_sequence(linter, todo)
-    import migrator.analysis.extract  # noqa: F401  imported once here, inherited by forked workers
-
-    if hasattr(os, "fork") and sys.platform != "darwin":
-        return _lint_forked(linter, todo, jobs)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    codes = [rule.code for rule in linter.rules]
-    results: list[FileResult] = []
-    with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
-        initargs=(linter.config, codes),
-    ) as pool:
-        for chunk in pool.map(_lint_chunk, _chunks(todo, jobs * 4)):
-            results.extend(chunk)
-    return results
-
-
-class WorkerFailed(RuntimeError):
-    """A lint worker process raised or died: the run cannot be completed."""
-
-
-def _lint_forked(linter: Linter, todo: list[tuple[SourceFile, bytes]], jobs: int) -> list[FileResult]:
-    """Lint in `jobs` forked children. They inherit the linter, the imported modules and the files'
-    bytes, so nothing is sent to them but chunk numbers, read one at a time from a shared pipe (a
-    worker that gets small files takes more chunks); each sends its results back pickled, once.
-    Much lighter than a ProcessPoolExecutor, whose import and start-up alone cost about 20 ms and
-    which pickles every file's bytes to its workers."""
-    import gc
-    import pickle
-    import select
-    import signal
-
-    chunks = list(_guided_chunks(todo, jobs))
-    task_read, task_write = os.pipe()
-    # every chunk number is written before any worker starts (far below a pipe's capacity), as
-    # 4-byte messages: a worker's 4-byte read then always gets exactly one
-    os.write(task_write, b"".join(index.to_bytes(4, "little") for index in range(len(chunks))))
-    os.close(task_write)
-    workers: list[tuple[int, int]] = []  # (pid, read end of its result pipe)
-    gc.freeze()  # the children's collections then skip the parent's objects (no copy-on-write)
-    try:
-        for _ in range(jobs):
-            try:
-                result_read, result_write = os.pipe()
-                pid = os.fork()
-            except OSError:
-                if not workers:
-                    raise
-                break  # fewer workers: the ones started take every chunk
-            if pid == 0:  # pragma: no cover - runs in the child, which never returns
-                _forked_worker(linter, chunks, task_read, result_write, [fd for _, fd in workers] + [result_read])
-            os.close(result_write)
-            workers.append((pid, result_read))
-        os.close(task_read)
-        task_read = -1
-        received: dict[int, list[bytes]] = {fd: [] for _, fd in workers}
-        pending = set(received)
-        while pending:  # read every pipe as data comes: a worker blocked on a full pipe would stall
-            ready, _, _ = select.select(list(pending), [], [])
-            for fd in ready:
-                data = os.read(fd, 1 << 20)
-                if data:
-                    received[fd].append(data)
-                else:
-                    pending.discard(fd)
-        by_chunk: dict[int, list[FileResult]] = {}
-        for pid, fd in workers:
-            _, status = os.waitpid(pid, 0)
-            payload = b"".join(received[fd])
-            if not payload:
-                raise WorkerFailed(f"a lint worker exited without results (wait status {status})")
-            outcome, value = pickle.loads(payload)
-            if outcome != "ok":
-                raise WorkerFailed(f"a lint worker failed: {value}")
-            by_chunk.update(value)
-        workers.clear()
-    finally:
-        for pid, _ in workers:  # interrupted or failed: stop the children that are still running
-            try:
-                os.kill(pid, signal.SIGTERM)
-                os.waitpid(pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
-        for _, fd in workers:
-            os.close(fd)
-        if task_read >= 0:
-            os.close(task_read)
-        gc.unfreeze()
-    results: list[FileResult] = []
-    for index in range(len(chunks)):
-        results.extend(by_chunk[index])
-    return results
-
-
-def _forked_worker(linter: Linter, chunks: list[list[tuple[SourceFile, bytes]]], task_read: int, result_write: int, inherited: list[int]) -> None:  # pragma: no cover
-    """The body of a forked worker: never returns (`os._exit`, so the parent's exit handlers and
-    buffered output are not run twice)."""
-    import pickle
-    import traceback
-
-    code = 1
-    try:
-        for fd in inherited:  # the other workers' result pipes
-            os.close(fd)
-        done: dict[int, list[FileResult]] = {}
-        linted = 0
-        while True:
-            message = os.read(task_read, 4)
-            if len(message) < 4:
-                break
-            index = int.from_bytes(message, "little")
-            done[index] = _lint_sequence(linter, chunks[index], linted)
-            linted += len(chunks[index])
-        payload = pickle.dumps(("ok", done), protocol=pickle.HIGHEST_PROTOCOL)
         code = 0
     except BaseException as error:  # noqa: BLE001  reported to the parent, which raises it
         detail = traceback.format_exc() if os.environ.get("CRON2DAG_DEBUG") else f"{type(error).__name__}: {error}"
