@@ -431,6 +431,7 @@ class Extractor:
         self.known_groups: dict[int, list[_Group]] = {}
         self.recognized: dict[str, tuple[Any, ...]] = {}
         self._defaults_cache: dict[tuple[int, int, int], tuple[dict[str, ast.expr] | None]] = {}
+        self._dag_defaults: dict[int, tuple[dict[str, ast.expr] | None]] = {}
 
     # -- entry point --------------------------------------------------------------------------------
 
@@ -1453,7 +1454,14 @@ class Extractor:
                 self.note(node, f"task_id of {callee.rsplit('.', 1)[-1]} is not a literal: task skipped")
             self.escape_all(kwargs.values())
             return None
-        dag, group = self.task_context(kwargs)
+        if "task_group" in kwargs or "dag" in kwargs:
+            dag, group = self.task_context(kwargs)
+        else:  # `task_context`, inlined for the usual task: no `task_group=` or `dag=`
+            group = self.group_stack[-1] if self.group_stack else None
+            if group is not None and group.dag is not None:
+                dag = group.dag
+            else:
+                dag = self.dag_stack[-1] if self.dag_stack else None
         if group is not None and group.name is None:
             return None
         task_id = group.child_id(task_id_value.value) if group else task_id_value.value
@@ -1768,6 +1776,15 @@ class Extractor:
     def record(self, task: _Task) -> TaskRecord:
         dag = task.dag
         group = task.group
+        if group is None and task.own_default_args is _NO_DEFAULTS:
+            # the usual task: only its DAG's default_args apply (one lookup per DAG, not three ids)
+            dag_defaults = _NO_DEFAULTS if dag is None or dag is _UNKNOWN_DAG else dag.default_args
+            found = self._dag_defaults.get(id(dag_defaults))
+            if found is None:
+                found = self._dag_defaults[id(dag_defaults)] = (self.effective_defaults(task),)
+            default_args = found[0]
+        else:
+            default_args = self.effective_defaults(task)
         record = _new(TaskRecord)  # `build`, inlined
         record.__dict__.update(
             task_id=task.task_id,
@@ -1781,7 +1798,7 @@ class Extractor:
             uncertain=task.uncertain,
             branch=task.branch,
             arguments=task.arguments,
-            default_args=self.effective_defaults(task),
+            default_args=default_args,
             has_star_kwargs=task.has_star_kwargs,
             call=task.call,
             function=task.function,
