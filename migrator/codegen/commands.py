@@ -154,6 +154,18 @@ class TimeZoneName(click.ParamType):
     show_default=True,
     help="Runs of one DAG at a time (1: a slow run delays the next instead of overlapping).",
 )
+@click.option(
+    "--owner",
+    metavar="NAME",
+    help="Owner of the generated DAGs (default: the crontab's user column, the account of a "
+    "spool file, else its MAILTO address).",
+)
+@click.option(
+    "--cwd",
+    metavar="DIR",
+    help="Directory the jobs run in when the crontab sets no HOME= (cron ran them in their "
+    "owner's home directory; without either, Airflow uses a temporary directory).",
+)
 def migrate_command(
     files: tuple[Path, ...],
     output: Path,
@@ -170,6 +182,8 @@ def migrate_command(
     start_date: dt.datetime,
     catchup: bool,
     max_active_runs: int,
+    owner: str | None,
+    cwd: str | None,
 ) -> None:
     """Write one Airflow DAG module per DAG that `infer` finds in the crontab FILEs."""
     options = CodegenOptions(
@@ -181,6 +195,8 @@ def migrate_command(
         start_date=start_date.date(),
         catchup=catchup,
         max_active_runs=max_active_runs,
+        owner=owner,
+        cwd=cwd,
     )
     pipelines = [_infer(path, overrides, timezone) for path in files]
     write = not (show_diff or dry_run)

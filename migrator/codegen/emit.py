@@ -133,9 +133,8 @@ class _Emitter:
 
     def _default_args(self) -> cst.Dict:
         items: list[tuple[cst.BaseExpression, cst.BaseExpression]] = []
-        users = {t.user for t in self.plan.tasks}
-        if len(users) == 1 and None not in users:
-            items.append((py_string("owner"), py_string(users.pop())))  # type: ignore[arg-type]
+        if self.plan.owner is not None:
+            items.append((py_string("owner"), py_string(self.plan.owner)))
         items.append((py_string("retries"), py_value(self.options.retries)))
         if self.options.retries:
             items.append(
@@ -255,8 +254,7 @@ class _Emitter:
             args += [("env", env), ("append_env", py_value(True))]
         if task.cwd is not None:
             args.append(("cwd", py_string(task.cwd)))
-        users = {t.user for t in self.plan.tasks}
-        if task.user is not None and len(users) > 1:
+        if task.user is not None and task.user != self.plan.owner:
             args.append(("owner", py_string(task.user)))
         if task.mailto and task.mailto != self.plan.shared_mailto:
             for key, value in self._mail_items(task.mailto, depth=1, column=4):

@@ -40,6 +40,10 @@ class CodegenOptions:
     start_date: dt.date = dt.date(2025, 1, 1)
     catchup: bool = False
     max_active_runs: int = 1
+    # who answers for the DAGs; None: derive it from the crontab (see `_dag_owner`)
+    owner: str | None = None
+    # where cron started the jobs (their owner's home) when the crontab sets no HOME=
+    cwd: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,8 @@ class DagPlan:
     edges: tuple[tuple[str, str], ...]  # (upstream variable, downstream variable)
     shared_env: tuple[tuple[str, str], ...] | None  # the ENV constant, when every task has the same
     shared_mailto: tuple[str, ...]
+    # `default_args["owner"]`; a task whose user differs carries its own. None: nobody is known
+    owner: str | None = None
     guard_task_id: str = GUARD_TASK_ID
     guard_variable: str = GUARD_TASK_ID
 
@@ -185,7 +191,30 @@ def _plan_dag(
     edges = tuple((variables[e.upstream], variables[e.downstream]) for e in dag.edges)
     envs = {t.env_key for t in tasks}
     shared_env = next(iter(envs)) if len(envs) == 1 and tasks[0].env_key else None
+    if any(t.cwd is None for t in tasks):
+        relative = sorted({t.task_id for t in dag.tasks if _names_relative_path(t.entry.command)})
+        if relative:
+            notes.append(
+                Note(
+                    pipeline.source,
+                    None,
+                    f"{dag.dag_id}: {', '.join(relative)} name files by relative path; cron ran them "
+                    "in the owner's home directory, Airflow runs them in a temporary one: set HOME= "
+                    "in the crontab or pass --cwd DIR",
+                )
+            )
     mailtos = {t.mailto for t in tasks}
+    shared_mailto = next(iter(mailtos)) if len(mailtos) == 1 else ()
+    owner = _dag_owner(options.owner, tasks, pipeline.source, shared_mailto)
+    if owner is None:
+        notes.append(
+            Note(
+                pipeline.source,
+                None,
+                f"{dag.dag_id}: no owner: the crontab names no account and no MAILTO; pass "
+                "--owner TEAM (until then `cron2dag lint` reports OPS003)",
+            )
+        )
     return DagPlan(
         dag_id=dag.dag_id,
         source=pipeline.source,
@@ -199,10 +228,66 @@ def _plan_dag(
         links=(),
         edges=edges,
         shared_env=shared_env,
-        shared_mailto=next(iter(mailtos)) if len(mailtos) == 1 else (),
+        shared_mailto=shared_mailto,
+        owner=owner,
         guard_task_id=guard_task_id,
         guard_variable=guard_variable,
     )
+
+
+def _working_directory(directory: str | None) -> str | None:
+    return literal_template(directory) if directory else None
+
+
+# a word that names a file relative to the working directory: `run.py`, `bin/load.sh`, `./x`
+_RELATIVE_FILE = re.compile(
+    r"^(?![/$~\-])(?!\w+://)(?:[^\s=]*/[^\s]*|[^\s/=]+\.(?:py|sh|bash|pl|rb|r|R|jar|sql|js|php))$"
+)
+_ABSOLUTE_START = ("/", "$", "~", "-")
+
+
+def _names_relative_path(command: str) -> bool:
+    words = command.split()
+    return any(
+        _RELATIVE_FILE.match(word)
+        or (previous == "cd" and not word.startswith(_ABSOLUTE_START))
+        for previous, word in zip(["", *words], words)
+    )
+
+
+def _dag_owner(
+    option: str | None, tasks: list[TaskPlan], source: str, shared_mailto: tuple[str, ...]
+) -> str | None:
+    """Who answers for a DAG, from the most to the least explicit: `--owner`; the account(s) cron ran
+    the jobs as (the user column; Airflow shows several owners joined by commas); the account whose
+    spool file the crontab is; the one address cron mailed the jobs' output to.
+
+    Never the person running `migrate`: the same crontab must give the same file on every machine.
+    """
+    if option:
+        return option
+    users = sorted({t.user for t in tasks if t.user})
+    if users:
+        return ",".join(users)
+    spool_user = _spool_user(PurePath(source))
+    if spool_user:
+        return spool_user
+    if len(shared_mailto) == 1:
+        return shared_mailto[0]
+    return None
+
+
+def _spool_user(path: PurePath) -> str | None:
+    """`/var/spool/cron/crontabs/alice` (Debian) and `/var/spool/cron/alice` (cronie) belong to alice."""
+    parts = path.parts
+    for index in range(len(parts) - 2):
+        if parts[index] == "spool" and parts[index + 1] == "cron":
+            rest = parts[index + 2 :]
+            if rest and rest[0] == "crontabs":
+                rest = rest[1:]
+            if len(rest) == 1:
+                return rest[0]
+    return None
 
 
 def _plan_task(
@@ -230,7 +315,7 @@ def _plan_task(
         crontab_line=f"{entry.schedule.text} {user}{entry.raw_command}",
         command=command,
         env_key=environment.env,
-        cwd=literal_template(environment.home) if environment.home else None,
+        cwd=_working_directory(environment.home or options.cwd),
         mailto=environment.mailto or (),
         user=entry.user,
         secrets=environment.secrets,

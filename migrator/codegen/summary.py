@@ -41,13 +41,15 @@ def render_summary(result: MigrateResult, output: Path) -> str:
     head = "Wrote" if result.written else "Would write"
     lines.append(
         f"{head} {len(dags)} DAG{'s' * (len(dags) != 1)} to {_display(output)} ({breakdown or 'none'}): "
-        f"{tasks} tasks, {edges} edges, {links} cross-DAG links, {waits} time waits"
+        f"{_count(tasks, 'task')}, {_count(edges, 'edge')}, {_count(links, 'cross-DAG link')}, "
+        f"{_count(waits, 'time wait')}"
     )
     for file in result.files:
         dag = file.dag
         lines.append(
             f"  {verbs[file.status]:<22} {_display(file.path)}  "
-            f"{dag.dag_id}: {dag.task_count} tasks, {len(dag.edges)} edges, `{dag.timetable.expression}` "
+            f"{dag.dag_id}: {_count(dag.task_count, 'task')}, {_count(len(dag.edges), 'edge')}, "
+            f"`{dag.timetable.expression}` "
             f"{dag.timetable.timezone}"
         )
     skipped = [(plan.source, u) for plan in result.plans for u in plan.unscheduled]
@@ -89,3 +91,7 @@ def _display(path: Path) -> str:
     except ValueError:
         return str(path)
     return relative if not relative.startswith("..") else str(path)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' * (number != 1)}"

@@ -1,0 +1,500 @@
+"""One attempt of one task: how it runs and what it came to (an `Outcome`).
+
+Kinds, picked per task (`kind_of`):
+- `empty`: EmptyOperator without callbacks or assets is marked successful without running, as Airflow's
+  scheduler does;
+- `bash`: a plain BashOperator: the runner renders its fields and spawns `bash` itself (no Python
+  process per task: this is what makes the runner fast);
+- `sensor`: a built-in sensor, poked by the runner (no process while it waits);
+- `fork`: everything else: a child process runs Airflow's task-runner sequence (render templates,
+  pre-execute hooks, `execute`, XCom push, callbacks, execution timeout inside the task).
+All kinds end in the same `Outcome`, which the scheduler records.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import logging
+import os
+import shutil
+import signal
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from migrator.runner import xcom_codec
+from migrator.runner.context import (
+    MISSING,
+    RuntimeTaskInstance,
+    StateReader,
+    XComStore,
+    context_to_airflow_vars,
+)
+from migrator.runner.sdk.context import set_current_context
+from migrator.runner.sdk.exceptions import (
+    AirflowException,
+    AirflowFailException,
+    AirflowRescheduleException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    AirflowTaskTimeout,
+    DownstreamTasksSkipped,
+)
+from migrator.runner.sdk.operators import (
+    BashOperator,
+    EmptyOperator,
+    bash_env,
+    bash_outcome,
+    check_cwd,
+    is_inline_command,
+)
+from migrator.runner.sdk.sensors import BaseSensorOperator, PokeReturnValue
+from migrator.runner.sdk.xcom_arg import XCOM_RETURN_KEY
+from migrator.runner.templating import render_template_fields, rendered_fields, rendered_for_record
+
+if TYPE_CHECKING:
+    from migrator.runner.sdk.baseoperator import BaseOperator
+    from migrator.runner.store import Store
+
+BASH = shutil.which("bash") or "bash"
+
+
+@dataclass
+class Outcome:
+    """What an attempt came to. `state`: success, skipped, failed, reschedule."""
+
+    state: str
+    retryable: bool = True
+    error: str | None = None
+    xcoms: list[tuple[str, str]] = field(default_factory=list)
+    skip: list[str] = field(default_factory=list)
+    rendered: dict[str, Any] | None = None
+    reschedule_at: float | None = None
+
+
+def _has_callbacks(task: BaseOperator) -> bool:
+    return bool(task.on_execute_callback or task.on_success_callback or task.on_failure_callback
+                or task.on_retry_callback or task.on_skipped_callback or task._pre_execute_hook
+                or task._post_execute_hook)
+
+
+def kind_of(task: BaseOperator) -> str:
+    """How the runner executes this task (see the module docstring)."""
+    from migrator.runner.sdk.baseoperator import BaseOperator
+    from migrator.runner.sdk.operators import _identity
+
+    cls = type(task)
+    declaring = next(base for base in cls.__mro__ if "runner_kind" in base.__dict__)
+    unchanged = (cls.execute is declaring.execute
+                 and cls.pre_execute is BaseOperator.pre_execute and cls.post_execute is BaseOperator.post_execute
+                 and not _has_callbacks(task))
+    if not unchanged:
+        return "fork"
+    if task.runner_kind == "empty" and not task.outlets and not task.inlets:
+        return "empty"
+    if task.runner_kind == "bash" and getattr(task, "output_processor", None) is _identity:
+        return "bash"
+    if task.runner_kind == "sensor" and cls.poke is declaring.poke:  # type: ignore[attr-defined]
+        return "sensor"
+    return "fork"
+
+
+# -- XComs -------------------------------------------------------------------------------------------
+class StoreXComs(XComStore):
+    """XCom reads straight from the state database (in the runner process)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get(self, dag_id: str, run_id: str, task_id: str, key: str) -> Any:
+        text = self.store.get_xcom(dag_id, run_id, task_id, key)
+        return MISSING if text is None else xcom_codec.decode(text)
+
+    def set(self, dag_id: str, run_id: str, task_id: str, key: str, value: Any) -> None:
+        self.store.set_xcom(dag_id, run_id, task_id, key, xcom_codec.encode(value))
+
+
+class BufferedXComs(XComStore):
+    """In a task process: pushes are buffered (and sent back with the result), reads see them first,
+    then ask the runner (the task process never opens the database itself)."""
+
+    def __init__(self) -> None:
+        self.pushed: dict[tuple[str, str, str, str], str] = {}
+        self._channel: Any = None
+
+    def get(self, dag_id: str, run_id: str, task_id: str, key: str) -> Any:
+        text = self.pushed.get((dag_id, run_id, task_id, key))
+        if text is None:
+            if self._channel is None:
+                from migrator.runner.executor import TaskChannel
+
+                self._channel = TaskChannel()
+            text = self._channel.call("xcom_get", dag_id=dag_id, run_id=run_id, task_id=task_id, key=key)
+        return MISSING if text is None else xcom_codec.decode(text)
+
+    def set(self, dag_id: str, run_id: str, task_id: str, key: str, value: Any) -> None:
+        self.pushed[(dag_id, run_id, task_id, key)] = xcom_codec.encode(value)
+
+
+class ChannelStateReader(StateReader):
+    """ExternalTaskSensor subclasses running in a task process ask the runner."""
+
+    def __init__(self) -> None:
+        from migrator.runner.executor import TaskChannel
+
+        self.channel = TaskChannel()
+
+    @staticmethod
+    def _dates(values: list[Any]) -> list[str]:
+        from migrator.runner.timezone import convert_to_utc
+
+        return [convert_to_utc(v).isoformat() for v in values]  # type: ignore[union-attr]
+
+    def count_task_instances(self, dag_id: str, task_ids: list[str], logical_dates: list[Any], states: list[str]) -> int:
+        return self.channel.call("count_task_instances", dag_id=dag_id, task_ids=task_ids,
+                                 logical_dates=self._dates(logical_dates), states=states)
+
+    def count_group(self, dag_id: str, group_id: str, logical_dates: list[Any], states: list[str]) -> int:
+        return self.channel.call("count_group", dag_id=dag_id, group_id=group_id,
+                                 logical_dates=self._dates(logical_dates), states=states)
+
+    def count_dag_runs(self, dag_id: str, logical_dates: list[Any], states: list[str]) -> int:
+        return self.channel.call("count_dag_runs", dag_id=dag_id, logical_dates=self._dates(logical_dates),
+                                 states=states)
+
+
+def answer_task_request(store: Store, request: dict[str, Any]) -> Any:
+    """The runner's side of TaskChannel: read-only questions about the state database."""
+    op = request.get("op")
+    if op == "xcom_get":
+        return store.get_xcom(request["dag_id"], request["run_id"], request["task_id"], request["key"])
+    if op == "count_task_instances":
+        return store.count_task_instances(request["dag_id"], request["task_ids"], request["logical_dates"],
+                                          request["states"])
+    if op == "count_group":
+        by_run: dict[str, list[str | None]] = {}
+        for run_id, state in store.group_task_states(request["dag_id"], request["group_id"], request["logical_dates"]):
+            by_run.setdefault(run_id, []).append(state)
+        return sum(1 for found in by_run.values() if found and all(s in request["states"] for s in found))
+    if op == "count_dag_runs":
+        return store.count_dag_runs(request["dag_id"], request["logical_dates"], request["states"])
+    raise ValueError(f"unknown request {op!r}")
+
+
+class StoreStateReader(StateReader):
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @staticmethod
+    def _dates(values: list[Any]) -> list[str]:
+        from migrator.runner.timezone import convert_to_utc
+
+        return [convert_to_utc(v).isoformat() for v in values]  # type: ignore[union-attr]
+
+    def count_task_instances(self, dag_id: str, task_ids: list[str], logical_dates: list[Any], states: list[str]) -> int:
+        return self.store.count_task_instances(dag_id, task_ids, self._dates(logical_dates), states)
+
+    def count_group(self, dag_id: str, group_id: str, logical_dates: list[Any], states: list[str]) -> int:
+        # Airflow counts runs where every task of the group is in one of the states.
+        by_run: dict[str, list[str | None]] = {}
+        for run_id, state in self.store.group_task_states(dag_id, group_id, self._dates(logical_dates)):
+            by_run.setdefault(run_id, []).append(state)
+        return sum(1 for found in by_run.values() if found and all(s in states for s in found))
+
+    def count_dag_runs(self, dag_id: str, logical_dates: list[Any], states: list[str]) -> int:
+        return self.store.count_dag_runs(dag_id, self._dates(logical_dates), states)
+
+
+def encode_result_xcoms(task: BaseOperator, result: Any) -> list[tuple[str, str]]:
+    """The XComs a task's return value becomes (return_value, plus one per key for multiple_outputs)."""
+    if not task.do_xcom_push or result is None:
+        return []
+    pushed: list[tuple[str, str]] = []
+    if task.multiple_outputs:
+        if not isinstance(result, Mapping):
+            raise TypeError(f"Returned output was type {type(result)} expected dictionary for multiple_outputs")
+        for key in result:
+            if not isinstance(key, str):
+                raise TypeError("Returned dictionary keys must be strings when using "
+                                f"multiple_outputs, found {key} ({type(key)}) instead")
+        pushed.extend((key, xcom_codec.encode(value)) for key, value in result.items())
+    pushed.append((XCOM_RETURN_KEY, xcom_codec.encode(result)))
+    return pushed
+
+
+# -- bash fast path ----------------------------------------------------------------------------------
+@dataclass
+class BashLaunch:
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str
+    rendered: dict[str, Any]
+    cleanup: Callable[[], None]
+
+
+def prepare_bash(task: BashOperator, context: dict[str, Any]) -> BashLaunch:
+    """What BashOperator.execute would run, decided in the runner (raises like execute would)."""
+    values = rendered_fields(task, context)
+    command = values["bash_command"]
+    if not isinstance(command, str):
+        command = str(command)
+    check_cwd(values["cwd"])
+    env = bash_env(values["env"], task.append_env, context_to_airflow_vars(context))
+    made: list[str] = []
+    cwd = values["cwd"]
+    if cwd is None:
+        cwd = tempfile.mkdtemp(prefix="airflowtmp")
+        made.append(cwd)
+    script: str | None = None
+    if is_inline_command(command):
+        argv = [BASH, "-c", command]
+    else:
+        handle = tempfile.NamedTemporaryFile(mode="w", dir=cwd, suffix=".sh", delete=False)
+        with handle:
+            handle.write(command)
+        script = handle.name
+        argv = [BASH, os.path.basename(script)]
+
+    def cleanup() -> None:
+        if script is not None:
+            try:
+                os.unlink(script)
+            except OSError:
+                pass
+        for folder in made:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    values["bash_command"] = command
+    return BashLaunch(argv, env, cwd, rendered_for_record(values), cleanup)
+
+
+def bash_result(task: BashOperator, exit_code: int, last_line: bytes, rendered: dict[str, Any]) -> Outcome:
+    try:
+        bash_outcome(exit_code, task.skip_on_exit_code)
+    except AirflowSkipException as error:
+        return Outcome("skipped", error=str(error), rendered=rendered)
+    except AirflowException as error:
+        return Outcome("failed", error=str(error), rendered=rendered)
+    output = last_line.decode(task.output_encoding, errors="backslashreplace").rstrip()
+    try:
+        return Outcome("success", xcoms=encode_result_xcoms(task, output), rendered=rendered)
+    except TypeError as error:
+        return Outcome("failed", error=str(error), rendered=rendered)
+
+
+# -- fork path: the task process -----------------------------------------------------------------------
+class _TaskTerminated(BaseException):
+    """SIGTERM reached the task process (Ctrl-C of the runner, fail_fast, DAG run timeout)."""
+
+
+def _configure_child_logging() -> None:
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("{%(filename)s:%(lineno)d} %(levelname)s - %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def _call_callbacks(callbacks: list[Callable[..., Any]], context: dict[str, Any], log: logging.Logger, name: str) -> None:
+    for callback in callbacks:
+        try:
+            callback(context)
+        except Exception:
+            log.exception("Error when executing %s callback", name)
+
+
+def run_in_task_process(task: BaseOperator, context: dict[str, Any], *, try_number: int, max_tries: int) -> dict[str, Any]:
+    """The body of a forked task process; returns the Outcome as a JSON-ready dict."""
+    _configure_child_logging()
+    log = logging.getLogger("airflow.task")
+    ti: RuntimeTaskInstance = context["ti"]
+    xcoms: BufferedXComs = ti.xcoms  # type: ignore[assignment]
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise _TaskTerminated()
+
+    signal.signal(signal.SIGTERM, on_term)
+    os.environ.update(context_to_airflow_vars(context))
+    outcome = Outcome("failed")
+    rendered: dict[str, Any] | None = None
+    with set_current_context(context):
+        try:
+            render_template_fields(task, context)
+            rendered = rendered_for_record({name: getattr(task, name) for name in task.template_fields})
+            if task._pre_execute_hook is not None:
+                task._pre_execute_hook(context)
+            task.pre_execute(context)
+            _call_callbacks(task.on_execute_callback, context, log, "on_execute")
+            result = _execute_with_timeout(task, context)
+            if getattr(task, "overwrite_rtif_after_execution", False):
+                rendered = rendered_for_record({name: getattr(task, name) for name in task.template_fields})
+            if task._post_execute_hook is not None:
+                task._post_execute_hook(context, result)
+            task.post_execute(context, result)
+            outcome = Outcome("success", xcoms=encode_result_xcoms(task, result))
+            _call_callbacks(task.on_success_callback, context, log, "on_success")
+        except DownstreamTasksSkipped as skip:
+            log.info("Skipping downstream tasks.")
+            tasks = skip.tasks if isinstance(skip.tasks, list) else [skip.tasks]
+            outcome = Outcome("success", skip=[t if isinstance(t, str) else t[0] for t in tasks])
+            _call_callbacks(task.on_success_callback, context, log, "on_success")
+        except AirflowSkipException as error:
+            if error.args:
+                log.info("Skipping task. reason=%s", error.args[0])
+            outcome = Outcome("skipped", error=str(error) or None)
+            _call_callbacks(task.on_skipped_callback, context, log, "on_skipped")
+        except AirflowRescheduleException as error:
+            when = error.reschedule_date
+            outcome = Outcome("reschedule", reschedule_at=when.timestamp() if when else time.time())
+        except (AirflowFailException, AirflowSensorTimeout) as error:
+            log.exception("Task failed with exception")
+            outcome = Outcome("failed", retryable=False, error=f"{type(error).__name__}: {error}")
+            context["exception"] = error
+            _call_callbacks(task.on_failure_callback, context, log, "on_failure")
+        except _TaskTerminated as error:
+            log.error("Received SIGTERM. Terminating subprocesses.")
+            task.on_kill()
+            outcome = Outcome("failed", error="Task received SIGTERM signal")
+            context["exception"] = error
+        except BaseException as error:
+            if isinstance(error, AirflowTaskTimeout):
+                task.on_kill()
+            log.exception("Task failed with exception")
+            outcome = Outcome("failed", error=f"{type(error).__name__}: {error}")
+            context["exception"] = error
+            will_retry = try_number <= max_tries
+            _call_callbacks(task.on_retry_callback if will_retry else task.on_failure_callback, context, log,
+                            "on_retry" if will_retry else "on_failure")
+    outcome.rendered = rendered
+    own = [(key, value) for (_, _, task_id, key), value in xcoms.pushed.items() if task_id == task.task_id]
+    keys = {key for key, _ in outcome.xcoms}
+    outcome.xcoms = [item for item in own if item[0] not in keys] + outcome.xcoms
+    return outcome.__dict__
+
+
+def _execute_with_timeout(task: BaseOperator, context: dict[str, Any]) -> Any:
+    """`execution_timeout` inside the task process, as Airflow does (SIGALRM raises AirflowTaskTimeout)."""
+    if task.execution_timeout is None:
+        return task.execute(context)
+    seconds = task.execution_timeout.total_seconds()
+    if seconds <= 0:
+        raise AirflowTaskTimeout()
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise AirflowTaskTimeout(f"Timeout, PID: {os.getpid()}")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return task.execute(context)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def outcome_from_process(message: dict[str, Any] | None, exit_status: int | None) -> Outcome:
+    if message is None:
+        if exit_status is not None and exit_status < 0:
+            why = f"killed by signal {signal.Signals(-exit_status).name}" if -exit_status in signal.valid_signals() else f"killed by signal {-exit_status}"
+        else:
+            why = f"exited with code {exit_status}"
+        return Outcome("failed", error=f"task process {why} before reporting a result")
+    outcome = Outcome(message.get("state", "failed"))
+    outcome.retryable = bool(message.get("retryable", True))
+    outcome.error = message.get("error")
+    outcome.xcoms = [tuple(item) for item in message.get("xcoms", [])]  # type: ignore[misc]
+    outcome.skip = list(message.get("skip", []))
+    outcome.rendered = message.get("rendered")
+    outcome.reschedule_at = message.get("reschedule_at")
+    return outcome
+
+
+# -- sensors poked by the runner -------------------------------------------------------------------
+@dataclass
+class SensorWait:
+    sensor: BaseSensorOperator
+    context: dict[str, Any]
+    mode: str  # "poke", "reschedule" or "deferred"
+    started_wall: float
+    started_mono: float
+    next_poke_at: float
+    poke_count: int = 1
+    rendered: dict[str, Any] | None = None
+
+
+def start_sensor(task: BaseSensorOperator, context: dict[str, Any]) -> tuple[SensorWait | None, Outcome | None]:
+    """Render the sensor and decide its first step: an immediate Outcome, or a wait."""
+    values = rendered_fields(task, context)
+    sensor = copy.copy(task)
+    for name, value in values.items():
+        setattr(sensor, name, value)
+    rendered = rendered_for_record(values)
+    deferrable = bool(getattr(sensor, "deferrable", False))
+    mode = "deferred" if deferrable else ("reschedule" if sensor.reschedule else "poke")
+    now = time.time()
+    wait = SensorWait(sensor, context, mode, now, time.monotonic(), now, rendered=rendered)
+    if deferrable:
+        try:
+            done, value = sensor.deferred_result(context)
+        except Exception as error:
+            return None, failure_outcome(sensor, error, rendered)
+        if done:
+            return None, Outcome("success", xcoms=encode_result_xcoms(sensor, value), rendered=rendered)
+        wait.next_poke_at = _deferred_wake(sensor, context, now)
+    return wait, None
+
+
+def _deferred_wake(sensor: BaseSensorOperator, context: dict[str, Any], now: float) -> float:
+    target = getattr(sensor, "target", None)
+    if callable(target):  # a time trigger fires at its moment, it does not poll
+        return max(now, target(context).timestamp() + 0.001)
+    return now + sensor.poke_interval
+
+
+def poke_sensor(wait: SensorWait) -> Outcome | None:
+    """One poke; an Outcome when the sensor is done (met, skipped, failed, timed out), else None."""
+    sensor = wait.sensor
+    try:
+        result = sensor.poke_once(wait.context)
+        if result:
+            value = result.xcom_value if isinstance(result, PokeReturnValue) else None
+            if wait.mode == "deferred":
+                value = None  # execute_complete returns None
+            return Outcome("success", xcoms=encode_result_xcoms(sensor, value), rendered=wait.rendered)
+        duration = time.time() - wait.started_wall if wait.mode != "poke" else time.monotonic() - wait.started_mono
+        sensor.timed_out(duration)
+    except Exception as error:
+        return failure_outcome(sensor, error, wait.rendered)
+    now = time.time()
+    if wait.mode == "deferred":
+        wait.next_poke_at = _deferred_wake(sensor, wait.context, now)
+    else:
+        wait.next_poke_at = now + sensor.next_poke_interval(wait.started_mono, time.monotonic() - wait.started_mono,
+                                                          wait.poke_count)
+    wait.poke_count += 1
+    return None
+
+
+def failure_outcome(task: BaseOperator, error: BaseException, rendered: dict[str, Any] | None) -> Outcome:
+    if isinstance(error, AirflowSkipException):
+        return Outcome("skipped", error=str(error) or None, rendered=rendered)
+    retryable = not isinstance(error, (AirflowFailException, AirflowSensorTimeout))
+    text = "".join(traceback.format_exception_only(type(error), error)).strip()
+    return Outcome("failed", retryable=retryable, error=text, rendered=rendered)
+
+
+def format_error(error: BaseException) -> str:
+    return "".join(traceback.format_exception(type(error), error, error.__traceback__)).rstrip()
+
+
+def seconds(delta: datetime.timedelta | None) -> float | None:
+    return None if delta is None else delta.total_seconds()
+
+
+__all__ = ["EmptyOperator", "StateReader"]

@@ -1,0 +1,226 @@
+"""The task context: what templates and task code see, with Airflow 3's keys and types.
+
+Built once per attempt in the runner (dates are pendulum DateTimes in UTC, as Airflow gives them),
+handed to the task process by fork. `context_to_airflow_vars` gives the `AIRFLOW_CTX_*` variables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pendulum import DateTime
+
+from migrator.runner.sdk.xcom_arg import XCOM_RETURN_KEY
+
+if TYPE_CHECKING:
+    from migrator.runner.sdk.baseoperator import BaseOperator
+    from migrator.runner.sdk.dag import DAG
+
+_NOTSET = object()
+MISSING = _NOTSET  # what XComStore.get returns for an absent XCom
+
+
+@dataclass
+class DagRunView:
+    """`context["dag_run"]`: the fields of Airflow 3's DagRun the task side sees."""
+
+    dag_id: str
+    run_id: str
+    logical_date: DateTime | None
+    data_interval_start: DateTime | None
+    data_interval_end: DateTime | None
+    run_after: DateTime
+    run_type: str
+    conf: dict[str, Any] = field(default_factory=dict)
+    start_date: DateTime | None = None
+    end_date: DateTime | None = None
+    state: str = "running"
+    clear_number: int = 0
+    triggered_by: str = "cli"
+    partition_key: str | None = None
+    consumed_asset_events: list[Any] = field(default_factory=list)
+
+    @property
+    def external_trigger(self) -> bool:
+        return self.run_type == "manual"
+
+
+class XComStore:
+    """Where a task instance reads and writes XComs (the store in the runner, a buffer in a task process)."""
+
+    def get(self, dag_id: str, run_id: str, task_id: str, key: str) -> Any:
+        raise NotImplementedError
+
+    def set(self, dag_id: str, run_id: str, task_id: str, key: str, value: Any) -> None:
+        raise NotImplementedError
+
+
+class StateReader:
+    """Read-only view of other DAG runs' states (for ExternalTaskSensor)."""
+
+    def count_task_instances(self, dag_id: str, task_ids: list[str], logical_dates: list[Any], states: list[str]) -> int:
+        raise NotImplementedError
+
+    def count_group(self, dag_id: str, group_id: str, logical_dates: list[Any], states: list[str]) -> int:
+        raise NotImplementedError
+
+    def count_dag_runs(self, dag_id: str, logical_dates: list[Any], states: list[str]) -> int:
+        raise NotImplementedError
+
+
+class RuntimeTaskInstance:
+    """`context["ti"]`: the running attempt, with XCom access."""
+
+    def __init__(self, *, task: BaseOperator, run: DagRunView, try_number: int, max_tries: int,
+                 xcoms: XComStore, state_reader: StateReader | None = None,
+                 start_date: DateTime | None = None) -> None:
+        self.task = task
+        self.dag_id = run.dag_id
+        self.task_id = task.task_id
+        self.run_id = run.run_id
+        self.try_number = try_number
+        self.max_tries = max_tries
+        self.map_index = -1
+        self.start_date = start_date
+        self.logical_date = run.logical_date
+        self.hostname = _hostname()
+        self.state = "running"
+        self.xcoms = xcoms
+        self.state_reader = state_reader
+        self.dag_run = run
+
+    @property
+    def operator(self) -> str:
+        return type(self.task).__name__
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcoms.set(self.dag_id, self.run_id, self.task_id, key, value)
+
+    def xcom_pull(self, task_ids: str | Iterable[str] | None = None, dag_id: str | None = None,
+                  key: str = XCOM_RETURN_KEY, include_prior_dates: bool = False, *,
+                  map_indexes: Any = None, default: Any = None, run_id: str | None = None) -> Any:
+        dag_id = dag_id or self.dag_id
+        run_id = run_id or self.run_id
+        if task_ids is None:
+            task_ids = self.task_id
+        if isinstance(task_ids, str):
+            value = self.xcoms.get(dag_id, run_id, task_ids, key)
+            return default if value is _NOTSET else value
+        values = []
+        for task_id in task_ids:
+            value = self.xcoms.get(dag_id, run_id, task_id, key)
+            values.append(default if value is _NOTSET else value)
+        return values
+
+    def get_template_context(self) -> dict[str, Any]:
+        from migrator.runner.sdk.context import get_current_context
+
+        return get_current_context()
+
+    def __repr__(self) -> str:
+        return f"<TaskInstance: {self.dag_id}.{self.task_id} {self.run_id} [{self.state}]>"
+
+
+_HOSTNAME: str | None = None
+
+
+def _hostname() -> str:
+    global _HOSTNAME
+    if _HOSTNAME is None:
+        import socket
+
+        _HOSTNAME = socket.getfqdn()
+    return _HOSTNAME
+
+
+def build_context(
+    *,
+    dag: DAG,
+    task: BaseOperator,
+    run: DagRunView,
+    ti: RuntimeTaskInstance,
+    params: Mapping[str, Any],
+    previous_success: Callable[[], DagRunView | None] | None = None,
+    task_reschedule_count: int = 0,
+) -> dict[str, Any]:
+    """Airflow 3's `RuntimeTaskInstance.get_template_context()` for one attempt."""
+    from migrator.runner.sdk import macros
+    from migrator.runner.sdk.variables import ConnectionAccessor, VariableAccessor
+
+    prev = previous_success() if previous_success is not None else None
+    context: dict[str, Any] = {
+        "dag": dag,
+        "inlets": task.inlets,
+        "map_index_template": task.map_index_template,
+        "outlets": task.outlets,
+        "run_id": run.run_id,
+        "task": task,
+        "task_instance": ti,
+        "ti": ti,
+        "outlet_events": {},
+        "inlet_events": {},
+        "macros": macros,
+        "params": dict(params),
+        "var": {"json": VariableAccessor(True), "value": VariableAccessor(False)},
+        "conn": ConnectionAccessor(),
+        "dag_run": run,
+        "partition_key": None,
+        "partition_date": None,
+        "triggering_asset_events": {},
+        "task_instance_key_str": f"{dag.dag_id}__{task.task_id}__{run.run_id}",
+        "task_reschedule_count": task_reschedule_count,
+        "prev_start_date_success": prev.start_date if prev else None,
+        "prev_end_date_success": prev.end_date if prev else None,
+    }
+    logical_date = run.logical_date
+    if logical_date is not None:
+        ds = logical_date.strftime("%Y-%m-%d")
+        ds_nodash = ds.replace("-", "")
+        ts = logical_date.isoformat()
+        context.update({
+            "logical_date": logical_date,
+            "ds": ds,
+            "ds_nodash": ds_nodash,
+            "task_instance_key_str": f"{dag.dag_id}__{task.task_id}__{ds_nodash}",
+            "ts": ts,
+            "ts_nodash": logical_date.strftime("%Y%m%dT%H%M%S"),
+            "ts_nodash_with_tz": ts.replace("-", "").replace(":", ""),
+            "data_interval_end": run.data_interval_end,
+            "data_interval_start": run.data_interval_start,
+            "prev_data_interval_start_success": prev.data_interval_start if prev else None,
+            "prev_data_interval_end_success": prev.data_interval_end if prev else None,
+        })
+    return context
+
+
+def context_to_airflow_vars(context: Mapping[str, Any]) -> dict[str, str]:
+    """The `AIRFLOW_CTX_*` variables (`airflow.sdk.execution_time.context.context_to_airflow_vars`)."""
+    import datetime
+
+    task = context.get("task")
+    ti = context.get("task_instance")
+    run = context.get("dag_run")
+    result: dict[str, str] = {}
+    for subject, attr, name in (
+        (task, "email", "AIRFLOW_CTX_DAG_EMAIL"),
+        (task, "owner", "AIRFLOW_CTX_DAG_OWNER"),
+        (ti, "dag_id", "AIRFLOW_CTX_DAG_ID"),
+        (ti, "task_id", "AIRFLOW_CTX_TASK_ID"),
+        (run, "logical_date", "AIRFLOW_CTX_LOGICAL_DATE"),
+        (ti, "try_number", "AIRFLOW_CTX_TRY_NUMBER"),
+        (run, "run_id", "AIRFLOW_CTX_DAG_RUN_ID"),
+    ):
+        value = getattr(subject, attr, None)
+        if not (subject and value):
+            continue
+        if isinstance(value, str):
+            result[name] = value
+        elif isinstance(value, datetime.datetime):
+            result[name] = value.isoformat()
+        elif isinstance(value, list):
+            result[name] = ",".join(value)
+        else:
+            result[name] = str(value)
+    return result

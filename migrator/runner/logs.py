@@ -1,0 +1,86 @@
+"""Task logs: `logs/dag_id=<id>/run_id=<run>/task_id=<task>/attempt=<n>.log` under the runner home.
+
+Every line carries the run id, the logical date and the attempt, so lines copied out of a file (or
+merged from many) still say where they came from.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+MAX_LINE = 64 * 1024  # longer lines are split: a task writing without newlines cannot exhaust memory
+
+
+def log_path(home: Path, dag_id: str, run_id: str, task_id: str, attempt: int) -> Path:
+    return home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}" / f"attempt={attempt}.log"
+
+
+def _stamp() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+
+
+class TaskLog:
+    """Append-only writer for one attempt's log."""
+
+    def __init__(self, path: Path, run_id: str, logical_date: str | None, attempt: int) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = open(path, "ab", buffering=256 * 1024)
+        self._prefix = f"run_id={run_id} logical_date={logical_date or '-'} attempt={attempt} | ".encode()
+        self._partial = bytearray()
+
+    def info(self, message: str) -> None:
+        self._write_lines([f"INFO - {line}".encode("utf-8", "backslashreplace") for line in message.splitlines() or [""]])
+
+    def error(self, message: str) -> None:
+        self._write_lines([f"ERROR - {line}".encode("utf-8", "backslashreplace") for line in message.splitlines() or [""]])
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """Task output: complete lines are written (and returned); a trailing partial line waits."""
+        self._partial += data
+        lines = self._partial.split(b"\n")
+        self._partial = bytearray(lines.pop())
+        while len(self._partial) > MAX_LINE:
+            lines.append(bytes(self._partial[:MAX_LINE]))
+            del self._partial[:MAX_LINE]
+        if lines:
+            self._write_lines(lines)
+        return lines
+
+    def flush_partial(self) -> bytes | None:
+        if not self._partial:
+            return None
+        line = bytes(self._partial)
+        self._partial.clear()
+        self._write_lines([line])
+        return line
+
+    def _write_lines(self, lines: list[bytes]) -> None:
+        head = b"[" + _stamp().encode() + b"] " + self._prefix
+        self._handle.write(b"".join(head + line.rstrip(b"\r") + b"\n" for line in lines))
+
+    def close(self) -> None:
+        self.flush_partial()
+        self._handle.close()
+
+
+def read_log(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return handle.read().decode("utf-8", "backslashreplace")
+
+
+def attempts_on_disk(home: Path, dag_id: str, run_id: str, task_id: str) -> list[int]:
+    folder = log_path(home, dag_id, run_id, task_id, 1).parent
+    if not folder.is_dir():
+        return []
+    found = []
+    for name in os.listdir(folder):
+        if name.startswith("attempt=") and name.endswith(".log"):
+            try:
+                found.append(int(name[len("attempt="):-len(".log")]))
+            except ValueError:
+                continue
+    return sorted(found)

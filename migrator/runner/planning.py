@@ -1,0 +1,159 @@
+"""Which DAG runs a command works on: their logical dates, data intervals, ids, and what to do with each.
+
+`run` makes a manual run like `airflow dags test DAG DATE` does (the data interval is the one the
+timetable infers for a manual run at that date); `backfill` makes the runs the scheduler would have
+made for every logical date of the timetable in the range, inclusive, keeping only intervals that have
+ended (as Airflow's backfill does). A run is identified by its DAG and logical date, so running the same
+date again finds the same run: an unfinished one is resumed, a finished one re-run or skipped.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pendulum import DateTime
+
+from migrator.compat import StrEnum
+from migrator.errors import UsageError
+from migrator.runner.sdk.exceptions import ParamValidationError
+from migrator.runner.sdk.params import ParamsDict, process_params
+from migrator.runner.states import FINISHED_RUN_STATES, DagRunState
+from migrator.runner.store import RunRow, Store, now_iso
+from migrator.runner.timezone import convert_to_utc, parse, utcnow
+
+if TYPE_CHECKING:
+    from migrator.runner.sdk.dag import DAG
+
+
+class Reprocess(StrEnum):
+    NONE = "none"
+    FAILED = "failed"
+    COMPLETED = "completed"
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    RESUME = "resume"
+    RERUN = "rerun"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    logical_date: DateTime
+    data_interval: tuple[DateTime, DateTime]
+    run_after: DateTime
+    run_id: str
+    action: Action
+    existing: RunRow | None
+    reason: str = ""
+
+
+def parse_date(value: str, option: str) -> DateTime:
+    try:
+        return convert_to_utc(parse(value))  # type: ignore[return-value]
+    except Exception:
+        raise UsageError(f"{option}: {value!r} is not a date or date-time (expected e.g. 2024-01-31 or "
+                         "2024-01-31T06:00:00+00:00)") from None
+
+
+def parse_conf(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        conf = json.loads(text)
+    except ValueError as error:
+        raise UsageError(f"--conf: not valid JSON: {error}") from None
+    if not isinstance(conf, dict):
+        raise UsageError("--conf: expected a JSON object")
+    return conf
+
+
+def check_params(dag: DAG, conf: dict[str, Any]) -> None:
+    try:
+        process_params(dag.params, ParamsDict(), conf)
+    except ParamValidationError as error:
+        raise UsageError(f"DAG {dag.dag_id}: {error}") from None
+
+
+def _iso(value: datetime.datetime | None) -> str | None:
+    return None if value is None else convert_to_utc(value).isoformat()  # type: ignore[union-attr]
+
+
+def _decide(existing: RunRow | None, reprocess: Reprocess) -> tuple[Action, str]:
+    if existing is None:
+        return Action.CREATE, ""
+    if existing.state not in FINISHED_RUN_STATES:
+        return Action.RESUME, f"unfinished run ({existing.state}) is resumed"
+    if reprocess is Reprocess.COMPLETED:
+        return Action.RERUN, f"{existing.state} run is reprocessed"
+    if reprocess is Reprocess.FAILED and existing.state == DagRunState.FAILED:
+        return Action.RERUN, "failed run is reprocessed"
+    return Action.SKIP, f"already {existing.state}"
+
+
+def plan_manual(store: Store, dag: DAG, logical_date: DateTime) -> PlannedRun:
+    interval = dag.timetable.infer_manual_data_interval(run_after=logical_date)
+    existing = store.find_run(dag.dag_id, logical_date.isoformat())
+    if existing is None:
+        action, reason = Action.CREATE, ""
+    elif existing.state in FINISHED_RUN_STATES:
+        action, reason = Action.RERUN, f"{existing.state} run for this date is run again"
+    else:
+        action, reason = Action.RESUME, f"unfinished run ({existing.state}) is resumed"
+    return PlannedRun(logical_date, (interval.start, interval.end), logical_date,
+                      existing.run_id if existing else f"manual__{logical_date.isoformat()}", action, existing, reason)
+
+
+def plan_backfill(store: Store, dag: DAG, start: DateTime, end: DateTime, reprocess: Reprocess) -> list[PlannedRun]:
+    if start > end:
+        raise UsageError(f"--start ({start.isoformat()}) must not be after --end ({end.isoformat()})")
+    if not dag.timetable.periodic or not dag.timetable.can_be_scheduled:
+        raise UsageError(f"DAG {dag.dag_id} has no periodic schedule ({dag.timetable.summary}): nothing to backfill; "
+                         "use `cron2dag run` for a single run")
+    if any(task.depends_on_past for task in dag.tasks) and reprocess is Reprocess.NONE:
+        raise UsageError(f"DAG {dag.dag_id} has tasks for which depends_on_past=True: set --reprocess to "
+                         "'failed' or 'completed' (as Airflow requires for such backfills)")
+    now = utcnow()
+    planned = []
+    for info in dag.timetable.iter_dagrun_infos_between(start, end):
+        if info.data_interval is None or not info.data_interval.end < now:
+            continue
+        logical_date = info.logical_date
+        assert logical_date is not None
+        existing = store.find_run(dag.dag_id, logical_date.isoformat())
+        action, reason = _decide(existing, reprocess)
+        run_id = existing.run_id if existing else f"backfill__{info.run_after.isoformat()}"
+        planned.append(PlannedRun(logical_date, (info.data_interval.start, info.data_interval.end),
+                                  info.run_after, run_id, action, existing, reason))
+    return planned
+
+
+def materialize(store: Store, dag: DAG, planned: PlannedRun, *, run_type: str, conf: dict[str, Any],
+                dag_file: str) -> RunRow | None:
+    """Create, clear or reuse the run in the store; None for runs that are skipped."""
+    tasks = [(task.task_id, task.retries) for task in dag.tasks]
+    if planned.action is Action.SKIP:
+        return None
+    if planned.action is Action.CREATE:
+        row = RunRow(
+            dag_id=dag.dag_id, run_id=planned.run_id, logical_date=planned.logical_date.isoformat(),
+            data_interval_start=_iso(planned.data_interval[0]), data_interval_end=_iso(planned.data_interval[1]),
+            run_after=planned.run_after.isoformat(), run_type=run_type, state=DagRunState.QUEUED, conf=conf,
+            dag_file=dag_file, created_at=now_iso(),
+        )
+        if not store.create_run(row, tasks):  # created meanwhile by another runner: work on it together
+            existing = store.get_run(dag.dag_id, planned.run_id)
+            return existing
+        return row
+    assert planned.existing is not None
+    if planned.action is Action.RERUN:
+        store.ensure_task_instances(dag.dag_id, planned.existing.run_id, tasks)
+        try:
+            store.clear(dag.dag_id, planned.existing.run_id)
+        except RuntimeError as error:
+            raise UsageError(f"run {planned.existing.run_id}: {error}") from None
+    return store.get_run(dag.dag_id, planned.existing.run_id)

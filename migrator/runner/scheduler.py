@@ -1,0 +1,921 @@
+"""The scheduler loop: decide, claim, launch, record, for any number of DAG runs at once.
+
+Per run it keeps the task instances in memory (mirroring the store) and re-evaluates only the tasks
+whose upstreams changed. Decisions come from `trigger_rules.evaluate` (one pure function); the final
+state of a run from its leaves, as `DagRun.update_state` does. Every state change is written to the
+store before it is acted upon, so a runner killed at any instant can be replaced by another one: tasks
+recorded as done stay done; attempts in flight are found (their runner is gone), their processes
+killed, and they run again without using up a retry.
+"""
+
+from __future__ import annotations
+
+import copy
+import heapq
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from migrator.runner import attempts as att
+from migrator.runner.context import DagRunView, RuntimeTaskInstance, build_context
+from migrator.runner.executor import Executor, TaskProcess, kill_orphan
+from migrator.runner.logs import TaskLog, log_path
+from migrator.runner.retries import retry_delay
+from migrator.runner.sdk.params import process_params
+from migrator.runner.states import (
+    CLAIMED_STATES,
+    FAILED_STATES,
+    FINISHED,
+    SUCCESS_STATES,
+    DagRunState,
+    TaskInstanceState,
+)
+from migrator.runner.store import RunRow, Store, TIRow
+from migrator.runner.trigger_rules import TriggerRule, UpstreamCounts, evaluate
+
+if TYPE_CHECKING:
+    from migrator.runner.sdk.baseoperator import BaseOperator
+    from migrator.runner.sdk.dag import DAG
+
+TIS = TaskInstanceState
+RECOVERY_INTERVAL = 1.0
+FOREIGN_POLL_INTERVAL = 0.05
+
+
+class Observer(Protocol):
+    def run_started(self, run: RunProgress) -> None: ...
+    def task_changed(self, run: RunProgress, task_id: str, ti: TIRow) -> None: ...
+    def run_finished(self, run: RunProgress) -> None: ...
+
+
+class NullObserver:
+    def run_started(self, run: RunProgress) -> None:
+        pass
+
+    def task_changed(self, run: RunProgress, task_id: str, ti: TIRow) -> None:
+        pass
+
+    def run_finished(self, run: RunProgress) -> None:
+        pass
+
+
+@dataclass
+class RunProgress:
+    """One DAG run as the scheduler works on it."""
+
+    row: RunRow
+    dag: DAG
+    tis: dict[str, TIRow] = field(default_factory=dict)
+    dirty: set[str] = field(default_factory=set)
+    ready: set[str] = field(default_factory=set)
+    blocked: dict[str, tuple[str, bool]] = field(default_factory=dict)  # task -> (why, can it change here?)
+    first_in_backfill: bool = False
+    # Indexes kept in step with `tis` (see Scheduler._index), so each loop costs O(changes), not O(tasks):
+    unfinished: set[str] = field(default_factory=set)
+    waiting: set[str] = field(default_factory=set)  # up_for_retry / up_for_reschedule, unclaimed
+    foreign: set[str] = field(default_factory=set)  # claimed by another runner
+    final_state: DagRunState | None = None
+    outcome_note: str | None = None
+    timed_out: bool = False
+    started_mono: float = field(default_factory=time.monotonic)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.row.dag_id, self.row.run_id)
+
+
+@dataclass
+class Attempt:
+    run: RunProgress
+    task_id: str
+    try_number: int
+    max_tries: int
+    kind: str
+    log: TaskLog | None = None
+    process: TaskProcess | None = None
+    sensor: att.SensorWait | None = None
+    launch: att.BashLaunch | None = None
+    context: dict[str, Any] | None = None
+    stop_reason: str | None = None
+
+    @property
+    def holds_slot(self) -> bool:
+        return self.sensor is None or self.sensor.mode == "poke"
+
+
+def _parse(value: str | None) -> Any:
+    if value is None:
+        return None
+    import pendulum
+
+    return pendulum.parse(value)
+
+
+def run_view(row: RunRow) -> DagRunView:
+    return DagRunView(
+        dag_id=row.dag_id, run_id=row.run_id, logical_date=_parse(row.logical_date),
+        data_interval_start=_parse(row.data_interval_start), data_interval_end=_parse(row.data_interval_end),
+        run_after=_parse(row.run_after), run_type=row.run_type, conf=dict(row.conf),
+        start_date=_parse(row.start_date), end_date=_parse(row.end_date), state=str(row.state),
+        clear_number=row.clear_number,
+    )
+
+
+def priority_weights(dag: DAG) -> dict[str, int]:
+    """Airflow's priority_weight_total under each task's weight_rule (downstream by default)."""
+    memo_down: dict[str, set[str]] = {}
+    memo_up: dict[str, set[str]] = {}
+
+    def relatives(task_id: str, upstream: bool) -> set[str]:
+        memo = memo_up if upstream else memo_down
+        if task_id in memo:
+            return memo[task_id]
+        order: list[str] = []
+        stack = [task_id]
+        seen: set[str] = set()
+        while stack:  # iterative post-order so long chains do not hit the recursion limit
+            current = stack[-1]
+            task = dag.task_dict[current]
+            pending = [t for t in (task.upstream_task_ids if upstream else task.downstream_task_ids)
+                       if t not in memo and t not in seen]
+            if pending:
+                seen.update(pending)
+                stack.extend(pending)
+                continue
+            stack.pop()
+            result: set[str] = set()
+            for other in (task.upstream_task_ids if upstream else task.downstream_task_ids):
+                result.add(other)
+                result |= memo.get(other, set())
+            memo[current] = result
+            order.append(current)
+        return memo[task_id]
+
+    weights = {}
+    for task_id, task in dag.task_dict.items():
+        if task.weight_rule == "absolute":
+            weights[task_id] = task.priority_weight
+        else:
+            others = relatives(task_id, task.weight_rule == "upstream")
+            weights[task_id] = task.priority_weight + sum(dag.task_dict[t].priority_weight for t in others)
+    return weights
+
+
+class Scheduler:
+    def __init__(self, store: Store, *, home: Path, observer: Observer | None = None,
+                 runner_id: str | None = None, only_task: str | None = None,
+                 parallelism: int | None = None) -> None:
+        self.store = store
+        self.home = home
+        self.observer = observer or NullObserver()
+        self.runner_id = runner_id or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.only_task = only_task
+        from migrator.runner import config
+
+        self.parallelism = parallelism if parallelism is not None else config.parallelism()
+        self.executor = Executor()
+        self.attempts: dict[tuple[str, str, str], Attempt] = {}
+        self.active: dict[tuple[str, str], RunProgress] = {}
+        self.by_process: dict[int, Attempt] = {}
+        self.stop_requested = False
+        self.stop_grace: float | None = None
+        self.stopped = False
+        self._data_version = store.data_version()
+        self._last_recovery = 0.0
+        self._weights: dict[int, dict[str, int]] = {}
+        self.xcoms = att.StoreXComs(store)
+        self.state_reader = att.StoreStateReader(store)
+
+    # -- public -------------------------------------------------------------------------------------
+    def request_stop(self) -> None:
+        """Ctrl-C (safe from a signal handler): stop starting tasks, terminate running ones.
+
+        Asked a second time, running tasks are killed at once instead of after a grace period.
+        """
+        self.stop_grace = 0.0 if self.stop_requested else 5.0
+        self.stop_requested = True
+
+    def _apply_stop(self) -> None:
+        grace = self.stop_grace if self.stop_grace is not None else 5.0
+        self.executor.terminate_all("stopped", grace=grace)
+        if grace == 0.0:
+            for process in list(self.executor.processes.values()):
+                process.kill_at = time.monotonic()
+        self.stop_grace = None
+        for attempt in self.attempts.values():
+            attempt.stop_reason = attempt.stop_reason or "stopped"
+
+    def execute(self, runs: list[tuple[RunRow, DAG]], *, max_active_runs: int,
+                first_in_backfill: str | None = None) -> list[RunProgress]:
+        """Run these DAG runs to completion (or until stopped); returns them with their final states."""
+        self.store.register_runner(self.runner_id)
+        pending = [RunProgress(row, dag, first_in_backfill=(row.run_id == first_in_backfill)) for row, dag in runs]
+        done: list[RunProgress] = []
+        try:
+            self._recover(force=True)
+            while True:
+                if not self.stop_requested:
+                    while pending and len(self.active) < max_active_runs:
+                        self._activate(pending.pop(0))
+                self._refresh()
+                self._recover()
+                if not self.stop_requested:
+                    for run in list(self.active.values()):
+                        self._schedule(run)
+                    self._launch()
+                for run in list(self.active.values()):
+                    if self._settle(run):
+                        done.append(run)
+                if not self.active and (not pending or self.stop_requested):
+                    break
+                room_for_more = bool(pending) and len(self.active) < max_active_runs and not self.stop_requested
+                finished = self.executor.poll(0.0 if room_for_more else self._wait_time())
+                for process in finished:
+                    self._process_done(process)
+                self._tick_sensors()
+                if self.stop_requested:
+                    if self.stop_grace is not None:
+                        self._apply_stop()
+                    self._stop_sensors()
+                    if not self.executor.busy:
+                        for run in list(self.active.values()):
+                            self._interrupt(run)
+                            done.append(run)
+                        break
+        finally:
+            self.executor.close()
+            self.store.unregister_runner(self.runner_id)
+        self.stopped = self.stop_requested
+        for run in pending:
+            run.final_state = None
+        return done
+
+    # -- runs -----------------------------------------------------------------------------------------
+    def _activate(self, run: RunProgress) -> None:
+        dag = run.dag
+        self.store.ensure_task_instances(run.row.dag_id, run.row.run_id,
+                                         [(t.task_id, t.retries) for t in dag.tasks])
+        self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.RUNNING, start=True)
+        run.row = self.store.get_run(run.row.dag_id, run.row.run_id) or run.row
+        run.tis = {task_id: ti for task_id, ti in self.store.load_tis(*run.key).items() if task_id in dag.task_dict}
+        for task_id, ti in run.tis.items():
+            self._index(run, task_id, ti)
+        run.dirty = set(run.tis)
+        self.active[run.key] = run
+        self._weights.setdefault(id(dag), priority_weights(dag))
+        self.observer.run_started(run)
+
+    def _refresh(self) -> None:
+        """Pick up what other runners committed (PRAGMA data_version moves only for their writes)."""
+        version = self.store.data_version()
+        if version == self._data_version:
+            return
+        self._data_version = version
+        for run in self.active.values():
+            self._reload(run)
+
+    def _reload(self, run: RunProgress) -> None:
+        fresh = self.store.load_tis(*run.key)
+        for task_id, ti in fresh.items():
+            if task_id not in run.dag.task_dict:
+                continue
+            old = run.tis.get(task_id)
+            if old != ti:
+                run.tis[task_id] = ti
+                self._index(run, task_id, ti)
+                run.dirty.add(task_id)
+                run.dirty.update(run.dag.task_dict[task_id].downstream_task_ids)
+                run.ready.discard(task_id)
+                self.observer.task_changed(run, task_id, ti)
+
+    def _recover(self, force: bool = False) -> None:
+        """Attempts claimed by runners that died: kill what they left running, make them runnable again."""
+        now = time.monotonic()
+        if not force and now - self._last_recovery < RECOVERY_INTERVAL:
+            return
+        self._last_recovery = now
+        dead = self.store.dead_runners()
+        if not dead:
+            return
+        for dag_id, run_id, ti in self.store.claimed_by_dead(dead):
+            killed = kill_orphan(ti.pid, ti.proc_start)
+            note = f"interrupted: the runner working on it ({ti.claimed_by}) stopped" + (
+                "; its process group was killed" if killed else "")
+            if self.store.release_interrupted(dag_id, run_id, ti, note):
+                if ti.try_number > 0:
+                    path = log_path(self.home, dag_id, run_id, ti.task_id, ti.try_number)
+                    if path.parent.is_dir():
+                        with open(path, "a", encoding="utf-8") as handle:
+                            handle.write(f"[recovery] attempt {ti.try_number} {note}; it will run again\n")
+                run = self.active.get((dag_id, run_id))
+                if run is not None:
+                    self._reload(run)
+        self.store.forget_runners(dead)
+
+    def _settle(self, run: RunProgress) -> bool:
+        """Finish the run if every task instance is done, or report why it cannot progress."""
+        dag = run.dag
+        if self.only_task is not None:
+            ti = run.tis.get(self.only_task)
+            if ti is not None and ti.state in FINISHED and not self._has_attempts(run):
+                run.final_state = None
+                run.outcome_note = f"task {self.only_task} {ti.state}"
+                self.store.set_run_state(run.row.dag_id, run.row.run_id, self._state_without_only(run),
+                                         note=run.outcome_note)
+                self._finish(run)
+                return True
+            return False
+        if (dag.dagrun_timeout is not None and not run.timed_out
+                and time.monotonic() - run.started_mono > dag.dagrun_timeout.total_seconds()):
+            self._time_out(run)
+        if run.timed_out:
+            if self._has_attempts(run):
+                return False
+            self._skip_unfinished(run)
+            run.final_state = DagRunState.FAILED
+            self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.FAILED, end=True, note=run.outcome_note)
+            self._finish(run)
+            return True
+        unfinished = run.unfinished
+        if not unfinished:
+            if self._has_attempts(run):
+                return False
+            leaves = [t.task_id for t in dag.tasks if not t.downstream_task_ids]
+            leaf_states = [run.tis[t].state for t in leaves if run.tis[t].state != TIS.REMOVED]
+            if any(s in FAILED_STATES for s in leaf_states):
+                run.final_state = DagRunState.FAILED
+            else:
+                run.final_state = DagRunState.SUCCESS if all(s in SUCCESS_STATES for s in leaf_states) else DagRunState.FAILED
+            self.store.set_run_state(run.row.dag_id, run.row.run_id, run.final_state, end=True, note=run.outcome_note)
+            self._finish(run)
+            return True
+        if self._has_attempts(run) or run.dirty:
+            return False
+        waiting_here = [t for t in run.ready if t not in run.blocked or run.blocked[t][1]]
+        if waiting_here:
+            return False
+        if run.foreign or run.waiting:
+            return False  # another runner's work, or a retry / reschedule timer
+        if run.blocked:
+            # Airflow keeps such a run waiting; here nothing else can unblock it: leave it queued.
+            reasons = "; ".join(f"{t}: {why}" for t, (why, _) in sorted(run.blocked.items()))
+            run.outcome_note = f"blocked by depends_on_past ({reasons})"
+            run.final_state = None
+            self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.QUEUED, note=run.outcome_note)
+        else:
+            run.outcome_note = "task deadlock (no runnable tasks): " + ", ".join(sorted(unfinished))
+            run.final_state = DagRunState.FAILED
+            self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.FAILED, end=True, note=run.outcome_note)
+        self._finish(run)
+        return True
+
+    def _state_without_only(self, run: RunProgress) -> DagRunState:
+        unfinished = [ti for ti in run.tis.values() if ti.state not in FINISHED]
+        if unfinished:
+            return DagRunState.QUEUED
+        leaves = [t.task_id for t in run.dag.tasks if not t.downstream_task_ids]
+        if any(run.tis[t].state in FAILED_STATES for t in leaves):
+            return DagRunState.FAILED
+        return DagRunState.SUCCESS
+
+    def _finish(self, run: RunProgress) -> None:
+        self.active.pop(run.key, None)
+        if run.final_state is not None:
+            self._run_dag_callbacks(run)
+        self.observer.run_finished(run)
+
+    def _interrupt(self, run: RunProgress) -> None:
+        run.final_state = None
+        run.outcome_note = "interrupted"
+        self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.QUEUED, note="interrupted")
+        self.active.pop(run.key, None)
+        self.observer.run_finished(run)
+
+    def _has_attempts(self, run: RunProgress) -> bool:
+        return any(a.run is run for a in self.attempts.values())
+
+    # -- decisions ------------------------------------------------------------------------------------
+    def _schedule(self, run: RunProgress) -> None:
+        if self.only_task is not None:
+            run.dirty.clear()
+            ti = run.tis.get(self.only_task)
+            if ti is not None and ti.state is None:
+                run.ready.add(self.only_task)
+            return
+        dag = run.dag
+        while run.dirty:
+            task_id = run.dirty.pop()
+            ti = run.tis.get(task_id)
+            if ti is None or ti.state is not None:
+                run.ready.discard(task_id)
+                continue
+            task = dag.task_dict[task_id]
+            counts = UpstreamCounts.from_states(run.tis[u].state for u in task.upstream_task_ids if u in run.tis)
+            decision = evaluate(task.trigger_rule, counts)
+            if decision.new_state is not None:
+                if self.store.force_state(run.row.dag_id, run.row.run_id, task_id, None, decision.new_state):
+                    fresh = self.store.get_ti(run.row.dag_id, run.row.run_id, task_id)
+                    if fresh is not None:
+                        self._changed(run, task_id, fresh)
+                else:
+                    self._reload(run)
+            elif decision.runnable:
+                run.ready.add(task_id)
+            else:
+                run.ready.discard(task_id)
+
+    def _index(self, run: RunProgress, task_id: str, ti: TIRow) -> None:
+        for index, member in (
+            (run.unfinished, ti.state not in FINISHED),
+            (run.waiting, ti.state in (TIS.UP_FOR_RETRY, TIS.UP_FOR_RESCHEDULE) and ti.claimed_by is None),
+            (run.foreign, ti.claimed_by not in (None, self.runner_id)),
+        ):
+            if member:
+                index.add(task_id)
+            else:
+                index.discard(task_id)
+
+    def _changed(self, run: RunProgress, task_id: str, ti: TIRow) -> None:
+        run.tis[task_id] = ti
+        self._index(run, task_id, ti)
+        run.ready.discard(task_id)
+        if ti.state in FINISHED:
+            run.dirty.update(run.dag.task_dict[task_id].downstream_task_ids)
+        self.observer.task_changed(run, task_id, ti)
+
+    def _candidates(self, runs_with_room: set[tuple[str, str]]) -> Iterator[tuple[str, RunProgress]]:
+        """Launchable task instances, highest priority first (lazily: a heap, not a full sort)."""
+        now = time.time()
+        found = []
+        for order, run in enumerate(self.active.values()):
+            if run.key not in runs_with_room or run.timed_out:
+                continue
+            weights = self._weights[id(run.dag)]
+            for task_id in run.ready:
+                ti = run.tis[task_id]
+                if ti.state is None and (run.row.dag_id, run.row.run_id, task_id) not in self.attempts:
+                    found.append((-weights[task_id], order, task_id, run))
+            for task_id in run.waiting:
+                ti = run.tis[task_id]
+                if (ti.next_try_at is None or ti.next_try_at <= now) \
+                        and (self.only_task is None or task_id == self.only_task):
+                    found.append((-weights[task_id], order, task_id, run))
+        heap = [(weight, order, task_id, index) for index, (weight, order, task_id, _) in enumerate(found)]
+        heapq.heapify(heap)
+        while heap:
+            _, _, task_id, index = heapq.heappop(heap)
+            yield task_id, found[index][3]
+
+    def _launch(self) -> None:
+        running = sum(1 for a in self.attempts.values() if a.holds_slot)
+        per_run: dict[tuple[str, str], int] = {}
+        per_task: dict[tuple[str, str], int] = {}
+        for attempt in self.attempts.values():
+            if attempt.holds_slot:
+                per_run[attempt.run.key] = per_run.get(attempt.run.key, 0) + 1
+                task_key = (attempt.run.row.dag_id, attempt.task_id)
+                per_task[task_key] = per_task.get(task_key, 0) + 1
+        foreign = {key: self._foreign_running(run) for key, run in self.active.items()}
+        if running >= self.parallelism:
+            return
+        room = {key for key, run in self.active.items()
+                if per_run.get(key, 0) + foreign[key] < run.dag.max_active_tasks}
+        if not room:
+            return
+        for task_id, run in self._candidates(room):
+            if running >= self.parallelism:
+                return
+            dag = run.dag
+            task = dag.task_dict[task_id]
+            if per_run.get(run.key, 0) + foreign[run.key] >= dag.max_active_tasks:
+                continue
+            limit = task.max_active_tis_per_dag
+            if limit is not None and per_task.get((run.row.dag_id, task_id), 0) >= limit:
+                continue
+            if task.depends_on_past and self.only_task is None:
+                unmet = self._past_unmet(run, task)
+                if unmet is not None:
+                    run.blocked[task_id] = unmet
+                    continue
+                run.blocked.pop(task_id, None)
+            if self._start(run, task):
+                running += 1
+                per_run[run.key] = per_run.get(run.key, 0) + 1
+                per_task[(run.row.dag_id, task_id)] = per_task.get((run.row.dag_id, task_id), 0) + 1
+
+    def _foreign_running(self, run: RunProgress) -> int:
+        return sum(1 for task_id in run.foreign if run.tis[task_id].state in (TIS.RUNNING, TIS.QUEUED))
+
+    def _past_unmet(self, run: RunProgress, task: BaseOperator) -> tuple[str, bool] | None:
+        """PrevDagrunDep: the previous run's instance of this task must have succeeded or been skipped.
+
+        Returns why not, and whether that can still change while this scheduler runs.
+        """
+        if run.first_in_backfill or run.row.logical_date is None:
+            return None
+        prev = self.store.previous_run(run.row.dag_id, run.row.logical_date)
+        if prev is None:
+            return None
+        prev_progress = self.active.get((prev.dag_id, prev.run_id))
+        prev_tis = prev_progress.tis if prev_progress else self.store.load_tis(prev.dag_id, prev.run_id)
+
+        def may_change(ti: TIRow | None) -> bool:
+            if ti is not None and ti.state in FINISHED:
+                return False
+            foreign = ti is not None and ti.claimed_by not in (None, self.runner_id)
+            return prev_progress is not None or foreign
+
+        prev_ti = prev_tis.get(task.task_id)
+        if prev_ti is None:
+            if task.ignore_first_depends_on_past and not self.store.has_prior_ti(run.row.dag_id, task.task_id, run.row.logical_date):
+                return None
+            return "the previous task instance has not run yet", False
+        if prev_ti.state not in SUCCESS_STATES:
+            return f"previous run {prev.run_id}: {task.task_id} is {prev_ti.state or 'not done'}", may_change(prev_ti)
+        if task.wait_for_downstream:
+            for down in task.downstream_task_ids:
+                down_ti = prev_tis.get(down)
+                state = down_ti.state if down_ti else None
+                if state not in SUCCESS_STATES:
+                    return (f"previous run {prev.run_id}: downstream {down} is {state or 'not done'} (wait_for_downstream)",
+                            may_change(down_ti))
+        return None
+
+    # -- attempts ---------------------------------------------------------------------------------------
+    def _start(self, run: RunProgress, task: BaseOperator) -> bool:
+        ti = run.tis[task.task_id]
+        kind = att.kind_of(task)
+        resuming_reschedule = ti.state == TIS.UP_FOR_RESCHEDULE
+        claimed = self.store.start_attempt(run.row.dag_id, run.row.run_id, ti, runner_id=self.runner_id,
+                                           state=TIS.RUNNING, new_try=not resuming_reschedule)
+        if claimed is None:
+            self._reload(run)
+            return False
+        self._changed(run, task.task_id, claimed)
+        attempt = Attempt(run, task.task_id, claimed.try_number, claimed.max_tries, kind)
+        self.attempts[(run.row.dag_id, run.row.run_id, task.task_id)] = attempt
+        if kind == "empty":
+            self._complete(attempt, att.Outcome("success"))
+            return True
+        attempt.log = TaskLog(log_path(self.home, run.row.dag_id, run.row.run_id, task.task_id, claimed.try_number),
+                              run.row.run_id, run.row.logical_date, claimed.try_number)
+        attempt.log.info(f"Executing <Task({type(task).__name__}): {task.task_id}> on {run.row.logical_date or '-'} "
+                         f"(attempt {claimed.try_number} of {claimed.max_tries + 1}, runner {self.runner_id})")
+        try:
+            context = self._context(run, task, claimed)
+        except Exception as error:  # params that do not validate, a broken template context, ...
+            attempt.log.error(att.format_error(error))
+            self._complete(attempt, att.failure_outcome(task, error, None))
+            return True
+        attempt.context = context
+        try:
+            if kind == "bash":
+                self._start_bash(attempt, task, context)
+            elif kind == "sensor":
+                self._start_sensor(attempt, task, context)
+            else:
+                self._start_fork(attempt, task, context)
+        except Exception as error:
+            attempt.log.error("Task failed with exception\n" + att.format_error(error))
+            self._complete(attempt, att.failure_outcome(task, error, None))
+        return True
+
+    def _context(self, run: RunProgress, task: BaseOperator, ti: TIRow) -> dict[str, Any]:
+        view = run_view(run.row)
+        params = process_params(run.dag.params, task.params, run.row.conf)
+        runtime_ti = RuntimeTaskInstance(task=task, run=view, try_number=ti.try_number, max_tries=ti.max_tries,
+                                         xcoms=self.xcoms, state_reader=self.state_reader,
+                                         start_date=_parse(ti.start_date))
+
+        def previous() -> DagRunView | None:
+            if run.row.logical_date is None:
+                return None
+            prev = self.store.previous_success(run.row.dag_id, run.row.logical_date)
+            return run_view(prev) if prev else None
+
+        return build_context(dag=run.dag, task=task, run=view, ti=runtime_ti, params=params,
+                             previous_success=previous, task_reschedule_count=ti.reschedule_count)
+
+    def _start_bash(self, attempt: Attempt, task: Any, context: dict[str, Any]) -> None:
+        launch = att.prepare_bash(task, context)
+        attempt.launch = launch
+        assert attempt.log is not None
+        attempt.log.info(f"Tmp dir root location: {os.path.dirname(launch.cwd) if launch.cwd else '-'}")
+        attempt.log.info(f"Running command: {launch.argv}")
+        attempt.log.info("Output:")
+        timeout = att.seconds(task.execution_timeout)
+        try:
+            process = self.executor.spawn(attempt, launch.argv, env=launch.env, cwd=launch.cwd,
+                                          log=attempt.log, timeout=timeout)
+        except OSError:
+            launch.cleanup()
+            raise
+        process.cleanup = launch.cleanup
+        attempt.process = process
+        self.by_process[process.pid] = attempt
+        self.store.set_process(attempt.run.row.dag_id, attempt.run.row.run_id, attempt.task_id, self.runner_id,
+                               process.pid)
+
+    def _start_fork(self, attempt: Attempt, task: Any, context: dict[str, Any]) -> None:
+        assert attempt.log is not None
+        child_task = copy.copy(task)
+        ti: RuntimeTaskInstance = context["ti"]
+        ti.xcoms = att.BufferedXComs()
+        ti.state_reader = None  # the task process must not use the runner's SQLite connection
+        context["task"] = child_task
+        ti.task = child_task
+        try_number, max_tries = attempt.try_number, attempt.max_tries
+
+        def body() -> dict[str, Any]:
+            ti.state_reader = att.ChannelStateReader()
+            return att.run_in_task_process(child_task, context, try_number=try_number, max_tries=max_tries)
+
+        timeout = att.seconds(task.execution_timeout)
+        # The task process enforces execution_timeout itself (AirflowTaskTimeout, callbacks run);
+        # the runner's deadline is a backstop for a process that ignores it.
+        backstop = None if timeout is None else timeout + 10.0
+        process = self.executor.fork(attempt, body, log=attempt.log, timeout=backstop,
+                                     handler=lambda request: att.answer_task_request(self.store, request))
+        attempt.process = process
+        self.by_process[process.pid] = attempt
+        self.store.set_process(attempt.run.row.dag_id, attempt.run.row.run_id, attempt.task_id, self.runner_id,
+                               process.pid)
+
+    def _start_sensor(self, attempt: Attempt, task: Any, context: dict[str, Any]) -> None:
+        assert attempt.log is not None
+        wait, outcome = att.start_sensor(task, context)
+        if outcome is not None:
+            self._complete(attempt, outcome)
+            return
+        assert wait is not None
+        attempt.sensor = wait
+        if wait.mode != "poke":
+            state = TIS.DEFERRED if wait.mode == "deferred" else TIS.UP_FOR_RESCHEDULE
+            self.store.set_process(attempt.run.row.dag_id, attempt.run.row.run_id, attempt.task_id, self.runner_id,
+                                   None, state=state)
+            ti = self.store.get_ti(attempt.run.row.dag_id, attempt.run.row.run_id, attempt.task_id)
+            if ti is not None:
+                self._changed(attempt.run, attempt.task_id, ti)
+        attempt.log.info(f"Sensor started in {wait.mode} mode (poke_interval={task.poke_interval}s, timeout={task.timeout}s)")
+        if wait.mode == "deferred":
+            self._tick_sensor(attempt, time.time())
+
+    def _tick_sensors(self) -> None:
+        now = time.time()
+        for attempt in [a for a in self.attempts.values() if a.sensor is not None]:
+            if attempt.sensor is not None and attempt.sensor.next_poke_at <= now and attempt.stop_reason is None:
+                self._tick_sensor(attempt, now)
+
+    def _tick_sensor(self, attempt: Attempt, now: float) -> None:
+        wait = attempt.sensor
+        assert wait is not None and attempt.log is not None
+        if wait.next_poke_at > now:
+            return
+        outcome = att.poke_sensor(wait)
+        if outcome is None:
+            attempt.log.info(f"Poke {wait.poke_count - 1}: criteria not met; next check at "
+                             f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(wait.next_poke_at))}")
+            return
+        attempt.sensor = None
+        self._complete(attempt, outcome)
+
+    def _stop_sensors(self) -> None:
+        for attempt in [a for a in self.attempts.values() if a.sensor is not None]:
+            attempt.sensor = None
+            self._interrupt_attempt(attempt, "interrupted by the user (Ctrl-C)")
+
+    def _process_done(self, process: TaskProcess) -> None:
+        attempt = self.by_process.pop(process.pid, None)
+        if attempt is None:
+            return
+        task = attempt.run.dag.task_dict[attempt.task_id]
+        assert attempt.log is not None
+        reason = process.stop_reason
+        if reason == "stopped":
+            attempt.log.info(f"Task process terminated (exit status {process.exit_status})")
+            self._interrupt_attempt(attempt, "interrupted by the user (Ctrl-C)")
+            return
+        if reason == "dagrun_timeout":
+            attempt.log.info(f"Task process terminated (exit status {process.exit_status})")
+            self._complete(attempt, att.Outcome("skipped", error=attempt.run.outcome_note))
+            return
+        if attempt.kind == "bash":
+            assert attempt.launch is not None
+            attempt.log.info(f"Command exited with return code {process.exit_status}")
+            if reason == "timeout":
+                outcome = att.Outcome("failed", error=f"AirflowTaskTimeout: Timeout, PID: {process.pid}",
+                                      rendered=attempt.launch.rendered)
+            elif reason is not None:
+                outcome = att.Outcome("failed", retryable=False, error=reason, rendered=attempt.launch.rendered)
+            else:
+                outcome = att.bash_result(task, process.exit_status if process.exit_status is not None else -1,
+                                          process.last_line, attempt.launch.rendered)
+        else:
+            outcome = att.outcome_from_process(process.result_message(), process.exit_status)
+            if reason == "timeout" and outcome.state != "failed":
+                outcome = att.Outcome("failed", error="AirflowTaskTimeout: task process did not stop after its timeout")
+            elif reason not in (None, "timeout"):
+                outcome = att.Outcome("failed", retryable=False, error=reason, rendered=outcome.rendered)
+        self._complete(attempt, outcome)
+
+    def _interrupt_attempt(self, attempt: Attempt, note: str) -> None:
+        run = attempt.run
+        self.attempts.pop((run.row.dag_id, run.row.run_id, attempt.task_id), None)
+        if attempt.log is not None:
+            attempt.log.info(f"Attempt {attempt.try_number} {note}; it will run again when the run is resumed")
+            attempt.log.close()
+        ti = self.store.get_ti(run.row.dag_id, run.row.run_id, attempt.task_id)
+        if ti is not None and ti.claimed_by == self.runner_id:
+            self.store.release_interrupted(run.row.dag_id, run.row.run_id, ti, note)
+            fresh = self.store.get_ti(run.row.dag_id, run.row.run_id, attempt.task_id)
+            if fresh is not None:
+                self._changed(run, attempt.task_id, fresh)
+
+    def _complete(self, attempt: Attempt, outcome: att.Outcome) -> None:
+        """Record an attempt's outcome: state, retry timer, XComs, skips of downstream tasks, assets."""
+        run = attempt.run
+        dag = run.dag
+        task = dag.task_dict[attempt.task_id]
+        log = attempt.log
+        next_try_at = None
+        release = True
+        reschedule = False
+        if outcome.state == "success":
+            state = TIS.SUCCESS
+        elif outcome.state == "skipped":
+            state = TIS.SKIPPED
+        elif outcome.state == "reschedule":
+            state = TIS.UP_FOR_RESCHEDULE
+            next_try_at = outcome.reschedule_at or time.time()
+            reschedule = True
+        elif outcome.retryable and attempt.try_number <= attempt.max_tries:
+            state = TIS.UP_FOR_RETRY
+            end = time.time()
+            delay = retry_delay(retry_delay=task.retry_delay, retry_exponential_backoff=task.retry_exponential_backoff,
+                                max_retry_delay=task.max_retry_delay, try_number=attempt.try_number,
+                                dag_id=dag.dag_id, task_id=task.task_id,
+                                logical_date=_parse(run.row.logical_date))
+            next_try_at = end + delay.total_seconds()
+        else:
+            state = TIS.FAILED
+        if log is not None and attempt.kind != "fork" and attempt.context is not None:
+            kind = {TIS.SUCCESS: "on_success_callback", TIS.SKIPPED: "on_skipped_callback",
+                    TIS.UP_FOR_RETRY: "on_retry_callback", TIS.FAILED: "on_failure_callback"}.get(state)
+            if kind and getattr(task, kind):
+                context = dict(attempt.context)
+                if outcome.error:
+                    context["exception"] = outcome.error
+                context["reason"] = str(state)
+                att.run_native_callbacks(getattr(task, kind), context, log)
+        if log is not None:
+            if outcome.error:
+                (log.info if state in (TIS.SKIPPED,) else log.error)(outcome.error)
+            if state == TIS.UP_FOR_RETRY:
+                log.info(f"Marking task as UP_FOR_RETRY. Retry {attempt.try_number} of {attempt.max_tries}, "
+                         f"next attempt at {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(next_try_at or 0))}")
+            elif state == TIS.FAILED:
+                log.info("Marking task as FAILED.")
+            elif state == TIS.UP_FOR_RESCHEDULE:
+                log.info("Rescheduling task, marking task as UP_FOR_RESCHEDULE")
+            else:
+                log.info(f"Marking task as {state.name}.")
+            log.close()
+        skip = [t for t in outcome.skip if t in run.tis]
+        assets = []
+        if state == TIS.SUCCESS:
+            for outlet in task.outlets:
+                for asset in getattr(outlet, "iter_assets", lambda: iter(()))():
+                    assets.append((asset.uri, asset.name))
+        self.attempts.pop((run.row.dag_id, run.row.run_id, attempt.task_id), None)
+        end, skipped = self.store.finish_attempt(
+            run.row.dag_id, run.row.run_id, attempt.task_id, runner_id=self.runner_id, try_number=attempt.try_number,
+            state=state, next_try_at=next_try_at, note=outcome.error, xcoms=outcome.xcoms, skip=skip,
+            rendered=outcome.rendered, release=release, reschedule=reschedule, assets=assets,
+        )
+        current = run.tis[attempt.task_id]
+        if end is not None and current.try_number == attempt.try_number:
+            self._changed(run, attempt.task_id, replace(
+                current, state=state, end_date=end, next_try_at=next_try_at, note=outcome.error, pid=None,
+                proc_start=None, claimed_by=None if release else current.claimed_by,
+                reschedule_count=current.reschedule_count + (1 if reschedule else 0)))
+        else:  # someone else recorded this task meanwhile: believe the store
+            fresh = self.store.get_ti(run.row.dag_id, run.row.run_id, attempt.task_id)
+            if fresh is not None:
+                self._changed(run, attempt.task_id, fresh)
+        for other in skipped:
+            other_ti = self.store.get_ti(run.row.dag_id, run.row.run_id, other)
+            if other_ti is not None:
+                self._changed(run, other, other_ti)
+        if state == TIS.FAILED and dag.fail_fast:
+            self._fail_fast(run, attempt.task_id)
+
+    def _fail_fast(self, run: RunProgress, failed_task: str) -> None:
+        """DAG(fail_fast=True): stop the run's other tasks (running ones fail, the rest are skipped)."""
+        for attempt in [a for a in self.attempts.values() if a.run is run]:
+            if attempt.process is not None:
+                self.executor.terminate(attempt.process, f"stopped by fail_fast after {failed_task} failed", grace=1.0)
+                attempt.stop_reason = "fail_fast"
+            elif attempt.sensor is not None:
+                attempt.sensor = None
+                self._complete(attempt, att.Outcome("failed", retryable=False, error=f"stopped by fail_fast after {failed_task} failed"))
+        for task_id, ti in list(run.tis.items()):
+            if ti.state in (None, TIS.UP_FOR_RETRY, TIS.UP_FOR_RESCHEDULE, TIS.SCHEDULED) and self.store.force_state(
+                    run.row.dag_id, run.row.run_id, task_id, ti.state, TIS.SKIPPED):
+                    fresh = self.store.get_ti(run.row.dag_id, run.row.run_id, task_id)
+                    if fresh is not None:
+                        self._changed(run, task_id, fresh)
+
+    def _time_out(self, run: RunProgress) -> None:
+        """dagrun_timeout (as Airflow's scheduler): the run fails, every unfinished task instance, running
+        ones included, is set to skipped, and running task processes are stopped."""
+        run.timed_out = True
+        run.outcome_note = f"DAG run timed out after {run.dag.dagrun_timeout}"
+        run.ready.clear()
+        for attempt in [a for a in self.attempts.values() if a.run is run]:
+            if attempt.process is not None:
+                self.executor.terminate(attempt.process, "dagrun_timeout", grace=1.0)
+            elif attempt.sensor is not None:
+                attempt.sensor = None
+                self._complete(attempt, att.Outcome("skipped", error=run.outcome_note))
+        self._skip_unfinished(run)
+
+    def _skip_unfinished(self, run: RunProgress) -> None:
+        for task_id in list(run.unfinished):
+            ti = run.tis[task_id]
+            if ti.claimed_by is None and self.store.force_state(run.row.dag_id, run.row.run_id, task_id, ti.state,
+                                                                TIS.SKIPPED):
+                fresh = self.store.get_ti(run.row.dag_id, run.row.run_id, task_id)
+                if fresh is not None:
+                    self._changed(run, task_id, fresh)
+
+    def _run_dag_callbacks(self, run: RunProgress) -> None:
+        callbacks = run.dag.on_success_callback if run.final_state == DagRunState.SUCCESS else run.dag.on_failure_callback
+        if not callbacks:
+            return
+        context = {"dag": run.dag, "dag_run": run_view(run.row), "run_id": run.row.run_id,
+                   "reason": "success" if run.final_state == DagRunState.SUCCESS else "task_failure"}
+        # DAG callbacks are user code: run them in a process of their own, wait (bounded) and log.
+        path = log_path(self.home, run.row.dag_id, run.row.run_id, "__dag_callbacks__", 1)
+        log = TaskLog(path, run.row.run_id, run.row.logical_date, 1)
+
+        def body() -> dict[str, Any]:
+            att._configure_child_logging()
+            for callback in callbacks:
+                try:
+                    callback(context)
+                except Exception:
+                    import logging
+
+                    logging.getLogger("airflow.dag").exception("Error in DAG callback")
+            return {}
+
+        executor = Executor()
+        try:
+            executor.fork(None, body, log=log, timeout=60.0)
+            deadline = time.monotonic() + 70.0
+            while executor.busy and time.monotonic() < deadline:
+                executor.poll(0.5)
+        finally:
+            executor.close()
+            log.close()
+
+    # -- waiting --------------------------------------------------------------------------------------
+    def _wait_time(self) -> float:
+        now = time.time()
+        wait = 1.0
+        for run in self.active.values():
+            if run.dirty:
+                return 0.0
+            for task_id in run.waiting:
+                next_try_at = run.tis[task_id].next_try_at
+                if next_try_at is not None:
+                    wait = min(wait, max(0.0, next_try_at - now))
+            if any(run.tis[task_id].state in CLAIMED_STATES for task_id in run.foreign):
+                wait = min(wait, FOREIGN_POLL_INTERVAL)
+        for attempt in self.attempts.values():
+            if attempt.sensor is not None:
+                wait = min(wait, max(0.0, attempt.sensor.next_poke_at - now))
+        if self.stop_requested:
+            wait = min(wait, 0.1)
+        return wait
+
+
+def new_runner_id() -> str:
+    return f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+__all__ = [
+    "Callable",
+    "NullObserver",
+    "Observer",
+    "RunProgress",
+    "Scheduler",
+    "TriggerRule",
+    "priority_weights",
+    "replace",
+    "run_view",
+]

@@ -1,0 +1,101 @@
+"""The Airflow authoring API subset the local runner provides (served as `airflow.sdk` and friends).
+
+Everything a DAG file may use comes from here, whether or not Airflow is installed; the runner never
+uses Airflow's own classes. Names of the real API that are not provided raise `NotSupportedByRunner`,
+which the loader reports at the DAG file's line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from migrator.runner.sdk import macros
+from migrator.runner.sdk.assets import Asset, AssetAlias, AssetAll, AssetAny, Dataset
+from migrator.runner.sdk.baseoperator import BaseOperator
+from migrator.runner.sdk.context import Context, get_current_context
+from migrator.runner.sdk.dag import DAG, dag
+from migrator.runner.sdk.decorators import setup, task, teardown
+from migrator.runner.sdk.exceptions import NotSupportedByRunner
+from migrator.runner.sdk.nodes import EdgeModifier, Label, chain, chain_linear, cross_downstream
+from migrator.runner.sdk.notifiers import BaseNotifier
+from migrator.runner.sdk.operators import BaseBranchOperator, BranchMixIn, SkipMixin
+from migrator.runner.sdk.params import Param, ParamsDict
+from migrator.runner.sdk.sensors import BaseSensorOperator, PokeReturnValue
+from migrator.runner.sdk.taskgroup import TaskGroup, task_group
+from migrator.runner.sdk.variables import Connection, Variable
+from migrator.runner.sdk.xcom_arg import XComArg
+from migrator.runner.states import DagRunState, TaskInstanceState
+from migrator.runner.timetables import (
+    CronDataIntervalTimetable,
+    CronTriggerTimetable,
+    DeltaDataIntervalTimetable,
+    DeltaTriggerTimetable,
+    MultipleCronTriggerTimetable,
+)
+from migrator.runner.trigger_rules import TriggerRule
+
+__version__ = "1.3.2+cron2dag"
+
+# Names of the real `airflow.sdk` that the runner does not provide.
+UNSUPPORTED = frozenset({
+    "AllowedKeyMapper", "AssetAccessControl", "AssetOrTimeSchedule", "AssetWatcher", "AsyncCallback",
+    "BaseAsyncOperator", "BaseDeadlineReference", "BaseHook", "BaseOperatorLink", "BaseXCom",
+    "ChainMapper", "CronPartitionTimetable", "DayWindow", "DeadlineAlert", "DeadlineReference", "EventsTimetable",
+    "ExceptionRetryPolicy", "FanOutMapper", "FixedKeyMapper", "HourWindow", "IdentityMapper", "Metadata",
+    "MinimumCount", "MonthWindow", "NEVER_EXPIRE", "ObjectStoragePath", "PartitionedAtRuntime",
+    "PartitionedAssetTimetable", "PartitionMapper", "ProductMapper", "QuarterWindow", "ResumableJobMixin",
+    "RetryAction", "RetryDecision", "RetryPolicy", "RetryRule", "RollupMapper", "SegmentWindow", "SyncCallback",
+    "StartOfDayMapper", "StartOfHourMapper", "StartOfMonthMapper", "StartOfQuarterMapper", "StartOfWeekMapper",
+    "StartOfYearMapper", "TaskInstance", "WaitForAll", "WeekWindow", "WeightRule", "Window", "YearWindow",
+    "asset", "conf", "deadline_reference", "get_parsing_context", "literal", "lineage", "result",
+})
+
+
+def __getattr__(name: str) -> Any:
+    if name in UNSUPPORTED:
+        raise NotSupportedByRunner(f"airflow.sdk.{name} is not supported by the local runner")
+    raise AttributeError(f"module 'airflow.sdk' has no attribute {name!r}")
+
+
+__all__ = [
+    "DAG",
+    "Asset",
+    "AssetAlias",
+    "AssetAll",
+    "AssetAny",
+    "BaseBranchOperator",
+    "BaseNotifier",
+    "BaseOperator",
+    "BaseSensorOperator",
+    "BranchMixIn",
+    "Connection",
+    "Context",
+    "CronDataIntervalTimetable",
+    "CronTriggerTimetable",
+    "DagRunState",
+    "Dataset",
+    "DeltaDataIntervalTimetable",
+    "DeltaTriggerTimetable",
+    "EdgeModifier",
+    "Label",
+    "MultipleCronTriggerTimetable",
+    "Param",
+    "ParamsDict",
+    "PokeReturnValue",
+    "SkipMixin",
+    "TaskGroup",
+    "TaskInstanceState",
+    "TriggerRule",
+    "Variable",
+    "XComArg",
+    "chain",
+    "chain_linear",
+    "cross_downstream",
+    "dag",
+    "get_current_context",
+    "macros",
+    "setup",
+    "task",
+    "task_group",
+    "teardown",
+]

@@ -1,0 +1,86 @@
+"""Assets (Airflow 3) and Datasets (Airflow 2): accepted, recorded as events when a producer succeeds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class BaseAsset:
+    def __or__(self, other: BaseAsset) -> AssetAny:
+        return AssetAny(self, other)
+
+    def __and__(self, other: BaseAsset) -> AssetAll:
+        return AssetAll(self, other)
+
+    def iter_assets(self) -> Iterator[Asset]:
+        return iter(())
+
+
+class Asset(BaseAsset):
+    def __init__(self, name: str | None = None, uri: str | None = None, *, group: str = "asset",
+                 extra: dict[str, Any] | None = None, watchers: list[Any] | None = None) -> None:
+        if name is None and uri is None:
+            raise TypeError("Asset() requires either 'name' or 'uri'")
+        if uri is None:
+            uri = name
+        if name is None:
+            name = uri
+        if watchers:
+            from migrator.runner.sdk.exceptions import NotSupportedByRunner
+
+            raise NotSupportedByRunner("Asset(watchers=...) (event-driven scheduling) is not supported by the local runner")
+        if uri and "://" in uri and not urlsplit(uri).scheme:
+            raise ValueError(f"invalid asset uri {uri!r}")
+        self.name = name
+        self.uri = uri
+        self.group = group
+        self.extra = extra or {}
+
+    def iter_assets(self) -> Iterator[Asset]:
+        yield self
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Asset) and (self.name, self.uri) == (other.name, other.uri)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.uri))
+
+    def __repr__(self) -> str:
+        return f"Asset(name={self.name!r}, uri={self.uri!r})"
+
+
+class Dataset(Asset):
+    """Airflow 2's name: `Dataset(uri)`."""
+
+    def __init__(self, uri: str, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(uri=uri, extra=extra)
+
+
+class AssetAlias(BaseAsset):
+    def __init__(self, name: str, group: str = "asset") -> None:
+        self.name = name
+        self.group = group
+
+
+class _AssetBooleanCondition(BaseAsset):
+    def __init__(self, *objects: BaseAsset) -> None:
+        self.objects = objects
+
+    def iter_assets(self) -> Iterator[Asset]:
+        for item in self.objects:
+            yield from item.iter_assets()
+
+
+class AssetAny(_AssetBooleanCondition):
+    pass
+
+
+class AssetAll(_AssetBooleanCondition):
+    pass
+
+
+DatasetAll = AssetAll
+DatasetAny = AssetAny
+DatasetAlias = AssetAlias

@@ -1,0 +1,231 @@
+"""TaskFlow: `@task` and its variants (`.python`, `.branch`, `.short_circuit`, `.bash`)."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from migrator.runner.sdk.context import DagContext
+from migrator.runner.sdk.exceptions import NotSupportedByRunner
+from migrator.runner.sdk.operators import (
+    BashOperator,
+    BranchPythonOperator,
+    PythonOperator,
+    ShortCircuitOperator,
+    determine_kwargs,
+)
+from migrator.runner.sdk.xcom_arg import XComArg
+
+# The keys of Airflow 3's task context (`airflow.sdk.definitions.context.Context`).
+KNOWN_CONTEXT_KEYS = frozenset({
+    "conn", "dag", "dag_run", "data_interval_end", "data_interval_start", "ds", "ds_nodash",
+    "expanded_ti_count", "exception", "inlets", "inlet_events", "logical_date", "macros",
+    "map_index_template", "outlets", "outlet_events", "params", "prev_data_interval_start_success",
+    "prev_data_interval_end_success", "prev_start_date_success", "prev_end_date_success",
+    "reason", "run_id", "start_date", "task", "task_reschedule_count", "task_instance",
+    "task_instance_key_str", "test_mode", "templates_dict", "ti", "triggering_asset_events",
+    "ts", "ts_nodash", "ts_nodash_with_tz", "try_number", "var", "partition_key", "partition_date",
+})
+
+
+def get_unique_task_id(task_id: str, dag: Any = None, task_group: Any = None) -> str:
+    dag = dag or DagContext.get_current()
+    if dag is None:
+        return task_id
+    task_group = task_group or DagContext.current_group(dag)
+    full_id = task_group.child_id(task_id) if task_group is not None else task_id
+    if full_id not in dag.task_dict:
+        return task_id
+    prefix = re.split(r"__\d+$", full_id)[0]
+    suffixes = [0]
+    for existing in dag.task_dict:
+        match = re.match(rf"^{re.escape(prefix)}__(\d+)$", existing)
+        if match:
+            suffixes.append(int(match.group(1)))
+    core = re.split(r"__\d+$", task_id)[0]
+    return f"{core}__{max(suffixes) + 1}"
+
+
+class DecoratedOperatorMixin:
+    """What every `@task` operator shares: unique ids, argument checks, default_args into arguments."""
+
+    custom_operator_name: ClassVar[str] = "@task"
+
+    def _decorated_init(self, python_callable: Callable[..., Any], task_id: str, op_args: Sequence[Any],
+                        op_kwargs: dict[str, Any], kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        task_id = get_unique_task_id(task_id, kwargs.get("dag"), kwargs.get("task_group"))
+        signature = inspect.signature(python_callable)
+        faulty = [p.name for p in signature.parameters.values()
+                  if p.name in KNOWN_CONTEXT_KEYS and p.default not in (None, inspect.Parameter.empty)]
+        if faulty:
+            raise ValueError(f"Context key parameter {faulty[0]} can't have a default other than None")
+        default_args = kwargs.get("default_args") or {}
+        op_kwargs = dict(op_kwargs)
+        for name in signature.parameters:
+            if name not in op_kwargs and name in default_args:
+                op_kwargs[name] = default_args[name]
+        parameters = [p.replace(default=None) if p.name in KNOWN_CONTEXT_KEYS else p
+                      for p in signature.parameters.values()]
+        # Context-key parameters are filled at run time, so they may be left out here.
+        loose = inspect.Signature(parameters, __validate_parameters__=False)
+        try:
+            loose.bind(*op_args, **op_kwargs)
+        except TypeError as error:
+            raise TypeError(f"{python_callable.__name__}() {error}") from None
+        return task_id, op_kwargs
+
+
+class _PythonDecoratedOperator(DecoratedOperatorMixin, PythonOperator):
+    template_fields: ClassVar[Sequence[str]] = ("templates_dict", "op_args", "op_kwargs")
+
+    def __init__(self, *, python_callable: Callable[..., Any], task_id: str, op_args: Sequence[Any] = (),
+                 op_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        task_id, op_kwargs = self._decorated_init(python_callable, task_id, op_args, op_kwargs or {}, kwargs)
+        super().__init__(python_callable=python_callable, task_id=task_id, op_args=op_args, op_kwargs=op_kwargs,
+                         show_return_value_in_logs=kwargs.pop("show_return_value_in_logs", True), **kwargs)
+
+    def determine_kwargs(self, context: Mapping[str, Any]) -> Mapping[str, Any]:
+        return determine_kwargs(self.python_callable, self.op_args, context)
+
+
+class _BranchPythonDecoratedOperator(DecoratedOperatorMixin, BranchPythonOperator):
+    custom_operator_name = "@task.branch"
+
+    def __init__(self, *, python_callable: Callable[..., Any], task_id: str, op_args: Sequence[Any] = (),
+                 op_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        task_id, op_kwargs = self._decorated_init(python_callable, task_id, op_args, op_kwargs or {}, kwargs)
+        super().__init__(python_callable=python_callable, task_id=task_id, op_args=op_args, op_kwargs=op_kwargs, **kwargs)
+
+
+class _ShortCircuitDecoratedOperator(DecoratedOperatorMixin, ShortCircuitOperator):
+    custom_operator_name = "@task.short_circuit"
+
+    def __init__(self, *, python_callable: Callable[..., Any], task_id: str, op_args: Sequence[Any] = (),
+                 op_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        task_id, op_kwargs = self._decorated_init(python_callable, task_id, op_args, op_kwargs or {}, kwargs)
+        super().__init__(python_callable=python_callable, task_id=task_id, op_args=op_args, op_kwargs=op_kwargs, **kwargs)
+
+
+class _BashDecoratedOperator(DecoratedOperatorMixin, BashOperator):
+    """`@task.bash`: the function returns the command, which is then rendered and run."""
+
+    template_fields: ClassVar[Sequence[str]] = ("templates_dict", "op_args", "op_kwargs", "bash_command", "env", "cwd")
+    custom_operator_name = "@task.bash"
+    runner_kind: ClassVar[str] = "fork"
+    overwrite_rtif_after_execution: ClassVar[bool] = True  # record the command the function returned
+
+    def __init__(self, *, python_callable: Callable[..., Any], task_id: str, op_args: Sequence[Any] = (),
+                 op_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        task_id, op_kwargs = self._decorated_init(python_callable, task_id, op_args, op_kwargs or {}, kwargs)
+        kwargs.pop("multiple_outputs", None)
+        super().__init__(bash_command="SET_DURING_EXECUTION", task_id=task_id, **kwargs)
+        self.python_callable = python_callable
+        self.op_args = op_args
+        self.op_kwargs = op_kwargs
+        self.templates_dict = None
+
+    def execute(self, context: dict[str, Any]) -> Any:
+        from migrator.runner.templating import render_template_fields
+
+        context.update(self.op_kwargs)
+        kwargs = determine_kwargs(self.python_callable, self.op_args, context)
+        self.bash_command = self.python_callable(*self.op_args, **kwargs)
+        if not isinstance(self.bash_command, str) or self.bash_command.strip() == "":
+            raise TypeError("The returned value from the TaskFlow callable must be a non-empty string.")
+        render_template_fields(self, context)
+        return super().execute(context)
+
+
+def _infer_multiple_outputs(function: Callable[..., Any]) -> bool:
+    if "return" not in getattr(function, "__annotations__", {}):
+        return False
+    try:
+        def fake() -> None: ...
+
+        fake.__annotations__ = {"return": function.__annotations__["return"]}
+        return_type = typing.get_type_hints(fake, function.__globals__).get("return", Any)
+    except (NameError, TypeError):
+        return False
+    origin = getattr(return_type, "__origin__", return_type)
+    return isinstance(origin, type) and issubclass(origin, Mapping)
+
+
+class _TaskDecorator:
+    """A decorated function; calling it adds a task to the current DAG and returns its XComArg."""
+
+    def __init__(self, function: Callable[..., Any], operator_class: type, kwargs: dict[str, Any]) -> None:
+        if not callable(function):
+            raise TypeError("@task needs a function")
+        if "self" in inspect.signature(function).parameters:
+            raise TypeError("@task does not support methods")
+        self.function = function
+        self.operator_class = operator_class
+        self.kwargs = dict(kwargs)
+        self.kwargs.setdefault("task_id", function.__name__)
+        if "multiple_outputs" not in self.kwargs:
+            self.multiple_outputs = _infer_multiple_outputs(function)
+        else:
+            self.multiple_outputs = bool(self.kwargs.pop("multiple_outputs"))
+        functools.update_wrapper(self, function)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> XComArg:
+        if self.operator_class is _BashDecoratedOperator:
+            op = self.operator_class(python_callable=self.function, op_args=args, op_kwargs=kwargs, **self.kwargs)
+        else:
+            op = self.operator_class(python_callable=self.function, op_args=args, op_kwargs=kwargs,
+                                     multiple_outputs=self.multiple_outputs, **self.kwargs)
+        return XComArg(op)
+
+    def override(self, **kwargs: Any) -> _TaskDecorator:
+        merged = {**self.kwargs, **kwargs}
+        if "multiple_outputs" not in merged:
+            merged["multiple_outputs"] = self.multiple_outputs
+        return _TaskDecorator(self.function, self.operator_class, merged)
+
+    def expand(self, **kwargs: Any) -> Any:
+        raise NotSupportedByRunner("@task(...).expand() (dynamic task mapping) is not supported by the local runner")
+
+    def partial(self, **kwargs: Any) -> Any:
+        raise NotSupportedByRunner("@task(...).partial() (dynamic task mapping) is not supported by the local runner")
+
+    def expand_kwargs(self, *args: Any, **kwargs: Any) -> Any:
+        return self.expand()
+
+
+def _factory(operator_class: type) -> Callable[..., Any]:
+    def decorator(python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+        if python_callable is not None:
+            return _TaskDecorator(python_callable, operator_class, kwargs)
+        return lambda function: _TaskDecorator(function, operator_class, kwargs)
+
+    return decorator
+
+
+class _TaskDecoratorCollection:
+    """`task` as Airflow exposes it: callable, with `.python`, `.branch`, ... attributes."""
+
+    python = staticmethod(_factory(_PythonDecoratedOperator))
+    branch = staticmethod(_factory(_BranchPythonDecoratedOperator))
+    short_circuit = staticmethod(_factory(_ShortCircuitDecoratedOperator))
+    bash = staticmethod(_factory(_BashDecoratedOperator))
+
+    def __call__(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+        return self.python(python_callable, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        raise NotSupportedByRunner(f"@task.{name} is not supported by the local runner "
+                                   "(supported: @task, @task.python, @task.branch, @task.short_circuit, @task.bash)")
+
+
+task = _TaskDecoratorCollection()
+
+
+def setup(*args: Any, **kwargs: Any) -> Any:
+    raise NotSupportedByRunner("@setup/@teardown tasks are not supported by the local runner")
+
+
+teardown = setup

@@ -1,0 +1,624 @@
+"""The runner's state: `$CRON2DAG_HOME/state.db` (SQLite in WAL mode). The only module that touches SQLite.
+
+Tables: `dag_run`, `task_instance` (current state of each task in each run, with the claim of the
+runner working on it), `task_attempt` (one row per try: what happened, when, rendered fields),
+`xcom`, `asset_event`, `runner` (live runner processes, for claims and crash recovery).
+
+Claims are compare-and-set UPDATEs: a runner starts an attempt only if the row still has the state
+and try number it read, so two runners never start the same attempt. Every state change is one
+committed statement (or one transaction), so a runner killed at any point leaves a consistent state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from migrator.runner.states import DagRunState, TaskInstanceState, parse_ti_state
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS dag_run (
+    dag_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    logical_date TEXT,
+    data_interval_start TEXT,
+    data_interval_end TEXT,
+    run_after TEXT NOT NULL,
+    run_type TEXT NOT NULL,
+    state TEXT NOT NULL,
+    conf TEXT NOT NULL DEFAULT '{}',
+    dag_file TEXT,
+    created_at TEXT NOT NULL,
+    start_date TEXT,
+    end_date TEXT,
+    clear_number INTEGER NOT NULL DEFAULT 0,
+    note TEXT,
+    PRIMARY KEY (dag_id, run_id)
+);
+CREATE INDEX IF NOT EXISTS dag_run_logical ON dag_run (dag_id, logical_date);
+CREATE TABLE IF NOT EXISTS task_instance (
+    dag_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    state TEXT,
+    try_number INTEGER NOT NULL DEFAULT 0,
+    max_tries INTEGER NOT NULL DEFAULT 0,
+    retries INTEGER NOT NULL DEFAULT 0,
+    start_date TEXT,
+    end_date TEXT,
+    next_try_at REAL,
+    first_poke_at REAL,
+    reschedule_count INTEGER NOT NULL DEFAULT 0,
+    claimed_by TEXT,
+    pid INTEGER,
+    proc_start TEXT,
+    note TEXT,
+    PRIMARY KEY (dag_id, run_id, task_id)
+);
+CREATE TABLE IF NOT EXISTS task_attempt (
+    dag_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    try_number INTEGER NOT NULL,
+    state TEXT,
+    start_date TEXT,
+    end_date TEXT,
+    runner_id TEXT,
+    note TEXT,
+    rendered TEXT,
+    PRIMARY KEY (dag_id, run_id, task_id, try_number)
+);
+CREATE TABLE IF NOT EXISTS xcom (
+    dag_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (dag_id, run_id, task_id, key)
+);
+CREATE TABLE IF NOT EXISTS asset_event (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    asset_uri TEXT NOT NULL,
+    asset_name TEXT NOT NULL,
+    dag_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    timestamp TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runner (
+    runner_id TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    proc_start TEXT,
+    started_at TEXT NOT NULL
+);
+"""
+
+
+def now_iso() -> str:
+    import datetime
+
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds")
+
+
+def process_start_time(pid: int) -> str | None:
+    """A token that changes when a pid is reused (Linux: start time in clock ticks since boot)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    fields = data[data.rfind(b")") + 2:].split()
+    return fields[19].decode() if len(fields) > 19 else None
+
+
+def process_alive(pid: int | None, proc_start: str | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if proc_start is not None:
+        current = process_start_time(pid)
+        if current is not None and current != proc_start:
+            return False
+        if current is not None and _is_zombie(pid):
+            return False
+    return True
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return False
+    state = data[data.rfind(b")") + 2:].split()[:1]
+    return state == [b"Z"]
+
+
+@dataclass(frozen=True)
+class RunRow:
+    dag_id: str
+    run_id: str
+    logical_date: str | None
+    data_interval_start: str | None
+    data_interval_end: str | None
+    run_after: str
+    run_type: str
+    state: DagRunState
+    conf: dict[str, Any]
+    dag_file: str | None = None
+    created_at: str = ""
+    start_date: str | None = None
+    end_date: str | None = None
+    clear_number: int = 0
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class TIRow:
+    task_id: str
+    state: TaskInstanceState | None
+    try_number: int
+    max_tries: int
+    retries: int
+    start_date: str | None = None
+    end_date: str | None = None
+    next_try_at: float | None = None
+    first_poke_at: float | None = None
+    reschedule_count: int = 0
+    claimed_by: str | None = None
+    pid: int | None = None
+    proc_start: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class AttemptRow:
+    task_id: str
+    try_number: int
+    state: str | None
+    start_date: str | None
+    end_date: str | None
+    runner_id: str | None
+    note: str | None
+    rendered: dict[str, Any] | None
+
+
+_RUN_COLUMNS = ("dag_id, run_id, logical_date, data_interval_start, data_interval_end, run_after, run_type, "
+                "state, conf, dag_file, created_at, start_date, end_date, clear_number, note")
+_TI_COLUMNS = ("task_id, state, try_number, max_tries, retries, start_date, end_date, next_try_at, first_poke_at, "
+               "reschedule_count, claimed_by, pid, proc_start, note")
+
+
+def _run(row: Sequence[Any]) -> RunRow:
+    values = list(row)
+    values[7] = DagRunState(values[7])
+    values[8] = json.loads(values[8] or "{}")
+    return RunRow(*values)
+
+
+def _ti(row: Sequence[Any]) -> TIRow:
+    values = list(row)
+    values[1] = parse_ti_state(values[1])
+    return TIRow(*values)
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("CRON2DAG_HOME") or ".cron2dag")
+
+
+class Store:
+    """One connection to the state database (open one per process; never share across fork)."""
+
+    def __init__(self, home: Path | str | None = None, *, readonly: bool = False) -> None:
+        self.home = Path(home) if home is not None else default_home()
+        self.path = self.home / "state.db"
+        if readonly:
+            # For task processes that only read. Not SQLite's `mode=ro`: a read-only connection to a
+            # WAL database can fail with "locking protocol" while a writer updates the WAL index.
+            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        else:
+            self.home.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.executescript(SCHEMA)
+        self.conn.execute("PRAGMA busy_timeout=30000")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def data_version(self) -> int:
+        """Changes whenever another connection committed (SQLite's `PRAGMA data_version`)."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def _tx(self) -> _Transaction:
+        return _Transaction(self.conn)
+
+    # -- runners ------------------------------------------------------------------------------------
+    def register_runner(self, runner_id: str) -> None:
+        pid = os.getpid()
+        self.conn.execute(
+            "INSERT OR REPLACE INTO runner (runner_id, pid, host, proc_start, started_at) VALUES (?, ?, ?, ?, ?)",
+            (runner_id, pid, socket.gethostname(), process_start_time(pid), now_iso()),
+        )
+
+    def unregister_runner(self, runner_id: str) -> None:
+        self.conn.execute("DELETE FROM runner WHERE runner_id = ?", (runner_id,))
+
+    def dead_runners(self) -> set[str]:
+        """Runners registered on this host whose process is gone (others are assumed alive)."""
+        host = socket.gethostname()
+        dead = set()
+        for runner_id, pid, runner_host, proc_start in self.conn.execute(
+            "SELECT runner_id, pid, host, proc_start FROM runner"
+        ):
+            if runner_host == host and not process_alive(pid, proc_start):
+                dead.add(runner_id)
+        return dead
+
+    def live_runner_ids(self) -> set[str]:
+        ids = {row[0] for row in self.conn.execute("SELECT runner_id FROM runner")}
+        return ids - self.dead_runners()
+
+    def forget_runners(self, runner_ids: Iterable[str]) -> None:
+        self.conn.executemany("DELETE FROM runner WHERE runner_id = ?", [(r,) for r in runner_ids])
+
+    # -- runs -----------------------------------------------------------------------------------------
+    def get_run(self, dag_id: str, run_id: str) -> RunRow | None:
+        row = self.conn.execute(f"SELECT {_RUN_COLUMNS} FROM dag_run WHERE dag_id = ? AND run_id = ?",
+                                (dag_id, run_id)).fetchone()
+        return _run(row) if row else None
+
+    def find_run(self, dag_id: str, logical_date: str) -> RunRow | None:
+        row = self.conn.execute(
+            f"SELECT {_RUN_COLUMNS} FROM dag_run WHERE dag_id = ? AND logical_date = ? ORDER BY created_at DESC LIMIT 1",
+            (dag_id, logical_date),
+        ).fetchone()
+        return _run(row) if row else None
+
+    def create_run(self, run: RunRow, tasks: Sequence[tuple[str, int]]) -> bool:
+        """Insert the run and its task instances; False if a run with this id already exists."""
+        with self._tx():
+            cursor = self.conn.execute(
+                f"INSERT OR IGNORE INTO dag_run ({_RUN_COLUMNS}) VALUES ({', '.join('?' * 15)})",
+                (run.dag_id, run.run_id, run.logical_date, run.data_interval_start, run.data_interval_end,
+                 run.run_after, run.run_type, str(run.state), json.dumps(run.conf), run.dag_file,
+                 run.created_at or now_iso(), run.start_date, run.end_date, run.clear_number, run.note),
+            )
+            if cursor.rowcount == 0:
+                return False
+            self._insert_tis(run.dag_id, run.run_id, tasks)
+        return True
+
+    def _insert_tis(self, dag_id: str, run_id: str, tasks: Sequence[tuple[str, int]]) -> None:
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO task_instance (dag_id, run_id, task_id, max_tries, retries) VALUES (?, ?, ?, ?, ?)",
+            [(dag_id, run_id, task_id, retries, retries) for task_id, retries in tasks],
+        )
+
+    def ensure_task_instances(self, dag_id: str, run_id: str, tasks: Sequence[tuple[str, int]]) -> None:
+        """Tasks added to the DAG since the run was created get a row (as Airflow's verify_integrity)."""
+        with self._tx():
+            self._insert_tis(dag_id, run_id, tasks)
+
+    def set_run_state(self, dag_id: str, run_id: str, state: DagRunState, *, start: bool = False,
+                      end: bool = False, note: str | None = None) -> None:
+        sets = ["state = ?", "note = ?"]
+        values: list[Any] = [str(state), note]
+        if start:
+            sets.append("start_date = COALESCE(start_date, ?)")
+            values.append(now_iso())
+        if end:
+            sets.append("end_date = ?")
+            values.append(now_iso())
+        elif state not in (DagRunState.SUCCESS, DagRunState.FAILED):
+            sets.append("end_date = NULL")
+        self.conn.execute(f"UPDATE dag_run SET {', '.join(sets)} WHERE dag_id = ? AND run_id = ?",
+                          (*values, dag_id, run_id))
+
+    def list_runs(self, dag_id: str | None = None) -> list[RunRow]:
+        query = f"SELECT {_RUN_COLUMNS} FROM dag_run"
+        args: tuple[Any, ...] = ()
+        if dag_id is not None:
+            query += " WHERE dag_id = ?"
+            args = (dag_id,)
+        query += " ORDER BY logical_date DESC, run_after DESC, created_at DESC"
+        return [_run(row) for row in self.conn.execute(query, args)]
+
+    def previous_run(self, dag_id: str, logical_date: str) -> RunRow | None:
+        row = self.conn.execute(
+            f"SELECT {_RUN_COLUMNS} FROM dag_run WHERE dag_id = ? AND logical_date < ? "
+            "ORDER BY logical_date DESC LIMIT 1",
+            (dag_id, logical_date),
+        ).fetchone()
+        return _run(row) if row else None
+
+    def previous_success(self, dag_id: str, logical_date: str) -> RunRow | None:
+        row = self.conn.execute(
+            f"SELECT {_RUN_COLUMNS} FROM dag_run WHERE dag_id = ? AND logical_date < ? AND state = 'success' "
+            "ORDER BY logical_date DESC LIMIT 1",
+            (dag_id, logical_date),
+        ).fetchone()
+        return _run(row) if row else None
+
+    def has_prior_ti(self, dag_id: str, task_id: str, logical_date: str) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM task_instance ti JOIN dag_run r ON r.dag_id = ti.dag_id AND r.run_id = ti.run_id "
+            "WHERE ti.dag_id = ? AND ti.task_id = ? AND r.logical_date < ? LIMIT 1",
+            (dag_id, task_id, logical_date),
+        ).fetchone()
+        return row is not None
+
+    # -- task instances ---------------------------------------------------------------------------
+    def load_tis(self, dag_id: str, run_id: str) -> dict[str, TIRow]:
+        rows = self.conn.execute(f"SELECT {_TI_COLUMNS} FROM task_instance WHERE dag_id = ? AND run_id = ?",
+                                 (dag_id, run_id))
+        return {row[0]: _ti(row) for row in rows}
+
+    def get_ti(self, dag_id: str, run_id: str, task_id: str) -> TIRow | None:
+        row = self.conn.execute(
+            f"SELECT {_TI_COLUMNS} FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = ?",
+            (dag_id, run_id, task_id),
+        ).fetchone()
+        return _ti(row) if row else None
+
+    def start_attempt(self, dag_id: str, run_id: str, expected: TIRow, *, runner_id: str, state: TaskInstanceState,
+                      new_try: bool) -> TIRow | None:
+        """Claim a task instance for an attempt (CAS on state and try number); the claimed row or None."""
+        try_number = expected.try_number + 1 if new_try else expected.try_number
+        start = now_iso()
+        with self._tx():
+            cursor = self.conn.execute(
+                "UPDATE task_instance SET state = ?, try_number = ?, claimed_by = ?, start_date = ?, end_date = NULL, "
+                "next_try_at = NULL, pid = NULL, proc_start = NULL, note = NULL "
+                "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND state IS ? AND try_number = ? "
+                "AND (claimed_by IS NULL OR claimed_by = ?)",
+                (str(state), try_number, runner_id, start, dag_id, run_id, expected.task_id,
+                 _s(expected.state), expected.try_number, runner_id),
+            )
+            if cursor.rowcount != 1:
+                return None
+            if new_try:
+                # A new attempt starts without the XComs of the previous one (Airflow clears them too).
+                self.conn.execute("DELETE FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ?",
+                                  (dag_id, run_id, expected.task_id))
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO task_attempt (dag_id, run_id, task_id, try_number, state, start_date, "
+                    "runner_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (dag_id, run_id, expected.task_id, try_number, str(state), start, runner_id),
+                )
+        return replace(expected, state=state, try_number=try_number, claimed_by=runner_id, start_date=start,
+                       end_date=None, next_try_at=None, pid=None, proc_start=None, note=None)
+
+    def set_process(self, dag_id: str, run_id: str, task_id: str, runner_id: str, pid: int | None,
+                    state: TaskInstanceState | None = None) -> None:
+        proc_start = process_start_time(pid) if pid else None
+        if state is None:
+            self.conn.execute(
+                "UPDATE task_instance SET pid = ?, proc_start = ? WHERE dag_id = ? AND run_id = ? AND task_id = ? "
+                "AND claimed_by = ?", (pid, proc_start, dag_id, run_id, task_id, runner_id))
+        else:
+            self.conn.execute(
+                "UPDATE task_instance SET pid = ?, proc_start = ?, state = ? WHERE dag_id = ? AND run_id = ? "
+                "AND task_id = ? AND claimed_by = ?", (pid, proc_start, str(state), dag_id, run_id, task_id, runner_id))
+
+    def finish_attempt(self, dag_id: str, run_id: str, task_id: str, *, runner_id: str, try_number: int,
+                       state: TaskInstanceState, next_try_at: float | None = None, note: str | None = None,
+                       xcoms: Sequence[tuple[str, str]] = (), skip: Sequence[str] = (),
+                       rendered: dict[str, Any] | None = None, attempt_state: str | None = None,
+                       release: bool = True, first_poke_at: float | None = None,
+                       reschedule: bool = False, assets: Sequence[tuple[str, str]] = ()) -> tuple[str | None, list[str]]:
+        """Record the end of an attempt in one transaction.
+
+        Returns the end time (None if this runner no longer held the claim) and the task ids skipped.
+
+        Only the claimant may finish (`claimed_by` and try number must still match), so a runner that
+        was wrongly presumed dead cannot overwrite what its successor recorded.
+        """
+        end = now_iso()
+        skipped: list[str] = []
+        with self._tx():
+            cursor = self.conn.execute(
+                "UPDATE task_instance SET state = ?, end_date = ?, next_try_at = ?, note = ?, pid = NULL, "
+                "proc_start = NULL, claimed_by = CASE WHEN ? THEN NULL ELSE claimed_by END, "
+                "first_poke_at = COALESCE(?, first_poke_at), "
+                "reschedule_count = reschedule_count + ? "
+                "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND claimed_by = ? AND try_number = ?",
+                (str(state), end, next_try_at, note, release, first_poke_at, 1 if reschedule else 0,
+                 dag_id, run_id, task_id, runner_id, try_number),
+            )
+            if cursor.rowcount != 1:
+                return None, skipped
+            self.conn.execute(
+                "UPDATE task_attempt SET state = ?, end_date = ?, note = ?, rendered = COALESCE(?, rendered) "
+                "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND try_number = ?",
+                (attempt_state or str(state), end, note, json.dumps(rendered) if rendered is not None else None,
+                 dag_id, run_id, task_id, try_number),
+            )
+            if xcoms:
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO xcom (dag_id, run_id, task_id, key, value) VALUES (?, ?, ?, ?, ?)",
+                    [(dag_id, run_id, task_id, key, value) for key, value in xcoms],
+                )
+            for other in skip:
+                cursor = self.conn.execute(
+                    "UPDATE task_instance SET state = 'skipped', start_date = COALESCE(start_date, ?), end_date = ? "
+                    "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND (state IS NULL OR state IN "
+                    "('scheduled', 'up_for_retry', 'up_for_reschedule')) AND claimed_by IS NULL",
+                    (end, end, dag_id, run_id, other),
+                )
+                if cursor.rowcount:
+                    skipped.append(other)
+            if assets:
+                self.conn.executemany(
+                    "INSERT INTO asset_event (asset_uri, asset_name, dag_id, run_id, task_id, timestamp) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [(uri, name, dag_id, run_id, task_id, end) for uri, name in assets],
+                )
+        return end, skipped
+
+    def force_state(self, dag_id: str, run_id: str, task_id: str, expected: TaskInstanceState | None,
+                    state: TaskInstanceState) -> bool:
+        """Set a state decided without running (upstream_failed, skipped) if the row is unchanged."""
+        end = now_iso()
+        cursor = self.conn.execute(
+            "UPDATE task_instance SET state = ?, start_date = COALESCE(start_date, ?), end_date = ? "
+            "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND state IS ? AND claimed_by IS NULL",
+            (str(state), end, end, dag_id, run_id, task_id, _s(expected)),
+        )
+        return cursor.rowcount == 1
+
+    def release_interrupted(self, dag_id: str, run_id: str, ti: TIRow, note: str) -> bool:
+        """An attempt whose runner died or was stopped: back to no state, not counted against retries."""
+        with self._tx():
+            cursor = self.conn.execute(
+                "UPDATE task_instance SET state = NULL, claimed_by = NULL, pid = NULL, proc_start = NULL, "
+                "max_tries = max_tries + 1, next_try_at = NULL, end_date = ?, note = ? "
+                "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND try_number = ? AND claimed_by IS ?",
+                (now_iso(), note, dag_id, run_id, ti.task_id, ti.try_number, ti.claimed_by),
+            )
+            if cursor.rowcount != 1:
+                return False
+            self.conn.execute(
+                "UPDATE task_attempt SET state = 'failed', end_date = COALESCE(end_date, ?), note = ? "
+                "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND try_number = ?",
+                (now_iso(), note, dag_id, run_id, ti.task_id, ti.try_number),
+            )
+        return True
+
+    def claimed_by_dead(self, dead: set[str]) -> list[tuple[str, str, TIRow]]:
+        if not dead:
+            return []
+        marks = ", ".join("?" * len(dead))
+        rows = self.conn.execute(
+            f"SELECT dag_id, run_id, {_TI_COLUMNS} FROM task_instance WHERE claimed_by IN ({marks})", tuple(dead))
+        return [(row[0], row[1], _ti(row[2:])) for row in rows]
+
+    def clear(self, dag_id: str, run_id: str, *, only_failed: bool = False, task_ids: Sequence[str] | None = None) -> int:
+        """Reset task instances to no state so the run executes them again (Airflow's clear)."""
+        conditions = ["dag_id = ?", "run_id = ?"]
+        args: list[Any] = [dag_id, run_id]
+        if only_failed:
+            conditions.append("state IN ('failed', 'upstream_failed')")
+        if task_ids is not None:
+            conditions.append(f"task_id IN ({', '.join('?' * len(task_ids))})")
+            args.extend(task_ids)
+        where = " AND ".join(conditions)
+        with self._tx():
+            busy = self.conn.execute(
+                f"SELECT COUNT(*) FROM task_instance WHERE {where} AND claimed_by IS NOT NULL", args).fetchone()[0]
+            if busy:
+                raise RuntimeError("the run is being executed by a runner; stop it before clearing")
+            cursor = self.conn.execute(
+                f"UPDATE task_instance SET state = NULL, max_tries = try_number + retries, next_try_at = NULL, "
+                f"first_poke_at = NULL, reschedule_count = 0, note = NULL, end_date = NULL WHERE {where}",
+                args,
+            )
+            count = cursor.rowcount
+            keys = [row[0] for row in self.conn.execute(f"SELECT task_id FROM task_instance WHERE {where} AND state IS NULL", args)]
+            self.conn.executemany("DELETE FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ?",
+                                  [(dag_id, run_id, key) for key in keys])
+            if count:
+                self.conn.execute(
+                    "UPDATE dag_run SET state = 'queued', end_date = NULL, clear_number = clear_number + 1 "
+                    "WHERE dag_id = ? AND run_id = ?", (dag_id, run_id))
+        return count
+
+    def attempts(self, dag_id: str, run_id: str, task_id: str | None = None) -> list[AttemptRow]:
+        query = ("SELECT task_id, try_number, state, start_date, end_date, runner_id, note, rendered FROM task_attempt "
+                 "WHERE dag_id = ? AND run_id = ?")
+        args: list[Any] = [dag_id, run_id]
+        if task_id is not None:
+            query += " AND task_id = ?"
+            args.append(task_id)
+        query += " ORDER BY task_id, try_number"
+        return [AttemptRow(*row[:7], json.loads(row[7]) if row[7] else None) for row in self.conn.execute(query, args)]
+
+    # -- xcom ---------------------------------------------------------------------------------------------
+    def get_xcom(self, dag_id: str, run_id: str, task_id: str, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ? AND key = ?",
+                                (dag_id, run_id, task_id, key)).fetchone()
+        return row[0] if row else None
+
+    def set_xcom(self, dag_id: str, run_id: str, task_id: str, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO xcom (dag_id, run_id, task_id, key, value) VALUES (?, ?, ?, ?, ?)",
+                          (dag_id, run_id, task_id, key, value))
+
+    def clear_xcoms(self, dag_id: str, run_id: str, task_id: str) -> None:
+        self.conn.execute("DELETE FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ?", (dag_id, run_id, task_id))
+
+    def xcoms(self, dag_id: str, run_id: str) -> dict[tuple[str, str], str]:
+        rows = self.conn.execute("SELECT task_id, key, value FROM xcom WHERE dag_id = ? AND run_id = ?", (dag_id, run_id))
+        return {(task_id, key): value for task_id, key, value in rows}
+
+    # -- other DAGs (ExternalTaskSensor) ---------------------------------------------------------------
+    def count_task_instances(self, dag_id: str, task_ids: Sequence[str], logical_dates: Sequence[str],
+                             states: Sequence[str | None]) -> int:
+        named = [s for s in states if s is not None]
+        state_clause = f"ti.state IN ({', '.join('?' * len(named))})" if named else "0"
+        if None in states:
+            state_clause = f"({state_clause} OR ti.state IS NULL)"
+        row = self.conn.execute(
+            "SELECT COUNT(*) FROM task_instance ti JOIN dag_run r ON r.dag_id = ti.dag_id AND r.run_id = ti.run_id "
+            f"WHERE ti.dag_id = ? AND ti.task_id IN ({', '.join('?' * len(task_ids))}) "
+            f"AND r.logical_date IN ({', '.join('?' * len(logical_dates))}) AND {state_clause}",
+            (dag_id, *task_ids, *logical_dates, *named),
+        ).fetchone()
+        return int(row[0])
+
+    def group_task_states(self, dag_id: str, group_prefix: str, logical_dates: Sequence[str]) -> list[tuple[str, str | None]]:
+        rows = self.conn.execute(
+            "SELECT r.run_id, ti.state FROM task_instance ti JOIN dag_run r ON r.dag_id = ti.dag_id AND "
+            f"r.run_id = ti.run_id WHERE ti.dag_id = ? AND ti.task_id LIKE ? ESCAPE '\\' "
+            f"AND r.logical_date IN ({', '.join('?' * len(logical_dates))})",
+            (dag_id, _like_prefix(group_prefix), *logical_dates),
+        )
+        return list(rows)
+
+    def count_dag_runs(self, dag_id: str, logical_dates: Sequence[str], states: Sequence[str]) -> int:
+        row = self.conn.execute(
+            f"SELECT COUNT(*) FROM dag_run WHERE dag_id = ? AND logical_date IN ({', '.join('?' * len(logical_dates))}) "
+            f"AND state IN ({', '.join('?' * len(states))})",
+            (dag_id, *logical_dates, *states),
+        ).fetchone()
+        return int(row[0])
+
+    def asset_events(self) -> list[tuple[str, str, str, str, str, str]]:
+        return list(self.conn.execute(
+            "SELECT asset_uri, asset_name, dag_id, run_id, task_id, timestamp FROM asset_event ORDER BY id"))
+
+
+def _like_prefix(prefix: str) -> str:
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ".%"
+
+
+def _s(state: TaskInstanceState | None) -> str | None:
+    return None if state is None else str(state)
+
+
+class _Transaction:
+    """`BEGIN IMMEDIATE ... COMMIT`: take the write lock up front so a transaction never deadlocks."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.execute("ROLLBACK")

@@ -1,0 +1,255 @@
+"""Reliability: the runner killed at random points, Ctrl-C, two runners on one run, tasks that fail,
+hang, crash or flood their output. Every test drives the real CLI in subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(*args: str, env: dict[str, str], **kwargs: object) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "migrator", *args], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kwargs)  # type: ignore[call-overload]
+
+
+def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "CRON2DAG"))}
+    env.update(CRON2DAG_HOME=str(tmp_path / "home"), OUT=str(tmp_path / "out.txt"), PYTHONPATH=str(ROOT), **extra)
+    return env
+
+
+def runs(env: dict[str, str]) -> list[dict]:
+    done = subprocess.run([sys.executable, "-m", "migrator", "runs", "--format", "json"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+COUNTING_DAG = '''
+import pendulum
+from airflow.sdk import DAG, task
+from airflow.providers.standard.operators.bash import BashOperator
+
+STEP = 'echo "start $AIRFLOW_CTX_TASK_ID {{ ds }} $AIRFLOW_CTX_TRY_NUMBER" >> "$OUT"; sleep 0.{n}; ' \\
+       'echo "end $AIRFLOW_CTX_TASK_ID {{ ds }} $AIRFLOW_CTX_TRY_NUMBER" >> "$OUT"'
+
+with DAG("counting", schedule="@daily", start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), max_active_tasks=2) as dag:
+    extract = BashOperator(task_id="extract", bash_command=STEP.replace("{n}", "3"))
+    left = BashOperator(task_id="left", bash_command=STEP.replace("{n}", "2"))
+    right = BashOperator(task_id="right", bash_command=STEP.replace("{n}", "4"))
+
+    @task
+    def load(ds=None, ti=None):
+        import os, time
+        with open(os.environ["OUT"], "a") as out:
+            out.write(f"start load {ds} {ti.try_number}\\n")
+        time.sleep(0.2)
+        with open(os.environ["OUT"], "a") as out:
+            out.write(f"end load {ds} {ti.try_number}\\n")
+        return ds
+
+    extract >> [left, right] >> load()
+'''
+
+
+def test_sigkill_at_random_points_loses_nothing_and_repeats_no_success(tmp_path: Path) -> None:
+    (tmp_path / "counting.py").write_text(COUNTING_DAG)
+    env = environment(tmp_path)
+    args = ("backfill", str(tmp_path / "counting.py"), "--start", "2024-01-01", "--end", "2024-01-24",
+            "--max-active-runs", "2")
+    rng = random.Random(20240101)
+    kills = 0
+    for _ in range(14):
+        process = cli(*args, env=env)
+        time.sleep(rng.uniform(0.3, 1.2))  # process start is ~0.3 s: kills land in loading and in running
+        if process.poll() is None:
+            process.kill()
+            kills += 1
+        process.communicate()
+    assert kills >= 10
+    final = cli(*args, env=env)
+    output, _ = final.communicate(timeout=120)
+    assert final.returncode == 0, output
+
+    recorded = runs(env)
+    assert len(recorded) == 24 and all(run["state"] == "success" for run in recorded)
+    final_try = {(t["task_id"], run["logical_date"][:10]): t["try_number"] for run in recorded for t in run["tasks"]}
+    assert all(t["state"] == "success" for run in recorded for t in run["tasks"])
+
+    started: dict[tuple[str, str], list[int]] = defaultdict(list)
+    ended: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for line in (tmp_path / "out.txt").read_text().splitlines():
+        what, task_id, day, attempt = line.split()
+        (started if what == "start" else ended)[(task_id, day)].append(int(attempt))
+    assert set(started) == set(final_try)
+    for key, attempts in started.items():
+        assert len(attempts) == len(set(attempts)), f"{key}: an attempt ran twice: {attempts}"
+        # the attempt recorded as successful is the last one that ran: nothing ran after a recorded success
+        assert max(attempts) == final_try[key], (key, attempts, final_try[key])
+        assert final_try[key] in ended[key], key
+    # nothing recorded was lost: every attempt that started has its log and its attempt record
+    home = Path(env["CRON2DAG_HOME"])
+    for (task_id, day), attempts in started.items():
+        run_dir = next((home / "logs" / "dag_id=counting").glob(f"run_id=backfill__{day}*"))
+        for attempt in attempts:
+            assert (run_dir / f"task_id={task_id}" / f"attempt={attempt}.log").exists(), (task_id, day, attempt)
+    interrupted = sum(1 for attempts in started.values() for a in attempts if a != max(attempts))
+    assert interrupted > 0  # the kills did interrupt tasks, which then ran again (retries=0)
+
+
+HANGING_DAG = '''
+import pendulum
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.bash import BashOperator
+with DAG("hanging", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC")) as dag:
+    for i in range(3):
+        BashOperator(task_id=f"sleep{i}", bash_command='echo $$ >> "$OUT"; sleep 300')
+'''
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not stat.exists() or stat.read_text().split(") ")[1][0] != "Z"
+
+
+def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path: Path) -> None:
+    (tmp_path / "hanging.py").write_text(HANGING_DAG)
+    env = environment(tmp_path)
+    process = cli("run", str(tmp_path / "hanging.py"), "--date", "2024-01-01", env=env)
+    out = tmp_path / "out.txt"
+    deadline = time.monotonic() + 30
+    while (not out.exists() or len(out.read_text().split()) < 3) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pids = [int(p) for p in out.read_text().split()]
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=20)
+    assert process.returncode == 130, output
+    assert "interrupted" in output
+    time.sleep(0.2)
+    assert not any(_alive(pid) for pid in pids), "task processes survived Ctrl-C"
+    [run] = runs(env)
+    assert run["state"] == "queued"
+    assert [t["state"] for t in run["tasks"]] == [None, None, None]
+    assert [t["try_number"] for t in run["tasks"]] == [1, 1, 1]
+    log = (Path(env["CRON2DAG_HOME"]) / "logs/dag_id=hanging/run_id=manual__2024-01-01T00:00:00+00:00"
+           / "task_id=sleep0/attempt=1.log").read_text()
+    assert "interrupted by the user (Ctrl-C)" in log
+    # resuming runs the interrupted tasks again, without counting the interruption against retries
+    (tmp_path / "hanging.py").write_text(HANGING_DAG.replace("sleep 300", "true"))
+    done = subprocess.run([sys.executable, "-m", "migrator", "run", str(tmp_path / "hanging.py"), "--date",
+                           "2024-01-01"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [run] = runs(env)
+    assert run["state"] == "success" and [t["try_number"] for t in run["tasks"]] == [2, 2, 2]
+
+
+WIDE_DAG = '''
+import pendulum
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.bash import BashOperator
+with DAG("wide", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), max_active_tasks=16) as dag:
+    for i in range(24):
+        BashOperator(task_id=f"t{i:02d}", bash_command='echo "$AIRFLOW_CTX_TASK_ID $AIRFLOW_CTX_TRY_NUMBER" >> "$OUT"; sleep 0.5')
+'''
+
+
+def test_two_runners_on_one_run_never_run_a_task_twice(tmp_path: Path) -> None:
+    (tmp_path / "wide.py").write_text(WIDE_DAG)
+    # Each runner may run 4 tasks at once ([core] parallelism), the run 16: both runners get work.
+    env = environment(tmp_path, AIRFLOW__CORE__PARALLELISM="4")
+    first = cli("run", str(tmp_path / "wide.py"), "--date", "2024-01-01", env=env)
+    second = cli("run", str(tmp_path / "wide.py"), "--date", "2024-01-01", env=env)
+    out_first, _ = first.communicate(timeout=120)
+    out_second, _ = second.communicate(timeout=120)
+    assert first.returncode == 0, out_first
+    assert second.returncode == 0, out_second
+    lines = (tmp_path / "out.txt").read_text().splitlines()
+    assert sorted(lines) == [f"t{i:02d} 1" for i in range(24)]
+    [run] = runs(env)
+    assert run["state"] == "success"
+    attempts = Path(env["CRON2DAG_HOME"]) / "state.db"
+    import sqlite3
+
+    runners = {row[0] for row in sqlite3.connect(attempts).execute("SELECT runner_id FROM task_attempt")}
+    assert len(runners) == 2, "both runners should have taken part"
+
+
+BAD_TASKS_DAG = '''
+from datetime import timedelta
+import pendulum
+from airflow.sdk import DAG, task
+from airflow.providers.standard.operators.bash import BashOperator
+with DAG("bad_tasks", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), max_active_tasks=8) as dag:
+    BashOperator(task_id="floods_lines", bash_command="yes 'some output line' | head -c 30000000; echo last")
+    BashOperator(task_id="floods_without_newlines", bash_command="head -c 20000000 /dev/zero; echo; echo last")
+    BashOperator(task_id="hangs", bash_command="sleep 600", execution_timeout=timedelta(seconds=1))
+    BashOperator(task_id="ignores_sigterm", bash_command="trap '' TERM; sleep 600 & wait; sleep 600",
+                 execution_timeout=timedelta(seconds=1))
+    BashOperator(task_id="quick", bash_command="echo quick")
+
+    @task
+    def exits():
+        import os
+        os._exit(3)
+
+    @task
+    def segfaults():
+        import os, signal
+        os.kill(os.getpid(), signal.SIGSEGV)
+
+    @task(execution_timeout=timedelta(seconds=1))
+    def busy_loop():
+        while True:
+            pass
+
+    @task
+    def bad_bytes():
+        import sys
+        sys.stdout.buffer.write(bytes(range(256)) + b"\\n")
+        return "ok"
+
+    exits(); segfaults(); busy_loop(); bad_bytes()
+'''
+
+
+def test_failing_hanging_crashing_and_flooding_tasks_do_not_take_the_runner_down(tmp_path: Path) -> None:
+    (tmp_path / "bad.py").write_text(BAD_TASKS_DAG)
+    env = environment(tmp_path, CRON2DAG_KILL_GRACE="1")
+    started = time.monotonic()
+    process = cli("run", str(tmp_path / "bad.py"), "--date", "2024-01-01", env=env)
+    output, _ = process.communicate(timeout=300)
+    assert process.returncode == 1, output  # a failed run, reported; not a crash
+    assert "internal error" not in output and "Traceback" not in output
+    assert time.monotonic() - started < 120
+    [run] = runs(env)
+    states = {t["task_id"]: t["state"] for t in run["tasks"]}
+    assert states == {
+        "floods_lines": "success", "floods_without_newlines": "success", "quick": "success", "bad_bytes": "success",
+        "hangs": "failed", "ignores_sigterm": "failed", "exits": "failed", "segfaults": "failed", "busy_loop": "failed",
+    }
+    ends = {t["task_id"]: t["end"] for t in run["tasks"]}
+    assert ends["quick"] < ends["floods_lines"]  # other tasks kept going while one flooded
+    home = Path(env["CRON2DAG_HOME"]) / "logs/dag_id=bad_tasks/run_id=manual__2024-01-01T00:00:00+00:00"
+    flood = (home / "task_id=floods_lines/attempt=1.log").stat().st_size
+    assert flood > 30_000_000  # all of it was kept, line by line
+    zero_log = (home / "task_id=floods_without_newlines/attempt=1.log").read_bytes()
+    assert zero_log.count(b"\n") >= 20_000_000 // (64 * 1024)  # split into bounded lines
+    assert "exited with code 3" in (home / "task_id=exits/attempt=1.log").read_text()
+    assert "SIGSEGV" in (home / "task_id=segfaults/attempt=1.log").read_text()
+    assert "AirflowTaskTimeout" in (home / "task_id=busy_loop/attempt=1.log").read_text()
+    assert "AirflowTaskTimeout" in (home / "task_id=hangs/attempt=1.log").read_text()
+    xcom = subprocess.run([sys.executable, "-m", "migrator", "logs", "bad_tasks", "2024-01-01", "floods_lines"],
+                          cwd=ROOT, env=env, capture_output=True)
+    assert xcom.returncode == 0
