@@ -957,6 +957,9 @@ class Extractor:
                 inner = inner.parent
             else:
                 qualname = self.imports.get(name, name)
+        elif type(func) is ast.Call:  # `load.override(...)(...)`: `ev`, without its dispatch
+            callee_value = self.ev_call(func, scope, "assignment")  # type: ignore[arg-type]
+            qualname = None
         else:
             callee_value = self.ev(func, scope)
             qualname = None
@@ -1082,9 +1085,14 @@ class Extractor:
 
     def _task_func_method(self, owner: TaskFunc, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
         if method == "override":
-            kwargs = tuple((k.arg, k.value) for k in node.keywords if k.arg)
-            star = owner.has_star_kwargs or any(k.arg is None for k in node.keywords)
-            return True, TaskFunc(owner.function, owner.callee, owner.flavour, owner.kwargs + kwargs, star)
+            named: list[tuple[str, ast.expr]] = []
+            star = owner.has_star_kwargs
+            for keyword in node.keywords:  # (one loop, not two generators: overrides come by the hundred)
+                if keyword.arg:
+                    named.append((keyword.arg, keyword.value))
+                else:
+                    star = True
+            return True, TaskFunc(owner.function, owner.callee, owner.flavour, owner.kwargs + tuple(named), star)
         if method == "partial":
             args, kwargs, star = self.call_arguments(node, scope)
             return True, Partial(
@@ -1511,7 +1519,11 @@ class Extractor:
                 self.escape_all([*args, *kwargs.values()])
                 return None
             base_id = value.value
-        decorator_values = {k: self.ev(v, scope) for k, v in func.kwargs if k not in ("task_id",)}
+        decorator_kwargs = func.kwargs
+        if not decorator_kwargs or (len(decorator_kwargs) == 1 and decorator_kwargs[0][0] == "task_id"):
+            decorator_values: dict[str, Any] = {}  # `@task` or `.override(task_id=...)`: nothing to evaluate
+        else:
+            decorator_values = {k: self.ev(v, scope) for k, v in decorator_kwargs if k not in ("task_id",)}
         if decorator_values:
             dag, group = self.task_context(decorator_values)
         else:  # `task_context({})`, inlined: the usual `@task` or `.override(task_id=...)`
