@@ -1667,14 +1667,14 @@ class Extractor:
         return None
 
     def group_ends(self, group: _Group, leaves: bool) -> list[_Task]:
+        """The group's leaves (no edge to another member) or roots (no edge from one). One pass over
+        the edges, not one per member."""
         members = {id(t) for t in group.tasks}
-        edges = self.known_edges()
-        ends: list[_Task] = []
-        for task in group.tasks:
-            related = [d for (u, d) in edges if u is task] if leaves else [u for (u, d) in edges if d is task]
-            if not any(id(r) in members for r in related):
-                ends.append(task)
-        return ends
+        if leaves:
+            inner = {id(u) for u, d in self.known_edges() if id(d) in members}
+        else:
+            inner = {id(d) for u, d in self.known_edges() if id(u) in members}
+        return [task for task in group.tasks if id(task) not in inner]
 
     def known_edges(self) -> list[tuple[_Task, _Task]]:
         pairs: list[tuple[_Task, _Task]] = []
