@@ -228,7 +228,9 @@ def _lint_chunk(items: list[tuple[SourceFile, bytes]]) -> list[FileResult]:
     return _lint_sequence(_WORKER, items)
 
 
-def _lint_sequence(linter: Linter, items: list[tuple[SourceFile, bytes | None]], done: int = 0) -> list[FileResult]:
+def _lint_sequence(
+    linter: Linter, items: list[tuple[SourceFile, bytes | None]], done: int = 0
+) -> list[FileResult | Diagnostic]:
     """Lint files one after the other. Python's cyclic GC would otherwise run every few hundred
     allocations and rescan every AST node alive; a full collection every COLLECT_EVERY files keeps
     memory flat for less than a tenth of that cost. `done`: files this process linted before
@@ -274,8 +276,10 @@ def _chunks(items: list[Any], count: int) -> Iterator[list[Any]]:
 
 
 def lint_many(
-    linter: Linter, todo: list[tuple[SourceFile, bytes]], jobs: int
-) -> list[FileResult]:
+    linter: Linter, todo: list[tuple[SourceFile, bytes | None]], jobs: int
+) -> list[FileResult | Diagnostic]:
+    """A result per file, in order. A file given as None (not read yet) is read by the process
+    that lints it; one that cannot be read comes back as a Diagnostic."""
     if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD:
         return _lint_sequence(linter, todo)
     import gc
@@ -437,15 +441,14 @@ def lint_files(
     hits = 0
     if cache is None:  # nothing to look up: each file is read by the process that lints it
         todo = [(source, None) for source in files]
-        files = []
-    for source in files:
-        try:
-            with open(source.path, "rb") as handle:
-                data = handle.read()
-        except OSError as error:
-            errors.append(Diagnostic(source.path, f"cannot read: {error.strerror}"))
-            continue
-        if cache is not None:
+    else:
+        for source in files:
+            try:
+                with open(source.path, "rb") as handle:
+                    data = handle.read()
+            except OSError as error:
+                errors.append(Diagnostic(source.path, f"cannot read: {error.strerror}"))
+                continue
             key = digest(data)
             digests[source.path] = key
             cached = cache.get(source.path, key)
@@ -456,7 +459,7 @@ def lint_files(
                     continue
                 except (ValueError, TypeError, KeyError, IndexError):
                     pass  # an unreadable entry is a miss
-        todo.append((source, data))
+            todo.append((source, data))
     for result in lint_many(linter, todo, jobs if jobs is not None else default_jobs()):
         if isinstance(result, Diagnostic):  # a file that could not be read
             errors.append(result)
