@@ -9,6 +9,9 @@ pays), and reported as the median of R runs:
 - ruff: `ruff check --select AIR --no-cache DIR` on the same files (ruff's Airflow rules).
 The generated files mix the shapes real DAG folders have: `with DAG`, `@dag`/`@task`, TaskGroups,
 loops over lists, `chain`, default_args, and a few hazards so that rules have findings to report.
+The machine's load average is printed with the figures: on a shared machine, repeat when it is high.
+With PYTHONDONTWRITEBYTECODE set, every run also compiles the Python sources it imports (about
+0.06 s of cron2dag's start-up, which an installed package with cached bytecode does not pay).
 """
 
 from __future__ import annotations
@@ -152,7 +155,9 @@ def main(argv: list[str]) -> int:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     print(f"{args.files} files of {LINES} lines, {cores} cores, median of {args.repeat} runs (whole process)")
+    print(f"  load average (1, 5, 15 min) when done: {load}")
     rows = [("cron2dag lint, cold (--no-cache)", cold), ("cron2dag lint, warm (cache, no change)", warm)]
     if ruff_times:
         rows.append(("ruff check --select AIR", ruff_times))

@@ -6,6 +6,7 @@ import ast
 from typing import Any, Iterator, Mapping
 
 from migrator.analysis import backfill as hz
+from migrator.analysis.index import walk
 from migrator.analysis.model import UNKNOWN, DagModel, FileModel
 from migrator.lint.finding import Violation
 from migrator.lint.rule import Rule
@@ -88,7 +89,7 @@ def _dynamic(expr: ast.AST, model: FileModel, depth: int = 0) -> ast.Call | None
     clock = hz.contains_clock(expr, model)
     if clock is not None or depth > 5:
         return clock
-    for node in ast.walk(expr):
+    for node in walk(expr):
         if isinstance(node, ast.Name) and node.id in model.assignments:
             found = _dynamic(model.assignments[node.id], model, depth + 1)
             if found is not None:
@@ -133,9 +134,11 @@ class DynamicStartDate(Rule):
                 if dag.default_args and key in dag.default_args:
                     candidates.append((dag.default_args[key], f"`{key}` in default_args of DAG `{dag.dag_id}`"))
         for task in model.all_tasks:
-            for key in ("start_date", "end_date"):
-                if key in task.arguments:
-                    candidates.append((task.arguments[key], f"`{key}` of task `{task.task_id}`"))
+            arguments = task.arguments
+            if "start_date" in arguments or "end_date" in arguments:
+                for key in ("start_date", "end_date"):
+                    if key in arguments:
+                        candidates.append((arguments[key], f"`{key}` of task `{task.task_id}`"))
         for expr, where in candidates:
             key = (getattr(expr, "lineno", 0), getattr(expr, "col_offset", 0))
             if key in seen or not hasattr(expr, "lineno"):
@@ -326,7 +329,13 @@ class DependsOnPastWithoutAlert(Rule):
             if _alerting(dag, model):
                 continue
             for task in dag.tasks:
-                expr = task.argument("depends_on_past")
+                # task.argument("depends_on_past"), inlined: only a written value can be true
+                if "depends_on_past" in task.arguments:
+                    expr = task.arguments["depends_on_past"]
+                elif task.default_args is not None and "depends_on_past" in task.default_args:
+                    expr = task.default_args["depends_on_past"]
+                else:
+                    continue  # None or UNKNOWN: not true
                 if _is_true(expr) is not True or "on_failure_callback" in task.arguments:
                     continue
                 where = task.span if "depends_on_past" not in task.arguments else model.span(expr)

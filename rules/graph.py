@@ -83,8 +83,10 @@ class SelfDependency(Rule):
         for dag in model.dags:
             seen: set[tuple[int, int]] = set()
             for edge in dag.edges:
+                if edge.upstream != edge.downstream:
+                    continue
                 key = (edge.span.line, edge.span.column)
-                if edge.upstream == edge.downstream and key not in seen:
+                if key not in seen:
                     seen.add(key)
                     yield self.violation(edge.span, f"Task `{edge.upstream}` depends on itself")
 
@@ -117,18 +119,22 @@ class DuplicateTaskId(Rule):
 
     def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
         for dag in model.dags:
-            seen: dict[str, list[Any]] = defaultdict(list)
+            seen: dict[str, list[Any]] = {}
             for task in dag.tasks:
                 if task.uncertain:
                     continue
-                earlier = [t for t in seen[task.task_id] if compatible(t.branch, task.branch)]
+                same = seen.get(task.task_id)
+                if same is None:  # the usual case: a new id
+                    seen[task.task_id] = [task]
+                    continue
+                earlier = [t for t in same if compatible(t.branch, task.branch)]
                 if earlier:
                     first = earlier[0]
                     yield self.violation(
                         task.span,
                         f"Task id `{task.task_id}` is already used in DAG `{dag.dag_id}` (line {first.span.line})",
                     )
-                seen[task.task_id].append(task)
+                same.append(task)
 
 
 class DuplicateDependency(Rule):
@@ -158,18 +164,22 @@ class DuplicateDependency(Rule):
     def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
         explicit = {EdgeKind.BITSHIFT, EdgeKind.METHOD, EdgeKind.CHAIN, EdgeKind.CROSS}
         for dag in model.dags:
-            seen: dict[tuple[str, str], list[EdgeRecord]] = defaultdict(list)
+            seen: dict[tuple[str, str], list[EdgeRecord]] = {}
             for edge in dag.edges:
                 if edge.kind not in explicit or edge.upstream == edge.downstream:
                     continue
                 key = (edge.upstream, edge.downstream)
-                earlier = [e for e in seen[key] if e.span != edge.span and compatible(e.branch, edge.branch)]
+                same = seen.get(key)
+                if same is None:  # the usual case: a new pair
+                    seen[key] = [edge]
+                    continue
+                earlier = [e for e in same if e.span != edge.span and compatible(e.branch, edge.branch)]
                 if earlier:
                     yield self.violation(
                         edge.span,
                         f"Dependency `{edge.upstream}` >> `{edge.downstream}` is already set on line {earlier[0].span.line}",
                     )
-                seen[key].append(edge)
+                same.append(edge)
 
 
 class TaskWithoutDag(Rule):

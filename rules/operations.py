@@ -29,10 +29,11 @@ def _per_dag_missing(rule: Rule, model: FileModel, argument: str, missing: Any, 
         tasks = list(dag.task_map.values())
         if not tasks:
             continue
-        lacking = [t for t in tasks if missing(t.argument(argument))]
-        unknown = [t for t in tasks if t.argument(argument) is UNKNOWN]
+        values = [t.argument(argument) for t in tasks]
+        lacking = [t for t, value in zip(tasks, values) if missing(value)]
         if not lacking:
             continue
+        unknown = [t for t, value in zip(tasks, values) if value is UNKNOWN]
         if len(lacking) == len(tasks) and not unknown:
             ids = ", ".join(f"`{t.task_id}`" for t in lacking[:3]) + (f" and {len(lacking) - 3} more" if len(lacking) > 3 else "")
             yield rule.violation(

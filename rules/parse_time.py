@@ -11,6 +11,8 @@ from migrator.lint.finding import Violation
 from migrator.lint.rule import Rule, Setting
 
 PARSE_ROLES = frozenset({Role.MODULE, Role.PARSE})
+VARIABLE_NAMES = frozenset({"get", "get_variable_from_secrets"})
+CONNECTION_NAMES = frozenset({"get_connection", "get", "get_connection_from_secrets"})
 
 
 def parse_time_calls(model: FileModel, names: frozenset[str]) -> Iterator[CallSite]:
@@ -65,7 +67,7 @@ class VariableGetAtParseTime(Rule):
     family = "parse-time"
 
     def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
-        for site in parse_time_calls(model, frozenset({"get", "get_variable_from_secrets"})):
+        for site in parse_time_calls(model, VARIABLE_NAMES):
             name = site.qualname or ""
             if name.startswith("airflow.") and name.endswith(("Variable.get", "Variable.get_variable_from_secrets")):
                 yield self.violation(model.span(site.node), f"`{_shown(site)}` {_where(site)} queries Airflow on every parse")
@@ -98,7 +100,7 @@ class ConnectionLookupAtParseTime(Rule):
     family = "parse-time"
 
     def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
-        for site in parse_time_calls(model, frozenset({"get_connection", "get", "get_connection_from_secrets"})):
+        for site in parse_time_calls(model, CONNECTION_NAMES):
             name = site.qualname or ""
             if name.startswith("airflow.") and name.endswith(
                 ("Hook.get_connection", "Connection.get", "Connection.get_connection_from_secrets")

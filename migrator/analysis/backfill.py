@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from migrator.analysis import semantics as sem
+from migrator.analysis.index import child_nodes, walk
 from migrator.analysis.model import CallSite, FileModel, FunctionNode, Role, TaskRecord
 from migrator.crontab.model import Span
 
@@ -80,7 +81,9 @@ DATE_NAMES = frozenset(DATE_WORDS) | {"context", "kwargs", "params", "logical", 
 SHELL_DATE = re.compile(r"\$\(\s*(?:/usr)?(?:/bin/)?date\b(?P<args>[^)]*)\)|`\s*(?:/usr)?(?:/bin/)?date\b(?P<bt>[^`]*)`")
 SHELL_DATE_FIXED_INPUT = re.compile(r"(?:^|\s)(?:-d|--date|-r|--reference|-f|--file)\b|\{\{|\$\{?\w")
 REDIRECT = re.compile(r"(?<![0-9&>])(?P<op>>>|>)(?![>&])\s*(?P<target>\"[^\"]*\"|'[^']*'|[^\s;|&)<>]+)")
-REDIRECT_HINT = re.compile(r"[\"'][^\"'\n]*>")  # a `>` inside a string literal
+# a `>` inside a string literal: a quote earlier on its line with no quote in between. Searched in the
+# reversed text, where the search starts at each `>` instead of at each (far more common) quote.
+REDIRECT_HINT_REVERSED = re.compile(r">[^\"'\n>]*[\"']")
 OUTPUT_WORDS = ("sql", "dest_", "destination_", "output_", "target_path")
 OUTPUT_HINT = re.compile(r"\b(?:sql|dest_key|dest_path|destination_object|destination_path|output_path|output_file|target_path)\s*=")
 INSERT = re.compile(r"\bINSERT\s+(?:IGNORE\s+)?INTO\s+(?P<table>[\w.\"`\[\]{}$ ]+?)(?=\s*[(\s]|$)(?P<rest>.*?)(?=\bVALUES\b|\bSELECT\b|\bWITH\b|;|$)", re.I | re.S)
@@ -130,14 +133,14 @@ def contains_clock(node: ast.AST, model: FileModel) -> ast.Call | None:
             continue
         if isinstance(current, ast.Call) and is_clock_call(current, sem.qualified_name(current.func, model.imports)):
             return current
-        stack.extend(ast.iter_child_nodes(current))
+        stack.extend(child_nodes(current))
     return None
 
 
 def parents_of(root: ast.AST) -> dict[int, ast.AST]:
     parents: dict[int, ast.AST] = {}
-    for node in ast.walk(root):
-        for child in ast.iter_child_nodes(node):
+    for node in walk(root):
+        for child in child_nodes(node):
             parents[id(child)] = node
     return parents
 
@@ -164,7 +167,7 @@ def task_index(model: FileModel) -> dict[int, set[tuple[str | None, str]]]:
         found = helpers.get(id(function))
         if found is None:
             found = []
-            for node in ast.walk(function):
+            for node in walk(function):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                     helper = model.functions.get(node.func.id)
                     if helper is not None and not helper.decorator_list:
@@ -223,7 +226,7 @@ def local_names(function: FunctionNode) -> set[str]:
             names.add(arg.arg)
     body = [function.body] if isinstance(function, ast.Lambda) else function.body
     for stmt in body:
-        for node in ast.walk(stmt) if isinstance(stmt, ast.AST) else []:
+        for node in walk(stmt) if isinstance(stmt, ast.AST) else []:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 names.add(node.id)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -252,7 +255,7 @@ def _command_texts(task: TaskRecord, model: FileModel) -> Iterator[tuple[str, as
         if expr is not None:
             yield from _texts(resolve(expr, model), model)
     if task.callee.endswith("task.bash") and task.function is not None and not isinstance(task.function, ast.Lambda):
-        for node in ast.walk(task.function):
+        for node in walk(task.function):
             if isinstance(node, ast.Return) and node.value is not None:
                 yield from _texts(node.value, model)
 
@@ -279,7 +282,7 @@ def resolve(expr: ast.AST, model: FileModel, depth: int = 0) -> ast.AST:
 
 
 def clock_hazards(model: FileModel) -> list[Hazard]:
-    index = task_index(model)
+    # which tasks run which function (`task_index`, memoized) is read only once a hazard is found
     found: list[Hazard] = []
     parents_cache: dict[int, dict[int, ast.AST]] = {}
     for site in model.find_calls(CLOCK_NAMES):
@@ -313,11 +316,11 @@ def clock_hazards(model: FileModel) -> list[Hazard]:
                 "clock",
                 model.span(site.node),
                 f"`{shown}` in task code: a backfill or rerun sees today's date, not the run's logical date",
-                tasks_for(site.function, index),
-                owners_for(site.function, index),
+                tasks_for(site.function, task_index(model)),
+                owners_for(site.function, task_index(model)),
             )
         )
-    found.extend(_tainted_module_names(model, index))
+    found.extend(_tainted_module_names(model))
     found.extend(_template_clocks(model))
     return found
 
@@ -333,7 +336,7 @@ def _clock_derived(node: ast.AST, function: FunctionNode, model: FileModel) -> b
     if isinstance(node, ast.Name):
         body = [function.body] if isinstance(function, ast.Lambda) else function.body
         for stmt in body:
-            for inner in ast.walk(stmt) if isinstance(stmt, ast.AST) else []:
+            for inner in walk(stmt) if isinstance(stmt, ast.AST) else []:
                 if isinstance(inner, ast.Assign) and any(
                     isinstance(t, ast.Name) and t.id == node.id for t in inner.targets
                 ):
@@ -382,14 +385,14 @@ def _only_times_or_logs(
         names = {t.id for t in targets}  # type: ignore[attr-defined]
         uses = [
             n
-            for n in ast.walk(function)
+            for n in walk(function)
             if isinstance(n, ast.Name) and n.id in names and isinstance(n.ctx, ast.Load)
         ]
         return all(_only_times_or_logs(use, function, parents, model, depth + 1) for use in uses)
     return False
 
 
-def _tainted_module_names(model: FileModel, index: dict[int, set[tuple[str | None, str]]]) -> Iterator[Hazard]:
+def _tainted_module_names(model: FileModel) -> Iterator[Hazard]:
     """Module-level names holding a clock read, used in task code or task arguments."""
     if not model.find_calls(CLOCK_NAMES):
         return
@@ -404,7 +407,7 @@ def _tainted_module_names(model: FileModel, index: dict[int, set[tuple[str | Non
         for name, expr in model.assignments.items():
             if name in tainted:
                 continue
-            for node in ast.walk(expr):
+            for node in walk(expr):
                 if isinstance(node, ast.Name) and node.id in tainted:
                     tainted[name] = tainted[node.id]
                     changed = True
@@ -416,7 +419,7 @@ def _tainted_module_names(model: FileModel, index: dict[int, set[tuple[str | Non
         for argument, expr in task.arguments.items():
             if argument in ("start_date", "end_date", "task_id"):
                 continue
-            for node in ast.walk(expr):
+            for node in walk(expr):
                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in tainted:
                     key = (node.lineno, node.col_offset)
                     if key in reported:
@@ -439,7 +442,7 @@ def _tainted_module_names(model: FileModel, index: dict[int, set[tuple[str | Non
                 continue
             seen_functions.add(id(function))
             shadowed = local_names(function)
-            for node in ast.walk(function):
+            for node in walk(function):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                     helper = model.functions.get(node.func.id)
                     if helper is not None and not helper.decorator_list:
@@ -459,8 +462,8 @@ def _tainted_module_names(model: FileModel, index: dict[int, set[tuple[str | Non
                         model.span(node),
                         f"`{node.id}` holds the time the file was parsed (line {tainted[node.id]}), not the "
                         "run's logical date",
-                        tasks_for(function, index),
-                        owners_for(function, index),
+                        tasks_for(function, task_index(model)),
+                        owners_for(function, task_index(model)),
                     )
 
 
@@ -470,7 +473,7 @@ def _template_clocks(model: FileModel) -> Iterator[Hazard]:
         return
     for task in model.all_tasks:
         for argument, expr in task.arguments.items():
-            for node in ast.walk(expr):
+            for node in walk(expr):
                 if isinstance(node, ast.Constant) and isinstance(node.value, str) and TEMPLATE_CLOCK.search(node.value):
                     yield Hazard(
                         "clock",
@@ -487,7 +490,9 @@ def _template_clocks(model: FileModel) -> Iterator[Hazard]:
 
 def shell_date_hazards(model: FileModel) -> list[Hazard]:
     found: list[Hazard] = []
-    if "date" not in model.source.replace("_date", "") or not SHELL_DATE.search(model.source):
+    source = model.source
+    # SHELL_DATE needs `$(` or a backtick: two scans at C speed rule most files out
+    if ("$(" not in source and "`" not in source) or "date" not in source.replace("_date", "") or not SHELL_DATE.search(source):
         return found
     seen: set[int] = set()
     for task in model.all_tasks:
@@ -600,7 +605,7 @@ def _local_assignment(function: FunctionNode, name: str) -> ast.expr | None:
     body = [function.body] if isinstance(function, ast.Lambda) else function.body
     found: ast.expr | None = None
     for stmt in body:
-        for node in ast.walk(stmt) if isinstance(stmt, ast.AST) else []:
+        for node in walk(stmt) if isinstance(stmt, ast.AST) else []:
             if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
                 if found is not None:
                     return None  # assigned twice: which value reaches the write is unknown
@@ -609,9 +614,8 @@ def _local_assignment(function: FunctionNode, name: str) -> ast.expr | None:
 
 
 def write_hazards(model: FileModel) -> list[Hazard]:
-    index = task_index(model)
     found: list[Hazard] = []
-    redirects = REDIRECT_HINT.search(model.source) is not None
+    redirects = REDIRECT_HINT_REVERSED.search(model.source[::-1]) is not None
     arguments = any(name in model.source for name in OUTPUT_WORDS) and OUTPUT_HINT.search(model.source) is not None
     for task in model.all_tasks if redirects or arguments else ():
         for text, node in command_texts(task, model) if redirects else ():
@@ -642,7 +646,7 @@ def write_hazards(model: FileModel) -> list[Hazard]:
     for site in model.find_calls(WRITE_CALL_NAMES):
         if Role.TASK not in site.roles or site.function is None:
             continue
-        found.extend(_python_write(site, model, index))
+        found.extend(_python_write(site, model, task_index(model)))
     return found
 
 
@@ -754,12 +758,12 @@ def _sql_hazards(
 
 def _sql_call_hazards_iter(model: FileModel) -> Iterator[Hazard]:
     """`hook.run("INSERT INTO ...")` and friends inside task code."""
-    index = task_index(model)
     for site in model.find_calls(SQL_CALL_NAMES):
         if Role.TASK not in site.roles or not isinstance(site.node.func, ast.Attribute):
             continue
         if site.node.func.attr not in ("run", "execute", "executemany", "get_records", "get_first") or not site.node.args:
             continue
+        index = task_index(model)
         for text, node in _texts(resolve(site.node.args[0], model), model):
             yield from _sql_hazards(text, node, model, tasks_for(site.function, index), owners_for(site.function, index))
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any, Callable, Iterable, Iterator
 
 from migrator.analysis import semantics as sem
 from migrator.analysis.index import SourceIndex
@@ -26,11 +27,12 @@ from migrator.analysis.model import (
     EdgeRecord,
     FileModel,
     FunctionNode,
+    PendingSpan,
     Role,
     TaskKind,
     TaskRecord,
     Unresolved,
-    build,
+    ascii_span,
     node_span,
 )
 
@@ -42,34 +44,75 @@ MAX_INLINE_DEPTH = 4
 # -- abstract values ----------------------------------------------------------------------------------
 
 
-@dataclass(eq=False)
+# The working state and the abstract values below are plain classes with __slots__ rather than
+# dataclasses: they never leave the extractor, compare by identity, and a dataclass costs about
+# 0.4 ms to create at import (fifteen of them: 6 ms of every `cron2dag lint` start-up).
+
+
 class _Dag:
-    dag_id: str
-    node: ast.AST
-    style: str
-    arguments: dict[str, ast.expr]
-    default_args: dict[str, ast.expr] | None
-    has_star_kwargs: bool
-    branch: tuple[tuple[int, int], ...]
-    call: ast.Call | None
-    function: ast.FunctionDef | ast.AsyncFunctionDef | None = None
-    tasks: list["_Task"] = field(default_factory=list)
-    edges: list[EdgeRecord] = field(default_factory=list)
-    ids: set[str] = field(default_factory=set)
-    task_edges: list[tuple["_Task", "_Task"]] = field(default_factory=list)
+    __slots__ = (
+        "arguments",
+        "branch",
+        "call",
+        "dag_id",
+        "default_args",
+        "edges",
+        "function",
+        "has_star_kwargs",
+        "ids",
+        "node",
+        "style",
+        "task_edges",
+        "tasks",
+    )
+
+    def __init__(
+        self,
+        dag_id: str,
+        node: ast.AST,
+        style: str,
+        arguments: dict[str, ast.expr],
+        default_args: dict[str, ast.expr] | None,
+        has_star_kwargs: bool,
+        branch: tuple[tuple[int, int], ...],
+        call: ast.Call | None,
+        function: ast.FunctionDef | ast.AsyncFunctionDef | None = None,
+    ) -> None:
+        self.dag_id = dag_id
+        self.node = node
+        self.style = style
+        self.arguments = arguments
+        self.default_args = default_args
+        self.has_star_kwargs = has_star_kwargs
+        self.branch = branch
+        self.call = call
+        self.function = function
+        self.tasks: list[_Task] = []
+        self.edges: list[EdgeRecord] = []
+        self.ids: set[str] = set()
+        self.task_edges: list[tuple[_Task, _Task]] = []
 
 
 _UNKNOWN_DAG = _Dag("<unknown>", ast.Pass(), "unknown", {}, None, False, (), None)
 
 
-@dataclass(eq=False)
 class _Group:
-    name: str | None  # as given (None for an unresolvable id)
-    parent: "_Group | None"
-    prefix: bool
-    dag: _Dag | None
-    default_args: dict[str, ast.expr] | None
-    tasks: list["_Task"] = field(default_factory=list)
+    __slots__ = ("dag", "default_args", "name", "parent", "prefix", "tasks")
+
+    def __init__(
+        self,
+        name: str | None,  # as given (None for an unresolvable id)
+        parent: _Group | None,
+        prefix: bool,
+        dag: _Dag | None,
+        default_args: dict[str, ast.expr] | None,
+    ) -> None:
+        self.name = name
+        self.parent = parent
+        self.prefix = prefix
+        self.dag = dag
+        self.default_args = default_args
+        self.tasks: list[_Task] = []
 
     @property
     def group_id(self) -> str | None:
@@ -83,25 +126,63 @@ class _Group:
         return label
 
 
-@dataclass(eq=False, slots=True)
 class _Task:
-    task_id: str
-    dag: _Dag | None
-    kind: TaskKind
-    callee: str
-    node: ast.AST
-    group: _Group | None
-    is_sensor: bool
-    mapped: bool
-    uncertain: bool
-    branch: tuple[tuple[int, int], ...]
-    arguments: dict[str, ast.expr]
-    own_default_args: dict[str, ast.expr] | None
-    has_star_kwargs: bool
-    call: ast.Call | None
-    function: FunctionNode | None
-    teardown: bool = False
-    escaped: bool = False  # handed to code we cannot follow: it may be bound to a DAG there
+    __slots__ = (
+        "arguments",
+        "branch",
+        "call",
+        "callee",
+        "dag",
+        "escaped",
+        "function",
+        "group",
+        "has_star_kwargs",
+        "is_sensor",
+        "kind",
+        "mapped",
+        "node",
+        "own_default_args",
+        "task_id",
+        "teardown",
+        "uncertain",
+    )
+
+    def __init__(
+        self,
+        task_id: str,
+        dag: _Dag | None,
+        kind: TaskKind,
+        callee: str,
+        node: ast.AST,
+        group: _Group | None,
+        is_sensor: bool,
+        mapped: bool,
+        uncertain: bool,
+        branch: tuple[tuple[int, int], ...],
+        arguments: dict[str, ast.expr],
+        own_default_args: dict[str, ast.expr] | None,
+        has_star_kwargs: bool,
+        call: ast.Call | None,
+        function: FunctionNode | None,
+        teardown: bool = False,
+    ) -> None:
+        self.task_id = task_id
+        self.dag = dag
+        self.kind = kind
+        self.callee = callee
+        self.node = node
+        self.group = group
+        self.is_sensor = is_sensor
+        self.mapped = mapped
+        self.uncertain = uncertain
+        self.branch = branch
+        self.arguments = arguments
+        self.own_default_args = own_default_args
+        self.has_star_kwargs = has_star_kwargs
+        self.call = call
+        self.function = function
+        self.teardown = teardown
+        self.escaped = False  # handed to code we cannot follow: it may be bound to a DAG there
 
 
 class Const:
@@ -129,72 +210,114 @@ class XComVal:
         self.task = task
 
 
-@dataclass(eq=False)
 class ListVal:
-    items: list[Any]
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[Any]) -> None:
+        self.items = items
 
 
-@dataclass(eq=False)
 class DictVal:
-    entries: dict[Any, tuple[ast.expr, Any]]  # key -> (expression, abstract value)
+    __slots__ = ("entries",)
+
+    def __init__(self, entries: dict[Any, tuple[ast.expr, Any]]) -> None:
+        self.entries = entries  # key -> (expression, abstract value)
 
 
-@dataclass(frozen=True, eq=False)
 class DagVal:
-    dag: _Dag
+    __slots__ = ("dag",)
+
+    def __init__(self, dag: _Dag) -> None:
+        self.dag = dag
 
 
-@dataclass(frozen=True, eq=False)
 class GroupVal:
-    group: _Group
+    __slots__ = ("group",)
+
+    def __init__(self, group: _Group) -> None:
+        self.group = group
 
 
-@dataclass(frozen=True, eq=False)
 class LabelVal:
-    upstream: tuple[Any, ...]
+    __slots__ = ("upstream",)
+
+    def __init__(self, upstream: tuple[Any, ...]) -> None:
+        self.upstream = upstream
 
 
-@dataclass(frozen=True, eq=False)
 class OperatorClass:
-    qualname: str
-    is_sensor: bool
+    __slots__ = ("is_sensor", "qualname")
+
+    def __init__(self, qualname: str, is_sensor: bool) -> None:
+        self.qualname = qualname
+        self.is_sensor = is_sensor
 
 
-@dataclass(frozen=True, eq=False)
 class TaskFunc:
-    function: ast.FunctionDef | ast.AsyncFunctionDef
-    callee: str
-    flavour: str
-    kwargs: tuple[tuple[str, ast.expr], ...]
-    has_star_kwargs: bool = False
+    __slots__ = ("callee", "flavour", "function", "has_star_kwargs", "kwargs")
+
+    def __init__(
+        self,
+        function: ast.FunctionDef | ast.AsyncFunctionDef,
+        callee: str,
+        flavour: str,
+        kwargs: tuple[tuple[str, ast.expr], ...],
+        has_star_kwargs: bool = False,
+    ) -> None:
+        self.function = function
+        self.callee = callee
+        self.flavour = flavour
+        self.kwargs = kwargs
+        self.has_star_kwargs = has_star_kwargs
 
 
-@dataclass(frozen=True, eq=False)
 class Partial:
-    base: Any  # OperatorClass or TaskFunc
-    kwargs: tuple[tuple[str, ast.expr], ...]
-    values: tuple[tuple[str, Any], ...]
-    call: ast.Call
-    has_star_kwargs: bool = False
+    __slots__ = ("base", "call", "has_star_kwargs", "kwargs", "values")
+
+    def __init__(
+        self,
+        base: Any,  # OperatorClass or TaskFunc
+        kwargs: tuple[tuple[str, ast.expr], ...],
+        values: tuple[tuple[str, Any], ...],
+        call: ast.Call,
+        has_star_kwargs: bool = False,
+    ) -> None:
+        self.base = base
+        self.kwargs = kwargs
+        self.values = values
+        self.call = call
+        self.has_star_kwargs = has_star_kwargs
 
 
-@dataclass(frozen=True, eq=False)
 class GroupFunc:
-    function: ast.FunctionDef | ast.AsyncFunctionDef
-    kwargs: tuple[tuple[str, ast.expr], ...]
+    __slots__ = ("function", "kwargs")
+
+    def __init__(self, function: ast.FunctionDef | ast.AsyncFunctionDef, kwargs: tuple[tuple[str, ast.expr], ...]) -> None:
+        self.function = function
+        self.kwargs = kwargs
 
 
-@dataclass(frozen=True, eq=False)
 class DagFunc:
-    function: ast.FunctionDef | ast.AsyncFunctionDef
-    decorator: ast.expr
-    kwargs: tuple[tuple[str, ast.expr], ...]
-    has_star_kwargs: bool = False
+    __slots__ = ("decorator", "function", "has_star_kwargs", "kwargs")
+
+    def __init__(
+        self,
+        function: ast.FunctionDef | ast.AsyncFunctionDef,
+        decorator: ast.expr,
+        kwargs: tuple[tuple[str, ast.expr], ...],
+        has_star_kwargs: bool = False,
+    ) -> None:
+        self.function = function
+        self.decorator = decorator
+        self.kwargs = kwargs
+        self.has_star_kwargs = has_star_kwargs
 
 
-@dataclass(frozen=True, eq=False)
 class PlainFunc:
-    function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+    __slots__ = ("function",)
+
+    def __init__(self, function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+        self.function = function
 
 
 class _Return(Exception):
@@ -206,10 +329,12 @@ class _Budget(Exception):
     pass
 
 
-@dataclass(eq=False)
 class _Scope:
-    vars: dict[str, Any]
-    parent: "_Scope | None" = None
+    __slots__ = ("parent", "vars")
+
+    def __init__(self, vars: dict[str, Any], parent: _Scope | None = None) -> None:
+        self.vars = vars
+        self.parent = parent
 
     def lookup(self, name: str) -> tuple[bool, Any]:
         scope: _Scope | None = self
@@ -233,6 +358,16 @@ class _ConstView:
     def __getitem__(self, name: str) -> Any:
         return self.scope.lookup(name)[1].value
 
+
+# enum members as plain globals: `TaskKind.OPERATOR` is a descriptor lookup (~50 ns) on every task
+_OPERATOR = TaskKind.OPERATOR
+_TASKFLOW = TaskKind.TASKFLOW
+_BITSHIFT = EdgeKind.BITSHIFT
+_DATA = EdgeKind.DATA
+_new = object.__new__
+
+# values that may carry a TaskFlow result into a task's arguments (a data dependency)
+_DATA_VALUES = (XComVal, ListVal, DictVal)
 
 # shared by every task without default_args (never mutated: merges build new dicts)
 _NO_DEFAULTS: dict[str, ast.expr] = {}
@@ -270,7 +405,7 @@ class Extractor:
         self.path = path
         self.source = source
         self.module = module
-        self.lines = source.splitlines()
+        self.ascii = source.isascii()  # then columns are byte offsets: spans need no line text
         self.airflow_version = airflow_version
         self.index = SourceIndex(module, source)
         self.imports = sem.collect_imports(self.index.imports())
@@ -296,6 +431,7 @@ class Extractor:
         self.known_groups: dict[int, list[_Group]] = {}
         self.recognized: dict[str, tuple[Any, ...]] = {}
         self._defaults_cache: dict[tuple[int, int, int], tuple[dict[str, ast.expr] | None]] = {}
+        self._dag_defaults: dict[int, tuple[dict[str, ast.expr] | None]] = {}
 
     # -- entry point --------------------------------------------------------------------------------
 
@@ -342,7 +478,14 @@ class Extractor:
 
     # -- helpers ------------------------------------------------------------------------------------
 
+    @cached_property
+    def lines(self) -> list[str]:
+        """The source's lines: needed only for the spans of a file that is not all ASCII."""
+        return self.source.splitlines()
+
     def span(self, node: ast.AST):
+        if self.ascii:
+            return ascii_span(node)
         return node_span(node, self.lines)
 
     def note(self, node: ast.AST, reason: str) -> None:
@@ -581,10 +724,14 @@ class Extractor:
         if node is None:
             return None
         if kind is ast.Name:
-            found, value = scope.lookup(node.id)  # type: ignore[union-attr]
-            if found:
-                return value
-            qualname = self.imports.get(node.id)  # type: ignore[union-attr]
+            name = node.id  # type: ignore[union-attr]
+            inner: _Scope | None = scope
+            while inner is not None:  # _Scope.lookup, inlined: names are most of what is evaluated
+                variables = inner.vars
+                if name in variables:
+                    return variables[name]
+                inner = inner.parent
+            qualname = self.imports.get(name)
             if qualname is not None:
                 recognized = self.recognized.get(qualname) or self.recognized.setdefault(qualname, _recognize(qualname))
                 if recognized[0] == "operator":
@@ -592,6 +739,8 @@ class Extractor:
             return None
         if kind is ast.Call:
             return self.ev_call(node, scope, style)  # type: ignore[arg-type]
+        if kind is ast.BinOp:
+            return self.ev_binop(node, scope)  # type: ignore[arg-type]
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
             items: list[Any] = []
             for element in node.elts:
@@ -611,24 +760,7 @@ class Extractor:
         if isinstance(node, ast.Dict):
             return self.ev_dict(node, scope)
         if isinstance(node, ast.BinOp):
-            if isinstance(node.op, (ast.RShift, ast.LShift)):
-                left = self.ev(node.left, scope)
-                right = self.ev(node.right, scope)
-                return self.shift(left, right, node.op, node)
-            left = self.ev(node.left, scope)
-            right = self.ev(node.right, scope)
-            if isinstance(left, Const) and isinstance(right, Const):
-                value = sem.literal(
-                    ast.BinOp(left=ast.Constant(left.value), op=node.op, right=ast.Constant(right.value))
-                )
-                return Const(value) if sem.is_known(value) else None
-            if isinstance(node.op, ast.Add) and isinstance(left, ListVal | Const) and isinstance(right, ListVal | Const):
-                lv, rv = self.iteration_values(left), self.iteration_values(right)
-                if lv is not None and rv is not None:
-                    return ListVal(lv + rv)
-            if isinstance(node.op, ast.BitOr) and isinstance(left, DictVal) and isinstance(right, DictVal):
-                return DictVal({**left.entries, **right.entries})
-            return None
+            return self.ev_binop(node, scope)
         if isinstance(node, ast.JoinedStr):
             parts: list[str] = []
             known = True
@@ -692,6 +824,33 @@ class Extractor:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):
                 self.escape(self.ev(child, scope))
+        return None
+
+    def ev_binop(self, node: ast.BinOp, scope: _Scope) -> Any:
+        op = node.op
+        if isinstance(op, (ast.RShift, ast.LShift)):
+            left = self.ev(node.left, scope)
+            right = self.ev(node.right, scope)
+            if type(op) is ast.RShift:
+                left_kind = type(left)
+                right_kind = type(right)
+                if (left_kind is TaskVal or left_kind is XComVal) and (right_kind is TaskVal or right_kind is XComVal):
+                    self.add_edge(left.task, right.task, _BITSHIFT, node)  # `shift`, for the usual `a >> b`
+                    return right
+            return self.shift(left, right, op, node)
+        left = self.ev(node.left, scope)
+        right = self.ev(node.right, scope)
+        if isinstance(left, Const) and isinstance(right, Const):
+            value = sem.literal(
+                ast.BinOp(left=ast.Constant(left.value), op=node.op, right=ast.Constant(right.value))
+            )
+            return Const(value) if sem.is_known(value) else None
+        if isinstance(node.op, ast.Add) and isinstance(left, ListVal | Const) and isinstance(right, ListVal | Const):
+            lv, rv = self.iteration_values(left), self.iteration_values(right)
+            if lv is not None and rv is not None:
+                return ListVal(lv + rv)
+        if isinstance(node.op, ast.BitOr) and isinstance(left, DictVal) and isinstance(right, DictVal):
+            return DictVal({**left.entries, **right.entries})
         return None
 
     def ev_dict(self, node: ast.Dict, scope: _Scope) -> Any:
@@ -787,8 +946,20 @@ class Extractor:
             callee_value = None
             qualname = self.qualname(func) if owner is None or isinstance(owner, OperatorClass) else None
         elif type(func) is ast.Name:
-            found, callee_value = scope.lookup(func.id)  # type: ignore[attr-defined]
-            qualname = None if found else self.imports.get(func.id, func.id)  # type: ignore[attr-defined]
+            name = func.id  # type: ignore[attr-defined]
+            inner: _Scope | None = scope
+            callee_value = None
+            qualname = None
+            while inner is not None:  # _Scope.lookup, inlined
+                if name in inner.vars:
+                    callee_value = inner.vars[name]
+                    break
+                inner = inner.parent
+            else:
+                qualname = self.imports.get(name, name)
+        elif type(func) is ast.Call:  # `load.override(...)(...)`: `ev`, without its dispatch
+            callee_value = self.ev_call(func, scope, "assignment")  # type: ignore[arg-type]
+            qualname = None
         else:
             callee_value = self.ev(func, scope)
             qualname = None
@@ -861,77 +1032,117 @@ class Extractor:
         return DictVal(entries)
 
     def method_call(self, owner: Any, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
-        if isinstance(owner, (TaskVal, XComVal, GroupVal)) and method in ("set_upstream", "set_downstream"):
-            for arg in node.args:
-                other = self.ev(arg, scope)
-                if method == "set_downstream":
-                    self.connect(owner, other, EdgeKind.METHOD, node)
-                else:
-                    self.connect(other, owner, EdgeKind.METHOD, node)
+        """`owner.method(...)` for the methods the extractor follows; (False, None) for any other.
+        Dispatched on the type of the owner (none of the value classes is subclassed)."""
+        handler = _METHOD_HANDLERS.get(type(owner))
+        if handler is None:
+            return False, None
+        return handler(self, owner, method, node, scope)
+
+    def _set_relatives(self, owner: Any, method: str, node: ast.Call, scope: _Scope) -> None:
+        for arg in node.args:
+            other = self.ev(arg, scope)
+            if method == "set_downstream":
+                self.connect(owner, other, EdgeKind.METHOD, node)
+            else:
+                self.connect(other, owner, EdgeKind.METHOD, node)
+
+    def _task_method(self, owner: TaskVal, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if method in ("set_upstream", "set_downstream"):
+            self._set_relatives(owner, method, node, scope)
             return True, None
-        if isinstance(owner, TaskVal) and method in ("as_setup", "as_teardown"):
+        if method in ("as_setup", "as_teardown"):
             if method == "as_teardown":
                 owner.task.teardown = True
                 for keyword in node.keywords:
                     if keyword.arg == "setups":
                         self.connect(self.ev(keyword.value, scope), owner, EdgeKind.METHOD, node)
             return True, owner
-        if isinstance(owner, XComVal) and method in ("as_setup", "as_teardown"):
+        return False, None
+
+    def _xcom_method(self, owner: XComVal, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if method in ("set_upstream", "set_downstream"):
+            self._set_relatives(owner, method, node, scope)
+            return True, None
+        if method in ("as_setup", "as_teardown"):
             if method == "as_teardown":
                 owner.task.teardown = True
                 for keyword in node.keywords:
                     if keyword.arg == "setups":
                         self.connect(self.ev(keyword.value, scope), owner, EdgeKind.METHOD, node)
             return True, owner
-        if isinstance(owner, XComVal) and method in ("map", "concat", "zip", "resolve"):
+        if method in ("map", "concat", "zip", "resolve"):
             for arg in node.args:
                 self.ev(arg, scope)
             return True, owner
-        if isinstance(owner, TaskFunc):
-            if method == "override":
-                kwargs = tuple((k.arg, k.value) for k in node.keywords if k.arg)
-                star = owner.has_star_kwargs or any(k.arg is None for k in node.keywords)
-                return True, TaskFunc(owner.function, owner.callee, owner.flavour, owner.kwargs + kwargs, star)
-            if method == "partial":
-                args, kwargs, star = self.call_arguments(node, scope)
-                return True, Partial(
-                    owner,
-                    tuple((k.arg, k.value) for k in node.keywords if k.arg),
-                    tuple(kwargs.items()) + tuple((f"#{i}", a) for i, a in enumerate(args)),
-                    node,
-                    star,
-                )
-            if method in ("expand", "expand_kwargs"):
-                return True, self.create_taskflow(owner, node, scope, (), mapped=True)
-        if isinstance(owner, OperatorClass) and method == "partial":
+        return False, None
+
+    def _group_method(self, owner: GroupVal, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if method in ("set_upstream", "set_downstream"):
+            self._set_relatives(owner, method, node, scope)
+            return True, None
+        return False, None
+
+    def _task_func_method(self, owner: TaskFunc, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if method == "override":
+            named: list[tuple[str, ast.expr]] = []
+            star = owner.has_star_kwargs
+            for keyword in node.keywords:  # (one loop, not two generators: overrides come by the hundred)
+                if keyword.arg:
+                    named.append((keyword.arg, keyword.value))
+                else:
+                    star = True
+            return True, TaskFunc(owner.function, owner.callee, owner.flavour, owner.kwargs + tuple(named), star)
+        if method == "partial":
+            args, kwargs, star = self.call_arguments(node, scope)
+            return True, Partial(
+                owner,
+                tuple((k.arg, k.value) for k in node.keywords if k.arg),
+                tuple(kwargs.items()) + tuple((f"#{i}", a) for i, a in enumerate(args)),
+                node,
+                star,
+            )
+        if method in ("expand", "expand_kwargs"):
+            return True, self.create_taskflow(owner, node, scope, (), mapped=True)
+        return False, None
+
+    def _operator_class_method(self, owner: OperatorClass, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if method == "partial":
             args, kwargs, star = self.call_arguments(node, scope)
             return True, Partial(owner, tuple((k.arg, k.value) for k in node.keywords if k.arg), tuple(kwargs.items()), node, star)
-        if isinstance(owner, Partial):
-            if method == "partial":
-                args, kwargs, star = self.call_arguments(node, scope)
-                merged = Partial(
-                    owner.base,
-                    owner.kwargs + tuple((k.arg, k.value) for k in node.keywords if k.arg),
-                    owner.values + tuple(kwargs.items()),
-                    owner.call,
-                    owner.has_star_kwargs or star,
+        return False, None
+
+    def _partial_method(self, owner: Partial, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if method == "partial":
+            args, kwargs, star = self.call_arguments(node, scope)
+            merged = Partial(
+                owner.base,
+                owner.kwargs + tuple((k.arg, k.value) for k in node.keywords if k.arg),
+                owner.values + tuple(kwargs.items()),
+                owner.call,
+                owner.has_star_kwargs or star,
+            )
+            return True, merged
+        if method in ("expand", "expand_kwargs"):
+            if isinstance(owner.base, OperatorClass):
+                return True, self.create_operator(
+                    owner.base.qualname, owner.base.is_sensor, node, scope, partial=owner, mapped=True
                 )
-                return True, merged
-            if method in ("expand", "expand_kwargs"):
-                if isinstance(owner.base, OperatorClass):
-                    return True, self.create_operator(
-                        owner.base.qualname, owner.base.is_sensor, node, scope, partial=owner, mapped=True
-                    )
-                return True, self.create_taskflow(owner.base, node, scope, (), mapped=True, partial=owner)
-        if isinstance(owner, GroupFunc):
-            if method == "override":
-                kwargs = tuple((k.arg, k.value) for k in node.keywords if k.arg)
-                return True, GroupFunc(owner.function, owner.kwargs + kwargs)
-            if method in ("expand", "partial", "expand_kwargs"):
-                self.call_arguments(node, scope)
-                self.note(node, "mapped task group: not followed")
-                return True, None
-        if isinstance(owner, ListVal) and method in ("append", "extend", "insert"):
+            return True, self.create_taskflow(owner.base, node, scope, (), mapped=True, partial=owner)
+        return False, None
+
+    def _group_func_method(self, owner: GroupFunc, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if method == "override":
+            kwargs = tuple((k.arg, k.value) for k in node.keywords if k.arg)
+            return True, GroupFunc(owner.function, owner.kwargs + kwargs)
+        if method in ("expand", "partial", "expand_kwargs"):
+            self.call_arguments(node, scope)
+            self.note(node, "mapped task group: not followed")
+            return True, None
+        return False, None
+
+    def _list_method(self, owner: ListVal, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if method in ("append", "extend", "insert"):
             args, _, _ = self.call_arguments(node, scope)
             if method == "append" and len(args) == 1:
                 owner.items.append(args[0])
@@ -944,16 +1155,35 @@ class Extractor:
             elif method == "insert" and len(args) == 2 and isinstance(args[0], Const):
                 owner.items.insert(args[0].value, args[1])
             return True, None
-        if isinstance(owner, DagVal) and method in ("add_task", "add_tasks"):
+        return False, None
+
+    def _dag_method(self, owner: DagVal, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if method in ("add_task", "add_tasks"):
             args, _, _ = self.call_arguments(node, scope)
             for arg in args:
                 for task in self.tasks_of(arg):
                     self.assign_dag(task, owner.dag)
             return True, None
-        if isinstance(owner, Const) and isinstance(owner.value, dict) and method in ("items", "keys", "values"):
+        return False, None
+
+    def _const_method(self, owner: Const, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if isinstance(owner.value, dict) and method in ("items", "keys", "values"):
             raw = owner.value
             return True, Const(list(raw.items()) if method == "items" else list(raw) if method == "keys" else list(raw.values()))
-        if isinstance(owner, DictVal) and method in ("items", "keys", "values", "copy", "get"):
+        if isinstance(owner.value, str) and method in ("format", "upper", "lower", "strip", "replace", "join"):
+            value = sem.literal(node, _ConstView(scope))
+            if sem.is_known(value):
+                return True, Const(value)
+            args, _, _ = self.call_arguments(node, scope)
+            if method == "join" and args:
+                items = self.iteration_values(args[0])
+                if items is not None and all(isinstance(i, Const) and isinstance(i.value, str) for i in items):
+                    return True, Const(owner.value.join(i.value for i in items))
+            return True, None
+        return False, None
+
+    def _dict_method(self, owner: DictVal, method: str, node: ast.Call, scope: _Scope) -> tuple[bool, Any]:
+        if method in ("items", "keys", "values", "copy", "get"):
             if method == "copy":
                 return True, DictVal(dict(owner.entries))
             if method == "keys":
@@ -966,16 +1196,6 @@ class Extractor:
                 return True, None
             pairs = [ListVal([Const(k), v]) for k, (_, v) in owner.entries.items()]
             return True, ListVal(pairs if method == "items" else [v for _, (_, v) in owner.entries.items()])
-        if isinstance(owner, Const) and isinstance(owner.value, str) and method in ("format", "upper", "lower", "strip", "replace", "join"):
-            value = sem.literal(node, _ConstView(scope))
-            if sem.is_known(value):
-                return True, Const(value)
-            args, _, _ = self.call_arguments(node, scope)
-            if method == "join" and args:
-                items = self.iteration_values(args[0])
-                if items is not None and all(isinstance(i, Const) and isinstance(i.value, str) for i in items):
-                    return True, Const(owner.value.join(i.value for i in items))
-            return True, None
         return False, None
 
     # -- DAGs and groups ----------------------------------------------------------------------------
@@ -1212,10 +1432,20 @@ class Extractor:
         partial: Partial | None = None,
         mapped: bool = False,
     ) -> Any:
-        if not node.args and all(k.arg for k in node.keywords):
+        keywords: dict[str, ast.expr] = {}
+        simple = not node.args  # the usual call: keywords only, none of them `**`
+        if simple:
+            for keyword in node.keywords:
+                if not keyword.arg:
+                    simple = False
+                    break
+                keywords[keyword.arg] = keyword.value  # a repeated keyword (it parses): the last wins
+        if simple:
             args: list[Any] = []
-            keywords = {k.arg: k.value for k in node.keywords}  # type: ignore[misc]
-            kwargs = {name: self.ev(expr, scope) for name, expr in keywords.items()}
+            kwargs = {
+                name: Const(expr.value) if type(expr) is ast.Constant else self.ev(expr, scope)  # type: ignore[attr-defined]
+                for name, expr in keywords.items()
+            }
             star = False
         else:
             args, kwargs, star = self.call_arguments(node, scope)
@@ -1232,31 +1462,41 @@ class Extractor:
                 self.note(node, f"task_id of {callee.rsplit('.', 1)[-1]} is not a literal: task skipped")
             self.escape_all(kwargs.values())
             return None
-        dag, group = self.task_context(kwargs)
+        if "task_group" in kwargs or "dag" in kwargs:
+            dag, group = self.task_context(kwargs)
+        else:  # `task_context`, inlined for the usual task: no `task_group=` or `dag=`
+            group = self.group_stack[-1] if self.group_stack else None
+            if group is not None and group.dag is not None:
+                dag = group.dag
+            else:
+                dag = self.dag_stack[-1] if self.dag_stack else None
         if group is not None and group.name is None:
             return None
         task_id = group.child_id(task_id_value.value) if group else task_id_value.value
-        own_defaults = self.resolve_default_args(keywords.get("default_args"), scope)
-        task = _Task(
-            task_id=task_id,
-            dag=None,
-            kind=TaskKind.OPERATOR,
-            callee=callee,
-            node=node if partial is None else partial.call,
-            group=group,
-            is_sensor=is_sensor,
-            mapped=mapped,
-            uncertain=self.uncertain > 0,
-            branch=self.branch,
-            arguments=keywords,
-            own_default_args=own_defaults,
-            has_star_kwargs=star,
-            call=node if partial is None else partial.call,
-            function=self.resolve_callable(keywords.get("python_callable"), scope),
+        defaults_node = keywords.get("default_args")
+        own_defaults = _NO_DEFAULTS if defaults_node is None else self.resolve_default_args(defaults_node, scope)
+        callable_node = keywords.get("python_callable")
+        function = None if callable_node is None else self.resolve_callable(callable_node, scope)
+        task = _Task(  # positional: a keyword call costs twice as much, for every task
+            task_id,  # task_id
+            None,  # dag
+            _OPERATOR,  # kind
+            callee,  # callee
+            node if partial is None else partial.call,  # node
+            group,  # group
+            is_sensor,  # is_sensor
+            mapped,  # mapped
+            self.uncertain > 0,  # uncertain
+            self.branch,  # branch
+            keywords,  # arguments
+            own_defaults,  # own_default_args
+            star,  # has_star_kwargs
+            node if partial is None else partial.call,  # call
+            function,  # function
         )
         self.register(task, dag, group)
         for name, value in kwargs.items():
-            if name not in ("task_id", "dag", "task_group"):
+            if type(value) in _DATA_VALUES and name not in ("task_id", "dag", "task_group"):
                 self.data_edges(value, task, node)
         return TaskVal(task)
 
@@ -1279,8 +1519,19 @@ class Extractor:
                 self.escape_all([*args, *kwargs.values()])
                 return None
             base_id = value.value
-        decorator_values = {k: self.ev(v, scope) for k, v in func.kwargs if k not in ("task_id",)}
-        dag, group = self.task_context(decorator_values)
+        decorator_kwargs = func.kwargs
+        if not decorator_kwargs or (len(decorator_kwargs) == 1 and decorator_kwargs[0][0] == "task_id"):
+            decorator_values: dict[str, Any] = {}  # `@task` or `.override(task_id=...)`: nothing to evaluate
+        else:
+            decorator_values = {k: self.ev(v, scope) for k, v in decorator_kwargs if k not in ("task_id",)}
+        if decorator_values:
+            dag, group = self.task_context(decorator_values)
+        else:  # `task_context({})`, inlined: the usual `@task` or `.override(task_id=...)`
+            group = self.group_stack[-1] if self.group_stack else None
+            if group is not None and group.dag is not None:
+                dag = group.dag
+            else:
+                dag = self.dag_stack[-1] if self.dag_stack else None
         if group is not None and group.name is None:
             return None
         task_id = group.child_id(base_id) if group else base_id
@@ -1294,24 +1545,25 @@ class Extractor:
                 if match:
                     numbers.append(int(match.group(1)))
             task_id = group.child_id(f"{core}__{max(numbers) + 1}") if group else f"{core}__{max(numbers) + 1}"
-        own_defaults = self.resolve_default_args(arguments.get("default_args"), scope)
-        task = _Task(
-            task_id=task_id,
-            dag=None,
-            kind=TaskKind.TASKFLOW,
-            callee=func.callee,
-            node=node,
-            group=group,
-            is_sensor=func.flavour == "sensor",
-            mapped=mapped,
-            uncertain=self.uncertain > 0,
-            branch=self.branch,
-            arguments=arguments,
-            own_default_args=own_defaults,
-            has_star_kwargs=func.has_star_kwargs,
-            call=node,
-            function=func.function,
-            teardown=func.flavour == "teardown",
+        defaults_node = arguments.get("default_args")
+        own_defaults = _NO_DEFAULTS if defaults_node is None else self.resolve_default_args(defaults_node, scope)
+        task = _Task(  # positional: a keyword call costs twice as much, for every task
+            task_id,  # task_id
+            None,  # dag
+            _TASKFLOW,  # kind
+            func.callee,  # callee
+            node,  # node
+            group,  # group
+            func.flavour == "sensor",  # is_sensor
+            mapped,  # mapped
+            self.uncertain > 0,  # uncertain
+            self.branch,  # branch
+            arguments,  # arguments
+            own_defaults,  # own_default_args
+            func.has_star_kwargs,  # has_star_kwargs
+            node,  # call
+            func.function,  # function
+            func.flavour == "teardown",  # teardown
         )
         self.task_functions.add(id(func.function))
         self.register(task, dag, group)
@@ -1319,7 +1571,8 @@ class Extractor:
         if partial is not None:
             values.extend(v for _, v in partial.values)
         for value in values:
-            self.data_edges(value, task, node)
+            if type(value) in _DATA_VALUES:
+                self.data_edges(value, task, node)
         return XComVal(task)
 
     def register(self, task: _Task, dag: _Dag | None, group: _Group | None) -> None:
@@ -1328,8 +1581,11 @@ class Extractor:
         while g is not None:
             g.tasks.append(task)
             g = g.parent
-        if dag is not None:
-            self.assign_dag(task, dag)
+        if dag is not None and task.dag is None:  # `assign_dag`, inlined
+            task.dag = dag
+            if dag is not _UNKNOWN_DAG:
+                dag.tasks.append(task)
+                dag.ids.add(task.task_id)
 
     def assign_dag(self, task: _Task, dag: _Dag) -> None:
         if task.dag is not None:
@@ -1341,10 +1597,11 @@ class Extractor:
         dag.ids.add(task.task_id)
 
     def effective_defaults(self, task: _Task) -> dict[str, ast.expr] | None:
-        dag_defaults: dict[str, ast.expr] | None = {}
+        # the shared empty mapping (not a fresh `{}`) keeps the key stable, so tasks hit the cache
+        dag_defaults: dict[str, ast.expr] | None = _NO_DEFAULTS
         if task.dag is not None and task.dag is not _UNKNOWN_DAG:
             dag_defaults = task.dag.default_args
-        group_defaults = task.group.default_args if task.group else {}
+        group_defaults = task.group.default_args if task.group else _NO_DEFAULTS
         key = (id(dag_defaults), id(group_defaults), id(task.own_default_args))
         cached = self._defaults_cache.get(key)
         if cached is None:
@@ -1376,10 +1633,13 @@ class Extractor:
             self.escape(value)
 
     def data_edges(self, value: Any, task: _Task, node: ast.AST) -> None:
-        if not isinstance(value, (XComVal, ListVal, DictVal)):
+        if type(value) is XComVal:  # `load(extract())`: one upstream, no need for the generator
+            self.add_edge(value.task, task, _DATA, node)
+            return
+        if not isinstance(value, _DATA_VALUES):
             return
         for upstream in self.xcom_refs(value):
-            self.add_edge(upstream, task, EdgeKind.DATA, node)
+            self.add_edge(upstream, task, _DATA, node)
 
     def xcom_refs(self, value: Any) -> Iterator[_Task]:
         if isinstance(value, XComVal):
@@ -1407,14 +1667,14 @@ class Extractor:
         return None
 
     def group_ends(self, group: _Group, leaves: bool) -> list[_Task]:
+        """The group's leaves (no edge to another member) or roots (no edge from one). One pass over
+        the edges, not one per member."""
         members = {id(t) for t in group.tasks}
-        edges = self.known_edges()
-        ends: list[_Task] = []
-        for task in group.tasks:
-            related = [d for (u, d) in edges if u is task] if leaves else [u for (u, d) in edges if d is task]
-            if not any(id(r) in members for r in related):
-                ends.append(task)
-        return ends
+        if leaves:
+            inner = {id(u) for u, d in self.known_edges() if id(d) in members}
+        else:
+            inner = {id(d) for u, d in self.known_edges() if id(u) in members}
+        return [task for task in group.tasks if id(task) not in inner]
 
     def known_edges(self) -> list[tuple[_Task, _Task]]:
         pairs: list[tuple[_Task, _Task]] = []
@@ -1425,14 +1685,19 @@ class Extractor:
 
     def shift(self, left: Any, right: Any, op: ast.operator, node: ast.AST) -> Any:
         if isinstance(op, ast.LShift):
-            self.connect(right, left, EdgeKind.BITSHIFT, node)
+            self.connect(right, left, _BITSHIFT, node)
         else:
             if isinstance(right, LabelVal):
                 return LabelVal((left,))
-            self.connect(left, right, EdgeKind.BITSHIFT, node)
+            self.connect(left, right, _BITSHIFT, node)
         return right
 
     def connect(self, upstream: Any, downstream: Any, kind: EdgeKind, node: ast.AST) -> None:
+        up_kind = type(upstream)
+        down_kind = type(downstream)
+        if (up_kind is TaskVal or up_kind is XComVal) and (down_kind is TaskVal or down_kind is XComVal):
+            self.add_edge(upstream.task, downstream.task, kind, node)  # `a >> b`: the common case
+            return
         if isinstance(upstream, LabelVal):
             for inner in upstream.upstream:
                 self.connect(inner, downstream, kind, node)
@@ -1455,27 +1720,31 @@ class Extractor:
 
     def add_edge(self, upstream: _Task, downstream: _Task, kind: EdgeKind, node: ast.AST) -> None:
         # Airflow binds a DAG-less task to the DAG of the task it is connected to.
-        if upstream.dag is None and downstream.dag is not None:
-            self.assign_dag(upstream, downstream.dag)
-        elif downstream.dag is None and upstream.dag is not None:
-            self.assign_dag(downstream, upstream.dag)
-        if upstream.dag is None and downstream.dag is None:
-            self.unbound_edges.append((upstream, downstream, kind, node))
-            return
-        record = EdgeRecord(
+        up_dag = upstream.dag
+        down_dag = downstream.dag
+        if up_dag is None:
+            if down_dag is None:
+                self.unbound_edges.append((upstream, downstream, kind, node))
+                return
+            self.assign_dag(upstream, down_dag)
+            up_dag = down_dag
+        elif down_dag is None:
+            self.assign_dag(downstream, up_dag)
+            down_dag = up_dag
+        record = _new(EdgeRecord)  # `build`, inlined: edges are made by the thousand
+        record.__dict__.update(
             upstream=upstream.task_id,
             downstream=downstream.task_id,
             kind=kind,
-            span=self.span(node),
-            upstream_dag=None if upstream.dag is _UNKNOWN_DAG else upstream.dag.dag_id,  # type: ignore[union-attr]
-            downstream_dag=None if downstream.dag is _UNKNOWN_DAG else downstream.dag.dag_id,  # type: ignore[union-attr]
+            span=PendingSpan(node, None if self.ascii else self.lines),  # computed when first read
+            upstream_dag=None if up_dag is _UNKNOWN_DAG else up_dag.dag_id,  # type: ignore[union-attr]
+            downstream_dag=None if down_dag is _UNKNOWN_DAG else down_dag.dag_id,  # type: ignore[union-attr]
             branch=self.branch,
         )
-        if upstream.dag is downstream.dag and upstream.dag is not _UNKNOWN_DAG:
-            dag = upstream.dag
-            dag.edges.append(record)  # type: ignore[union-attr]
-            dag.task_edges.append((upstream, downstream))  # type: ignore[union-attr]
-        elif upstream.dag is not _UNKNOWN_DAG and downstream.dag is not _UNKNOWN_DAG:
+        if up_dag is down_dag and up_dag is not _UNKNOWN_DAG:
+            up_dag.edges.append(record)  # type: ignore[union-attr]
+            up_dag.task_edges.append((upstream, downstream))  # type: ignore[union-attr]
+        elif up_dag is not _UNKNOWN_DAG and down_dag is not _UNKNOWN_DAG:
             self.cross_edges.append(record)
 
     def ev_chain(self, kind: str, node: ast.Call, scope: _Scope) -> Any:
@@ -1517,27 +1786,38 @@ class Extractor:
     # -- the model ----------------------------------------------------------------------------------
 
     def record(self, task: _Task) -> TaskRecord:
-        dag_id = None if task.dag is None or task.dag is _UNKNOWN_DAG else task.dag.dag_id
-        return build(
-            TaskRecord,
+        dag = task.dag
+        group = task.group
+        if group is None and task.own_default_args is _NO_DEFAULTS:
+            # the usual task: only its DAG's default_args apply (one lookup per DAG, not three ids)
+            dag_defaults = _NO_DEFAULTS if dag is None or dag is _UNKNOWN_DAG else dag.default_args
+            found = self._dag_defaults.get(id(dag_defaults))
+            if found is None:
+                found = self._dag_defaults[id(dag_defaults)] = (self.effective_defaults(task),)
+            default_args = found[0]
+        else:
+            default_args = self.effective_defaults(task)
+        record = _new(TaskRecord)  # `build`, inlined
+        record.__dict__.update(
             task_id=task.task_id,
-            dag_id=dag_id,
+            dag_id=None if dag is None or dag is _UNKNOWN_DAG else dag.dag_id,
             kind=task.kind,
             callee=task.callee,
-            span=self.span(task.node),
-            group_id=task.group.group_id if task.group else None,
+            span=PendingSpan(task.node, None if self.ascii else self.lines),  # computed when first read
+            group_id=group.group_id if group is not None else None,
             is_sensor=task.is_sensor,
             mapped=task.mapped,
             uncertain=task.uncertain,
             branch=task.branch,
             arguments=task.arguments,
-            default_args=self.effective_defaults(task),
+            default_args=default_args,
             has_star_kwargs=task.has_star_kwargs,
             call=task.call,
             function=task.function,
             teardown=task.teardown,
             escaped=task.escaped,
         )
+        return record
 
     def build(self) -> FileModel:
         records: dict[int, TaskRecord] = {id(t): self.record(t) for t in self.tasks}
@@ -1558,7 +1838,7 @@ class Extractor:
             for dag in self.dags
         )
         unbound = tuple(records[id(t)] for t in self.tasks if t.dag is None)
-        roles = self.compute_roles()
+        roles = _RolesOnFirstRead(self.compute_roles)
         return FileModel(
             path=self.path,
             source=self.source,
@@ -1640,6 +1920,55 @@ class Extractor:
             if function_id not in result:  # a lambda used as python_callable
                 result[function_id] = frozenset({Role.TASK})
         return result
+
+
+_METHOD_HANDLERS: dict[type, Any] = {
+    TaskVal: Extractor._task_method,
+    XComVal: Extractor._xcom_method,
+    GroupVal: Extractor._group_method,
+    TaskFunc: Extractor._task_func_method,
+    OperatorClass: Extractor._operator_class_method,
+    Partial: Extractor._partial_method,
+    GroupFunc: Extractor._group_func_method,
+    ListVal: Extractor._list_method,
+    DagVal: Extractor._dag_method,
+    Const: Extractor._const_method,
+    DictVal: Extractor._dict_method,
+}
+
+
+class _RolesOnFirstRead(Mapping[int, frozenset[Role]]):
+    """`FileModel.function_roles`, computed the first time it is read: only a call that a rule asks
+    about needs the roles of its function, and most files have none. Everything `compute_roles`
+    reads (the index, the task/parse function sets, the module's functions) is final once the
+    model is built."""
+
+    __slots__ = ("_compute", "_roles")
+
+    def __init__(self, compute: Callable[[], dict[int, frozenset[Role]]]) -> None:
+        self._compute: Callable[[], dict[int, frozenset[Role]]] | None = compute
+        self._roles: dict[int, frozenset[Role]] | None = None
+
+    def _mapping(self) -> dict[int, frozenset[Role]]:
+        if self._roles is None:
+            self._roles = self._compute()  # type: ignore[misc]
+            self._compute = None  # and let the extractor go
+        return self._roles
+
+    def __getitem__(self, key: int) -> frozenset[Role]:
+        return self._mapping()[key]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._mapping())
+
+    def __len__(self) -> int:
+        return len(self._mapping())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._mapping()
+
+    def get(self, key: int, default: Any = None) -> Any:
+        return self._mapping().get(key, default)
 
 
 def extract(path: str, source: str, module: ast.Module | None = None, airflow_version: int = 3) -> FileModel:

@@ -15,6 +15,15 @@ from typing import Iterator
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 _BODIES = ("body", "orelse", "finalbody")
+# statements with no body, decorators or clauses: indexed without looking for any
+_SIMPLE = frozenset(
+    getattr(ast, name)
+    for name in (
+        "Expr", "Assign", "AugAssign", "AnnAssign", "Return", "Delete", "Pass", "Break", "Continue", "Import",
+        "ImportFrom", "Global", "Nonlocal", "Raise", "Assert", "TypeAlias",
+    )
+    if hasattr(ast, name)
+)
 
 
 class SourceIndex:
@@ -24,16 +33,38 @@ class SourceIndex:
         # (statement, innermost enclosing function definition or None at module level)
         self.statements: list[tuple[ast.stmt, ast.FunctionDef | ast.AsyncFunctionDef | None]] = []
         self.parent_function: dict[int, ast.FunctionDef | ast.AsyncFunctionDef | None] = {}
+        self._imports: list[ast.Import | ast.ImportFrom] = []
+        self._definitions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+        # `def`/`class` line -> the statement, when its body starts on a later line: then that statement
+        # is the only one covering the line, and a search for `name(` that hits only definitions
+        # (as `def load(` does) needs no line map
+        self._def_lines: dict[int, int] = {}
         self._line_starts: list[int] | None = None
+        self._lookups = 0
+        self._offsets: dict[str, list[int]] = {}
         self._by_line: dict[int, list[int]] | None = None
+        statements = self.statements
+        append = statements.append
+        imports = self._imports
+        simple = _SIMPLE
         stack: list[tuple[list[ast.stmt], ast.FunctionDef | ast.AsyncFunctionDef | None]] = [(module.body, None)]
         while stack:
             body, function = stack.pop()
             for stmt in body:
-                self.statements.append((stmt, function))
+                append((stmt, function))
+                kind = type(stmt)
+                if kind in simple:  # most statements: no body to enter
+                    if kind is ast.ImportFrom or kind is ast.Import:
+                        imports.append(stmt)  # type: ignore[arg-type]
+                    continue
                 inner = function
+                if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                    imports.append(stmt)
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and stmt.body[0].lineno > stmt.lineno:
+                    self._def_lines[stmt.lineno] = -1 if stmt.lineno in self._def_lines else len(statements) - 1
                 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     self.parent_function[id(stmt)] = function
+                    self._definitions.append(stmt)
                     inner = stmt
                 for name in _BODIES:
                     block = getattr(stmt, name, None)
@@ -47,19 +78,20 @@ class SourceIndex:
     # -- statements ---------------------------------------------------------------------------------
 
     def imports(self) -> Iterator[ast.Import | ast.ImportFrom]:
-        for stmt, _ in self.statements:
-            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                yield stmt
+        """Import statements at any depth, in the order of `statements`."""
+        return iter(self._imports)
 
     def function_definitions(self) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
-        for stmt, _ in self.statements:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                yield stmt
+        """Function definitions at any depth, in the order of `statements` (parents first)."""
+        return iter(self._definitions)
 
     # -- lines --------------------------------------------------------------------------------------
 
     def line_of(self, offset: int) -> int:
         if self._line_starts is None:
+            self._lookups += 1
+            if self._lookups <= 16:  # a few lookups (the usual case) cost less than the table
+                return self.source.count("\n", 0, offset) + 1
             starts = [0]
             find = self.source.find
             position = find("\n")
@@ -74,15 +106,33 @@ class SourceIndex:
 
     def call_lines(self, names: frozenset[str] | set[str]) -> set[int]:
         """Lines where one of `names` is followed by `(`: one scan of the file, shared by all rules."""
-        calls = self.__dict__.get("_calls")
-        if calls is None:
-            calls = self._calls = _called_names(self.source)
         lines: set[int] = set()
-        for name in names:
-            offsets = calls.get(name)
-            if offsets:
-                lines.update(self.line_of(offset) for offset in offsets)
+        for name in self.called_names() & names:  # the few called in this file among the many asked
+            lines.update(self.line_of(offset) for offset in self.call_offsets(name))
         return lines
+
+    def called_names(self) -> set[str]:
+        """Every name followed by `(` in the file."""
+        called = self.__dict__.get("_called")
+        if called is None:
+            called = self._called = _called_names(self.source)
+        return called
+
+    def call_offsets(self, name: str) -> list[int]:
+        """Offsets of `name(` (spaces or tabs allowed before the paren), not inside a longer name."""
+        offsets = self._offsets.get(name)
+        if offsets is None:
+            pattern = _NAME_CALL.get(name)
+            if pattern is None:  # a literal first, which the regex engine finds at C speed
+                pattern = _NAME_CALL[name] = re.compile(re.escape(name) + r"[ \t]*\(")
+            source = self.source
+            word = _WORD.match
+            offsets = self._offsets[name] = [
+                start
+                for start in (match.start() for match in pattern.finditer(source))
+                if start == 0 or word(source, start - 1) is None  # not the tail of a longer name
+            ]
+        return offsets
 
     def _statements_by_line(self) -> dict[int, list[int]]:
         """line -> statements whose own expressions may be on that line. A compound statement
@@ -90,7 +140,17 @@ class SourceIndex:
         statements indexed on their own."""
         if self._by_line is None:
             by_line: dict[int, list[int]] = {}
+            simple = _SIMPLE
             for index, (stmt, _) in enumerate(self.statements):
+                if type(stmt) in simple:
+                    first = stmt.lineno
+                    last = stmt.end_lineno or first
+                    if last == first:
+                        by_line.setdefault(first, []).append(index)
+                    else:
+                        for line in range(first, last + 1):
+                            by_line.setdefault(line, []).append(index)
+                    continue
                 first = stmt.lineno
                 for decorator in getattr(stmt, "decorator_list", ()):
                     first = min(first, decorator.lineno)
@@ -115,6 +175,13 @@ class SourceIndex:
         function (a lambda counts) and innermost `def`. Statement bodies are not entered: they are
         statements of their own, found through their own lines."""
         if not lines:
+            return
+        def_lines = self._def_lines
+        if all(def_lines.get(line, -1) >= 0 for line in lines):
+            for line in sorted(lines):
+                stmt, function = self.statements[def_lines[line]]
+                yield stmt, function, function
+                yield from self._header_nodes(stmt, function)
             return
         by_line = self._statements_by_line()
         seen: set[int] = set()
@@ -153,28 +220,43 @@ class SourceIndex:
                 stack.extend((d, context) for d in [*node.args.defaults, *node.args.kw_defaults] if d is not None)
                 stack.append((node.body, node))
                 continue
-            stack.extend((child, context) for child in ast.iter_child_nodes(node))
+            stack.extend((child, context) for child in child_nodes(node))
 
 
-_REVERSED_NAME = re.compile(r"[ \t]*(\w+)")
+def child_nodes(node: ast.AST) -> list[ast.AST]:
+    """`ast.iter_child_nodes(node)` as a list, in the same order, without its two nested generators
+    (which cost more than the walk they serve)."""
+    children: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            children.append(value)
+        elif isinstance(value, list):
+            children.extend([item for item in value if isinstance(item, ast.AST)])
+    return children
 
 
-def _called_names(source: str) -> dict[str, list[int]]:
-    """name -> offsets of `name(`. Each `(` is matched backwards, as an anchored regex match on the
-    reversed text: several times cheaper than any regex search over the whole file."""
-    calls: dict[str, list[int]] = {}
-    reversed_source = source[::-1]
-    size = len(source)
-    match = _REVERSED_NAME.match
-    find = source.find
-    position = find("(")
-    while position != -1:
-        found = match(reversed_source, size - position)
-        if found is not None:
-            start = size - found.end(1)
-            calls.setdefault(source[start : size - found.start(1)], []).append(start)
-        position = find("(", position + 1)
-    return calls
+def walk(node: ast.AST) -> Iterator[ast.AST]:
+    """`ast.walk(node)`: the node and everything below it, breadth first, in the same order."""
+    todo = [node]
+    for current in todo:  # the list grows while it is iterated: each node's children come later
+        todo.extend(child_nodes(current))
+        yield current
+
+
+_CALL_REVERSED = re.compile(r"\([ \t]*(\w+)")
+
+
+_NAME_CALL: dict[str, re.Pattern[str]] = {}
+_WORD = re.compile(r"\w")  # name -> pattern of its calls, shared by every file
+
+
+def _called_names(source: str) -> set[str]:
+    """Every name followed by `(`. Matched on the reversed text, where each call starts with a literal
+    `(` that the regex engine finds at C speed: several times cheaper than searching the text for a
+    name followed by `(`, which tries a match at every character. Where a name is called is looked
+    up only for the few names a rule asks about (`SourceIndex.call_offsets`)."""
+    return {name[::-1] for name in _CALL_REVERSED.findall(source[::-1])}
 
 
 def names_pattern(names: frozenset[str] | set[str]) -> re.Pattern[str]:

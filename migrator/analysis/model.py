@@ -116,6 +116,44 @@ class EdgeRecord:
         return self.kind is not EdgeKind.DATA
 
 
+class PendingSpan:
+    """What the extractor stores as a record's `span`: the node (and, for a file that is not all
+    ASCII, its lines) to compute it from when it is first read."""
+
+    __slots__ = ("lines", "node")
+
+    def __init__(self, node: ast.AST, lines: list[str] | None) -> None:
+        self.node = node
+        self.lines = lines
+
+
+class _SpanOnFirstRead:
+    """`span` of a task or edge record, computed the first time it is read and then kept: most
+    records are never shown in a finding, and a span costs more than the rest of a record. A data
+    descriptor over the instance's own `span` entry, set after the dataclass is made (so it is not
+    taken for a default); a span given to `__init__` is stored and returned as it is."""
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Span:
+        if instance is None:
+            raise AttributeError("span")
+        try:
+            value = instance.__dict__["span"]
+        except KeyError:
+            raise AttributeError("span") from None
+        if type(value) is PendingSpan:
+            value = instance.__dict__["span"] = (
+                ascii_span(value.node) if value.lines is None else node_span(value.node, value.lines)
+            )
+        return value
+
+    def __set__(self, instance: Any, value: Span) -> None:
+        instance.__dict__["span"] = value  # only the frozen dataclass's own __init__ gets here
+
+
+TaskRecord.span = _SpanOnFirstRead()  # type: ignore[assignment, misc]
+EdgeRecord.span = _SpanOnFirstRead()  # type: ignore[assignment, misc]
+
+
 @dataclass(frozen=True)
 class DagModel:
     """One DAG: its tasks and dependencies in the order the file sets them (duplicates kept)."""
@@ -148,9 +186,13 @@ class DagModel:
     @cached_property
     def downstream(self) -> dict[str, set[str]]:
         result: dict[str, set[str]] = {t.task_id: set() for t in self.tasks}
-        for edge in self.edges:
-            result.setdefault(edge.upstream, set()).add(edge.downstream)
-            result.setdefault(edge.downstream, set())
+        for edge in self.edges:  # setdefault, without building a set for every call
+            children = result.get(edge.upstream)
+            if children is None:
+                children = result[edge.upstream] = set()
+            children.add(edge.downstream)
+            if edge.downstream not in result:
+                result[edge.downstream] = set()
         return result
 
     @cached_property
@@ -162,16 +204,21 @@ class DagModel:
         return result
 
     def has_cycle(self) -> bool:
-        """Kahn's algorithm in plain Python, so acyclic DAGs never pay for importing networkx."""
-        indegree = {node: len(ups - {node}) for node, ups in self.upstream.items()}
-        if any(node in ups for node, ups in self.upstream.items()):
-            return True
+        """Kahn's algorithm in plain Python, so acyclic DAGs never pay for importing networkx. Reads
+        only `downstream` (which other rules need too): in-degrees are counted from it."""
+        downstream = self.downstream
+        indegree = dict.fromkeys(downstream, 0)
+        for node, children in downstream.items():
+            if node in children:
+                return True  # a self-dependency
+            for child in children:
+                indegree[child] += 1
         ready = [node for node, degree in indegree.items() if degree == 0]
         seen = 0
         while ready:
             node = ready.pop()
             seen += 1
-            for child in self.downstream.get(node, ()):
+            for child in downstream[node]:
                 indegree[child] -= 1
                 if indegree[child] == 0:
                     ready.append(child)
@@ -271,14 +318,14 @@ class FileModel:
         cache = self.__dict__.setdefault("_calls", {})
         if names in cache:
             return cache[names]
-        from migrator.analysis import semantics
-        from migrator.analysis.index import final_name
-
         found: list[CallSite] = []
-        if self.index is not None:
-            lines = self.index.call_lines(names)
+        lines = self.index.call_lines(names) if self.index is not None else None
+        if lines:  # (most files call none of the names a rule asks about)
+            from migrator.analysis import semantics
+            from migrator.analysis.index import final_name
+
             seen: set[int] = set()
-            for node, function, definition in self.index.nodes_on_lines(lines):
+            for node, function, definition in self.index.nodes_on_lines(lines):  # type: ignore[union-attr]
                 if not isinstance(node, ast.Call) or id(node) in seen or final_name(node.func) not in names:
                     continue
                 seen.add(id(node))
@@ -297,7 +344,7 @@ class FileModel:
                         task_dag=where[2] if where else None,
                     )
                 )
-        found.sort(key=lambda site: (site.node.lineno, site.node.col_offset))
+            found.sort(key=lambda site: (site.node.lineno, site.node.col_offset))
         cache[names] = found
         return found
 
@@ -323,6 +370,24 @@ def _char_column(line: str, byte_offset: int) -> int:
     if line.isascii():
         return byte_offset
     return len(line.encode("utf-8")[:byte_offset].decode("utf-8", errors="replace"))
+
+
+def ascii_span(node: ast.AST) -> Span:
+    """`node_span` for a file that is all ASCII, where character columns are `ast`'s byte offsets."""
+    try:
+        line = node.lineno  # type: ignore[attr-defined]
+        col = node.col_offset  # type: ignore[attr-defined]
+    except AttributeError:
+        return Span(1, 1, 1, 1)
+    end_col = node.end_col_offset  # type: ignore[attr-defined]
+    span = object.__new__(Span)
+    span.__dict__.update(
+        line=line,
+        column=col + 1,
+        end_line=node.end_lineno or line,  # type: ignore[attr-defined]
+        end_column=(col if end_col is None else end_col) + 1,
+    )
+    return span
 
 
 def node_span(node: ast.AST, lines: list[str]) -> Span:

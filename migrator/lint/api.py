@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from migrator.errors import Diagnostic
-from migrator.lint.cache import Cache
 from migrator.lint.config import LintConfig
 from migrator.lint.engine import FileResult, Linter, lint_files
 from migrator.lint.finding import Finding
 from migrator.lint.registry import Registry, default_registry
 from migrator.lint.sources import DecodeError, Kind, SourceFile, decode_python, decode_text, discover
+
+if TYPE_CHECKING:
+    from migrator.lint.cache import Cache
 
 MAX_FIX_ROUNDS = 10
 
@@ -64,6 +67,8 @@ def lint_paths(
     files, errors = discover(paths or ["."], config.root, config.exclude)
     cache = None
     if use_cache:
+        from migrator.lint.cache import Cache  # json and tempfile: not needed by a --no-cache run
+
         directory = cache_dir or os.path.join(config.root, ".cron2dag_cache")
         cache = Cache(directory, config.fingerprint(rule.code for rule in rules))
     results, read_errors, hits = lint_files(linter, files, cache, jobs)

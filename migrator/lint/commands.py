@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Iterable
 
@@ -69,7 +68,6 @@ def lint_command(
     from migrator.lint import formats
     from migrator.lint.api import SourceReader, lint_paths
     from migrator.lint.config import load_config
-    from migrator.lint.fixes import with_edits
     from migrator.lint.registry import default_registry
 
     selected = _selectors(select) if select else None
@@ -96,10 +94,13 @@ def lint_command(
         click.echo(f"Would fix {outcome.fixed} problem{'s' if outcome.fixed != 1 else ''} in {count} file{'s' if count != 1 else ''}." if count else "No fixes available.", err=True)
     elif statistics:
         click.echo(formats.render_statistics(findings, as_json=fmt == "json"), nl=False)
-    elif fmt == "json":
-        click.echo(formats.render_json(with_edits(findings, reader)), nl=False)
-    elif fmt == "sarif":
-        click.echo(formats.render_sarif(with_edits(findings, reader), outcome.rules, config.root), nl=False)
+    elif fmt in ("json", "sarif"):
+        from migrator.lint.fixes import with_edits  # difflib and the fix machinery: not for text output
+
+        if fmt == "json":
+            click.echo(formats.render_json(with_edits(findings, reader)), nl=False)
+        else:
+            click.echo(formats.render_sarif(with_edits(findings, reader), outcome.rules, config.root), nl=False)
     elif fmt == "github":
         click.echo(formats.render_github(findings), nl=False)
     else:
@@ -143,6 +144,8 @@ def rules_command(fmt: str) -> None:
 
     registry = default_registry()
     if fmt == "json":
+        import json
+
         click.echo(json.dumps([
             {"code": r.code, "name": r.name, "family": r.family, "severity": str(r.severity),
              "fix": str(r.fix_availability), "target": str(r.target), "summary": r.summary(),

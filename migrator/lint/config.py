@@ -19,8 +19,6 @@ An unknown key or a bad value is an error (exit 2) naming the file, line and wha
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -84,6 +82,9 @@ class LintConfig:
             "settings": {k: dict(v) for k, v in sorted(self.settings.items())},
             "root": os.path.abspath(self.root),
         }
+        import hashlib  # only with the cache: hashlib loads OpenSSL, a cost a --no-cache run skips
+        import json
+
         return hashlib.blake2b(json.dumps(data, sort_keys=True, default=str).encode(), digest_size=8).hexdigest()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from typing import Callable, Iterable
@@ -73,6 +72,8 @@ def render_summary(findings: list[Finding], fixed: int = 0, unsafe: bool = False
 
 
 def render_json(findings: list[Finding]) -> str:
+    import json  # here, not at the top: the text format (pre-commit's) does not need it
+
     return json.dumps([f.to_json() for f in findings], indent=2) + "\n"
 
 
@@ -81,6 +82,8 @@ def render_statistics(findings: list[Finding], as_json: bool = False) -> str:
     fixable = {f.code for f in findings if f.fix is not None}
     rows = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
     if as_json:
+        import json
+
         return json.dumps(
             [{"code": code, "name": name, "count": n, "fixable": code in fixable} for (code, name), n in rows], indent=2
         ) + "\n"
@@ -205,4 +208,6 @@ def render_sarif(findings: list[Finding], rules: Iterable[type[Rule]], root: str
             }
         ],
     }
+    import json
+
     return json.dumps(log, indent=2) + "\n"

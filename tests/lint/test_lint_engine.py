@@ -12,7 +12,7 @@ import pytest
 from migrator.errors import InputError
 from migrator.lint.api import lint_paths
 from migrator.lint.config import LintConfig, load_config, parse_airflow_version
-from migrator.lint.engine import Linter, lint_many
+from migrator.lint.engine import Linter, WorkerFailed, lint_files, lint_many
 from migrator.lint.finding import Violation
 from migrator.lint.registry import Registry, UnknownSelector, default_registry
 from migrator.lint.rule import Rule
@@ -262,6 +262,43 @@ def test_parallel_and_serial_runs_agree(tmp_path):
     as_json = lambda results: [[f.to_json() for f in r.findings] for r in results]  # noqa: E731
     assert as_json(serial) == as_json(parallel)
     assert any(r.findings for r in serial)
+
+
+@pytest.mark.parametrize("count", [3, 80])  # below and above the parallel threshold
+def test_unreadable_files_are_errors_in_order_and_the_rest_is_linted(tmp_path, count):
+    files = []
+    for i in range(count):
+        path = tmp_path / f"dag{i}.py"
+        path.write_text(BAD_DAG.replace('"d"', f'"d{i}"'))
+        files.append(SourceFile(str(path), Kind.PYTHON))
+    files.insert(1, SourceFile(str(tmp_path / "gone_a.py"), Kind.PYTHON))
+    files.append(SourceFile(str(tmp_path / "gone_b.py"), Kind.PYTHON))
+    linter = Linter(LintConfig(), LintConfig().rules(REGISTRY), REGISTRY)
+    results, errors, hits = lint_files(linter, files, cache=None, jobs=2)
+    assert [Path(e.path).name for e in errors] == ["gone_a.py", "gone_b.py"]
+    assert all("cannot read" in e.message for e in errors)
+    assert list(results) == [f.path for f in files if "gone" not in f.path]
+    assert all(r.findings for r in results.values()) and hits == 0
+
+
+def test_a_failing_file_fails_the_parallel_run(tmp_path, monkeypatch):
+    sources = []
+    for i in range(80):
+        path = tmp_path / f"dag{i}.py"
+        path.write_text(BAD_DAG)
+        sources.append((SourceFile(str(path), Kind.PYTHON), BAD_DAG.encode()))
+    linter = Linter(LintConfig(), LintConfig().rules(REGISTRY), REGISTRY)
+
+    def broken(self, source, data):
+        if source.path.endswith("dag41.py"):
+            raise ValueError("boom")
+        return original(self, source, data)
+
+    original = Linter.lint_bytes
+    monkeypatch.setattr(Linter, "lint_bytes", broken)
+    # raised in this process (which lints too) or reported by the child that hit it
+    with pytest.raises((WorkerFailed, ValueError), match="boom"):
+        lint_many(linter, sources, jobs=2)
 
 
 def test_duplicate_dag_ids_across_files(tmp_path):

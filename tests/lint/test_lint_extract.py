@@ -327,3 +327,27 @@ def test_pathological_input_stays_bounded():
         f"        t{i} = BashOperator(task_id='t{i}', bash_command='x')\n" for i in range(3000)
     )
     assert len(only(model(many)).tasks) == 3000
+
+
+def test_record_spans_are_exact_when_first_read_and_count_characters():
+    # spans are computed on first read: check them against the source, in an ASCII and a non-ASCII file
+    body = """
+    with DAG("d") as d:
+        a = BashOperator(task_id="a", bash_command=TEXT)
+        b = BashOperator(task_id="b", bash_command="b"); a >> b
+        b << BashOperator(task_id="c", bash_command=TEXT)
+    """
+    for text in ('"x"', '"ünïcödé ✓"'):
+        m = model(AF3 + body.replace("TEXT", text))
+        dag = only(m)
+        lines = m.source.splitlines()
+        for record in [*dag.tasks, *dag.edges]:
+            span = record.span
+            assert span is record.span  # computed once, then kept
+            expected = "BashOperator(" if isinstance(record, TaskRecord) else ("a >> b", "b << ")
+            assert lines[span.line - 1][span.column - 1 :].startswith(expected)
+        last = dag.tasks[2]
+        line = lines[last.span.line - 1]
+        assert line[last.span.column - 1 : last.span.end_column - 1].startswith("BashOperator(task_id=")
+        assert last.span.end_column - 1 == len(line)  # characters, not UTF-8 bytes
+        assert dataclasses.replace(last, task_id="z").span == last.span
