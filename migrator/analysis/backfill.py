@@ -15,6 +15,7 @@ from migrator.analysis import semantics as sem
 from migrator.analysis.index import child_nodes, walk
 from migrator.analysis.model import CallSite, FileModel, FunctionNode, Role, TaskRecord
 from migrator.crontab.model import Span
+from migrator.shellsyntax import find_substitutions
 
 CLOCK_CALLS = frozenset(
     {
@@ -79,7 +80,11 @@ TEMPLATE_CLOCK = re.compile(r"\{\{[^}]*\b(?:macros\.)?(?:datetime\.(?:now|utcnow
 DATE_NAMES = frozenset(DATE_WORDS) | {"context", "kwargs", "params", "logical", "partition", "date", "day"}
 
 SHELL_DATE = re.compile(r"\$\(\s*(?:/usr)?(?:/bin/)?date\b(?P<args>[^)]*)\)|`\s*(?:/usr)?(?:/bin/)?date\b(?P<bt>[^`]*)`")
-SHELL_DATE_FIXED_INPUT = re.compile(r"(?:^|\s)(?:-d|--date|-r|--reference|-f|--file)\b|\{\{|\$\{?\w")
+DATE_COMMAND = re.compile(r"\s*(?:/usr)?(?:/bin/)?date\b(?P<args>.*)", re.DOTALL)
+# `date` formats a date it is given, not the clock: a template or variable, a file, or a literal date
+DATE_GIVEN = re.compile(r"\{\{|\$\{?\w|(?:^|\s)(?:-r|--reference|-f|--file)\b")
+DATE_OPTION = re.compile(r"(?:^|\s)(?:-d|--date)(?:=|\s+)(?P<value>\"[^\"]*\"|'[^']*'|\S+)")
+LITERAL_DATE = re.compile(r"^\s*(?:@\d+|\d{4}-\d{1,2}-\d{1,2}|\d{8})(?:\s|$|T)")
 REDIRECT = re.compile(r"(?<![0-9&>])(?P<op>>>|>)(?![>&])\s*(?P<target>\"[^\"]*\"|'[^']*'|[^\s;|&)<>]+)")
 # a `>` inside a string literal: a quote earlier on its line with no quote in between. Searched in the
 # reversed text, where the search starts at each `>` instead of at each (far more common) quote.
@@ -497,30 +502,48 @@ def shell_date_hazards(model: FileModel) -> list[Hazard]:
     seen: set[int] = set()
     for task in model.all_tasks:
         for text, node in command_texts(task, model):
-            for match in SHELL_DATE.finditer(text):
-                args = match.group("args") if match.group("args") is not None else match.group("bt")
-                if SHELL_DATE_FIXED_INPUT.search(args or ""):
-                    continue  # `date -d "{{ ds }}" ...` formats a given date
+            for shown, args in _shell_date_substitutions(text):
+                if _formats_given_date(args):
+                    continue  # `date -d "{{ ds }}" ...`, not `date -d yesterday ...`
                 if id(node) in seen:
                     break
                 seen.add(id(node))
-                shown = match.group(0).strip()
                 if shown.startswith("`"):
-                    shown = f"{shown.strip('`').strip()}` in backticks"
-                    shown = "`" + shown
+                    shown = f"`{shown.strip('`').strip()}` in backticks"
                 else:
                     shown = f"`{shown}`"
                 found.append(
                     Hazard(
                         "shell-date",
                         model.span(node),
-                        f"{shown} in the command of task `{task.task_id}` is the day the task "
-                        "runs, not its logical date",
+                        f"{shown} in the command of task `{task.task_id}` depends on when the "
+                        "task runs, not on its logical date",
                         (task.task_id,),
                         frozenset({(task.dag_id, task.task_id)}),
                     )
                 )
     return found
+
+
+def _formats_given_date(args: str) -> bool:
+    if DATE_GIVEN.search(args):
+        return True
+    option = DATE_OPTION.search(args)
+    # `-d yesterday`, `-d '1 day ago'`, `-d now` are still relative to the clock
+    return option is not None and bool(LITERAL_DATE.match(option.group("value").strip("'\"")))
+
+
+def _shell_date_substitutions(text: str) -> Iterator[tuple[str, str]]:
+    """(as written, arguments) of every `date` command substitution the shell would expand.
+
+    Quoting decides, as in the shell: `'$(date)'` is literal text, `"$(date)"` and nested
+    substitutions are expanded. Text the scanner cannot follow yields nothing (never a guess).
+    """
+    for substitution in find_substitutions(text):
+        match = DATE_COMMAND.match(substitution.body)
+        if match:
+            yield text[substitution.start : substitution.end].strip(), match.group("args")
+        yield from _shell_date_substitutions(substitution.body)
 
 
 # -- writes ----------------------------------------------------------------------------------------

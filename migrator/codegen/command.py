@@ -21,7 +21,7 @@ from datetime import timedelta
 
 from migrator.codegen.dates import Expression, KeptDate, Literal, Segment, rewrite_dates
 from migrator.codegen.jinja import TEMPLATE_EXTENSIONS, literal_template
-from migrator.codegen.shell import single_quote
+from migrator.shellsyntax import single_quote
 
 # Shells whose `-c` reading of a crontab line bash reproduces; any other SHELL= is called explicitly.
 NATIVE_SHELLS = frozenset({"/bin/sh", "/usr/bin/sh", "/bin/bash", "/usr/bin/bash", "sh", "bash"})

@@ -23,7 +23,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from migrator.codegen.jinja import string_literal
-from migrator.codegen.shell import Substitution, Word, find_substitutions, simple_command_words
+from migrator.shellsyntax import Substitution, Word, find_substitutions, simple_command_words
 
 _DATE_COMMANDS = frozenset({"date", "/bin/date", "/usr/bin/date"})
 # strftime conversions that glibc's strftime and GNU date compute the same way (C locale).

@@ -105,7 +105,7 @@ def lint_command(
         click.echo(formats.render_github(findings), nl=False)
     else:
         click.echo(formats.render_text(findings, reader, show_source=not no_show_source, unsafe=unsafe_fixes), nl=False)
-        click.echo(formats.render_summary(findings, outcome.fixed, unsafe_fixes), nl=False)
+        click.echo(formats.render_summary(findings, outcome.fixed, unsafe_fixes, len(outcome.errors)), nl=False)
     if outcome.errors:
         raise InputError(outcome.errors)
     if exit_zero:

@@ -51,7 +51,10 @@ def _snippet(finding: Finding, read: Reader) -> str:
     return "\n".join(parts) + "\n"
 
 
-def render_summary(findings: list[Finding], fixed: int = 0, unsafe: bool = False) -> str:
+def render_summary(findings: list[Finding], fixed: int = 0, unsafe: bool = False, unreadable: int = 0) -> str:
+    if unreadable and not findings and not fixed:
+        paths = "path" if unreadable == 1 else "paths"
+        return f"No problems in what could be read; {unreadable} {paths} could not be linted.\n"
     if not findings and not fixed:
         return "All checks passed!\n"
     count = len(findings)

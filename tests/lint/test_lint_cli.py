@@ -77,6 +77,9 @@ def test_exit_codes(project):
     assert run("lint", "dags", "--no-cache", "--exit-zero", cwd=project).exit_code == 0
     missing = run("lint", "nowhere.py", "--no-cache", cwd=project)
     assert missing.exit_code == 2 and "nowhere.py: no such file or directory" in missing.output
+    # a path that could not be linted is never reported as "All checks passed!"
+    assert "All checks passed" not in missing.output
+    assert "1 path could not be linted" in missing.output
     bad_select = run("lint", "dags", "--select", "NOPE9", cwd=project)
     assert bad_select.exit_code == 2 and "unknown rule or prefix `NOPE9`" in bad_select.output
 
