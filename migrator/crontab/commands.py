@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -128,7 +129,14 @@ def explain_command(
     """Explain a cron expression or every entry of a crontab FILE: meaning and next fire times."""
     zone = _zone(tz)
     begin = _start(start, zone)
-    if os.path.exists(target) or not (target.startswith("@") or any(c.isspace() for c in target)):
+    is_file = os.path.exists(target)
+    if not is_file and not _looks_like_expression(target):
+        raise InputError.at(
+            target,
+            "no such file (to explain an expression, quote its five time fields or give an @macro, "
+            'e.g. "0 1 * * *")',
+        )
+    if is_file:
         crontab = load_crontab(target, system=system, dialect=Dialect(dialect))
         _print_warnings(crontab.warnings)
         records = explain_entries(crontab.entries, start=begin, count=count, default_tz=tz)
@@ -137,9 +145,34 @@ def explain_command(
         else:
             click.echo("\n\n".join(render_explanation(r) for r in records) or "(no entries)")
         return
-    schedule = parse_expression(target, dialect=Dialect(dialect))
+    try:
+        schedule = parse_expression(target, dialect=Dialect(dialect))
+    except InputError as error:
+        if _FIELD_WORD.fullmatch(target) is None:
+            raise
+        # One word such as `5/15` or `*/5`: say it is read as an expression because no such file exists.
+        raise InputError(
+            Diagnostic(
+                d.path, f"{d.message} (and there is no file named '{target}')", d.line, d.column
+            )
+            for d in error.diagnostics
+        ) from None
     record = explain_schedule(schedule, start=begin, count=count, default_tz=tz)
     click.echo(json.dumps(record, indent=2) if fmt == "json" else render_explanation(record))
+
+
+# Characters of time fields (and of the Quartz syntax the field errors explain): a word made only of them
+# is an expression, not a file name.
+_FIELD_WORD = re.compile(r"[0-9*,/~?#-]+")
+
+
+def _looks_like_expression(target: str) -> bool:
+    """How `explain` reads an argument that is not an existing file: as an expression or as a file name."""
+    return (
+        target.startswith("@")
+        or any(c.isspace() for c in target)
+        or _FIELD_WORD.fullmatch(target) is not None
+    )
 
 
 def _zone(name: str) -> ZoneInfo:

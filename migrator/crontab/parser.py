@@ -76,7 +76,7 @@ def parse_crontab(
     """
     dialect = Dialect(dialect)
     if "\x00" in text:
-        raise InputError.at(path, "this is a binary file, not a crontab (it contains NUL bytes)")
+        raise _binary_file(path, text)
     warnings: list[Diagnostic] = []
     if "\r\n" in text:
         line = text[: text.index("\r\n")].count("\n") + 1
@@ -135,7 +135,7 @@ def load_crontab(
     except OSError as error:
         raise InputError.at(name, f"cannot read the file: {error.strerror or error}") from None
     if b"\x00" in data:
-        raise InputError.at(name, "this is a binary file, not a crontab (it contains NUL bytes)")
+        raise _binary_file(name, data)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -144,6 +144,17 @@ def load_crontab(
         raise InputError.at(name, "the file is not valid UTF-8 text", line, column) from None
     text = text.removeprefix("\ufeff")
     return parse_crontab(text, name, system=system, dialect=dialect)
+
+
+def _binary_file(path: str, data: str | bytes) -> InputError:
+    """The error for a file with NUL bytes, at the first one (cron stops reading a line there)."""
+    nul, newline = ("\x00", "\n") if isinstance(data, str) else (b"\x00", b"\n")
+    index = data.index(nul)  # type: ignore[arg-type]
+    line = data.count(newline, 0, index) + 1  # type: ignore[arg-type]
+    column = index - data.rfind(newline, 0, index)  # type: ignore[arg-type]
+    return InputError.at(
+        path, "this is a binary file, not a crontab (it contains NUL bytes)", line, column
+    )
 
 
 def parse_expression(

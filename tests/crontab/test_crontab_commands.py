@@ -170,6 +170,28 @@ def test_errors_exit_2_without_traceback():
     assert run("explain", "* * * * *", "--from", "yesterday").exit_code == 2
 
 
+def test_explain_of_one_word_that_is_not_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    # Time-field characters only: an expression with too few fields, and said to be no file either.
+    for word in ("5/15", "*/5", "0", "1-5"):
+        result = run("explain", word)
+        assert result.exit_code == 2
+        assert result.output.startswith("<expression>:1:"), result.output
+        assert "expected 5 time fields" in result.output and "found 1" in result.output
+        assert f"there is no file named '{word}'" in result.output
+        assert "cannot read the file" not in result.output
+    # Anything else is a file name that does not exist, with how to give an expression instead.
+    for word in ("no-such-file", "jobs/nightly.crontab"):
+        result = run("explain", word)
+        assert result.exit_code == 2
+        assert result.output.startswith(f"{word}: no such file (to explain an expression, quote")
+    # An existing file wins, whatever its name looks like.
+    (tmp_path / "5").write_text("0 1 * * * job\n")
+    result = run("explain", "5", "--format", "json", "--next", "0")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)[0]["line"] == 1
+
+
 def test_warnings_go_to_stderr(tmp_path):
     path = tmp_path / "t.crontab"
     path.write_text("0 0 * * * a")

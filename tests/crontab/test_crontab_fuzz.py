@@ -66,7 +66,7 @@ def test_mutated_fixture_lines(dialect, system):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=ALPHABET + "\n\r\x0b\u00e9", max_size=120), st.booleans())
+@given(st.text(alphabet=ALPHABET + "\n\r\x0b\x00\u00e9", max_size=120), st.booleans())
 def test_random_text(text, system):
     check(text, system=system)
 

@@ -327,8 +327,12 @@ def test_unreadable_binary_and_non_utf8_files(tmp_path):
         load_crontab(tmp_path)
     binary = tmp_path / "bin"
     binary.write_bytes(b"\x7fELF\x00\x00")
-    with pytest.raises(InputError, match="binary file"):
+    with pytest.raises(InputError, match="binary file") as caught:
         load_crontab(binary)
+    assert (caught.value.diagnostics[0].line, caught.value.diagnostics[0].column) == (1, 5)
+    with pytest.raises(InputError, match="binary file") as caught:
+        parse_crontab("0 0 * * * a\n0 1 * * * b\x00c\n")
+    assert (caught.value.diagnostics[0].line, caught.value.diagnostics[0].column) == (2, 12)
     with pytest.raises(InputError) as caught:
         load_crontab(FIXTURES / "invalid" / "latin1.crontab")
     assert (caught.value.diagnostics[0].line, caught.value.diagnostics[0].column) == (1, 16)
