@@ -185,8 +185,10 @@ def _zone(name: str) -> ZoneInfo:
 def _start(text: str | None, zone: ZoneInfo) -> datetime:
     if text is None:
         return datetime.now(zone).replace(second=0, microsecond=0)
+    # Python 3.10's fromisoformat rejects the "Z" suffix that 3.11 and most tools write for UTC
+    iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
     try:
-        value = datetime.fromisoformat(text)
+        value = datetime.fromisoformat(iso)
     except ValueError:
         raise InputError.at(
             "--from", f"'{text}' is not an ISO 8601 date-time (e.g. 2026-01-31T09:00)"

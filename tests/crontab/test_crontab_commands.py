@@ -198,3 +198,10 @@ def test_warnings_go_to_stderr(tmp_path):
     result = CliRunner().invoke(cli, ["parse", str(path)])
     assert result.exit_code == 0
     assert "no newline at the end of the file" in result.stderr
+
+
+def test_explain_from_accepts_a_z_suffix_as_utc():
+    # fromisoformat only learned "Z" in Python 3.11; the option must read it on 3.10 too
+    result = run("explain", "0 1 * * *", "--tz", "Europe/Berlin", "--from", "2026-01-01T00:30Z", "--next", "1")
+    assert result.exit_code == 0, result.output
+    assert "next: 2026-01-02T01:00:00+01:00" in result.output  # 00:30Z is 01:30 in Berlin
