@@ -158,6 +158,8 @@ class _Linker:
         self.flows: set[tuple[int, int]] = set()
         # consumer -> its read artifacts that some producer accounts for
         self.explained: dict[int, set[tuple[str, str]]] = defaultdict(set)
+        # producer -> its written artifacts that some other job is known to read
+        self.consumed: dict[int, set[tuple[str, str]]] = defaultdict(set)
         self.description_jobs: dict[str, list[int]] | None = None
         self.notes: list[tuple[int, str]] = []
 
@@ -283,6 +285,8 @@ class _Linker:
                     self.related.add(frozenset((producer, consumer)))
                     if mine.role == READ:
                         self.explained[consumer].add((mine.kind, mine.key))
+                        if theirs.role == WRITE:
+                            self.consumed[producer].add((theirs.kind, theirs.key))
                     marker = (
                         min(producer, consumer),
                         max(producer, consumer),
@@ -821,6 +825,9 @@ class _Linker:
         - `down` writes what `up` reads: `up` consumes `down`'s previous run, it does not feed it.
         - `down` declares its inputs and producers account for all of them: a shared word adds
           no upstream of its own.
+        - `up` declares its outputs and other jobs are known to read all of them: a shared word
+          adds no downstream of its own (`enrich_leads --out enrichment.csv` feeds the job that
+          reads that file, not every later job about leads).
         """
         if any(e.kind not in ("name", "time-offset") for e in evidence):
             return evidence
@@ -828,6 +835,9 @@ class _Linker:
             return []
         reads = {(a.kind, a.key) for a in self.jobs[down].facts.artifacts if a.role == READ}
         if reads and reads <= self.explained.get(down, set()):
+            return []
+        writes = {(a.kind, a.key) for a in self.jobs[up].facts.artifacts if a.role == WRITE}
+        if writes and writes <= self.consumed.get(up, set()):
             return []
         return evidence
 

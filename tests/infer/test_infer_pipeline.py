@@ -140,6 +140,22 @@ def test_name_words_link_to_the_latest_earlier_bearer_but_not_siblings():
     }
 
 
+def test_a_shared_word_adds_no_downstream_to_a_job_whose_outputs_are_all_read_elsewhere():
+    # enrich's only output goes to score; export merely shares "leads" with it. A name edge
+    # enrich >> export would also swallow enrich >> score in the transitive reduction.
+    pipeline = infer_pipeline(
+        tab(
+            job("0 2 * * *", "/opt/g/enrich_leads.sh --out /x/enrichment.csv"),
+            job("0 7 * * *", "/opt/us/export_leads.sh --out /x/leads.csv"),
+            job("30 7 * * *", "/opt/us/score_leads.sh --in /x/enrichment.csv --in /x/leads.csv"),
+        )
+    )
+    assert edges(pipeline) == {
+        ("enrich_leads", "score_leads"),
+        ("export_leads", "score_leads"),
+    }
+
+
 def test_comments_name_jobs_and_before_turns_them_around():
     pipeline = infer_pipeline(
         tab(
