@@ -251,3 +251,18 @@ def test_unorderable_data_flows_are_reported():
         "b uses what a (line 6) writes (/x/a.csv), but cron starts both at the same instant"
         in notes
     )
+
+
+def test_jobs_run_in_a_container_are_named_and_linked_by_what_they_run():
+    pipeline = infer_pipeline(
+        tab(
+            job("0 1 * * *", "sudo -u etl docker exec etl python /app/extract_accounts.py"),
+            job("0 2 * * *", "docker exec etl python /app/dedupe_accounts.py --in /s/a.csv"),
+            job(
+                "0 3 * * *", "kubectl exec -n etl deploy/w -- python /app/sync_crm.py --in /s/b.csv"
+            ),
+        )
+    )
+    ids = [t.task_id for dag in pipeline.dags for t in dag.tasks]
+    assert sorted(ids) == ["dedupe_accounts", "extract_accounts", "sync_crm"]
+    assert ("extract_accounts", "dedupe_accounts") in edges(pipeline)
