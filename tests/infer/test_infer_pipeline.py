@@ -203,6 +203,19 @@ def test_task_ids_are_unique_valid_and_stable():
     assert {"extract_sales", "extract_hr", "import_", "job_2fa_check"} <= set(first)
 
 
+def test_one_wrapper_run_with_different_steps_is_named_by_each_step():
+    # each later step also names the earlier step's output, so no step word is unique to one job
+    pipeline = infer_pipeline(
+        tab(
+            job("0 1 * * *", "/opt/etl/run_step.sh --step extract --out /d/extract.json"),
+            job("0 2 * * *", "/opt/etl/run_step.sh --step transform --in /d/extract.json"),
+            job("0 3 * * *", "/opt/etl/run_step.sh --step load --in /d/transform.json"),
+        )
+    )
+    ids = [t.task_id for d in pipeline.dags for t in d.tasks]
+    assert ids == ["run_step_extract", "run_step_transform", "run_step_load"]
+
+
 def test_every_entry_appears_exactly_once():
     crontab = tab(
         job("0 1 * * *", "a.sh --out /d/a"),
