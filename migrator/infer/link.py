@@ -35,6 +35,7 @@ from migrator.infer.facts import MENTION, READ, WRITE, Artifact
 from migrator.infer.jobs import Job
 from migrator.infer.model import Evidence
 from migrator.infer.shell import DATE_PLACEHOLDER, SUBST_PLACEHOLDER
+from migrator.infer.words import VERB_STEMS, split_words, stem
 
 THRESHOLD = 0.5  # an edge needs at least this confidence (time proximity alone: see _fallback)
 FALLBACK = False
@@ -657,9 +658,21 @@ class _Linker:
             )
 
     def _siblings(self, up: int, down: int) -> bool:
-        """Jobs doing the same thing to different inputs (two `ingest_*`) run side by side."""
+        """Jobs doing the same thing to different inputs (two `ingest_*`) run side by side.
+
+        So do two runs of one script on different arguments (`report.py --partner acme`,
+        `--partner globex`), unless the arguments name different steps (`orders.sh extract`,
+        `orders.sh load`).
+        """
         a, b = self.jobs[up], self.jobs[down]
-        return a.verb is not None and a.verb == b.verb
+        if a.verb is not None and a.verb == b.verb:
+            return True
+        return (
+            bool(a.facts.name_source)
+            and a.facts.name_source == b.facts.name_source
+            and a.facts.name == b.facts.name
+            and _argument_verbs(a) == _argument_verbs(b)
+        )
 
     def _apply_comments(
         self,
@@ -855,6 +868,12 @@ class _Linker:
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+def _argument_verbs(job: Job) -> frozenset[str]:
+    return frozenset(
+        stem(w) for alt in job.facts.alternates for w in split_words(alt) if stem(w) in VERB_STEMS
+    )
 
 
 def _dedupe(evidence: list[Evidence]) -> list[Evidence]:

@@ -156,6 +156,21 @@ def test_a_shared_word_adds_no_downstream_to_a_job_whose_outputs_are_all_read_el
     }
 
 
+def test_one_script_run_on_different_arguments_is_not_a_chain():
+    pipeline = infer_pipeline(
+        tab(
+            job("0 1 * * *", "python /opt/jobs/partner_report.py --partner acme"),
+            job("0 2 * * *", "python /opt/jobs/partner_report.py --partner globex"),
+            job("0 3 * * *", "/usr/local/bin/meltano run tap-github target-postgres"),
+            job("0 4 * * *", "/usr/local/bin/meltano run tap-jira target-postgres"),
+            # ... unless the arguments are different steps
+            job("0 5 * * *", "/opt/etl/orders.sh extract"),
+            job("0 6 * * *", "/opt/etl/orders.sh load"),
+        )
+    )
+    assert edges(pipeline) == {("orders_extract", "orders_load")}
+
+
 def test_comments_name_jobs_and_before_turns_them_around():
     pipeline = infer_pipeline(
         tab(
