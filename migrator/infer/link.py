@@ -159,8 +159,10 @@ class _Linker:
         self.flows: set[tuple[int, int]] = set()
         # consumer -> its read artifacts that some producer accounts for
         self.explained: dict[int, set[tuple[str, str]]] = defaultdict(set)
-        # producer -> its written artifacts that some other job is known to read
-        self.consumed: dict[int, set[tuple[str, str]]] = defaultdict(set)
+        # producer -> its written artifacts -> the jobs known to read them
+        self.consumed: dict[int, dict[tuple[str, str], set[int]]] = defaultdict(
+            lambda: defaultdict(set)
+        )
         self.description_jobs: dict[str, list[int]] | None = None
         self.notes: list[tuple[int, str]] = []
 
@@ -287,7 +289,7 @@ class _Linker:
                     if mine.role == READ:
                         self.explained[consumer].add((mine.kind, mine.key))
                         if theirs.role == WRITE:
-                            self.consumed[producer].add((theirs.kind, theirs.key))
+                            self.consumed[producer][(theirs.kind, theirs.key)].add(consumer)
                     marker = (
                         min(producer, consumer),
                         max(producer, consumer),
@@ -838,7 +840,7 @@ class _Linker:
         - `down` writes what `up` reads: `up` consumes `down`'s previous run, it does not feed it.
         - `down` declares its inputs and producers account for all of them: a shared word adds
           no upstream of its own.
-        - `up` declares its outputs and other jobs are known to read all of them: a shared word
+        - `up` declares its outputs and later jobs of its cycle read all of them: a shared word
           adds no downstream of its own (`enrich_leads --out enrichment.csv` feeds the job that
           reads that file, not every later job about leads).
         """
@@ -850,8 +852,10 @@ class _Linker:
         if reads and reads <= self.explained.get(down, set()):
             return []
         writes = {(a.kind, a.key) for a in self.jobs[up].facts.artifacts if a.role == WRITE}
-        if writes and writes <= self.consumed.get(up, set()):
-            return []
+        if writes and up in self.consumed:
+            readers = self.consumed[up]
+            if all(any(self.before(up, c) is not None for c in readers.get(w, ())) for w in writes):
+                return []
         return evidence
 
     def _why_unlinked(self, job: Job, weak: tuple[float, int] | None, peers: int) -> str:

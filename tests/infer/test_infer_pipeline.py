@@ -171,6 +171,22 @@ def test_one_script_run_on_different_arguments_is_not_a_chain():
     assert edges(pipeline) == {("orders_extract", "orders_load")}
 
 
+def test_a_reader_on_another_calendar_does_not_account_for_an_output():
+    # the weekly score reads enrich's file (a cross-DAG link); within the daily cycle the shared
+    # word still links enrich to the later export
+    pipeline = infer_pipeline(
+        tab(
+            job("0 2 * * *", "/opt/g/enrich_leads.sh --out /x/enrichment.csv"),
+            job("0 3 * * *", "/opt/us/export_leads.sh --out /x/leads.csv"),
+            job("0 6 * * 1", "/opt/us/weekly_score.sh --in /x/enrichment.csv"),
+        )
+    )
+    (edge,) = pipeline.dags[0].edges
+    assert (edge.upstream, edge.downstream) == ("enrich_leads", "export_leads")
+    assert any(e.kind == "name" and '"leads"' in e.detail for e in edge.evidence)
+    assert ("enrich_leads", "weekly_score") in cross(pipeline)
+
+
 def test_comments_name_jobs_and_before_turns_them_around():
     pipeline = infer_pipeline(
         tab(
