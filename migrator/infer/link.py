@@ -820,6 +820,8 @@ class _Linker:
                         continue
                     if other.stage is None or other.stage >= job.stage:
                         continue
+                    if other.facts.directory != job.facts.directory:
+                        continue  # scripts of different applications (/opt/crm, /opt/billing)
                     cadence = self.timing(down).cadence
                     chosen[(up, down)] = [
                         Evidence(

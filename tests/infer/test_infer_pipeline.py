@@ -187,6 +187,27 @@ def test_a_reader_on_another_calendar_does_not_account_for_an_output():
     assert ("enrich_leads", "weekly_score") in cross(pipeline)
 
 
+def test_time_proximity_links_steps_of_one_application_only():
+    # nothing but time and verb order: the seed's combine >> load without its comments ...
+    same = infer_pipeline(
+        tab(
+            job("0 2 * * *", "python combine_api_and_database.py"),
+            job("0 3 * * *", "python load_to_warehouse.py"),
+        )
+    )
+    assert edges(same) == {("combine_api_and_database", "load_to_warehouse")}
+    # ... but scripts of different applications are not a pipeline because one fires first
+    apart = infer_pipeline(
+        tab(
+            job("0 1 * * *", "/opt/crm/bin/import_leads.sh"),
+            job("20 1 * * *", "/opt/billing/bin/compute_usage.py"),
+            job("40 1 * * *", "/opt/search/bin/build_sitemap.sh"),
+            job("0 2 * * *", "/opt/marketing/bin/send_newsletter.py"),
+        )
+    )
+    assert edges(apart) == set()
+
+
 def test_comments_name_jobs_and_before_turns_them_around():
     pipeline = infer_pipeline(
         tab(
