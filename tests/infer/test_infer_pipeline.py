@@ -255,6 +255,11 @@ def test_task_ids_are_unique_valid_and_stable():
     assert {"extract_sales", "extract_hr", "import_", "job_2fa_check"} <= set(first)
 
 
+def test_accented_script_names_keep_their_letters_in_task_ids():
+    pipeline = infer_pipeline(tab(job("0 1 * * *", "/opt/données/ingérer_ventes.py")))
+    assert pipeline.dags[0].tasks[0].task_id == "ingerer_ventes"
+
+
 def test_one_wrapper_run_with_different_steps_is_named_by_each_step():
     # each later step also names the earlier step's output, so no step word is unique to one job
     pipeline = infer_pipeline(
