@@ -944,9 +944,9 @@ class _Collector:
         for table in access.reads:
             self.table(table, READ, "SQL")
         for file in access.file_reads:
-            self.word(file, READ, "SQL COPY FROM", cwd)
+            self.word(file, READ, "SQL file read", cwd)
         for file in access.file_writes:
-            self.word(file, WRITE, "SQL COPY TO", cwd)
+            self.word(file, WRITE, "SQL file write", cwd)
 
 
 def looks_like_sql_text(text: str) -> bool:

@@ -160,6 +160,13 @@ def assign_task_ids(names: list[tuple[str, tuple[str, ...]]]) -> list[str]:
     for task_id, members in groups.items():
         if len(members) < 2:
             continue
+        firsts = [names[k][1][0] if names[k][1] else None for k in members]
+        if None not in firsts and len(set(firsts)) == len(firsts):
+            # each job's own first word (`run.sh --step extract`, `--step transform`) tells
+            # them apart, even when a later job also names an earlier one's word as its input
+            for k, first in zip(members, firsts):
+                ids[k] = identifier(f"{task_id}_{first}", fallback="job")
+            continue
         counts = Counter(alt for k in members for alt in set(names[k][1]))
         for k in members:
             distinct = next((alt for alt in names[k][1] if counts[alt] == 1), None)

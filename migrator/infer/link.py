@@ -35,6 +35,7 @@ from migrator.infer.facts import MENTION, READ, WRITE, Artifact
 from migrator.infer.jobs import Job
 from migrator.infer.model import Evidence
 from migrator.infer.shell import DATE_PLACEHOLDER, SUBST_PLACEHOLDER
+from migrator.infer.words import VERB_STEMS, split_words, stem
 
 THRESHOLD = 0.5  # an edge needs at least this confidence (time proximity alone: see _fallback)
 FALLBACK = False
@@ -158,6 +159,10 @@ class _Linker:
         self.flows: set[tuple[int, int]] = set()
         # consumer -> its read artifacts that some producer accounts for
         self.explained: dict[int, set[tuple[str, str]]] = defaultdict(set)
+        # producer -> its written artifacts -> the jobs known to read them
+        self.consumed: dict[int, dict[tuple[str, str], set[int]]] = defaultdict(
+            lambda: defaultdict(set)
+        )
         self.description_jobs: dict[str, list[int]] | None = None
         self.notes: list[tuple[int, str]] = []
 
@@ -283,6 +288,8 @@ class _Linker:
                     self.related.add(frozenset((producer, consumer)))
                     if mine.role == READ:
                         self.explained[consumer].add((mine.kind, mine.key))
+                        if theirs.role == WRITE:
+                            self.consumed[producer][(theirs.kind, theirs.key)].add(consumer)
                     marker = (
                         min(producer, consumer),
                         max(producer, consumer),
@@ -653,9 +660,21 @@ class _Linker:
             )
 
     def _siblings(self, up: int, down: int) -> bool:
-        """Jobs doing the same thing to different inputs (two `ingest_*`) run side by side."""
+        """Jobs doing the same thing to different inputs (two `ingest_*`) run side by side.
+
+        So do two runs of one script on different arguments (`report.py --partner acme`,
+        `--partner globex`), unless the arguments name different steps (`orders.sh extract`,
+        `orders.sh load`).
+        """
         a, b = self.jobs[up], self.jobs[down]
-        return a.verb is not None and a.verb == b.verb
+        if a.verb is not None and a.verb == b.verb:
+            return True
+        return (
+            bool(a.facts.name_source)
+            and a.facts.name_source == b.facts.name_source
+            and a.facts.name == b.facts.name
+            and _argument_verbs(a) == _argument_verbs(b)
+        )
 
     def _apply_comments(
         self,
@@ -801,6 +820,8 @@ class _Linker:
                         continue
                     if other.stage is None or other.stage >= job.stage:
                         continue
+                    if other.facts.directory != job.facts.directory:
+                        continue  # scripts of different applications (/opt/crm, /opt/billing)
                     cadence = self.timing(down).cadence
                     chosen[(up, down)] = [
                         Evidence(
@@ -821,6 +842,9 @@ class _Linker:
         - `down` writes what `up` reads: `up` consumes `down`'s previous run, it does not feed it.
         - `down` declares its inputs and producers account for all of them: a shared word adds
           no upstream of its own.
+        - `up` declares its outputs and later jobs of its cycle read all of them: a shared word
+          adds no downstream of its own (`enrich_leads --out enrichment.csv` feeds the job that
+          reads that file, not every later job about leads).
         """
         if any(e.kind not in ("name", "time-offset") for e in evidence):
             return evidence
@@ -829,6 +853,11 @@ class _Linker:
         reads = {(a.kind, a.key) for a in self.jobs[down].facts.artifacts if a.role == READ}
         if reads and reads <= self.explained.get(down, set()):
             return []
+        writes = {(a.kind, a.key) for a in self.jobs[up].facts.artifacts if a.role == WRITE}
+        if writes and up in self.consumed:
+            readers = self.consumed[up]
+            if all(any(self.before(up, c) is not None for c in readers.get(w, ())) for w in writes):
+                return []
         return evidence
 
     def _why_unlinked(self, job: Job, weak: tuple[float, int] | None, peers: int) -> str:
@@ -845,6 +874,12 @@ class _Linker:
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+def _argument_verbs(job: Job) -> frozenset[str]:
+    return frozenset(
+        stem(w) for alt in job.facts.alternates for w in split_words(alt) if stem(w) in VERB_STEMS
+    )
 
 
 def _dedupe(evidence: list[Evidence]) -> list[Evidence]:

@@ -260,7 +260,14 @@ class _Locator:
             line = self.lines[number - 1]
             if pattern.match(line):
                 return (number, len(line) - len(line.lstrip()) + 1)
-        return self.table(*table) if table else (None, None)
+        if table:
+            return self.table(*table)
+        # a top-level table (`[edges]`, `[[edges.pin]]`) rather than a key
+        header = re.compile(rf"^\s*\[\[?\s*[\"']?{re.escape(key)}[\"']?\s*[.\]]")
+        for number, line in enumerate(self.lines, start=1):
+            if header.match(line):
+                return (number, len(line) - len(line.lstrip()) + 1)
+        return (None, None)
 
     def string(
         self, table: tuple[str, str] | None, key: str, value: str

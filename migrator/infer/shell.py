@@ -421,6 +421,8 @@ def _unwrap(
         return None
     if program in _LOCKERS:
         return _unwrap_lock(program, args, redirects)
+    if program in _CONTAINER_HOSTS:
+        return _unwrap_exec(program, args)
     if program in ("ssh",):
         positional = [a for a in args if not a.startswith("-")]
         if len(positional) >= 2:
@@ -451,6 +453,42 @@ def _unwrap(
         assigned = dict(m.groups() for a in args[:k] if (m := _ASSIGNMENT.match(a)))
         rest = [expand(w, assigned) for w in rest]
     return (program, rest, None, None)
+
+
+_CONTAINER_HOSTS = frozenset({"docker", "podman", "docker-compose", "podman-compose", "kubectl"})
+# options of `docker exec`, `docker compose exec` and `kubectl exec` that take a value
+_EXEC_WITH_VALUE = frozenset(
+    {"-e", "--env", "--env-file", "-u", "--user", "-w", "--workdir", "--detach-keys", "--index"}
+    | {"-c", "--container", "-n", "--namespace", "--context", "--kubeconfig", "-f", "--filename"}
+)
+
+# options of the container tool itself, before its `exec`
+_HOST_WITH_VALUE = frozenset(
+    {"-f", "--file", "-p", "--project-name", "--project-directory", "--env-file", "--profile"}
+    | {"-H", "--host", "--context", "-n", "--namespace", "--kubeconfig", "-c", "--config"}
+)
+
+
+def _unwrap_exec(program: str, args: list[str]) -> tuple[str, list[str], None, None] | None:
+    """`docker exec etl python /app/load.py`: the job is the command run in the container."""
+    sub = args
+    if program in ("docker", "podman") and sub[:1] in (["compose"], ["container"]):
+        sub = sub[1:]
+    k = 0
+    while k < len(sub) and sub[k].startswith("-") and len(sub[k]) > 1:  # `compose -f x.yml exec`
+        k += 2 if sub[k] in _HOST_WITH_VALUE else 1
+    sub = sub[k:]
+    if sub[:1] != ["exec"]:
+        return None
+    sub = sub[1:]
+    if program == "kubectl" and "--" in sub:
+        rest = sub[sub.index("--") + 1 :]
+        return (f"{program} exec", rest, None, None) if rest else None
+    k = 0
+    while k < len(sub) and sub[k].startswith("-") and len(sub[k]) > 1:
+        k += 2 if sub[k] in _EXEC_WITH_VALUE else 1
+    rest = sub[k + 1 :]  # after the container, service or pod
+    return (f"{program} exec", rest, None, None) if rest else None
 
 
 def _unwrap_lock(

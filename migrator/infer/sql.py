@@ -40,8 +40,17 @@ _COPY = re.compile(
     rf"\\?\bcopy\s+(\(.*?\)|{_NAME})\s*(?:\([^)]*\))?\s+(from|to)\s+('[^']*'|\"[^\"]*\"|\S+)",
     _FLAGS,
 )
+# MySQL's `LOAD DATA [LOCAL] INFILE 'f' INTO TABLE t`, Hive's `LOAD DATA [LOCAL] INPATH 'f'`
+_LOAD_FILE = re.compile(
+    r"\bload\s+data\s+(?:(?:low_priority|concurrent)\s+)?(?:local\s+)?in(?:file|path)\s+"
+    r"('[^']*'|\"[^\"]*\"|\S+)",
+    _FLAGS,
+)
+# MySQL's `SELECT ... INTO OUTFILE 'f'`
+_INTO_FILE = re.compile(r"\binto\s+(?:outfile|dumpfile)\s+('[^']*'|\"[^\"]*\"|\S+)", _FLAGS)
 _SQL_HINT = re.compile(
-    r"\b(select|insert|update|delete|merge|create|refresh|truncate|copy|replace)\b", re.IGNORECASE
+    r"\b(select|insert|update|delete|merge|create|refresh|truncate|copy|replace|load)\b",
+    re.IGNORECASE,
 )
 # words that follow FROM/JOIN but are not tables
 _NOT_TABLES = wordset("""
@@ -54,8 +63,8 @@ _NOT_TABLES = wordset("""
 class SqlAccess:
     reads: tuple[str, ...]  # table names, lowercase, unquoted
     writes: tuple[str, ...]
-    file_reads: tuple[str, ...]  # files named by COPY ... FROM
-    file_writes: tuple[str, ...]  # files named by COPY ... TO
+    file_reads: tuple[str, ...]  # files named by COPY ... FROM, LOAD DATA INFILE
+    file_writes: tuple[str, ...]  # files named by COPY ... TO, SELECT ... INTO OUTFILE
 
 
 def looks_like_sql(text: str) -> bool:
@@ -100,6 +109,10 @@ def analyze_sql(text: str) -> SqlAccess:
             reads.setdefault(table, None)
             if not is_io:
                 file_writes.append(target)
+    for match in _LOAD_FILE.finditer(text):
+        file_reads.append(match.group(1).strip("'\"").rstrip(";"))
+    for match in _INTO_FILE.finditer(text):
+        file_writes.append(match.group(1).strip("'\"").rstrip(";"))
     written_spans: list[tuple[int, int]] = []
     for pattern in _WRITE_PATTERNS:
         for match in pattern.finditer(text):

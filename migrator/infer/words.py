@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import unicodedata
 from functools import lru_cache
 
 
@@ -154,6 +155,10 @@ STOP_STEMS: frozenset[str] = frozenset(stem(w) for w in STOPWORDS)
 
 def identifier(text: str, *, fallback: str = "task") -> str:
     """A readable, valid Python identifier (lowercase snake case) for `text`."""
+    if not text.isascii():  # `ingérer_ventes.py` -> `ingerer_ventes`, not `ing_rer_ventes`
+        text = "".join(
+            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+        )
     name = "_".join(split_words(text))
     if not name:
         name = fallback

@@ -31,6 +31,18 @@ def _io(command: str, env: dict[str, str] | None = None) -> set[tuple[str, str, 
             {(WRITE, "table", "staging.orders"), (READ, "path", "/data/orders.csv")},
         ),
         (
+            "mysql shop -e \"LOAD DATA LOCAL INFILE '/data/in/p.csv' INTO TABLE staging_p\"",
+            {(WRITE, "table", "staging_p"), (READ, "path", "/data/in/p.csv")},
+        ),
+        (
+            "mysql shop -e \"SELECT * INTO OUTFILE '/data/out/o.csv' FROM orders\"",
+            {(READ, "table", "orders"), (WRITE, "path", "/data/out/o.csv")},
+        ),
+        (
+            "hive -e \"LOAD DATA INPATH '/landing/events' INTO TABLE raw.events\"",
+            {(WRITE, "table", "raw.events"), (READ, "path", "/landing/events")},
+        ),
+        (
             "psql -c 'INSERT INTO mart.daily SELECT * FROM staging.orders JOIN dim.c ON true'",
             {
                 (WRITE, "table", "mart.daily"),

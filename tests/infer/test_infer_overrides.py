@@ -124,6 +124,8 @@ def test_errors_name_the_place(text: str, message: str, line: int, column: int):
         ('[jobs.a]\ntask_id = "not valid"\n', "task_id must be a valid Python identifier", 2),
         ('[jobs.a]\nskip = "yes"\n', "skip must be true or false", 2),
         ("colour = 1\n", "unknown key 'colour'", 1),
+        ("skip = []\n\n[edges]\npin = 1\n", "unknown key 'edges'", 3),
+        ('# pins\n[[edges.pin]]\nupstream = "a"\n', "unknown key 'edges'", 2),
         ("[jobs.a\n", "invalid TOML", 1),
         ("[dags.x]\n", "needs dag_id", 1),
     ],

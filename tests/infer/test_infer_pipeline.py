@@ -140,6 +140,74 @@ def test_name_words_link_to_the_latest_earlier_bearer_but_not_siblings():
     }
 
 
+def test_a_shared_word_adds_no_downstream_to_a_job_whose_outputs_are_all_read_elsewhere():
+    # enrich's only output goes to score; export merely shares "leads" with it. A name edge
+    # enrich >> export would also swallow enrich >> score in the transitive reduction.
+    pipeline = infer_pipeline(
+        tab(
+            job("0 2 * * *", "/opt/g/enrich_leads.sh --out /x/enrichment.csv"),
+            job("0 7 * * *", "/opt/us/export_leads.sh --out /x/leads.csv"),
+            job("30 7 * * *", "/opt/us/score_leads.sh --in /x/enrichment.csv --in /x/leads.csv"),
+        )
+    )
+    assert edges(pipeline) == {
+        ("enrich_leads", "score_leads"),
+        ("export_leads", "score_leads"),
+    }
+
+
+def test_one_script_run_on_different_arguments_is_not_a_chain():
+    pipeline = infer_pipeline(
+        tab(
+            job("0 1 * * *", "python /opt/jobs/partner_report.py --partner acme"),
+            job("0 2 * * *", "python /opt/jobs/partner_report.py --partner globex"),
+            job("0 3 * * *", "/usr/local/bin/meltano run tap-github target-postgres"),
+            job("0 4 * * *", "/usr/local/bin/meltano run tap-jira target-postgres"),
+            # ... unless the arguments are different steps
+            job("0 5 * * *", "/opt/etl/orders.sh extract"),
+            job("0 6 * * *", "/opt/etl/orders.sh load"),
+        )
+    )
+    assert edges(pipeline) == {("orders_extract", "orders_load")}
+
+
+def test_a_reader_on_another_calendar_does_not_account_for_an_output():
+    # the weekly score reads enrich's file (a cross-DAG link); within the daily cycle the shared
+    # word still links enrich to the later export
+    pipeline = infer_pipeline(
+        tab(
+            job("0 2 * * *", "/opt/g/enrich_leads.sh --out /x/enrichment.csv"),
+            job("0 3 * * *", "/opt/us/export_leads.sh --out /x/leads.csv"),
+            job("0 6 * * 1", "/opt/us/weekly_score.sh --in /x/enrichment.csv"),
+        )
+    )
+    (edge,) = pipeline.dags[0].edges
+    assert (edge.upstream, edge.downstream) == ("enrich_leads", "export_leads")
+    assert any(e.kind == "name" and '"leads"' in e.detail for e in edge.evidence)
+    assert ("enrich_leads", "weekly_score") in cross(pipeline)
+
+
+def test_time_proximity_links_steps_of_one_application_only():
+    # nothing but time and verb order: the seed's combine >> load without its comments ...
+    same = infer_pipeline(
+        tab(
+            job("0 2 * * *", "python combine_api_and_database.py"),
+            job("0 3 * * *", "python load_to_warehouse.py"),
+        )
+    )
+    assert edges(same) == {("combine_api_and_database", "load_to_warehouse")}
+    # ... but scripts of different applications are not a pipeline because one fires first
+    apart = infer_pipeline(
+        tab(
+            job("0 1 * * *", "/opt/crm/bin/import_leads.sh"),
+            job("20 1 * * *", "/opt/billing/bin/compute_usage.py"),
+            job("40 1 * * *", "/opt/search/bin/build_sitemap.sh"),
+            job("0 2 * * *", "/opt/marketing/bin/send_newsletter.py"),
+        )
+    )
+    assert edges(apart) == set()
+
+
 def test_comments_name_jobs_and_before_turns_them_around():
     pipeline = infer_pipeline(
         tab(
@@ -185,6 +253,24 @@ def test_task_ids_are_unique_valid_and_stable():
     assert len(set(first)) == len(first) == 6
     assert all(i.isidentifier() for i in first)
     assert {"extract_sales", "extract_hr", "import_", "job_2fa_check"} <= set(first)
+
+
+def test_accented_script_names_keep_their_letters_in_task_ids():
+    pipeline = infer_pipeline(tab(job("0 1 * * *", "/opt/données/ingérer_ventes.py")))
+    assert pipeline.dags[0].tasks[0].task_id == "ingerer_ventes"
+
+
+def test_one_wrapper_run_with_different_steps_is_named_by_each_step():
+    # each later step also names the earlier step's output, so no step word is unique to one job
+    pipeline = infer_pipeline(
+        tab(
+            job("0 1 * * *", "/opt/etl/run_step.sh --step extract --out /d/extract.json"),
+            job("0 2 * * *", "/opt/etl/run_step.sh --step transform --in /d/extract.json"),
+            job("0 3 * * *", "/opt/etl/run_step.sh --step load --in /d/transform.json"),
+        )
+    )
+    ids = [t.task_id for d in pipeline.dags for t in d.tasks]
+    assert ids == ["run_step_extract", "run_step_transform", "run_step_load"]
 
 
 def test_every_entry_appears_exactly_once():
@@ -235,3 +321,18 @@ def test_unorderable_data_flows_are_reported():
         "b uses what a (line 6) writes (/x/a.csv), but cron starts both at the same instant"
         in notes
     )
+
+
+def test_jobs_run_in_a_container_are_named_and_linked_by_what_they_run():
+    pipeline = infer_pipeline(
+        tab(
+            job("0 1 * * *", "sudo -u etl docker exec etl python /app/extract_accounts.py"),
+            job("0 2 * * *", "docker exec etl python /app/dedupe_accounts.py --in /s/a.csv"),
+            job(
+                "0 3 * * *", "kubectl exec -n etl deploy/w -- python /app/sync_crm.py --in /s/b.csv"
+            ),
+        )
+    )
+    ids = [t.task_id for dag in pipeline.dags for t in dag.tasks]
+    assert sorted(ids) == ["dedupe_accounts", "extract_accounts", "sync_crm"]
+    assert ("extract_accounts", "dedupe_accounts") in edges(pipeline)

@@ -69,12 +69,39 @@ def test_other_substitutions_are_read_too():
         ("bash -lc 'cd /a && ./b.sh'", ("./b.sh",), ("bash",)),
         ("su - etl -c 'python y.py'", ("python", "y.py"), ("su",)),
         ("chronic run-one /opt/x", ("/opt/x",), ("chronic", "run-one")),
+        (
+            "sudo -u etl docker exec -it -e X=1 etl python /app/load.py --in /d/a.csv",
+            ("python", "/app/load.py", "--in", "/d/a.csv"),
+            ("sudo", "docker exec"),
+        ),
+        (
+            "docker compose -f /srv/dc.yml exec -T web php artisan export:orders",
+            ("php", "artisan", "export:orders"),
+            ("docker exec",),
+        ),
+        (
+            "kubectl exec -n etl deploy/worker -c app -- python /app/x.py",
+            ("python", "/app/x.py"),
+            ("kubectl exec",),
+        ),
+        (
+            "docker-compose exec db sh -c 'psql -f /q.sql'",
+            ("psql", "-f", "/q.sql"),
+            ("docker-compose exec", "sh"),
+        ),
     ],
 )
 def test_wrappers_are_peeled_off(text: str, argv: tuple[str, ...], wrappers: tuple[str, ...]):
     command = [c for c in parse_command(text) if c.argv][-1]
     assert command.argv == argv
     assert command.wrappers == wrappers
+
+
+def test_container_tools_that_do_not_exec_are_the_job():
+    (command,) = parse_command("docker run --rm -v /d:/d etl:latest python x.py")
+    assert command.argv[0] == "docker" and command.wrappers == ()
+    (command,) = parse_command("docker system prune -af")
+    assert command.argv[:2] == ("docker", "system")
 
 
 @pytest.mark.parametrize(
