@@ -253,3 +253,28 @@ def test_failing_hanging_crashing_and_flooding_tasks_do_not_take_the_runner_down
     xcom = subprocess.run([sys.executable, "-m", "migrator", "logs", "bad_tasks", "2024-01-01", "floods_lines"],
                           cwd=ROOT, env=env, capture_output=True)
     assert xcom.returncode == 0
+
+
+def test_two_runners_opening_a_new_state_db_together_both_start(tmp_path: Path, monkeypatch) -> None:
+    """SQLite answers `PRAGMA journal_mode=WAL` "database is locked" at once, without waiting, while another
+    runner switches the same new state.db to WAL: the second of two runners started together crashed."""
+    import sqlite3
+
+    from migrator.runner import store as store_module
+
+    class Contended(sqlite3.Connection):
+        refusals = 2
+
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:  # type: ignore[override]
+            if sql == "PRAGMA journal_mode=WAL" and Contended.refusals:
+                Contended.refusals -= 1
+                raise sqlite3.OperationalError("database is locked")
+            return super().execute(sql, *args)
+
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(store_module.sqlite3, "connect",
+                        lambda *args, **kwargs: real_connect(*args, factory=Contended, **kwargs))
+    store = store_module.Store(tmp_path / "home")
+    assert Contended.refusals == 0
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    store.close()
