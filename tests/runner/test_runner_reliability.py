@@ -278,3 +278,38 @@ def test_two_runners_opening_a_new_state_db_together_both_start(tmp_path: Path, 
     assert Contended.refusals == 0
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     store.close()
+
+
+TIMEOUT_GROUP_DAG = '''
+from datetime import timedelta
+import pendulum
+from airflow.sdk import DAG, task
+from airflow.providers.standard.operators.bash import BashOperator
+with DAG("timeout_group", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC")) as dag:
+    BashOperator(task_id="bash", bash_command='sleep 300 & echo $! >> "$OUT"; wait',
+                 execution_timeout=timedelta(seconds=1))
+
+    @task(execution_timeout=timedelta(seconds=1))
+    def python():
+        import os, subprocess, time
+        child = subprocess.Popen(["sleep", "300"])
+        with open(os.environ["OUT"], "a") as out:
+            out.write(f"{child.pid}\\n")
+        time.sleep(300)
+
+    python()
+'''
+
+
+def test_execution_timeout_terminates_the_whole_process_group(tmp_path: Path) -> None:
+    (tmp_path / "timeout_group.py").write_text(TIMEOUT_GROUP_DAG)
+    env = environment(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "migrator", "run", str(tmp_path / "timeout_group.py"), "--date",
+                           "2024-01-01"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    [run] = runs(env)
+    assert {t["task_id"]: t["state"] for t in run["tasks"]} == {"bash": "failed", "python": "failed"}
+    grandchildren = [int(pid) for pid in (tmp_path / "out.txt").read_text().split()]
+    assert len(grandchildren) == 2
+    time.sleep(0.2)
+    assert not [pid for pid in grandchildren if _alive(pid)], "a task's background process outlived its timeout"
