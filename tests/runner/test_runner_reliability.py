@@ -313,3 +313,42 @@ def test_execution_timeout_terminates_the_whole_process_group(tmp_path: Path) ->
     assert len(grandchildren) == 2
     time.sleep(0.2)
     assert not [pid for pid in grandchildren if _alive(pid)], "a task's background process outlived its timeout"
+
+
+DAEMON_DAG = '''
+import pendulum
+from airflow.sdk import DAG, task
+from airflow.providers.standard.operators.bash import BashOperator
+with DAG("daemon", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC")) as dag:
+    @task
+    def starts_daemon():
+        import os, subprocess
+        daemon = subprocess.Popen(["sleep", "300"])  # inherits the task's stdout
+        with open(os.environ["OUT"], "a") as out:
+            out.write(f"{daemon.pid}\\n")
+        return "started"
+
+    starts_daemon() >> BashOperator(task_id="after", bash_command="echo after")
+'''
+
+
+def test_a_python_task_that_leaves_a_process_running_still_finishes(tmp_path: Path) -> None:
+    """Airflow 3's supervisor stops reading a finished task's output after [workers] socket_cleanup_timeout;
+    the runner used to wait for the end of the output, i.e. for the daemon the task had started."""
+    (tmp_path / "daemon.py").write_text(DAEMON_DAG)
+    env = environment(tmp_path, AIRFLOW__WORKERS__SOCKET_CLEANUP_TIMEOUT="1")
+    try:
+        done = subprocess.run([sys.executable, "-m", "migrator", "run", str(tmp_path / "daemon.py"), "--date",
+                               "2024-01-01"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    finally:
+        for pid in (tmp_path / "out.txt").read_text().split() if (tmp_path / "out.txt").exists() else []:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    assert done.returncode == 0, done.stdout + done.stderr
+    [run] = runs(env)
+    assert {t["task_id"]: t["state"] for t in run["tasks"]} == {"starts_daemon": "success", "after": "success"}
+    log = (Path(env["CRON2DAG_HOME"]) / "logs/dag_id=daemon/run_id=manual__2024-01-01T00:00:00+00:00"
+           / "task_id=starts_daemon/attempt=1.log").read_text()
+    assert "no longer reading it" in log
