@@ -355,6 +355,8 @@ class Scheduler:
             return True
         if self._has_attempts(run) or run.dirty:
             return False
+        if self.stop_requested:
+            return False  # nothing is scheduled after Ctrl-C: the run is interrupted, not deadlocked
         waiting_here = [t for t in run.ready if t not in run.blocked or run.blocked[t][1]]
         if waiting_here:
             return False

@@ -352,3 +352,33 @@ def test_a_python_task_that_leaves_a_process_running_still_finishes(tmp_path: Pa
     log = (Path(env["CRON2DAG_HOME"]) / "logs/dag_id=daemon/run_id=manual__2024-01-01T00:00:00+00:00"
            / "task_id=starts_daemon/attempt=1.log").read_text()
     assert "no longer reading it" in log
+
+
+TWO_RUNS_DAG = '''
+import pendulum
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.bash import BashOperator
+with DAG("two_runs", schedule="@daily", start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), max_active_runs=2) as dag:
+    # the second day's task outlives SIGTERM, so the first run's task is done while the second is still busy
+    BashOperator(task_id="a", bash_command='{% if ds == "2024-01-02" %}trap "" TERM; {% endif %}'
+                                           'echo {{ ds }} >> "$OUT"; sleep 30')
+'''
+
+
+def test_ctrl_c_during_a_backfill_leaves_every_run_resumable(tmp_path: Path) -> None:
+    """A run whose tasks were all terminated while another run's task was still stopping was settled as a
+    'task deadlock' and recorded as failed, so `backfill` would have skipped it instead of resuming it."""
+    (tmp_path / "two_runs.py").write_text(TWO_RUNS_DAG)
+    env = environment(tmp_path, CRON2DAG_KILL_GRACE="2")
+    process = cli("backfill", str(tmp_path / "two_runs.py"), "--start", "2024-01-01", "--end", "2024-01-02", env=env)
+    out = tmp_path / "out.txt"
+    deadline = time.monotonic() + 30
+    while (not out.exists() or len(out.read_text().split()) < 2) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 130, output
+    assert "deadlock" not in output
+    recorded = runs(env)
+    assert [(run["logical_date"][:10], run["state"]) for run in recorded] == [("2024-01-02", "queued"),
+                                                                              ("2024-01-01", "queued")]
