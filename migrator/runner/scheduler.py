@@ -309,8 +309,10 @@ class Scheduler:
                 if ti.try_number > 0:
                     path = log_path(self.home, dag_id, run_id, ti.task_id, ti.try_number)
                     if path.parent.is_dir():
-                        with open(path, "a", encoding="utf-8") as handle:
-                            handle.write(f"[recovery] attempt {ti.try_number} {note}; it will run again\n")
+                        row = self.store.get_run(dag_id, run_id)
+                        log = TaskLog(path, run_id, row.logical_date if row else None, ti.try_number)
+                        log.info(f"[recovery] attempt {ti.try_number} {note}; it will run again")
+                        log.close()
                 run = self.active.get((dag_id, run_id))
                 if run is not None:
                     self._reload(run)

@@ -103,6 +103,13 @@ def test_sigkill_at_random_points_loses_nothing_and_repeats_no_success(tmp_path:
             assert (run_dir / f"task_id={task_id}" / f"attempt={attempt}.log").exists(), (task_id, day, attempt)
     interrupted = sum(1 for attempts in started.values() for a in attempts if a != max(attempts))
     assert interrupted > 0  # the kills did interrupt tasks, which then ran again (retries=0)
+    # every line of every attempt's log, the recovery notes included, says which run, date and attempt
+    import re
+
+    for path in (home / "logs").rglob("attempt=*.log"):
+        attempt = path.stem.split("=")[1]
+        for line in path.read_text().splitlines():
+            assert re.match(rf"\[\S+\] run_id=backfill__\S+ logical_date=\S+ attempt={attempt} \| ", line), (path, line)
 
 
 HANGING_DAG = '''
