@@ -117,6 +117,7 @@ class Executor:
         return proc
 
     def _track(self, proc: TaskProcess, timeout: float | None) -> None:
+        proc.log.flush()  # the attempt's header is on disk before the task can do anything
         if timeout is not None:
             proc.deadline = proc.started + timeout
         self.processes[proc.pid] = proc
@@ -225,6 +226,8 @@ class Executor:
                 lines = proc.log.feed(data)
                 if lines:
                     proc.last_line = lines[-1][-MAX_LAST_LINE:]
+                    # on disk at once: a runner killed (SIGKILL) while the task runs keeps its output so far
+                    proc.log.flush()
             else:
                 proc.result += data
             if len(data) < READ_CHUNK:

@@ -389,3 +389,26 @@ def test_ctrl_c_during_a_backfill_leaves_every_run_resumable(tmp_path: Path) -> 
     recorded = runs(env)
     assert [(run["logical_date"][:10], run["state"]) for run in recorded] == [("2024-01-02", "queued"),
                                                                               ("2024-01-01", "queued")]
+
+
+def test_a_killed_runner_keeps_the_log_of_the_task_it_was_running(tmp_path: Path) -> None:
+    """Task output was buffered in the runner until the attempt ended: SIGKILL lost all of it."""
+    (tmp_path / "hanging.py").write_text(HANGING_DAG.replace('echo $$ >> "$OUT"', 'echo "output before the kill"; '
+                                                                                  'echo $$ >> "$OUT"'))
+    env = environment(tmp_path)
+    process = cli("run", str(tmp_path / "hanging.py"), "--date", "2024-01-01", env=env)
+    out = tmp_path / "out.txt"
+    deadline = time.monotonic() + 30
+    while (not out.exists() or len(out.read_text().split()) < 3) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the runner reads the output as it comes
+    process.kill()
+    process.communicate()
+    for pid in (int(p) for p in out.read_text().split()):  # the task processes outlive their runner
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    log = (Path(env["CRON2DAG_HOME"]) / "logs/dag_id=hanging/run_id=manual__2024-01-01T00:00:00+00:00"
+           / "task_id=sleep0/attempt=1.log").read_text()
+    assert "Running command" in log and "output before the kill" in log
