@@ -314,6 +314,10 @@ def clear_command(dag_id: str, run: str, only_failed: bool) -> None:
     store = Store(home)
     try:
         found = _find_run(store, dag_id, run)
+        # a runner killed (SIGKILL) left claims behind: release them, as the next runner would, to clear
+        from migrator.runner.scheduler import recover_from_dead_runners
+
+        recover_from_dead_runners(store, home)
         try:
             count = store.clear(dag_id, found.run_id, only_failed=only_failed)
         except RuntimeError as error:

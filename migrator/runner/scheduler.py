@@ -165,6 +165,30 @@ def priority_weights(dag: DAG) -> dict[str, int]:
     return weights
 
 
+def recover_from_dead_runners(store: Store, home: Path) -> set[tuple[str, str]]:
+    """Attempts claimed by runners that died: kill what they left running, make them runnable again
+    (not counted against retries). Returns the (dag_id, run_id) of the runs that changed."""
+    dead = store.dead_runners()
+    if not dead:
+        return set()
+    changed = set()
+    for dag_id, run_id, ti in store.claimed_by_dead(dead):
+        killed = kill_orphan(ti.pid, ti.proc_start)
+        note = f"interrupted: the runner working on it ({ti.claimed_by}) stopped" + (
+            "; its process group was killed" if killed else "")
+        if store.release_interrupted(dag_id, run_id, ti, note):
+            if ti.try_number > 0:
+                path = log_path(home, dag_id, run_id, ti.task_id, ti.try_number)
+                if path.parent.is_dir():
+                    row = store.get_run(dag_id, run_id)
+                    log = TaskLog(path, run_id, row.logical_date if row else None, ti.try_number)
+                    log.info(f"[recovery] attempt {ti.try_number} {note}; it will run again")
+                    log.close()
+            changed.add((dag_id, run_id))
+    store.forget_runners(dead)
+    return changed
+
+
 class Scheduler:
     def __init__(self, store: Store, *, home: Path, observer: Observer | None = None,
                  runner_id: str | None = None, only_task: str | None = None,
@@ -298,25 +322,10 @@ class Scheduler:
         if not force and now - self._last_recovery < RECOVERY_INTERVAL:
             return
         self._last_recovery = now
-        dead = self.store.dead_runners()
-        if not dead:
-            return
-        for dag_id, run_id, ti in self.store.claimed_by_dead(dead):
-            killed = kill_orphan(ti.pid, ti.proc_start)
-            note = f"interrupted: the runner working on it ({ti.claimed_by}) stopped" + (
-                "; its process group was killed" if killed else "")
-            if self.store.release_interrupted(dag_id, run_id, ti, note):
-                if ti.try_number > 0:
-                    path = log_path(self.home, dag_id, run_id, ti.task_id, ti.try_number)
-                    if path.parent.is_dir():
-                        row = self.store.get_run(dag_id, run_id)
-                        log = TaskLog(path, run_id, row.logical_date if row else None, ti.try_number)
-                        log.info(f"[recovery] attempt {ti.try_number} {note}; it will run again")
-                        log.close()
-                run = self.active.get((dag_id, run_id))
-                if run is not None:
-                    self._reload(run)
-        self.store.forget_runners(dead)
+        for key in recover_from_dead_runners(self.store, self.home):
+            run = self.active.get(key)
+            if run is not None:
+                self._reload(run)
 
     def _settle(self, run: RunProgress) -> bool:
         """Finish the run if every task instance is done, or report why it cannot progress."""

@@ -412,3 +412,32 @@ def test_a_killed_runner_keeps_the_log_of_the_task_it_was_running(tmp_path: Path
     log = (Path(env["CRON2DAG_HOME"]) / "logs/dag_id=hanging/run_id=manual__2024-01-01T00:00:00+00:00"
            / "task_id=sleep0/attempt=1.log").read_text()
     assert "Running command" in log and "output before the kill" in log
+
+
+def test_clear_after_the_runner_was_killed(tmp_path: Path) -> None:
+    """`clear` refused ("being executed by a runner") a run whose runner had been killed with SIGKILL."""
+    (tmp_path / "hanging.py").write_text(HANGING_DAG)
+    env = environment(tmp_path)
+    process = cli("run", str(tmp_path / "hanging.py"), "--date", "2024-01-01", env=env)
+    out = tmp_path / "out.txt"
+    deadline = time.monotonic() + 30
+    while (not out.exists() or len(out.read_text().split()) < 3) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.kill()
+    process.communicate()
+    pids = [int(p) for p in out.read_text().split()]
+    try:
+        done = subprocess.run([sys.executable, "-m", "migrator", "clear", "hanging", "2024-01-01"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "cleared 3 task instances" in done.stdout
+        time.sleep(0.2)
+        assert not any(_alive(pid) for pid in pids), "the dead runner's tasks were left running"
+    finally:
+        for pid in pids:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    [run] = runs(env)
+    assert run["state"] == "queued" and [t["state"] for t in run["tasks"]] == [None, None, None]
