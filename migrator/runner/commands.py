@@ -237,7 +237,7 @@ def runs_command(dag_id: str | None, fmt: str) -> None:
         from migrator.runner.display import runs_table
 
         if not runs:
-            click.echo(f"no runs recorded in {home}")
+            click.echo(f"no runs{f' of DAG {dag_id}' if dag_id else ''} recorded in {home}")
             return
         by_dag: dict[str, list[Any]] = {}
         for run in runs:

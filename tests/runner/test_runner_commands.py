@@ -120,6 +120,13 @@ def test_runs_when_nothing_ran(env: Path) -> None:
     assert code == 0 and "no runs recorded" in output
 
 
+def test_runs_of_a_dag_that_never_ran_names_it(env: Path) -> None:
+    invoke("run", str(env / "daily.py"), "--date", "2024-01-05")
+    assert invoke("runs", "--dag-id", "other", "--format", "json") == (0, "[]\n")
+    code, output = invoke("runs", "--dag-id", "other")
+    assert code == 0 and "no runs of DAG other recorded" in output
+
+
 def test_logs_carry_run_date_and_attempt(env: Path) -> None:
     invoke("run", str(env / "daily.py"), "--date", "2024-01-05")
     code, output = invoke("logs", "daily", "2024-01-05", "second")
