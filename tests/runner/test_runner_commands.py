@@ -163,3 +163,10 @@ def test_run_single_task(env: Path) -> None:
     assert lines(env) == ["second 2024-01-05 1"]
     [run] = json.loads(invoke("runs", "--format", "json")[1])
     assert run["state"] == "queued"  # the other task has not run
+
+
+def test_ctrl_c_while_the_dag_file_loads_exits_130(env: Path) -> None:
+    # Before the runner's own handler is in place, click turned Ctrl-C into "Aborted!" and exit code 1.
+    (env / "slow_import.py").write_text("raise KeyboardInterrupt  # Ctrl-C during a slow import\n")
+    code, output = invoke("run", str(env / "slow_import.py"))
+    assert code == 130 and "interrupted" in output and "Aborted" not in output
