@@ -81,6 +81,7 @@ class RunProgress:
     final_state: DagRunState | None = None
     outcome_note: str | None = None
     timed_out: bool = False
+    finished_here: bool = False  # this runner recorded the final state (another one may have, first)
     started_mono: float = field(default_factory=time.monotonic)
 
     @property
@@ -283,7 +284,8 @@ class Scheduler:
         dag = run.dag
         self.store.ensure_task_instances(run.row.dag_id, run.row.run_id,
                                          [(t.task_id, t.retries) for t in dag.tasks])
-        self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.RUNNING, start=True)
+        # unless another runner finished it meanwhile (this one planned to resume it): then it only settles
+        self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.RUNNING, start=True, unless_finished=True)
         run.row = self.store.get_run(run.row.dag_id, run.row.run_id) or run.row
         run.tis = {task_id: ti for task_id, ti in self.store.load_tis(*run.key).items() if task_id in dag.task_dict}
         for task_id, ti in run.tis.items():
@@ -348,7 +350,8 @@ class Scheduler:
                 return False
             self._skip_unfinished(run)
             run.final_state = DagRunState.FAILED
-            self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.FAILED, end=True, note=run.outcome_note)
+            run.finished_here = self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.FAILED, end=True,
+                                                         note=run.outcome_note, unless_finished=True)
             self._finish(run)
             return True
         unfinished = run.unfinished
@@ -361,7 +364,8 @@ class Scheduler:
                 run.final_state = DagRunState.FAILED
             else:
                 run.final_state = DagRunState.SUCCESS if all(s in SUCCESS_STATES for s in leaf_states) else DagRunState.FAILED
-            self.store.set_run_state(run.row.dag_id, run.row.run_id, run.final_state, end=True, note=run.outcome_note)
+            run.finished_here = self.store.set_run_state(run.row.dag_id, run.row.run_id, run.final_state, end=True,
+                                                         note=run.outcome_note, unless_finished=True)
             self._finish(run)
             return True
         if self._has_attempts(run) or run.dirty:
@@ -378,11 +382,13 @@ class Scheduler:
             reasons = "; ".join(f"{t}: {why}" for t, (why, _) in sorted(run.blocked.items()))
             run.outcome_note = f"blocked by depends_on_past ({reasons})"
             run.final_state = None
-            self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.QUEUED, note=run.outcome_note)
+            self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.QUEUED, note=run.outcome_note,
+                                     unless_finished=True)
         else:
             run.outcome_note = "task deadlock (no runnable tasks): " + ", ".join(sorted(unfinished))
             run.final_state = DagRunState.FAILED
-            self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.FAILED, end=True, note=run.outcome_note)
+            run.finished_here = self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.FAILED, end=True,
+                                                         note=run.outcome_note, unless_finished=True)
         self._finish(run)
         return True
 
@@ -397,14 +403,15 @@ class Scheduler:
 
     def _finish(self, run: RunProgress) -> None:
         self.active.pop(run.key, None)
-        if run.final_state is not None:
+        if run.final_state is not None and run.finished_here:  # DAG callbacks run once, by the runner that finished it
             self._run_dag_callbacks(run)
         self.observer.run_finished(run)
 
     def _interrupt(self, run: RunProgress) -> None:
         run.final_state = None
         run.outcome_note = "interrupted"
-        self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.QUEUED, note="interrupted")
+        self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.QUEUED, note="interrupted",
+                                 unless_finished=True)
         self.active.pop(run.key, None)
         self.observer.run_finished(run)
 

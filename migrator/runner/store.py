@@ -332,7 +332,9 @@ class Store:
             self._insert_tis(dag_id, run_id, tasks)
 
     def set_run_state(self, dag_id: str, run_id: str, state: DagRunState, *, start: bool = False,
-                      end: bool = False, note: str | None = None) -> None:
+                      end: bool = False, note: str | None = None, unless_finished: bool = False) -> bool:
+        """Set the run's state; with `unless_finished`, only if no runner has finished the run yet
+        (two runners on one run: only one of them finishes it). Returns whether the row changed."""
         sets = ["state = ?", "note = ?"]
         values: list[Any] = [str(state), note]
         if start:
@@ -343,8 +345,10 @@ class Store:
             values.append(now_iso())
         elif state not in (DagRunState.SUCCESS, DagRunState.FAILED):
             sets.append("end_date = NULL")
-        self.conn.execute(f"UPDATE dag_run SET {', '.join(sets)} WHERE dag_id = ? AND run_id = ?",
-                          (*values, dag_id, run_id))
+        guard = " AND state NOT IN ('success', 'failed')" if unless_finished else ""
+        cursor = self.conn.execute(f"UPDATE dag_run SET {', '.join(sets)} WHERE dag_id = ? AND run_id = ?{guard}",
+                                   (*values, dag_id, run_id))
+        return cursor.rowcount == 1
 
     def list_runs(self, dag_id: str | None = None) -> list[RunRow]:
         query = f"SELECT {_RUN_COLUMNS} FROM dag_run"

@@ -163,10 +163,17 @@ def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path: Path) -> None:
 
 
 WIDE_DAG = '''
+import os
 import pendulum
 from airflow.sdk import DAG
 from airflow.providers.standard.operators.bash import BashOperator
-with DAG("wide", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), max_active_tasks=16) as dag:
+
+def finished(context):
+    with open(os.environ["OUT"] + ".callbacks", "a") as out:
+        out.write(f"{context['dag_run'].run_id} {os.getpid()}\\n")
+
+with DAG("wide", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), max_active_tasks=16,
+         on_success_callback=finished) as dag:
     for i in range(24):
         BashOperator(task_id=f"t{i:02d}", bash_command='echo "$AIRFLOW_CTX_TASK_ID $AIRFLOW_CTX_TRY_NUMBER" >> "$OUT"; sleep 0.5')
 '''
@@ -191,6 +198,8 @@ def test_two_runners_on_one_run_never_run_a_task_twice(tmp_path: Path) -> None:
 
     runners = {row[0] for row in sqlite3.connect(attempts).execute("SELECT runner_id FROM task_attempt")}
     assert len(runners) == 2, "both runners should have taken part"
+    # the run finishes once: its DAG callback runs once, not once per runner
+    assert len((tmp_path / "out.txt.callbacks").read_text().splitlines()) == 1
 
 
 BAD_TASKS_DAG = '''
