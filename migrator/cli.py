@@ -62,7 +62,12 @@ class LazyGroup(click.Group):
         except Cron2DagError as error:
             click.echo(error.render(), err=True)
             ctx.exit(error.exit_code)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+        except KeyboardInterrupt:
+            # Ctrl-C before a command installs its own handler (loading a DAG file, parsing): the
+            # conventional 128 + SIGINT, as the runner uses once it runs tasks, not click's "Aborted!" 1.
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as error:
             # A bug in cron2dag, not in the input: keep it to one line unless asked for the traceback.

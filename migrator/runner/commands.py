@@ -237,7 +237,7 @@ def runs_command(dag_id: str | None, fmt: str) -> None:
         from migrator.runner.display import runs_table
 
         if not runs:
-            click.echo(f"no runs recorded in {home}")
+            click.echo(f"no runs{f' of DAG {dag_id}' if dag_id else ''} recorded in {home}")
             return
         by_dag: dict[str, list[Any]] = {}
         for run in runs:
@@ -314,6 +314,10 @@ def clear_command(dag_id: str, run: str, only_failed: bool) -> None:
     store = Store(home)
     try:
         found = _find_run(store, dag_id, run)
+        # a runner killed (SIGKILL) left claims behind: release them, as the next runner would, to clear
+        from migrator.runner.scheduler import recover_from_dead_runners
+
+        recover_from_dead_runners(store, home)
         try:
             count = store.clear(dag_id, found.run_id, only_failed=only_failed)
         except RuntimeError as error:

@@ -41,3 +41,12 @@ def max_task_retry_delay() -> int:
 
 def sensor_default_timeout() -> int:
     return _int("sensors", "default_timeout", 60 * 60 * 24 * 7)
+
+
+def socket_cleanup_timeout() -> float:
+    """[workers] socket_cleanup_timeout: how long output is still read after a task process exited."""
+    value = os.environ.get("AIRFLOW__WORKERS__SOCKET_CLEANUP_TIMEOUT")
+    try:
+        return float(value) if value is not None else 60.0
+    except ValueError:
+        return 60.0

@@ -26,12 +26,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from migrator.runner import config
 from migrator.runner.logs import TaskLog
 
 READ_CHUNK = 64 * 1024
 MAX_LAST_LINE = 1024 * 1024
 KILL_GRACE_SECONDS = float(os.environ.get("CRON2DAG_KILL_GRACE", "5"))
 _HAS_PIDFD = hasattr(os, "pidfd_open")
+SOCKET_CLEANUP_TIMEOUT = config.socket_cleanup_timeout()
 
 
 @dataclass
@@ -46,6 +48,7 @@ class TaskProcess:
     result: bytearray = field(default_factory=bytearray)
     last_line: bytes = b""
     exit_status: int | None = None  # os.waitstatus_to_exitcode: negative for signals
+    exited_at: float | None = None
     deadline: float | None = None
     kill_at: float | None = None
     stop_reason: str | None = None
@@ -114,6 +117,7 @@ class Executor:
         return proc
 
     def _track(self, proc: TaskProcess, timeout: float | None) -> None:
+        proc.log.flush()  # the attempt's header is on disk before the task can do anything
         if timeout is not None:
             proc.deadline = proc.started + timeout
         self.processes[proc.pid] = proc
@@ -160,6 +164,8 @@ class Executor:
             pending = [proc.kill_at] if proc.kill_at is not None else []
             if proc.deadline is not None and proc.stop_reason is None:
                 pending.append(proc.deadline)
+            if proc.exited_at is not None and proc.popen is None and not proc.done:
+                pending.append(self._stop_reading_after_exit(proc, now))
             for moment in pending:
                 timeout = min(timeout, max(0.0, moment - now))
         if not _HAS_PIDFD and self.processes:
@@ -182,6 +188,23 @@ class Executor:
             self._forget(proc)
         return finished
 
+    def _stop_reading_after_exit(self, proc: TaskProcess, now: float) -> float:
+        """A task process that exited while something it started still holds its pipes (a daemon left
+        running) is done after [workers] socket_cleanup_timeout, as Airflow 3's supervisor stops
+        waiting; the result was written before the exit. Returns when to look again.
+        A BashOperator's command, by contrast, is read to the end, as Airflow's SubprocessHook does."""
+        assert proc.exited_at is not None
+        give_up_at = proc.exited_at + SOCKET_CLEANUP_TIMEOUT
+        if now < give_up_at:
+            return give_up_at
+        for what in ("out", "result"):
+            self._read(proc, what)
+        proc.log.info(f"Task process exited {SOCKET_CLEANUP_TIMEOUT:g}s ago but a process it started still "
+                      "holds its output: no longer reading it")
+        self._close(proc, "out")
+        self._close(proc, "result")
+        return now
+
     def _read(self, proc: TaskProcess, what: str) -> None:
         fd = proc.out_fd if what == "out" else proc.result_fd
         if fd is None:
@@ -203,6 +226,8 @@ class Executor:
                 lines = proc.log.feed(data)
                 if lines:
                     proc.last_line = lines[-1][-MAX_LAST_LINE:]
+                    # on disk at once: a runner killed (SIGKILL) while the task runs keeps its output so far
+                    proc.log.flush()
             else:
                 proc.result += data
             if len(data) < READ_CHUNK:
@@ -282,6 +307,7 @@ class Executor:
             if pid == 0:
                 return
             proc.exit_status = os.waitstatus_to_exitcode(status)
+        proc.exited_at = time.monotonic()
         if proc.pidfd is not None:
             self.selector.unregister(proc.pidfd)
             os.close(proc.pidfd)

@@ -62,6 +62,9 @@ class TaskLog:
         head = b"[" + _stamp().encode() + b"] " + self._prefix
         self._handle.write(b"".join(head + line.rstrip(b"\r") + b"\n" for line in lines))
 
+    def flush(self) -> None:
+        self._handle.flush()
+
     def close(self) -> None:
         self.flush_partial()
         self._handle.close()

@@ -81,6 +81,7 @@ class RunProgress:
     final_state: DagRunState | None = None
     outcome_note: str | None = None
     timed_out: bool = False
+    finished_here: bool = False  # this runner recorded the final state (another one may have, first)
     started_mono: float = field(default_factory=time.monotonic)
 
     @property
@@ -163,6 +164,30 @@ def priority_weights(dag: DAG) -> dict[str, int]:
             others = relatives(task_id, task.weight_rule == "upstream")
             weights[task_id] = task.priority_weight + sum(dag.task_dict[t].priority_weight for t in others)
     return weights
+
+
+def recover_from_dead_runners(store: Store, home: Path) -> set[tuple[str, str]]:
+    """Attempts claimed by runners that died: kill what they left running, make them runnable again
+    (not counted against retries). Returns the (dag_id, run_id) of the runs that changed."""
+    dead = store.dead_runners()
+    if not dead:
+        return set()
+    changed = set()
+    for dag_id, run_id, ti in store.claimed_by_dead(dead):
+        killed = kill_orphan(ti.pid, ti.proc_start)
+        note = f"interrupted: the runner working on it ({ti.claimed_by}) stopped" + (
+            "; its process group was killed" if killed else "")
+        if store.release_interrupted(dag_id, run_id, ti, note):
+            if ti.try_number > 0:
+                path = log_path(home, dag_id, run_id, ti.task_id, ti.try_number)
+                if path.parent.is_dir():
+                    row = store.get_run(dag_id, run_id)
+                    log = TaskLog(path, run_id, row.logical_date if row else None, ti.try_number)
+                    log.info(f"[recovery] attempt {ti.try_number} {note}; it will run again")
+                    log.close()
+            changed.add((dag_id, run_id))
+    store.forget_runners(dead)
+    return changed
 
 
 class Scheduler:
@@ -259,7 +284,8 @@ class Scheduler:
         dag = run.dag
         self.store.ensure_task_instances(run.row.dag_id, run.row.run_id,
                                          [(t.task_id, t.retries) for t in dag.tasks])
-        self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.RUNNING, start=True)
+        # unless another runner finished it meanwhile (this one planned to resume it): then it only settles
+        self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.RUNNING, start=True, unless_finished=True)
         run.row = self.store.get_run(run.row.dag_id, run.row.run_id) or run.row
         run.tis = {task_id: ti for task_id, ti in self.store.load_tis(*run.key).items() if task_id in dag.task_dict}
         for task_id, ti in run.tis.items():
@@ -298,23 +324,10 @@ class Scheduler:
         if not force and now - self._last_recovery < RECOVERY_INTERVAL:
             return
         self._last_recovery = now
-        dead = self.store.dead_runners()
-        if not dead:
-            return
-        for dag_id, run_id, ti in self.store.claimed_by_dead(dead):
-            killed = kill_orphan(ti.pid, ti.proc_start)
-            note = f"interrupted: the runner working on it ({ti.claimed_by}) stopped" + (
-                "; its process group was killed" if killed else "")
-            if self.store.release_interrupted(dag_id, run_id, ti, note):
-                if ti.try_number > 0:
-                    path = log_path(self.home, dag_id, run_id, ti.task_id, ti.try_number)
-                    if path.parent.is_dir():
-                        with open(path, "a", encoding="utf-8") as handle:
-                            handle.write(f"[recovery] attempt {ti.try_number} {note}; it will run again\n")
-                run = self.active.get((dag_id, run_id))
-                if run is not None:
-                    self._reload(run)
-        self.store.forget_runners(dead)
+        for key in recover_from_dead_runners(self.store, self.home):
+            run = self.active.get(key)
+            if run is not None:
+                self._reload(run)
 
     def _settle(self, run: RunProgress) -> bool:
         """Finish the run if every task instance is done, or report why it cannot progress."""
@@ -337,7 +350,8 @@ class Scheduler:
                 return False
             self._skip_unfinished(run)
             run.final_state = DagRunState.FAILED
-            self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.FAILED, end=True, note=run.outcome_note)
+            run.finished_here = self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.FAILED, end=True,
+                                                         note=run.outcome_note, unless_finished=True)
             self._finish(run)
             return True
         unfinished = run.unfinished
@@ -350,11 +364,14 @@ class Scheduler:
                 run.final_state = DagRunState.FAILED
             else:
                 run.final_state = DagRunState.SUCCESS if all(s in SUCCESS_STATES for s in leaf_states) else DagRunState.FAILED
-            self.store.set_run_state(run.row.dag_id, run.row.run_id, run.final_state, end=True, note=run.outcome_note)
+            run.finished_here = self.store.set_run_state(run.row.dag_id, run.row.run_id, run.final_state, end=True,
+                                                         note=run.outcome_note, unless_finished=True)
             self._finish(run)
             return True
         if self._has_attempts(run) or run.dirty:
             return False
+        if self.stop_requested:
+            return False  # nothing is scheduled after Ctrl-C: the run is interrupted, not deadlocked
         waiting_here = [t for t in run.ready if t not in run.blocked or run.blocked[t][1]]
         if waiting_here:
             return False
@@ -365,11 +382,13 @@ class Scheduler:
             reasons = "; ".join(f"{t}: {why}" for t, (why, _) in sorted(run.blocked.items()))
             run.outcome_note = f"blocked by depends_on_past ({reasons})"
             run.final_state = None
-            self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.QUEUED, note=run.outcome_note)
+            self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.QUEUED, note=run.outcome_note,
+                                     unless_finished=True)
         else:
             run.outcome_note = "task deadlock (no runnable tasks): " + ", ".join(sorted(unfinished))
             run.final_state = DagRunState.FAILED
-            self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.FAILED, end=True, note=run.outcome_note)
+            run.finished_here = self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.FAILED, end=True,
+                                                         note=run.outcome_note, unless_finished=True)
         self._finish(run)
         return True
 
@@ -384,14 +403,15 @@ class Scheduler:
 
     def _finish(self, run: RunProgress) -> None:
         self.active.pop(run.key, None)
-        if run.final_state is not None:
+        if run.final_state is not None and run.finished_here:  # DAG callbacks run once, by the runner that finished it
             self._run_dag_callbacks(run)
         self.observer.run_finished(run)
 
     def _interrupt(self, run: RunProgress) -> None:
         run.final_state = None
         run.outcome_note = "interrupted"
-        self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.QUEUED, note="interrupted")
+        self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.QUEUED, note="interrupted",
+                                 unless_finished=True)
         self.active.pop(run.key, None)
         self.observer.run_finished(run)
 

@@ -15,6 +15,7 @@ import json
 import os
 import socket
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -214,6 +215,23 @@ def _ti(row: Sequence[Any]) -> TIRow:
     return TIRow(*values)
 
 
+def _enable_wal(conn: sqlite3.Connection, wait: float = 30.0) -> None:
+    """Switch the database to WAL, waiting for runners that open a fresh state.db at the same moment.
+
+    SQLite answers this pragma "database is locked" at once, without calling the busy handler, when
+    another connection is switching the same new file to WAL (two `cron2dag run` started together).
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def default_home() -> Path:
     return Path(os.environ.get("CRON2DAG_HOME") or ".cron2dag")
 
@@ -231,7 +249,7 @@ class Store:
         else:
             self.home.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self.conn.execute("PRAGMA journal_mode=WAL")
+            _enable_wal(self.conn)
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.executescript(SCHEMA)
         self.conn.execute("PRAGMA busy_timeout=30000")
@@ -314,7 +332,9 @@ class Store:
             self._insert_tis(dag_id, run_id, tasks)
 
     def set_run_state(self, dag_id: str, run_id: str, state: DagRunState, *, start: bool = False,
-                      end: bool = False, note: str | None = None) -> None:
+                      end: bool = False, note: str | None = None, unless_finished: bool = False) -> bool:
+        """Set the run's state; with `unless_finished`, only if no runner has finished the run yet
+        (two runners on one run: only one of them finishes it). Returns whether the row changed."""
         sets = ["state = ?", "note = ?"]
         values: list[Any] = [str(state), note]
         if start:
@@ -325,8 +345,10 @@ class Store:
             values.append(now_iso())
         elif state not in (DagRunState.SUCCESS, DagRunState.FAILED):
             sets.append("end_date = NULL")
-        self.conn.execute(f"UPDATE dag_run SET {', '.join(sets)} WHERE dag_id = ? AND run_id = ?",
-                          (*values, dag_id, run_id))
+        guard = " AND state NOT IN ('success', 'failed')" if unless_finished else ""
+        cursor = self.conn.execute(f"UPDATE dag_run SET {', '.join(sets)} WHERE dag_id = ? AND run_id = ?{guard}",
+                                   (*values, dag_id, run_id))
+        return cursor.rowcount == 1
 
     def list_runs(self, dag_id: str | None = None) -> list[RunRow]:
         query = f"SELECT {_RUN_COLUMNS} FROM dag_run"

@@ -120,6 +120,13 @@ def test_runs_when_nothing_ran(env: Path) -> None:
     assert code == 0 and "no runs recorded" in output
 
 
+def test_runs_of_a_dag_that_never_ran_names_it(env: Path) -> None:
+    invoke("run", str(env / "daily.py"), "--date", "2024-01-05")
+    assert invoke("runs", "--dag-id", "other", "--format", "json") == (0, "[]\n")
+    code, output = invoke("runs", "--dag-id", "other")
+    assert code == 0 and "no runs of DAG other recorded" in output
+
+
 def test_logs_carry_run_date_and_attempt(env: Path) -> None:
     invoke("run", str(env / "daily.py"), "--date", "2024-01-05")
     code, output = invoke("logs", "daily", "2024-01-05", "second")
@@ -156,3 +163,10 @@ def test_run_single_task(env: Path) -> None:
     assert lines(env) == ["second 2024-01-05 1"]
     [run] = json.loads(invoke("runs", "--format", "json")[1])
     assert run["state"] == "queued"  # the other task has not run
+
+
+def test_ctrl_c_while_the_dag_file_loads_exits_130(env: Path) -> None:
+    # Before the runner's own handler is in place, click turned Ctrl-C into "Aborted!" and exit code 1.
+    (env / "slow_import.py").write_text("raise KeyboardInterrupt  # Ctrl-C during a slow import\n")
+    code, output = invoke("run", str(env / "slow_import.py"))
+    assert code == 130 and "interrupted" in output and "Aborted" not in output

@@ -47,6 +47,19 @@ def test_airflow3_paths(tmp_path: Path) -> None:
     assert isinstance(dag.task_dict["a"], BashOperator)
 
 
+def test_submodules_of_airflow_sdk_import_by_name(tmp_path: Path) -> None:
+    # `from airflow.sdk import timezone` failed: Python looked for migrator.runner.sdk.timezone
+    dag = load(tmp_path, """
+        from airflow.sdk import DAG, timezone, exceptions
+        from airflow.providers.standard.operators.bash import BashOperator
+
+        with DAG("d", schedule=None, start_date=timezone.datetime(2024, 1, 1)) as dag:
+            BashOperator(task_id="a", bash_command="true", retries=0)
+        assert issubclass(exceptions.AirflowSkipException, Exception)
+    """)
+    assert dag.start_date.year == 2024 and str(dag.start_date.tzinfo) == "UTC"
+
+
 def test_airflow2_paths(tmp_path: Path) -> None:
     dag = load(tmp_path, """
         from datetime import datetime, timedelta

@@ -103,6 +103,13 @@ def test_sigkill_at_random_points_loses_nothing_and_repeats_no_success(tmp_path:
             assert (run_dir / f"task_id={task_id}" / f"attempt={attempt}.log").exists(), (task_id, day, attempt)
     interrupted = sum(1 for attempts in started.values() for a in attempts if a != max(attempts))
     assert interrupted > 0  # the kills did interrupt tasks, which then ran again (retries=0)
+    # every line of every attempt's log, the recovery notes included, says which run, date and attempt
+    import re
+
+    for path in (home / "logs").rglob("attempt=*.log"):
+        attempt = path.stem.split("=")[1]
+        for line in path.read_text().splitlines():
+            assert re.match(rf"\[\S+\] run_id=backfill__\S+ logical_date=\S+ attempt={attempt} \| ", line), (path, line)
 
 
 HANGING_DAG = '''
@@ -156,10 +163,17 @@ def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path: Path) -> None:
 
 
 WIDE_DAG = '''
+import os
 import pendulum
 from airflow.sdk import DAG
 from airflow.providers.standard.operators.bash import BashOperator
-with DAG("wide", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), max_active_tasks=16) as dag:
+
+def finished(context):
+    with open(os.environ["OUT"] + ".callbacks", "a") as out:
+        out.write(f"{context['dag_run'].run_id} {os.getpid()}\\n")
+
+with DAG("wide", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), max_active_tasks=16,
+         on_success_callback=finished) as dag:
     for i in range(24):
         BashOperator(task_id=f"t{i:02d}", bash_command='echo "$AIRFLOW_CTX_TASK_ID $AIRFLOW_CTX_TRY_NUMBER" >> "$OUT"; sleep 0.5')
 '''
@@ -184,6 +198,8 @@ def test_two_runners_on_one_run_never_run_a_task_twice(tmp_path: Path) -> None:
 
     runners = {row[0] for row in sqlite3.connect(attempts).execute("SELECT runner_id FROM task_attempt")}
     assert len(runners) == 2, "both runners should have taken part"
+    # the run finishes once: its DAG callback runs once, not once per runner
+    assert len((tmp_path / "out.txt.callbacks").read_text().splitlines()) == 1
 
 
 BAD_TASKS_DAG = '''
@@ -253,3 +269,185 @@ def test_failing_hanging_crashing_and_flooding_tasks_do_not_take_the_runner_down
     xcom = subprocess.run([sys.executable, "-m", "migrator", "logs", "bad_tasks", "2024-01-01", "floods_lines"],
                           cwd=ROOT, env=env, capture_output=True)
     assert xcom.returncode == 0
+
+
+def test_two_runners_opening_a_new_state_db_together_both_start(tmp_path: Path, monkeypatch) -> None:
+    """SQLite answers `PRAGMA journal_mode=WAL` "database is locked" at once, without waiting, while another
+    runner switches the same new state.db to WAL: the second of two runners started together crashed."""
+    import sqlite3
+
+    from migrator.runner import store as store_module
+
+    class Contended(sqlite3.Connection):
+        refusals = 2
+
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:  # type: ignore[override]
+            if sql == "PRAGMA journal_mode=WAL" and Contended.refusals:
+                Contended.refusals -= 1
+                raise sqlite3.OperationalError("database is locked")
+            return super().execute(sql, *args)
+
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(store_module.sqlite3, "connect",
+                        lambda *args, **kwargs: real_connect(*args, factory=Contended, **kwargs))
+    store = store_module.Store(tmp_path / "home")
+    assert Contended.refusals == 0
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    store.close()
+
+
+TIMEOUT_GROUP_DAG = '''
+from datetime import timedelta
+import pendulum
+from airflow.sdk import DAG, task
+from airflow.providers.standard.operators.bash import BashOperator
+with DAG("timeout_group", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC")) as dag:
+    BashOperator(task_id="bash", bash_command='sleep 300 & echo $! >> "$OUT"; wait',
+                 execution_timeout=timedelta(seconds=1))
+
+    @task(execution_timeout=timedelta(seconds=1))
+    def python():
+        import os, subprocess, time
+        child = subprocess.Popen(["sleep", "300"])
+        with open(os.environ["OUT"], "a") as out:
+            out.write(f"{child.pid}\\n")
+        time.sleep(300)
+
+    python()
+'''
+
+
+def test_execution_timeout_terminates_the_whole_process_group(tmp_path: Path) -> None:
+    (tmp_path / "timeout_group.py").write_text(TIMEOUT_GROUP_DAG)
+    env = environment(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "migrator", "run", str(tmp_path / "timeout_group.py"), "--date",
+                           "2024-01-01"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1, done.stdout + done.stderr
+    [run] = runs(env)
+    assert {t["task_id"]: t["state"] for t in run["tasks"]} == {"bash": "failed", "python": "failed"}
+    grandchildren = [int(pid) for pid in (tmp_path / "out.txt").read_text().split()]
+    assert len(grandchildren) == 2
+    time.sleep(0.2)
+    assert not [pid for pid in grandchildren if _alive(pid)], "a task's background process outlived its timeout"
+
+
+DAEMON_DAG = '''
+import pendulum
+from airflow.sdk import DAG, task
+from airflow.providers.standard.operators.bash import BashOperator
+with DAG("daemon", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC")) as dag:
+    @task
+    def starts_daemon():
+        import os, subprocess
+        daemon = subprocess.Popen(["sleep", "300"])  # inherits the task's stdout
+        with open(os.environ["OUT"], "a") as out:
+            out.write(f"{daemon.pid}\\n")
+        return "started"
+
+    starts_daemon() >> BashOperator(task_id="after", bash_command="echo after")
+'''
+
+
+def test_a_python_task_that_leaves_a_process_running_still_finishes(tmp_path: Path) -> None:
+    """Airflow 3's supervisor stops reading a finished task's output after [workers] socket_cleanup_timeout;
+    the runner used to wait for the end of the output, i.e. for the daemon the task had started."""
+    (tmp_path / "daemon.py").write_text(DAEMON_DAG)
+    env = environment(tmp_path, AIRFLOW__WORKERS__SOCKET_CLEANUP_TIMEOUT="1")
+    try:
+        done = subprocess.run([sys.executable, "-m", "migrator", "run", str(tmp_path / "daemon.py"), "--date",
+                               "2024-01-01"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+                              check=False)
+    finally:
+        for pid in (tmp_path / "out.txt").read_text().split() if (tmp_path / "out.txt").exists() else []:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    assert done.returncode == 0, done.stdout + done.stderr
+    [run] = runs(env)
+    assert {t["task_id"]: t["state"] for t in run["tasks"]} == {"starts_daemon": "success", "after": "success"}
+    log = (Path(env["CRON2DAG_HOME"]) / "logs/dag_id=daemon/run_id=manual__2024-01-01T00:00:00+00:00"
+           / "task_id=starts_daemon/attempt=1.log").read_text()
+    assert "no longer reading it" in log
+
+
+TWO_RUNS_DAG = '''
+import pendulum
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.bash import BashOperator
+with DAG("two_runs", schedule="@daily", start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), max_active_runs=2) as dag:
+    # the second day's task outlives SIGTERM, so the first run's task is done while the second is still busy
+    BashOperator(task_id="a", bash_command='{% if ds == "2024-01-02" %}trap "" TERM; {% endif %}'
+                                           'echo {{ ds }} >> "$OUT"; sleep 30')
+'''
+
+
+def test_ctrl_c_during_a_backfill_leaves_every_run_resumable(tmp_path: Path) -> None:
+    """A run whose tasks were all terminated while another run's task was still stopping was settled as a
+    'task deadlock' and recorded as failed, so `backfill` would have skipped it instead of resuming it."""
+    (tmp_path / "two_runs.py").write_text(TWO_RUNS_DAG)
+    env = environment(tmp_path, CRON2DAG_KILL_GRACE="2")
+    process = cli("backfill", str(tmp_path / "two_runs.py"), "--start", "2024-01-01", "--end", "2024-01-02", env=env)
+    out = tmp_path / "out.txt"
+    deadline = time.monotonic() + 30
+    while (not out.exists() or len(out.read_text().split()) < 2) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 130, output
+    assert "deadlock" not in output
+    recorded = runs(env)
+    assert [(run["logical_date"][:10], run["state"]) for run in recorded] == [("2024-01-02", "queued"),
+                                                                              ("2024-01-01", "queued")]
+
+
+def test_a_killed_runner_keeps_the_log_of_the_task_it_was_running(tmp_path: Path) -> None:
+    """Task output was buffered in the runner until the attempt ended: SIGKILL lost all of it."""
+    (tmp_path / "hanging.py").write_text(HANGING_DAG.replace('echo $$ >> "$OUT"', 'echo "output before the kill"; '
+                                                                                  'echo $$ >> "$OUT"'))
+    env = environment(tmp_path)
+    process = cli("run", str(tmp_path / "hanging.py"), "--date", "2024-01-01", env=env)
+    out = tmp_path / "out.txt"
+    deadline = time.monotonic() + 30
+    while (not out.exists() or len(out.read_text().split()) < 3) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the runner reads the output as it comes
+    process.kill()
+    process.communicate()
+    for pid in (int(p) for p in out.read_text().split()):  # the task processes outlive their runner
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    log = (Path(env["CRON2DAG_HOME"]) / "logs/dag_id=hanging/run_id=manual__2024-01-01T00:00:00+00:00"
+           / "task_id=sleep0/attempt=1.log").read_text()
+    assert "Running command" in log and "output before the kill" in log
+
+
+def test_clear_after_the_runner_was_killed(tmp_path: Path) -> None:
+    """`clear` refused ("being executed by a runner") a run whose runner had been killed with SIGKILL."""
+    (tmp_path / "hanging.py").write_text(HANGING_DAG)
+    env = environment(tmp_path)
+    process = cli("run", str(tmp_path / "hanging.py"), "--date", "2024-01-01", env=env)
+    out = tmp_path / "out.txt"
+    deadline = time.monotonic() + 30
+    while (not out.exists() or len(out.read_text().split()) < 3) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.kill()
+    process.communicate()
+    pids = [int(p) for p in out.read_text().split()]
+    try:
+        done = subprocess.run([sys.executable, "-m", "migrator", "clear", "hanging", "2024-01-01"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "cleared 3 task instances" in done.stdout
+        time.sleep(0.2)
+        assert not any(_alive(pid) for pid in pids), "the dead runner's tasks were left running"
+    finally:
+        for pid in pids:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    [run] = runs(env)
+    assert run["state"] == "queued" and [t["state"] for t in run["tasks"]] == [None, None, None]

@@ -54,6 +54,14 @@ UNSUPPORTED = frozenset({
 def __getattr__(name: str) -> Any:
     if name in UNSUPPORTED:
         raise NotSupportedByRunner(f"airflow.sdk.{name} is not supported by the local runner")
+    from migrator.runner.shim import SUPPORTED_MODULES
+
+    if f"airflow.sdk.{name}" in SUPPORTED_MODULES:
+        # `from airflow.sdk import timezone`: Python would look for the submodule under this module's
+        # own name (migrator.runner.sdk.timezone); serve the shim's airflow.sdk.timezone instead.
+        import importlib
+
+        return importlib.import_module(f"airflow.sdk.{name}")
     raise AttributeError(f"module 'airflow.sdk' has no attribute {name!r}")
 
 
