@@ -643,6 +643,10 @@ class Extractor:
             elif isinstance(value, GroupVal):
                 self.group_stack.append(value.group)
                 pushed_groups += 1
+            elif value is None and not self.dag_stack:
+                # `with make_dag(...)`, a DAG subclass: may well be a DAG, so its tasks are not unbound
+                self.dag_stack.append(_UNKNOWN_DAG)
+                pushed_dags += 1
             if item.optional_vars is not None:
                 self.bind(item.optional_vars, value, scope, None)
         try:
