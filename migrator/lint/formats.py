@@ -121,11 +121,22 @@ def render_github(findings: list[Finding]) -> str:
 
 
 def _uri(path: str, root: str) -> str:
+    """A URI reference, percent-encoded: a space or `#` in a path would otherwise break it."""
+    from pathlib import Path
+    from urllib.parse import quote
+
     absolute = os.path.abspath(path)
     relative = os.path.relpath(absolute, root)
     if relative.startswith(".."):
-        return "file://" + absolute.replace(os.sep, "/")
-    return relative.replace(os.sep, "/")
+        return Path(absolute).as_uri()
+    return quote(relative.replace(os.sep, "/"))
+
+
+def _directory_uri(directory: str) -> str:
+    from pathlib import Path
+
+    uri = Path(directory).as_uri()
+    return uri if uri.endswith("/") else uri + "/"
 
 
 def render_sarif(findings: list[Finding], rules: Iterable[type[Rule]], root: str) -> str:
@@ -206,7 +217,7 @@ def render_sarif(findings: list[Finding], rules: Iterable[type[Rule]], root: str
                         ],
                     }
                 },
-                "originalUriBaseIds": {"%SRCROOT%": {"uri": "file://" + root.replace(os.sep, "/").rstrip("/") + "/"}},
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": _directory_uri(root)}},
                 "results": results,
             }
         ],

@@ -272,3 +272,18 @@ def test_a_directory_of_ten_thousand_files(tmp_path):
     result = run("lint", "many", "--no-cache", "--statistics", cwd=tmp_path)
     assert result.exit_code == 1
     assert result.output.splitlines() == ["200\tSYN001\t[ ] syntax-error"]
+
+
+def test_sarif_uris_are_percent_encoded(tmp_path):
+    folder = tmp_path / "my dags#1"
+    folder.mkdir()
+    (folder / "bad 100%.py").write_text(DAG)
+    log = json.loads(run("lint", ".", "--no-cache", "--format", "sarif", cwd=tmp_path).output)
+    base = log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+    assert base.startswith("file:///") and base.endswith("/") and " " not in base
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in log["runs"][0]["results"]}
+    assert uris == {"my%20dags%231/bad%20100%25.py"}
+    (tmp_path / "elsewhere").mkdir()
+    outside = json.loads(run("lint", str(folder), "--no-cache", "--format", "sarif", cwd=tmp_path / "elsewhere").output)
+    location = outside["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": (folder / "bad 100%.py").as_uri()}
