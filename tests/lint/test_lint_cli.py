@@ -287,3 +287,10 @@ def test_sarif_uris_are_percent_encoded(tmp_path):
     outside = json.loads(run("lint", str(folder), "--no-cache", "--format", "sarif", cwd=tmp_path / "elsewhere").output)
     location = outside["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
     assert location == {"uri": (folder / "bad 100%.py").as_uri()}
+
+
+def test_rule_summaries_are_whole_sentences():
+    entries = {e["code"]: e["summary"] for e in json.loads(run("rules", "--format", "json").output)}
+    assert entries["BF003"] == "Flags a `start_date` computed from the current time"
+    assert entries["OPS005"] == "Flags a leaf task whose trigger rule lets it run after an upstream failure"
+    assert entries["CRON004"] == "Flags schedules that cron and Airflow read differently"
