@@ -139,7 +139,10 @@ def load_config(path: str | None, registry: Registry, cwd: str = ".") -> LintCon
     except tomllib.TOMLDecodeError as error:
         position = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
         line, column = (int(position.group(1)), int(position.group(2))) if position else (None, None)
-        message = str(error).split(" (at line")[0]
+        if position is None and "(at end of document)" in str(error):  # an unclosed table or array
+            lines = text.splitlines() or [""]
+            line, column = len(lines), len(lines[-1]) + 1
+        message = re.sub(r" \(at (line \d+, column \d+|end of document)\)$", "", str(error))
         raise InputError.at(path, f"invalid TOML: {message}", line, column) from None
     table = document.get("tool", {}).get("cron2dag", {}).get("lint", {})
     return parse_table(table, registry, path, text)

@@ -192,6 +192,7 @@ def test_config_is_read_and_validated(tmp_path):
         ("[tool.cron2dag.lint.operations]\nmax-poke = 1\n", "unknown setting `max-poke`", 5),
         ('[tool.cron2dag.lint.operations]\nmax-poke-timeout = "long"\n', "expected an integer", 5),
         ("[tool.cron2dag.lint\n", "invalid TOML", 4),
+        ('[tool.cron2dag.lint]\nselect = ["BF"\n', "invalid TOML: Unclosed array", 5),
     ],
 )
 def test_bad_config_is_a_positioned_error(tmp_path, body, message, line):
