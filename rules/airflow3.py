@@ -277,13 +277,12 @@ def _removed_module(module: str) -> dict[str, str] | None:
     return None
 
 
-def _replaced_literal(model: FileModel, node: ast.Constant) -> str | None:
-    """The source of a string literal with `execution_date` renamed, when every removed key in it has
-    an exact replacement; None otherwise."""
+def _replaced_literal(model: FileModel, node: ast.Constant, keys: list[str]) -> str | None:
+    """The source of a string literal (a template, or the key of a context lookup) with
+    `execution_date` renamed, when every removed key in it has an exact replacement; None otherwise."""
     segment = ast.get_source_segment(model.source, node)
     if segment is None or not (segment.startswith(("'", '"')) or segment[:1] in "rRbBuU"):
         return None
-    keys = {m.group("key") for block in _TEMPLATE_BLOCK.findall(node.value) for m in _KEY_IN_TEMPLATE.finditer(block)}
     if not keys or any(REMOVED_CONTEXT_KEYS[k] is None for k in keys):
         return None
     replaced = re.sub(r"(?<![\w])execution_date\b", "logical_date", segment)
@@ -380,7 +379,7 @@ class RemovedContextKey(Rule):
             replacement = REMOVED_CONTEXT_KEYS[key]
             hints.append(f"`{key}` (use `{replacement}`)" if replacement else f"`{key}` (use {CONTEXT_HINTS[key]})")
         fix = None
-        new = _replaced_literal(model, node)
+        new = _replaced_literal(model, node, unique)
         if new is not None:
             fix = Fix("Use `logical_date`", changes=(CstChange("replace-string", model.span(node), new),))
         noun = "key" if len(unique) == 1 else "keys"
