@@ -90,3 +90,19 @@ def test_the_same_reads_are_flagged_when_they_reach_the_data(lint, found):
         leaks()
     """)
     assert sorted(code for _, code in found(result)) == ["BF001", "BF006"]
+
+
+def test_parse_time_rules_skip_python_files_the_scheduler_never_parses(lint, found):
+    """pre-commit hands every staged `.py` to the linter: a `setup.py` or a script that reads a file
+    at module level costs the scheduler nothing. A module importing Airflow (a DAG file, or a helper
+    DAG files import) does."""
+    module_level_io = textwrap.dedent("""
+        import json, sqlite3
+        import requests
+        long_description = open("README.md").read()
+        rows = sqlite3.connect("x.db")
+        page = requests.get("https://example.com")
+    """)
+    assert lint(module_level_io, path="setup.py", select=("PT",)).findings == []
+    helper = "from airflow.sdk import Variable\n" + module_level_io
+    assert [code for _, code in found(lint(helper, path="helpers.py", select=("PT",)))] == ["PT005", "PT004", "PT003"]
