@@ -142,6 +142,62 @@ def contains_clock(node: ast.AST, model: FileModel) -> ast.Call | None:
     return None
 
 
+def clock_helpers(model: FileModel) -> dict[str, ast.Call]:
+    """The file's plain functions that return a clock read (`def today(): return date.today()`),
+    directly, through a local name, or through another such function: name -> the clock call."""
+    found: dict[str, ast.Call] = {}
+    candidates = {name: f for name, f in model.functions.items() if not f.decorator_list}
+    changed = True
+    while changed:
+        changed = False
+        for name, function in candidates.items():
+            if name in found:
+                continue
+            local: dict[str, ast.expr] = {}
+            for node in _own_nodes(function):
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                    local[node.targets[0].id] = node.value
+            for node in _own_nodes(function):
+                if isinstance(node, ast.Return) and node.value is not None:
+                    value = node.value
+                    if isinstance(value, ast.Name) and value.id in local:
+                        value = local[value.id]
+                    clock = contains_clock(value, model) or _helper_clock(value, found)
+                    if clock is not None:
+                        found[name] = clock
+                        changed = True
+                        break
+    return found
+
+
+def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.AST]:
+    """The nodes of a function's body, not those of functions or lambdas defined inside it."""
+    stack: list[ast.AST] = list(reversed(function.body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            stack.extend(child_nodes(node))
+
+
+def _helper_clock(node: ast.AST, helpers: dict[str, ast.Call]) -> ast.Call | None:
+    if not helpers:
+        return None
+    for inner in walk(node):
+        if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id in helpers:
+            return helpers[inner.func.id]
+    return None
+
+
+def parse_time_clock(node: ast.AST, model: FileModel) -> ast.Call | None:
+    """The clock read an expression evaluated at parse time makes: its own, or that of a helper of
+    the same file it calls (`DAY = today()`)."""
+    clock = contains_clock(node, model)
+    if clock is None and model.functions and model.find_calls(CLOCK_NAMES):
+        clock = _helper_clock(node, clock_helpers(model))
+    return clock
+
+
 def parents_of(root: ast.AST) -> dict[int, ast.AST]:
     parents: dict[int, ast.AST] = {}
     for node in walk(root):
@@ -403,7 +459,7 @@ def _tainted_module_names(model: FileModel) -> Iterator[Hazard]:
         return
     tainted: dict[str, int] = {}
     for name, expr in model.assignments.items():
-        clock = contains_clock(expr, model)
+        clock = parse_time_clock(expr, model)
         if clock is not None:
             tainted[name] = clock.lineno
     changed = bool(tainted)
@@ -417,7 +473,8 @@ def _tainted_module_names(model: FileModel) -> Iterator[Hazard]:
                     tainted[name] = tainted[node.id]
                     changed = True
                     break
-    if not tainted:
+    helpers = clock_helpers(model) if model.functions else {}
+    if not tainted and not helpers:
         return
     reported: set[tuple[int, int]] = set()
     for task in model.all_tasks:
@@ -425,6 +482,18 @@ def _tainted_module_names(model: FileModel) -> Iterator[Hazard]:
             if argument in ("start_date", "end_date", "task_id"):
                 continue
             for node in walk(expr):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in helpers:
+                    key = (node.lineno, node.col_offset)
+                    if key not in reported:
+                        reported.add(key)
+                        yield Hazard(
+                            "clock",
+                            model.span(node),
+                            f"`{node.func.id}()` reads the clock (line {helpers[node.func.id].lineno}) when the file is "
+                            f"parsed, in argument `{argument}` of task `{task.task_id}`",
+                            (task.task_id,),
+                            frozenset({(task.dag_id, task.task_id)}),
+                        )
                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in tainted:
                     key = (node.lineno, node.col_offset)
                     if key in reported:
@@ -819,6 +888,7 @@ shell_date_hazards = _memoized(shell_date_hazards)
 write_hazards = _memoized(write_hazards)
 sql_call_hazards = _memoized(sql_call_hazards)
 task_index = _memoized(task_index)
+clock_helpers = _memoized(clock_helpers)
 
 
 def unique(hazards: Iterable[Hazard]) -> list[Hazard]:
