@@ -60,11 +60,12 @@ def lint_paths(
     cache_dir: str | None = None,
     jobs: int | None = None,
     reader: SourceReader | None = None,
+    force_exclude: bool = False,
 ) -> LintOutcome:
     registry = registry or default_registry()
     rules = config.rules(registry)
     linter = Linter(config, rules, registry)
-    files, errors = discover(paths or ["."], config.root, config.exclude)
+    files, errors = discover(paths or ["."], config.root, config.exclude, force_exclude)
     cache = None
     if use_cache:
         from migrator.lint.cache import Cache  # json and tempfile: not needed by a --no-cache run

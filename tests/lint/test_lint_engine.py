@@ -330,6 +330,18 @@ def test_exclude_patterns_and_skipped_directories(tmp_path):
     assert [Path(f.path).name for f in outcome.findings] == ["z.py"]
 
 
+def test_named_files_are_linted_unless_force_exclude(tmp_path):
+    """pre-commit names every staged file: --force-exclude lets `exclude` apply to them."""
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "x.py").write_text(BAD_DAG)
+    (tmp_path / "z.py").write_text(BAD_DAG)
+    config = LintConfig(select=("AF301",), exclude=("vendor",), root=str(tmp_path))
+    named = [str(tmp_path / "vendor" / "x.py"), str(tmp_path / "z.py")]
+    assert [Path(f.path).name for f in lint_paths(named, config, use_cache=False).findings] == ["x.py", "z.py"]
+    forced = lint_paths(named + [str(tmp_path / "vendor")], config, use_cache=False, force_exclude=True)
+    assert [Path(f.path).name for f in forced.findings] == ["z.py"] and not forced.errors
+
+
 def test_crontabs_are_found_by_name(tmp_path):
     (tmp_path / "jobs.crontab").write_text("0 1 * * * /opt/job.sh\n")
     (tmp_path / "cron.d").mkdir()
