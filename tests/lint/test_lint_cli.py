@@ -294,3 +294,29 @@ def test_rule_summaries_are_whole_sentences():
     assert entries["BF003"] == "Flags a `start_date` computed from the current time"
     assert entries["OPS005"] == "Flags a leaf task whose trigger rule lets it run after an upstream failure"
     assert entries["CRON004"] == "Flags schedules that cron and Airflow read differently"
+
+
+def test_findings_at_the_same_place_come_in_the_same_order_every_run(tmp_path):
+    """Tasks made by one call in a loop share a position; their order must not follow set hashing."""
+    import subprocess
+    import sys
+
+    (tmp_path / "loop.py").write_text(textwrap.dedent("""
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+
+        with DAG("loop", schedule=None):
+            tasks = [BashOperator(task_id=f"t{i}", bash_command="t.sh") for i in range(6)]
+            BashOperator(task_id="retried", bash_command="r.sh", retries=2)
+    """))
+    outputs = set()
+    for seed in ("0", "1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        result = subprocess.run(
+            [sys.executable, "-m", "migrator", "lint", "loop.py", "--no-cache", "--select", "OPS001", "--format", "json"],
+            cwd=tmp_path, env=env, capture_output=True, text=True,
+        )
+        assert result.returncode == 1, result.stderr
+        outputs.add(result.stdout)
+    assert len(outputs) == 1
+    assert [f["message"] for f in json.loads(outputs.pop())] == [f"Task `t{i}` has no retries" for i in range(6)]
