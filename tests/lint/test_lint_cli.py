@@ -121,6 +121,23 @@ def test_text_format_has_location_code_message_and_caret_snippet(project):
     assert lines[-1] == "Found 1 problem."
 
 
+def test_carets_stay_under_the_code_after_wide_characters(tmp_path):
+    (tmp_path / "wide.py").write_text(textwrap.dedent("""
+        from datetime import datetime
+        from airflow.sdk import task
+
+        @task
+        def t():
+            return {"名前": datetime.now()}
+    """), encoding="utf-8")
+    lines = run("lint", "wide.py", "--no-cache", "--select", "BF001", cwd=tmp_path).output.splitlines()
+    assert lines[0].startswith("wide.py:7:19: BF001")  # columns count characters
+    assert lines[2:4] == [
+        '7 |     return {"名前": datetime.now()}',
+        "  | " + " " * 20 + "^" * 14 + " BF001",  # 18 characters, 20 terminal columns: 名 and 前 take two
+    ]
+
+
 def test_json_format_is_the_design_contract(project):
     result = run("lint", "dags", "--no-cache", "--format", "json", cwd=project)
     findings = json.loads(result.output)
