@@ -273,7 +273,9 @@ class CatchupWithUnsafeTask(Rule):
                 shown = ", ".join(f"`{t}`" for t in unsafe[:3]) + (f" and {len(unsafe) - 3} more" if len(unsafe) > 3 else "")
                 yield self.violation(
                     where,
-                    f"DAG `{dag.dag_id}` {reason} but tasks {shown} are not safe to rerun for past intervals",
+                    f"DAG `{dag.dag_id}` {reason} but "
+                    + (f"task {shown} is" if len(unsafe) == 1 else f"tasks {shown} are")
+                    + " not safe to rerun for past intervals",
                 )
 
 
