@@ -66,6 +66,13 @@ def test_selection_by_code_prefix_and_name(select, ignore, expected):
     assert {r.code for r in REGISTRY.select(select, ignore)} == expected
 
 
+def test_a_file_that_does_not_parse_is_reported_whatever_the_selection(lint, found):
+    assert "SYN001" in {r.code for r in LintConfig(select=("BF",)).rules(REGISTRY)}
+    assert "SYN001" not in {r.code for r in LintConfig(select=("BF",), ignore=("syntax-error",)).rules(REGISTRY)}
+    assert "SYN001" not in {r.code for r in LintConfig(ignore=("ALL",)).rules(REGISTRY)}
+    assert found(lint("def f(:\n", select=("BF",))) == [(1, "SYN001")]
+
+
 def test_all_selects_everything_and_unknown_selectors_are_errors():
     assert len(REGISTRY.select(["ALL"])) == len(REGISTRY.rules)
     with pytest.raises(UnknownSelector):
