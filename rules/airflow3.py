@@ -44,6 +44,7 @@ MOVED: dict[str, dict[str, str]] = {
     "airflow.operators.trigger_dagrun": {
         "TriggerDagRunOperator": f"{_STANDARD}.operators.trigger_dagrun.TriggerDagRunOperator"
     },
+    "airflow.operators.branch": {"BaseBranchOperator": f"{_STANDARD}.operators.branch.BaseBranchOperator"},
     "airflow.operators.latest_only": {"LatestOnlyOperator": f"{_STANDARD}.operators.latest_only.LatestOnlyOperator"},
     "airflow.operators.empty": {"EmptyOperator": f"{_STANDARD}.operators.empty.EmptyOperator"},
     "airflow.operators.email": {"EmailOperator": "airflow.providers.smtp.operators.smtp.EmailOperator"},
@@ -92,8 +93,25 @@ MOVED: dict[str, dict[str, str]] = {
         "PythonOperator": f"{_STANDARD}.operators.python.PythonOperator",
         "BranchPythonOperator": f"{_STANDARD}.operators.python.BranchPythonOperator",
         "ShortCircuitOperator": f"{_STANDARD}.operators.python.ShortCircuitOperator",
+        "PythonVirtualenvOperator": f"{_STANDARD}.operators.python.PythonVirtualenvOperator",
+    },
+    "airflow.operators.branch_operator": {"BaseBranchOperator": f"{_STANDARD}.operators.branch.BaseBranchOperator"},
+    "airflow.operators.dagrun_operator": {
+        "TriggerDagRunOperator": f"{_STANDARD}.operators.trigger_dagrun.TriggerDagRunOperator",
+        "TriggerDagRunLink": f"{_STANDARD}.operators.trigger_dagrun.TriggerDagRunLink",
+    },
+    "airflow.operators.email_operator": {"EmailOperator": "airflow.providers.smtp.operators.smtp.EmailOperator"},
+    "airflow.operators.latest_only_operator": {
+        "LatestOnlyOperator": f"{_STANDARD}.operators.latest_only.LatestOnlyOperator"
     },
     "airflow.sensors.base_sensor_operator": {"BaseSensorOperator": "airflow.sdk.BaseSensorOperator"},
+    "airflow.sensors.date_time_sensor": {"DateTimeSensor": f"{_STANDARD}.sensors.date_time.DateTimeSensor"},
+    "airflow.sensors.external_task_sensor": {
+        "ExternalTaskSensor": f"{_STANDARD}.sensors.external_task.ExternalTaskSensor",
+        "ExternalTaskMarker": f"{_STANDARD}.sensors.external_task.ExternalTaskMarker",
+        "ExternalTaskSensorLink": f"{_STANDARD}.sensors.external_task.ExternalDagLink",
+    },
+    "airflow.sensors.time_delta_sensor": {"TimeDeltaSensor": f"{_STANDARD}.sensors.time_delta.TimeDeltaSensor"},
     "airflow.utils.helpers": {"chain": "airflow.sdk.chain", "cross_downstream": "airflow.sdk.cross_downstream"},
     "airflow.models.xcom_arg": {"XComArg": "airflow.sdk.XComArg"},
 }
