@@ -382,6 +382,8 @@ def clock_hazards(model: FileModel) -> list[Hazard]:
             )
         )
     found.extend(_tainted_module_names(model))
+    if any(dag.function is not None for dag in model.dags):
+        found.extend(_tainted_dag_function_names(model))
     found.extend(_template_clocks(model))
     return found
 
@@ -453,19 +455,17 @@ def _only_times_or_logs(
     return False
 
 
-def _tainted_module_names(model: FileModel) -> Iterator[Hazard]:
-    """Module-level names holding a clock read, used in task code or task arguments."""
-    if not model.find_calls(CLOCK_NAMES):
-        return
+def _taint(assignments: list[tuple[str, ast.expr]], model: FileModel) -> dict[str, int]:
+    """Names assigned a clock read, directly or through names already tainted: name -> clock line."""
     tainted: dict[str, int] = {}
-    for name, expr in model.assignments.items():
+    for name, expr in assignments:
         clock = parse_time_clock(expr, model)
         if clock is not None:
             tainted[name] = clock.lineno
     changed = bool(tainted)
     while changed:
         changed = False
-        for name, expr in model.assignments.items():
+        for name, expr in assignments:
             if name in tainted:
                 continue
             for node in walk(expr):
@@ -473,6 +473,69 @@ def _tainted_module_names(model: FileModel) -> Iterator[Hazard]:
                     tainted[name] = tainted[node.id]
                     changed = True
                     break
+    return tainted
+
+
+def _tainted_dag_function_names(model: FileModel) -> Iterator[Hazard]:
+    """Names a `@dag` function assigns a clock read while the file is parsed (`stamp = datetime.now()`
+    in its body), used in the arguments of its tasks or in the task functions it defines."""
+    if not model.find_calls(CLOCK_NAMES):
+        return
+    for dag in model.dags:
+        function = dag.function
+        if function is None:
+            continue
+        assignments = [
+            (node.targets[0].id, node.value)
+            for node in _own_nodes(function)
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+        ]
+        if not assignments:
+            continue
+        tainted = _taint(assignments, model)
+        if not tainted:
+            continue
+        reported: set[tuple[int, int]] = set()
+        end = function.end_lineno or function.lineno
+        for task in dag.tasks:
+            for argument, expr in task.arguments.items():
+                if argument in ("start_date", "end_date", "task_id"):
+                    continue
+                for node in walk(expr):
+                    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in tainted:
+                        if (node.lineno, node.col_offset) not in reported:
+                            reported.add((node.lineno, node.col_offset))
+                            yield Hazard(
+                                "clock",
+                                model.span(node),
+                                f"`{node.id}` holds the time the file was parsed (line {tainted[node.id]}), used in "
+                                f"argument `{argument}` of task `{task.task_id}`",
+                                (task.task_id,),
+                                frozenset({(task.dag_id, task.task_id)}),
+                            )
+            code = task.function
+            if code is None or isinstance(code, ast.Lambda) or not function.lineno < code.lineno <= end:
+                continue
+            shadowed = local_names(code)
+            for node in walk(code):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in tainted and node.id not in shadowed:
+                    if (node.lineno, node.col_offset) not in reported:
+                        reported.add((node.lineno, node.col_offset))
+                        yield Hazard(
+                            "clock",
+                            model.span(node),
+                            f"`{node.id}` holds the time the file was parsed (line {tainted[node.id]}), not the "
+                            "run's logical date",
+                            (task.task_id,),
+                            frozenset({(task.dag_id, task.task_id)}),
+                        )
+
+
+def _tainted_module_names(model: FileModel) -> Iterator[Hazard]:
+    """Module-level names holding a clock read, used in task code or task arguments."""
+    if not model.find_calls(CLOCK_NAMES):
+        return
+    tainted = _taint(list(model.assignments.items()), model)
     helpers = clock_helpers(model) if model.functions else {}
     if not tainted and not helpers:
         return
