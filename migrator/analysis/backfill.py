@@ -404,6 +404,10 @@ def _clock_derived(node: ast.AST, function: FunctionNode, model: FileModel) -> b
                     isinstance(t, ast.Name) and t.id == node.id for t in inner.targets
                 ):
                     return contains_clock(inner.value, model) is not None
+        # `time.time() - STARTED` with `STARTED = time.time()` at module level: a duration too
+        expr = model.assignments.get(node.id)
+        if expr is not None and node.id not in local_names(function):
+            return parse_time_clock(expr, model) is not None
     if isinstance(node, ast.Attribute):
         return _clock_derived(node.value, function, model)
     return False
@@ -579,6 +583,7 @@ def _tainted_module_names(model: FileModel) -> Iterator[Hazard]:
                 continue
             seen_functions.add(id(function))
             shadowed = local_names(function)
+            parents: dict[int, ast.AST] | None = None
             for node in walk(function):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                     helper = model.functions.get(node.func.id)
@@ -594,6 +599,10 @@ def _tainted_module_names(model: FileModel) -> Iterator[Hazard]:
                     if key in reported:
                         continue
                     reported.add(key)
+                    if parents is None:
+                        parents = parents_of(function)
+                    if _only_times_or_logs(node, function, parents, model):
+                        continue  # `time.time() - STARTED`, logged: a duration, not a date
                     yield Hazard(
                         "clock",
                         model.span(node),

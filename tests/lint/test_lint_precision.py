@@ -106,3 +106,20 @@ def test_parse_time_rules_skip_python_files_the_scheduler_never_parses(lint, fou
     assert lint(module_level_io, path="setup.py", select=("PT",)).findings == []
     helper = "from airflow.sdk import Variable\n" + module_level_io
     assert [code for _, code in found(lint(helper, path="helpers.py", select=("PT",)))] == ["PT005", "PT004", "PT003"]
+
+
+def test_a_duration_since_a_module_level_clock_read_is_not_flagged(lint, found):
+    source = HEADER.replace("log = logging", "STARTED = time.time()\nlog = logging") + textwrap.indent(
+        textwrap.dedent("""
+        @task
+        def timed():
+            log.info("%.1f s since the file was parsed", time.time() - STARTED)
+
+        @task
+        def leaks():
+            return {"parsed_at": STARTED}
+
+        timed() >> leaks()
+    """), "    ")
+    assert [code for _, code in found(lint(source, select=("BF001",)))] == ["BF001"]
+    assert "STARTED" in lint(source, select=("BF001",)).findings[0].message
