@@ -395,6 +395,8 @@ def _shown(site: CallSite) -> str:
 
 def _clock_derived(node: ast.AST, function: FunctionNode, model: FileModel) -> bool:
     if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Name) and node.func.id in model.functions:
+            return node.func.id in clock_helpers(model)  # `now_ts()`, a helper returning the clock
         return is_clock_call(node, sem.qualified_name(node.func, model.imports))
     if isinstance(node, ast.Name):
         body = [function.body] if isinstance(function, ast.Lambda) else function.body
@@ -403,7 +405,7 @@ def _clock_derived(node: ast.AST, function: FunctionNode, model: FileModel) -> b
                 if isinstance(inner, ast.Assign) and any(
                     isinstance(t, ast.Name) and t.id == node.id for t in inner.targets
                 ):
-                    return contains_clock(inner.value, model) is not None
+                    return parse_time_clock(inner.value, model) is not None
         # `time.time() - STARTED` with `STARTED = time.time()` at module level: a duration too
         expr = model.assignments.get(node.id)
         if expr is not None and node.id not in local_names(function):
@@ -425,6 +427,8 @@ def _only_times_or_logs(
         return False
     if isinstance(parent, ast.Compare):
         return True
+    if isinstance(parent, ast.Return) and parent.value is node:
+        return _returned_only_as_duration(function, model, depth)
     if is_logging_call(parent):
         return True
     if isinstance(parent, (ast.FormattedValue, ast.JoinedStr, ast.keyword)):
@@ -533,6 +537,26 @@ def _tainted_dag_function_names(model: FileModel) -> Iterator[Hazard]:
                             (task.task_id,),
                             frozenset({(task.dag_id, task.task_id)}),
                         )
+
+
+def _returned_only_as_duration(function: FunctionNode, model: FileModel, depth: int) -> bool:
+    """A helper of the file (`def now_ts(): return time.time()`) whose every call only measures or
+    logs a duration. Not a task's own function: what it returns is its XCom, data."""
+    if isinstance(function, ast.Lambda) or model.functions.get(function.name) is not function or function.decorator_list:
+        return False
+    if any(task.function is function for task in model.all_tasks):
+        return False
+    sites = [site for site in model.find_calls(frozenset({function.name})) if isinstance(site.node.func, ast.Name)]
+    if not sites or any(site.function is None for site in sites):
+        return False
+    # called by name only: not handed on as a callable (`python_callable=now_ts`)
+    loads = sum(1 for n in walk(model.module) if isinstance(n, ast.Name) and n.id == function.name)
+    if loads != len(sites):
+        return False
+    return all(
+        _only_times_or_logs(site.node, site.function, parents_of(site.function), model, depth + 1)  # type: ignore[arg-type]
+        for site in sites
+    )
 
 
 def _tainted_module_names(model: FileModel) -> Iterator[Hazard]:

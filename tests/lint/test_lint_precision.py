@@ -123,3 +123,23 @@ def test_a_duration_since_a_module_level_clock_read_is_not_flagged(lint, found):
     """), "    ")
     assert [code for _, code in found(lint(source, select=("BF001",)))] == ["BF001"]
     assert "STARTED" in lint(source, select=("BF001",)).findings[0].message
+
+
+def test_a_clock_helper_used_only_for_durations_is_not_flagged(lint, found):
+    helpers = "def now_ts():\n    return time.time()\n\n\ndef stamp():\n    return datetime.now().isoformat()\n"
+    source = HEADER.replace("log = logging", helpers + "log = logging") + textwrap.indent(
+        textwrap.dedent("""
+        @task
+        def timed():
+            started = now_ts()
+            log.info("took %.1f s", now_ts() - started)
+            return {"loaded_at": stamp()}
+
+        timed()
+    """), "    ")
+    flagged = lint(source, select=("BF001",)).findings
+    assert [f.message.split(" in ")[0] for f in flagged] == ["`datetime.now()`"]
+    # the same helper handed to an operator as its callable returns the clock as the task's XCom
+    handed_on = source.replace("timed()\n", "timed()\n    PythonOperator(task_id='p', python_callable=now_ts)\n")
+    handed_on = handed_on.replace("from airflow.sdk import", "from airflow.providers.standard.operators.python import PythonOperator\nfrom airflow.sdk import")
+    assert len(lint(handed_on, select=("BF001",)).findings) == 2
