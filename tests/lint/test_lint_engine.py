@@ -380,3 +380,22 @@ def test_json_of_findings_round_trips_through_the_cache_format():
 def test_environment_has_no_effect_on_config(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert load_config(None, REGISTRY, os.getcwd()) == LintConfig(root=str(tmp_path))
+
+
+def test_the_cache_is_per_build_of_the_rules_not_only_per_version(tmp_path, monkeypatch):
+    """A pre-commit `rev` moved to a newer commit keeps the version string: its rules must not be
+    answered from the older build's cache."""
+    import rules
+
+    from migrator.lint.cache import Cache, code_stamp
+
+    fake = tmp_path / "rules"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("")
+    (fake / "graph.py").write_text("RULES = 1\n")
+    monkeypatch.setattr(rules, "__file__", str(fake / "__init__.py"))
+    before = code_stamp()
+    assert code_stamp() == before
+    (fake / "graph.py").write_text("RULES = 22\n")
+    assert code_stamp() != before
+    assert code_stamp() in os.path.basename(Cache(str(tmp_path / "cache"), "f").path)
