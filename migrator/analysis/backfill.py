@@ -510,33 +510,42 @@ def _tainted_dag_function_names(model: FileModel) -> Iterator[Hazard]:
                 if argument in ("start_date", "end_date", "task_id"):
                     continue
                 for node in walk(expr):
-                    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in tainted:
-                        if (node.lineno, node.col_offset) not in reported:
-                            reported.add((node.lineno, node.col_offset))
-                            yield Hazard(
-                                "clock",
-                                model.span(node),
-                                f"`{node.id}` holds the time the file was parsed (line {tainted[node.id]}), used in "
-                                f"argument `{argument}` of task `{task.task_id}`",
-                                (task.task_id,),
-                                frozenset({(task.dag_id, task.task_id)}),
-                            )
+                    if (
+                        isinstance(node, ast.Name)
+                        and isinstance(node.ctx, ast.Load)
+                        and node.id in tainted
+                        and (node.lineno, node.col_offset) not in reported
+                    ):
+                        reported.add((node.lineno, node.col_offset))
+                        yield Hazard(
+                            "clock",
+                            model.span(node),
+                            f"`{node.id}` holds the time the file was parsed (line {tainted[node.id]}), used in "
+                            f"argument `{argument}` of task `{task.task_id}`",
+                            (task.task_id,),
+                            frozenset({(task.dag_id, task.task_id)}),
+                        )
             code = task.function
             if code is None or isinstance(code, ast.Lambda) or not function.lineno < code.lineno <= end:
                 continue
             shadowed = local_names(code)
             for node in walk(code):
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in tainted and node.id not in shadowed:
-                    if (node.lineno, node.col_offset) not in reported:
-                        reported.add((node.lineno, node.col_offset))
-                        yield Hazard(
-                            "clock",
-                            model.span(node),
-                            f"`{node.id}` holds the time the file was parsed (line {tainted[node.id]}), not the "
-                            "run's logical date",
-                            (task.task_id,),
-                            frozenset({(task.dag_id, task.task_id)}),
-                        )
+                if (
+                    isinstance(node, ast.Name)
+                    and isinstance(node.ctx, ast.Load)
+                    and node.id in tainted
+                    and node.id not in shadowed
+                    and (node.lineno, node.col_offset) not in reported
+                ):
+                    reported.add((node.lineno, node.col_offset))
+                    yield Hazard(
+                        "clock",
+                        model.span(node),
+                        f"`{node.id}` holds the time the file was parsed (line {tainted[node.id]}), not the "
+                        "run's logical date",
+                        (task.task_id,),
+                        frozenset({(task.dag_id, task.task_id)}),
+                    )
 
 
 def _returned_only_as_duration(function: FunctionNode, model: FileModel, depth: int) -> bool:

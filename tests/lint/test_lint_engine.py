@@ -386,7 +386,6 @@ def test_the_cache_is_per_build_of_the_rules_not_only_per_version(tmp_path, monk
     """A pre-commit `rev` moved to a newer commit keeps the version string: its rules must not be
     answered from the older build's cache."""
     import rules
-
     from migrator.lint.cache import Cache, code_stamp
 
     fake = tmp_path / "rules"
