@@ -131,6 +131,19 @@ class DecodeError(ValueError):
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=]")
 
 
+def python_encoding(data: bytes) -> str:
+    """The encoding a PEP 263 cookie declares ("utf-8" without one, or for a BOM): what a fix must
+    write the file back in."""
+    head = data[:400].split(b"\n", 2)[:2]
+    if data.startswith(codecs.BOM_UTF8) or not any(_CODING.match(line) for line in head):
+        return "utf-8"
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        return "utf-8"
+    return "utf-8" if encoding == "utf-8-sig" else encoding
+
+
 def decode_python(data: bytes) -> str:
     """Source text as Python reads it: a BOM or a PEP 263 coding cookie, else UTF-8."""
     if b"\x00" in data:

@@ -221,6 +221,17 @@ def test_fix_rewrites_only_what_it_fixes(project):
     assert "fixed" not in again.output and path.read_text() == expected
 
 
+def test_fix_writes_a_file_back_in_its_declared_encoding_and_keeps_its_bom(tmp_path):
+    latin = "# -*- coding: latin-1 -*-\n# café\nfrom airflow.operators.bash import BashOperator\n"
+    (tmp_path / "latin.py").write_bytes(latin.encode("latin-1"))
+    (tmp_path / "bom.py").write_bytes(b"\xef\xbb\xbf# caf\xc3\xa9\nfrom airflow.operators.bash import BashOperator\n")
+    result = run("lint", ".", "--no-cache", "--fix", "--select", "AF302", cwd=tmp_path)
+    assert "2 fixed, 0 remaining" in result.output and result.exit_code == 0
+    moved = "from airflow.providers.standard.operators.bash import BashOperator\n"
+    assert (tmp_path / "latin.py").read_bytes() == latin.replace(latin.splitlines()[2] + "\n", moved).encode("latin-1")
+    assert (tmp_path / "bom.py").read_bytes() == b"\xef\xbb\xbf# caf\xc3\xa9\n" + moved.encode()
+
+
 def test_unsafe_fixes_need_the_flag(tmp_path):
     crontab = tmp_path / "jobs.crontab"
     crontab.write_text("MAILTO=ops@example.com\n0 2 * * * tar czf /b/$(date +%F).tgz /home\n")
