@@ -69,6 +69,12 @@ class LazyGroup(click.Group):
             ctx.exit(130)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            # the reader went away (`cron2dag lint dags | head`): stop quietly, as other CLI tools do;
+            # stdout goes to devnull so the interpreter's final flush does not fail again
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(1)
         except Exception as error:
             # A bug in cron2dag, not in the input: keep it to one line unless asked for the traceback.
             if os.environ.get("CRON2DAG_DEBUG"):

@@ -44,6 +44,7 @@ MOVED: dict[str, dict[str, str]] = {
     "airflow.operators.trigger_dagrun": {
         "TriggerDagRunOperator": f"{_STANDARD}.operators.trigger_dagrun.TriggerDagRunOperator"
     },
+    "airflow.operators.branch": {"BaseBranchOperator": f"{_STANDARD}.operators.branch.BaseBranchOperator"},
     "airflow.operators.latest_only": {"LatestOnlyOperator": f"{_STANDARD}.operators.latest_only.LatestOnlyOperator"},
     "airflow.operators.empty": {"EmptyOperator": f"{_STANDARD}.operators.empty.EmptyOperator"},
     "airflow.operators.email": {"EmailOperator": "airflow.providers.smtp.operators.smtp.EmailOperator"},
@@ -92,8 +93,25 @@ MOVED: dict[str, dict[str, str]] = {
         "PythonOperator": f"{_STANDARD}.operators.python.PythonOperator",
         "BranchPythonOperator": f"{_STANDARD}.operators.python.BranchPythonOperator",
         "ShortCircuitOperator": f"{_STANDARD}.operators.python.ShortCircuitOperator",
+        "PythonVirtualenvOperator": f"{_STANDARD}.operators.python.PythonVirtualenvOperator",
+    },
+    "airflow.operators.branch_operator": {"BaseBranchOperator": f"{_STANDARD}.operators.branch.BaseBranchOperator"},
+    "airflow.operators.dagrun_operator": {
+        "TriggerDagRunOperator": f"{_STANDARD}.operators.trigger_dagrun.TriggerDagRunOperator",
+        "TriggerDagRunLink": f"{_STANDARD}.operators.trigger_dagrun.TriggerDagRunLink",
+    },
+    "airflow.operators.email_operator": {"EmailOperator": "airflow.providers.smtp.operators.smtp.EmailOperator"},
+    "airflow.operators.latest_only_operator": {
+        "LatestOnlyOperator": f"{_STANDARD}.operators.latest_only.LatestOnlyOperator"
     },
     "airflow.sensors.base_sensor_operator": {"BaseSensorOperator": "airflow.sdk.BaseSensorOperator"},
+    "airflow.sensors.date_time_sensor": {"DateTimeSensor": f"{_STANDARD}.sensors.date_time.DateTimeSensor"},
+    "airflow.sensors.external_task_sensor": {
+        "ExternalTaskSensor": f"{_STANDARD}.sensors.external_task.ExternalTaskSensor",
+        "ExternalTaskMarker": f"{_STANDARD}.sensors.external_task.ExternalTaskMarker",
+        "ExternalTaskSensorLink": f"{_STANDARD}.sensors.external_task.ExternalDagLink",
+    },
+    "airflow.sensors.time_delta_sensor": {"TimeDeltaSensor": f"{_STANDARD}.sensors.time_delta.TimeDeltaSensor"},
     "airflow.utils.helpers": {"chain": "airflow.sdk.chain", "cross_downstream": "airflow.sdk.cross_downstream"},
     "airflow.models.xcom_arg": {"XComArg": "airflow.sdk.XComArg"},
 }
@@ -277,13 +295,12 @@ def _removed_module(module: str) -> dict[str, str] | None:
     return None
 
 
-def _replaced_literal(model: FileModel, node: ast.Constant) -> str | None:
-    """The source of a string literal with `execution_date` renamed, when every removed key in it has
-    an exact replacement; None otherwise."""
+def _replaced_literal(model: FileModel, node: ast.Constant, keys: list[str]) -> str | None:
+    """The source of a string literal (a template, or the key of a context lookup) with
+    `execution_date` renamed, when every removed key in it has an exact replacement; None otherwise."""
     segment = ast.get_source_segment(model.source, node)
     if segment is None or not (segment.startswith(("'", '"')) or segment[:1] in "rRbBuU"):
         return None
-    keys = {m.group("key") for block in _TEMPLATE_BLOCK.findall(node.value) for m in _KEY_IN_TEMPLATE.finditer(block)}
     if not keys or any(REMOVED_CONTEXT_KEYS[k] is None for k in keys):
         return None
     replaced = re.sub(r"(?<![\w])execution_date\b", "logical_date", segment)
@@ -380,7 +397,7 @@ class RemovedContextKey(Rule):
             replacement = REMOVED_CONTEXT_KEYS[key]
             hints.append(f"`{key}` (use `{replacement}`)" if replacement else f"`{key}` (use {CONTEXT_HINTS[key]})")
         fix = None
-        new = _replaced_literal(model, node)
+        new = _replaced_literal(model, node, unique)
         if new is not None:
             fix = Fix("Use `logical_date`", changes=(CstChange("replace-string", model.span(node), new),))
         noun = "key" if len(unique) == 1 else "keys"

@@ -18,7 +18,8 @@ class CurrentTimeInTask(Rule):
     `date.today()`, `time.time()`, `pendulum.now()`/`today()` and their kin, in TaskFlow bodies,
     `python_callable`s and the helpers they call in the same file, in operator arguments (f-strings,
     templated fields) and in templates (`{{ macros.datetime.now() }}`). Module-level variables that hold
-    such a value are followed to where task code uses them.
+    such a value, and calls made at parse time to a helper of the file that returns one, are followed
+    to where task code or an operator argument uses them.
 
     A clock read that only measures or bounds a duration (`time.time() - start`, a deadline compared
     against the clock) or is only logged is not flagged, nor is a variable that happens to be called
@@ -86,7 +87,7 @@ class ShellDateInCommand(Rule):
 
 
 def _dynamic(expr: ast.AST, model: FileModel, depth: int = 0) -> ast.Call | None:
-    clock = hz.contains_clock(expr, model)
+    clock = hz.parse_time_clock(expr, model)
     if clock is not None or depth > 5:
         return clock
     for node in walk(expr):
@@ -100,7 +101,7 @@ def _dynamic(expr: ast.AST, model: FileModel, depth: int = 0) -> ast.Call | None
 class DynamicStartDate(Rule):
     """## What it does
     Flags a `start_date` (of a DAG, in `default_args`, or of a task) computed from the current time:
-    `datetime.now()`, `days_ago(1)`, `pendulum.today()`, also through a module-level variable.
+    `datetime.now()`, `days_ago(1)`, `pendulum.today()`, also through a module-level variable or a helper function of the file.
 
     ## Why is this bad?
     The scheduler parses the file every few minutes, so the start date moves with it. The first
@@ -272,7 +273,9 @@ class CatchupWithUnsafeTask(Rule):
                 shown = ", ".join(f"`{t}`" for t in unsafe[:3]) + (f" and {len(unsafe) - 3} more" if len(unsafe) > 3 else "")
                 yield self.violation(
                     where,
-                    f"DAG `{dag.dag_id}` {reason} but tasks {shown} are not safe to rerun for past intervals",
+                    f"DAG `{dag.dag_id}` {reason} but "
+                    + (f"task {shown} is" if len(unsafe) == 1 else f"tasks {shown} are")
+                    + " not safe to rerun for past intervals",
                 )
 
 

@@ -175,7 +175,14 @@ SECRET_PATTERNS = (
     (re.compile(r"\bsk_live_[0-9a-zA-Z]{24,}\b"), "a Stripe secret key"),
 )
 URL_CREDENTIALS = re.compile(r"\b[a-z][a-z0-9+.\-]*://(?P<user>[^:/@\s{}]+):(?P<password>[^@/\s]+)@", re.I)
-SECRET_WORDS = ("pass", "pwd", "secret", "token", "key", "private", "auth", "credential", "akia", "asia", "gh", "xox", "aiza", "sk_live")
+# a password given on a command line: `mysql -pS3cret`, `--password=...`, `PGPASSWORD=... psql`, `sshpass -p ...`
+COMMAND_PASSWORD = re.compile(
+    r"\bmysql(?:dump|admin|import|check|show)?\b[^|;&\n]*?\s-p['\"]?(?P<short>[^\s'\"]+)"
+    r"|--password[= ]['\"]?(?P<long>[^\s'\"]+)"
+    r"|\b(?:PGPASSWORD|MYSQL_PWD|SSHPASS)=['\"]?(?P<env>[^\s'\"]+)"
+    r"|\bsshpass\s+-p\s*['\"]?(?P<sshpass>[^\s'\"]+)"
+)
+SECRET_WORDS = ("pass", "pwd", "secret", "token", "key", "private", "auth", "credential", "akia", "asia", "gh", "xox", "aiza", "sk_live", "mysql")
 def _hint_lines(model: FileModel) -> set[int]:
     """Lines that may hold a secret: found with `str.find` per hint word, far cheaper than one
     case-insensitive regex over the whole file."""
@@ -198,11 +205,18 @@ def _secret_value(value: str) -> bool:
     return not PLACEHOLDER.search(value) and not ENV_NAME.match(value) and len(value) >= 4
 
 
+def _literal_in_command(value: str) -> bool:
+    """A value the shell takes as written: not `$VAR`, `$(...)`, a backtick or a template."""
+    return not value.startswith(("$", "`", "{", "%", "<")) and _secret_value(value)
+
+
 class HardCodedSecret(Rule):
     """## What it does
     Flags secrets written in a DAG file: string literals given to names, arguments or dict keys such
     as `password`, `token`, `api_key` or `secret_key`; credentials in URLs (`postgresql://user:pw@host`);
-    and strings shaped like known keys (AWS access keys, GitHub, Slack and Google tokens, private keys).
+    strings shaped like known keys (AWS access keys, GitHub, Slack and Google tokens, private keys);
+    and passwords written in a command (`mysql -pS3cret`, `--password=...`, `PGPASSWORD=...`,
+    `sshpass -p ...`).
     Templates (`{{ conn.db.password }}`), `${VAR}` placeholders and environment variable names are
     not flagged.
 
@@ -259,6 +273,8 @@ class HardCodedSecret(Rule):
                     match = URL_CREDENTIALS.search(node.value)
                     if match and _secret_value(match.group("password")):
                         yield from report(node, "Password embedded in a connection URL")
+                    elif any(_literal_in_command(m.group(m.lastgroup or "")) for m in COMMAND_PASSWORD.finditer(node.value)):
+                        yield from report(node, "Password written in a command line (it also shows in `ps` and the task log)")
 
     @staticmethod
     def _literal_secret(expr: ast.AST) -> bool:

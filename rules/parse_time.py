@@ -15,9 +15,18 @@ VARIABLE_NAMES = frozenset({"get", "get_variable_from_secrets"})
 CONNECTION_NAMES = frozenset({"get_connection", "get", "get_connection_from_secrets"})
 
 
+def is_airflow_file(model: FileModel) -> bool:
+    """Whether the scheduler runs this file's module-level code: it defines a DAG or imports Airflow
+    (a DAG file, or a helper module DAG files import). A `setup.py` or a script that pre-commit
+    passes along with the DAGs is not parsed by the scheduler, so its file reads cost nothing there."""
+    return bool(model.dags) or any(q == "airflow" or q.startswith("airflow.") for q in model.imports.values())
+
+
 def parse_time_calls(model: FileModel, names: frozenset[str]) -> Iterator[CallSite]:
     """Calls named one of `names` that run while the file is parsed: module level, `@dag`/`@task_group`
     bodies, helpers they call, and operator arguments."""
+    if not is_airflow_file(model):
+        return
     for site in model.find_calls(names):
         if site.in_task_argument is not None or site.roles & PARSE_ROLES:
             yield site

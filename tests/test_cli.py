@@ -17,3 +17,22 @@ def test_module_entry_point_runs():
     done = subprocess.run([sys.executable, "-m", "migrator", "--version"], capture_output=True, text=True)
     assert done.returncode == 0
     assert "cron2dag" in done.stdout
+
+
+def test_a_reader_that_stops_early_is_not_an_error(tmp_path):
+    """`cron2dag lint dags | head`: the closed pipe ends the command quietly, with no 'internal error'."""
+    tasks = "".join(f'    BashOperator(task_id="t{i}", bash_command="t.sh")\n' for i in range(3000))
+    (tmp_path / "big.py").write_text(
+        "from airflow.providers.standard.operators.bash import BashOperator\n"
+        'from airflow.sdk import DAG\n\nwith DAG("big", schedule=None):\n' + tasks
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "migrator", "lint", "big.py", "--no-cache"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline().startswith(b"big.py:")
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 1
+    assert stderr == ""

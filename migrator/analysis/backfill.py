@@ -142,6 +142,62 @@ def contains_clock(node: ast.AST, model: FileModel) -> ast.Call | None:
     return None
 
 
+def clock_helpers(model: FileModel) -> dict[str, ast.Call]:
+    """The file's plain functions that return a clock read (`def today(): return date.today()`),
+    directly, through a local name, or through another such function: name -> the clock call."""
+    found: dict[str, ast.Call] = {}
+    candidates = {name: f for name, f in model.functions.items() if not f.decorator_list}
+    changed = True
+    while changed:
+        changed = False
+        for name, function in candidates.items():
+            if name in found:
+                continue
+            local: dict[str, ast.expr] = {}
+            for node in _own_nodes(function):
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                    local[node.targets[0].id] = node.value
+            for node in _own_nodes(function):
+                if isinstance(node, ast.Return) and node.value is not None:
+                    value = node.value
+                    if isinstance(value, ast.Name) and value.id in local:
+                        value = local[value.id]
+                    clock = contains_clock(value, model) or _helper_clock(value, found)
+                    if clock is not None:
+                        found[name] = clock
+                        changed = True
+                        break
+    return found
+
+
+def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.AST]:
+    """The nodes of a function's body, not those of functions or lambdas defined inside it."""
+    stack: list[ast.AST] = list(reversed(function.body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            stack.extend(child_nodes(node))
+
+
+def _helper_clock(node: ast.AST, helpers: dict[str, ast.Call]) -> ast.Call | None:
+    if not helpers:
+        return None
+    for inner in walk(node):
+        if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id in helpers:
+            return helpers[inner.func.id]
+    return None
+
+
+def parse_time_clock(node: ast.AST, model: FileModel) -> ast.Call | None:
+    """The clock read an expression evaluated at parse time makes: its own, or that of a helper of
+    the same file it calls (`DAY = today()`)."""
+    clock = contains_clock(node, model)
+    if clock is None and model.functions and model.find_calls(CLOCK_NAMES):
+        clock = _helper_clock(node, clock_helpers(model))
+    return clock
+
+
 def parents_of(root: ast.AST) -> dict[int, ast.AST]:
     parents: dict[int, ast.AST] = {}
     for node in walk(root):
@@ -326,6 +382,8 @@ def clock_hazards(model: FileModel) -> list[Hazard]:
             )
         )
     found.extend(_tainted_module_names(model))
+    if any(dag.function is not None for dag in model.dags):
+        found.extend(_tainted_dag_function_names(model))
     found.extend(_template_clocks(model))
     return found
 
@@ -337,6 +395,8 @@ def _shown(site: CallSite) -> str:
 
 def _clock_derived(node: ast.AST, function: FunctionNode, model: FileModel) -> bool:
     if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Name) and node.func.id in model.functions:
+            return node.func.id in clock_helpers(model)  # `now_ts()`, a helper returning the clock
         return is_clock_call(node, sem.qualified_name(node.func, model.imports))
     if isinstance(node, ast.Name):
         body = [function.body] if isinstance(function, ast.Lambda) else function.body
@@ -345,7 +405,11 @@ def _clock_derived(node: ast.AST, function: FunctionNode, model: FileModel) -> b
                 if isinstance(inner, ast.Assign) and any(
                     isinstance(t, ast.Name) and t.id == node.id for t in inner.targets
                 ):
-                    return contains_clock(inner.value, model) is not None
+                    return parse_time_clock(inner.value, model) is not None
+        # `time.time() - STARTED` with `STARTED = time.time()` at module level: a duration too
+        expr = model.assignments.get(node.id)
+        if expr is not None and node.id not in local_names(function):
+            return parse_time_clock(expr, model) is not None
     if isinstance(node, ast.Attribute):
         return _clock_derived(node.value, function, model)
     return False
@@ -363,6 +427,8 @@ def _only_times_or_logs(
         return False
     if isinstance(parent, ast.Compare):
         return True
+    if isinstance(parent, ast.Return) and parent.value is node:
+        return _returned_only_as_duration(function, model, depth)
     if is_logging_call(parent):
         return True
     if isinstance(parent, (ast.FormattedValue, ast.JoinedStr, ast.keyword)):
@@ -397,19 +463,17 @@ def _only_times_or_logs(
     return False
 
 
-def _tainted_module_names(model: FileModel) -> Iterator[Hazard]:
-    """Module-level names holding a clock read, used in task code or task arguments."""
-    if not model.find_calls(CLOCK_NAMES):
-        return
+def _taint(assignments: list[tuple[str, ast.expr]], model: FileModel) -> dict[str, int]:
+    """Names assigned a clock read, directly or through names already tainted: name -> clock line."""
     tainted: dict[str, int] = {}
-    for name, expr in model.assignments.items():
-        clock = contains_clock(expr, model)
+    for name, expr in assignments:
+        clock = parse_time_clock(expr, model)
         if clock is not None:
             tainted[name] = clock.lineno
     changed = bool(tainted)
     while changed:
         changed = False
-        for name, expr in model.assignments.items():
+        for name, expr in assignments:
             if name in tainted:
                 continue
             for node in walk(expr):
@@ -417,7 +481,100 @@ def _tainted_module_names(model: FileModel) -> Iterator[Hazard]:
                     tainted[name] = tainted[node.id]
                     changed = True
                     break
-    if not tainted:
+    return tainted
+
+
+def _tainted_dag_function_names(model: FileModel) -> Iterator[Hazard]:
+    """Names a `@dag` function assigns a clock read while the file is parsed (`stamp = datetime.now()`
+    in its body), used in the arguments of its tasks or in the task functions it defines."""
+    if not model.find_calls(CLOCK_NAMES):
+        return
+    for dag in model.dags:
+        function = dag.function
+        if function is None:
+            continue
+        assignments = [
+            (node.targets[0].id, node.value)
+            for node in _own_nodes(function)
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+        ]
+        if not assignments:
+            continue
+        tainted = _taint(assignments, model)
+        if not tainted:
+            continue
+        reported: set[tuple[int, int]] = set()
+        end = function.end_lineno or function.lineno
+        for task in dag.tasks:
+            for argument, expr in task.arguments.items():
+                if argument in ("start_date", "end_date", "task_id"):
+                    continue
+                for node in walk(expr):
+                    if (
+                        isinstance(node, ast.Name)
+                        and isinstance(node.ctx, ast.Load)
+                        and node.id in tainted
+                        and (node.lineno, node.col_offset) not in reported
+                    ):
+                        reported.add((node.lineno, node.col_offset))
+                        yield Hazard(
+                            "clock",
+                            model.span(node),
+                            f"`{node.id}` holds the time the file was parsed (line {tainted[node.id]}), used in "
+                            f"argument `{argument}` of task `{task.task_id}`",
+                            (task.task_id,),
+                            frozenset({(task.dag_id, task.task_id)}),
+                        )
+            code = task.function
+            if code is None or isinstance(code, ast.Lambda) or not function.lineno < code.lineno <= end:
+                continue
+            shadowed = local_names(code)
+            for node in walk(code):
+                if (
+                    isinstance(node, ast.Name)
+                    and isinstance(node.ctx, ast.Load)
+                    and node.id in tainted
+                    and node.id not in shadowed
+                    and (node.lineno, node.col_offset) not in reported
+                ):
+                    reported.add((node.lineno, node.col_offset))
+                    yield Hazard(
+                        "clock",
+                        model.span(node),
+                        f"`{node.id}` holds the time the file was parsed (line {tainted[node.id]}), not the "
+                        "run's logical date",
+                        (task.task_id,),
+                        frozenset({(task.dag_id, task.task_id)}),
+                    )
+
+
+def _returned_only_as_duration(function: FunctionNode, model: FileModel, depth: int) -> bool:
+    """A helper of the file (`def now_ts(): return time.time()`) whose every call only measures or
+    logs a duration. Not a task's own function: what it returns is its XCom, data."""
+    if isinstance(function, ast.Lambda) or model.functions.get(function.name) is not function or function.decorator_list:
+        return False
+    if any(task.function is function for task in model.all_tasks):
+        return False
+    sites = [site for site in model.find_calls(frozenset({function.name})) if isinstance(site.node.func, ast.Name)]
+    if not sites or any(site.function is None for site in sites):
+        return False
+    # called by name only: not handed on as a callable (`python_callable=now_ts`)
+    loads = sum(1 for n in walk(model.module) if isinstance(n, ast.Name) and n.id == function.name)
+    if loads != len(sites):
+        return False
+    return all(
+        _only_times_or_logs(site.node, site.function, parents_of(site.function), model, depth + 1)  # type: ignore[arg-type]
+        for site in sites
+    )
+
+
+def _tainted_module_names(model: FileModel) -> Iterator[Hazard]:
+    """Module-level names holding a clock read, used in task code or task arguments."""
+    if not model.find_calls(CLOCK_NAMES):
+        return
+    tainted = _taint(list(model.assignments.items()), model)
+    helpers = clock_helpers(model) if model.functions else {}
+    if not tainted and not helpers:
         return
     reported: set[tuple[int, int]] = set()
     for task in model.all_tasks:
@@ -425,6 +582,18 @@ def _tainted_module_names(model: FileModel) -> Iterator[Hazard]:
             if argument in ("start_date", "end_date", "task_id"):
                 continue
             for node in walk(expr):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in helpers:
+                    key = (node.lineno, node.col_offset)
+                    if key not in reported:
+                        reported.add(key)
+                        yield Hazard(
+                            "clock",
+                            model.span(node),
+                            f"`{node.func.id}()` reads the clock (line {helpers[node.func.id].lineno}) when the file is "
+                            f"parsed, in argument `{argument}` of task `{task.task_id}`",
+                            (task.task_id,),
+                            frozenset({(task.dag_id, task.task_id)}),
+                        )
                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in tainted:
                     key = (node.lineno, node.col_offset)
                     if key in reported:
@@ -447,6 +616,7 @@ def _tainted_module_names(model: FileModel) -> Iterator[Hazard]:
                 continue
             seen_functions.add(id(function))
             shadowed = local_names(function)
+            parents: dict[int, ast.AST] | None = None
             for node in walk(function):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                     helper = model.functions.get(node.func.id)
@@ -462,6 +632,10 @@ def _tainted_module_names(model: FileModel) -> Iterator[Hazard]:
                     if key in reported:
                         continue
                     reported.add(key)
+                    if parents is None:
+                        parents = parents_of(function)
+                    if _only_times_or_logs(node, function, parents, model):
+                        continue  # `time.time() - STARTED`, logged: a duration, not a date
                     yield Hazard(
                         "clock",
                         model.span(node),
@@ -819,6 +993,7 @@ shell_date_hazards = _memoized(shell_date_hazards)
 write_hazards = _memoized(write_hazards)
 sql_call_hazards = _memoized(sql_call_hazards)
 task_index = _memoized(task_index)
+clock_helpers = _memoized(clock_helpers)
 
 
 def unique(hazards: Iterable[Hazard]) -> list[Hazard]:

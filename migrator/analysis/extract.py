@@ -635,6 +635,7 @@ class Extractor:
     def exec_with(self, stmt: ast.With | ast.AsyncWith, scope: _Scope, module_level: bool) -> None:
         pushed_dags = 0
         pushed_groups = 0
+        uncertain = 0
         for item in stmt.items:
             value = self.ev(item.context_expr, scope, style="context")
             if isinstance(value, DagVal):
@@ -643,11 +644,20 @@ class Extractor:
             elif isinstance(value, GroupVal):
                 self.group_stack.append(value.group)
                 pushed_groups += 1
+            elif value is None and not self.dag_stack:
+                # `with make_dag(...)`, a DAG subclass: may well be a DAG, so its tasks are not unbound
+                self.dag_stack.append(_UNKNOWN_DAG)
+                pushed_dags += 1
+            elif value is None:
+                # inside a DAG it may be a TaskGroup subclass, which prefixes the task ids in it
+                uncertain += 1
             if item.optional_vars is not None:
                 self.bind(item.optional_vars, value, scope, None)
+        self.uncertain += uncertain
         try:
             self.exec_block(stmt.body, scope, module_level)
         finally:
+            self.uncertain -= uncertain
             del self.dag_stack[len(self.dag_stack) - pushed_dags :]
             del self.group_stack[len(self.group_stack) - pushed_groups :]
 

@@ -11,7 +11,7 @@ from migrator.lint.config import LintConfig
 from migrator.lint.engine import FileResult, Linter, lint_files
 from migrator.lint.finding import Finding
 from migrator.lint.registry import Registry, default_registry
-from migrator.lint.sources import DecodeError, Kind, SourceFile, decode_python, decode_text, discover
+from migrator.lint.sources import DecodeError, Kind, SourceFile, decode_python, decode_text, discover, python_encoding
 
 if TYPE_CHECKING:
     from migrator.lint.cache import Cache
@@ -60,11 +60,12 @@ def lint_paths(
     cache_dir: str | None = None,
     jobs: int | None = None,
     reader: SourceReader | None = None,
+    force_exclude: bool = False,
 ) -> LintOutcome:
     registry = registry or default_registry()
     rules = config.rules(registry)
     linter = Linter(config, rules, registry)
-    files, errors = discover(paths or ["."], config.root, config.exclude)
+    files, errors = discover(paths or ["."], config.root, config.exclude, force_exclude)
     cache = None
     if use_cache:
         from migrator.lint.cache import Cache  # json and tempfile: not needed by a --no-cache run
@@ -115,8 +116,8 @@ def _fix(
             original = decode_python(data) if source.kind is Kind.PYTHON else decode_text(data)
         except (OSError, DecodeError):
             continue
-        if data.decode("utf-8", errors="replace") != original and not data.startswith(b"\xef\xbb\xbf"):
-            continue  # a non-UTF-8 file: leave its bytes alone rather than re-encode it
+        # written back as read: in the encoding its coding cookie declares, with its BOM if it had one
+        encoding = python_encoding(data) if source.kind is Kind.PYTHON else "utf-8"
         text = original
         current = result
         applied = 0
@@ -132,13 +133,17 @@ def _fix(
                 break
             applied += len(fixes)
             text = new_text
-            current = linter.lint_bytes(source, text.encode("utf-8"))
+            try:
+                current = linter.lint_bytes(source, text.encode(encoding))
+            except UnicodeEncodeError:  # a fix wrote what the file's encoding cannot hold
+                text = original
+                break
         if text == original:
             continue
         fixed += applied
         if write:
             bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
-            new_data = bom + text.encode("utf-8")
+            new_data = bom + text.encode(encoding)
             with open(path, "wb") as handle:
                 handle.write(new_data)
             results[path] = current

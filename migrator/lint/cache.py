@@ -1,8 +1,8 @@
 """A per-project cache of lint results, so an unchanged repository re-lints almost instantly.
 
-One JSON file per (cron2dag version, configuration, rule set) under `.cron2dag_cache/`; each entry is
-keyed by the file's path and holds the hash of its content and its results. A changed file, a changed
-config or a new version of cron2dag is a miss. The directory ignores itself in git.
+One JSON file per (cron2dag version and code, configuration, rule set) under `.cron2dag_cache/`; each
+entry is keyed by the file's path and holds the hash of its content and its results. A changed file, a
+changed config or another build of cron2dag is a miss. The directory ignores itself in git.
 """
 
 from __future__ import annotations
@@ -15,12 +15,37 @@ from typing import Any
 from migrator import __version__
 
 KEEP_FILES = 8
+SOURCES = ("lint", "analysis", "crontab")  # with the top-level modules of migrator and rules/
+
+
+def code_stamp() -> str:
+    """Which build of the linter this is: the version string alone stays the same between two commits
+    (a pre-commit `rev` moved to a newer commit, an editable install), whose rules may differ. The
+    size and modification time of the sources that decide findings tell them apart, for a few stats."""
+    import hashlib
+
+    import migrator
+    import rules
+
+    base = os.path.dirname(migrator.__file__)
+    directories = [os.path.dirname(rules.__file__), base] + [os.path.join(base, sub) for sub in SOURCES]
+    entries: list[str] = []
+    for directory in directories:
+        try:
+            scanned = list(os.scandir(directory))
+        except OSError:
+            continue
+        for entry in scanned:
+            if entry.name.endswith((".py", ".lark")):
+                info = entry.stat()
+                entries.append(f"{entry.path}:{info.st_size}:{info.st_mtime_ns}")
+    return hashlib.blake2b("\n".join(sorted(entries)).encode(), digest_size=6).hexdigest()
 
 
 class Cache:
     def __init__(self, directory: str, fingerprint: str) -> None:
         self.directory = directory
-        self.path = os.path.join(directory, f"lint-{__version__}-{fingerprint}.json")
+        self.path = os.path.join(directory, f"lint-{__version__}-{code_stamp()}-{fingerprint}.json")
         self.entries: dict[str, list[Any]] = {}
         self.dirty = False
         try:

@@ -43,6 +43,8 @@ def _check_selectors(option: str, values: list[str]) -> None:
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Cache directory (default: .cron2dag_cache next to the config).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core, used for large runs).")
 @click.option("--no-show-source", is_flag=True, help="Text format: no code snippet under each finding.")
+@click.option("--force-exclude", is_flag=True,
+              help="Apply the configured `exclude` to paths named on the command line too (as pre-commit names every file).")
 def lint_command(
     paths: tuple[str, ...],
     fmt: str,
@@ -60,6 +62,7 @@ def lint_command(
     cache_dir: str | None,
     jobs: int | None,
     no_show_source: bool,
+    force_exclude: bool,
 ) -> None:
     """Lint Airflow DAG files and crontabs (directories are searched for *.py and crontab files).
 
@@ -84,6 +87,7 @@ def lint_command(
     outcome = lint_paths(
         list(paths) or ["."], config, registry=registry, fix=fix, unsafe_fixes=unsafe_fixes, diff=diff,
         use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs, reader=reader,
+        force_exclude=force_exclude,
     )
     for warning in outcome.warnings:
         click.echo(f"cron2dag: warning: {warning}", err=True)

@@ -34,6 +34,9 @@ KNOWN_KEYS = (*LIST_KEYS, "per-file-ignores", "airflow-version")
 AIRFLOW_VERSIONS = (2, 3)
 
 
+ALWAYS_REPORTED = ("SYN001",)  # unless ignored explicitly
+
+
 @dataclass(frozen=True)
 class LintConfig:
     select: tuple[str, ...] = ("ALL",)
@@ -67,6 +70,14 @@ class LintConfig:
 
     def rules(self, registry: Registry) -> list[type[Rule]]:
         chosen = registry.select([*self.select, *self.extend_select], self.ignore)
+        # as in ruff, a file that cannot be read is reported whatever the selection (`--select BF`
+        # must not call a broken file clean); only an explicit ignore turns that off
+        for code in ALWAYS_REPORTED:
+            rule = registry.get(code)
+            if rule is not None and rule not in chosen and not any(
+                rule is matched for selector in self.ignore for matched, _ in registry.matches(selector)
+            ):
+                chosen.append(rule)
         return [rule for rule in chosen if self.airflow_version in rule.airflow_versions]
 
     def rule_settings(self, rule: type[Rule]) -> dict[str, Any]:
@@ -139,7 +150,10 @@ def load_config(path: str | None, registry: Registry, cwd: str = ".") -> LintCon
     except tomllib.TOMLDecodeError as error:
         position = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
         line, column = (int(position.group(1)), int(position.group(2))) if position else (None, None)
-        message = str(error).split(" (at line")[0]
+        if position is None and "(at end of document)" in str(error):  # an unclosed table or array
+            lines = text.splitlines() or [""]
+            line, column = len(lines), len(lines[-1]) + 1
+        message = re.sub(r" \(at (line \d+, column \d+|end of document)\)$", "", str(error))
         raise InputError.at(path, f"invalid TOML: {message}", line, column) from None
     table = document.get("tool", {}).get("cron2dag", {}).get("lint", {})
     return parse_table(table, registry, path, text)

@@ -128,8 +128,10 @@ class Finding:
     def column(self) -> int:
         return self.span.column
 
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.path, self.span.line, self.span.column, self.code)
+    def sort_key(self) -> tuple[str, int, int, str, int, int, str]:
+        # findings are collected in sets: ties (one call creating several tasks) need a full order
+        span = self.span
+        return (self.path, span.line, span.column, self.code, span.end_line, span.end_column, self.message)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -27,6 +27,18 @@ def render_text(findings: list[Finding], read: Reader, show_source: bool = True,
     return "\n".join(out) + ("\n" if out else "")
 
 
+def _width(text: str) -> int:
+    """Terminal columns: wide (CJK) characters take two, combining marks none, so the carets stay
+    under the code they point at."""
+    if text.isascii():
+        return len(text)
+    import unicodedata
+
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text
+    )
+
+
 def _snippet(finding: Finding, read: Reader) -> str:
     source = read(finding.path)
     if source is None:
@@ -44,7 +56,7 @@ def _snippet(finding: Finding, read: Reader) -> str:
     parts = [
         f"{pad} |",
         f"{number} | {text}",
-        f"{pad} | {' ' * start}{'^' * (end - start)} {finding.code}",
+        f"{pad} | {' ' * _width(text[:start])}{'^' * max(_width(text[start:end]), 1)} {finding.code}",
     ]
     if finding.fix is not None:
         parts.append(f"{pad} = help: {finding.fix.description}")
@@ -121,11 +133,22 @@ def render_github(findings: list[Finding]) -> str:
 
 
 def _uri(path: str, root: str) -> str:
+    """A URI reference, percent-encoded: a space or `#` in a path would otherwise break it."""
+    from pathlib import Path
+    from urllib.parse import quote
+
     absolute = os.path.abspath(path)
     relative = os.path.relpath(absolute, root)
     if relative.startswith(".."):
-        return "file://" + absolute.replace(os.sep, "/")
-    return relative.replace(os.sep, "/")
+        return Path(absolute).as_uri()
+    return quote(relative.replace(os.sep, "/"))
+
+
+def _directory_uri(directory: str) -> str:
+    from pathlib import Path
+
+    uri = Path(directory).as_uri()
+    return uri if uri.endswith("/") else uri + "/"
 
 
 def render_sarif(findings: list[Finding], rules: Iterable[type[Rule]], root: str) -> str:
@@ -206,7 +229,7 @@ def render_sarif(findings: list[Finding], rules: Iterable[type[Rule]], root: str
                         ],
                     }
                 },
-                "originalUriBaseIds": {"%SRCROOT%": {"uri": "file://" + root.replace(os.sep, "/").rstrip("/") + "/"}},
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": _directory_uri(root)}},
                 "results": results,
             }
         ],

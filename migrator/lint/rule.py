@@ -116,8 +116,9 @@ class Rule:
 
     @classmethod
     def summary(cls) -> str:
-        """The first sentence under "What it does"."""
+        """The first sentence under "What it does", without its asides in parentheses (cutting at the
+        first parenthesis left "Flags a `start_date`", which says nothing)."""
         doc = inspect.cleandoc(cls.__doc__ or "").splitlines()
         body = " ".join(line.strip() for line in doc[1:] if line.strip() and not line.startswith("#"))
-        text = re.split(r"\. |: | \(", body, maxsplit=1)[0].rstrip(".,")
+        text = re.sub(r" \([^()]*\)", "", re.split(r"\. |: ", body, maxsplit=1)[0]).rstrip(".,")
         return text[:1].upper() + text[1:] if text else cls.name

@@ -3,7 +3,8 @@
 Directories are walked with `os.scandir` (no symlinked directories, so no loops), skipping the usual
 tool and virtualenv folders and the configured `exclude` patterns. Python files are `*.py`; crontabs
 are `crontab`, `*.crontab`, `*.cron` and anything in a `cron.d` directory. A file named on the command
-line is always linted: as Python when it ends in `.py`, otherwise as a crontab.
+line is linted (as Python when it ends in `.py`, otherwise as a crontab) unless `force_exclude` asks
+for the `exclude` patterns to apply to it too, as pre-commit names every staged file.
 """
 
 from __future__ import annotations
@@ -60,7 +61,9 @@ def _excluded(path: str, root: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(relative, p) or fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(relative, p.rstrip("/") + "/*") for p in patterns)
 
 
-def discover(paths: list[str], root: str = ".", exclude: tuple[str, ...] = ()) -> tuple[list[SourceFile], list[Diagnostic]]:
+def discover(
+    paths: list[str], root: str = ".", exclude: tuple[str, ...] = (), force_exclude: bool = False
+) -> tuple[list[SourceFile], list[Diagnostic]]:
     files: list[SourceFile] = []
     errors: list[Diagnostic] = []
     seen: set[str] = set()
@@ -109,6 +112,8 @@ def discover(paths: list[str], root: str = ".", exclude: tuple[str, ...] = ()) -
         except OSError as error:
             errors.append(Diagnostic(given, f"cannot read: {error.strerror}"))
             continue
+        if force_exclude and _excluded(path, root, exclude):
+            continue
         if stat.S_ISDIR(mode):
             walk(path)
         else:
@@ -124,6 +129,19 @@ class DecodeError(ValueError):
 
 
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=]")
+
+
+def python_encoding(data: bytes) -> str:
+    """The encoding a PEP 263 cookie declares ("utf-8" without one, or for a BOM): what a fix must
+    write the file back in."""
+    head = data[:400].split(b"\n", 2)[:2]
+    if data.startswith(codecs.BOM_UTF8) or not any(_CODING.match(line) for line in head):
+        return "utf-8"
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        return "utf-8"
+    return "utf-8" if encoding == "utf-8-sig" else encoding
 
 
 def decode_python(data: bytes) -> str:

@@ -121,6 +121,23 @@ def test_text_format_has_location_code_message_and_caret_snippet(project):
     assert lines[-1] == "Found 1 problem."
 
 
+def test_carets_stay_under_the_code_after_wide_characters(tmp_path):
+    (tmp_path / "wide.py").write_text(textwrap.dedent("""
+        from datetime import datetime
+        from airflow.sdk import task
+
+        @task
+        def t():
+            return {"名前": datetime.now()}
+    """), encoding="utf-8")
+    lines = run("lint", "wide.py", "--no-cache", "--select", "BF001", cwd=tmp_path).output.splitlines()
+    assert lines[0].startswith("wide.py:7:19: BF001")  # columns count characters
+    assert lines[2:4] == [
+        '7 |     return {"名前": datetime.now()}',
+        "  | " + " " * 20 + "^" * 14 + " BF001",  # 18 characters, 20 terminal columns: 名 and 前 take two
+    ]
+
+
 def test_json_format_is_the_design_contract(project):
     result = run("lint", "dags", "--no-cache", "--format", "json", cwd=project)
     findings = json.loads(result.output)
@@ -204,6 +221,17 @@ def test_fix_rewrites_only_what_it_fixes(project):
     assert "fixed" not in again.output and path.read_text() == expected
 
 
+def test_fix_writes_a_file_back_in_its_declared_encoding_and_keeps_its_bom(tmp_path):
+    latin = "# -*- coding: latin-1 -*-\n# café\nfrom airflow.operators.bash import BashOperator\n"
+    (tmp_path / "latin.py").write_bytes(latin.encode("latin-1"))
+    (tmp_path / "bom.py").write_bytes(b"\xef\xbb\xbf# caf\xc3\xa9\nfrom airflow.operators.bash import BashOperator\n")
+    result = run("lint", ".", "--no-cache", "--fix", "--select", "AF302", cwd=tmp_path)
+    assert "2 fixed, 0 remaining" in result.output and result.exit_code == 0
+    moved = "from airflow.providers.standard.operators.bash import BashOperator\n"
+    assert (tmp_path / "latin.py").read_bytes() == latin.replace(latin.splitlines()[2] + "\n", moved).encode("latin-1")
+    assert (tmp_path / "bom.py").read_bytes() == b"\xef\xbb\xbf# caf\xc3\xa9\n" + moved.encode()
+
+
 def test_unsafe_fixes_need_the_flag(tmp_path):
     crontab = tmp_path / "jobs.crontab"
     crontab.write_text("MAILTO=ops@example.com\n0 2 * * * tar czf /b/$(date +%F).tgz /home\n")
@@ -272,3 +300,51 @@ def test_a_directory_of_ten_thousand_files(tmp_path):
     result = run("lint", "many", "--no-cache", "--statistics", cwd=tmp_path)
     assert result.exit_code == 1
     assert result.output.splitlines() == ["200\tSYN001\t[ ] syntax-error"]
+
+
+def test_sarif_uris_are_percent_encoded(tmp_path):
+    folder = tmp_path / "my dags#1"
+    folder.mkdir()
+    (folder / "bad 100%.py").write_text(DAG)
+    log = json.loads(run("lint", ".", "--no-cache", "--format", "sarif", cwd=tmp_path).output)
+    base = log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+    assert base.startswith("file:///") and base.endswith("/") and " " not in base
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in log["runs"][0]["results"]}
+    assert uris == {"my%20dags%231/bad%20100%25.py"}
+    (tmp_path / "elsewhere").mkdir()
+    outside = json.loads(run("lint", str(folder), "--no-cache", "--format", "sarif", cwd=tmp_path / "elsewhere").output)
+    location = outside["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": (folder / "bad 100%.py").as_uri()}
+
+
+def test_rule_summaries_are_whole_sentences():
+    entries = {e["code"]: e["summary"] for e in json.loads(run("rules", "--format", "json").output)}
+    assert entries["BF003"] == "Flags a `start_date` computed from the current time"
+    assert entries["OPS005"] == "Flags a leaf task whose trigger rule lets it run after an upstream failure"
+    assert entries["CRON004"] == "Flags schedules that cron and Airflow read differently"
+
+
+def test_findings_at_the_same_place_come_in_the_same_order_every_run(tmp_path):
+    """Tasks made by one call in a loop share a position; their order must not follow set hashing."""
+    import subprocess
+    import sys
+
+    (tmp_path / "loop.py").write_text(textwrap.dedent("""
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+
+        with DAG("loop", schedule=None):
+            tasks = [BashOperator(task_id=f"t{i}", bash_command="t.sh") for i in range(6)]
+            BashOperator(task_id="retried", bash_command="r.sh", retries=2)
+    """))
+    outputs = set()
+    for seed in ("0", "1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        result = subprocess.run(
+            [sys.executable, "-m", "migrator", "lint", "loop.py", "--no-cache", "--select", "OPS001", "--format", "json"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
+        )
+        assert result.returncode == 1, result.stderr
+        outputs.add(result.stdout)
+    assert len(outputs) == 1
+    assert [f["message"] for f in json.loads(outputs.pop())] == [f"Task `t{i}` has no retries" for i in range(6)]

@@ -66,6 +66,13 @@ def test_selection_by_code_prefix_and_name(select, ignore, expected):
     assert {r.code for r in REGISTRY.select(select, ignore)} == expected
 
 
+def test_a_file_that_does_not_parse_is_reported_whatever_the_selection(lint, found):
+    assert "SYN001" in {r.code for r in LintConfig(select=("BF",)).rules(REGISTRY)}
+    assert "SYN001" not in {r.code for r in LintConfig(select=("BF",), ignore=("syntax-error",)).rules(REGISTRY)}
+    assert "SYN001" not in {r.code for r in LintConfig(ignore=("ALL",)).rules(REGISTRY)}
+    assert found(lint("def f(:\n", select=("BF",))) == [(1, "SYN001")]
+
+
 def test_all_selects_everything_and_unknown_selectors_are_errors():
     assert len(REGISTRY.select(["ALL"])) == len(REGISTRY.rules)
     with pytest.raises(UnknownSelector):
@@ -192,6 +199,7 @@ def test_config_is_read_and_validated(tmp_path):
         ("[tool.cron2dag.lint.operations]\nmax-poke = 1\n", "unknown setting `max-poke`", 5),
         ('[tool.cron2dag.lint.operations]\nmax-poke-timeout = "long"\n', "expected an integer", 5),
         ("[tool.cron2dag.lint\n", "invalid TOML", 4),
+        ('[tool.cron2dag.lint]\nselect = ["BF"\n', "invalid TOML: Unclosed array", 5),
     ],
 )
 def test_bad_config_is_a_positioned_error(tmp_path, body, message, line):
@@ -329,6 +337,18 @@ def test_exclude_patterns_and_skipped_directories(tmp_path):
     assert [Path(f.path).name for f in outcome.findings] == ["z.py"]
 
 
+def test_named_files_are_linted_unless_force_exclude(tmp_path):
+    """pre-commit names every staged file: --force-exclude lets `exclude` apply to them."""
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "x.py").write_text(BAD_DAG)
+    (tmp_path / "z.py").write_text(BAD_DAG)
+    config = LintConfig(select=("AF301",), exclude=("vendor",), root=str(tmp_path))
+    named = [str(tmp_path / "vendor" / "x.py"), str(tmp_path / "z.py")]
+    assert [Path(f.path).name for f in lint_paths(named, config, use_cache=False).findings] == ["x.py", "z.py"]
+    forced = lint_paths(named + [str(tmp_path / "vendor")], config, use_cache=False, force_exclude=True)
+    assert [Path(f.path).name for f in forced.findings] == ["z.py"] and not forced.errors
+
+
 def test_crontabs_are_found_by_name(tmp_path):
     (tmp_path / "jobs.crontab").write_text("0 1 * * * /opt/job.sh\n")
     (tmp_path / "cron.d").mkdir()
@@ -360,3 +380,21 @@ def test_json_of_findings_round_trips_through_the_cache_format():
 def test_environment_has_no_effect_on_config(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert load_config(None, REGISTRY, os.getcwd()) == LintConfig(root=str(tmp_path))
+
+
+def test_the_cache_is_per_build_of_the_rules_not_only_per_version(tmp_path, monkeypatch):
+    """A pre-commit `rev` moved to a newer commit keeps the version string: its rules must not be
+    answered from the older build's cache."""
+    import rules
+    from migrator.lint.cache import Cache, code_stamp
+
+    fake = tmp_path / "rules"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("")
+    (fake / "graph.py").write_text("RULES = 1\n")
+    monkeypatch.setattr(rules, "__file__", str(fake / "__init__.py"))
+    before = code_stamp()
+    assert code_stamp() == before
+    (fake / "graph.py").write_text("RULES = 22\n")
+    assert code_stamp() != before
+    assert code_stamp() in os.path.basename(Cache(str(tmp_path / "cache"), "f").path)

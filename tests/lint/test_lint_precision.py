@@ -90,3 +90,56 @@ def test_the_same_reads_are_flagged_when_they_reach_the_data(lint, found):
         leaks()
     """)
     assert sorted(code for _, code in found(result)) == ["BF001", "BF006"]
+
+
+def test_parse_time_rules_skip_python_files_the_scheduler_never_parses(lint, found):
+    """pre-commit hands every staged `.py` to the linter: a `setup.py` or a script that reads a file
+    at module level costs the scheduler nothing. A module importing Airflow (a DAG file, or a helper
+    DAG files import) does."""
+    module_level_io = textwrap.dedent("""
+        import json, sqlite3
+        import requests
+        long_description = open("README.md").read()
+        rows = sqlite3.connect("x.db")
+        page = requests.get("https://example.com")
+    """)
+    assert lint(module_level_io, path="setup.py", select=("PT",)).findings == []
+    helper = "from airflow.sdk import Variable\n" + module_level_io
+    assert [code for _, code in found(lint(helper, path="helpers.py", select=("PT",)))] == ["PT005", "PT004", "PT003"]
+
+
+def test_a_duration_since_a_module_level_clock_read_is_not_flagged(lint, found):
+    source = HEADER.replace("log = logging", "STARTED = time.time()\nlog = logging") + textwrap.indent(
+        textwrap.dedent("""
+        @task
+        def timed():
+            log.info("%.1f s since the file was parsed", time.time() - STARTED)
+
+        @task
+        def leaks():
+            return {"parsed_at": STARTED}
+
+        timed() >> leaks()
+    """), "    ")
+    assert [code for _, code in found(lint(source, select=("BF001",)))] == ["BF001"]
+    assert "STARTED" in lint(source, select=("BF001",)).findings[0].message
+
+
+def test_a_clock_helper_used_only_for_durations_is_not_flagged(lint, found):
+    helpers = "def now_ts():\n    return time.time()\n\n\ndef stamp():\n    return datetime.now().isoformat()\n"
+    source = HEADER.replace("log = logging", helpers + "log = logging") + textwrap.indent(
+        textwrap.dedent("""
+        @task
+        def timed():
+            started = now_ts()
+            log.info("took %.1f s", now_ts() - started)
+            return {"loaded_at": stamp()}
+
+        timed()
+    """), "    ")
+    flagged = lint(source, select=("BF001",)).findings
+    assert [f.message.split(" in ")[0] for f in flagged] == ["`datetime.now()`"]
+    # the same helper handed to an operator as its callable returns the clock as the task's XCom
+    handed_on = source.replace("timed()\n", "timed()\n    PythonOperator(task_id='p', python_callable=now_ts)\n")
+    handed_on = handed_on.replace("from airflow.sdk import", "from airflow.providers.standard.operators.python import PythonOperator\nfrom airflow.sdk import")
+    assert len(lint(handed_on, select=("BF001",)).findings) == 2

@@ -79,13 +79,17 @@ def test_system_hook_passes_clean_files_and_fails_on_findings(repository: Path, 
     assert "cron2dag lint (installed)" in clean.stdout and "Passed" in clean.stdout
     (repository / "dags" / "bad.py").write_text(BAD)
     (repository / "nightly.crontab").write_text("0 1 * * * /opt/etl/run.sh\n")
+    # pre-commit names every file: the configured exclude must still keep vendored code out
+    (repository / "pyproject.toml").write_text('[tool.cron2dag.lint]\nexclude = ["dags/vendor"]\n')
+    (repository / "dags" / "vendor").mkdir()
+    (repository / "dags" / "vendor" / "third_party.py").write_text(BAD)
     git(repository, "add", ".")
     failing = pre_commit(repository, "cron2dag-lint-system", env, "--all-files")
     assert failing.returncode == 1, failing.stdout + failing.stderr
     assert "Failed" in failing.stdout
     assert "dags/bad.py:5:" in failing.stdout and "AF301" in failing.stdout and "BF002" in failing.stdout
     assert "nightly.crontab:1:1: CRON002" in failing.stdout
-    assert "README.md" not in failing.stdout
+    assert "README.md" not in failing.stdout and "third_party.py" not in failing.stdout
 
 
 def test_python_hook_installs_its_own_environment(repository: Path, tmp_path: Path) -> None:
