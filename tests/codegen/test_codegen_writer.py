@@ -112,3 +112,49 @@ def test_dag_id_collision_between_files_is_an_input_error(tmp_path: Path, monkey
     done = CliRunner().invoke(cli, ["migrate", "a.crontab", "b.crontab", "-o", str(tmp_path)])
     assert done.exit_code == 2
     assert "DAG id 'etl' is also generated from etl.crontab" in done.output
+
+
+def test_an_unusable_output_path_is_a_clear_error_not_a_traceback(
+    tmp_path: Path, fake_infer: None
+) -> None:
+    runner = CliRunner()
+    a_file = tmp_path / "a_file"
+    a_file.write_text("mine\n")
+    under_a_file = runner.invoke(cli, ["migrate", "seed.crontab", "-o", str(a_file / "dags")])
+    assert under_a_file.exit_code == 2
+    assert (
+        under_a_file.output
+        == f"{a_file / 'dags'}: cannot create the output directory: Not a directory\n"
+    )
+    assert "internal error" not in under_a_file.output
+    for flag in ("--dry-run", "--diff"):
+        looked = runner.invoke(cli, ["migrate", "seed.crontab", "-o", str(a_file / "dags"), flag])
+        assert looked.exit_code == 2 and "etl.py: cannot read: Not a directory" in looked.output
+    taken = tmp_path / "taken"
+    (taken / "etl.py").mkdir(parents=True)
+    a_directory = runner.invoke(cli, ["migrate", "seed.crontab", "-o", str(taken)])
+    assert a_directory.exit_code == 2
+    assert f"{taken / 'etl.py'}: cannot read: Is a directory" in a_directory.output
+    assert a_file.read_text() == "mine\n"
+
+
+def test_an_unwritable_output_directory_is_a_clear_error(
+    tmp_path: Path, fake_infer: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(path: Path, text: str) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    # chmod cannot stop root (the tests may run as root), so refuse the write itself
+    monkeypatch.setattr("migrator.codegen.migrate.write_atomic", refuse)
+    done = CliRunner().invoke(cli, ["migrate", "seed.crontab", "-o", str(tmp_path / "dags")])
+    assert done.exit_code == 2
+    assert (
+        f"{tmp_path / 'dags' / 'etl.py'}: cannot write the DAG file: Permission denied"
+        in done.output
+    )
+
+
+def test_a_directory_named_like_a_module_is_not_taken_for_a_stale_one(tmp_path: Path) -> None:
+    (tmp_path / "old.py").mkdir()
+    result = migrate([seed_pipeline()], tmp_path, CodegenOptions())
+    assert result.stale == ()
