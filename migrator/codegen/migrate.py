@@ -75,20 +75,23 @@ def migrate(
     plans = tuple(plan_pipeline(p, options) for p in pipelines)
     _check_unique_dag_ids(plans)
     target = TARGETS[options.airflow]
+    # progress counts two steps per DAG, rendering (the slow part) and comparing/writing
+    total = 2 * sum(len(plan.dags) for plan in plans)
     rendered: list[tuple[Path, DagPlan, str]] = []
     for plan in plans:
         for dag in plan.dags:
             body = render_dag(dag, target)
             text = with_header(plan.source, dag.lines, options.airflow, body)
             rendered.append((output / module_name(dag.dag_id), dag, text))
+            if progress:
+                progress(len(rendered), total)
     if write:
         try:
             output.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise _io_error(output, "create the output directory", error) from None
     files: list[GeneratedFile] = []
-    total = len(rendered)
-    for index, (path, dag, text) in enumerate(rendered):
+    for path, dag, text in rendered:
         try:
             existing = read_existing(path)
         except OSError as error:
@@ -104,7 +107,7 @@ def migrate(
                 raise _io_error(path, "write the DAG file", error) from None
         files.append(GeneratedFile(path, dag, text, status, diff))
         if progress:
-            progress(index + 1, total)
+            progress(len(rendered) + len(files), total)
     return MigrateResult(plans, tuple(files), write, _stale(output, plans, {f.path for f in files}))
 
 

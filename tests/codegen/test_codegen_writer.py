@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -158,3 +161,69 @@ def test_a_directory_named_like_a_module_is_not_taken_for_a_stale_one(tmp_path: 
     (tmp_path / "old.py").mkdir()
     result = migrate([seed_pipeline()], tmp_path, CodegenOptions())
     assert result.stale == ()
+
+
+def test_progress_moves_while_the_dags_are_rendered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from migrator.codegen import migrate as migrate_module
+
+    events: list[object] = []
+    real_render = migrate_module.render_dag
+
+    def render(*args: object) -> str:
+        events.append("render")
+        return real_render(*args)
+
+    monkeypatch.setattr(migrate_module, "render_dag", render)
+    migrate(
+        [seed_pipeline(), edge_case_pipeline()],
+        tmp_path,
+        CodegenOptions(),
+        progress=lambda done, total: events.append((done, total)),
+    )
+    renders = events.count("render")
+    assert renders == 3
+    # rendering is most of the work: the bar moves after each DAG, not only when writing
+    assert events[:4] == ["render", (1, 6), "render", (2, 6)]
+    assert [e for e in events if e != "render"] == [(n, 6) for n in range(1, 7)]
+
+
+def test_progress_bar_on_a_terminal_for_many_files(tmp_path: Path) -> None:
+    crontabs = []
+    for n in range(commands.PROGRESS_THRESHOLD):
+        crontab = tmp_path / f"job{n}.crontab"
+        crontab.write_text(f"{n} 3 * * * /opt/jobs/job{n}.sh\n")
+        crontabs.append(str(crontab))
+    out = tmp_path / "dags"
+    argv = [sys.executable, "-m", "migrator", "migrate", *crontabs, "-o", str(out)]
+
+    def run(stderr_on_terminal: bool) -> tuple[str, str]:
+        if not stderr_on_terminal:
+            done = subprocess.run(argv, capture_output=True, text=True, check=True)
+            return done.stdout, done.stderr
+        controller, terminal = os.openpty()
+        child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=terminal, text=True)
+        os.close(terminal)
+        seen = bytearray()
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        os.close(controller)
+        stdout = child.stdout.read() if child.stdout else ""
+        assert child.wait() == 0
+        return stdout, seen.decode("utf-8", "replace")
+
+    stdout, terminal = run(stderr_on_terminal=True)
+    assert "Reading crontabs" in terminal and "Generating DAGs" in terminal
+    assert "100%" in terminal
+    assert stdout.startswith(f"Wrote {commands.PROGRESS_THRESHOLD} DAGs")
+    assert len(list(out.glob("*.py"))) == commands.PROGRESS_THRESHOLD
+    # piped (CI logs, scripts): no bar, only the summary
+    stdout, stderr = run(stderr_on_terminal=False)
+    assert stderr == "" and stdout.startswith(f"Wrote {commands.PROGRESS_THRESHOLD} DAGs")
