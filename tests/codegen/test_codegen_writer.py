@@ -227,3 +227,24 @@ def test_progress_bar_on_a_terminal_for_many_files(tmp_path: Path) -> None:
     # piped (CI logs, scripts): no bar, only the summary
     stdout, stderr = run(stderr_on_terminal=False)
     assert stderr == "" and stdout.startswith(f"Wrote {commands.PROGRESS_THRESHOLD} DAGs")
+
+
+def test_secret_values_never_reach_the_dag_files_through_task_ids(tmp_path: Path) -> None:
+    from migrator.crontab.parser import load_crontab
+    from migrator.infer import infer_pipeline
+
+    crontab = tmp_path / "api.crontab"
+    crontab.write_text(
+        "API_TOKEN=tokxyz\n"
+        "AWS_SECRET_ACCESS_KEY=s3cr3t\n"
+        '0 1 * * * curl -H "Authorization: $API_TOKEN" https://x/$API_TOKEN > /data/out_$API_TOKEN.csv\n'
+        "30 1 * * * python /opt/load.py /data/out_$API_TOKEN.csv\n"
+        "0 2 * * * echo $AWS_SECRET_ACCESS_KEY\n"
+    )
+    pipeline = infer_pipeline(load_crontab(crontab))
+    result = migrate([pipeline], tmp_path / "dags", CodegenOptions())
+    texts = [f.path.name + f.path.read_text() for f in result.files]
+    assert not any("tokxyz" in text or "s3cr3t" in text for text in texts)
+    # inference still sees that the load reads what the download wrote
+    (etl,) = [d for d in pipeline.dags if len(d.tasks) == 2]
+    assert [e.downstream for e in etl.edges] == ["load"]
