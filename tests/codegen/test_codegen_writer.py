@@ -248,3 +248,29 @@ def test_secret_values_never_reach_the_dag_files_through_task_ids(tmp_path: Path
     # inference still sees that the load reads what the download wrote
     (etl,) = [d for d in pipeline.dags if len(d.tasks) == 2]
     assert [e.downstream for e in etl.edges] == ["load"]
+
+
+def test_bad_crontabs_stop_migrate_before_anything_is_written(tmp_path: Path) -> None:
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures" / "crontabs"
+    out = tmp_path / "dags"
+    runner = CliRunner()
+    missing = runner.invoke(cli, ["migrate", str(tmp_path / "nope.crontab"), "-o", str(out)])
+    assert missing.exit_code == 2
+    assert (
+        missing.output
+        == f"{tmp_path / 'nope.crontab'}: cannot read the file: No such file or directory\n"
+    )
+    broken = runner.invoke(
+        cli,
+        [
+            "migrate",
+            str(fixtures / "seed_pipeline.crontab"),
+            str(fixtures / "invalid" / "broken.crontab"),
+            "-o",
+            str(out),
+        ],
+    )
+    assert broken.exit_code == 2
+    assert f"{fixtures / 'invalid' / 'broken.crontab'}:2:1: bad minute '60'" in broken.output
+    assert "Traceback" not in broken.output and "internal error" not in broken.output
+    assert not out.exists()
