@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
@@ -16,6 +18,9 @@ from migrator.codegen.summary import render_summary
 from migrator.codegen.writer import BLOCKED
 from migrator.errors import RunFailed
 from migrator.infer.model import Pipeline
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 _DURATION = re.compile(r"^(\d+)\s*(s|sec|secs|m|min|mins|h|hour|hours)?$")
 _UNITS = {
@@ -198,10 +203,16 @@ def migrate_command(
         owner=owner,
         cwd=cwd,
     )
-    pipelines = [_infer(path, overrides, timezone) for path in files]
     write = not (show_diff or dry_run)
-    with _progress(sum(len(p.dags) for p in pipelines)) as progress:
-        result = migrate(pipelines, output, options, force=force, write=write, progress=progress)
+    with _progress() as progress:
+        reading = progress.phase("Reading crontabs", len(files))
+        pipelines = []
+        for path in files:
+            pipelines.append(_infer(path, overrides, timezone))
+            if reading:
+                reading(len(pipelines), len(files))
+        generating = progress.phase("Generating DAGs", sum(len(p.dags) for p in pipelines))
+        result = migrate(pipelines, output, options, force=force, write=write, progress=generating)
     if show_diff:
         for file in result.changed:
             click.echo(file.diff, nl=False)
@@ -222,22 +233,27 @@ def _infer(path: Path, overrides: Path | None, timezone: str) -> Pipeline:
 
 
 class _progress:
-    """A rich progress bar on stderr for many files; nothing otherwise."""
+    """A rich progress bar on stderr for each phase with many items; nothing otherwise."""
 
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.bar = None
+    def __init__(self) -> None:
+        self.bar: Progress | None = None
 
-    def __enter__(self):
-        if self.total < PROGRESS_THRESHOLD or not sys.stderr.isatty():
+    def __enter__(self) -> _progress:  # noqa: PYI034 (a private class nobody subclasses)
+        return self
+
+    def phase(self, description: str, items: int) -> Callable[[int, int], None] | None:
+        """A callback `(done, total)` that moves a new bar, or None below the threshold."""
+        if items < PROGRESS_THRESHOLD or not sys.stderr.isatty():
             return None
-        from rich.console import Console
-        from rich.progress import Progress
+        if self.bar is None:
+            from rich.console import Console
+            from rich.progress import Progress
 
-        self.bar = Progress(console=Console(stderr=True), transient=True)
-        self.bar.start()
-        task = self.bar.add_task("Generating DAGs", total=self.total)
-        return lambda done, total: self.bar.update(task, completed=done)  # type: ignore[union-attr]
+            self.bar = Progress(console=Console(stderr=True), transient=True)
+            self.bar.start()
+        bar = self.bar
+        task = bar.add_task(description, total=items)
+        return lambda done, total: bar.update(task, completed=done, total=total)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:

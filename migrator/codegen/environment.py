@@ -12,13 +12,12 @@ import re
 from dataclasses import dataclass
 
 from migrator.codegen.jinja import literal_template, string_literal
+from migrator.crontab.secrets import is_secret_name
 
 # read by cron, not by the job (cronie and Debian cron); SHELL and HOME are both: the job sees them
 CRON_CONTROL = frozenset(
     {"MAILTO", "MAILFROM", "CRON_TZ", "RANDOM_DELAY", "CONTENT_TYPE", "CONTENT_TRANSFER_ENCODING"}
 )
-_SECRET_WORDS = ("PASSWORD", "PASSWD", "TOKEN", "SECRET", "KEY", "CREDENTIAL")
-_SECRET_PARTS = frozenset({"PASS", "PWD", "PW", "AUTH"})
 _MAIL_SPLIT = re.compile(r"[,\s]+")
 
 
@@ -37,15 +36,6 @@ class TaskEnvironment:
     mailto: tuple[str, ...] | None  # None: MAILTO not set; (): set to "" (mail disabled)
     home: str | None
     tz: str | None  # TZ as the job sees it (what `date` uses)
-
-
-def is_secret_name(name: str) -> bool:
-    upper = name.upper()
-    if name == "PWD":  # the shell's working directory, not a password
-        return False
-    return any(word in upper for word in _SECRET_WORDS) or any(
-        part in _SECRET_PARTS for part in upper.split("_")
-    )
 
 
 def variable_reference(name: str) -> str:

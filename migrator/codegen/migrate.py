@@ -75,26 +75,47 @@ def migrate(
     plans = tuple(plan_pipeline(p, options) for p in pipelines)
     _check_unique_dag_ids(plans)
     target = TARGETS[options.airflow]
+    # progress counts two steps per DAG, rendering (the slow part) and comparing/writing
+    total = 2 * sum(len(plan.dags) for plan in plans)
     rendered: list[tuple[Path, DagPlan, str]] = []
     for plan in plans:
         for dag in plan.dags:
             body = render_dag(dag, target)
             text = with_header(plan.source, dag.lines, options.airflow, body)
             rendered.append((output / module_name(dag.dag_id), dag, text))
+            if progress:
+                progress(len(rendered), total)
+    if write:
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise _io_error(output, "create the output directory", error) from None
     files: list[GeneratedFile] = []
-    total = len(rendered)
-    for index, (path, dag, text) in enumerate(rendered):
-        existing = read_existing(path)
+    for path, dag, text in rendered:
+        try:
+            existing = read_existing(path)
+        except OSError as error:
+            raise _io_error(path, "read", error) from None
         status = classify(existing, text)
         if force and status in BLOCKED:
             status = Status.OVERWRITTEN
         diff = "" if status is Status.UNCHANGED else unified_diff(str(path), existing, text)
         if write and status in (Status.CREATED, Status.UPDATED, Status.OVERWRITTEN):
-            write_atomic(path, text)
+            try:
+                write_atomic(path, text)
+            except OSError as error:
+                raise _io_error(path, "write the DAG file", error) from None
         files.append(GeneratedFile(path, dag, text, status, diff))
         if progress:
-            progress(index + 1, total)
+            progress(len(rendered) + len(files), total)
     return MigrateResult(plans, tuple(files), write, _stale(output, plans, {f.path for f in files}))
+
+
+def _io_error(path: Path, action: str, error: OSError) -> InputError:
+    # an output directory that cannot be written (or a path in it that is not a file) is bad
+    # input like an unreadable crontab: one line naming the path, exit 2, no traceback
+    reason = error.strerror or str(error)
+    return InputError.at(str(path), f"cannot {action}: {reason}")
 
 
 def module_name(dag_id: str) -> str:
@@ -128,9 +149,12 @@ def _stale(output: Path, plans: Sequence[PipelinePlan], current: set[Path]) -> t
     sources = {p.source for p in plans}
     stale = []
     for path in sorted(output.glob("*.py")):
-        if path in current:
+        if path in current or not path.is_file():
             continue
-        text = read_existing(path)
+        try:
+            text = read_existing(path)
+        except OSError:
+            continue  # unreadable: not something cron2dag can have written
         if text is None or recorded_hash(text) is None:
             continue
         first_line = text.split("\n", 1)[0]

@@ -67,6 +67,47 @@ def test_cross_dag_delta_that_varies_is_reported() -> None:
     assert any("not always" in n.message for n in plan.notes)
 
 
+def test_cross_dag_delta_from_a_frequent_upstream_looks_only_near_each_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # an hourly extract read by a monthly report: 400 monthly runs span 33 years, 290,000 hourly
+    # runs; the delta needs only the last upstream run before each downstream one
+    from migrator.codegen import plan as plan_module
+
+    drawn = 0
+
+    def counted(*args: object):
+        nonlocal drawn
+        for moment in airflow_fire_times(*args):
+            drawn += 1
+            if drawn > 50_000:
+                raise AssertionError("enumerated every upstream run")
+            yield moment
+
+    monkeypatch.setattr(plan_module, "airflow_fire_times", counted)
+    hourly = dag("extract", [task("extract", entry(1, "15 * * * *", "extract"))])
+    monthly = dag("report", [task("report", entry(2, "0 6 1 * *", "report"))])
+    plan = plan_pipeline(
+        pipeline([hourly, monthly], [cross("extract", "extract", "report", "report")]),
+        CodegenOptions(),
+    )
+    (link,) = plan.dags[1].links
+    assert link.execution_delta == dt.timedelta(minutes=45) and link.note is None
+
+
+def test_cross_dag_delta_finds_a_rare_upstream_run() -> None:
+    leap_day = dag("census", [task("census", entry(1, "0 0 29 2 *", "census"))])
+    daily = dag("report", [task("report", entry(2, "0 6 * * *", "report"))])
+    plan = plan_pipeline(
+        pipeline([leap_day, daily], [cross("census", "census", "report", "report")]),
+        CodegenOptions(),
+    )
+    (link,) = plan.dags[1].links
+    # 2024-02-29 is the last run before the first 400 daily runs from 2025-01-01
+    assert link.execution_delta == dt.datetime(2025, 1, 1, 6) - dt.datetime(2024, 2, 29)
+    assert link.note and "not always" in link.note
+
+
 def test_waits_only_for_roots_that_cron_started_later() -> None:
     first = task("a", entry(1, "0 0 * * *", "a"))
     later_root = task("b", entry(2, "30 0 * * *", "b"), 30)

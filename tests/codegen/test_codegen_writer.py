@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,3 +115,165 @@ def test_dag_id_collision_between_files_is_an_input_error(tmp_path: Path, monkey
     done = CliRunner().invoke(cli, ["migrate", "a.crontab", "b.crontab", "-o", str(tmp_path)])
     assert done.exit_code == 2
     assert "DAG id 'etl' is also generated from etl.crontab" in done.output
+
+
+def test_an_unusable_output_path_is_a_clear_error_not_a_traceback(
+    tmp_path: Path, fake_infer: None
+) -> None:
+    runner = CliRunner()
+    a_file = tmp_path / "a_file"
+    a_file.write_text("mine\n")
+    under_a_file = runner.invoke(cli, ["migrate", "seed.crontab", "-o", str(a_file / "dags")])
+    assert under_a_file.exit_code == 2
+    assert (
+        under_a_file.output
+        == f"{a_file / 'dags'}: cannot create the output directory: Not a directory\n"
+    )
+    assert "internal error" not in under_a_file.output
+    for flag in ("--dry-run", "--diff"):
+        looked = runner.invoke(cli, ["migrate", "seed.crontab", "-o", str(a_file / "dags"), flag])
+        assert looked.exit_code == 2 and "etl.py: cannot read: Not a directory" in looked.output
+    taken = tmp_path / "taken"
+    (taken / "etl.py").mkdir(parents=True)
+    a_directory = runner.invoke(cli, ["migrate", "seed.crontab", "-o", str(taken)])
+    assert a_directory.exit_code == 2
+    assert f"{taken / 'etl.py'}: cannot read: Is a directory" in a_directory.output
+    assert a_file.read_text() == "mine\n"
+
+
+def test_an_unwritable_output_directory_is_a_clear_error(
+    tmp_path: Path, fake_infer: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(path: Path, text: str) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    # chmod cannot stop root (the tests may run as root), so refuse the write itself
+    monkeypatch.setattr("migrator.codegen.migrate.write_atomic", refuse)
+    done = CliRunner().invoke(cli, ["migrate", "seed.crontab", "-o", str(tmp_path / "dags")])
+    assert done.exit_code == 2
+    assert (
+        f"{tmp_path / 'dags' / 'etl.py'}: cannot write the DAG file: Permission denied"
+        in done.output
+    )
+
+
+def test_a_directory_named_like_a_module_is_not_taken_for_a_stale_one(tmp_path: Path) -> None:
+    (tmp_path / "old.py").mkdir()
+    result = migrate([seed_pipeline()], tmp_path, CodegenOptions())
+    assert result.stale == ()
+
+
+def test_progress_moves_while_the_dags_are_rendered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from migrator.codegen import migrate as migrate_module
+
+    events: list[object] = []
+    real_render = migrate_module.render_dag
+
+    def render(*args: object) -> str:
+        events.append("render")
+        return real_render(*args)
+
+    monkeypatch.setattr(migrate_module, "render_dag", render)
+    migrate(
+        [seed_pipeline(), edge_case_pipeline()],
+        tmp_path,
+        CodegenOptions(),
+        progress=lambda done, total: events.append((done, total)),
+    )
+    renders = events.count("render")
+    assert renders == 3
+    # rendering is most of the work: the bar moves after each DAG, not only when writing
+    assert events[:4] == ["render", (1, 6), "render", (2, 6)]
+    assert [e for e in events if e != "render"] == [(n, 6) for n in range(1, 7)]
+
+
+def test_progress_bar_on_a_terminal_for_many_files(tmp_path: Path) -> None:
+    crontabs = []
+    for n in range(commands.PROGRESS_THRESHOLD):
+        crontab = tmp_path / f"job{n}.crontab"
+        crontab.write_text(f"{n} 3 * * * /opt/jobs/job{n}.sh\n")
+        crontabs.append(str(crontab))
+    out = tmp_path / "dags"
+    argv = [sys.executable, "-m", "migrator", "migrate", *crontabs, "-o", str(out)]
+
+    def run(stderr_on_terminal: bool) -> tuple[str, str]:
+        if not stderr_on_terminal:
+            done = subprocess.run(argv, capture_output=True, text=True, check=True)
+            return done.stdout, done.stderr
+        try:
+            controller, terminal = os.openpty()
+        except OSError:
+            pytest.skip("no pseudo-terminal available")
+        child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=terminal, text=True)
+        os.close(terminal)
+        seen = bytearray()
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        os.close(controller)
+        stdout = child.stdout.read() if child.stdout else ""
+        assert child.wait(timeout=120) == 0
+        return stdout, seen.decode("utf-8", "replace")
+
+    stdout, terminal = run(stderr_on_terminal=True)
+    assert "Reading crontabs" in terminal and "Generating DAGs" in terminal
+    assert "100%" in terminal
+    assert stdout.startswith(f"Wrote {commands.PROGRESS_THRESHOLD} DAGs")
+    assert len(list(out.glob("*.py"))) == commands.PROGRESS_THRESHOLD
+    # piped (CI logs, scripts): no bar, only the summary
+    stdout, stderr = run(stderr_on_terminal=False)
+    assert stderr == "" and stdout.startswith(f"Wrote {commands.PROGRESS_THRESHOLD} DAGs")
+
+
+def test_secret_values_never_reach_the_dag_files_through_task_ids(tmp_path: Path) -> None:
+    from migrator.crontab.parser import load_crontab
+    from migrator.infer import infer_pipeline
+
+    crontab = tmp_path / "api.crontab"
+    crontab.write_text(
+        "API_TOKEN=tokxyz\n"
+        "AWS_SECRET_ACCESS_KEY=s3cr3t\n"
+        '0 1 * * * curl -H "Authorization: $API_TOKEN" https://x/$API_TOKEN > /data/out_$API_TOKEN.csv\n'
+        "30 1 * * * python /opt/load.py /data/out_$API_TOKEN.csv\n"
+        "0 2 * * * echo $AWS_SECRET_ACCESS_KEY\n"
+    )
+    pipeline = infer_pipeline(load_crontab(crontab))
+    result = migrate([pipeline], tmp_path / "dags", CodegenOptions())
+    texts = [f.path.name + f.path.read_text() for f in result.files]
+    assert not any("tokxyz" in text or "s3cr3t" in text for text in texts)
+    # inference still sees that the load reads what the download wrote
+    (etl,) = [d for d in pipeline.dags if len(d.tasks) == 2]
+    assert [e.downstream for e in etl.edges] == ["load"]
+
+
+def test_bad_crontabs_stop_migrate_before_anything_is_written(tmp_path: Path) -> None:
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures" / "crontabs"
+    out = tmp_path / "dags"
+    runner = CliRunner()
+    missing = runner.invoke(cli, ["migrate", str(tmp_path / "nope.crontab"), "-o", str(out)])
+    assert missing.exit_code == 2
+    assert (
+        missing.output
+        == f"{tmp_path / 'nope.crontab'}: cannot read the file: No such file or directory\n"
+    )
+    broken = runner.invoke(
+        cli,
+        [
+            "migrate",
+            str(fixtures / "seed_pipeline.crontab"),
+            str(fixtures / "invalid" / "broken.crontab"),
+            "-o",
+            str(out),
+        ],
+    )
+    assert broken.exit_code == 2
+    assert f"{fixtures / 'invalid' / 'broken.crontab'}:2:1: bad minute '60'" in broken.output
+    assert "Traceback" not in broken.output and "internal error" not in broken.output
+    assert not out.exists()
