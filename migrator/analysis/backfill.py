@@ -509,43 +509,43 @@ def _tainted_dag_function_names(model: FileModel) -> Iterator[Hazard]:
             for argument, expr in task.arguments.items():
                 if argument in ("start_date", "end_date", "task_id"):
                     continue
-                for node in walk(expr):
-                    if (
-                        isinstance(node, ast.Name)
-                        and isinstance(node.ctx, ast.Load)
-                        and node.id in tainted
-                        and (node.lineno, node.col_offset) not in reported
-                    ):
-                        reported.add((node.lineno, node.col_offset))
-                        yield Hazard(
-                            "clock",
-                            model.span(node),
-                            f"`{node.id}` holds the time the file was parsed (line {tainted[node.id]}), used in "
-                            f"argument `{argument}` of task `{task.task_id}`",
-                            (task.task_id,),
-                            frozenset({(task.dag_id, task.task_id)}),
-                        )
-            code = task.function
-            if code is None or isinstance(code, ast.Lambda) or not function.lineno < code.lineno <= end:
-                continue
-            shadowed = local_names(code)
-            for node in walk(code):
-                if (
-                    isinstance(node, ast.Name)
-                    and isinstance(node.ctx, ast.Load)
-                    and node.id in tainted
-                    and node.id not in shadowed
-                    and (node.lineno, node.col_offset) not in reported
-                ):
-                    reported.add((node.lineno, node.col_offset))
+                for node in _unreported_reads(expr, tainted, reported):
                     yield Hazard(
                         "clock",
                         model.span(node),
-                        f"`{node.id}` holds the time the file was parsed (line {tainted[node.id]}), not the "
-                        "run's logical date",
+                        f"`{node.id}` holds the time the file was parsed (line {tainted[node.id]}), used in "
+                        f"argument `{argument}` of task `{task.task_id}`",
                         (task.task_id,),
                         frozenset({(task.dag_id, task.task_id)}),
                     )
+            code = task.function
+            if code is None or isinstance(code, ast.Lambda) or not function.lineno < code.lineno <= end:
+                continue
+            for node in _unreported_reads(code, tainted, reported, shadowed=local_names(code)):
+                yield Hazard(
+                    "clock",
+                    model.span(node),
+                    f"`{node.id}` holds the time the file was parsed (line {tainted[node.id]}), not the "
+                    "run's logical date",
+                    (task.task_id,),
+                    frozenset({(task.dag_id, task.task_id)}),
+                )
+
+
+def _unreported_reads(
+    tree: ast.AST, tainted: dict[str, int], reported: set[tuple[int, int]], shadowed: set[str] | frozenset[str] = frozenset()
+) -> Iterator[ast.Name]:
+    """Reads of a tainted name in `tree` (not of a local that shadows it), each place reported once."""
+    for node in walk(tree):
+        if (
+            isinstance(node, ast.Name)
+            and isinstance(node.ctx, ast.Load)
+            and node.id in tainted
+            and node.id not in shadowed
+            and (node.lineno, node.col_offset) not in reported
+        ):
+            reported.add((node.lineno, node.col_offset))
+            yield node
 
 
 def _returned_only_as_duration(function: FunctionNode, model: FileModel, depth: int) -> bool:

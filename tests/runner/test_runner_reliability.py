@@ -131,14 +131,20 @@ def _alive(pid: int) -> bool:
     return not stat.exists() or stat.read_text().split(") ")[1][0] != "Z"
 
 
-def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path: Path) -> None:
-    (tmp_path / "hanging.py").write_text(HANGING_DAG)
+def start_hanging_run(tmp_path: Path, dag: str) -> tuple[subprocess.Popen[str], dict[str, str], Path]:
+    """Start `run` of the hanging DAG and return once its three tasks have written their pids."""
+    (tmp_path / "hanging.py").write_text(dag)
     env = environment(tmp_path)
     process = cli("run", str(tmp_path / "hanging.py"), "--date", "2024-01-01", env=env)
     out = tmp_path / "out.txt"
     deadline = time.monotonic() + 30
     while (not out.exists() or len(out.read_text().split()) < 3) and time.monotonic() < deadline:
         time.sleep(0.05)
+    return process, env, out
+
+
+def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path: Path) -> None:
+    process, env, out = start_hanging_run(tmp_path, HANGING_DAG)
     pids = [int(p) for p in out.read_text().split()]
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=20)
@@ -403,14 +409,8 @@ def test_ctrl_c_during_a_backfill_leaves_every_run_resumable(tmp_path: Path) -> 
 
 def test_a_killed_runner_keeps_the_log_of_the_task_it_was_running(tmp_path: Path) -> None:
     """Task output was buffered in the runner until the attempt ended: SIGKILL lost all of it."""
-    (tmp_path / "hanging.py").write_text(HANGING_DAG.replace('echo $$ >> "$OUT"', 'echo "output before the kill"; '
-                                                                                  'echo $$ >> "$OUT"'))
-    env = environment(tmp_path)
-    process = cli("run", str(tmp_path / "hanging.py"), "--date", "2024-01-01", env=env)
-    out = tmp_path / "out.txt"
-    deadline = time.monotonic() + 30
-    while (not out.exists() or len(out.read_text().split()) < 3) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    dag = HANGING_DAG.replace('echo $$ >> "$OUT"', 'echo "output before the kill"; echo $$ >> "$OUT"')
+    process, env, out = start_hanging_run(tmp_path, dag)
     time.sleep(0.5)  # the runner reads the output as it comes
     process.kill()
     process.communicate()
@@ -426,13 +426,7 @@ def test_a_killed_runner_keeps_the_log_of_the_task_it_was_running(tmp_path: Path
 
 def test_clear_after_the_runner_was_killed(tmp_path: Path) -> None:
     """`clear` refused ("being executed by a runner") a run whose runner had been killed with SIGKILL."""
-    (tmp_path / "hanging.py").write_text(HANGING_DAG)
-    env = environment(tmp_path)
-    process = cli("run", str(tmp_path / "hanging.py"), "--date", "2024-01-01", env=env)
-    out = tmp_path / "out.txt"
-    deadline = time.monotonic() + 30
-    while (not out.exists() or len(out.read_text().split()) < 3) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    process, env, out = start_hanging_run(tmp_path, HANGING_DAG)
     process.kill()
     process.communicate()
     pids = [int(p) for p in out.read_text().split()]
