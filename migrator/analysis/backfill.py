@@ -510,14 +510,7 @@ def _tainted_dag_function_names(model: FileModel) -> Iterator[Hazard]:
                 if argument in ("start_date", "end_date", "task_id"):
                     continue
                 for node in _unreported_reads(expr, tainted, reported):
-                    yield Hazard(
-                        "clock",
-                        model.span(node),
-                        f"`{node.id}` holds the time the file was parsed (line {tainted[node.id]}), used in "
-                        f"argument `{argument}` of task `{task.task_id}`",
-                        (task.task_id,),
-                        frozenset({(task.dag_id, task.task_id)}),
-                    )
+                    yield _tainted_argument(model, node, tainted, argument, task)
             code = task.function
             if code is None or isinstance(code, ast.Lambda) or not function.lineno < code.lineno <= end:
                 continue
@@ -530,6 +523,19 @@ def _tainted_dag_function_names(model: FileModel) -> Iterator[Hazard]:
                     (task.task_id,),
                     frozenset({(task.dag_id, task.task_id)}),
                 )
+
+
+def _tainted_argument(
+    model: FileModel, node: ast.Name, tainted: dict[str, int], argument: str, task: TaskRecord
+) -> Hazard:
+    return Hazard(
+        "clock",
+        model.span(node),
+        f"`{node.id}` holds the time the file was parsed (line {tainted[node.id]}), used in "
+        f"argument `{argument}` of task `{task.task_id}`",
+        (task.task_id,),
+        frozenset({(task.dag_id, task.task_id)}),
+    )
 
 
 def _unreported_reads(
@@ -599,14 +605,7 @@ def _tainted_module_names(model: FileModel) -> Iterator[Hazard]:
                     if key in reported:
                         continue
                     reported.add(key)
-                    yield Hazard(
-                        "clock",
-                        model.span(node),
-                        f"`{node.id}` holds the time the file was parsed (line {tainted[node.id]}), used in "
-                        f"argument `{argument}` of task `{task.task_id}`",
-                        (task.task_id,),
-                        frozenset({(task.dag_id, task.task_id)}),
-                    )
+                    yield _tainted_argument(model, node, tainted, argument, task)
     seen_functions: set[int] = set()
     for task in model.all_tasks:
         pending = [task.function] if task.function is not None else []
