@@ -474,21 +474,23 @@ def _unwrap_exec(program: str, args: list[str]) -> tuple[str, list[str], None, N
     sub = args
     if program in ("docker", "podman") and sub[:1] in (["compose"], ["container"]):
         sub = sub[1:]
-    k = 0
-    while k < len(sub) and sub[k].startswith("-") and len(sub[k]) > 1:  # `compose -f x.yml exec`
-        k += 2 if sub[k] in _HOST_WITH_VALUE else 1
-    sub = sub[k:]
+    sub = sub[_options_end(sub, _HOST_WITH_VALUE) :]  # `compose -f x.yml exec`
     if sub[:1] != ["exec"]:
         return None
     sub = sub[1:]
     if program == "kubectl" and "--" in sub:
         rest = sub[sub.index("--") + 1 :]
         return (f"{program} exec", rest, None, None) if rest else None
-    k = 0
-    while k < len(sub) and sub[k].startswith("-") and len(sub[k]) > 1:
-        k += 2 if sub[k] in _EXEC_WITH_VALUE else 1
-    rest = sub[k + 1 :]  # after the container, service or pod
+    rest = sub[_options_end(sub, _EXEC_WITH_VALUE) + 1 :]  # after the container, service or pod
     return (f"{program} exec", rest, None, None) if rest else None
+
+
+def _options_end(words: list[str], with_value: frozenset[str]) -> int:
+    """Index of the first word after the leading options (those in `with_value` take the next word)."""
+    k = 0
+    while k < len(words) and words[k].startswith("-") and len(words[k]) > 1:
+        k += 2 if words[k] in with_value else 1
+    return k
 
 
 def _unwrap_lock(
