@@ -8,11 +8,8 @@ every error of the file is reported, each as `path:line:col: message`, in one `I
 
 from __future__ import annotations
 
-import gc
 import re
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import pairwise
 from os import PathLike
@@ -22,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from lark import Token, Transformer
 from lark.exceptions import UnexpectedInput
 
+from migrator.collector import collector_paused
 from migrator.crontab.fields import FIELD_LABELS, evaluate_field, pick_random
 from migrator.crontab.grammar import crontab_parser
 from migrator.crontab.model import (
@@ -546,25 +544,6 @@ def _check_zone(name: str, path: str, line: int | None, column: int | None) -> D
     return None
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a file is read.
-
-    Reading a large crontab allocates hundreds of thousands of tokens, tree nodes and model objects, none
-    of them in a reference cycle; each allocation burst would otherwise start collections that walk every
-    live object of the process again (a fifth of the parse time of a 10,000-line file). Reference counting
-    still frees everything as usual.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 # ---- the whole file --------------------------------------------------------------------------------
 
 
@@ -581,7 +560,7 @@ class _Reader:
         self.partial_entries: tuple[CronEntry, ...] = ()
 
     def read(self) -> CronTab:
-        with _collector_paused():
+        with collector_paused():
             return self._read()
 
     def _read(self) -> CronTab:
