@@ -12,12 +12,26 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import PurePath
+from zoneinfo import ZoneInfo
 
 from migrator.codegen.command import EmbeddedCommand, embed_command
 from migrator.codegen.dates import KeptDate
 from migrator.codegen.environment import Secret, TaskEnvironment, split_environment
 from migrator.codegen.jinja import literal_template
+from migrator.codegen.readiness import (
+    DEFAULT_RETRIES,
+    RetryPlan,
+    SensorPlan,
+    plan_retries,
+    plan_sensors,
+)
 from migrator.codegen.timetable import TimetablePlan, airflow_fire_times, plan_timetable
+from migrator.codegen.timing import (
+    DEFAULT_DEADLINE_MARGIN,
+    DeadlinePlan,
+    plan_deadline,
+    shortest_gap,
+)
 from migrator.errors import UsageError
 from migrator.infer.model import CrossDagEdge, Pipeline, PipelineDag, PipelineTask, Unscheduled
 
@@ -32,7 +46,8 @@ _RESERVED = frozenset(
 @dataclass(frozen=True)
 class CodegenOptions:
     airflow: int = 3
-    retries: int = 2
+    # retries of every task; None: by the failure type of each command (see `failures`)
+    retries: int | None = None
     retry_delay: dt.timedelta = dt.timedelta(minutes=5)
     # a root task that cron started after the DAG's first job waits until that time
     wait_for_original_time: bool = True
@@ -44,6 +59,16 @@ class CodegenOptions:
     owner: str | None = None
     # where cron started the jobs (their owner's home) when the crontab sets no HOME=
     cwd: str | None = None
+    # readiness guards in commands become sensors (see `guards`)
+    sensors: bool = True
+    # the longest a sensor waits; None: until shortly before the DAG's next run
+    sensor_timeout: dt.timedelta | None = None
+    # a run should be done this long after the latest time cron started one of its jobs
+    deadline_margin: dt.timedelta = DEFAULT_DEADLINE_MARGIN
+
+    @property
+    def default_retries(self) -> int:
+        return DEFAULT_RETRIES if self.retries is None else self.retries
 
 
 @dataclass(frozen=True)
@@ -58,6 +83,7 @@ class TaskPlan:
     mailto: tuple[str, ...]
     user: str | None
     secrets: tuple[Secret, ...]
+    retry: RetryPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +128,8 @@ class DagPlan:
     owner: str | None = None
     guard_task_id: str = GUARD_TASK_ID
     guard_variable: str = GUARD_TASK_ID
+    sensors: tuple[SensorPlan, ...] = ()  # readiness guards of the commands, as sensors
+    deadline: DeadlinePlan | None = None
 
     @property
     def task_count(self) -> int:
@@ -169,9 +197,26 @@ def _plan_dag(
     names = _Names()
     variables = {t.task_id: names.variable(t.task_id) for t in dag.tasks}
     tasks = []
+    sensors: list[SensorPlan] = []
+    taken = {t.task_id for t in dag.tasks}
+    gap = shortest_gap(timetable, _start_instant(options, timetable)) if options.sensors else None
     for task in dag.tasks:
         environment = split_environment(task.entry.environment)
-        plan = _plan_task(task, variables[task.task_id], dag, environment, options)
+        found = plan_sensors(
+            task,
+            variables[task.task_id],
+            dag.timezone,
+            environment,
+            options,
+            gap,
+            new_task_id=lambda wanted: names.task_id(wanted, taken),
+            new_variable=names.variable,
+        )
+        plan = _plan_task(task, variables[task.task_id], dag, environment, options, found.command)
+        notes.extend(
+            Note(pipeline.source, task.entry.line, f"{task.task_id}: {n}") for n in found.notes
+        )
+        sensors.extend(found.sensors)
         for kept in plan.command.kept:
             notes.append(_kept_note(pipeline.source, task, kept))
         tasks.append(plan)
@@ -181,11 +226,11 @@ def _plan_dag(
         for task in dag.tasks:
             delay = task.offset - first.offset
             if task.task_id not in has_upstream and delay > dt.timedelta(0):
-                task_id = names.task_id(f"wait_for_{task.task_id}", {t.task_id for t in dag.tasks})
+                task_id = names.task_id(f"wait_for_{task.task_id}", taken)
                 waits.append(
                     WaitPlan(task_id, names.variable(task_id), delay, variables[task.task_id])
                 )
-    task_ids = {t.task_id for t in dag.tasks} | {w.task_id for w in waits}
+    task_ids = taken | {w.task_id for w in waits}
     guard_task_id = names.task_id(GUARD_TASK_ID, task_ids)
     guard_variable = names.variable(guard_task_id) if timetable.guard else guard_task_id
     edges = tuple((variables[e.upstream], variables[e.downstream]) for e in dag.edges)
@@ -205,6 +250,14 @@ def _plan_dag(
             )
     mailtos = {t.mailto for t in tasks}
     shared_mailto = next(iter(mailtos)) if len(mailtos) == 1 else ()
+    recipients = tuple(dict.fromkeys(a for t in tasks for a in t.mailto))
+    deadline = plan_deadline(
+        timetable,
+        {t.task_id: t.offset for t in dag.tasks},
+        options.deadline_margin,
+        recipients,
+        _start_instant(options, timetable),
+    )
     owner = _dag_owner(options.owner, tasks, pipeline.source, shared_mailto)
     if owner is None:
         notes.append(
@@ -232,7 +285,15 @@ def _plan_dag(
         owner=owner,
         guard_task_id=guard_task_id,
         guard_variable=guard_variable,
+        sensors=tuple(sensors),
+        deadline=deadline,
     )
+
+
+def _start_instant(options: CodegenOptions, table: TimetablePlan) -> dt.datetime:
+    """The DAG's start_date as an instant (midnight in the DAG's zone)."""
+    start = options.start_date
+    return dt.datetime(start.year, start.month, start.day, tzinfo=ZoneInfo(table.timezone))
 
 
 def _working_directory(directory: str | None) -> str | None:
@@ -249,8 +310,7 @@ _ABSOLUTE_START = ("/", "$", "~", "-")
 def _names_relative_path(command: str) -> bool:
     words = command.split()
     return any(
-        _RELATIVE_FILE.match(word)
-        or (previous == "cd" and not word.startswith(_ABSOLUTE_START))
+        _RELATIVE_FILE.match(word) or (previous == "cd" and not word.startswith(_ABSOLUTE_START))
         for previous, word in zip(["", *words], words)
     )
 
@@ -296,11 +356,13 @@ def _plan_task(
     dag: PipelineDag,
     environment: TaskEnvironment,
     options: CodegenOptions,
+    command_text: str | None = None,
 ) -> TaskPlan:
+    """`command_text`: what the task runs, when sensors took over part of the cron command."""
     entry = task.entry
     date_zone = environment.tz.lstrip(":") if environment.tz else dag.timezone
     command = embed_command(
-        entry.command,
+        entry.command if command_text is None else command_text,
         entry.stdin,
         timezone=date_zone,
         offset=task.offset,
@@ -319,6 +381,7 @@ def _plan_task(
         mailto=environment.mailto or (),
         user=entry.user,
         secrets=environment.secrets,
+        retry=plan_retries(entry, options),
     )
 
 
@@ -354,12 +417,14 @@ def _plan_links(
         taken = (
             {t.task_id for t in plan.tasks}
             | {w.task_id for w in plan.waits}
+            | {s.task_id for s in plan.sensors}
             | {link.task_id for link in links.get(plan.dag_id, [])}
             | {plan.guard_task_id}
         )
         names = _Names(
             used={t.variable for t in plan.tasks}
             | {w.variable for w in plan.waits}
+            | {s.variable for s in plan.sensors}
             | {plan.guard_variable}
         )
         for link in links.get(plan.dag_id, []):
