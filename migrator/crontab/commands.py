@@ -31,7 +31,7 @@ def _dialect_option(function):  # type: ignore[no-untyped-def]
         type=click.Choice(_DIALECTS),
         default=str(DEFAULT_DIALECT),
         show_default=True,
-        help="Which cron's reading to follow (see README, 'Dialects').",
+        help="Which cron's reading to follow (see docs/crontabs.md, 'Dialects').",
     )(function)
 
 
