@@ -182,7 +182,12 @@ def _appends(simples: list[SimpleCommand], stdin: str | None) -> str | None:
             return "`bq load` appends to its table unless given --replace"
         if program == "mysqlimport" and not {"-d", "--delete"} & set(args):
             return "`mysqlimport` appends to its tables unless given --delete"
-    sql = " ".join(_sql_texts(simples)) + ("\n" + stdin if stdin and _sql_program(simples) else "")
+    stdin_sql = "\n" + stdin if stdin and _sql_program(simples) else ""
+    return sql_adds_rows(" ".join(_sql_texts(simples)) + stdin_sql)
+
+
+def sql_adds_rows(sql: str) -> str | None:
+    """What in `sql` adds rows with nothing that removes a failed try's rows first, or None."""
     if not sql.strip() or _RESETS.search(sql):
         return None
     for pattern, what in (

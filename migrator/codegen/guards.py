@@ -148,7 +148,9 @@ def read_guards(
     are resolved against it), `timezone` and `offset` place its `date` substitutions (see
     `migrator.codegen.dates`).
     """
-    context = _Context(command, dict(env or {}), cwd, timezone, offset)
+    env = dict(env or {})
+    # cron starts a job in its HOME
+    context = _Context(command, env, cwd or env.get("HOME"), timezone, offset)
     tree = parse(command)
     if tree is None:
         return GuardReading((), command)
@@ -162,9 +164,10 @@ def read_guards(
             break
         new_guards, rest = step
         guards.extend(new_guards)
-        if rest == remainder:
-            break
+        done = rest == remainder or not all(g.exact for g in new_guards)
         remainder = rest
+        if done:
+            break  # a check that stays in the command ends the reading: what follows it stays too
     return GuardReading(tuple(guards), remainder, tuple(context.unconverted), checks)
 
 
