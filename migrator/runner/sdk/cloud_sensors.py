@@ -100,7 +100,7 @@ class S3KeySensor(BaseSensorOperator):
         for bucket, key in self._locations():
             self.log.info("Poking for key : s3://%s/%s", bucket, key)
             if self.wildcard_match:
-                prefix = key[:-1] if key.endswith("*") else key
+                prefix = key.removesuffix("*")
                 if any(c in prefix for c in "*?["):
                     raise AirflowException(f"key pattern {key!r}: the local runner's `aws s3 ls` check understands a trailing * only")
                 if not _check(["aws", "s3", "ls", f"s3://{bucket}/{prefix}"], 0, frozenset({1}), "S3 keys"):
@@ -117,7 +117,7 @@ class GCSObjectExistenceSensor(BaseSensorOperator):
     template_fields: ClassVar[Sequence[str]] = ("bucket", "object", "impersonation_chain")
     runner_kind: ClassVar[str] = "sensor"
 
-    def __init__(self, *, bucket: str, object: str, use_glob: bool = False,  # noqa: A002 (the provider's name)
+    def __init__(self, *, bucket: str, object: str, use_glob: bool = False,
                  google_cloud_conn_id: str = "google_cloud_default", impersonation_chain: Any = None,
                  retry: Any = None, deferrable: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)

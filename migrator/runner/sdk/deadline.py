@@ -46,7 +46,7 @@ class DeadlineReference:
     DAGRUN_QUEUED_AT: BaseDeadlineReference = _QueuedAt()
 
     @classmethod
-    def FIXED_DATETIME(cls, dt: datetime.datetime) -> BaseDeadlineReference:  # noqa: N802 (Airflow's name)
+    def FIXED_DATETIME(cls, dt: datetime.datetime) -> BaseDeadlineReference:
         return _Fixed(dt)
 
 
@@ -94,7 +94,7 @@ class DeadlineAlert:
     def __init__(self, reference: BaseDeadlineReference, interval: datetime.timedelta, callback: Callback,
                  name: str | None = None) -> None:
         if not isinstance(callback, Callback):
-            raise ValueError(f"Callbacks of type {type(callback).__name__} are not currently supported")
+            raise ValueError(f"Callbacks of type {type(callback).__name__} are not currently supported")  # noqa: TRY004 (as Airflow)
         if not isinstance(reference, BaseDeadlineReference):
             raise TypeError(f"{reference!r} is not a deadline reference")
         self.reference = reference
