@@ -99,10 +99,26 @@ class Duration(click.ParamType):
     "stat`, `hdfs dfs -test`) into sensors that wait for the data.",
 )
 @click.option(
+    "--deferrable/--no-deferrable",
+    "deferrable",
+    default=True,
+    show_default=True,
+    help="Sensors that can defer wait in Airflow's triggerer; --no-deferrable: every sensor waits in "
+    "reschedule mode (for a deployment without a triggerer).",
+)
+@click.option(
     "--sensor-timeout",
     type=Duration(),
     default=None,
     help="The longest a sensor waits (default: until shortly before the DAG's next run).",
+)
+@click.option(
+    "--deadlines/--no-deadlines",
+    "deadlines",
+    default=True,
+    show_default=True,
+    help="Airflow 3: give each DAG a Deadline Alert to MAILTO (--no-deadlines: say the deadline in "
+    "the DAG doc only).",
 )
 @click.option(
     "--deadline-margin",
@@ -171,7 +187,9 @@ def migrate_command(
     retries: int | None,
     retry_delay: dt.timedelta,
     sensors: bool,
+    deferrable: bool,
     sensor_timeout: dt.timedelta | None,
+    deadlines: bool,
     deadline_margin: dt.timedelta,
     wait: bool,
     rewrite_dates: bool,
@@ -201,7 +219,9 @@ def migrate_command(
         cwd=cwd,
         sensors=sensors,
         sensor_timeout=sensor_timeout,
+        deferrable=deferrable,
         deadline_margin=deadline_margin,
+        deadlines=deadlines,
     )
     write = not (show_diff or dry_run)
     with _progress() as progress:

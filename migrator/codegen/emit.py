@@ -130,6 +130,8 @@ class _Emitter:
             text += (
                 " Airflow 2 has no deadline alerts: watch for it (Airflow 3.1+ alerts by itself)."
             )
+        elif not self.options.deadlines:
+            text += " Not alerted (migrate --no-deadlines)."
         elif not deadline.recipients:
             text += " No alert: the crontab has no MAILTO to send one to."
         else:
@@ -191,7 +193,7 @@ class _Emitter:
     def _deadline_argument(self) -> list[Argument]:
         deadline = self.plan.deadline
         symbols = self.target.deadline_alert
-        if deadline is None or symbols is None or not deadline.recipients:
+        if deadline is None or symbols is None or not deadline.recipients or not self.options.deadlines:
             return []
         alert, reference, callback = (self.name(symbol) for symbol in symbols)
         assert self.target.smtp_notifier is not None
@@ -460,7 +462,7 @@ class _Emitter:
         )
         if guard.soft:
             args.append(("soft_fail", py_value(True)))
-        if signal.kind in self.target.deferrable_sensors:
+        if signal.kind in self.target.deferrable_sensors and self.options.deferrable:
             args.append(("deferrable", py_value(True)))
         else:
             args.append(("mode", py_string("reschedule")))

@@ -63,8 +63,12 @@ class CodegenOptions:
     sensors: bool = True
     # the longest a sensor waits; None: until shortly before the DAG's next run
     sensor_timeout: dt.timedelta | None = None
+    # sensors that can defer do (they wait in the triggerer); False: all wait in reschedule mode
+    deferrable: bool = True
     # a run should be done this long after the latest time cron started one of its jobs
     deadline_margin: dt.timedelta = DEFAULT_DEADLINE_MARGIN
+    # Airflow 3: a Deadline Alert to MAILTO (else the deadline is only said in the DAG's doc)
+    deadlines: bool = True
 
     @property
     def default_retries(self) -> int:
