@@ -46,7 +46,11 @@ _INTERPRETERS = frozenset(
     {"sh", "bash", "dash", "zsh", "ksh", "php", "perl", "ruby", "node", "source", ".", "exec"}
     | {"python", "python2", "python3", "sudo", "nohup", "nice", "env"}
 )
-_CLEANUPS = frozenset({"rm", "unlink", "truncate", "shred"})
+_CLEANUPS = frozenset({"rm", "unlink", "truncate", "shred", "mv"})
+# the host's own files: checking them asks how the machine is set up, not whether data arrived
+_SYSTEM_DIRS = ("/etc/", "/usr/", "/bin/", "/sbin/", "/lib", "/proc/", "/sys/", "/run/", "/dev/", "/boot/")
+# a flag file that turns a job on or off
+_SWITCH = re.compile(r"enable|disable|lock|maintenance|pause|^stop|^off$|^on$|\.busy$")
 _SLEEP = re.compile(r"^(\d+)([smh]?)$")
 _SLEEP_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
 _FNMATCH = frozenset("*?[")
@@ -501,38 +505,46 @@ def _refuse(
 
 def _gates_data(checks: list[tuple[_Check, Pipeline]], remainder: str, context: _Context) -> bool:
     """False (and recorded why) when the checks only ask whether the job can run at all."""
-    tree = parse(remainder)
-    first = next(_simple_commands(tree), None) if tree is not None else None
-    argv = [_unquoted(w) for w in first.argv] if first is not None else []
     for check, _ in checks:
         signal = check.signal
         if signal is None or signal.kind != "file":
             continue
-        path = signal.location.display()
-        if path.endswith(".log") or path.startswith("/var/log/") or "/logs/" in path:
-            reason = "it watches a log file, not data"
-        elif argv and (
-            _same_path(argv[0], path, context)
-            or (
-                basename(argv[0]) in _INTERPRETERS
-                and any(_same_path(a, path, context) for a in argv[1:])
-            )
-        ):
-            reason = "it checks that a program is installed, not that data is ready"
-        elif (
-            argv
-            and basename(argv[0]) in _CLEANUPS
-            and any(_same_path(a, path, context) for a in argv[1:])
-        ):
-            reason = (
-                "the command first removes the file it checks (a cleanup, or a trigger it consumes)"
-            )
-        else:
+        reason = _not_data(signal.location.display(), remainder, context)
+        if reason is None:
             continue
         for other, _ in checks:
             context.unconverted.append(Unconverted(other.text, reason))
         return False
     return True
+
+
+def _not_data(path: str, remainder: str, context: _Context) -> str | None:
+    """Why a checked path is not data the job waits for (a program, a setting, a log), or None."""
+    name = PurePosixPath(path).name.lower()
+    if path.endswith(".log") or path.startswith("/var/log/") or "/logs/" in path:
+        return "it watches a log file, not data"
+    tree = parse(remainder)
+    cwd = context.cwd
+    for position, simple in enumerate(_simple_commands(tree) if tree is not None else ()):
+        argv = [_unquoted(w) for w in simple.argv]
+        if not argv:
+            continue
+        program = basename(argv[0])
+        if program == "cd" and len(argv) == 2:
+            cwd = argv[1] if argv[1].startswith("/") else cwd
+            continue
+        here = replace(context, cwd=cwd)
+        if _same_path(argv[0], path, here) or (
+            program in _INTERPRETERS and any(_same_path(a, path, here) for a in argv[1:])
+        ):
+            return "it checks that a program is installed, not that data is ready"
+        if position == 0 and program in _CLEANUPS and any(_same_path(a, path, here) for a in argv[1:]):
+            return "the command first moves or removes the file it checks (a cleanup, or a trigger it consumes)"
+    if path.startswith(_SYSTEM_DIRS):
+        return f"it checks the host's setup (a path under {path.split('/')[1]}/), not data"
+    if _SWITCH.search(name):
+        return f"it checks a switch (`{PurePosixPath(path).name}`), not data"
+    return None
 
 
 def _same_path(word: str, path: str, context: _Context) -> bool:
