@@ -82,8 +82,12 @@ _TRANSFER_PROGRAMS = frozenset(
     }
 )
 _CLOUD_COPY = {"aws": ("s3", {"cp", "sync", "mv"}), "gsutil": (None, {"cp", "rsync", "mv"})}
-_API_NAME = re.compile(
-    r"(?:^|[_\-.])(api|download|fetch|scrape|crawl)(?:[_\-.]|s?$)", re.IGNORECASE
+# a script named for a network pull: `fetch_orders.py`, `download_rates.sh`, `ingest_from_rest_api.py`
+# (`api` alone is not enough: `transform_api_data.py` transforms what an API gave)
+_PULL_NAME = re.compile(r"(?:^|[_\-.])(fetch|download|scrape|crawl)", re.IGNORECASE)
+_API_PULL_NAME = re.compile(
+    r"(?=.*(?:^|[_\-.])(?:rest_?)?api(?:[_\-.]|s?$))(?=.*(?:^|[_\-.])(?:pull|get|ingest|sync|import|extract)(?:[_\-.]|$))",
+    re.IGNORECASE,
 )
 _LOG_TARGET = re.compile(
     r"(?:^/dev/null$|^/var/log/|(?:^|/)logs?/|\.(?:log|err|out)$|(?:^|[/_.\-])log(?:[_.\-]|$))"
@@ -245,11 +249,15 @@ def _transfer(simples: list[SimpleCommand]) -> str | None:
                 return f"`{program} {' '.join(args[: 2 if cloud[0] else 1])}` moves data over the network, where failures are often transient"
         if program in ("python", "python3", "node", "ruby", "perl", "php", "bash", "sh"):
             script = next((a for a in args if not a.startswith("-")), None)
-            if script and _API_NAME.search(basename(script).rsplit(".", 1)[0]):
+            if script and _pull_name(basename(script).rsplit(".", 1)[0]):
                 return f"`{basename(script)}` pulls from an API, by its name: failures are often transient"
-        elif _API_NAME.search(program.rsplit(".", 1)[0]) and "/" in simple.argv[0]:
+        elif _pull_name(program.rsplit(".", 1)[0]) and "/" in simple.argv[0]:
             return f"`{program}` pulls from an API, by its name: failures are often transient"
     return None
+
+
+def _pull_name(name: str) -> bool:
+    return bool(_PULL_NAME.search(name) or _API_PULL_NAME.match(name))
 
 
 def _permanent(simples: list[SimpleCommand]) -> tuple[int, ...]:
