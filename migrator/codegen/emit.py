@@ -7,6 +7,7 @@ only as string-literal nodes. The output is what `ruff format` would print (see 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import textwrap
 from collections.abc import Sequence
 
@@ -239,7 +240,7 @@ class _Emitter:
         for symbol in self.target.retry_policy:
             self.name(symbol)
         self.imports.add_module("re")
-        return cst.parse_statement(_RETRY_POLICY_SOURCE.format(name=RETRY_POLICY_CLASS))
+        return _retry_policy_statement()
 
     def _default_args(self) -> cst.Dict:
         items: list[tuple[cst.BaseExpression, cst.BaseExpression]] = []
@@ -552,6 +553,12 @@ def _timedelta_parts(delta: dt.timedelta) -> list[tuple[str, int]]:
     minutes, secs = divmod(rest, 60)
     parts = [("days", days), ("hours", hours), ("minutes", minutes), ("seconds", secs)]
     return [(unit, value) for unit, value in parts if value] or [("seconds", 0)]
+
+
+@functools.cache
+def _retry_policy_statement() -> cst.BaseStatement:
+    """The policy class, parsed once (libcst nodes are immutable, every module can share it)."""
+    return cst.parse_statement(_RETRY_POLICY_SOURCE.format(name=RETRY_POLICY_CLASS))
 
 
 def _short(text: str, limit: int = 48) -> str:

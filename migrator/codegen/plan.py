@@ -6,6 +6,7 @@ Pure: no libcst, no files. `emit` turns a `DagPlan` into source text; `commands`
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import keyword
 import re
 from collections import Counter
@@ -203,7 +204,8 @@ def _plan_dag(
     tasks = []
     sensors: list[SensorPlan] = []
     taken = {t.task_id for t in dag.tasks}
-    gap = shortest_gap(timetable, _start_instant(options, timetable)) if options.sensors else None
+    # the gap between runs bounds every sensor's wait: computed once, for DAGs that have a sensor
+    gap = functools.cache(lambda: shortest_gap(timetable, _start_instant(options, timetable)))
     for task in dag.tasks:
         environment = split_environment(task.entry.environment)
         found = plan_sensors(

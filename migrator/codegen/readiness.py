@@ -125,7 +125,7 @@ def plan_sensors(
     timezone: str,
     environment: TaskEnvironment,
     options: CodegenOptions,
-    gap: dt.timedelta | None,
+    gap: Callable[[], dt.timedelta | None],
     *,
     new_task_id: Callable[[str], str],
     new_variable: Callable[[str], str],
@@ -155,7 +155,7 @@ def plan_sensors(
         return SensorsFound((), None, tuple(notes))
     sensors = []
     for guard in reading.guards:
-        timeout = sensor_timeout(gap, guard.deadline, options.sensor_timeout)
+        timeout = sensor_timeout(gap(), guard.deadline, options.sensor_timeout)
         task_id = new_task_id(f"wait_for_{task.task_id}_input")
         sensors.append(
             SensorPlan(

@@ -621,6 +621,18 @@ class RunningDagTest:
         self.stop()
         raise AirflowHarnessError(f"{task_id} never reached {sorted(states)}:\n{_tail(self.log_path)}")
 
+    def wait_for_output(self, text: str, timeout_s: float | None = None) -> None:
+        """Wait until `dags test` has printed `text` (a backstop time-out, not an expectation)."""
+        limit = time.monotonic() + (self.env.timeout_s if timeout_s is None else timeout_s)
+        while time.monotonic() < limit:
+            if text in self.log_path.read_text(encoding="utf-8", errors="replace"):
+                return
+            if self.process.poll() is not None:
+                raise AirflowHarnessError(f"dags test ended before printing {text!r}:\n{_tail(self.log_path)}")
+            time.sleep(0.2)
+        self.stop()
+        raise AirflowHarnessError(f"dags test never printed {text!r}:\n{_tail(self.log_path)}")
+
     def result(self, timeout_s: float | None = None) -> DagTestResult:
         """Wait for `dags test` to end and read the run back, as `AirflowEnv.dags_test` does."""
         try:
