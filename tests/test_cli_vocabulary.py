@@ -130,7 +130,7 @@ def test_an_option_name_means_the_same_in_every_command() -> None:
     assert not problems, "\n".join(problems)
 
 
-SHARED = {"--tz": options.TZ_HELP, "--dialect": options.DIALECT_HELP, "--system": options.SYSTEM_HELP,
+SHARED = {"--format": options.FORMAT_HELP, "--tz": options.TZ_HELP, "--dialect": options.DIALECT_HELP, "--system": options.SYSTEM_HELP,
           "--overrides": options.OVERRIDES_HELP, "--airflow": options.AIRFLOW_HELP}
 
 
