@@ -58,7 +58,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 PAGE_TIMEOUT = 600  # seconds for all the examples of one page, however slow the machine
 SEPARATOR = "\x1e"
-FENCE = re.compile(r"^```console[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
+FENCE = re.compile(r"^```console[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 
 
 @dataclass
@@ -151,7 +151,7 @@ def run_page(page: Page, scratch: Path) -> list[str]:
     (scratch.parent / "examples.sh").write_text("\n".join(script) + "\n", encoding="utf-8")
     try:
         done = subprocess.run(["bash", str(scratch.parent / "examples.sh")], cwd=scratch, env=environment(scratch),
-                              stdout=subprocess.PIPE, timeout=PAGE_TIMEOUT)
+                              stdout=subprocess.PIPE, timeout=PAGE_TIMEOUT, check=False)
         output = done.stdout.decode("utf-8", errors="replace")
     except subprocess.TimeoutExpired as expired:
         output = (expired.stdout or b"").decode("utf-8", errors="replace") + "\n[timed out]"
@@ -279,8 +279,12 @@ def test_a_page_is_read_into_commands_and_their_output(tmp_path: Path) -> None:
         ("echo one \\\n  two", ["one two"], 4),
         ("true", [], 7),
     ]
-    assert page.errors == ["docs/example-for-the-harness.md:14: a console block without a `$ ` command "
-                           "(fence it as ```text if it must not run)"]
+    assert page.errors == [
+        (
+            "docs/example-for-the-harness.md:14: a console block without a `$ ` command (fence it as "
+            "```text if it must not run)"
+        )
+    ]
     outputs = run_page_in(page, tmp_path)
     assert [normalise(o.split("\n")) for o in outputs] == [["one two"], []]
 

@@ -11,7 +11,13 @@ from migrator.infer.model import Pipeline
 from migrator.infer.overrides import load_overrides
 from migrator.infer.pipeline import infer_pipeline
 from migrator.infer.render import render_json, render_text
-from migrator.options import dialect_option, format_option, overrides_option, system_option, tz_option
+from migrator.options import (
+    dialect_option,
+    format_option,
+    overrides_option,
+    system_option,
+    tz_option,
+)
 
 
 def _crontab_options(function):  # type: ignore[no-untyped-def]
