@@ -89,3 +89,10 @@ def test_the_python_version_and_license_said_are_the_package_s() -> None:
     assert license_text.split()[:4] == ["Apache", "License", "Version", "2.0,"]
     assert "END OF TERMS AND CONDITIONS" in license_text
     assert "[LICENSE](LICENSE)" in README
+
+
+def test_every_link_of_the_readme_points_at_a_file_of_the_repository() -> None:
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", README)
+    assert targets
+    missing = [t for t in targets if "://" not in t and not (ROOT / t).exists()]
+    assert not missing
