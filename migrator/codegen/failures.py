@@ -10,7 +10,7 @@ comedy." Cron never retried; an orchestrator can, and should do so by failure ty
   way every time: not retried, unless the crontab already retries it (`cmd || cmd`, a `for` loop
   that breaks on success, the `retry` tool): then as often as it did.
 - `transfer`: the job moves data over the network (curl, wget, rsync, scp, sftp, `aws s3 cp/sync`,
-  `gsutil cp`, rclone, or a script whose name says it pulls from an API). Failures are often
+  `gsutil cp`, rclone, or a script whose name says it pulls data, like `fetch_*` or an API ingest). Failures are often
   transient: retried more often, with exponential backoff.
 - `other`: nothing says how it fails: the default retries.
 
@@ -250,9 +250,9 @@ def _transfer(simples: list[SimpleCommand]) -> str | None:
         if program in ("python", "python3", "node", "ruby", "perl", "php", "bash", "sh"):
             script = next((a for a in args if not a.startswith("-")), None)
             if script and _pull_name(basename(script).rsplit(".", 1)[0]):
-                return f"`{basename(script)}` pulls from an API, by its name: failures are often transient"
+                return f"`{basename(script)}` pulls over the network, by its name: failures are often transient"
         elif _pull_name(program.rsplit(".", 1)[0]) and "/" in simple.argv[0]:
-            return f"`{program}` pulls from an API, by its name: failures are often transient"
+            return f"`{program}` pulls over the network, by its name: failures are often transient"
     return None
 
 
