@@ -83,6 +83,7 @@ def lint_paths(
     for path in sorted(results):
         findings.extend(results[path].findings)
         warnings.extend(results[path].warnings)
+        warnings.extend(results[path].notes)
     findings.extend(linter.project_findings(results))
     findings.sort(key=Finding.sort_key)
     if cache is not None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
-from migrator.errors import InputError
+from migrator.errors import Diagnostic, InputError
 from migrator.lint.api import lint_paths
 from migrator.lint.config import LintConfig, load_config, parse_airflow_version
 from migrator.lint.engine import Linter, WorkerFailed, lint_files, lint_many
@@ -289,7 +290,8 @@ def test_unreadable_files_are_errors_in_order_and_the_rest_is_linted(tmp_path, c
     assert all(r.findings for r in results.values()) and hits == 0
 
 
-def test_a_failing_file_fails_the_parallel_run(tmp_path, monkeypatch):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_file_that_breaks_the_linter_costs_only_that_file(tmp_path, monkeypatch, jobs):
     sources = []
     for i in range(80):
         path = tmp_path / f"dag{i}.py"
@@ -304,8 +306,37 @@ def test_a_failing_file_fails_the_parallel_run(tmp_path, monkeypatch):
 
     original = Linter.lint_bytes
     monkeypatch.setattr(Linter, "lint_bytes", broken)
-    # raised in this process (which lints too) or reported by the child that hit it
-    with pytest.raises((WorkerFailed, ValueError), match="boom"):
+    monkeypatch.delenv("CRON2DAG_DEBUG", raising=False)
+    results = lint_many(linter, sources, jobs=jobs)
+    errors = [r for r in results if isinstance(r, Diagnostic)]
+    assert [Path(e.path).name for e in errors] == ["dag41.py"]
+    assert "internal error while linting: ValueError: boom" in errors[0].message
+    assert len(results) == 80 and all(r.findings for r in results if not isinstance(r, Diagnostic))
+
+
+def test_a_dying_worker_fails_the_parallel_run(tmp_path, monkeypatch):
+    sources = []
+    for i in range(80):
+        path = tmp_path / f"dag{i}.py"
+        path.write_text(BAD_DAG)
+        sources.append((SourceFile(str(path), Kind.PYTHON), BAD_DAG.encode()))
+    linter = Linter(LintConfig(), LintConfig().rules(REGISTRY), REGISTRY)
+    parent = os.getpid()
+    marker = tmp_path / "child-started"
+
+    def dying(self, source, data):
+        if os.getpid() != parent:
+            marker.touch()
+            os._exit(3)
+        # the parent holds its first chunk until the child has one: the child must take part
+        deadline = time.monotonic() + 120  # a safety net against a child that never starts, not a wait
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return original(self, source, data)
+
+    original = Linter.lint_bytes
+    monkeypatch.setattr(Linter, "lint_bytes", dying)
+    with pytest.raises(WorkerFailed, match="exited without results"):
         lint_many(linter, sources, jobs=2)
 
 
