@@ -261,7 +261,7 @@ def _lint_guarded(linter: Linter, source: SourceFile, data: bytes) -> FileResult
     """One file's result; a bug the file triggers costs that file, reported, never the whole run."""
     try:
         return linter.lint_bytes(source, data)
-    except Exception as error:  # noqa: BLE001  reported as this file's error (exit 2)
+    except Exception as error:  # reported as this file's error (exit 2)
         if os.environ.get("CRON2DAG_DEBUG"):
             raise
         try:

@@ -84,7 +84,7 @@ def _parse_newer_fstrings(text: str, path: str) -> Parsed | None:
 
         wrapper = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
         positions = wrapper.resolve(PositionProvider)
-    except Exception:  # libcst refuses it too (or cannot read it): a real syntax error
+    except Exception:  # noqa: BLE001  libcst refuses it too (or cannot read it): a real syntax error
         return None
     ranges = [
         (position.start.line, position.start.column, position.end.line, position.end.column)
