@@ -11,8 +11,10 @@ import ast
 import re
 from typing import Any, Iterator, Mapping
 
+from migrator.analysis.jinja import Reference, context_references, has_template
 from migrator.analysis.model import FileModel
-from migrator.lint.finding import CstChange, Fix, FixAvailability, Severity, Violation
+from migrator.crontab.model import Span
+from migrator.lint.finding import CstChange, Edit, Fix, FixAvailability, Severity, Violation
 from migrator.lint.rule import Rule
 
 AIRFLOW3 = frozenset({3})
@@ -156,8 +158,6 @@ CONTEXT_HINTS = {
     "yesterday_ds": "`{{ macros.ds_add(ds, -1) }}`",
     "yesterday_ds_nodash": "`{{ macros.ds_add(ds, -1) | replace('-', '') }}`",
 }
-_TEMPLATE_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
-_KEY_IN_TEMPLATE = re.compile(r"(?<![\w.])(?:(?:dag_run|ti|task_instance)\.)?(?P<key>" + "|".join(REMOVED_CONTEXT_KEYS) + r")\b")
 _ANY_REMOVED_KEY = re.compile(r"\b(?:" + "|".join(REMOVED_CONTEXT_KEYS) + r")\b")
 CONTEXT_NAMES = frozenset({"context", "ctx", "kwargs", "kw", "context_dict", "template_context"})
 
@@ -295,16 +295,68 @@ def _removed_module(module: str) -> dict[str, str] | None:
     return None
 
 
-def _replaced_literal(model: FileModel, node: ast.Constant, keys: list[str]) -> str | None:
-    """The source of a string literal (a template, or the key of a context lookup) with
-    `execution_date` renamed, when every removed key in it has an exact replacement; None otherwise."""
-    segment = ast.get_source_segment(model.source, node)
-    if segment is None or not (segment.startswith(("'", '"')) or segment[:1] in "rRbBuU"):
+_PLAIN_STRING = re.compile(r"[rRbBuU]{0,2}['\"]")
+
+
+def _literal_text(model: FileModel, node: ast.Constant) -> tuple[int, str] | None:
+    """Where a string constant's source starts, and that source, when it is a literal (or an implicit
+    concatenation of literals); None for an f-string part or anything else."""
+    start, end = model.line_table.node_offsets(node)
+    text = model.source[start:end]
+    return (start, text) if _PLAIN_STRING.match(text) else None
+
+
+def _lookup_fix(model: FileModel, node: ast.Constant) -> Fix | None:
+    """`context["execution_date"]` -> `context["logical_date"]`, the quotes kept."""
+    found = _literal_text(model, node)
+    if found is None or REMOVED_CONTEXT_KEYS.get(node.value) is None:
         return None
-    if not keys or any(REMOVED_CONTEXT_KEYS[k] is None for k in keys):
+    start, text = found
+    new = text.replace(node.value, REMOVED_CONTEXT_KEYS[node.value])  # type: ignore[arg-type]
+    if _evaluates_to(new, REMOVED_CONTEXT_KEYS[node.value]) is not True:
         return None
-    replaced = re.sub(r"(?<![\w])execution_date\b", "logical_date", segment)
-    return replaced if replaced != segment else None
+    return Fix("Use `logical_date`", edits=(_edit(model, start, start + len(text), new),))
+
+
+def _template_fix(model: FileModel, node: ast.Constant, references: list[Reference]) -> Fix | None:
+    """Each context reference renamed where Jinja resolves it, and nowhere else: a fix only when every
+    reference has an exact replacement and the edited source still evaluates to the edited value."""
+    if any(REMOVED_CONTEXT_KEYS[r.name] is None for r in references):
+        return None
+    found = _literal_text(model, node)
+    if found is None:
+        return None
+    start, text = found
+    in_source = context_references(text, REMOVED_CONTEXT_KEYS.keys())
+    if [(r.name, r.owner) for r in in_source] != [(r.name, r.owner) for r in references]:
+        return None  # escapes or quotes make the source read differently from the value: no guess
+    if _evaluates_to(_renamed(text, in_source), _renamed(node.value, references)) is not True:
+        return None
+    edits = tuple(_edit(model, start + r.start, start + r.end, _replacement(r)) for r in in_source)
+    return Fix("Use `logical_date`", edits=edits)
+
+
+def _replacement(reference: Reference) -> str:
+    new = REMOVED_CONTEXT_KEYS[reference.name]
+    return f"dag_run.{new}" if reference.owner == "dag_run" else str(new)
+
+
+def _renamed(text: str, references: list[Reference]) -> str:
+    for reference in reversed(references):
+        text = text[: reference.start] + _replacement(reference) + text[reference.end :]
+    return text
+
+
+def _evaluates_to(source: str, value: str) -> bool | None:
+    try:
+        return ast.literal_eval("(" + source + "\n)") == value
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
+def _edit(model: FileModel, start: int, end: int, content: str) -> Edit:
+    table = model.line_table
+    return Edit(Span(*table.position(start), *table.position(end)), content)
 
 
 class RemovedContextKey(Rule):
@@ -354,12 +406,13 @@ class RemovedContextKey(Rule):
             key_node = self._context_lookup(node)
             if key_node is not None:
                 lookups.add(id(key_node))
-                yield self._report(model, key_node, [key_node.value], "context lookup")
+                yield self._report(model, key_node, [key_node.value], "context lookup", _lookup_fix(model, key_node))
         for node in nodes:
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in lookups and "{" in node.value:
-                keys = [m.group("key") for block in _TEMPLATE_BLOCK.findall(node.value) for m in _KEY_IN_TEMPLATE.finditer(block)]
-                if keys:
-                    yield self._report(model, node, keys, "template")
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in lookups and has_template(node.value):
+                references = context_references(node.value, REMOVED_CONTEXT_KEYS.keys())
+                if references:
+                    fix = _template_fix(model, node, references)
+                    yield self._report(model, node, [r.name for r in references], "template", fix)
         for task in model.all_tasks:
             function = task.function
             if function is None or isinstance(function, ast.Lambda):
@@ -390,16 +443,12 @@ class RemovedContextKey(Rule):
             return key
         return None
 
-    def _report(self, model: FileModel, node: ast.Constant, keys: list[str], where: str) -> Violation:
+    def _report(self, model: FileModel, node: ast.Constant, keys: list[str], where: str, fix: Fix | None) -> Violation:
         unique = list(dict.fromkeys(keys))
         hints = []
         for key in unique:
             replacement = REMOVED_CONTEXT_KEYS[key]
             hints.append(f"`{key}` (use `{replacement}`)" if replacement else f"`{key}` (use {CONTEXT_HINTS[key]})")
-        fix = None
-        new = _replaced_literal(model, node, unique)
-        if new is not None:
-            fix = Fix("Use `logical_date`", changes=(CstChange("replace-string", model.span(node), new),))
         noun = "key" if len(unique) == 1 else "keys"
         return self.violation(model.span(node), f"Removed Airflow 3 context {noun} in {where}: " + ", ".join(hints), fix)
 
@@ -412,40 +461,50 @@ REMOVED_DAG_ARGUMENTS: dict[str, str | None] = {
     "default_view": None,
     "orientation": None,
 }
-REMOVED_TASK_ARGUMENTS: dict[str, str | None] = {"task_concurrency": "max_active_tis_per_dag", "sla": None}
+# REMOVE: the argument has done nothing since Airflow 2.0 (the context is always passed) and is refused
+REMOVE = ""
+REMOVED_TASK_ARGUMENTS: dict[str, str | None] = {
+    "task_concurrency": "max_active_tis_per_dag",
+    "sla": None,
+    "provide_context": REMOVE,
+}
 # every removed argument contains one of these (`task_concurrency` has `concurrency`, `sla_miss_callback`
 # has `sla`): the same pre-check in fewer scans
-_REMOVED_ARGUMENT_CORES = ("concurrency", "sla", "fail_stop", "full_filepath", "default_view", "orientation")
+_REMOVED_ARGUMENT_CORES = ("concurrency", "sla", "fail_stop", "full_filepath", "default_view", "orientation", "provide_context")
 _REMOVED_ARGUMENT_TEXT = re.compile(r"\b(?:" + "|".join([*REMOVED_DAG_ARGUMENTS, *REMOVED_TASK_ARGUMENTS]) + r")\b")
-_REMOVED_KEY_STRING = re.compile(r"[\"'](?:task_concurrency|sla)[\"']")
+_REMOVED_KEY_STRING = re.compile(r"[\"'](?:task_concurrency|sla)[\"']")  # in default_args
 
 
 class RemovedArgument(Rule):
     """## What it does
     Flags DAG and task arguments that Airflow 3 removed: `concurrency` (now `max_active_tasks`),
     `fail_stop` (now `fail_fast`), `full_filepath`, `sla_miss_callback`, `default_view` and
-    `orientation` on DAGs; `task_concurrency` (now `max_active_tis_per_dag`) and `sla` on tasks and in
-    `default_args`.
+    `orientation` on DAGs; `task_concurrency` (now `max_active_tis_per_dag`), `provide_context` and
+    `sla` on tasks, and `task_concurrency` and `sla` in `default_args`.
 
     ## Why is this bad?
-    Unknown DAG arguments make the file fail to import with a `TypeError`; `task_concurrency` is
-    rejected, and SLAs are no longer evaluated at all, so the alert they stood for never fires.
+    Unknown DAG arguments make the file fail to import with a `TypeError`; `task_concurrency` and
+    `provide_context` are refused as invalid arguments, and SLAs are no longer evaluated at all, so the
+    alert they stood for never fires.
 
     ## Example
     ```python
     with DAG("etl", schedule="@daily", concurrency=4):
-        ...
+        PythonOperator(task_id="load", python_callable=load, provide_context=True)
     ```
 
     Use instead:
     ```python
     with DAG("etl", schedule="@daily", max_active_tasks=4):
-        ...
+        PythonOperator(task_id="load", python_callable=load)
     ```
 
     ## Fix safety
-    Renamed arguments are fixed by renaming them, which is safe. Removed ones have no fix: their
-    intent (an SLA, a UI default) needs another mechanism.
+    Renamed arguments are fixed by renaming them, which is safe; when the new name is also given, the
+    old argument is reported without a fix (renaming it would repeat a keyword, and which value to keep
+    is the author's call). `provide_context` is removed, which is safe: since Airflow 2.0 the context
+    is passed to every callable that accepts it. Removed features (an SLA, a UI default) have no fix:
+    their intent needs another mechanism.
     """
 
     code = "AF304"
@@ -461,7 +520,7 @@ class RemovedArgument(Rule):
             return
         for dag, keyword in _dag_keywords(model):
             if keyword.arg in REMOVED_DAG_ARGUMENTS:
-                yield self._keyword(model, keyword, REMOVED_DAG_ARGUMENTS[keyword.arg], f"DAG `{dag.dag_id}`")
+                yield self._keyword(model, dag.call, keyword, REMOVED_DAG_ARGUMENTS[keyword.arg], f"DAG `{dag.dag_id}`")
         seen: set[int] = set()
         for task in model.all_tasks:
             if task.call is None or id(task.call) in seen:
@@ -469,22 +528,22 @@ class RemovedArgument(Rule):
             seen.add(id(task.call))
             for keyword in task.call.keywords:
                 if keyword.arg in REMOVED_TASK_ARGUMENTS:
-                    yield self._keyword(model, keyword, REMOVED_TASK_ARGUMENTS[keyword.arg], f"task `{task.task_id}`")
+                    yield self._keyword(model, task.call, keyword, REMOVED_TASK_ARGUMENTS[keyword.arg], f"task `{task.task_id}`")
         lines = model.index.lines_matching(_REMOVED_KEY_STRING) if ("sla" in model.source or "task_concurrency" in model.source) else set()  # type: ignore[union-attr]
         for node, _, _ in model.index.nodes_on_lines(lines):  # type: ignore[union-attr]
             if isinstance(node, ast.Dict):
                 for key in node.keys:
                     if isinstance(key, ast.Constant) and key.value in REMOVED_TASK_ARGUMENTS and self._is_default_args(node, model):
                         new = REMOVED_TASK_ARGUMENTS[key.value]
+                        taken = {k.value for k in node.keys if isinstance(k, ast.Constant)}
                         fix = None
-                        segment = ast.get_source_segment(model.source, key)
-                        if new and segment:
-                            fix = Fix(f"Rename `{key.value}` to `{new}`", changes=(CstChange("replace-string", model.span(key), segment.replace(key.value, new)),))
-                        yield self.violation(
-                            model.span(key),
-                            f"`{key.value}` in default_args was removed in Airflow 3" + (f"; use `{new}`" if new else ""),
-                            fix,
-                        )
+                        if new and new not in taken:
+                            new_key = _literal_text(model, key)
+                            if new_key is not None:
+                                start, text = new_key
+                                fix = Fix(f"Rename `{key.value}` to `{new}`", edits=(_edit(model, start, start + len(text), text.replace(key.value, new)),))
+                        also = f"; `{new}` is also set: remove this one" if new and new in taken else f"; use `{new}`" if new else ""
+                        yield self.violation(model.span(key), f"`{key.value}` in default_args was removed in Airflow 3{also}", fix)
 
     @staticmethod
     def _is_default_args(node: ast.Dict, model: FileModel) -> bool:
@@ -494,10 +553,31 @@ class RemovedArgument(Rule):
                 return True
         return any(model.assignments.get(name) is node for name in ("default_args", "DEFAULT_ARGS"))
 
-    def _keyword(self, model: FileModel, keyword: ast.keyword, new: str | None, owner: str) -> Violation:
+    def _keyword(self, model: FileModel, call: ast.Call, keyword: ast.keyword, new: str | None, owner: str) -> Violation:
         span = model.span(keyword)
+        if new == REMOVE:
+            fix = Fix(f"Remove `{keyword.arg}`", edits=(_removal(model, call, keyword),))
+            return self.violation(span, f"`{keyword.arg}` of {owner} is refused by Airflow 3 (it has done nothing since Airflow 2.0)", fix)
+        if new and any(k.arg == new for k in call.keywords):
+            # renaming would repeat a keyword: a file Python refuses
+            return self.violation(span, f"`{keyword.arg}` of {owner} was removed in Airflow 3, and `{new}` is also given: remove `{keyword.arg}`")
         if new:
             fix = Fix(f"Rename `{keyword.arg}` to `{new}`", changes=(CstChange("rename-keyword", span, new),))
             return self.violation(span, f"`{keyword.arg}` of {owner} was removed in Airflow 3; use `{new}`", fix)
         return self.violation(span, f"`{keyword.arg}` of {owner} was removed in Airflow 3")
 
+
+def _removal(model: FileModel, call: ast.Call, keyword: ast.keyword) -> Edit:
+    """The edit that deletes one argument of a call with its comma: up to the next argument, else from
+    the end of the previous one, else (the only argument) up to the closing parenthesis."""
+    table = model.line_table
+    arguments = sorted([*call.args, *call.keywords], key=lambda node: (node.lineno, node.col_offset))
+    index = next(i for i, node in enumerate(arguments) if node is keyword)
+    start, end = table.node_offsets(keyword)
+    if index + 1 < len(arguments):
+        end = table.node_offsets(arguments[index + 1])[0]
+    elif index > 0:
+        start = table.node_offsets(arguments[index - 1])[1]
+    else:
+        end = table.node_offsets(call)[1] - 1
+    return _edit(model, start, end, "")

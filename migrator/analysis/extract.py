@@ -481,7 +481,7 @@ class Extractor:
     @cached_property
     def lines(self) -> list[str]:
         """The source's lines: needed only for the spans of a file that is not all ASCII."""
-        return self.source.splitlines()
+        return self.source.split("\n")  # not splitlines(): a form feed or U+2028 ends no line in Python
 
     def span(self, node: ast.AST):
         if self.ascii:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
     from migrator.analysis.index import SourceIndex
+    from migrator.positions import Lines
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
@@ -296,7 +297,14 @@ class FileModel:
 
     @cached_property
     def lines(self) -> list[str]:
-        return self.source.splitlines()
+        return self.source.split("\n")  # Python's line breaks only (the engine turned a lone CR into LF)
+
+    @cached_property
+    def line_table(self) -> "Lines":
+        """Offsets of the lines, for rules that map a node to text and back (fixes)."""
+        from migrator.positions import Lines
+
+        return Lines(self.source)
 
     @property
     def all_tasks(self) -> Iterator[TaskRecord]:

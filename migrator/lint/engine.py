@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
@@ -26,6 +27,7 @@ from migrator.lint.sources import DecodeError, Kind, SourceFile, decode_python, 
 # below this many files to (re)lint, starting worker processes costs more than it saves
 PARALLEL_THRESHOLD = 64
 COLLECT_EVERY = 200
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 @dataclass
@@ -145,6 +147,10 @@ class Linter:
 
     def lint_python(self, path: str, text: str) -> FileResult:
         from migrator.lint.parsing import Unparsable, parse_python
+
+        if "\r" in text:
+            # a lone CR ends a line in Python: as a LF (same offsets), every "\n" count downstream is right
+            text = _LONE_CR.sub("\n", text)
 
         try:
             parsed = parse_python(text, path)

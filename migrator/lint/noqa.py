@@ -61,7 +61,9 @@ def parse_noqa(source: str) -> NoqaIndex:
     file_all = False
     file_codes: set[str] = set()
     lines: dict[int, frozenset[str] | None] = {}
-    for number, line in enumerate(source.splitlines(), start=1):
+    # "\n" alone ends a line in a crontab, and in Python once the engine made a lone CR a LF
+    # (splitlines() would also break at a form feed, U+2028 and others, and miscount)
+    for number, line in enumerate(source.split("\n"), start=1):
         if "noqa" not in line.lower():
             continue
         match = FILE_NOQA.search(line)
