@@ -6,6 +6,7 @@ import ast
 import re
 from typing import Any, Iterator, Mapping
 
+from migrator.analysis import secrets
 from migrator.analysis import semantics as sem
 from migrator.analysis.model import UNKNOWN, FileModel, TaskRecord
 from migrator.lint.finding import Violation
@@ -166,29 +167,14 @@ SECRET_NAME = re.compile(
     r"client_secret|credentials?|passphrase)$",
     re.I,
 )
-SECRET_PATTERNS = (
-    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key id"),
-    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"), "a GitHub token"),
-    (re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), "a Slack token"),
-    (re.compile(r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----"), "a private key"),
-    (re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b"), "a Google API key"),
-    (re.compile(r"\bsk_live_[0-9a-zA-Z]{24,}\b"), "a Stripe secret key"),
-)
-URL_CREDENTIALS = re.compile(r"\b[a-z][a-z0-9+.\-]*://(?P<user>[^:/@\s{}]+):(?P<password>[^@/\s]+)@", re.I)
-# a password given on a command line: `mysql -pS3cret`, `--password=...`, `PGPASSWORD=... psql`, `sshpass -p ...`
-COMMAND_PASSWORD = re.compile(
-    r"\bmysql(?:dump|admin|import|check|show)?\b[^|;&\n]*?\s-p['\"]?(?P<short>[^\s'\"]+)"
-    r"|--password[= ]['\"]?(?P<long>[^\s'\"]+)"
-    r"|\b(?:PGPASSWORD|MYSQL_PWD|SSHPASS)=['\"]?(?P<env>[^\s'\"]+)"
-    r"|\bsshpass\s+-p\s*['\"]?(?P<sshpass>[^\s'\"]+)"
-)
-SECRET_WORDS = ("pass", "pwd", "secret", "token", "key", "private", "auth", "credential", "akia", "asia", "gh", "xox", "aiza", "sk_live", "mysql")
+# hints of a secret name, and of a secret `find_secrets` recognises in a string
+SECRET_WORDS = ("secret", "token", "key", "private", "auth", "credential", *secrets.HINTS)
 def _hint_lines(model: FileModel) -> set[int]:
     """Lines that may hold a secret: found with `str.find` per hint word, far cheaper than one
     case-insensitive regex over the whole file."""
     lowered = model.source.lower()
     offsets: list[int] = []
-    for word in (*SECRET_WORDS, "://"):
+    for word in SECRET_WORDS:
         position = lowered.find(word)
         while position != -1:
             offsets.append(position)
@@ -197,17 +183,14 @@ def _hint_lines(model: FileModel) -> set[int]:
     return {index.line_of(offset) for offset in offsets} if index is not None else set()
 
 
-PLACEHOLDER = re.compile(r"^\s*$|\{\{|\$\{|^\$\w+$|^<.*>$|^\*+$|^x+$|^\.\.\.$|^%\(.*\)s$|^\{.*\}$", re.I)
-ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_SECRET_MESSAGES = {
+    "a password in a URL": "Password embedded in a URL",
+    "a password written in a command line": "Password written in a command line (it also shows in `ps` and the task log)",
+}
 
 
 def _secret_value(value: str) -> bool:
-    return not PLACEHOLDER.search(value) and not ENV_NAME.match(value) and len(value) >= 4
-
-
-def _literal_in_command(value: str) -> bool:
-    """A value the shell takes as written: not `$VAR`, `$(...)`, a backtick or a template."""
-    return not value.startswith(("$", "`", "{", "%", "<")) and _secret_value(value)
+    return secrets.is_secret_value(value)
 
 
 class HardCodedSecret(Rule):
@@ -215,8 +198,8 @@ class HardCodedSecret(Rule):
     Flags secrets written in a DAG file: string literals given to names, arguments or dict keys such
     as `password`, `token`, `api_key` or `secret_key`; credentials in URLs (`postgresql://user:pw@host`);
     strings shaped like known keys (AWS access keys, GitHub, Slack and Google tokens, private keys);
-    and passwords written in a command (`mysql -pS3cret`, `--password=...`, `PGPASSWORD=...`,
-    `sshpass -p ...`).
+    and passwords written in a command (`curl -u user:pass`, `mysql -pS3cret`, `--password=...`,
+    `PGPASSWORD=...`, `sshpass -p ...`).
     Templates (`{{ conn.db.password }}`), `${VAR}` placeholders and environment variable names are
     not flagged.
 
@@ -265,16 +248,9 @@ class HardCodedSecret(Rule):
                     if name and SECRET_NAME.search(name) and node.value is not None and self._literal_secret(node.value):
                         yield from report(node.value, f"Hard-coded secret assigned to `{name}`")
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) >= 10:
-                for pattern, what in SECRET_PATTERNS:
-                    if pattern.search(node.value):
-                        yield from report(node, f"String looks like {what}")
-                        break
-                else:
-                    match = URL_CREDENTIALS.search(node.value)
-                    if match and _secret_value(match.group("password")):
-                        yield from report(node, "Password embedded in a connection URL")
-                    elif any(_literal_in_command(m.group(m.lastgroup or "")) for m in COMMAND_PASSWORD.finditer(node.value)):
-                        yield from report(node, "Password written in a command line (it also shows in `ps` and the task log)")
+                found = secrets.find_secrets(node.value)
+                if found:
+                    yield from report(node, _SECRET_MESSAGES.get(found[0].what, f"String looks like {found[0].what}"))
 
     @staticmethod
     def _literal_secret(expr: ast.AST) -> bool:

@@ -1,0 +1,76 @@
+"""Secrets written in text: known key formats, credentials in URLs, passwords on command lines.
+
+Pure: text in, where each secret is out. The linter (OPS004) reports them in DAG code; anything that
+copies a command somewhere (generated code, a name) can use the same function to keep them out.
+
+A value the shell or a template fills in at run time is not a secret written in the text: `$VAR`,
+`${VAR}`, `$(cat file)`, a backtick, `{{ conn.db.password }}`, `%(password)s`, an empty value, a
+placeholder (`<password>`, `***`, `xxx`, `...`) or an environment variable's name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+KEY_PATTERNS = (
+    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key id"),
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"), "a GitHub token"),
+    (re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), "a Slack token"),
+    (re.compile(r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----"), "a private key"),
+    (re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b"), "a Google API key"),
+    (re.compile(r"\bsk_live_[0-9a-zA-Z]{24,}\b"), "a Stripe secret key"),
+)
+URL_CREDENTIALS = re.compile(r"\b[a-z][a-z0-9+.\-]*://(?P<user>[^:/@\s{}]+):(?P<password>[^@/\s]+)@", re.I)
+# A password given on a command line. Each alternative captures the password (group `value`-like
+# names), which must be a literal for the finding to stand.
+COMMAND_PASSWORD = re.compile(
+    r"\bmysql(?:dump|admin|import|check|show)?\b[^|;&\n]*?\s-p['\"]?(?P<short>[^\s'\"]+)"
+    r"|--(?:http-|ftp-)?password[= ]['\"]?(?P<long>[^\s'\"]+)"
+    r"|\b(?:PGPASSWORD|MYSQL_PWD|SSHPASS)=['\"]?(?P<env>[^\s'\"]+)"
+    r"|\bsshpass\s+-p\s*['\"]?(?P<sshpass>[^\s'\"]+)"
+    # curl/wget/lftp `-u user:password` (`-u user` alone prompts for the password)
+    r"|\b(?:curl|lftp)\b[^|;&\n]*?\s(?:-u|--user)(?:\s+|=)?['\"]?[^\s:'\",]+[:,](?P<user_password>[^\s'\"]+)"
+)
+# the words at least one of which every secret above contains (lower case): a cheap pre-check
+HINTS = ("pass", "pwd", "akia", "asia", "gh", "xox", "private key", "aiza", "sk_live", "mysql", "://", "curl", "lftp")
+
+PLACEHOLDER = re.compile(r"^\s*$|\{\{|\$\{|^\$\w+$|^<.*>$|^\*+$|^x+$|^\.\.\.$|^%\(.*\)s$|^\{.*\}$", re.I)
+ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Secret:
+    what: str  # "an AWS access key id", "a password in a connection URL", ...
+    start: int  # offsets in the text of the secret itself
+    end: int
+
+
+def is_secret_value(value: str) -> bool:
+    """A literal that could be a secret: not empty, a placeholder, a template or a variable's name."""
+    return not PLACEHOLDER.search(value) and not ENV_NAME.match(value) and len(value) >= 4
+
+
+def _literal_in_command(value: str) -> bool:
+    """A value the shell takes as written: not `$VAR`, `$(...)`, a backtick or a template."""
+    return not value.startswith(("$", "`", "{", "%", "<")) and is_secret_value(value)
+
+
+def find_secrets(text: str) -> list[Secret]:
+    """Every secret written in `text`, in order."""
+    lowered = text.lower()
+    if not any(hint in lowered for hint in HINTS):
+        return []
+    found: list[Secret] = []
+    for pattern, what in KEY_PATTERNS:
+        for match in pattern.finditer(text):
+            found.append(Secret(what, match.start(), match.end()))
+    for match in URL_CREDENTIALS.finditer(text):
+        if is_secret_value(match.group("password")):
+            found.append(Secret("a password in a URL", *match.span("password")))
+    for match in COMMAND_PASSWORD.finditer(text):
+        group = match.lastgroup or ""
+        if _literal_in_command(match.group(group)):
+            found.append(Secret("a password written in a command line", *match.span(group)))
+    found.sort(key=lambda secret: secret.start)
+    return found
