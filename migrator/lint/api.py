@@ -80,6 +80,8 @@ def lint_paths(
         fixed, diffs = _fix(linter, files, results, unsafe_fixes, write=fix and not diff, cache=cache, reader=reader)
     findings: list[Finding] = []
     warnings: list[str] = []
+    if not files and not errors:
+        warnings.append("No Python files or crontabs found under the given paths")
     for path in sorted(results):
         findings.extend(results[path].findings)
         warnings.extend(results[path].warnings)

@@ -121,3 +121,10 @@ def test_parse_python_positions_are_the_original_ones():
     parsed = parse_python(PEP701, "dag.py")
     (with_statement,) = [node for node in parsed.module.body if node.__class__.__name__ == "With"]
     assert (with_statement.lineno, with_statement.col_offset) == (11, 0)
+
+
+def test_a_folder_without_python_files_says_so(tmp_path):
+    (tmp_path / "notes.txt").write_text("nothing to lint\n")
+    result = CliRunner().invoke(cli, ["lint", "--no-cache", str(tmp_path)])
+    assert result.exit_code == 0
+    assert "cron2dag: warning: No Python files or crontabs found under the given paths" in result.output
