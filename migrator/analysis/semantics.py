@@ -132,6 +132,30 @@ def looks_like_sensor(name: str | None) -> bool:
 # -- literal values --------------------------------------------------------------------------------
 
 
+def recognize(qualname: str) -> tuple[Any, ...]:
+    """What the extractor does with a call of `qualname`: ("dag",), ("group",), ("chain", kind),
+    ("label",), ("operator", is_sensor), ("dict",), ("convert",), ("literal",) or ("other",)."""
+    if is_dag_class(qualname):
+        return ("dag",)
+    if is_task_group_class(qualname):
+        return ("group",)
+    chain = chain_function(qualname)
+    if chain:
+        return ("chain", chain)
+    if is_label(qualname):
+        return ("label",)
+    if looks_like_operator(qualname):
+        return ("operator", looks_like_sensor(qualname))
+    last = qualname.rsplit(".", 1)[-1]
+    if last == "dict":
+        return ("dict",)
+    if qualname in ("str", "int", "float"):
+        return ("convert",)
+    if last in ("timedelta", "format", "range", "total_seconds"):
+        return ("literal",)
+    return ("other",)
+
+
 class Unknown:
     """Marker for a value that cannot be computed statically."""
 
