@@ -1,14 +1,18 @@
 """Airflow 3: arguments, imports and context keys that Airflow 3 removed or moved.
 
-The tables below come from Airflow 3's own deprecation maps (`airflow/operators/__init__.py`,
-`airflow/sensors/__init__.py`, `airflow/decorators/__init__.py`, `airflow/models/__init__.py`,
-`airflow/utils/__init__.py`, `airflow/hooks/__init__.py`) and its task context.
+What Airflow 3 does with each import (AF302) is data read from Airflow itself: `airflow3_imports.json`,
+written by `rules/airflow3_scan.py` from real Airflow 2 and 3 installations and checked against them
+by the `airflow` test group. The removed arguments and context keys were checked the same way (each
+is passed to Airflow 3.3 in `tests/lint/test_lint_airflow3_table.py`).
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterator, Mapping
 
 from migrator.analysis.jinja import Reference, context_references, has_template
@@ -20,115 +24,108 @@ from migrator.lint.rule import Rule
 AIRFLOW3 = frozenset({3})
 _STANDARD = "airflow.providers.standard"
 
-# old module -> {name: new fully qualified name}; the old path still imports in 3.x with a warning
-MOVED: dict[str, dict[str, str]] = {
-    "airflow.operators.python": {
-        **{
-            name: f"{_STANDARD}.operators.python.{name}"
-            for name in (
-                "PythonOperator",
-                "BranchPythonOperator",
-                "ShortCircuitOperator",
-                "PythonVirtualenvOperator",
-                "ExternalPythonOperator",
-                "BranchExternalPythonOperator",
-                "BranchPythonVirtualenvOperator",
-            )
-        },
-        "get_current_context": "airflow.sdk.get_current_context",
-    },
-    "airflow.operators.bash": {"BashOperator": f"{_STANDARD}.operators.bash.BashOperator"},
-    "airflow.operators.datetime": {"BranchDateTimeOperator": f"{_STANDARD}.operators.datetime.BranchDateTimeOperator"},
-    "airflow.operators.generic_transfer": {
-        "GenericTransfer": "airflow.providers.common.sql.operators.generic_transfer.GenericTransfer"
-    },
-    "airflow.operators.weekday": {"BranchDayOfWeekOperator": f"{_STANDARD}.operators.weekday.BranchDayOfWeekOperator"},
-    "airflow.operators.trigger_dagrun": {
-        "TriggerDagRunOperator": f"{_STANDARD}.operators.trigger_dagrun.TriggerDagRunOperator"
-    },
-    "airflow.operators.branch": {"BaseBranchOperator": f"{_STANDARD}.operators.branch.BaseBranchOperator"},
-    "airflow.operators.latest_only": {"LatestOnlyOperator": f"{_STANDARD}.operators.latest_only.LatestOnlyOperator"},
-    "airflow.operators.empty": {"EmptyOperator": f"{_STANDARD}.operators.empty.EmptyOperator"},
-    "airflow.operators.email": {"EmailOperator": "airflow.providers.smtp.operators.smtp.EmailOperator"},
-    "airflow.sensors.base": {
-        "BaseSensorOperator": "airflow.sdk.BaseSensorOperator",
-        "PokeReturnValue": "airflow.sdk.PokeReturnValue",
-        "poke_mode_only": "airflow.sdk.bases.sensor.poke_mode_only",
-    },
-    "airflow.sensors.python": {"PythonSensor": f"{_STANDARD}.sensors.python.PythonSensor"},
-    "airflow.sensors.bash": {"BashSensor": f"{_STANDARD}.sensors.bash.BashSensor"},
-    "airflow.sensors.date_time": {
-        "DateTimeSensor": f"{_STANDARD}.sensors.date_time.DateTimeSensor",
-        "DateTimeSensorAsync": f"{_STANDARD}.sensors.date_time.DateTimeSensorAsync",
-    },
-    "airflow.sensors.time_sensor": {
-        "TimeSensor": f"{_STANDARD}.sensors.time.TimeSensor",
-        "TimeSensorAsync": f"{_STANDARD}.sensors.time.TimeSensorAsync",
-    },
-    "airflow.sensors.weekday": {"DayOfWeekSensor": f"{_STANDARD}.sensors.weekday.DayOfWeekSensor"},
-    "airflow.sensors.time_delta": {
-        "TimeDeltaSensor": f"{_STANDARD}.sensors.time_delta.TimeDeltaSensor",
-        "TimeDeltaSensorAsync": f"{_STANDARD}.sensors.time_delta.TimeDeltaSensorAsync",
-    },
-    "airflow.sensors.filesystem": {"FileSensor": f"{_STANDARD}.sensors.filesystem.FileSensor"},
-    "airflow.sensors.external_task": {
-        name: f"{_STANDARD}.sensors.external_task.{name}"
-        for name in ("ExternalTaskSensor", "ExternalTaskMarker", "ExternalDagLink")
-    },
-    "airflow.models.baseoperator": {
-        "BaseOperator": "airflow.sdk.BaseOperator",
-        "chain": "airflow.sdk.chain",
-        "chain_linear": "airflow.sdk.chain_linear",
-        "cross_downstream": "airflow.sdk.cross_downstream",
-    },
-    "airflow.models.param": {"Param": "airflow.sdk.Param"},
-    "airflow.decorators": {name: f"airflow.sdk.{name}" for name in ("dag", "task", "task_group", "setup", "teardown")},
-    "airflow.utils.task_group": {"TaskGroup": "airflow.sdk.TaskGroup"},
-    "airflow.utils.trigger_rule": {"TriggerRule": "airflow.task.trigger_rule.TriggerRule"},
-    "airflow.hooks.base": {"BaseHook": "airflow.sdk.BaseHook"},
-    "airflow.hooks.subprocess": {"SubprocessHook": f"{_STANDARD}.hooks.subprocess.SubprocessHook"},
-    "airflow.hooks.filesystem": {"FSHook": f"{_STANDARD}.hooks.filesystem.FSHook"},
-    "airflow.hooks.package_index": {"PackageIndexHook": f"{_STANDARD}.hooks.package_index.PackageIndexHook"},
-    # Airflow 1.x module names, gone in 3
-    "airflow.operators.bash_operator": {"BashOperator": f"{_STANDARD}.operators.bash.BashOperator"},
-    "airflow.operators.python_operator": {
-        "PythonOperator": f"{_STANDARD}.operators.python.PythonOperator",
-        "BranchPythonOperator": f"{_STANDARD}.operators.python.BranchPythonOperator",
-        "ShortCircuitOperator": f"{_STANDARD}.operators.python.ShortCircuitOperator",
-        "PythonVirtualenvOperator": f"{_STANDARD}.operators.python.PythonVirtualenvOperator",
-    },
-    "airflow.operators.branch_operator": {"BaseBranchOperator": f"{_STANDARD}.operators.branch.BaseBranchOperator"},
-    "airflow.operators.dagrun_operator": {
-        "TriggerDagRunOperator": f"{_STANDARD}.operators.trigger_dagrun.TriggerDagRunOperator",
-        "TriggerDagRunLink": f"{_STANDARD}.operators.trigger_dagrun.TriggerDagRunLink",
-    },
-    "airflow.operators.email_operator": {"EmailOperator": "airflow.providers.smtp.operators.smtp.EmailOperator"},
-    "airflow.operators.latest_only_operator": {
-        "LatestOnlyOperator": f"{_STANDARD}.operators.latest_only.LatestOnlyOperator"
-    },
-    "airflow.sensors.base_sensor_operator": {"BaseSensorOperator": "airflow.sdk.BaseSensorOperator"},
-    "airflow.sensors.date_time_sensor": {"DateTimeSensor": f"{_STANDARD}.sensors.date_time.DateTimeSensor"},
-    "airflow.sensors.external_task_sensor": {
-        "ExternalTaskSensor": f"{_STANDARD}.sensors.external_task.ExternalTaskSensor",
-        "ExternalTaskMarker": f"{_STANDARD}.sensors.external_task.ExternalTaskMarker",
-        "ExternalTaskSensorLink": f"{_STANDARD}.sensors.external_task.ExternalDagLink",
-    },
-    "airflow.sensors.time_delta_sensor": {"TimeDeltaSensor": f"{_STANDARD}.sensors.time_delta.TimeDeltaSensor"},
-    "airflow.utils.helpers": {"chain": "airflow.sdk.chain", "cross_downstream": "airflow.sdk.cross_downstream"},
-    "airflow.models.xcom_arg": {"XComArg": "airflow.sdk.XComArg"},
+# What to use instead of a removed name, where Airflow's own data has no replacement to offer (the
+# table of AF302 comes from Airflow itself: `rules/airflow3_scan.py`). Keys are modules, or
+# `module.name`; a module key also covers its submodules.
+REMOVED_HINTS: dict[str, str] = {
+    "airflow.utils.dates.days_ago": "a fixed `pendulum.datetime(...)` start date",
+    "airflow.utils.dates": "`pendulum`",
+    "airflow.operators.dummy": f"`{_STANDARD}.operators.empty.EmptyOperator`",
+    "airflow.operators.dummy_operator": f"`{_STANDARD}.operators.empty.EmptyOperator`",
+    "airflow.operators.subdag": "TaskGroups (`airflow.sdk.TaskGroup`)",
+    "airflow.operators.subdag_operator": "TaskGroups (`airflow.sdk.TaskGroup`)",
+    "airflow.datasets.Dataset": "`airflow.sdk.Asset`",
+    "airflow.datasets.DatasetAlias": "`airflow.sdk.AssetAlias`",
+    "airflow.datasets": "`airflow.sdk` assets",
+    "airflow.models.dataset": "`airflow.sdk` assets",
+    "airflow.utils.decorators.apply_defaults": "nothing: operators apply defaults themselves",
+    "airflow.contrib": "the provider packages (`airflow.providers.*`)",
+    "airflow.kubernetes": "the cncf-kubernetes provider (`airflow.providers.cncf.kubernetes`)",
+    "airflow.models.taskinstance.Context": "`airflow.sdk.Context`",
+    "airflow.utils.context.Context": "`airflow.sdk.Context`",
+    "airflow.models.SlaMiss": "deadline alerts (SLAs were removed)",
+    "airflow.models.slamiss": "deadline alerts (SLAs were removed)",
+    "airflow.utils.log.secrets_masker.mask_secret": "`airflow.sdk.log.mask_secret`",
 }
 
-# removed with no drop-in replacement: what to use instead
-REMOVED: dict[str, dict[str, str]] = {
-    "airflow.utils.dates": {"days_ago": "a fixed `pendulum.datetime(...)` start date", "*": "pendulum"},
-    "airflow.operators.dummy": {"DummyOperator": f"`{_STANDARD}.operators.empty.EmptyOperator`"},
-    "airflow.operators.dummy_operator": {"DummyOperator": f"`{_STANDARD}.operators.empty.EmptyOperator`"},
-    "airflow.operators.subdag": {"*": "TaskGroups (`airflow.sdk.TaskGroup`)"},
-    "airflow.operators.subdag_operator": {"*": "TaskGroups (`airflow.sdk.TaskGroup`)"},
-    "airflow.datasets": {"Dataset": "`airflow.sdk.Asset`", "DatasetAlias": "`airflow.sdk.AssetAlias`", "*": "`airflow.sdk` assets"},
-    "airflow.utils.decorators": {"apply_defaults": "nothing: operators apply defaults themselves"},
-    "airflow.contrib": {"*": "the provider packages (`airflow.providers.*`)"},
-}
+
+@dataclass(frozen=True)
+class ImportTable:
+    moved: dict[str, dict[str, str]]  # module -> name -> new path (or Airflow's advice, when not a path)
+    removed: dict[str, dict[str, str | None] | None]  # module -> None (all of it) or name -> replacement
+    replacements: dict[str, dict[str, str]]  # a removed module's names -> where Airflow 2 redirected them
+    namespaces: dict[str, frozenset[str]]  # every name these packages provide in Airflow 3
+    modules: frozenset[str]  # every module of Airflow 3 (providers aside)
+    shims: frozenset[str]  # modules that still import but whose every name moved or was removed
+
+
+@lru_cache(maxsize=1)
+def import_table() -> ImportTable:
+    """`airflow3_imports.json`, written by `rules/airflow3_scan.py` from real Airflow 2 and 3."""
+    import json
+
+    with open(os.path.join(os.path.dirname(__file__), "airflow3_imports.json"), encoding="utf-8") as handle:
+        data = json.load(handle)
+    return ImportTable(
+        data["moved"], data["removed"], data["replacements"],
+        {module: frozenset(names) for module, names in data["namespaces"].items()},
+        frozenset(data["modules"]),
+        frozenset(data["shims"]),
+    )
+
+
+_PATH = re.compile(r"airflow(?:\.\w+)+")
+MOVED_KIND, REMOVED_KIND = "moved", "removed"
+
+
+def import_verdict(module: str, name: str | None) -> tuple[str, str | None] | None:
+    """What Airflow 3 does with `from module import name` (name None: `import module`):
+    ("moved", new path or Airflow's advice), ("removed", what to use instead or None), or None (fine)."""
+    table = import_table()
+    if name is not None:
+        target = table.moved.get(module, {}).get(name)
+        if target is not None:
+            return MOVED_KIND, target
+    elif module in table.shims:
+        return MOVED_KIND, None
+    removed = table.removed.get(module, table)
+    if removed is None or module == "airflow.contrib" or module.startswith("airflow.contrib."):
+        return REMOVED_KIND, _import_replacement(module, name)
+    if isinstance(removed, dict) and name is not None and name in removed:
+        return REMOVED_KIND, _import_replacement(module, name)
+    if name is not None and module in table.namespaces and name not in table.namespaces[module]:
+        return REMOVED_KIND, _import_replacement(module, name)  # `from airflow.operators import PluginOperator`
+    if module != "airflow" and module not in table.modules and not module.startswith("airflow.providers."):
+        return REMOVED_KIND, _import_replacement(module, name)  # an Airflow 1, 2 or plugin module
+    return None
+
+
+def _import_replacement(module: str, name: str | None) -> str | None:
+    table = import_table()
+    if name is not None and f"{module}.{name}" in REMOVED_HINTS:
+        return REMOVED_HINTS[f"{module}.{name}"]
+    prefix = module
+    while prefix:
+        if prefix in REMOVED_HINTS:
+            return REMOVED_HINTS[prefix]
+        prefix = prefix.rpartition(".")[0]
+    target = (table.replacements.get(module) or {}).get(name) if name is not None else None
+    if target is None and name is not None:
+        entry = table.removed.get(module)
+        target = entry.get(name) if isinstance(entry, dict) else None
+    if not target:
+        return None
+    if target.startswith("airflow.providers."):
+        return f"`{target}`"  # where Airflow 2 redirected it: the provider's module
+    # Airflow 2 redirected it to a core path: where that path is in Airflow 3
+    target_module, _, target_name = target.rpartition(".")
+    verdict = import_verdict(target_module, target_name) if target_module != module else (REMOVED_KIND, None)
+    if verdict is None:
+        return f"`{target}`"
+    if verdict[0] == MOVED_KIND and verdict[1] and _PATH.fullmatch(verdict[1]):
+        return f"`{verdict[1]}`"
+    return None
+
 
 # context keys Airflow 3 no longer provides, and their replacement when there is an exact one
 REMOVED_CONTEXT_KEYS: dict[str, str | None] = {
@@ -214,9 +211,13 @@ class ScheduleIntervalArgument(Rule):
 
 class RemovedAirflowImport(Rule):
     """## What it does
-    Flags imports of names that Airflow 3 moved or removed: core operators and sensors now in
-    `airflow.providers.standard`, decorators and `chain` now in `airflow.sdk`, `days_ago`,
-    `DummyOperator`, `SubDagOperator`, `Dataset`, and the Airflow 1 module names.
+    Flags imports that Airflow 3 refuses or only still accepts with a deprecation warning: the
+    Airflow 1 module names (`airflow.operators.docker_operator`, `airflow.hooks.base_hook`,
+    `airflow.contrib`), Airflow 2 modules and names that are gone (`airflow.models.SlaMiss`,
+    `airflow.utils.dates.days_ago`, `airflow.datasets`, `airflow.operators.sql`), plugin-style
+    imports (`from airflow.operators import MyOperator`), and names that moved (core operators to
+    `airflow.providers.standard`, decorators and `chain` to `airflow.sdk`). What Airflow 3 does with
+    each import is data read from Airflow itself (`rules/airflow3_imports.json`).
 
     ## Why is this bad?
     Removed names make the file fail to import. Moved names still import through a compatibility shim
@@ -226,18 +227,20 @@ class RemovedAirflowImport(Rule):
     ```python
     from airflow.operators.bash import BashOperator
     from airflow.decorators import dag, task
+    from airflow.hooks.base_hook import BaseHook
     ```
 
     Use instead:
     ```python
     from airflow.providers.standard.operators.bash import BashOperator
-    from airflow.sdk import dag, task
+    from airflow.sdk import BaseHook, dag, task
     ```
 
     ## Fix safety
-    The fix rewrites the module of a `from ... import` when every imported name moved unchanged to the
-    same new module. It is safe: the old path is an alias of the new one. Renamed or removed names
-    have no automatic fix.
+    The fix rewrites the module of a `from ... import` when every imported name has the same name in
+    one new module: where it moved (the old path was an alias of it), or, for a removed Airflow 1
+    path, the provider module Airflow 2 redirected it to. It is safe: the new path holds the same
+    class. Renamed names, and removed names with no replacement, have no automatic fix.
     """
 
     code = "AF302"
@@ -251,30 +254,32 @@ class RemovedAirflowImport(Rule):
             return
         for node in model.index.imports():  # type: ignore[union-attr]
             if isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                yield from self._import_from(node, model)
+                if node.module == "airflow" or node.module.startswith("airflow."):
+                    yield from self._import_from(node, model)
             elif isinstance(node, ast.Import):
                 for alias in node.names:
-                    if alias.name in MOVED or _removed_module(alias.name):
+                    if alias.name.startswith("airflow.") and import_verdict(alias.name, None) is not None:
                         yield self.violation(model.span(node), f"Module `{alias.name}` was moved or removed in Airflow 3")
 
     def _import_from(self, node: ast.ImportFrom, model: FileModel) -> Iterator[Violation]:
         module = node.module or ""
-        moved = MOVED.get(module)
-        removed = _removed_module(module)
-        if moved is None and removed is None:
-            return
         targets: list[str | None] = []
         problems: list[str] = []
         for alias in node.names:
-            new = moved.get(alias.name) if moved else None
-            if new is not None:
-                targets.append(new)
-                problems.append(f"`{module}.{alias.name}` moved to `{new}`")
-            elif removed is not None and (alias.name in removed or "*" in removed):
-                targets.append(None)
-                problems.append(f"`{module}.{alias.name}` was removed; use {removed.get(alias.name, removed.get('*'))}")
-            else:
+            verdict = import_verdict(module, alias.name) if alias.name != "*" else None
+            if verdict is None:
                 targets.append("")  # not affected
+            elif verdict[0] == MOVED_KIND and verdict[1] and _PATH.fullmatch(verdict[1]):
+                targets.append(verdict[1])
+                problems.append(f"`{module}.{alias.name}` moved to `{verdict[1]}`")
+            elif verdict[0] == MOVED_KIND:
+                targets.append(None)
+                problems.append(f"`{module}.{alias.name}` is deprecated" + (f"; use {verdict[1]}" if verdict[1] else ""))
+            else:
+                replacement = verdict[1]
+                path = replacement.strip("`") if replacement else ""
+                targets.append(path if _PATH.fullmatch(path) else None)
+                problems.append(f"`{module}.{alias.name}` was removed" + (f"; use {replacement}" if replacement else ""))
         if not problems:
             return
         fix = None
@@ -285,14 +290,6 @@ class RemovedAirflowImport(Rule):
             (new_module,) = new_modules
             fix = Fix(f"Import from `{new_module}`", changes=(CstChange("replace-module", model.span(node), new_module),))
         yield self.violation(model.span(node), "; ".join(problems) + " in Airflow 3", fix)
-
-
-def _removed_module(module: str) -> dict[str, str] | None:
-    if module in REMOVED:
-        return REMOVED[module]
-    if module.startswith("airflow.contrib."):
-        return REMOVED["airflow.contrib"]
-    return None
 
 
 _PLAIN_STRING = re.compile(r"[rRbBuU]{0,2}['\"]")
@@ -461,6 +458,8 @@ REMOVED_DAG_ARGUMENTS: dict[str, str | None] = {
     "default_view": None,
     "orientation": None,
 }
+# Airflow 3 accepts these and does nothing with them: SLAs were removed
+IGNORED_ARGUMENTS = frozenset({"sla", "sla_miss_callback"})
 # REMOVE: the argument has done nothing since Airflow 2.0 (the context is always passed) and is refused
 REMOVE = ""
 REMOVED_TASK_ARGUMENTS: dict[str, str | None] = {
@@ -564,6 +563,8 @@ class RemovedArgument(Rule):
         if new:
             fix = Fix(f"Rename `{keyword.arg}` to `{new}`", changes=(CstChange("rename-keyword", span, new),))
             return self.violation(span, f"`{keyword.arg}` of {owner} was removed in Airflow 3; use `{new}`", fix)
+        if keyword.arg in IGNORED_ARGUMENTS:
+            return self.violation(span, f"`{keyword.arg}` of {owner} is ignored by Airflow 3: SLAs were removed, so it never alerts")
         return self.violation(span, f"`{keyword.arg}` of {owner} was removed in Airflow 3")
 
 
