@@ -101,20 +101,27 @@ def import_verdict(module: str, name: str | None) -> tuple[str, str | None] | No
 
 
 def _import_replacement(module: str, name: str | None) -> str | None:
+    """What to use instead: a hint written for that very name, else where Airflow 2 redirected it
+    (followed to where it is in Airflow 3), else a hint for its module."""
     table = import_table()
     if name is not None and f"{module}.{name}" in REMOVED_HINTS:
         return REMOVED_HINTS[f"{module}.{name}"]
+    target = (table.replacements.get(module) or {}).get(name) if name is not None else None
+    if target is None and name is not None:
+        entry = table.removed.get(module)
+        target = entry.get(name) if isinstance(entry, dict) else None
+    found = _followed(module, target) if target else None
+    if found is not None:
+        return found
     prefix = module
     while prefix:
         if prefix in REMOVED_HINTS:
             return REMOVED_HINTS[prefix]
         prefix = prefix.rpartition(".")[0]
-    target = (table.replacements.get(module) or {}).get(name) if name is not None else None
-    if target is None and name is not None:
-        entry = table.removed.get(module)
-        target = entry.get(name) if isinstance(entry, dict) else None
-    if not target:
-        return None
+    return None
+
+
+def _followed(module: str, target: str) -> str | None:
     if target.startswith("airflow.providers."):
         return f"`{target}`"  # where Airflow 2 redirected it: the provider's module
     # Airflow 2 redirected it to a core path: where that path is in Airflow 3
@@ -450,18 +457,25 @@ class RemovedContextKey(Rule):
         return self.violation(model.span(node), f"Removed Airflow 3 context {noun} in {where}: " + ", ".join(hints), fix)
 
 
+# Airflow 3 accepts these and does nothing with them: SLAs were removed
+IGNORED_ARGUMENTS = frozenset({"sla", "sla_miss_callback"})
+# REMOVE: refused by Airflow 3, and safe to delete: `provide_context` has done nothing since Airflow
+# 2.0 (the context is always passed), the others only set how the old UI drew the DAG or were internal
+REMOVE = ""
+REMOVAL_REASONS = {
+    "provide_context": "it has done nothing since Airflow 2.0: the context is always passed",
+    "default_view": "it only chose the old UI's view",
+    "orientation": "it only chose the old UI's graph layout",
+    "full_filepath": "Airflow sets the file path itself",
+}
 REMOVED_DAG_ARGUMENTS: dict[str, str | None] = {
     "concurrency": "max_active_tasks",
     "fail_stop": "fail_fast",
-    "full_filepath": None,
+    "full_filepath": REMOVE,
     "sla_miss_callback": None,
-    "default_view": None,
-    "orientation": None,
+    "default_view": REMOVE,
+    "orientation": REMOVE,
 }
-# Airflow 3 accepts these and does nothing with them: SLAs were removed
-IGNORED_ARGUMENTS = frozenset({"sla", "sla_miss_callback"})
-# REMOVE: the argument has done nothing since Airflow 2.0 (the context is always passed) and is refused
-REMOVE = ""
 REMOVED_TASK_ARGUMENTS: dict[str, str | None] = {
     "task_concurrency": "max_active_tis_per_dag",
     "sla": None,
@@ -502,8 +516,9 @@ class RemovedArgument(Rule):
     Renamed arguments are fixed by renaming them, which is safe; when the new name is also given, the
     old argument is reported without a fix (renaming it would repeat a keyword, and which value to keep
     is the author's call). `provide_context` is removed, which is safe: since Airflow 2.0 the context
-    is passed to every callable that accepts it. Removed features (an SLA, a UI default) have no fix:
-    their intent needs another mechanism.
+    is passed to every callable that accepts it; so are `default_view` and `orientation` (they only
+    set how the old UI showed the DAG) and `full_filepath` (Airflow sets it). SLAs have no fix: their
+    intent needs another mechanism.
     """
 
     code = "AF304"
@@ -556,7 +571,7 @@ class RemovedArgument(Rule):
         span = model.span(keyword)
         if new == REMOVE:
             fix = Fix(f"Remove `{keyword.arg}`", edits=(_removal(model, call, keyword),))
-            return self.violation(span, f"`{keyword.arg}` of {owner} is refused by Airflow 3 (it has done nothing since Airflow 2.0)", fix)
+            return self.violation(span, f"`{keyword.arg}` of {owner} is refused by Airflow 3 ({REMOVAL_REASONS[keyword.arg]})", fix)
         if new and any(k.arg == new for k in call.keywords):
             # renaming would repeat a keyword: a file Python refuses
             return self.violation(span, f"`{keyword.arg}` of {owner} was removed in Airflow 3, and `{new}` is also given: remove `{keyword.arg}`")
