@@ -51,11 +51,13 @@ class DagsAndGroups:
         args, kwargs, star = self.call_arguments(node, scope)
         keywords, _ = self.keyword_nodes(node)
         dag_id_value = args[0] if args else kwargs.get("dag_id")
-        if not (isinstance(dag_id_value, Const) and isinstance(dag_id_value.value, str)):
-            self.note(node, "DAG id is not a literal: DAG skipped")
-            return None
+        if isinstance(dag_id_value, Const) and isinstance(dag_id_value.value, str):
+            dag_id = dag_id_value.value
+        else:  # a factory's parameter, an f-string, `Path(__file__).stem`: analysed all the same
+            dag_id = self.placeholder(node.args[0] if node.args else keywords.get("dag_id"), node, "dag_id")
+            self.note(node, f"DAG id is not a literal: analysed as `{dag_id}`")
         dag = DagState(
-            dag_id=dag_id_value.value,
+            dag_id=dag_id,
             node=node,
             style=style,
             arguments=keywords,
@@ -77,10 +79,11 @@ class DagsAndGroups:
         dag_id: Any = function.name
         if "dag_id" in keywords:
             value = self.ev(keywords["dag_id"], scope)
-            if not (isinstance(value, Const) and isinstance(value.value, str)):
-                self.note(dag_func.decorator, "DAG id is not a literal: DAG skipped")
-                return None
-            dag_id = value.value
+            if isinstance(value, Const) and isinstance(value.value, str):
+                dag_id = value.value
+            else:
+                dag_id = self.placeholder(keywords["dag_id"], dag_func.decorator, "dag_id")
+                self.note(dag_func.decorator, f"DAG id is not a literal: analysed as `{dag_id}`")
         for _, expr in dag_func.kwargs:
             self.ev(expr, scope)
         dag = DagState(
@@ -117,7 +120,8 @@ class DagsAndGroups:
         name_value = args[0] if args else kwargs.get("group_id")
         name = name_value.value if isinstance(name_value, Const) and isinstance(name_value.value, str) else None
         if name is None and not (isinstance(name_value, Const) and name_value.value is None):
-            self.note(node, "TaskGroup id is not a literal: its tasks are skipped")
+            name = self.placeholder(node.args[0] if node.args else keywords.get("group_id"), node, "group_id")
+            self.note(node, f"TaskGroup id is not a literal: analysed as `{name}`")
         prefix_value = kwargs.get("prefix_group_id", Const(True))
         prefix = bool(prefix_value.value) if isinstance(prefix_value, Const) else True
         parent_value = kwargs.get("parent_group")
@@ -137,6 +141,8 @@ class DagsAndGroups:
         if "group_id" in keywords:
             value = self.ev(keywords["group_id"], scope)
             name = value.value if isinstance(value, Const) and isinstance(value.value, str) else None
+            if name is None and not (isinstance(value, Const) and value.value is None):
+                name = self.placeholder(keywords["group_id"], node, "group_id")
         parent = self.group_stack[-1] if self.group_stack else None
         dag = parent.dag if parent else self.current_dag()
         prefix_value = self.ev(keywords.get("prefix_group_id"), scope) if "prefix_group_id" in keywords else Const(True)
@@ -178,11 +184,20 @@ class DagsAndGroups:
             return None
         return {**base, **own}
 
-    def run_function(self, function: FunctionNode, scope: Scope, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def run_function(
+        self, function: FunctionNode, scope: Scope, args: list[Any], kwargs: dict[str, Any], unknown: bool = False
+    ) -> Any:
+        """Run a function's body on abstract values; `unknown`: no caller to go by, so every parameter
+        is unknown (its default is only what one caller would get)."""
         if id(function) in self.executing or self.inline_depth >= MAX_INLINE_DEPTH:
             return None
         local = Scope({}, self.module_scope if scope is self.module_scope else scope)
         params = function.args
+        if unknown:
+            for param in [*params.posonlyargs, *params.args, *params.kwonlyargs, params.vararg, params.kwarg]:
+                if param is not None:
+                    local.vars[param.arg] = None
+            args, kwargs, params = [], {}, ast.arguments([], [], None, [], [], None, [])
         positional = [*params.posonlyargs, *params.args]
         defaults = [None] * (len(positional) - len(params.defaults)) + list(params.defaults)
         for index, param in enumerate(positional):

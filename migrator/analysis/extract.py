@@ -114,6 +114,15 @@ class Extractor(Statements, Expressions, DagsAndGroups, Tasks, Dependencies, Rol
                     self.instantiate_dag_function(dag_func, scope, dag_func.function, (), {})
                 except (OverBudget, RecursionError):
                     pass
+        # So does a DAG factory no code of this file calls (other files import and call it): run it
+        # once, its parameters unknown, so the DAG it builds is checked here, where its code is.
+        for function in self.functions.values():
+            if id(function) not in self.parse_functions and id(function) not in self.task_functions and self.builds_dag(function):
+                self.parse_functions.add(id(function))
+                try:
+                    self.run_function(function, self.module_scope, [], {}, unknown=True)
+                except (OverBudget, RecursionError):
+                    pass
         model = self.build()
         self.release()
         return model
@@ -153,6 +162,39 @@ class Extractor(Statements, Expressions, DagsAndGroups, Tasks, Dependencies, Rol
 
     def qualname(self, node: ast.AST) -> str | None:
         return sem.qualified_name(node, self.imports)
+
+    def builds_dag(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """A plain function whose body constructs a DAG (`DAG(...)`, `with DAG(...)`)."""
+        if function.decorator_list:
+            return False
+        lines = self.lines[function.lineno - 1 : function.end_lineno]
+        if not any("DAG" in line for line in lines):  # (a text check first: most functions are not)
+            return False
+        return any(
+            isinstance(node, ast.Call) and sem.is_dag_class(self.qualname(node.func)) for node in ast.walk(function)
+        )
+
+    def placeholder(self, expression: ast.AST | None, call: ast.AST, what: str) -> str:
+        """The id of a DAG, task or group that is not a literal: its expression between angle brackets
+        (`<f"load_{table}">`), or `<dag_id at line 12>` when the call does not give one."""
+        if expression is None:
+            return f"<{what} at line {getattr(call, 'lineno', 0)}>"
+        try:
+            text = ast.unparse(expression)
+        except (ValueError, RecursionError):
+            text = what
+        text = " ".join(text.split())
+        return f"<{text if len(text) <= 60 else text[:57] + '...'}>"
+
+    def unique_placeholder(self, dag: DagState | None, task_id: str) -> str:
+        """A placeholder task id the DAG does not have yet: one call site run twice (a helper, a loop)
+        makes two tasks, which must stay two nodes of the graph."""
+        if dag is None or dag is UNKNOWN_DAG or task_id not in dag.ids:
+            return task_id
+        number = 2
+        while f"{task_id}#{number}" in dag.ids:
+            number += 1
+        return f"{task_id}#{number}"
 
     def tick(self) -> None:
         self.budget -= 1

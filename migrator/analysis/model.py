@@ -33,6 +33,12 @@ FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 UNKNOWN: Any = object()
 
 
+def is_placeholder(identifier: str | None) -> bool:
+    """A DAG, task or group id the extractor could not read (`<f"load_{table}">`): it stands for
+    whatever the expression between the angle brackets evaluates to, which Airflow ids never contain."""
+    return identifier is not None and "<" in identifier
+
+
 class TaskKind(StrEnum):
     OPERATOR = "operator"  # an operator or sensor class instantiated
     TASKFLOW = "taskflow"  # a `@task`-decorated function called

@@ -10,6 +10,7 @@ from typing import Any
 
 from migrator.analysis.model import (
     FunctionNode,
+    is_placeholder,
 )
 from migrator.analysis.values import (
     DATA_VALUES,
@@ -98,11 +99,12 @@ class Tasks:
         for value in args:
             self.escape(value)
         task_id_value = kwargs.get("task_id")
-        if not (isinstance(task_id_value, Const) and isinstance(task_id_value.value, str)):
-            if "task_id" in keywords or not star:
-                self.note(node, f"task_id of {callee.rsplit('.', 1)[-1]} is not a literal: task skipped")
-            self.escape_all(kwargs.values())
-            return None
+        placeholder = not (isinstance(task_id_value, Const) and isinstance(task_id_value.value, str))
+        if placeholder:  # analysed all the same: its arguments are what most rules read
+            label = self.placeholder(keywords.get("task_id"), node, "task_id")
+            self.note(node, f"task_id of {callee.rsplit('.', 1)[-1]} is not a literal: analysed as `{label}`")
+        else:
+            label = task_id_value.value
         if "task_group" in kwargs or "dag" in kwargs:
             dag, group = self.task_context(kwargs)
         else:  # `task_context`, inlined for the usual task: no `task_group=` or `dag=`
@@ -113,7 +115,9 @@ class Tasks:
                 dag = self.dag_stack[-1] if self.dag_stack else None
         if group is not None and group.name is None:
             return None
-        task_id = group.child_id(task_id_value.value) if group else task_id_value.value
+        task_id = group.child_id(label) if group else label
+        if placeholder or is_placeholder(task_id):
+            task_id = self.unique_placeholder(dag, task_id)
         defaults_node = keywords.get("default_args")
         own_defaults = NO_DEFAULTS if defaults_node is None else self.resolve_default_args(defaults_node, scope)
         callable_node = keywords.get("python_callable")
@@ -127,7 +131,7 @@ class Tasks:
             group,  # group
             is_sensor,  # is_sensor
             mapped,  # mapped
-            self.uncertain > 0,  # uncertain
+            self.uncertain > 0 or is_placeholder(task_id),  # uncertain
             self.branch,  # branch
             keywords,  # arguments
             own_defaults,  # own_default_args
@@ -155,11 +159,11 @@ class Tasks:
         base_id: Any = func.function.name
         if "task_id" in arguments:
             value = self.ev(arguments["task_id"], scope)
-            if not (isinstance(value, Const) and isinstance(value.value, str)):
-                self.note(node, "task_id is not a literal: task skipped")
-                self.escape_all([*args, *kwargs.values()])
-                return None
-            base_id = value.value
+            if isinstance(value, Const) and isinstance(value.value, str):
+                base_id = value.value
+            else:
+                base_id = self.placeholder(arguments["task_id"], node, "task_id")
+                self.note(node, f"task_id is not a literal: analysed as `{base_id}`")
         decorator_kwargs = func.kwargs
         if not decorator_kwargs or (len(decorator_kwargs) == 1 and decorator_kwargs[0][0] == "task_id"):
             decorator_values: dict[str, Any] = {}  # `@task` or `.override(task_id=...)`: nothing to evaluate
@@ -176,7 +180,9 @@ class Tasks:
         if group is not None and group.name is None:
             return None
         task_id = group.child_id(base_id) if group else base_id
-        if dag is not None and dag is not UNKNOWN_DAG and task_id in dag.ids:
+        if is_placeholder(task_id):
+            task_id = self.unique_placeholder(dag, task_id)
+        elif dag is not None and dag is not UNKNOWN_DAG and task_id in dag.ids:
             # Airflow's get_unique_task_id: `extract`, `extract__1`, `extract__2`, ...
             core = re.split(r"__\d+$", base_id)[0]
             prefix = re.split(r"__\d+$", task_id)[0]
@@ -197,7 +203,7 @@ class Tasks:
             group,  # group
             func.flavour == "sensor",  # is_sensor
             mapped,  # mapped
-            self.uncertain > 0,  # uncertain
+            self.uncertain > 0 or is_placeholder(task_id),  # uncertain
             self.branch,  # branch
             arguments,  # arguments
             own_defaults,  # own_default_args
