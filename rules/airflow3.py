@@ -597,3 +597,64 @@ def _removal(model: FileModel, call: ast.Call, keyword: ast.keyword) -> Edit:
     else:
         end = table.node_offsets(call)[1] - 1
     return _edit(model, start, end, "")
+
+
+class DagWithoutSchedule(Rule):
+    """## What it does
+    Flags a DAG written for Airflow 2 (its `DAG` or `@dag` imported from anywhere but `airflow.sdk`)
+    that gives no `schedule`.
+
+    ## Why is this bad?
+    The default changed: Airflow 2 runs a DAG without a schedule once a day, Airflow 3 never
+    schedules it (`schedule=None`). After the upgrade the DAG imports and looks healthy, and simply
+    stops running.
+
+    ## Example
+    ```python
+    from airflow import DAG
+
+    with DAG("nightly_export", start_date=datetime(2024, 1, 1)):
+        ...
+    ```
+
+    Use instead:
+    ```python
+    from airflow.sdk import DAG
+
+    with DAG("nightly_export", start_date=datetime(2024, 1, 1), schedule=timedelta(days=1)):
+        ...
+    ```
+    (or `schedule=None`, if it was only ever triggered by hand or by another DAG).
+    """
+
+    code = "AF305"
+    name = "dag-without-schedule"
+    family = "airflow3"
+    airflow_versions = AIRFLOW3
+
+    def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
+        for dag in model.dags:
+            if dag.has_star_kwargs or any(k in dag.arguments for k in ("schedule", "schedule_interval", "timetable")):
+                continue
+            callee = _dag_callee(model, dag)
+            if callee is None or callee.startswith("airflow.sdk"):
+                continue  # written for Airflow 3 (no schedule means none), or not known to be a DAG class
+            yield self.violation(
+                dag.span,
+                f"DAG `{dag.dag_id}` has no `schedule`: Airflow 2 ran it daily, Airflow 3 never schedules it; "
+                "give `schedule=timedelta(days=1)` to keep it daily, or `schedule=None` to say it runs only when triggered",
+            )
+
+
+def _dag_callee(model: FileModel, dag: Any) -> str | None:
+    """Where the DAG's class or decorator was imported from."""
+    from migrator.analysis import semantics
+
+    if dag.call is not None:
+        return semantics.qualified_name(dag.call.func, model.imports)
+    if dag.function is not None:
+        for decorator in dag.function.decorator_list:
+            name = semantics.qualified_name(decorator, model.imports)
+            if semantics.is_dag_decorator(name):
+                return name
+    return None

@@ -69,6 +69,17 @@ def _task_argument(name: str, value: object) -> str:
     return "accepted"
 
 
+def _default_timetable() -> str:
+    """What a DAG without a `schedule` gets (AF305)."""
+    try:
+        from airflow.sdk import DAG
+    except ImportError:
+        from airflow import DAG
+    with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return type(DAG("probe_default", start_date=datetime.datetime(2024, 1, 1)).timetable).__name__
+
+
 def _context_keys() -> list[str]:
     from airflow.sdk import Context
 
@@ -86,6 +97,7 @@ def main() -> None:
     FRESH = bool(request.get("fresh"))
     result: dict = {"version": airflow.__version__}
     result["imports"] = [[m, n, _import(m, n)] for m, n in request.get("imports", [])]
+    result["default_timetable"] = _default_timetable()
     if int(airflow.__version__.split(".")[0]) >= 3:
         result["dag_arguments"] = {name: _dag_argument(name, value) for name, value in request.get("dag_arguments", [])}
         result["task_arguments"] = {name: _task_argument(name, value) for name, value in request.get("task_arguments", [])}

@@ -139,3 +139,8 @@ def test_fixed_airflow2_files_import_in_airflow3_unless_a_finding_says_why(airfl
                    if name not in left and "No module named 'airflow.providers." not in text}
     assert unexplained == {}
     assert {name for name in before if name not in errors} >= {"legacy_etl.py", "decorated.py"}
+
+
+def test_a_dag_without_schedule_ran_daily_in_airflow2_and_never_in_airflow3():
+    assert probe(2, {})["default_timetable"] == "DeltaDataIntervalTimetable"
+    assert probe(3, {})["default_timetable"] == "NullTimetable"
