@@ -431,6 +431,11 @@ def _only_times_or_logs(
         return _returned_only_as_duration(function, model, depth)
     if is_logging_call(parent):
         return True
+    if isinstance(parent, ast.keyword) and parent.arg and EVENT_TIME.search(parent.arg):
+        return True  # `Record(updated=datetime.now())`: when something happened, not which data
+    if isinstance(parent, ast.Dict) and node in parent.values:
+        key = parent.keys[parent.values.index(node)]
+        return isinstance(key, ast.Constant) and isinstance(key.value, str) and bool(EVENT_TIME.search(key.value))
     if isinstance(parent, (ast.FormattedValue, ast.JoinedStr, ast.keyword)):
         return _only_times_or_logs(parent, function, parents, model, depth + 1)
     if isinstance(parent, ast.Attribute):
@@ -448,9 +453,17 @@ def _only_times_or_logs(
             return True
         if isinstance(parent.op, ast.Add) and isinstance(other, ast.Constant):
             return _only_times_or_logs(parent, function, parents, model, depth + 1)  # a deadline
+        if isinstance(parent.op, (ast.Add, ast.Sub)) and _is_span(other, model):
+            if _retention_window(other, isinstance(parent.op, ast.Sub)):
+                return True  # `now() - timedelta(days=30)`: a retention cutoff, the same for every run
+            return _only_times_or_logs(parent, function, parents, model, depth + 1)  # `yesterday`: follow it
+        if isinstance(parent.op, ast.Sub) and parent.left is node and not isinstance(other, ast.Constant):
+            return True  # `now() - last_modified`: an age, a duration
         return False
     if isinstance(parent, (ast.Assign, ast.AnnAssign)) and getattr(parent, "value", None) is node:
         targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+        if all(_event_time_target(t) for t in targets):
+            return True  # `process_end_time = now()`, `row.updated = now()`: an event's time, kept as such
         if not all(isinstance(t, ast.Name) for t in targets):
             return False
         names = {t.id for t in targets}  # type: ignore[attr-defined]
@@ -463,25 +476,111 @@ def _only_times_or_logs(
     return False
 
 
+# names that say a value is when something happened (an audit timestamp), not which data to use
+EVENT_TIME = re.compile(
+    r"(?:^|_)(?:created|updated|modified|inserted|deleted|loaded|processed|fetched|completed|submitted|"
+    r"refreshed|synced|pickup|checked|seen|last_\w*update)(?:_at|_on|_time|_timestamp)?$|\w_(?:at|time|timestamp)$",
+    re.I,
+)
+_SPANS = frozenset({"timedelta", "relativedelta", "Duration", "duration", "DateOffset", "Timedelta"})
+
+
+def _event_time_target(target: ast.expr) -> bool:
+    if isinstance(target, ast.Name):
+        return bool(EVENT_TIME.search(target.id))
+    if isinstance(target, ast.Attribute):
+        return bool(EVENT_TIME.search(target.attr))
+    if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str):
+        return bool(EVENT_TIME.search(target.slice.value))
+    return False
+
+
+def _is_span(node: ast.AST, model: FileModel) -> bool:
+    """`timedelta(...)`, `relativedelta(...)` and the like: a length of time."""
+    return isinstance(node, ast.Call) and (sem.dotted(node.func) or "").rsplit(".", 1)[-1] in _SPANS
+
+
+def _retention_window(span: ast.Call, subtracted: bool) -> bool:
+    """A week or more back (or a length not written in the file): a retention or lookback window,
+    whose cutoff moving with the clock is the point. A day or two back is "yesterday's data"."""
+    days = 0.0
+    for keyword in span.keywords:
+        value = keyword.value
+        if not (isinstance(value, ast.Constant) and isinstance(value.value, (int, float))):
+            return True
+        days += value.value * {"weeks": 7, "days": 1, "months": 30, "years": 365}.get(keyword.arg or "", 0)
+    if span.args:
+        first = span.args[0]
+        if isinstance(first, ast.UnaryOp) and isinstance(first.op, ast.USub) and isinstance(first.operand, ast.Constant):
+            days += -first.operand.value if isinstance(first.operand.value, (int, float)) else 0
+        elif isinstance(first, ast.Constant) and isinstance(first.value, (int, float)):
+            days += first.value
+        else:
+            return True
+    return abs(days) >= 7
+
+
 def _taint(assignments: list[tuple[str, ast.expr]], model: FileModel) -> dict[str, int]:
-    """Names assigned a clock read, directly or through names already tainted: name -> clock line."""
+    """Names whose value is a time read from the clock, directly or computed from names already
+    tainted: name -> clock line. A DAG, a dict or a call that merely takes a clock read as one of its
+    arguments (`DAG(start_date=datetime.now())`, `{"start_date": now()}`) is not a time."""
     tainted: dict[str, int] = {}
-    for name, expr in assignments:
-        clock = parse_time_clock(expr, model)
-        if clock is not None:
-            tainted[name] = clock.lineno
-    changed = bool(tainted)
+    changed = True
     while changed:
         changed = False
         for name, expr in assignments:
             if name in tainted:
                 continue
-            for node in walk(expr):
-                if isinstance(node, ast.Name) and node.id in tainted:
-                    tainted[name] = tainted[node.id]
-                    changed = True
-                    break
+            line = _time_value(expr, model, tainted)
+            if line is not None:
+                tainted[name] = line
+                changed = True
     return tainted
+
+
+# calls that turn a time into another form of the same time
+_TIME_KEEPING_CALLS = frozenset({"str", "int", "float", "round", "repr", "format"})
+
+
+def _time_value(expr: ast.AST, model: FileModel, tainted: dict[str, int]) -> int | None:
+    """The line of the clock read whose time `expr` evaluates to (formatted, shifted or truncated),
+    or None when its value is not a time."""
+    if isinstance(expr, ast.Name):
+        return tainted.get(expr.id)
+    if isinstance(expr, ast.Call):
+        if is_clock_call(expr, sem.qualified_name(expr.func, model.imports)):
+            return expr.lineno
+        if isinstance(expr.func, ast.Name) and expr.func.id in model.functions and model.find_calls(CLOCK_NAMES):
+            clock = clock_helpers(model).get(expr.func.id)
+            if clock is not None:
+                return clock.lineno
+        if isinstance(expr.func, ast.Attribute):  # `now().strftime(...)`, `"{}".format(now())`
+            found = _time_value(expr.func.value, model, tainted)
+            if found is not None:
+                return found
+            if expr.func.attr == "format" and isinstance(expr.func.value, ast.Constant):
+                return _first_time(list(expr.args) + [k.value for k in expr.keywords], model, tainted)
+            return None
+        if isinstance(expr.func, ast.Name) and expr.func.id in _TIME_KEEPING_CALLS:
+            return _first_time(list(expr.args), model, tainted)
+        return None
+    if isinstance(expr, ast.BinOp):
+        return _first_time([expr.left, expr.right], model, tainted)
+    if isinstance(expr, ast.Attribute):
+        return _time_value(expr.value, model, tainted)
+    if isinstance(expr, ast.JoinedStr):
+        return _first_time([v.value for v in expr.values if isinstance(v, ast.FormattedValue)], model, tainted)
+    if isinstance(expr, ast.IfExp):
+        return _first_time([expr.body, expr.orelse], model, tainted)
+    return None
+
+
+def _first_time(nodes: list[ast.AST], model: FileModel, tainted: dict[str, int]) -> int | None:
+    for node in nodes:
+        found = _time_value(node, model, tainted)
+        if found is not None:
+            return found
+    return None
 
 
 def _tainted_dag_function_names(model: FileModel) -> Iterator[Hazard]:
