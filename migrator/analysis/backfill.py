@@ -416,10 +416,12 @@ def _clock_derived(node: ast.AST, function: FunctionNode, model: FileModel) -> b
 
 
 def _only_times_or_logs(
-    node: ast.AST, function: FunctionNode, parents: dict[int, ast.AST], model: FileModel, depth: int = 0
+    node: ast.AST, function: FunctionNode, parents: dict[int, ast.AST], model: FileModel, depth: int = 0,
+    following: frozenset[str] = frozenset(),
 ) -> bool:
-    """True when a clock value is only used to measure or bound a duration, or to log: then it does
-    not leak into the data a task produces."""
+    """True when a clock value is only used to measure or bound a duration, to time an event, or to
+    log: then it does not leak into the data a task produces. `following`: the names whose uses are
+    being followed (`t = t.replace(...)` must not loop)."""
     if depth > 6:
         return False
     parent = parents.get(id(node))
@@ -431,34 +433,48 @@ def _only_times_or_logs(
         return _returned_only_as_duration(function, model, depth)
     if is_logging_call(parent):
         return True
-    if isinstance(parent, ast.keyword) and parent.arg and EVENT_TIME.search(parent.arg):
+    if isinstance(parent, ast.keyword) and parent.arg and _event_or_unique(parent.arg):
         return True  # `Record(updated=datetime.now())`: when something happened, not which data
     if isinstance(parent, ast.Dict) and node in parent.values:
         key = parent.keys[parent.values.index(node)]
-        return isinstance(key, ast.Constant) and isinstance(key.value, str) and bool(EVENT_TIME.search(key.value))
+        return isinstance(key, ast.Constant) and isinstance(key.value, str) and _event_or_unique(key.value)
+    if isinstance(parent, ast.Subscript) and parent.value is node:
+        return _only_times_or_logs(parent, function, parents, model, depth + 1, following)  # `stamp[:-3]`
+    if isinstance(parent, ast.Attribute) and parent.attr in _TIME_OF_DAY:
+        return True  # `.time()`, `.hour`: the time of day, which no date-partitioned data depends on
     if isinstance(parent, (ast.FormattedValue, ast.JoinedStr, ast.keyword)):
-        return _only_times_or_logs(parent, function, parents, model, depth + 1)
+        return _only_times_or_logs(parent, function, parents, model, depth + 1, following)
     if isinstance(parent, ast.Attribute):
         # `datetime.now().isoformat()`, `.timestamp()`: still the clock's value
-        return _only_times_or_logs(parent, function, parents, model, depth + 1)
+        return _only_times_or_logs(parent, function, parents, model, depth + 1, following)
     if isinstance(parent, ast.Call):
         if parent.func is node:
-            return _only_times_or_logs(parent, function, parents, model, depth + 1)
-        if (sem.dotted(parent.func) or "") in ("round", "int", "float", "str", "abs"):
-            return _only_times_or_logs(parent, function, parents, model, depth + 1)
+            return _only_times_or_logs(parent, function, parents, model, depth + 1, following)
+        callee = sem.dotted(parent.func) or ""
+        if callee in ("round", "int", "float", "str", "abs") or callee.endswith("combine"):
+            return _only_times_or_logs(parent, function, parents, model, depth + 1, following)
+        if isinstance(parent.func, ast.Attribute) and parent.func.attr == "format" and isinstance(parent.func.value, ast.Constant):
+            return _only_times_or_logs(parent, function, parents, model, depth + 1, following)  # `"at {}".format(now())`
+        if len(parent.args) >= 2 and parent.args[1] is node and isinstance(parent.args[0], ast.Constant) \
+                and isinstance(parent.args[0].value, str) and _event_or_unique(parent.args[0].value):
+            return True  # `store.set("submitted_at", now())`
         return False
     if isinstance(parent, ast.BinOp):
         other = parent.right if parent.left is node else parent.left
         if isinstance(parent.op, ast.Sub) and _clock_derived(other, function, model):
             return True
-        if isinstance(parent.op, ast.Add) and isinstance(other, ast.Constant):
-            return _only_times_or_logs(parent, function, parents, model, depth + 1)  # a deadline
+        if isinstance(parent.op, ast.Add):
+            return True  # `now() + timedelta(hours=2)`, `time.time() + 300`: a deadline or an expiry
         if isinstance(parent.op, (ast.Add, ast.Sub)) and _is_span(other, model):
             if _retention_window(other, isinstance(parent.op, ast.Sub)):
                 return True  # `now() - timedelta(days=30)`: a retention cutoff, the same for every run
-            return _only_times_or_logs(parent, function, parents, model, depth + 1)  # `yesterday`: follow it
+            return _only_times_or_logs(parent, function, parents, model, depth + 1, following)  # `yesterday`: follow it
         if isinstance(parent.op, ast.Sub) and parent.left is node and not isinstance(other, ast.Constant):
             return True  # `now() - last_modified`: an age, a duration
+        if isinstance(parent.op, (ast.Mult, ast.Div, ast.FloorDiv)) and isinstance(other, ast.Constant):
+            return _only_times_or_logs(parent, function, parents, model, depth + 1, following)  # `time.time() * 1000`: units
+        if isinstance(parent.op, ast.Mod) and parent.right is node and isinstance(parent.left, ast.Constant):
+            return _only_times_or_logs(parent, function, parents, model, depth + 1, following)  # `"at %s" % now()`
         return False
     if isinstance(parent, (ast.Assign, ast.AnnAssign)) and getattr(parent, "value", None) is node:
         targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
@@ -467,31 +483,46 @@ def _only_times_or_logs(
         if not all(isinstance(t, ast.Name) for t in targets):
             return False
         names = {t.id for t in targets}  # type: ignore[attr-defined]
+        if names <= following:
+            return True  # `t = t.replace(tzinfo=None)`: its uses are being followed already
+        following = following | names
         uses = [
             n
             for n in walk(function)
             if isinstance(n, ast.Name) and n.id in names and isinstance(n.ctx, ast.Load)
         ]
-        return all(_only_times_or_logs(use, function, parents, model, depth + 1) for use in uses)
+        return all(_only_times_or_logs(use, function, parents, model, depth + 1, following) for use in uses)
     return False
 
 
 # names that say a value is when something happened (an audit timestamp), not which data to use
 EVENT_TIME = re.compile(
     r"(?:^|_)(?:created|updated|modified|inserted|deleted|loaded|processed|fetched|completed|submitted|"
-    r"refreshed|synced|pickup|checked|seen|last_\w*update)(?:_at|_on|_time|_timestamp)?$|\w_(?:at|time|timestamp)$",
+    r"refreshed|synced|pickup|checked|seen|last_\w*update)(?:_at|_on|_time|_timestamp)?$|\w_(?:at|time|timestamp)$"
+    r"|^(?:timestamp|watermark)$",
     re.I,
 )
 _SPANS = frozenset({"timedelta", "relativedelta", "Duration", "duration", "DateOffset", "Timedelta"})
 
 
+# camelCase keys of event records (`"EventTime": utcnow()`)
+EVENT_TIME_CAMEL = re.compile(r"[a-z](?:At|Time|Timestamp)$")
+# names of values that must only be unique (`run_id=f"manual_{now():%s}"`, a temporary table's name)
+UNIQUE_NAME = re.compile(r"(?:^|_)(?:run_id|tmp|temp|temporary|unique|nonce|suffix)(?:_|$)", re.I)
+_TIME_OF_DAY = frozenset({"time", "hour", "minute", "second", "microsecond"})
+
+
+def _event_or_unique(name: str) -> bool:
+    return bool(EVENT_TIME.search(name) or EVENT_TIME_CAMEL.search(name) or UNIQUE_NAME.search(name))
+
+
 def _event_time_target(target: ast.expr) -> bool:
     if isinstance(target, ast.Name):
-        return bool(EVENT_TIME.search(target.id))
+        return _event_or_unique(target.id)
     if isinstance(target, ast.Attribute):
-        return bool(EVENT_TIME.search(target.attr))
+        return _event_or_unique(target.attr)
     if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str):
-        return bool(EVENT_TIME.search(target.slice.value))
+        return _event_or_unique(target.slice.value)
     return False
 
 
