@@ -229,23 +229,34 @@ class HardCodedSecret(Rule):
                 reported.add(id(node))
                 yield self.violation(model.span(node), message)
 
+        if _is_test_file(model.path):
+            return  # a test's made-up credentials are not secrets anyone can steal
         lines = _hint_lines(model)
         if not lines:
             return
-        for node, _, _ in model.index.nodes_on_lines(lines):  # type: ignore[union-attr]
-            if isinstance(node, ast.keyword) and node.arg and SECRET_NAME.search(node.arg):
-                if self._literal_secret(node.value):
+        nodes = [node for node, _, _ in model.index.nodes_on_lines(lines)]  # type: ignore[union-attr]
+        # `Secret(deploy_type="env", secret="etl-credentials", key="password")`: names a Kubernetes
+        # Secret object, whose value never appears in the file
+        references = {
+            id(keyword)
+            for node in nodes
+            if isinstance(node, ast.Call) and _names_a_kubernetes_secret(node, model)
+            for keyword in node.keywords
+        }
+        for node in nodes:
+            if isinstance(node, ast.keyword) and node.arg and SECRET_NAME.search(node.arg) and id(node) not in references:
+                if self._literal_secret(node.value, node.arg):
                     yield from report(node.value, f"Hard-coded secret in argument `{node.arg}`")
             elif isinstance(node, ast.Dict):
                 for key, value in zip(node.keys, node.values):
                     if isinstance(key, ast.Constant) and isinstance(key.value, str) and SECRET_NAME.search(key.value):
-                        if self._literal_secret(value):
+                        if self._literal_secret(value, key.value):
                             yield from report(value, f"Hard-coded secret under key `{key.value}`")
             elif isinstance(node, (ast.Assign, ast.AnnAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
                     name = target.id if isinstance(target, ast.Name) else target.attr if isinstance(target, ast.Attribute) else None
-                    if name and SECRET_NAME.search(name) and node.value is not None and self._literal_secret(node.value):
+                    if name and SECRET_NAME.search(name) and node.value is not None and self._literal_secret(node.value, name):
                         yield from report(node.value, f"Hard-coded secret assigned to `{name}`")
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) >= 10:
                 found = secrets.find_secrets(node.value)
@@ -253,8 +264,37 @@ class HardCodedSecret(Rule):
                     yield from report(node, _SECRET_MESSAGES.get(found[0].what, f"String looks like {found[0].what}"))
 
     @staticmethod
-    def _literal_secret(expr: ast.AST) -> bool:
-        return isinstance(expr, ast.Constant) and isinstance(expr.value, str) and _secret_value(expr.value)
+    def _literal_secret(expr: ast.AST, name: str) -> bool:
+        return (
+            isinstance(expr, ast.Constant)
+            and isinstance(expr.value, str)
+            and _secret_value(expr.value)
+            and not _names_itself(name, expr.value)
+        )
+
+
+def _names_itself(name: str, value: str) -> bool:
+    """`ACCESS_KEY_SECRET = "access_key_secret"`, `password_field = "password"`: the value is the
+    name of a setting (or a key to look one up by), not its value."""
+    words = [w for w in re.split(r"[_\W]+", name.lower()) if w]
+    said = [w for w in re.split(r"[_\W]+", value.lower()) if w]
+    # the value is the name, a word of it, or its last words (`_aws_config_aws_access_key = "aws-access-key"`)
+    return bool(said) and (said == words[-len(said) :] or (len(said) == 1 and said[0] in words))
+
+
+_TEST_FILE = re.compile(r"(?:^|/)(?:tests?|testing)/|(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$")
+
+
+def _is_test_file(path: str) -> bool:
+    return bool(_TEST_FILE.search(path.replace("\\", "/")))
+
+
+_KUBERNETES_SECRET_ARGUMENTS = frozenset({"deploy_type", "deploy_target"})
+
+
+def _names_a_kubernetes_secret(call: ast.Call, model: FileModel) -> bool:
+    name = sem.qualified_name(call.func, model.imports) or sem.dotted(call.func) or ""
+    return name.rsplit(".", 1)[-1] == "Secret" or any(k.arg in _KUBERNETES_SECRET_ARGUMENTS for k in call.keywords)
 
 
 # Trigger rules under which a leaf can run, and succeed, after an upstream task failed; the run's state

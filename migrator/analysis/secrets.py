@@ -46,9 +46,22 @@ class Secret:
     end: int
 
 
+# values everyone knows, as in `sqs://user:pass@localhost`: examples and local defaults, not secrets
+WELL_KNOWN = frozenset({
+    "pass", "password", "passwd", "secret", "changeme", "change_me", "example", "dummy", "placeholder",
+    "test", "testing", "true", "false", "none", "null", "yes", "no", "admin", "guest", "user", "xxxx",
+})
+
+
 def is_secret_value(value: str) -> bool:
-    """A literal that could be a secret: not empty, a placeholder, a template or a variable's name."""
-    return not PLACEHOLDER.search(value) and not ENV_NAME.match(value) and len(value) >= 4
+    """A literal that could be a secret: not empty, a placeholder, a template, a variable's name or a
+    value everyone knows."""
+    return (
+        not PLACEHOLDER.search(value)
+        and not ENV_NAME.match(value)
+        and len(value) >= 4
+        and value.lower() not in WELL_KNOWN
+    )
 
 
 def _literal_in_command(value: str) -> bool:

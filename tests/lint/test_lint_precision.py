@@ -193,3 +193,10 @@ def test_a_clock_helper_used_only_for_durations_is_not_flagged(lint, found):
     handed_on = source.replace("timed()\n", "timed()\n    PythonOperator(task_id='p', python_callable=now_ts)\n")
     handed_on = handed_on.replace("from airflow.sdk import", "from airflow.providers.standard.operators.python import PythonOperator\nfrom airflow.sdk import")
     assert len(lint(handed_on, select=("BF001",)).findings) == 2
+
+
+def test_credentials_made_up_for_a_test_are_not_flagged(lint, found):
+    source = 'CONNECTION = {"login": "etl", "password": "s3cr3t-Pa55"}\n'
+    assert [code for _, code in found(lint(source, path="dags/etl.py", select=("OPS004",)))] == ["OPS004"]
+    for path in ("tests/test_etl.py", "dags/tests/fixtures.py", "dags/etl_test.py", "conftest.py"):
+        assert lint(source, path=path, select=("OPS004",)).findings == [], path
