@@ -126,7 +126,14 @@ def looks_like_operator(name: str | None) -> bool:
 
 
 def looks_like_sensor(name: str | None) -> bool:
-    return bool(name) and (name.endswith(("Sensor", "SensorAsync")) or ".sensors." in name)  # type: ignore[operator]
+    """A sensor class: named so, or a class of a `sensors` module that is not one of the helpers
+    living there (`ExternalTaskMarker` clears another DAG's task; it never pokes)."""
+    if not name:
+        return False
+    if name.endswith(("Sensor", "SensorAsync")):
+        return True
+    last = name.rsplit(".", 1)[-1]
+    return ".sensors." in name and not last.endswith(("Marker", "Link", "Trigger", "Hook"))
 
 
 # -- literal values --------------------------------------------------------------------------------
