@@ -135,6 +135,10 @@ class Dependencies:
         if ups is None or downs is None:
             if upstream is not None or downstream is not None:
                 self.note(node, "dependency with a side that cannot be resolved: not followed")
+            # `helper_task() >> load`: Airflow binds `load` to the DAG of the task on the other side,
+            # which the extractor cannot see
+            self.escape(upstream)
+            self.escape(downstream)
             return
         for u in ups:
             for d in downs:

@@ -103,6 +103,9 @@ class Expressions:
             base = self.ev(node.value, scope)
             if node.attr == "output" and isinstance(base, TaskVal):
                 return XComVal(base.task)
+            if isinstance(base, (TaskVal, XComVal)):
+                # `SlackOperator(task_id="error").failed_callback`: built to lend a method, or handed on
+                base.task.escaped = True
             return None
         if isinstance(node, ast.Subscript):
             base = self.ev(node.value, scope)
