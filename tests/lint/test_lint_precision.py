@@ -149,7 +149,7 @@ def test_parse_time_rules_skip_python_files_the_scheduler_never_parses(lint, fou
     module_level_io = textwrap.dedent("""
         import json, sqlite3
         import requests
-        long_description = open("README.md").read()
+        long_description = open("/etc/app/settings.txt").read()
         rows = sqlite3.connect("x.db")
         page = requests.get("https://example.com")
     """)
