@@ -92,7 +92,12 @@ REDIRECT_HINT_REVERSED = re.compile(r">[^\"'\n>]*[\"']")
 OUTPUT_WORDS = ("sql", "dest_", "destination_", "output_", "target_path")
 OUTPUT_HINT = re.compile(r"\b(?:sql|dest_key|dest_path|destination_object|destination_path|output_path|output_file|target_path)\s*=")
 INSERT = re.compile(r"\bINSERT\s+(?:IGNORE\s+)?INTO\s+(?P<table>[\w.\"`\[\]{}$ ]+?)(?=\s*[(\s]|$)(?P<rest>.*?)(?=\bVALUES\b|\bSELECT\b|\bWITH\b|;|$)", re.I | re.S)
-SQL_IDEMPOTENT = re.compile(r"\bON\s+CONFLICT\b|\bON\s+DUPLICATE\s+KEY\b|\bMERGE\s+INTO\b", re.I)
+# an insert that skips the rows already there, or updates them: a rerun adds nothing twice
+SQL_IDEMPOTENT = re.compile(
+    r"\bON\s+CONFLICT\b|\bON\s+DUPLICATE\s+KEY\b|\bMERGE\s+INTO\b|\bINSERT\s+IGNORE\b|\bINSERT\s+OR\s+(?:IGNORE|REPLACE)\b"
+    r"|\bREPLACE\s+INTO\b|\bWHERE\s+NOT\s+EXISTS\b|\bEXCEPT\s+SELECT\b",
+    re.I,
+)
 
 WRITE_METHODS = frozenset({"to_csv", "to_parquet", "to_json", "to_excel", "to_feather", "to_orc", "to_pickle"})
 OUTPUT_ARGUMENTS = frozenset(
@@ -853,6 +858,8 @@ def _shell_date_substitutions(text: str) -> Iterator[tuple[str, str]]:
 
 
 def _is_log_or_device(path: str) -> bool:
+    """Where a write is not a task's output: a log, a device, scratch space (`/tmp`, a relative path
+    in the worker's working directory), or a directory (the files in it may well carry the date)."""
     stripped = path.strip("\"'")
     return (
         stripped.startswith("/dev/")
@@ -860,7 +867,25 @@ def _is_log_or_device(path: str) -> bool:
         or "/log/" in stripped
         or "/logs/" in stripped
         or stripped.startswith("&")
+        or _is_scratch(stripped)
+        or _is_directory(stripped)
     )
+
+
+_SCRATCH = re.compile(r"^(?:/tmp|/var/tmp|/dev/shm|\$\{?TMPDIR\}?|\$\{?TMP\}?)(?:/|$)|(?:^|/)(?:tmp|temp|scratch)(?:/|$)")
+
+
+def _is_scratch(path: str) -> bool:
+    if not path:
+        return False
+    absolute = path.startswith(("/", "~", "$")) or "://" in path or re.match(r"[A-Za-z]:[\\/]", path) is not None
+    return not absolute or _SCRATCH.search(path) is not None
+
+
+def _is_directory(path: str) -> bool:
+    """`/data/prod`, `/exports/`: no file name (no extension) at the end."""
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return path.endswith("/") or ("/" in path and "." not in last)
 
 
 def classify_text_path(text: str) -> str:
@@ -1031,7 +1056,7 @@ def _python_write(site: CallSite, model: FileModel, index: dict[int, set[tuple[s
     if path is None:
         return
     kind = classify_path(path, site.function, model)
-    if kind != "fixed":
+    if kind != "fixed" or _removed_after(path, site.function):
         return
     target = sem.joined_text(resolve(path, model)) or (sem.dotted(path) or "path")
     yield Hazard(
@@ -1047,6 +1072,24 @@ def _python_write(site: CallSite, model: FileModel, index: dict[int, set[tuple[s
         tasks,
         owners_for(site.function, index),
     )
+
+
+_REMOVE_CALLS = frozenset({"remove", "unlink", "rmtree", "rmdir"})
+
+
+def _removed_after(path: ast.AST, function: FunctionNode | None) -> bool:
+    """The task deletes the file it wrote (`os.remove(path)`, often in `finally`): scratch, not output."""
+    if function is None or not isinstance(path, (ast.Name, ast.Constant)):
+        return False
+    shown = ast.dump(path)
+    for node in walk(function):
+        if isinstance(node, ast.Call) and (sem.dotted(node.func) or "").rsplit(".", 1)[-1] in _REMOVE_CALLS:
+            if any(ast.dump(arg) == shown for arg in node.args):
+                return True
+            owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+            if owner is not None and ast.dump(owner) == shown:
+                return True  # `Path(p).unlink()` with p a name
+    return False
 
 
 def _keyword(node: ast.Call, name: str) -> ast.expr | None:
