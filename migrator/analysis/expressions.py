@@ -466,6 +466,8 @@ class Expressions:
     def _list_method(self, owner: ListVal, method: str, node: ast.Call, scope: Scope) -> tuple[bool, Any]:
         if method in ("append", "extend", "insert"):
             args, _, _ = self.call_arguments(node, scope)
+            if self.branch or self.uncertain:
+                owner.approximate = True
             if method == "append" and len(args) == 1:
                 owner.items.append(args[0])
             elif method == "extend" and len(args) == 1:

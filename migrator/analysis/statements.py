@@ -203,11 +203,17 @@ class Statements:
         return None
 
     def exec_for(self, stmt: ast.For | ast.AsyncFor, scope: Scope, module_level: bool) -> None:
-        values = self.iteration_values(self.ev(stmt.iter, scope))
+        iterated = self.ev(stmt.iter, scope)
+        values = self.iteration_values(iterated)
         if values is not None and len(values) <= MAX_UNROLL:
-            for item in values:
-                self.bind(stmt.target, item, scope, None)
-                self.exec_block(stmt.body, scope, module_level)
+            approximate = int(isinstance(iterated, ListVal) and iterated.approximate)
+            self.uncertain += approximate  # items appended under an `if`: not all of them in every run
+            try:
+                for item in values:
+                    self.bind(stmt.target, item, scope, None)
+                    self.exec_block(stmt.body, scope, module_level)
+            finally:
+                self.uncertain -= approximate
         else:
             if values is None:
                 self.note(stmt.iter, "loop over a value that is not a literal list: tasks in it are approximate")

@@ -189,10 +189,14 @@ class XComVal:
 
 
 class ListVal:
-    __slots__ = ("items",)
+    """A list. `approximate`: grown inside an `if` or a loop of unknown length, so its items are what
+    some run may hold, not what every run does (a loop over it makes uncertain tasks)."""
+
+    __slots__ = ("approximate", "items")
 
     def __init__(self, items: list[Any]) -> None:
         self.items = items
+        self.approximate = False
 
 
 class DictVal:
