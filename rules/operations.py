@@ -24,7 +24,9 @@ def _constant(expr: Any) -> Any:
     return value if sem.is_known(value) else UNKNOWN
 
 
-def _per_dag_missing(rule: Rule, model: FileModel, argument: str, missing: Any, noun: str) -> Iterator[Violation]:
+def _per_dag_missing(
+    rule: Rule, model: FileModel, argument: str, missing: Any, noun: str, what: str | None = None
+) -> Iterator[Violation]:
     """One finding at the DAG when no task sets `argument`; one per task when only some lack it."""
     for dag in model.dags:
         tasks = list(dag.task_map.values())
@@ -38,7 +40,7 @@ def _per_dag_missing(rule: Rule, model: FileModel, argument: str, missing: Any, 
         if len(lacking) == len(tasks) and not unknown:
             ids = ", ".join(f"`{t.task_id}`" for t in lacking[:3]) + (f" and {len(lacking) - 3} more" if len(lacking) > 3 else "")
             yield rule.violation(
-                dag.span, f"No task of DAG `{dag.dag_id}` sets `{argument}` ({ids}); set it in `default_args`"
+                dag.span, f"No task of DAG `{dag.dag_id}` {what or f'sets `{argument}`'} ({ids}); set it in `default_args`"
             )
         else:
             for task in lacking:
@@ -161,7 +163,10 @@ class TaskWithoutOwner(Rule):
         def missing(expr: Any) -> bool:
             return expr is None or (isinstance(expr, ast.Constant) and expr.value in ("airflow", "", None))
 
-        yield from _per_dag_missing(self, model, "owner", missing, "owner")
+        yield from _per_dag_missing(
+            self, model, "owner", missing, "owner other than the default `airflow`",
+            "has an `owner` other than Airflow's default `airflow`",
+        )
 
 
 SECRET_NAME = re.compile(

@@ -61,7 +61,9 @@ class DagsAndGroups:
             node=node,
             style=style,
             arguments=keywords,
-            default_args=self.resolve_default_args(keywords.get("default_args"), scope),
+            # `DAG(**settings)` may carry default_args: unknown, unless given by name
+            default_args=self.resolve_default_args(keywords.get("default_args"), scope)
+            if "default_args" in keywords or not star else None,
             has_star_kwargs=star,
             branch=self.branch,
             call=node,
@@ -91,7 +93,8 @@ class DagsAndGroups:
             node=dag_func.decorator,
             style="decorator",
             arguments=keywords,
-            default_args=self.resolve_default_args(keywords.get("default_args"), scope),
+            default_args=self.resolve_default_args(keywords.get("default_args"), scope)
+            if "default_args" in keywords or not dag_func.has_star_kwargs else None,
             has_star_kwargs=dag_func.has_star_kwargs,
             branch=self.branch,
             call=dag_func.decorator if isinstance(dag_func.decorator, ast.Call) else None,
