@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any, Iterator, Mapping
 
 from migrator.analysis.jinja import Reference, context_references, has_template
-from migrator.analysis.model import FileModel
+from migrator.analysis.model import FileModel, is_placeholder
 from migrator.crontab.model import Span
 from migrator.lint.finding import CstChange, Edit, Fix, FixAvailability, Severity, Violation
 from migrator.lint.rule import Rule
@@ -633,9 +633,15 @@ class DagWithoutSchedule(Rule):
     airflow_versions = AIRFLOW3
 
     def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
+        from rules.operations import _is_test_file
+
+        if _is_test_file(model.path):
+            return  # a DAG built in a test is never scheduled
         for dag in model.dags:
             if dag.has_star_kwargs or any(k in dag.arguments for k in ("schedule", "schedule_interval", "timetable")):
                 continue
+            if _is_subdag(dag) or (is_placeholder(dag.dag_id) and ("parent_dag" in model.source or "SubDag" in model.source)):
+                continue  # a SubDAG runs inside its parent, never on a schedule of its own
             callee = _dag_callee(model, dag)
             if callee is None or callee.startswith("airflow.sdk"):
                 continue  # written for Airflow 3 (no schedule means none), or not known to be a DAG class
@@ -644,6 +650,13 @@ class DagWithoutSchedule(Rule):
                 f"DAG `{dag.dag_id}` has no `schedule`: Airflow 2 ran it daily, Airflow 3 never schedules it; "
                 "give `schedule=timedelta(days=1)` to keep it daily, or `schedule=None` to say it runs only when triggered",
             )
+
+
+def _is_subdag(dag: Any) -> bool:
+    """Airflow 2's SubDAG convention: `parent.child` ids, built by a function given its parent's name."""
+    if "." in dag.dag_id.strip("<>") and not dag.dag_id.startswith("<"):
+        return True
+    return dag.dag_id.startswith("<") and any(word in dag.dag_id.lower() for word in ("parent", "subdag", "child"))
 
 
 def _dag_callee(model: FileModel, dag: Any) -> str | None:
