@@ -120,7 +120,7 @@ class UnmonitoredJobOutput(Rule):
             yield self.violation(entry.span, f"Job output is not redirected and {reason}: failures go unnoticed")
 
 
-_LOCK = re.compile(r"\b(?:flock|lockf|lockrun|run-one|setlock|solo|chpst\s+-L|pgrep|pidof|lckdo|with-lock-ex)\b")
+_LOCK = re.compile(r"\b(?:flock|lockf|lockrun|run-one|run-with-lockfile|setlock|solo|chpst\s+-L|pgrep|pidof|lckdo|with-lock-ex|lockfile)\b|--lock\b|\.lock\b|\bschedule:run\b")
 
 
 def smallest_gap_minutes(entry: CronEntry) -> int | None:
