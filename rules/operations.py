@@ -174,20 +174,26 @@ SECRET_NAME = re.compile(
     r"client_secret|credentials?|passphrase)$",
     re.I,
 )
-# hints of a secret name, and of a secret `find_secrets` recognises in a string
-SECRET_WORDS = ("secret", "token", "key", "private", "auth", "credential", *secrets.HINTS)
+# the stems of SECRET_NAME (lower case): a line without one names no secret
+_NAME_STEMS = ("passw", "pwd", "secret", "token", "apikey", "api_key", "accesskey", "access_key", "privatekey",
+               "private_key", "credential", "passphrase")
+
+
 def _hint_lines(model: FileModel) -> set[int]:
-    """Lines that may hold a secret: found with `str.find` per hint word, far cheaper than one
-    case-insensitive regex over the whole file."""
+    """Lines that may hold a secret: a secret's name, or a value `find_secrets` recognises. Two scans
+    of the text at C speed, so that only those lines' nodes are looked at."""
+    index = model.index
+    if index is None:
+        return set()
     lowered = model.source.lower()
     offsets: list[int] = []
-    for word in SECRET_WORDS:
-        position = lowered.find(word)
+    for stem in _NAME_STEMS:  # `str.find` per stem: far cheaper than one case-insensitive regex
+        position = lowered.find(stem)
         while position != -1:
             offsets.append(position)
-            position = lowered.find(word, position + 1)
-    index = model.index
-    return {index.line_of(offset) for offset in offsets} if index is not None else set()
+            position = lowered.find(stem, position + 1)
+    offsets.extend(secret.start for secret in secrets.find_secrets(model.source))
+    return {index.line_of(offset) for offset in offsets}
 
 
 _SECRET_MESSAGES = {

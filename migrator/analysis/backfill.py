@@ -151,18 +151,25 @@ def clock_helpers(model: FileModel) -> dict[str, ast.Call]:
     """The file's plain functions that return a clock read (`def today(): return date.today()`),
     directly, through a local name, or through another such function: name -> the clock call."""
     found: dict[str, ast.Call] = {}
+    index = model.index
     candidates = {name: f for name, f in model.functions.items() if not f.decorator_list}
-    changed = True
+    if index is None or not candidates:
+        return found
+    # only a function with a clock call (or a call of a helper found so far) on one of its lines can
+    # return the clock: the text says which, before any of its nodes is walked
+    lines = index.call_lines(CLOCK_NAMES)
+    changed = bool(lines)
     while changed:
         changed = False
         for name, function in candidates.items():
-            if name in found:
+            if name in found or not any(function.lineno <= line <= (function.end_lineno or function.lineno) for line in lines):
                 continue
+            nodes = list(_own_nodes(function))
             local: dict[str, ast.expr] = {}
-            for node in _own_nodes(function):
+            for node in nodes:
                 if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                     local[node.targets[0].id] = node.value
-            for node in _own_nodes(function):
+            for node in nodes:
                 if isinstance(node, ast.Return) and node.value is not None:
                     value = node.value
                     if isinstance(value, ast.Name) and value.id in local:
@@ -172,6 +179,8 @@ def clock_helpers(model: FileModel) -> dict[str, ast.Call]:
                         found[name] = clock
                         changed = True
                         break
+        if changed:
+            lines = lines | index.call_lines(frozenset(found))
     return found
 
 

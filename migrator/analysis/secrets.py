@@ -14,26 +14,27 @@ import re
 from dataclasses import dataclass
 
 KEY_PATTERNS = (
-    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key id"),
-    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"), "a GitHub token"),
-    (re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), "a Slack token"),
+    (re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key id"),
+    (re.compile(r"gh[pousr]_[A-Za-z0-9]{36,}\b"), "a GitHub token"),
+    (re.compile(r"xox[abprs]-[A-Za-z0-9-]{10,}"), "a Slack token"),
     (re.compile(r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----"), "a private key"),
-    (re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b"), "a Google API key"),
-    (re.compile(r"\bsk_live_[0-9a-zA-Z]{24,}\b"), "a Stripe secret key"),
+    (re.compile(r"AIza[0-9A-Za-z_\-]{35}\b"), "a Google API key"),
+    (re.compile(r"sk_live_[0-9a-zA-Z]{24,}\b"), "a Stripe secret key"),
 )
-URL_CREDENTIALS = re.compile(r"\b[a-z][a-z0-9+.\-]*://(?P<user>[^:/@\s{}]+):(?P<password>[^@/\s]+)@", re.I)
-# A password given on a command line. Each alternative captures the password (group `value`-like
-# names), which must be a literal for the finding to stand.
-COMMAND_PASSWORD = re.compile(
-    r"\bmysql(?:dump|admin|import|check|show)?\b[^|;&\n]*?\s-p['\"]?(?P<short>[^\s'\"]+)"
-    r"|--(?:http-|ftp-)?password[= ]['\"]?(?P<long>[^\s'\"]+)"
-    r"|\b(?:PGPASSWORD|MYSQL_PWD|SSHPASS)=['\"]?(?P<env>[^\s'\"]+)"
-    r"|\bsshpass\s+-p\s*['\"]?(?P<sshpass>[^\s'\"]+)"
-    # curl/wget/lftp `-u user:password` (`-u user` alone prompts for the password)
-    r"|\b(?:curl|lftp)\b[^|;&\n]*?\s(?:-u|--user)(?:\s+|=)?['\"]?[^\s:'\",]+[:,](?P<user_password>[^\s'\"]+)"
+URL_CREDENTIALS = re.compile(r"://(?P<user>[^:/@\s{}]+):(?P<password>[^@/\s]+)@")
+# A password given on a command line, the group holding it. Each pattern starts with a literal, which
+# lets the regex engine skip to its occurrences instead of trying every position of a file.
+COMMAND_PASSWORDS = (
+    re.compile(r"mysql(?:dump|admin|import|check|show)?\b[^|;&\n]*?\s-p['\"]?(?P<value>[^\s'\"]+)"),
+    re.compile(r"--(?:http-|ftp-)?password[= ]['\"]?(?P<value>[^\s'\"]+)"),
+    re.compile(r"(?:PGPASSWORD|MYSQL_PWD|SSHPASS)=['\"]?(?P<value>[^\s'\"]+)"),
+    re.compile(r"sshpass\s+-p\s*['\"]?(?P<value>[^\s'\"]+)"),
+    # curl/lftp `-u user:password` (`-u user` alone prompts for the password)
+    re.compile(r"(?:curl|lftp)\b[^|;&\n]*?\s(?:-u|--user)(?:\s+|=)?['\"]?[^\s:'\",]+[:,](?P<value>[^\s'\"]+)"),
 )
 # the words at least one of which every secret above contains (lower case): a cheap pre-check
-HINTS = ("pass", "pwd", "akia", "asia", "gh", "xox", "private key", "aiza", "sk_live", "mysql", "://", "curl", "lftp")
+HINTS = ("pass", "pwd", "akia", "asia", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xox", "private key", "aiza",
+         "sk_live", "mysql", "://", "curl", "lftp")
 
 PLACEHOLDER = re.compile(r"^\s*$|\{\{|\$\{|^\$\w+$|^<.*>$|^\*+$|^x+$|^\.\.\.$|^%\(.*\)s$|^\{.*\}$", re.I)
 ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -81,9 +82,9 @@ def find_secrets(text: str) -> list[Secret]:
     for match in URL_CREDENTIALS.finditer(text):
         if is_secret_value(match.group("password")):
             found.append(Secret("a password in a URL", *match.span("password")))
-    for match in COMMAND_PASSWORD.finditer(text):
-        group = match.lastgroup or ""
-        if _literal_in_command(match.group(group)):
-            found.append(Secret("a password written in a command line", *match.span(group)))
+    for pattern in COMMAND_PASSWORDS:
+        for match in pattern.finditer(text):
+            if _literal_in_command(match.group("value")):
+                found.append(Secret("a password written in a command line", *match.span("value")))
     found.sort(key=lambda secret: secret.start)
     return found
