@@ -154,6 +154,18 @@ class Finding:
 
     @classmethod
     def from_cache(cls, path: str, data: list[Any]) -> "Finding":
+        """Rebuilt without the frozen dataclasses' `__init__`s (one `object.__setattr__` per field):
+        a warm run makes thousands of these and does little else."""
         line, column, end_line, end_column, code, name, message, severity, fix = data
-        return cls(path, Span(line, column, end_line, end_column), code, name, message, Severity(severity),
-                   Fix.from_cache(fix) if fix else None)
+        span = _new(Span)
+        span.__dict__.update(line=line, column=column, end_line=end_line, end_column=end_column)
+        finding = _new(cls)
+        finding.__dict__.update(
+            path=path, span=span, code=code, name=name, message=message, severity=_SEVERITIES[severity],
+            fix=Fix.from_cache(fix) if fix else None,
+        )
+        return finding
+
+
+_new = object.__new__
+_SEVERITIES = {str(severity): severity for severity in Severity}

@@ -52,7 +52,7 @@ def source_lines(path: str, source: str | None) -> list[str] | None:
     if source is None:
         return None
     if path.endswith(".py"):
-        return _PYTHON_LINE_BREAK.split(source)
+        return _PYTHON_LINE_BREAK.split(source) if "\r" in source else source.split("\n")
     return [line[:-1] if line.endswith("\r") else line for line in source.split("\n")]
 
 
