@@ -276,6 +276,8 @@ def main(argv: list[str]) -> int:
     generate(dags, args.files)
     (work / "pyproject.toml").write_text("[tool.cron2dag.lint]\n", encoding="utf-8")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    # an installed package keeps its bytecode: do not charge every run with compiling cron2dag's sources
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     lint = [sys.executable, "-m", "migrator", "lint", "dags"]
     ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
     if not Path(ruff).exists():
