@@ -68,19 +68,22 @@ def task_code(index: int) -> list[str]:
     ]
 
 
+def module_head(docstring: str, *imports: str) -> list[str]:
+    """A module's docstring, imports and logger, as every generated file starts."""
+    return [f'"""{docstring}"""', "", "import logging", *imports, "", "log = logging.getLogger(__name__)"]
+
+
 def airflow2_file(index: int) -> list[str]:
     return [
-        f'"""Nightly load of source {index} (an Airflow 2 DAG file, as many public repositories still have)."""',
-        "",
-        "import logging",
-        "from datetime import datetime, timedelta",
-        "",
-        "from airflow import DAG",
-        "from airflow.operators.bash_operator import BashOperator",
-        "from airflow.operators.python_operator import PythonOperator",
-        "from airflow.operators.dummy_operator import DummyOperator",
-        "",
-        "log = logging.getLogger(__name__)",
+        *module_head(
+            f"Nightly load of source {index} (an Airflow 2 DAG file, as many public repositories still have).",
+            "from datetime import datetime, timedelta",
+            "",
+            "from airflow import DAG",
+            "from airflow.operators.bash_operator import BashOperator",
+            "from airflow.operators.python_operator import PythonOperator",
+            "from airflow.operators.dummy_operator import DummyOperator",
+        ),
         "",
         "default_args = {",
         '    "owner": "data-engineering",',
@@ -127,15 +130,13 @@ def airflow2_file(index: int) -> list[str]:
 
 def taskflow_file(index: int) -> list[str]:
     return [
-        f'"""Hourly aggregation {index}, written with the TaskFlow API of Airflow 2."""',
-        "",
-        "import logging",
-        "from datetime import timedelta",
-        "",
-        "import pendulum",
-        "from airflow.decorators import dag, task",
-        "",
-        "log = logging.getLogger(__name__)",
+        *module_head(
+            f"Hourly aggregation {index}, written with the TaskFlow API of Airflow 2.",
+            "from datetime import timedelta",
+            "",
+            "import pendulum",
+            "from airflow.decorators import dag, task",
+        ),
         *task_code(index),
         "",
         "",
@@ -169,17 +170,15 @@ def taskflow_file(index: int) -> list[str]:
 
 def airflow3_file(index: int) -> list[str]:
     return [
-        f'"""Daily marts {index} (Airflow 3: `airflow.sdk`, the standard provider, TaskGroups)."""',
-        "",
-        "import logging",
-        "from datetime import timedelta",
-        "",
-        "import pendulum",
-        "from airflow.providers.standard.operators.bash import BashOperator",
-        "from airflow.providers.standard.operators.python import PythonOperator",
-        "from airflow.sdk import DAG, TaskGroup, chain",
-        "",
-        "log = logging.getLogger(__name__)",
+        *module_head(
+            f"Daily marts {index} (Airflow 3: `airflow.sdk`, the standard provider, TaskGroups).",
+            "from datetime import timedelta",
+            "",
+            "import pendulum",
+            "from airflow.providers.standard.operators.bash import BashOperator",
+            "from airflow.providers.standard.operators.python import PythonOperator",
+            "from airflow.sdk import DAG, TaskGroup, chain",
+        ),
         "MARTS = ['revenue', 'retention', 'funnel', 'inventory']",
         *task_code(index),
         "",
@@ -204,16 +203,14 @@ def airflow3_file(index: int) -> list[str]:
 
 def factory_file(index: int) -> list[str]:
     return [
-        f'"""DAGs {index}: one per configured source, from a factory (a common real pattern)."""',
-        "",
-        "import logging",
-        "from datetime import timedelta",
-        "",
-        "import pendulum",
-        "from airflow.providers.standard.operators.bash import BashOperator",
-        "from airflow.sdk import DAG",
-        "",
-        "log = logging.getLogger(__name__)",
+        *module_head(
+            f"DAGs {index}: one per configured source, from a factory (a common real pattern).",
+            "from datetime import timedelta",
+            "",
+            "import pendulum",
+            "from airflow.providers.standard.operators.bash import BashOperator",
+            "from airflow.sdk import DAG",
+        ),
         "SOURCES = [",
         f'    {{"name": "crm_{index}", "tables": ["accounts", "contacts"], "schedule": "@daily"}},',
         f'    {{"name": "erp_{index}", "tables": ["orders", "invoices", "stock"], "schedule": "@hourly"}},',

@@ -383,21 +383,12 @@ class Expressions:
         return False, None
 
     def _xcom_method(self, owner: XComVal, method: str, node: ast.Call, scope: Scope) -> tuple[bool, Any]:
-        if method in ("set_upstream", "set_downstream"):
-            self._set_relatives(owner, method, node, scope)
-            return True, None
-        if method in ("as_setup", "as_teardown"):
-            if method == "as_teardown":
-                owner.task.teardown = True
-                for keyword in node.keywords:
-                    if keyword.arg == "setups":
-                        self.connect(self.ev(keyword.value, scope), owner, EdgeKind.METHOD, node)
-            return True, owner
+        """A TaskFlow result has its task's methods, and the XComArg ones (`map`, `zip`, ...)."""
         if method in ("map", "concat", "zip", "resolve"):
             for arg in node.args:
                 self.ev(arg, scope)
             return True, owner
-        return False, None
+        return self._task_method(owner, method, node, scope)  # type: ignore[arg-type]
 
     def _group_method(self, owner: GroupVal, method: str, node: ast.Call, scope: Scope) -> tuple[bool, Any]:
         if method in ("set_upstream", "set_downstream"):

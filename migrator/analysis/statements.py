@@ -87,11 +87,7 @@ class Statements:
             self.exec_for(stmt, scope, module_level)
         elif isinstance(stmt, ast.While):
             self.ev(stmt.test, scope)
-            self.uncertain += 1
-            try:
-                self.exec_block(stmt.body, scope, module_level)
-            finally:
-                self.uncertain -= 1
+            self.exec_uncertain(stmt.body, scope, module_level)
             self.exec_block(stmt.orelse, scope, module_level)
         elif isinstance(stmt, ast.If):
             self.exec_if(stmt, scope, module_level)
@@ -218,12 +214,17 @@ class Statements:
             if values is None:
                 self.note(stmt.iter, "loop over a value that is not a literal list: tasks in it are approximate")
             self.bind(stmt.target, None, scope, None)
-            self.uncertain += 1
-            try:
-                self.exec_block(stmt.body, scope, module_level)
-            finally:
-                self.uncertain -= 1
+            self.exec_uncertain(stmt.body, scope, module_level)
         self.exec_block(stmt.orelse, scope, module_level)
+
+    def exec_uncertain(self, body: list[ast.stmt], scope: Scope, module_level: bool) -> None:
+        """Run a loop body once for a loop of unknown length: the tasks it makes may be several, or
+        none, so they are uncertain (never duplicates)."""
+        self.uncertain += 1
+        try:
+            self.exec_block(body, scope, module_level)
+        finally:
+            self.uncertain -= 1
 
     def exec_if(self, stmt: ast.If, scope: Scope, module_level: bool) -> None:
         test = self.ev(stmt.test, scope)

@@ -51,6 +51,13 @@ class Tasks:
             return value.function
         return None
 
+    def enclosing_context(self) -> tuple[DagState | None, GroupState | None]:
+        """The DAG and TaskGroup a task made here belongs to, from the `with` blocks around it."""
+        group = self.group_stack[-1] if self.group_stack else None
+        if group is not None and group.dag is not None:
+            return group.dag, group
+        return (self.dag_stack[-1] if self.dag_stack else None), group
+
     def task_context(self, kwargs: dict[str, Any]) -> tuple[DagState | None, GroupState | None]:
         group_value = kwargs.get("task_group")
         group = group_value.group if isinstance(group_value, GroupVal) else (self.group_stack[-1] if self.group_stack else None)
@@ -107,12 +114,8 @@ class Tasks:
             label = task_id_value.value
         if "task_group" in kwargs or "dag" in kwargs:
             dag, group = self.task_context(kwargs)
-        else:  # `task_context`, inlined for the usual task: no `task_group=` or `dag=`
-            group = self.group_stack[-1] if self.group_stack else None
-            if group is not None and group.dag is not None:
-                dag = group.dag
-            else:
-                dag = self.dag_stack[-1] if self.dag_stack else None
+        else:  # the usual task: no `task_group=` or `dag=`
+            dag, group = self.enclosing_context()
         if group is not None and group.name is None:
             return None
         task_id = group.child_id(label) if group else label
@@ -171,12 +174,8 @@ class Tasks:
             decorator_values = {k: self.ev(v, scope) for k, v in decorator_kwargs if k not in ("task_id",)}
         if decorator_values:
             dag, group = self.task_context(decorator_values)
-        else:  # `task_context({})`, inlined: the usual `@task` or `.override(task_id=...)`
-            group = self.group_stack[-1] if self.group_stack else None
-            if group is not None and group.dag is not None:
-                dag = group.dag
-            else:
-                dag = self.dag_stack[-1] if self.dag_stack else None
+        else:  # the usual `@task` or `.override(task_id=...)`
+            dag, group = self.enclosing_context()
         if group is not None and group.name is None:
             return None
         task_id = group.child_id(base_id) if group else base_id

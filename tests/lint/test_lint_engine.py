@@ -290,14 +290,19 @@ def test_unreadable_files_are_errors_in_order_and_the_rest_is_linted(tmp_path, c
     assert all(r.findings for r in results.values()) and hits == 0
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_a_file_that_breaks_the_linter_costs_only_that_file(tmp_path, monkeypatch, jobs):
+def eighty_dags(tmp_path: Path) -> tuple[Linter, list[tuple[SourceFile, bytes]]]:
+    """A linter and 80 files to lint: enough for the parallel run."""
     sources = []
     for i in range(80):
         path = tmp_path / f"dag{i}.py"
         path.write_text(BAD_DAG)
         sources.append((SourceFile(str(path), Kind.PYTHON), BAD_DAG.encode()))
-    linter = Linter(LintConfig(), LintConfig().rules(REGISTRY), REGISTRY)
+    return Linter(LintConfig(), LintConfig().rules(REGISTRY), REGISTRY), sources
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_file_that_breaks_the_linter_costs_only_that_file(tmp_path, monkeypatch, jobs):
+    linter, sources = eighty_dags(tmp_path)
 
     def broken(self, source, data):
         if source.path.endswith("dag41.py"):
@@ -315,12 +320,7 @@ def test_a_file_that_breaks_the_linter_costs_only_that_file(tmp_path, monkeypatc
 
 
 def test_a_dying_worker_fails_the_parallel_run(tmp_path, monkeypatch):
-    sources = []
-    for i in range(80):
-        path = tmp_path / f"dag{i}.py"
-        path.write_text(BAD_DAG)
-        sources.append((SourceFile(str(path), Kind.PYTHON), BAD_DAG.encode()))
-    linter = Linter(LintConfig(), LintConfig().rules(REGISTRY), REGISTRY)
+    linter, sources = eighty_dags(tmp_path)
     parent = os.getpid()
     marker = tmp_path / "child-started"
 
