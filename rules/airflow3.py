@@ -11,9 +11,10 @@ from __future__ import annotations
 import ast
 import os
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from migrator.analysis.jinja import Reference, context_references, has_template
 from migrator.analysis.model import FileModel, is_placeholder

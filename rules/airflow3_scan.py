@@ -127,8 +127,8 @@ def _verified(path: str) -> bool:
     return _status(module, name) == "ok" or _status(path, None) == "ok"
 
 
-_ADVICE = re.compile(r"(?:Please\s+)?(?:use|import\s+from)\s+(?P<advice>.+?)(?:\s+instead)?\s*\.?\s*$", re.I | re.S)
-_IMPORT_FROM = re.compile(r"(?:Please\s+)?import\s+from\s+[`'\"]?(?P<module>airflow(?:\.\w+)*)", re.I)
+_ADVICE = re.compile(r"(?:Please\s+)?(?:use|import\s+from)\s+(?P<advice>.+?)(?:\s+instead)?\s*\.?\s*$", re.IGNORECASE | re.DOTALL)
+_IMPORT_FROM = re.compile(r"(?:Please\s+)?import\s+from\s+[`'\"]?(?P<module>airflow(?:\.\w+)*)", re.IGNORECASE)
 _FROM_IMPORT = re.compile(r"from\s+(?P<module>airflow[\w.]*)\s+import\s+(?P<name>\w+)")
 _DOTTED = re.compile(r"\b(?P<path>airflow(?:\.\w+)+)")
 

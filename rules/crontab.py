@@ -7,7 +7,8 @@ parsed `CronTab` model of `migrator.crontab`.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from migrator.crontab.model import CronEntry, CronTab, FieldKind, Span
 from migrator.lint.finding import Applicability, Edit, Fix, FixAvailability, Violation

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from migrator.analysis.branches import compatible
 from migrator.analysis.model import EdgeKind, EdgeRecord, FileModel, is_placeholder
@@ -41,7 +42,9 @@ class DependencyCycle(Rule):
         for dag in model.dags:
             if not dag.has_cycle():
                 continue
-            from migrator.analysis.graph import cycles  # networkx: only when there is a cycle to show
+            from migrator.analysis.graph import (
+                cycles,  # networkx: only when there is a cycle to show
+            )
 
             graph = dag.graph
             for path in cycles(graph):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from migrator.analysis import secrets
 from migrator.analysis import semantics as sem
@@ -172,7 +173,7 @@ class TaskWithoutOwner(Rule):
 SECRET_NAME = re.compile(
     r"(?:^|_)(?:password|passwd|pwd|secret|token|api_?key|apikey|access_?key|secret_?key|private_?key|auth_?token|"
     r"client_secret|credentials?|passphrase)$",
-    re.I,
+    re.IGNORECASE,
 )
 # the stems of SECRET_NAME (lower case): a line without one names no secret
 _NAME_STEMS = ("passw", "pwd", "secret", "token", "apikey", "api_key", "accesskey", "access_key", "privatekey",

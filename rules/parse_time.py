@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from migrator.analysis import semantics as sem
 from migrator.analysis.model import CallSite, FileModel, Role

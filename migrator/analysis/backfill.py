@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from migrator.analysis import semantics as sem
 from migrator.analysis.index import child_nodes, walk
@@ -75,7 +76,7 @@ DATE_WORDS = (
     "interval_end",
 )
 DATE_TEMPLATE = re.compile(r"\{\{[^}]*\b(?:" + "|".join(DATE_WORDS) + r"|macros\.ds_add|macros\.ds_format)\b[^}]*\}\}")
-ANY_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+ANY_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 TEMPLATE_CLOCK = re.compile(r"\{\{[^}]*\b(?:macros\.)?(?:datetime\.(?:now|utcnow|today)|time\.time|date\.today)\s*\(")
 DATE_NAMES = frozenset(DATE_WORDS) | {"context", "kwargs", "params", "logical", "partition", "date", "day"}
 
@@ -91,12 +92,12 @@ REDIRECT = re.compile(r"(?<![0-9&>])(?P<op>>>|>)(?![>&])\s*(?P<target>\"[^\"]*\"
 REDIRECT_HINT_REVERSED = re.compile(r">[^\"'\n>]*[\"']")
 OUTPUT_WORDS = ("sql", "dest_", "destination_", "output_", "target_path")
 OUTPUT_HINT = re.compile(r"\b(?:sql|dest_key|dest_path|destination_object|destination_path|output_path|output_file|target_path)\s*=")
-INSERT = re.compile(r"\bINSERT\s+(?:IGNORE\s+)?INTO\s+(?P<table>[\w.\"`\[\]{}$ ]+?)(?=\s*[(\s]|$)(?P<rest>.*?)(?=\bVALUES\b|\bSELECT\b|\bWITH\b|;|$)", re.I | re.S)
+INSERT = re.compile(r"\bINSERT\s+(?:IGNORE\s+)?INTO\s+(?P<table>[\w.\"`\[\]{}$ ]+?)(?=\s*[(\s]|$)(?P<rest>.*?)(?=\bVALUES\b|\bSELECT\b|\bWITH\b|;|$)", re.IGNORECASE | re.DOTALL)
 # an insert that skips the rows already there, or updates them: a rerun adds nothing twice
 SQL_IDEMPOTENT = re.compile(
     r"\bON\s+CONFLICT\b|\bON\s+DUPLICATE\s+KEY\b|\bMERGE\s+INTO\b|\bINSERT\s+IGNORE\b|\bINSERT\s+OR\s+(?:IGNORE|REPLACE)\b"
     r"|\bREPLACE\s+INTO\b|\bWHERE\s+NOT\s+EXISTS\b|\bEXCEPT\s+SELECT\b",
-    re.I,
+    re.IGNORECASE,
 )
 
 WRITE_METHODS = frozenset({"to_csv", "to_parquet", "to_json", "to_excel", "to_feather", "to_orc", "to_pickle"})
@@ -514,7 +515,7 @@ EVENT_TIME = re.compile(
     r"(?:^|_)(?:created|updated|modified|inserted|deleted|loaded|processed|fetched|completed|submitted|"
     r"refreshed|synced|pickup|checked|seen|last_\w*update)(?:_at|_on|_time|_timestamp)?$|\w_(?:at|time|timestamp)$"
     r"|^(?:timestamp|watermark)$",
-    re.I,
+    re.IGNORECASE,
 )
 _SPANS = frozenset({"timedelta", "relativedelta", "Duration", "duration", "DateOffset", "Timedelta"})
 
@@ -522,7 +523,7 @@ _SPANS = frozenset({"timedelta", "relativedelta", "Duration", "duration", "DateO
 # camelCase keys of event records (`"EventTime": utcnow()`)
 EVENT_TIME_CAMEL = re.compile(r"[a-z](?:At|Time|Timestamp)$")
 # names of values that must only be unique (`run_id=f"manual_{now():%s}"`, a temporary table's name)
-UNIQUE_NAME = re.compile(r"(?:^|_)(?:run_id|tmp|temp|temporary|unique|nonce|suffix)(?:_|$)", re.I)
+UNIQUE_NAME = re.compile(r"(?:^|_)(?:run_id|tmp|temp|temporary|unique|nonce|suffix)(?:_|$)", re.IGNORECASE)
 _TIME_OF_DAY = frozenset({"time", "hour", "minute", "second", "microsecond"})
 
 
@@ -1121,7 +1122,7 @@ def _sql_hazards(
         if classify_text_path(target) != "fixed":
             continue
         bare = re.escape(table.split(".")[-1])
-        if re.search(rf"\b(?:DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+[\w.\"`\[\]]*{bare}\b", text, re.I):
+        if re.search(rf"\b(?:DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+[\w.\"`\[\]]*{bare}\b", text, re.IGNORECASE):
             continue  # the interval (or table) is cleared first: an overwrite
         owner = owner_text(tasks)
         yield Hazard(

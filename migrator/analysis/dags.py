@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from migrator.analysis.model import (
     FunctionNode,

@@ -5,7 +5,8 @@ side, TaskFlow data hand-offs; and values that escape to code it cannot follow.
 from __future__ import annotations
 
 import ast
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from migrator.analysis.model import (
     EdgeKind,

@@ -22,7 +22,7 @@ _TOKEN = re.compile(
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
     r"|(?P<space>\s+)"
     r"|(?P<other>.)",
-    re.S,
+    re.DOTALL,
 )
 _RAW = re.compile(r"\{%-?\s*raw\s*-?%\}")
 _END_RAW = re.compile(r"\{%-?\s*endraw\s*-?%\}")

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from migrator.analysis.model import (
     FunctionNode,

@@ -36,7 +36,7 @@ COMMAND_PASSWORDS = (
 HINTS = ("pass", "pwd", "akia", "asia", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xox", "private key", "aiza",
          "sk_live", "mysql", "://", "curl", "lftp")
 
-PLACEHOLDER = re.compile(r"^\s*$|\{\{|\$\{|^\$\w+$|^<.*>$|^\*+$|^x+$|^\.\.\.$|^%\(.*\)s$|^\{.*\}$", re.I)
+PLACEHOLDER = re.compile(r"^\s*$|\{\{|\$\{|^\$\w+$|^<.*>$|^\*+$|^x+$|^\.\.\.$|^%\(.*\)s$|^\{.*\}$", re.IGNORECASE)
 ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 

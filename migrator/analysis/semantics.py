@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 # -- imports ---------------------------------------------------------------------------------------
 

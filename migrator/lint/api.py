@@ -11,7 +11,15 @@ from migrator.lint.config import LintConfig
 from migrator.lint.engine import FileResult, Linter, lint_files
 from migrator.lint.finding import Finding
 from migrator.lint.registry import Registry, default_registry
-from migrator.lint.sources import DecodeError, Kind, SourceFile, decode_python, decode_text, discover, python_encoding
+from migrator.lint.sources import (
+    DecodeError,
+    Kind,
+    SourceFile,
+    decode_python,
+    decode_text,
+    discover,
+    python_encoding,
+)
 
 if TYPE_CHECKING:
     from migrator.lint.cache import Cache
@@ -150,7 +158,7 @@ def _fix_file(
     no longer offers the fix."""
     from dataclasses import replace
 
-    from migrator.lint.fixes import apply_fixes, applicable, crontab_verifier, verify_python
+    from migrator.lint.fixes import applicable, apply_fixes, crontab_verifier, verify_python
 
     python = source.kind is Kind.PYTHON
     verify = verify_python if python else crontab_verifier(source.path, source.system)

@@ -11,8 +11,9 @@ import fnmatch
 import os
 import re
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from migrator.crontab.model import Span
 from migrator.errors import Diagnostic
@@ -49,7 +50,7 @@ class FileResult:
         ]
 
     @classmethod
-    def from_cache(cls, path: str, data: list[Any]) -> "FileResult":
+    def from_cache(cls, path: str, data: list[Any]) -> FileResult:
         findings, dags, noqa, warnings, notes = data
         return cls(
             path,

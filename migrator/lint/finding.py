@@ -47,7 +47,7 @@ class Edit:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Edit":
+    def from_json(cls, data: dict[str, Any]) -> Edit:
         return cls(Span(data["line"], data["column"], data["end_line"], data["end_column"]), data["content"])
 
 
@@ -69,7 +69,7 @@ class CstChange:
                 "end_line": self.span.end_line, "end_column": self.span.end_column, "value": self.value}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "CstChange":
+    def from_json(cls, data: dict[str, Any]) -> CstChange:
         return cls(data["kind"], Span(data["line"], data["column"], data["end_line"], data["end_column"]), data["value"])
 
 
@@ -92,7 +92,7 @@ class Fix:
         }
 
     @classmethod
-    def from_cache(cls, data: dict[str, Any]) -> "Fix":
+    def from_cache(cls, data: dict[str, Any]) -> Fix:
         return cls(
             data["description"],
             Applicability(data["applicability"]),
@@ -153,7 +153,7 @@ class Finding:
                 str(self.severity), self.fix.to_cache() if self.fix else None]
 
     @classmethod
-    def from_cache(cls, path: str, data: list[Any]) -> "Finding":
+    def from_cache(cls, path: str, data: list[Any]) -> Finding:
         """Rebuilt without the frozen dataclasses' `__init__`s (one `object.__setattr__` per field):
         a warm run makes thousands of these and does little else."""
         line, column, end_line, end_column, code, name, message, severity, fix = data

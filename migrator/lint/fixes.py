@@ -19,12 +19,13 @@ from __future__ import annotations
 import ast
 import difflib
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Callable, Sequence
 
 from migrator.crontab.model import Span
-from migrator.positions import Lines
 from migrator.lint.finding import Applicability, CstChange, Edit, Finding, Fix
+from migrator.positions import Lines
+
 
 def _is_python(path: str) -> bool:
     return path.endswith(".py")

@@ -9,8 +9,9 @@ resolved settings and yields `Violation`s; it never reads files, config or noqa 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterator, Mapping
+from typing import Any, ClassVar
 
 from migrator.compat import StrEnum
 from migrator.crontab.model import Span

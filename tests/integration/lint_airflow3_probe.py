@@ -12,7 +12,6 @@ import json
 import sys
 import warnings
 
-
 FRESH = False  # re-import submodules imported earlier (to see their deprecation warning again)
 
 

@@ -399,9 +399,9 @@ def test_rule_settings_reach_the_rule(lint):
 
 
 def test_json_of_findings_round_trips_through_the_cache_format():
-    from migrator.lint.finding import Finding
-
     from conftest import lint_text
+
+    from migrator.lint.finding import Finding
 
     result = lint_text(BAD_DAG)
     for finding in result.findings:

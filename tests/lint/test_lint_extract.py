@@ -9,8 +9,15 @@ import textwrap
 import networkx as nx
 
 from migrator.analysis.extract import extract
-from migrator.analysis.model import is_placeholder
-from migrator.analysis.model import DagModel, EdgeKind, FileModel, Role, TaskKind, TaskRecord
+from migrator.analysis.model import (
+    DagModel,
+    EdgeKind,
+    FileModel,
+    Role,
+    TaskKind,
+    TaskRecord,
+    is_placeholder,
+)
 
 
 def model(source: str) -> FileModel:

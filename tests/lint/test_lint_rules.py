@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, lint_text
 
-from migrator.lint.fixes import applicable, apply_fixes, crontab_verifier, edits_of, unified_diff, verify_python
+from migrator.lint.fixes import (
+    applicable,
+    apply_fixes,
+    crontab_verifier,
+    edits_of,
+    unified_diff,
+    verify_python,
+)
 from migrator.lint.registry import default_registry
 
 RULES = default_registry().rules
