@@ -478,8 +478,10 @@ def _only_times_or_logs(
         other = parent.right if parent.left is node else parent.left
         if isinstance(parent.op, ast.Sub) and _clock_derived(other, function, model):
             return True
-        if isinstance(parent.op, ast.Add):
+        if isinstance(parent.op, ast.Add) and not (_is_text(node) or _is_text(other)):
             return True  # `now() + timedelta(hours=2)`, `time.time() + 300`: a deadline or an expiry
+        if isinstance(parent.op, ast.Add):
+            return _only_times_or_logs(parent, function, parents, model, depth + 1, following)  # text: follow it
         if isinstance(parent.op, (ast.Add, ast.Sub)) and _is_span(other, model):
             if _retention_window(other, isinstance(parent.op, ast.Sub)):
                 return True  # `now() - timedelta(days=30)`: a retention cutoff, the same for every run
@@ -538,6 +540,21 @@ def _event_time_target(target: ast.expr) -> bool:
         return _event_or_unique(target.attr)
     if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str):
         return _event_or_unique(target.slice.value)
+    return False
+
+
+_TEXT_METHODS = frozenset({"strftime", "isoformat", "format", "to_date_string", "to_datetime_string", "date_string"})
+
+
+def _is_text(node: ast.AST) -> bool:
+    """A string (`str(now())`, `now().strftime(...)`, an f-string or a literal): `+` on it joins text."""
+    if isinstance(node, (ast.JoinedStr, ast.Constant)):
+        return isinstance(node, ast.JoinedStr) or isinstance(node.value, str)
+    if isinstance(node, ast.Call):
+        func = node.func
+        return (isinstance(func, ast.Name) and func.id in ("str", "repr")) or (
+            isinstance(func, ast.Attribute) and func.attr in _TEXT_METHODS
+        )
     return False
 
 

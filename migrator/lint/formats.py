@@ -56,6 +56,9 @@ def source_lines(path: str, source: str | None) -> list[str] | None:
     return [line[:-1] if line.endswith("\r") else line for line in source.split("\n")]
 
 
+SNIPPET_WIDTH = 160  # characters of a long line shown around a finding
+
+
 def _snippet(finding: Finding, lines: list[str] | None) -> str:
     if lines is None:
         return ""
@@ -66,6 +69,12 @@ def _snippet(finding: Finding, lines: list[str] | None) -> str:
     start = max(finding.span.column - 1, 0)
     end = finding.span.end_column - 1 if finding.span.end_line == number else len(text)
     end = max(min(end, len(text)), start + 1)
+    if len(text) > SNIPPET_WIDTH:  # a minified or generated line: show the part the finding is in
+        first = max(start - SNIPPET_WIDTH // 4, 0)
+        last = min(first + SNIPPET_WIDTH, len(text))
+        shown = ("..." if first else "") + text[first:last] + ("..." if last < len(text) else "")
+        offset = first - (3 if first else 0)
+        text, start, end = shown, start - offset, min(end, last) - offset
     width = len(str(number))
     pad = " " * width
     parts = [

@@ -128,3 +128,24 @@ def test_a_folder_without_python_files_says_so(tmp_path):
     result = CliRunner().invoke(cli, ["lint", "--no-cache", str(tmp_path)])
     assert result.exit_code == 0
     assert "cron2dag: warning: No Python files or crontabs found under the given paths" in result.output
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+def test_a_huge_number_in_a_crontab_is_syn001_in_every_format(tmp_path, fmt):
+    (tmp_path / "jobs.crontab").write_text("1" * 5000 + " * * * * echo hi\n")
+    result = CliRunner().invoke(cli, ["lint", "--no-cache", "--format", fmt, str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert "SYN001" in result.output and "internal error" not in result.output
+
+
+def test_a_long_line_is_shown_around_its_finding(lint):
+    from migrator.lint import formats
+
+    source = 'x = "' + "a" * 500 + '" + y(' + "b" * 500 + "\n"  # the `(` is never closed
+    result = lint(source, select=("SYN",))
+    (finding,) = result.findings
+    assert finding.column > 500
+    text = formats.render_text(result.findings, lambda _: source)
+    assert all(len(line) < 200 for line in text.splitlines())
+    snippet, carets = text.splitlines()[2:4]
+    assert snippet[carets.index("^")] == "("  # the caret still points at the `(`
