@@ -58,6 +58,11 @@ class TaskPlan:
     mailto: tuple[str, ...]
     user: str | None
     secrets: tuple[Secret, ...]
+    # what cron handed the job, for targets that run it without templating (Dagster)
+    environment: TaskEnvironment | None = None
+    stdin: str | None = None  # the text after the first `%`
+    directory: str | None = None  # the working directory (HOME= or --cwd), as written
+    offset: dt.timedelta = dt.timedelta(0)  # how long after the DAG's first job cron started it
 
 
 @dataclass(frozen=True)
@@ -319,6 +324,10 @@ def _plan_task(
         mailto=environment.mailto or (),
         user=entry.user,
         secrets=environment.secrets,
+        environment=environment,
+        stdin=entry.stdin,
+        directory=environment.home or options.cwd,
+        offset=task.offset,
     )
 
 
