@@ -78,6 +78,14 @@ class TimeZoneName(click.ParamType):
     help="Directory for the DAG modules (one per DAG; created if missing).",
 )
 @click.option(
+    "--target",
+    type=click.Choice(["airflow", "dagster"]),
+    default="airflow",
+    show_default=True,
+    help="What to generate: Airflow DAG files, or a Dagster code location (one module per "
+    "pipeline and a definitions.py).",
+)
+@click.option(
     "--airflow",
     "airflow",
     type=click.Choice(["3", "2"]),
@@ -174,6 +182,7 @@ class TimeZoneName(click.ParamType):
 def migrate_command(
     files: tuple[Path, ...],
     output: Path,
+    target: str,
     airflow: str,
     overrides: Path | None,
     timezone: str,
@@ -190,8 +199,12 @@ def migrate_command(
     owner: str | None,
     cwd: str | None,
 ) -> None:
-    """Write one Airflow DAG module per DAG that `infer` finds in the crontab FILEs."""
+    """Write one Airflow DAG module per DAG that `infer` finds in the crontab FILEs.
+
+    With --target dagster: one Dagster module per DAG and a definitions.py over them.
+    """
     options = CodegenOptions(
+        target=target,
         airflow=int(airflow),
         retries=retries,
         retry_delay=retry_delay,

@@ -31,6 +31,8 @@ _RESERVED = frozenset(
 
 @dataclass(frozen=True)
 class CodegenOptions:
+    # "airflow" (DAG files for Airflow `airflow`) or "dagster" (a Dagster code location)
+    target: str = "airflow"
     airflow: int = 3
     retries: int = 2
     retry_delay: dt.timedelta = dt.timedelta(minutes=5)
@@ -133,6 +135,7 @@ class PipelinePlan:
     unscheduled: tuple[Unscheduled, ...]
     notes: tuple[Note, ...] = field(default=())
     secrets: tuple[tuple[Secret, tuple[str, ...]], ...] = field(default=())  # secret, dag ids
+    target: str = "airflow"  # CodegenOptions.target
 
 
 def plan_pipeline(pipeline: Pipeline, options: CodegenOptions) -> PipelinePlan:
@@ -153,6 +156,7 @@ def plan_pipeline(pipeline: Pipeline, options: CodegenOptions) -> PipelinePlan:
         unscheduled=pipeline.unscheduled,
         notes=tuple(notes),
         secrets=tuple((s, tuple(ids)) for s, ids in secrets.items()),
+        target=options.target,
     )
 
 
@@ -204,7 +208,7 @@ def _plan_dag(
                     pipeline.source,
                     None,
                     f"{dag.dag_id}: {', '.join(relative)} name files by relative path; cron ran them "
-                    "in the owner's home directory, Airflow runs them in a temporary one: set HOME= "
+                    f"in the owner's home directory, {_WHERE_JOBS_RUN[options.target]}: set HOME= "
                     "in the crontab or pass --cwd DIR",
                 )
             )
@@ -217,7 +221,12 @@ def _plan_dag(
                 pipeline.source,
                 None,
                 f"{dag.dag_id}: no owner: the crontab names no account and no MAILTO; pass "
-                "--owner TEAM (until then `cron2dag lint` reports OPS003)",
+                + (
+                    "--owner TEAM (until then `cron2dag lint` reports OPS003)"
+                    if options.target == "airflow"
+                    # cron2dag lints Airflow code only: no lint advice for other targets
+                    else "--owner TEAM"
+                ),
             )
         )
     return DagPlan(
@@ -238,6 +247,12 @@ def _plan_dag(
         guard_task_id=guard_task_id,
         guard_variable=guard_variable,
     )
+
+
+_WHERE_JOBS_RUN = {
+    "airflow": "Airflow runs them in a temporary one",
+    "dagster": "Dagster runs them in the directory its code server started in",
+}
 
 
 def _working_directory(directory: str | None) -> str | None:
