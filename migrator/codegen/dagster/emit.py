@@ -90,6 +90,9 @@ class _Emitter:
             constants.append(_assign("UPSTREAM", self._upstream()))
             if plan.calendar is not None:
                 constants.append(_assign("CALENDAR", _calendar(plan.calendar)))
+            self.imports.add("zoneinfo", "ZoneInfo")
+            zone = cst.Call(cst.Name("ZoneInfo"), [cst.Arg(py_string(self.dag.timetable.timezone))])
+            constants.append(_assign("ZONE", zone))
         definitions: list[cst.BaseStatement] = []
         for step in plan.steps:
             definitions.append(self._step(step))
@@ -541,8 +544,7 @@ class _Emitter:
         ]
         self.imports.add("zoneinfo", "ZoneInfo")
         body = [cst.parse_statement(s) for s in _join_blocks(statements)]
-        zone = cst.Call(cst.Name("ZoneInfo"), [cst.Arg(py_string(self.dag.timetable.timezone))])
-        body = [_replace_names(s, {"ZONE": zone, "JOB": py_string(plan.name)}) for s in body]
+        body = [_replace_names(s, {"JOB": py_string(plan.name)}) for s in body]
         body.append(cst.SimpleStatementLine([cst.Return(self._run_request(run_key=True))]))
         self.helper("on_calendar")
         return _function(
@@ -643,8 +645,7 @@ class _Emitter:
             "    day, weekday = local.day in days, local.isoweekday() % 7 in weekdays\n"
             "    return local.month in months and ((day or weekday) if either else (day and weekday))\n"
         )
-        zone = cst.Call(cst.Name("ZoneInfo"), [cst.Arg(py_string(self.dag.timetable.timezone))])
-        node = _replace_names(cst.parse_statement(source), {"ZONE": zone})
+        node = cst.parse_statement(source)
         assert isinstance(node, cst.FunctionDef)
         return node
 
