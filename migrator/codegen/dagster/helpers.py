@@ -107,7 +107,9 @@ def secret(name: str) -> str:
     """
     value = dg.EnvVar(name).get_value()
     if value is None:
-        raise dg.Failure(f"environment variable {name} is not set (the crontab set it)")
+        # retrying cannot help until someone sets it
+        message = f"environment variable {name} is not set (the crontab set it)"
+        raise dg.Failure(message, allow_retries=False)
     return value
 
 
