@@ -49,14 +49,17 @@ def fire_times(dg, defs, instance, starts: list[str], count: int) -> dict[str, d
     for schedule in repository.schedule_defs:
         per_start = {}
         for start in starts:
+            start_time = dt.datetime.fromisoformat(start)
             ticks = schedule_execution_time_iterator(
-                dt.datetime.fromisoformat(start).timestamp(),
+                start_time.timestamp(),
                 schedule.cron_schedule,
                 schedule.execution_timezone,
             )
             fired: list[str] = []
             for _ in range(count * 40):
                 tick = next(ticks)
+                if tick.timestamp() <= start_time.timestamp():
+                    continue  # the iterator starts at `start` inclusive; cron's times are after it
                 result = evaluate(dg, schedule, repository, tick, None)
                 if result is None:  # it asks the instance (upstream runs): slower, only then
                     result = evaluate(dg, schedule, repository, tick, instance)

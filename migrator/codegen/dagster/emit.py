@@ -93,6 +93,7 @@ class _Emitter:
             self.imports.add("zoneinfo", "ZoneInfo")
             zone = cst.Call(cst.Name("ZoneInfo"), [cst.Arg(py_string(self.dag.timetable.timezone))])
             constants.append(_assign("ZONE", zone))
+            constants.append(_assign("THIS_JOB", py_string(plan.name)))
         definitions: list[cst.BaseStatement] = []
         for step in plan.steps:
             definitions.append(self._step(step))
@@ -383,6 +384,13 @@ class _Emitter:
 
     # -- job, schedule, sensors ----------------------------------------------------------------
 
+    def _names(self, names: Sequence[str], keyword: str) -> cst.List:
+        """`[a, b]` as the value of `keyword=` in an exploded call (one name per line if long)."""
+        return list_of(
+            [cst.Name(n) for n in names],
+            Layout(depth=1, column=len(INDENT + keyword + "="), tail=1),
+        )
+
     def _owners(self, depth: int, column: int) -> cst.List:
         return list_of(
             [py_string(o) for o in self.plan.owners], Layout(depth=depth, column=column, tail=1)
@@ -395,14 +403,8 @@ class _Emitter:
             args.append(("partitions_def", cst.Name("PARTITIONS")))
         if plan.owners:
             args.append(("owners", self._owners(depth=1, column=11)))
-        args.append(
-            (
-                "tags",
-                cst.Dict(
-                    [cst.DictElement(py_string("cron2dag/source"), py_string(self.dag.source_name))]
-                ),
-            )
-        )
+        source = (py_string("cron2dag/source"), py_string(self.dag.source_name))
+        args.append(("tags", exploded_dict([source], depth=1)))
         args.append(("description", cst.Name("__doc__")))
         return args
 
@@ -423,12 +425,23 @@ class _Emitter:
                 done = [cst.Name(f"{u}_done") for u in step.upstream]
                 column = len(INDENT + step.function + "_done = " + step.function + "(upstream=")
                 op_args.append(("upstream", list_of(done, Layout(depth=1, column=column, tail=1))))
-            prefix = INDENT + (
-                f"{step.function}_done = " if step.function in has_downstream else ""
-            )
-            invocation = call(step.function, op_args, Layout(column=len(prefix)))
-            if step.function in has_downstream:
-                body.append(_assign(f"{step.function}_done", invocation))
+            target = f"{step.function}_done" if step.function in has_downstream else None
+            prefix = INDENT + (f"{target} = " if target else "")
+            # ruff wraps a right-hand side in parentheses when even `target = callee(` is too long
+            wrapped = target is not None and len(prefix + step.function + "(") > LINE_LENGTH
+            if wrapped and step.upstream:
+                done = [cst.Name(f"{u}_done") for u in step.upstream]
+                upstream = list_of(done, Layout(depth=2, column=LINE_LENGTH))
+                op_args = [("upstream", upstream)]
+            layout = Layout(depth=1, column=8) if wrapped else Layout(column=len(prefix))
+            invocation = call(step.function, op_args, layout)
+            if wrapped:
+                invocation = invocation.with_changes(
+                    lpar=[cst.LeftParen(whitespace_after=_newline_at(1))],
+                    rpar=[cst.RightParen(whitespace_before=_newline_at(0))],
+                )
+            if target:
+                body.append(_assign(target, invocation))
             else:
                 body.append(_expr(invocation))
         decorator = cst.Decorator(decorator=call("dg.job", self._job_args(), explode=True))
@@ -536,7 +549,7 @@ class _Emitter:
             "tick = (upstream_tick + UPSTREAM[finished.job_name]).astimezone(ZONE)",
             "if tick > dt.datetime.now(dt.timezone.utc) or not on_calendar(tick):",
             '    return dg.SkipReason("no tick of this pipeline has passed for that run")',
-            "if run_exists(context.instance, JOB, tick):",
+            "if run_exists(context.instance, THIS_JOB, tick):",
             '    return dg.SkipReason("this tick already has a run")',
             "for job, delta in UPSTREAM.items():",
             "    if not run_succeeded(context.instance, job, tick - delta):",
@@ -544,7 +557,6 @@ class _Emitter:
         ]
         self.imports.add("zoneinfo", "ZoneInfo")
         body = [cst.parse_statement(s) for s in _join_blocks(statements)]
-        body = [_replace_names(s, {"JOB": py_string(plan.name)}) for s in body]
         body.append(cst.SimpleStatementLine([cst.Return(self._run_request(run_key=True))]))
         self.helper("on_calendar")
         return _function(
@@ -562,7 +574,7 @@ class _Emitter:
                 "dg.run_failure_sensor",
                 [
                     ("name", py_string(f"{plan.name}_mailto")),
-                    ("monitored_jobs", cst.List([cst.Element(cst.Name(plan.job_function))])),
+                    ("monitored_jobs", self._names([plan.job_function], "monitored_jobs")),
                 ],
                 explode=True,
             )
@@ -601,8 +613,8 @@ class _Emitter:
                     ),
                 )
             )
-        args.append(("jobs", cst.List([cst.Element(cst.Name(plan.job_function))])))
-        args.append(("schedules", cst.List([cst.Element(cst.Name(f"{plan.name}_schedule"))])))
+        args.append(("jobs", self._names([plan.job_function], "jobs")))
+        args.append(("schedules", self._names([f"{plan.name}_schedule"], "schedules")))
         sensors = []
         if plan.upstream:
             sensors.append(cst.Name(f"{plan.name}_after_upstream"))
@@ -853,3 +865,11 @@ class _StdlibImports(Imports):
         straight = [_import(m, "dt" if m == "datetime" else None) for m in sorted(self.modules)]
         froms = [self._from_import(m, sorted(self.names[m])) for m in sorted(self.names)]
         return [*straight, *froms]
+
+
+def _newline_at(depth: int) -> cst.ParenthesizedWhitespace:
+    return cst.ParenthesizedWhitespace(
+        first_line=cst.TrailingWhitespace(),
+        indent=True,
+        last_line=cst.SimpleWhitespace(INDENT * depth),
+    )

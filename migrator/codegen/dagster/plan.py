@@ -28,7 +28,7 @@ DEFINITIONS_MODULE = "definitions"
 # names a generated module defines or imports itself; a step function never takes one
 RESERVED = frozenset(
     {"dg", "dt", "time", "ZoneInfo", "Mapping", "defs", "TICK_TAG", "RETRY_POLICY", "ENV"}
-    | {"PARTITIONS", "MAILTO", "UPSTREAM", "CALENDAR", "ZONE"}
+    | {"PARTITIONS", "MAILTO", "UPSTREAM", "CALENDAR", "ZONE", "THIS_JOB"}
     | {"scheduled_time", "run_cron_command", "cron_date", "wait_until", "secret"}
     | {"run_succeeded", "run_exists", "on_calendar", "context", "pipes", "tick"}
 )
