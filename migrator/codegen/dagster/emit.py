@@ -88,12 +88,12 @@ class _Emitter:
             )
         if plan.upstream:
             constants.append(_assign("UPSTREAM", self._upstream()))
-            if plan.calendar is not None:
-                constants.append(_assign("CALENDAR", _calendar(plan.calendar)))
+            constants.append(_assign("THIS_JOB", py_string(plan.name)))
+        if plan.calendar is not None:
+            constants.append(_assign("CALENDAR", _calendar(plan.calendar)))
             self.imports.add("zoneinfo", "ZoneInfo")
             zone = cst.Call(cst.Name("ZoneInfo"), [cst.Arg(py_string(self.dag.timetable.timezone))])
             constants.append(_assign("ZONE", zone))
-            constants.append(_assign("THIS_JOB", py_string(plan.name)))
         definitions: list[cst.BaseStatement] = []
         for step in plan.steps:
             definitions.append(self._step(step))
@@ -482,6 +482,20 @@ class _Emitter:
             body.append(
                 cst.If(
                     test=condition,
+                    body=cst.IndentedBlock(
+                        [cst.SimpleStatementLine([cst.Return(self._skip(reason, column=15))])]
+                    ),
+                )
+            )
+        if plan.own_zone:
+            self.helper("on_calendar")
+            reason = (
+                "cron (CRON_TZ) skips a time the clock jumps over; Dagster would run it after "
+                "the jump"
+            )
+            body.append(
+                cst.If(
+                    test=cst.parse_expression("not on_calendar(tick)"),
                     body=cst.IndentedBlock(
                         [cst.SimpleStatementLine([cst.Return(self._skip(reason, column=15))])]
                     ),

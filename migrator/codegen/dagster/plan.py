@@ -75,8 +75,9 @@ class DagsterDag:
     owners: tuple[str, ...]
     steps: tuple[StepPlan, ...]
     upstream: tuple[UpstreamLink, ...]
-    calendar: Calendar | None  # only for DAGs with upstream links
+    calendar: Calendar | None  # for DAGs with upstream links or their own zone (CRON_TZ)
     mailto: tuple[str, ...]  # every MAILTO address of its jobs
+    own_zone: bool = False  # the calendar is in its own zone (CRON_TZ), not cron's
 
     @property
     def uses_dates(self) -> bool:
@@ -173,7 +174,10 @@ def _plan_dag(dag: DagPlan, inferred: PipelineDag, names: dict[str, str]) -> Dag
         )
     )
     first = next(t for t in inferred.tasks if t.task_id == dag.first_task)
-    calendar = _calendar(first.entry.schedule) if upstream else None
+    # cronie skips a CRON_TZ job whose wall time the clock jumps over; Dagster would run it after
+    # the jump: the schedule checks the wall clock against the calendar
+    own_zone = first.entry.schedule.timezone is not None
+    calendar = _calendar(first.entry.schedule) if upstream or own_zone else None
     mailto = tuple(dict.fromkeys(a for task in dag.tasks for a in task.mailto))
     return DagsterDag(
         dag=dag,
@@ -185,6 +189,7 @@ def _plan_dag(dag: DagPlan, inferred: PipelineDag, names: dict[str, str]) -> Dag
         upstream=upstream,
         calendar=calendar,
         mailto=mailto,
+        own_zone=own_zone,
     )
 
 
