@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from locations import CRONTABS, Location, migrate_into_locations, workspace_yaml
@@ -76,7 +77,7 @@ def test_thirty_fire_times_of_every_schedule_equal_cron(
             for location in locations
         ],
     )
-    checked = 0
+    checked = fold_differences = 0
     for location, answer in zip(locations, answers):
         schedules = answer["schedules"]
         for pipeline in location.pipelines:
@@ -88,17 +89,32 @@ def test_thirty_fire_times_of_every_schedule_equal_cron(
                     wanted = next_fire_times(
                         first.entry.schedule, start, COUNT, default_tz=dag.timezone
                     )
-                    assert got == [t.astimezone(UTC) for t in wanted], (
-                        pipeline.source,
-                        name,
-                        start,
-                    )
+                    wanted = [t.astimezone(UTC) for t in wanted]
+                    if got != wanted:
+                        # the one documented difference (docs/dagster.md): in the hour the clock
+                        # repeats, Dagster runs a daily-style job once, at the second occurrence
+                        _only_in_repeated_hours(got, wanted, dag.timezone, (pipeline.source, name))
+                        fold_differences += 1
                     if dag.timezone == "UTC" and first.entry.schedule.fields is not None:
                         oracle = Oracle(dag.schedule)
                         assert all(oracle.matches(t) for t in got), (pipeline.source, name)
                         _no_gaps(oracle, start, got)
                     checked += 1
     assert checked > 100
+    assert fold_differences < checked // 20
+
+
+def _only_in_repeated_hours(
+    got: list[dt.datetime], wanted: list[dt.datetime], zone: str, where: object
+) -> None:
+    end = min(got[-1], wanted[-1])
+    differing = {t for t in got if t <= end} ^ {t for t in wanted if t <= end}
+    assert differing, where
+    for instant in differing:
+        local = instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+        first = local.replace(tzinfo=ZoneInfo(zone), fold=0).utcoffset()
+        second = local.replace(tzinfo=ZoneInfo(zone), fold=1).utcoffset()
+        assert first != second, (where, instant, "differs outside a repeated hour")
 
 
 def _no_gaps(oracle: Oracle, start: dt.datetime, got: list[dt.datetime]) -> None:
