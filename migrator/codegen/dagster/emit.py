@@ -6,6 +6,7 @@ nodes, from `helpers.py`. The output is what `ruff format` would print (see `pys
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 from collections.abc import Sequence
 from functools import cache
@@ -361,6 +362,11 @@ class _Emitter:
             if isinstance(segment, Literal):
                 if segment.text:
                     parts.append(py_string(segment.text))
+                continue
+            if getattr(segment, "secret", False):
+                # a secret found in the command line: read from the environment at run time
+                name = _secret_name(segment.code)
+                parts.append(cst.Call(cst.Name(self.helper("secret")), [cst.Arg(py_string(name))]))
                 continue
             date = segment.call
             assert date is not None
@@ -887,3 +893,10 @@ def _newline_at(depth: int) -> cst.ParenthesizedWhitespace:
         indent=True,
         last_line=cst.SimpleWhitespace(INDENT * depth),
     )
+
+
+def _secret_name(code: str) -> str:
+    """The variable a secret expression reads: `var.value.NAME` or `var.value['NAME']`."""
+    if code.startswith("var.value["):
+        return str(ast.literal_eval(code[len("var.value[") : -1]))
+    return code[len("var.value.") :]
