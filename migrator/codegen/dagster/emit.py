@@ -16,6 +16,7 @@ import libcst as cst
 
 from migrator.codegen.dagster.plan import Calendar, DagsterDag, StepPlan
 from migrator.codegen.dates import Expression, Literal
+from migrator.codegen.emit import timedelta_parts
 from migrator.codegen.pysource import (
     INDENT,
     LINE_LENGTH,
@@ -39,8 +40,7 @@ _HELPER_IMPORTS = {
     "cron_date": [("datetime", None), ("zoneinfo", "ZoneInfo")],
     "wait_until": [("datetime", None), ("time", None)],
     "secret": [],
-    "run_succeeded": [("datetime", None)],
-    "run_exists": [("datetime", None)],
+    "has_run": [("datetime", None)],
 }
 
 
@@ -230,7 +230,7 @@ class _Emitter:
 
     def _timedelta(self, delta: dt.timedelta, layout: Layout) -> cst.Call:
         self.imports.add_module("datetime")
-        parts = _timedelta_parts(delta)
+        parts = timedelta_parts(delta)
         return call("dt.timedelta", [(u, py_value(v)) for u, v in parts], layout)
 
     # -- steps ---------------------------------------------------------------------------------
@@ -508,14 +508,14 @@ class _Emitter:
                 )
             )
         if plan.upstream:
-            self.helper("run_succeeded")
+            self.helper("has_run")
             reason = (
                 f"an upstream pipeline has not succeeded for this time yet; "
                 f"{plan.name}_after_upstream starts the run when it does"
             )
             loop = cst.parse_statement(
                 "for job, delta in UPSTREAM.items():\n"
-                "    if not run_succeeded(context.instance, job, tick - delta):\n"
+                "    if not has_run(context.instance, job, tick - delta, succeeded=True):\n"
                 "        return SKIP\n"
             )
             loop = loop.deep_replace(_find_name(loop, "SKIP"), self._skip(reason, column=19))  # type: ignore[assignment]
@@ -546,8 +546,7 @@ class _Emitter:
 
     def _link_sensor(self) -> cst.FunctionDef:
         plan = self.plan
-        self.helper("run_succeeded")
-        self.helper("run_exists")
+        self.helper("has_run")
         self.imports.add_module("datetime")
         decorator = cst.Decorator(
             decorator=call(
@@ -569,10 +568,10 @@ class _Emitter:
             "tick = (upstream_tick + UPSTREAM[finished.job_name]).astimezone(ZONE)",
             "if tick > dt.datetime.now(dt.timezone.utc) or not on_calendar(tick):",
             '    return dg.SkipReason("no tick of this pipeline has passed for that run")',
-            "if run_exists(context.instance, THIS_JOB, tick):",
+            "if has_run(context.instance, THIS_JOB, tick):",
             '    return dg.SkipReason("this tick already has a run")',
             "for job, delta in UPSTREAM.items():",
-            "    if not run_succeeded(context.instance, job, tick - delta):",
+            "    if not has_run(context.instance, job, tick - delta, succeeded=True):",
             '        return dg.SkipReason(f"waiting for {job}")',
         ]
         self.imports.add("zoneinfo", "ZoneInfo")
@@ -856,15 +855,6 @@ def _calendar(calendar: Calendar) -> cst.BaseExpression:
     ]
     text = "(\n" + "".join(f"    {f},\n" for f in fields) + ")"
     return cst.parse_expression(text)
-
-
-def _timedelta_parts(delta: dt.timedelta) -> list[tuple[str, int]]:
-    seconds = int(delta.total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [("days", days), ("hours", hours), ("minutes", minutes), ("seconds", secs)]
-    return [(unit, value) for unit, value in parts if value] or [("seconds", 0)]
 
 
 def _clock(delta: dt.timedelta) -> str:

@@ -113,32 +113,18 @@ def secret(name: str) -> str:
     return value
 
 
-def run_succeeded(
+def has_run(
     instance: dg.DagsterInstance,
     job_name: str,
     tick: dt.datetime,
+    *,
+    succeeded: bool = False,
 ) -> bool:
-    """Whether a run of `job_name` for the scheduled time `tick` has succeeded."""
+    """Whether a run of `job_name` for the scheduled time `tick` exists (has succeeded)."""
     runs = instance.get_runs(
         filters=dg.RunsFilter(
             job_name=job_name,
-            statuses=[dg.DagsterRunStatus.SUCCESS],
-            tags={TICK_TAG: tick.astimezone(dt.timezone.utc).isoformat()},
-        ),
-        limit=1,
-    )
-    return bool(runs)
-
-
-def run_exists(
-    instance: dg.DagsterInstance,
-    job_name: str,
-    tick: dt.datetime,
-) -> bool:
-    """Whether any run of `job_name` for the scheduled time `tick` was created."""
-    runs = instance.get_runs(
-        filters=dg.RunsFilter(
-            job_name=job_name,
+            statuses=[dg.DagsterRunStatus.SUCCESS] if succeeded else None,
             tags={TICK_TAG: tick.astimezone(dt.timezone.utc).isoformat()},
         ),
         limit=1,

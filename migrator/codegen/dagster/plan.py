@@ -30,7 +30,7 @@ RESERVED = frozenset(
     {"dg", "dt", "time", "ZoneInfo", "Mapping", "defs", "TICK_TAG", "RETRY_POLICY", "ENV"}
     | {"PARTITIONS", "MAILTO", "UPSTREAM", "CALENDAR", "ZONE", "THIS_JOB"}
     | {"scheduled_time", "run_cron_command", "cron_date", "wait_until", "secret"}
-    | {"run_succeeded", "run_exists", "on_calendar", "context", "pipes", "tick"}
+    | {"has_run", "on_calendar", "context", "pipes", "tick"}
 )
 _DAILY = re.compile(r"^(\d+) (\d+) \* \* \*$")
 _NOT_IDENTIFIER = re.compile(r"\W")
