@@ -200,6 +200,7 @@ def test_a_calendar_cron_reads_as_and_skips_the_other_days(tmp_path: Path) -> No
     [
         ("etl", "etl"),
         ("json", "json_pipeline"),
+        ("watchdog", "watchdog_pipeline"),  # a real crontab's job; Dagster imports watchdog
         ("definitions", "definitions_pipeline"),
         ("dagster_sync", "dagster_sync_pipeline"),
         ("2am-report", "pipeline_2am_report"),

@@ -32,6 +32,75 @@ RESERVED = frozenset(
     | {"scheduled_time", "run_cron_command", "cron_date", "wait_until", "secret"}
     | {"has_run", "on_calendar", "context", "pipes", "tick"}
 )
+# top-level modules that Dagster 1.13 and its web server import (.ci/dagster.lock): a generated
+# module of the same name would be shadowed by them (or shadow them) in `definitions.py`
+DAGSTER_IMPORTS = frozenset(
+    [
+        "alembic",
+        "annotated_types",
+        "antlr4",
+        "anyio",
+        "backoff",
+        "certifi",
+        "charset_normalizer",
+        "click",
+        "coloredlogs",
+        "dateutil",
+        "docstring_parser",
+        "dotenv",
+        "filelock",
+        "fsspec",
+        "google",
+        "gql",
+        "graphene",
+        "graphql",
+        "graphql_relay",
+        "grpc",
+        "grpc_health",
+        "h11",
+        "httptools",
+        "humanfriendly",
+        "idna",
+        "jinja2",
+        "mako",
+        "markdown_it",
+        "markupsafe",
+        "mdurl",
+        "multidict",
+        "packaging",
+        "pathlib_abc",
+        "platformdirs",
+        "propcache",
+        "pydantic",
+        "pydantic_core",
+        "pygments",
+        "pytz",
+        "requests",
+        "requests_toolbelt",
+        "rich",
+        "six",
+        "sqlalchemy",
+        "starlette",
+        "structlog",
+        "tabulate",
+        "tomli",
+        "tomlkit",
+        "toposort",
+        "tqdm",
+        "typing_extensions",
+        "typing_inspection",
+        "tzdata",
+        "upath",
+        "urllib3",
+        "uvicorn",
+        "uvloop",
+        "watchdog",
+        "watchfiles",
+        "websockets",
+        "yaml",
+        "yarl",
+    ]
+)
 _DAILY = re.compile(r"^(\d+) (\d+) \* \* \*$")
 _NOT_IDENTIFIER = re.compile(r"\W")
 
@@ -128,6 +197,7 @@ def module_identifier(dag_id: str) -> str:
     if (
         keyword.iskeyword(name)
         or name in sys.stdlib_module_names
+        or name in DAGSTER_IMPORTS
         or name == DEFINITIONS_MODULE
         or name.startswith(("dagster", "_"))
     ):
