@@ -46,6 +46,8 @@ _RESERVED = frozenset(
 
 @dataclass(frozen=True)
 class CodegenOptions:
+    # "airflow" (DAG files for Airflow `airflow`) or "dagster" (a Dagster code location)
+    target: str = "airflow"
     airflow: int = 3
     # retries of every task; None: by the failure type of each command (see `failures`)
     retries: int | None = None
@@ -89,6 +91,11 @@ class TaskPlan:
     user: str | None
     secrets: tuple[Secret, ...]
     retry: RetryPlan | None = None
+    # what cron handed the job, for targets that run it without templating (Dagster)
+    environment: TaskEnvironment | None = None
+    stdin: str | None = None  # the text after the first `%`
+    directory: str | None = None  # the working directory (HOME= or --cwd), as written
+    offset: dt.timedelta = dt.timedelta(0)  # how long after the DAG's first job cron started it
 
 
 @dataclass(frozen=True)
@@ -161,6 +168,7 @@ class PipelinePlan:
     unscheduled: tuple[Unscheduled, ...]
     notes: tuple[Note, ...] = field(default=())
     secrets: tuple[tuple[Secret, tuple[str, ...]], ...] = field(default=())  # secret, dag ids
+    target: str = "airflow"  # CodegenOptions.target
 
 
 def plan_pipeline(pipeline: Pipeline, options: CodegenOptions) -> PipelinePlan:
@@ -181,6 +189,7 @@ def plan_pipeline(pipeline: Pipeline, options: CodegenOptions) -> PipelinePlan:
         unscheduled=pipeline.unscheduled,
         notes=tuple(notes),
         secrets=tuple((s, tuple(ids)) for s, ids in secrets.items()),
+        target=options.target,
     )
 
 
@@ -250,7 +259,7 @@ def _plan_dag(
                     pipeline.source,
                     None,
                     f"{dag.dag_id}: {', '.join(relative)} name files by relative path; cron ran them "
-                    "in the owner's home directory, Airflow runs them in a temporary one: set HOME= "
+                    f"in the owner's home directory, {_WHERE_JOBS_RUN[options.target]}: set HOME= "
                     "in the crontab or pass --cwd DIR",
                 )
             )
@@ -271,7 +280,12 @@ def _plan_dag(
                 pipeline.source,
                 None,
                 f"{dag.dag_id}: no owner: the crontab names no account and no MAILTO; pass "
-                "--owner TEAM (until then `cron2dag lint` reports OPS003)",
+                + (
+                    "--owner TEAM (until then `cron2dag lint` reports OPS003)"
+                    if options.target == "airflow"
+                    # cron2dag lints Airflow code only: no lint advice for other targets
+                    else "--owner TEAM"
+                ),
             )
         )
     return DagPlan(
@@ -300,6 +314,12 @@ def _start_instant(options: CodegenOptions, table: TimetablePlan) -> dt.datetime
     """The DAG's start_date as an instant (midnight in the DAG's zone)."""
     start = options.start_date
     return dt.datetime(start.year, start.month, start.day, tzinfo=ZoneInfo(table.timezone))
+
+
+_WHERE_JOBS_RUN = {
+    "airflow": "Airflow runs them in a temporary one",
+    "dagster": "Dagster runs them in the directory its code server started in",
+}
 
 
 def _working_directory(directory: str | None) -> str | None:
@@ -388,6 +408,10 @@ def _plan_task(
         user=entry.user,
         secrets=environment.secrets,
         retry=plan_retries(entry, options),
+        environment=environment,
+        stdin=entry.stdin,
+        directory=environment.home or options.cwd,
+        offset=task.offset,
     )
 
 
