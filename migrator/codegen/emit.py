@@ -137,7 +137,7 @@ class _Emitter:
             text += " No alert: the crontab has no MAILTO to send one to."
         else:
             text += " A missed deadline is mailed to MAILTO."
-        return ["", *_wrap(text, 100)]
+        return ["", *wrap_comment(text, 100)]
 
     def _env_constant(self, env: Sequence[tuple[str, str]]) -> cst.SimpleStatementLine:
         value = exploded_dict([(py_string(k), py_string(v)) for k, v in env], depth=0)
@@ -365,7 +365,7 @@ class _Emitter:
         if task.command.shell:
             comments.append(f"SHELL={task.command.shell} in the crontab: the command runs in it")
         if task.retry is not None:
-            comments.extend(_wrap(task.retry.describe(), 86))
+            comments.extend(wrap_comment(task.retry.describe(), 86))
         args: list[Argument] = [
             ("task_id", py_string(task.task_id)),
             ("bash_command", py_string(task.command.template)),
@@ -437,7 +437,7 @@ class _Emitter:
                 "a timeout skips the job (soft_fail), as cron's run quietly did nothing"
             )
         if not guard.exact:
-            comments.extend(_wrap(f"the check stays in the command: {guard.why_kept}", 86))
+            comments.extend(wrap_comment(f"the check stays in the command: {guard.why_kept}", 86))
         keyword, connection = SENSOR_CONNECTIONS[signal.kind]
         comments.append(f"uses the {connection} connection")
         args: list[Argument] = [("task_id", py_string(sensor.task_id))]
@@ -565,5 +565,5 @@ def _short(text: str, limit: int = 48) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _wrap(text: str, width: int) -> list[str]:
+def wrap_comment(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
