@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
@@ -50,7 +51,7 @@ def _shortest_gap(expression: str, timezone: str, start: dt.datetime) -> dt.time
         make_aware(walk.get_next(dt.datetime), zone).astimezone(dt.timezone.utc)
         for _ in range(_RUNS_SAMPLED)
     ]
-    gaps = [b - a for a, b in zip(times, times[1:]) if b > a]
+    gaps = [b - a for a, b in pairwise(times) if b > a]
     if not gaps:
         return None
     shortest = min(gaps)
