@@ -8,7 +8,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
@@ -16,13 +15,15 @@ from migrator.codegen.migrate import migrate
 from migrator.codegen.plan import CodegenOptions
 from migrator.codegen.summary import render_summary
 from migrator.codegen.writer import BLOCKED
+from migrator.crontab.fields import read_number, shorten
+from migrator.crontab.zones import is_zone_name, zone_problem
 from migrator.errors import RunFailed
 from migrator.infer.model import Pipeline
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-_DURATION = re.compile(r"^(\d+)\s*(s|sec|secs|m|min|mins|h|hour|hours)?$")
+_DURATION = re.compile(r"^([0-9]+)\s*(s|sec|secs|m|min|mins|h|hour|hours)?$")
 _UNITS = {
     "s": 1,
     "sec": 1,
@@ -34,6 +35,8 @@ _UNITS = {
     "hour": 3600,
     "hours": 3600,
 }
+# seconds; a longer retry delay is a typo, and dates computed from it would leave the calendar
+MAX_DURATION = 365 * 86400
 # Show a progress bar from this many DAG files on (and only on a terminal).
 PROGRESS_THRESHOLD = 20
 
@@ -46,10 +49,15 @@ class Duration(click.ParamType):
     ) -> dt.timedelta:
         if isinstance(value, dt.timedelta):
             return value
-        match = _DURATION.match(str(value).strip())
+        text = str(value).strip()
+        match = _DURATION.match(text)
         if not match:
-            self.fail(f"{value!r} is not a duration like 300, 90s, 5m or 1h", param, ctx)
-        return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2) or "s"])
+            self.fail(f"{shorten(text)!r} is not a duration like 300, 90s, 5m or 1h", param, ctx)
+        unit = _UNITS[match.group(2) or "s"]
+        amount = read_number(match.group(1), MAX_DURATION // unit)
+        if amount is None:
+            self.fail(f"{shorten(text)!r} is longer than {MAX_DURATION // 86400} days", param, ctx)
+        return dt.timedelta(seconds=amount * unit)
 
 
 class TimeZoneName(click.ParamType):
@@ -59,12 +67,8 @@ class TimeZoneName(click.ParamType):
         self, value: object, param: click.Parameter | None, ctx: click.Context | None
     ) -> str:
         name = str(value)
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            self.fail(
-                f"{name!r} is not an IANA time zone name (like UTC or Europe/Paris)", param, ctx
-            )
+        if not is_zone_name(name):
+            self.fail(zone_problem(name), param, ctx)
         return name
 
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import os
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
 
 from migrator.crontab.explain import explain_entries, explain_schedule
+from migrator.crontab.fields import shorten
 from migrator.crontab.model import DEFAULT_DIALECT, CronTab, Dialect
 from migrator.crontab.parser import load_crontab, parse_expression
+from migrator.crontab.zones import find_zone, zone_problem
 from migrator.errors import Diagnostic, InputError
 
 _DIALECTS = [str(d) for d in Dialect]
@@ -176,10 +178,10 @@ def _looks_like_expression(target: str) -> bool:
 
 
 def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        raise InputError.at("--tz", f"unknown time zone '{name}' (expected an IANA name)") from None
+    zone = find_zone(name)
+    if zone is None:
+        raise InputError.at("--tz", zone_problem(name))
+    return zone
 
 
 def _start(text: str | None, zone: ZoneInfo) -> datetime:
@@ -191,9 +193,20 @@ def _start(text: str | None, zone: ZoneInfo) -> datetime:
         value = datetime.fromisoformat(iso)
     except ValueError:
         raise InputError.at(
-            "--from", f"'{text}' is not an ISO 8601 date-time (e.g. 2026-01-31T09:00)"
+            "--from", f"'{shorten(text)}' is not an ISO 8601 date-time (e.g. 2026-01-31T09:00)"
         ) from None
-    return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+    where = ""
+    if value.tzinfo is None:
+        value, where = value.replace(tzinfo=zone), f" in {zone.key}"
+    try:
+        value.astimezone(timezone.utc)
+    except OverflowError:
+        raise InputError.at(
+            "--from",
+            f"'{shorten(text)}'{where} lies outside the years 1 to 9999 in UTC, the calendar "
+            "fire times are computed on",
+        ) from None
+    return value
 
 
 def render_explanation(record: dict[str, Any]) -> str:

@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from itertools import pairwise
 from os import PathLike
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lark import Token, Transformer
 from lark.exceptions import UnexpectedInput
 
 from migrator.collector import collector_paused
-from migrator.crontab.fields import FIELD_LABELS, evaluate_field, pick_random
+from migrator.crontab.fields import FIELD_LABELS, evaluate_field, pick_random, read_number, shorten
 from migrator.crontab.grammar import crontab_parser
 from migrator.crontab.model import (
     DEFAULT_DIALECT,
@@ -35,6 +34,7 @@ from migrator.crontab.model import (
     Schedule,
     Span,
 )
+from migrator.crontab.zones import is_zone_name, zone_problem
 from migrator.errors import Diagnostic, InputError
 
 __all__ = [
@@ -528,20 +528,14 @@ def _field_schedule(
 
 
 def _check_zone(name: str, path: str, line: int | None, column: int | None) -> Diagnostic | None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        diagnostic = Diagnostic(
-            path,
-            f"unknown time zone '{name}' (expected an IANA name such as Europe/Berlin; "
-            "cronie would silently use UTC)",
-            line,
-            column,
-        )
-        if line is None:
-            raise InputError([diagnostic]) from None
-        return diagnostic
-    return None
+    if is_zone_name(name):
+        return None
+    diagnostic = Diagnostic(
+        path, f"{zone_problem(name)}; cronie would silently use UTC", line, column
+    )
+    if line is None:
+        raise InputError([diagnostic])
+    return diagnostic
 
 
 # ---- the whole file --------------------------------------------------------------------------------
@@ -703,11 +697,11 @@ class _Reader:
                 Diagnostic(self.path, f"{self.dialect} cron ignores RANDOM_DELAY", line, column)
             )
             return None
-        if not re.fullmatch(r"[0-9]+", assignment.value) or int(assignment.value) > 24 * 60:
+        if read_number(assignment.value, 24 * 60) is None:
             self.warnings.append(
                 Diagnostic(
                     self.path,
-                    f"cronie ignores RANDOM_DELAY={assignment.value!s}: it must be a whole number of "
+                    f"cronie ignores RANDOM_DELAY={shorten(assignment.value)}: it must be a whole number of "
                     "minutes from 0 to 1440",
                     line,
                     column,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 import click
 
 from migrator.crontab.model import DEFAULT_DIALECT, Dialect
 from migrator.crontab.parser import load_crontab
+from migrator.crontab.zones import is_zone_name, zone_problem
 from migrator.errors import UsageError
 from migrator.infer.drawing import dot, from_dag_file, from_pipeline, mermaid
 from migrator.infer.model import Pipeline
@@ -50,12 +49,8 @@ def _crontab_options(function):  # type: ignore[no-untyped-def]
 def _infer(
     path: str, overrides_path: str | None, system: bool | None, dialect: str, timezone: str
 ) -> Pipeline:
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(
-            f"--tz: unknown time zone '{timezone}' (expected an IANA name such as Europe/Berlin)"
-        )
+    if not is_zone_name(timezone):
+        raise UsageError(f"--tz: {zone_problem(timezone)}")
     crontab = load_crontab(path, system=system, dialect=Dialect(dialect))
     for warning in crontab.warnings:
         click.echo(f"{warning} (warning)", err=True)
