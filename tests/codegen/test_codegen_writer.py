@@ -144,11 +144,11 @@ def test_an_unusable_output_path_is_a_clear_error_not_a_traceback(
 def test_an_unwritable_output_directory_is_a_clear_error(
     tmp_path: Path, fake_infer: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def refuse(path: Path, text: str) -> None:
-        raise PermissionError(13, "Permission denied", str(path))
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
 
     # chmod cannot stop root (the tests may run as root), so refuse the write itself
-    monkeypatch.setattr("migrator.codegen.migrate.write_atomic", refuse)
+    monkeypatch.setattr("migrator.codegen.writer.tempfile.mkstemp", refuse)
     done = CliRunner().invoke(cli, ["migrate", "seed.crontab", "-o", str(tmp_path / "dags")])
     assert done.exit_code == 2
     assert (
