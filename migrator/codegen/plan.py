@@ -472,7 +472,19 @@ def _duration(delta: dt.timedelta) -> str:
 
 
 _IDENTIFIER_JUNK = re.compile(r"\W")
+# Python variables of tasks stay this short so that `    upstream >> downstream` always fits in 88
+# columns: a longer dependency line has no layout that `ruff format` keeps at every line length (it
+# wraps it in parentheses below the limit and joins them back above it). Task ids are not shortened.
+MAX_VARIABLE = 40
 _TASK_ID_JUNK = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def _shortened(identifier: str, limit: int) -> str:
+    """`identifier` cut to at most `limit` characters, after a whole word where there is one."""
+    if len(identifier) <= limit:
+        return identifier
+    cut = identifier.rfind("_", 0, limit + 1)
+    return identifier[:cut] if cut > 0 else identifier[:limit]
 
 
 @dataclass
@@ -485,11 +497,13 @@ class _Names:
         base = _IDENTIFIER_JUNK.sub("_", task_id) or "task"
         if base[0].isdigit():
             base = "task_" + base
+        base = _shortened(base, MAX_VARIABLE)
         if keyword.iskeyword(base) or base in _RESERVED:
             base += "_task"
         name, n = base, 2
         while name in self.used:
-            name, n = f"{base}_{n}", n + 1
+            suffix = f"_{n}"
+            name, n = _shortened(base, MAX_VARIABLE - len(suffix)) + suffix, n + 1
         self.used.add(name)
         return name
 
