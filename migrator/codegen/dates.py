@@ -64,6 +64,9 @@ class Expression:
     original: str
     # the end of the rendered text that is known in advance (what follows the last conversion)
     suffix: str = ""
+    # a secret read from an Airflow Variable: its value may contain any character (a date never
+    # renders a quote)
+    secret: bool = False
 
 
 Segment = Literal | Expression

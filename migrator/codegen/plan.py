@@ -9,15 +9,27 @@ import datetime as dt
 import keyword
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import PurePath
 
-from migrator.codegen.command import EmbeddedCommand, embed_command
+from migrator.codegen.command import EmbeddedCommand, SecretSpan, embed_command
 from migrator.codegen.dates import KeptDate
-from migrator.codegen.environment import Secret, TaskEnvironment, split_environment
+from migrator.codegen.environment import (
+    CRON_CONTROL,
+    Secret,
+    TaskEnvironment,
+    split_environment,
+    variable_reference,
+)
 from migrator.codegen.jinja import literal_template
 from migrator.codegen.timetable import TimetablePlan, airflow_fire_times, plan_timetable
+from migrator.crontab.secrets import (
+    SecretNames,
+    find_command_secrets,
+    is_secret_name,
+    mask_secrets,
+)
 from migrator.errors import UsageError
 from migrator.infer.model import CrossDagEdge, Pipeline, PipelineDag, PipelineTask, Unscheduled
 
@@ -58,6 +70,8 @@ class TaskPlan:
     mailto: tuple[str, ...]
     user: str | None
     secrets: tuple[Secret, ...]
+    # secrets written in the command that could not be replaced by a Variable (what they are)
+    secrets_left: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,22 +146,53 @@ class PipelinePlan:
 
 def plan_pipeline(pipeline: Pipeline, options: CodegenOptions) -> PipelinePlan:
     notes: list[Note] = []
-    dags = [_plan_dag(dag, pipeline, options, notes) for dag in pipeline.dags]
+    secret_names = _secret_names(pipeline)
+    dags = [_plan_dag(dag, pipeline, options, notes, secret_names) for dag in pipeline.dags]
     by_id = {d.dag_id: d for d in dags}
     links = _plan_links(pipeline, by_id, notes)
     dags = [_with_links(d, links.get(d.dag_id, ())) for d in dags]
-    secrets: dict[Secret, list[str]] = {}
-    for dag in dags:
-        for task in dag.tasks:
-            for secret in task.secrets:
-                if dag.dag_id not in secrets.setdefault(secret, []):
-                    secrets[secret].append(dag.dag_id)
     return PipelinePlan(
         source=pipeline.source,
         dags=tuple(dags),
         unscheduled=pipeline.unscheduled,
         notes=tuple(notes),
-        secrets=tuple((s, tuple(ids)) for s, ids in secrets.items()),
+        secrets=_secret_uses(dags),
+    )
+
+
+def _secret_names(pipeline: Pipeline) -> SecretNames:
+    """Every secret of the crontab named once, in line order: the same value is the same Variable
+    wherever it is written, and the names do not depend on how the jobs were grouped into DAGs."""
+    names = SecretNames()
+    entries = sorted((t.entry for d in pipeline.dags for t in d.tasks), key=lambda e: e.line)
+    for entry in entries:
+        for name, value in dict(entry.environment).items():
+            if name not in CRON_CONTROL and is_secret_name(name):
+                names.name(value, name)
+        for secret in find_command_secrets(entry.command):
+            if secret.movable:
+                names.name(secret.value, secret.label)
+    return names
+
+
+def _secret_uses(dags: list[DagPlan]) -> tuple[tuple[Secret, tuple[str, ...]], ...]:
+    """Each Variable once, with what it holds, the lines that write it and the DAGs that read it."""
+    first: dict[str, Secret] = {}
+    lines: dict[str, list[int]] = {}
+    readers: dict[str, list[str]] = {}
+    for dag in dags:
+        for task in dag.tasks:
+            for secret in task.secrets:
+                first.setdefault(secret.variable, secret)
+                lines.setdefault(secret.variable, []).extend(secret.lines)
+                if dag.dag_id not in readers.setdefault(secret.variable, []):
+                    readers[secret.variable].append(dag.dag_id)
+    return tuple(
+        (
+            Secret(secret.name, variable, tuple(sorted(set(lines[variable])))),
+            tuple(readers[variable]),
+        )
+        for variable, secret in first.items()
     )
 
 
@@ -158,7 +203,11 @@ def _with_links(dag: DagPlan, links: tuple[LinkPlan, ...]) -> DagPlan:
 
 
 def _plan_dag(
-    dag: PipelineDag, pipeline: Pipeline, options: CodegenOptions, notes: list[Note]
+    dag: PipelineDag,
+    pipeline: Pipeline,
+    options: CodegenOptions,
+    notes: list[Note],
+    secret_names: SecretNames,
 ) -> DagPlan:
     if not dag.tasks:
         raise UsageError(f"{pipeline.source}: DAG {dag.dag_id!r} has no tasks")
@@ -170,10 +219,20 @@ def _plan_dag(
     variables = {t.task_id: names.variable(t.task_id) for t in dag.tasks}
     tasks = []
     for task in dag.tasks:
-        environment = split_environment(task.entry.environment)
-        plan = _plan_task(task, variables[task.task_id], dag, environment, options)
+        environment = split_environment(task.entry.environment, secret_names)
+        plan = _plan_task(task, variables[task.task_id], dag, environment, options, secret_names)
         for kept in plan.command.kept:
             notes.append(_kept_note(pipeline.source, task, kept))
+        for what in plan.secrets_left:
+            notes.append(
+                Note(
+                    pipeline.source,
+                    task.entry.line,
+                    f"{task.task_id}: the {what} is quoted in pieces (or inside a date call), so it "
+                    "stays in bash_command: write it as one quoted word and migrate again, or move "
+                    "it to a Variable by hand",
+                )
+            )
         tasks.append(plan)
     has_upstream = {e.downstream for e in dag.edges}
     waits = []
@@ -249,8 +308,7 @@ _ABSOLUTE_START = ("/", "$", "~", "-")
 def _names_relative_path(command: str) -> bool:
     words = command.split()
     return any(
-        _RELATIVE_FILE.match(word)
-        or (previous == "cd" and not word.startswith(_ABSOLUTE_START))
+        _RELATIVE_FILE.match(word) or (previous == "cd" and not word.startswith(_ABSOLUTE_START))
         for previous, word in zip(["", *words], words)
     )
 
@@ -296,9 +354,16 @@ def _plan_task(
     dag: PipelineDag,
     environment: TaskEnvironment,
     options: CodegenOptions,
+    secret_names: SecretNames,
 ) -> TaskPlan:
     entry = task.entry
     date_zone = environment.tz.lstrip(":") if environment.tz else dag.timezone
+    found = find_command_secrets(entry.command)
+    spans = {
+        SecretSpan(s.start, s.end, secret_names.name(s.value, s.label)): s
+        for s in found
+        if s.movable
+    }
     command = embed_command(
         entry.command,
         entry.stdin,
@@ -306,20 +371,38 @@ def _plan_task(
         offset=task.offset,
         rewrite=options.rewrite_dates,
         shell=environment.shell,
+        secrets=tuple(spans),
     )
+    moved = {span.variable: spans[span] for span in spans if span not in command.unplaced}
+    left = [s for s in found if not s.movable] + [spans[span] for span in command.unplaced]
+    masks = {s.value: variable_reference(name) for name, s in moved.items()}
+    # a secret left in place is written in pieces: hide the whole word as written, and the value
+    masks.update({text: "***" for s in left for text in (s.value, entry.command[s.start : s.end])})
+    # a secret inside a `$(date ...)` call that was kept must not reach its comment or note either
+    kept = tuple(KeptDate(_masked(k.text, masks), k.reason) for k in command.kept)
+    command = replace(command, kept=kept)
     user = f"{entry.user} " if entry.user else ""
     return TaskPlan(
         task_id=task.task_id,
         variable=variable,
         line=entry.line,
-        crontab_line=f"{entry.schedule.text} {user}{entry.raw_command}",
+        crontab_line=f"{entry.schedule.text} {user}{_masked(entry.raw_command, masks)}",
         command=command,
         env_key=environment.env,
         cwd=_working_directory(environment.home or options.cwd),
         mailto=environment.mailto or (),
         user=entry.user,
-        secrets=environment.secrets,
+        secrets=environment.secrets
+        + tuple(Secret(s.what, name, (entry.line,)) for name, s in moved.items()),
+        secrets_left=tuple(dict.fromkeys(s.what for s in left)),
     )
+
+
+def _masked(text: str, masks: dict[str, str]) -> str:
+    """`text` with each secret value replaced by what stands for it (longest values first)."""
+    for value in sorted(masks, key=len, reverse=True):
+        text = mask_secrets(text, [value], masks[value])
+    return text
 
 
 def _kept_note(source: str, task: PipelineTask, kept: KeptDate) -> Note:

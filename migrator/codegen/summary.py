@@ -60,15 +60,17 @@ def render_summary(result: MigrateResult, output: Path) -> str:
             f"Skipped {len(skipped)} entr{'y' if len(skipped) == 1 else 'ies'} (no DAG written):"
         )
         lines.extend(f"  {source}:{u.line}: {u.reason}" for source, u in skipped)
-    secrets = [(s, ids) for plan in result.plans for s, ids in plan.secrets]
+    secrets = [(plan.source, s, ids) for plan in result.plans for s, ids in plan.secrets]
     if secrets:
         lines.append(
-            "Secrets kept out of the DAG files (set these Airflow Variables before the DAGs run):"
+            "Secrets kept out of the DAG files (set these Airflow Variables before the DAGs run; "
+            "`airflow variables set NAME VALUE`, or AIRFLOW_VAR_<NAME> in the environment):"
         )
-        for secret, ids in secrets:
+        for source, secret, ids in secrets:
+            where = f"{source}:{','.join(map(str, secret.lines))}: " if secret.lines else ""
             lines.append(
-                f"  {secret.name}: read from Variable {secret.variable!r} by {', '.join(ids)} "
-                f"(airflow variables set {secret.variable} ...)"
+                f"  {where}{secret.name}: read from Variable {secret.variable!r} by "
+                f"{', '.join(ids)} (airflow variables set {secret.variable} ...)"
             )
     if result.notes:
         lines.append("Notes:")

@@ -190,12 +190,12 @@ def explain_schedule(
                 f"cronie starts this job up to {delay} minutes late (RANDOM_DELAY={delay}); "
                 "the times above are without that delay"
             )
-    if 0 < len(fires) < count or (count and not fires and not never_fires(schedule)):
-        if schedule.fields is not None:
-            warnings.append(
-                f"only {len(fires)} of the {count} fire times asked for fall before the end of "
-                "year 9999, where the calendar ends"
-            )
+    cut_short = 0 < len(fires) < count or (count and not fires and not never_fires(schedule))
+    if cut_short and schedule.fields is not None:
+        warnings.append(
+            f"only {len(fires)} of the {count} fire times asked for fall before the end of "
+            "year 9999, where the calendar ends"
+        )
     warnings.extend(_dst_warnings(schedule, start, default_tz))
     return {
         "expression": schedule.text,
