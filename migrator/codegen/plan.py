@@ -161,8 +161,8 @@ def plan_pipeline(pipeline: Pipeline, options: CodegenOptions) -> PipelinePlan:
 
 
 def _secret_names(pipeline: Pipeline) -> SecretNames:
-    """Every secret of the crontab named once, in line order: the same value is the same Variable
-    wherever it is written, and the names do not depend on how the jobs were grouped into DAGs."""
+    """Every secret of the crontab named once, in line order: one secret written on several lines is
+    one Variable, and the names do not depend on how the jobs were grouped into DAGs."""
     names = SecretNames()
     entries = sorted((t.entry for d in pipeline.dags for t in d.tasks), key=lambda e: e.line)
     for entry in entries:

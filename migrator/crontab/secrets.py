@@ -61,6 +61,7 @@ class CommandSecret:
     # `command[start:end] == value`: those characters can be replaced by a reference that renders
     # the value (False when the value is quoted in pieces or escaped)
     movable: bool = True
+    whole_word: bool = False  # the value is a whole word of the command (`sshpass -p VALUE`)
 
 
 @lru_cache(maxsize=4096)
@@ -88,15 +89,16 @@ def mask_secrets(text: str, secrets: Iterable[CommandSecret | str], mask: str = 
     return text
 
 
-def without_command_secrets(command: str, placeholder: str = "${CRON2DAG_SECRET}") -> str:
-    """`command` with each secret replaced by `placeholder` (a shell reference, so the command keeps
-    its shape): what inference may read to name jobs and find the data they share."""
+def without_command_secrets(command: str) -> str:
+    """`command` with each secret's characters taken out (a secret that is a whole word becomes the
+    empty word `''`, so the words after it keep their places): what inference may read to name jobs
+    and to find the data they share."""
     out, position = [], 0
     for secret in find_command_secrets(command):
         if secret.start < position:
             continue  # inside a word already replaced
         out.append(command[position : secret.start])
-        out.append(placeholder)
+        out.append("''" if secret.whole_word else "")
         position = secret.end
     out.append(command[position:])
     return "".join(out)
@@ -772,7 +774,8 @@ class _Reader:
         else:
             (start, end), movable = span, True
         name = _secret_free_label(label, value, keep_case)
-        return [CommandSecret(value, start, end, what, name, movable)]
+        whole = offset == 0 and len(value) == len(word.value)
+        return [CommandSecret(value, start, end, what, name, movable, whole or not movable)]
 
 
 def _expands_within(word: SpannedWord, offset: int, length: int) -> bool:
@@ -862,20 +865,21 @@ def _ssh_host(args: list[SpannedWord]) -> str:
 
 @dataclass
 class SecretNames:
-    """Names for the variables secrets move to: one per distinct value, unique without regard to
-    case (Airflow's environment backend reads `AIRFLOW_VAR_` + the upper-cased name), stable for the
-    same crontab."""
+    """Names for the variables secrets move to: one per secret (the same value wanted under the
+    same name, as `mysqldump -pX` and `mysql -pX` for one account), unique without regard to case
+    (Airflow's environment backend reads `AIRFLOW_VAR_` + the upper-cased name), stable for the same
+    crontab."""
 
-    by_value: dict[str, str] = field(default_factory=dict)
+    given: dict[tuple[str, str], str] = field(default_factory=dict)
     taken: set[str] = field(default_factory=set)
 
     def name(self, value: str, wanted: str) -> str:
-        existing = self.by_value.get(value)
+        existing = self.given.get((value, wanted))
         if existing is not None:
             return existing
         candidate, number = wanted, 2
         while candidate.upper() in self.taken:
             candidate, number = f"{wanted}_{number}", number + 1
         self.taken.add(candidate.upper())
-        self.by_value[value] = candidate
+        self.given[(value, wanted)] = candidate
         return candidate

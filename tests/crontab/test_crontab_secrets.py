@@ -163,10 +163,14 @@ def test_a_value_quoted_in_pieces_is_found_but_not_movable() -> None:
 
 
 def test_without_command_secrets_keeps_the_shape_for_inference() -> None:
-    command = "curl -u admin:S3cret https://api.example.com/x > /data/out.json"
+    command = "curl -u admin:S3cret 'https://api.example.com/x?token=t0k' > /data/out.json"
     assert without_command_secrets(command) == (
-        "curl -u admin:${CRON2DAG_SECRET} https://api.example.com/x > /data/out.json"
+        "curl -u admin: 'https://api.example.com/x?token=' > /data/out.json"
     )
+    assert without_command_secrets("sshpass -p s3cr3t rsync -a /d/ h:/b/") == (
+        "sshpass -p '' rsync -a /d/ h:/b/"
+    )
+    assert without_command_secrets("mysqldump -p\"ab\"'cd' db") == "mysqldump '' db"
 
 
 def test_mask_secrets_hides_every_occurrence_also_written_with_cron_escapes() -> None:
@@ -174,11 +178,12 @@ def test_mask_secrets_hides_every_occurrence_also_written_with_cron_escapes() ->
     assert mask_secrets(text, ["ab%c"]) == "mysql -p*** db && mysqldump -p*** db"
 
 
-def test_secret_names_are_one_per_value_and_unique_without_case() -> None:
+def test_secret_names_are_one_per_secret_and_unique_without_case() -> None:
     names = SecretNames()
     assert names.name("a", "mysql_password") == "mysql_password"
     assert names.name("b", "mysql_password") == "mysql_password_2"
-    assert names.name("a", "other") == "mysql_password"
+    assert names.name("a", "mysql_password") == "mysql_password"
+    assert names.name("a", "redis_password") == "redis_password"  # same value, another service
     assert names.name("c", "MYSQL_PASSWORD") == "MYSQL_PASSWORD_3"
 
 
