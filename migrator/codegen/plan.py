@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import keyword
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from itertools import islice
@@ -418,6 +419,7 @@ def _plan_links(
     pipeline: Pipeline, dags: dict[str, DagPlan], notes: list[Note]
 ) -> dict[str, tuple[LinkPlan, ...]]:
     links: dict[str, list[LinkPlan]] = {}
+    runs: dict[TimetablePlan, _UpstreamRuns] = {}  # shared by every link from the same calendar
     for edge in pipeline.cross_dag_edges:
         upstream = next((d for d in pipeline.dags if d.dag_id == edge.upstream_dag), None)
         downstream = next((d for d in pipeline.dags if d.dag_id == edge.downstream_dag), None)
@@ -430,7 +432,7 @@ def _plan_links(
                 )
             )
             continue
-        delta, note = _execution_delta(edge, upstream, downstream, dags)
+        delta, note = _execution_delta(edge, upstream, downstream, dags, runs)
         if note:
             notes.append(Note(pipeline.source, downstream.task(edge.downstream).entry.line, note))
         plan = dags[edge.downstream_dag]
@@ -468,7 +470,11 @@ def _edge_text(edge: CrossDagEdge) -> str:
 
 
 def _execution_delta(
-    edge: CrossDagEdge, upstream: PipelineDag, downstream: PipelineDag, dags: dict[str, DagPlan]
+    edge: CrossDagEdge,
+    upstream: PipelineDag,
+    downstream: PipelineDag,
+    dags: dict[str, DagPlan],
+    runs: dict[TimetablePlan, _UpstreamRuns],
 ) -> tuple[dt.timedelta, str | None]:
     """How far before a downstream run's logical date lies the upstream run it must wait for.
 
@@ -485,9 +491,12 @@ def _execution_delta(
         return dt.timedelta(0), None
     deltas: Counter[dt.timedelta] = Counter()
     lookback = _MIN_LOOKBACK
+    known = runs.setdefault(up_table, _UpstreamRuns(up_table, start - _DAY))
     for moment in down_times:
         cutoff = moment + down_offset - up_offset
-        latest = _latest_fire_time(up_table, cutoff, lookback)
+        latest = known.latest(cutoff)
+        if latest is _UNKNOWN:
+            latest = _latest_fire_time(up_table, cutoff, lookback)
         if latest is not None:
             deltas[moment - latest] += 1
             # calendars repeat: the next upstream run is most likely as far back as this one
@@ -502,6 +511,40 @@ def _execution_delta(
         f"{count} of {len(down_times)} runs but not always (calendars or DST differ); on other runs "
         "the sensor waits for a run that does not exist and times out instead of running on stale data"
     )
+
+
+_DAY = dt.timedelta(days=1)
+_UNKNOWN = dt.datetime.min  # `_UpstreamRuns.latest` cannot say: search near the cutoff instead
+
+
+class _UpstreamRuns:
+    """The runs of one upstream calendar from `origin` on, computed once for all its links.
+
+    Many links wait for the same upstream (103 weekly reports reading one daily load): each asks
+    for the latest run before hundreds of instants, answered here by bisection. A calendar that runs
+    too often to keep (every minute over years) stops growing at `_KEPT_RUNS`; then, like an
+    instant before `origin`, the answer comes from `_latest_fire_time`.
+    """
+
+    def __init__(self, table: TimetablePlan, origin: dt.datetime) -> None:
+        self.times: list[dt.datetime] = []
+        self.future = _fire_times(table, origin)
+        self.ended = False
+
+    def latest(self, cutoff: dt.datetime) -> dt.datetime:
+        while not self.ended and (not self.times or self.times[-1] <= cutoff):
+            if len(self.times) >= _KEPT_RUNS:
+                return _UNKNOWN
+            following = next(self.future, None)
+            if following is None:
+                self.ended = True
+            else:
+                self.times.append(following)
+        index = bisect_right(self.times, cutoff)
+        return self.times[index - 1] if index else _UNKNOWN
+
+
+_KEPT_RUNS = 20_000
 
 
 def _fire_times(table: TimetablePlan, start: dt.datetime):
