@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -65,9 +66,22 @@ def parse_command(path: str, fmt: str, system: bool | None, dialect: str) -> Non
     crontab = load_crontab(path, system=system, dialect=Dialect(dialect))
     _print_warnings(crontab.warnings)
     if fmt == "json":
-        click.echo(json.dumps(crontab.to_json(), indent=2))
+        _echo_pieces(crontab.json_text())
     else:
         click.echo(render_crontab(crontab))
+
+
+def _echo_pieces(pieces: Iterable[str], batch: int = 1 << 20) -> None:
+    """Print text made in pieces, a megabyte at a time (the JSON of a large file is tens of them)."""
+    buffered: list[str] = []
+    size = 0
+    for piece in pieces:
+        buffered.append(piece)
+        size += len(piece)
+        if size >= batch:
+            click.echo("".join(buffered), nl=False)
+            buffered, size = [], 0
+    click.echo("".join(buffered), nl=False)
 
 
 def render_crontab(crontab: CronTab) -> str:

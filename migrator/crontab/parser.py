@@ -9,18 +9,19 @@ every error of the file is reported, each as `path:line:col: message`, in one `I
 from __future__ import annotations
 
 import re
+import threading
 import zlib
 from dataclasses import dataclass
 from itertools import pairwise
 from os import PathLike
 from pathlib import Path
 
-from lark import Token, Transformer
+from lark import Token
 from lark.exceptions import UnexpectedInput
 
 from migrator.collector import collector_paused
 from migrator.crontab.fields import FIELD_LABELS, evaluate_field, pick_random, read_number, shorten
-from migrator.crontab.grammar import crontab_parser
+from migrator.crontab.grammar import crontab_parser, line_rules
 from migrator.crontab.model import (
     DEFAULT_DIALECT,
     FIELD_ORDER,
@@ -30,6 +31,7 @@ from migrator.crontab.model import (
     CronTab,
     Dialect,
     EnvAssignment,
+    Environment,
     FieldKind,
     Schedule,
     Span,
@@ -309,11 +311,13 @@ def _span(token: Token, text: str | None = None) -> Span:
     return Span(token.line, token.column, token.line, token.column + length)
 
 
-class _LinesToModel(Transformer):
-    """Turns each line of the parse tree into a model piece, collecting the problems it finds."""
+class _LinesToModel:
+    """Turns each line of the file into a model piece, collecting the problems it finds.
+
+    Lark calls it while it parses (through `grammar.LineRules`), with the line's tokens.
+    """
 
     def __init__(self, path: str, dialect: Dialect, system: bool) -> None:
-        super().__init__(visit_tokens=False)  # tokens stay tokens: the line methods read them
         self.path = path
         self.dialect = dialect
         self.system = system
@@ -541,6 +545,10 @@ def _check_zone(name: str, path: str, line: int | None, column: int | None) -> D
 # ---- the whole file --------------------------------------------------------------------------------
 
 
+# the line callbacks keep one file's reading while Lark parses it: one file at a time
+_PARSE_LOCK = threading.Lock()
+
+
 class _Reader:
     def __init__(
         self, text: str, path: str, system: bool, dialect: Dialect, warnings: list[Diagnostic]
@@ -559,14 +567,12 @@ class _Reader:
 
     def _read(self) -> CronTab:
         errors: list[Diagnostic] = []
-        parser = crontab_parser()
-        try:
-            tree = parser.parse(self.text, start=self.start)
-        except UnexpectedInput:
-            errors, good_text = self._line_by_line()
-            tree = parser.parse(good_text, start=self.start)
-        lines = _LinesToModel(self.path, self.dialect, self.system)
-        pieces = lines.transform(tree).children
+        with _PARSE_LOCK:
+            try:
+                lines, pieces = self._parse(self.text)
+            except UnexpectedInput:
+                errors, good_text = self._line_by_line()
+                lines, pieces = self._parse(good_text)
         errors.extend(lines.errors)
         self.warnings.extend(lines.warnings)
         crontab = self._assemble(pieces, errors)
@@ -575,6 +581,16 @@ class _Reader:
             errors.sort(key=lambda d: (d.line or 0, d.column or 0))
             raise InputError(errors)
         return crontab
+
+    def _parse(self, text: str) -> tuple[_LinesToModel, list]:
+        """The pieces of each line of `text`, made as Lark parses it (no tree of the whole file)."""
+        lines = _LinesToModel(self.path, self.dialect, self.system)
+        rules = line_rules()
+        rules.reader = lines
+        try:
+            return lines, crontab_parser().parse(text, start=self.start).children
+        finally:
+            rules.reader = None
 
     def _line_by_line(self) -> tuple[list[Diagnostic], str]:
         """Find every line that does not parse; return their errors and the text with them blanked."""
@@ -598,7 +614,8 @@ class _Reader:
         block: list[Comment] = []
         timezone: str | None = None
         random_delay: str | None = None
-        in_effect: tuple[tuple[str, str], ...] = ()
+        pairs: list[tuple[str, str]] = []  # every assignment so far, shared by the entries
+        in_effect = Environment()
         for piece in pieces:
             if isinstance(piece, _Blank):
                 blank_lines.append(piece.line)
@@ -612,7 +629,8 @@ class _Reader:
                 if assignment is None:
                     continue
                 environment.append(assignment)
-                in_effect = (*in_effect, (assignment.name, assignment.value))
+                pairs.append((assignment.name, assignment.value))
+                in_effect = Environment(pairs, len(pairs))
                 timezone = self._zone_from(assignment, timezone, errors)
                 if assignment.name == "RANDOM_DELAY":
                     random_delay = self._check_random_delay(assignment)

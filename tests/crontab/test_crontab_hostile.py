@@ -161,3 +161,22 @@ def test_retry_delay_beyond_a_year_is_a_usage_error(tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     (module,) = (tmp_path / "o").glob("*.py")
     assert "timedelta(days=365)" in module.read_text()
+
+
+def test_parse_json_is_the_model_document_and_environments_stay_shared(tmp_path: Path) -> None:
+    import json
+
+    lines = ["MAILTO=ops@example.com"]
+    for index in range(300):
+        lines += [f"VAR_{index}=value {index}", f"{index % 60} * * * * /opt/job_{index}.sh"]
+    crontab = tmp_path / "many.cron"
+    crontab.write_text("\n".join(lines) + "\n")
+    result = run("parse", "--format", "json", str(crontab))
+    assert result.exit_code == 0, result.output[:500]
+    parsed = parse_crontab(crontab.read_text(), str(crontab))
+    assert json.loads(result.output) == parsed.to_json()
+    last = parsed.entries[-1]
+    assert len(last.environment) == 301 and last.environment[-1] == ("VAR_299", "value 299")
+    # one list of assignments for the whole file, not a copy per entry (quadratic before)
+    assert last.environment._pairs is parsed.entries[0].environment._pairs
+    assert parsed.entries[0].environment == (("MAILTO", "ops@example.com"), ("VAR_0", "value 0"))
