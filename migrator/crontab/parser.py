@@ -534,12 +534,10 @@ def _field_schedule(
 def _check_zone(name: str, path: str, line: int | None, column: int | None) -> Diagnostic | None:
     if is_zone_name(name):
         return None
-    diagnostic = Diagnostic(
-        path, f"{zone_problem(name)}; cronie would silently use UTC", line, column
-    )
-    if line is None:
-        raise InputError([diagnostic])
-    return diagnostic
+    if line is None:  # the --tz of `explain EXPR`
+        raise InputError([Diagnostic(path, zone_problem(name))])
+    message = f"CRON_TZ={zone_problem(name)}; cronie would silently use UTC"
+    return Diagnostic(path, message, line, column)
 
 
 # ---- the whole file --------------------------------------------------------------------------------

@@ -33,4 +33,4 @@ def is_zone_name(name: str) -> bool:
 def zone_problem(name: str) -> str:
     """Why `name` is not a time zone, for an error message (the name is shortened when long)."""
     shown = name if len(name) <= 60 else name[:57] + "..."
-    return f"unknown time zone {shown!r} (expected an IANA name such as Europe/Berlin)"
+    return f"{shown!r} is not an IANA time zone name (like UTC or Europe/Paris)"
