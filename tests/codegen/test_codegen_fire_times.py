@@ -11,6 +11,7 @@ import datetime as dt
 from itertools import islice
 from zoneinfo import ZoneInfo
 
+import pytest
 from croniter import CroniterError, croniter
 from fuzz_profiles import fuzz_examples
 from hypothesis import given, settings
@@ -46,6 +47,7 @@ def _croniter_fires(expression: str) -> bool:
     return True
 
 
+@pytest.mark.fuzz
 @settings(max_examples=fuzz_examples(300))
 @given(expressions, moments)
 def test_next_after_is_croniters_get_next(expression: str, start: dt.datetime) -> None:
@@ -83,6 +85,7 @@ def _airflow_get_next(expression: str, timezone: str, after: dt.datetime):
         yield current
 
 
+@pytest.mark.fuzz
 @settings(max_examples=fuzz_examples(150))
 @given(
     expressions,

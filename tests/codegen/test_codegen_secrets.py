@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from codegen_support import airflow_render
 from fuzz_profiles import fuzz_examples
 from hypothesis import given, settings
@@ -152,6 +153,7 @@ def _quoted(value: str, style: int) -> str:
     return "'" + value.replace("'", "'\\''") + "'"
 
 
+@pytest.mark.fuzz
 @settings(max_examples=fuzz_examples(150))
 @given(
     _SECRET_CHARS,

@@ -8,7 +8,8 @@ written for this test.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from fuzz_profiles import fuzz_examples
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from migrator.crontab.secrets import (
@@ -206,6 +207,8 @@ def test_secret_environment_names(name: str, secret: bool) -> None:
     assert is_secret_name(name) is secret
 
 
+@pytest.mark.fuzz
+@settings(max_examples=fuzz_examples(100))
 @given(st.text(max_size=120))
 def test_the_detector_never_crashes_and_spans_hold_the_values(command: str) -> None:
     for secret in find_command_secrets(command):
