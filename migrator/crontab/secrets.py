@@ -275,12 +275,9 @@ _TOKEN_FORMATS: tuple[tuple[re.Pattern[str], str, str], ...] = (
         "slack_webhook",
     ),
     (
-        re.compile(r"(?<=discord\.com/api/webhooks/)\d+/[A-Za-z0-9_-]+"),
-        "Discord webhook key",
-        "discord_webhook",
-    ),
-    (
-        re.compile(r"(?<=discordapp\.com/api/webhooks/)\d+/[A-Za-z0-9_-]+"),
+        re.compile(
+            r"(?:(?<=discord\.com/api/webhooks/)|(?<=discordapp\.com/api/webhooks/))\d+/[\w-]+"
+        ),
         "Discord webhook key",
         "discord_webhook",
     ),
