@@ -29,6 +29,9 @@ if PROFILE not in _SCALE:
 settings.load_profile(PROFILE)
 
 
-def fuzz_examples(default_run: int) -> int:
-    """`max_examples` for a fuzzer: `default_run` in the plain run, many more under `ci-fuzz`."""
+def fuzz_examples(default_run: int, ci: int | None = None) -> int:
+    """`max_examples` for a fuzzer: `default_run` in the plain run, many more under `ci-fuzz`
+    (`ci` when given: for a fuzzer whose examples each start processes)."""
+    if PROFILE == "ci-fuzz" and ci is not None:
+        return ci
     return default_run * _SCALE[PROFILE]

@@ -33,7 +33,7 @@ def _ruff(*arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*RUFF, *arguments], capture_output=True, text=True, check=False)
 
 
-@settings(max_examples=fuzz_examples(15))
+@settings(max_examples=fuzz_examples(15, ci=120))
 @given(crontab_texts())
 def test_generated_modules_compile_format_and_lint_clean(text: str) -> None:
     pipeline = infer_pipeline(parse_crontab(text, "fuzzed.crontab", system=False))
