@@ -18,6 +18,7 @@ from migrator.crontab.zones import is_zone_name, zone_problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+FORMAT_HELP = "Output format."
 TZ_HELP = "cron's own time zone, for entries without CRON_TZ (cron uses its host's zone: say which)."
 AIRFLOW_HELP = "Airflow major version the DAG code is for."
 DIALECT_HELP = "Which cron's reading of the file to follow (see docs/crontabs.md, 'Dialects')."
@@ -62,6 +63,12 @@ class TimeZoneName(click.ParamType):
         if not is_zone_name(name):  # any text: a 300-character name, a directory, a path
             self.fail(zone_problem(name), param, ctx)
         return name
+
+
+def format_option(*choices: str) -> Callable[[F], F]:
+    """`--format` with `choices`, the first the default."""
+    return click.option("--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True,
+                        help=FORMAT_HELP)
 
 
 def tz_option(*hidden_aliases: str) -> Callable[[F], F]:
