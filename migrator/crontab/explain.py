@@ -230,7 +230,10 @@ def _dst_warnings(schedule: Schedule, start: datetime, default_tz: str) -> list[
     minute, hour, dom, month, dow = schedule.fields
     out: list[str] = []
     seen: set[str] = set()
-    day = start.astimezone(zone).date()
+    try:
+        day = start.astimezone(zone).date()
+    except OverflowError:
+        return []  # the coming year lies past the calendar's last day in this zone
     for _ in range(366):
         if day == date.max:
             break  # the calendar Python computes with ends with year 9999

@@ -194,8 +194,10 @@ def next_fire_times(
     plan = _plan(schedule)
     zone, own = _zone(schedule, default_tz)
     threshold = after.astimezone(timezone.utc)
-    day = threshold.astimezone(zone).date()
-    day = _day_before(day) or day
+    local_day = _local_date(threshold, zone)
+    if local_day is None:
+        return []  # later than the last day the calendar holds in this zone
+    day = _day_before(local_day) or local_day
     found: list[datetime] = []
     for _ in range(_SEARCH_DAYS):
         try:
@@ -222,7 +224,7 @@ def previous_fire_time(
     plan = _plan(schedule)
     zone, own = _zone(schedule, default_tz)
     threshold = before.astimezone(timezone.utc)
-    day: date | None = threshold.astimezone(zone).date()
+    day: date | None = _local_date(threshold, zone) or date.max
     day = _day_after(day) or day
     for _ in range(_SEARCH_DAYS):
         if day is None:
@@ -232,6 +234,15 @@ def previous_fire_time(
             return earlier[-1]
         day = _day_before(day)
     return None
+
+
+def _local_date(instant: datetime, zone: ZoneInfo) -> date | None:
+    """The day `instant` falls on in `zone`: the first day of the calendar when that is before it,
+    None when it is after the last (`9999-12-31T23:58Z` is in year 10000 in Paris)."""
+    try:
+        return instant.astimezone(zone).date()
+    except OverflowError:
+        return None if instant.year > 5000 else date.min
 
 
 def _utc_before(fire: datetime, threshold: datetime) -> bool:

@@ -116,6 +116,10 @@ def _run(*args: str):
 @example(f"RANDOM_DELAY={HUGE}\n0 * * * * echo hi\n", "UTC", None)
 @example("* * * * * echo hi\n", "UTC", "9999-12-31T23:58")
 @example("* * * * * echo hi\n", "America/New_York", "0001-01-01T00:00")
+@example("CRON_TZ=Europe/Paris\n0 1 * * * echo hi\n", "UTC", "9999-12-31T23:58")
+@example("@daily mysqldump shop | gzip \u00b2> /backup/shop.sql.gz\n", "UTC", None)
+@example(f"0 1 * * * flock -n \u00b2 /opt/x.sh\n0 2 * * * flock -n {HUGE} /opt/y.sh\n", "UTC", None)
+@example("CRON_TZ=America/New_York\n0 1 * * * echo hi\n", "UTC", "0001-01-01T00:00+14:00")
 @example("0 0 * * * echo hi\n", "A" * 300, None)
 @example("0 1 * * * curl https://url:passw0rd@api.example.com/v1\n", "UTC", None)
 def test_the_front_end_never_crashes(text: str, zone: str, start: str | None) -> None:

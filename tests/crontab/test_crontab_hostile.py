@@ -181,3 +181,14 @@ def test_parse_json_is_the_model_document_and_environments_stay_shared(tmp_path:
     # one list of assignments for the whole file, not a copy per entry (quadratic before)
     assert last.environment._pairs is parsed.entries[0].environment._pairs
     assert parsed.entries[0].environment == (("MAILTO", "ops@example.com"), ("VAR_0", "value 0"))
+
+
+def test_an_entry_in_its_own_zone_past_the_end_of_the_calendar(tmp_path: Path) -> None:
+    crontab = tmp_path / "c.cron"
+    crontab.write_text("CRON_TZ=Europe/Paris\n0 1 * * * x\nCRON_TZ=America/New_York\n0 1 * * * y\n")
+    late = run("explain", str(crontab), "--from", "9999-12-31T23:58", "--next", "2")
+    assert late.exit_code == 0, late.output
+    assert "only 0 of the 2 fire times" in late.output  # Paris is already in year 10000
+    early = run("explain", str(crontab), "--from", "0001-01-01T00:00+00:00", "--next", "1")
+    assert early.exit_code == 0, early.output
+    assert "next: 0001-01-01T01:00:00-04:56:02" in early.output  # New York is still in year 0
