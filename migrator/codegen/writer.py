@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -174,10 +175,14 @@ def write_all(files: Sequence[tuple[Path, str]]) -> None:
 def _stage(path: Path, text: str) -> _Staged:
     previous: bytes | None = None
     mode = 0o644
-    if path.exists() or path.is_symlink():
-        if path.is_dir():
+    try:
+        info = path.stat()
+    except FileNotFoundError:  # a new file (or a dangling link, which the rename replaces)
+        info = None
+    if info is not None:
+        if stat.S_ISDIR(info.st_mode):
             raise IsADirectoryError(21, "Is a directory", str(path))
-        mode = path.stat().st_mode & 0o777
+        mode = info.st_mode & 0o777
         previous = path.read_bytes()
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(
