@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from migrator.codegen.dates import Expression, KeptDate, Literal, Segment, rewrite_dates
@@ -45,6 +45,9 @@ class EmbeddedCommand:
     rewritten: tuple[Expression, ...]  # date expressions
     kept: tuple[KeptDate, ...]
     shell: str | None  # the SHELL the command is handed to, when it is not run by bash directly
+    # the command alone (no shell or standard-input wrapping): literal text, date calls and
+    # secrets (expressions marked `secret`, reading Variables)
+    segments: tuple[Segment, ...] = field(default=())
     # secrets that could not be replaced (they overlap a rewritten date call): left as written
     unplaced: tuple[SecretSpan, ...] = ()
 
@@ -67,6 +70,7 @@ def embed_command(
         segments, kept = [Literal(command)], ()
     dates = tuple(s for s in segments if isinstance(s, Expression))
     segments, unplaced = _with_secrets(segments, secrets)
+    command_segments = tuple(segments)
     foreign_shell = shell if shell and shell not in NATIVE_SHELLS else None
     if foreign_shell:
         segments = [
@@ -84,6 +88,7 @@ def embed_command(
         rewritten=dates,
         kept=kept,
         shell=foreign_shell,
+        segments=command_segments,
         unplaced=unplaced,
     )
 

@@ -38,6 +38,8 @@ class TaskEnvironment:
     mailto: tuple[str, ...] | None  # None: MAILTO not set; (): set to "" (mail disabled)
     home: str | None
     tz: str | None  # TZ as the job sees it (what `date` uses)
+    # (name, value as cron passes it) in crontab order; None for a secret, read at run time
+    values: tuple[tuple[str, str | None], ...] = ()
 
 
 def variable_reference(name: str) -> str:
@@ -52,6 +54,7 @@ def split_environment(
     further down the crontab is DB_PASSWORD_2); without it a secret's Variable is its name."""
     values = dict(environment)  # later assignments win, as in cron
     env: list[tuple[str, str]] = []
+    raw: list[tuple[str, str | None]] = []
     secrets: list[Secret] = []
     for name in dict.fromkeys(name for name, _ in environment):
         if name in CRON_CONTROL:
@@ -60,8 +63,10 @@ def split_environment(
             variable = names.name(values[name], name) if names is not None else name
             secrets.append(Secret(name, variable))
             env.append((name, variable_reference(variable)))
+            raw.append((name, None))
         else:
             env.append((name, literal_template(values[name])))
+            raw.append((name, values[name]))
     mailto = values.get("MAILTO")
     return TaskEnvironment(
         env=tuple(env),
@@ -70,4 +75,5 @@ def split_environment(
         mailto=None if mailto is None else tuple(a for a in _MAIL_SPLIT.split(mailto) if a),
         home=values.get("HOME"),
         tz=values.get("TZ"),
+        values=tuple(raw),
     )
