@@ -605,13 +605,22 @@ class RunningDagTest:
             return None
         return row[0] if row else None
 
-    def wait_for_state(self, task_id: str, states: set[str], timeout_s: float | None = None) -> str:
-        """Wait until the task is in one of `states` (a backstop time-out, not an expectation)."""
+    def wait_for_state(
+        self,
+        task_id: str,
+        states: set[str],
+        timeout_s: float | None = None,
+        or_output: str | None = None,
+    ) -> str:
+        """Wait until the task is in one of `states`, or `dags test` has printed `or_output` (for a
+        state it keeps in an open transaction); a backstop time-out, not an expectation."""
         limit = time.monotonic() + (self.env.timeout_s if timeout_s is None else timeout_s)
         while time.monotonic() < limit:
             state = self.task_state(task_id)
             if state in states:
                 return state
+            if or_output and or_output in self.log_path.read_text(encoding="utf-8", errors="replace"):
+                return or_output
             if self.process.poll() is not None:
                 raise AirflowHarnessError(
                     f"dags test ended before {task_id} reached {sorted(states)} (last: {state}):\n"
