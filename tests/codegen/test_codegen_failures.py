@@ -20,6 +20,8 @@ CASES = [
     ("wget -q https://example.com/f.csv", TRANSFER, "`wget`"),
     ("rsync -a partner:/out/ /data/in/", TRANSFER, "`rsync`"),
     ("scp host:/x /y", TRANSFER, "`scp`"),
+    ("sshpass -p 's3cret' rsync -avz /data/out/ user@backup:/in/", TRANSFER, "`rsync`"),
+    ("sshpass -f /etc/pw -P assphrase scp /x host:/y", TRANSFER, "`scp`"),
     ("aws s3 sync s3://b/in /data/in", TRANSFER, "`aws s3 sync"),
     ("gsutil -m cp gs://b/x /data/x", TRANSFER, "`gsutil"),
     ("python3 /opt/etl/fetch_orders.py", TRANSFER, "by its name"),
@@ -90,6 +92,7 @@ def _entry(command: str):
     [
         ("curl -sf https://x/y -o /data/y", 3, True, (2, 3, 126, 127)),
         ("rsync -a a:/x /y && touch /y/.done", 3, True, (126, 127)),
+        ("sshpass -p pw rsync -a a:/x /y", 3, True, (1, 126, 127)),  # sshpass 1: a usage error too
         ("psql -f t.sql", 0, False, ()),
         ("psql -f t.sql || psql -f t.sql", 1, False, (126, 127)),
         ("python3 load.py >> /data/out.csv", 0, False, ()),
