@@ -276,6 +276,9 @@ def _plan_dag(
             gap,
             new_task_id=lambda wanted: names.task_id(wanted, taken),
             new_variable=names.variable,
+            refusal=_dagster_gate_refusal(task, dag, pipeline)
+            if options.target == "dagster"
+            else None,
         )
         plan = _plan_task(
             task, variables[task.task_id], dag, environment, options, secret_names, found.command
@@ -370,6 +373,33 @@ def _plan_dag(
         sensors=tuple(sensors),
         deadline=deadline,
     )
+
+
+def _dagster_gate_refusal(task: PipelineTask, dag: PipelineDag, pipeline: Pipeline) -> str | None:
+    """Why a Dagster sensor cannot wait for `task`'s input, if it cannot.
+
+    A Dagster sensor starts whole runs of a job: it can wait for the input of the job's only root
+    (every other step waits for that one anyway), not for a step in the middle of a run.
+    """
+    if task.entry.schedule.fields is None:
+        return "it has no calendar for the sensor to follow"
+    if any(e.downstream_dag == dag.dag_id for e in pipeline.cross_dag_edges):
+        return "its Dagster job also waits for another pipeline, which its schedule checks"
+    downstream: dict[str, set[str]] = {}
+    for edge in dag.edges:
+        downstream.setdefault(edge.upstream, set()).add(edge.downstream)
+    reached, todo = {task.task_id}, [task.task_id]
+    while todo:
+        for nxt in downstream.get(todo.pop(), ()):
+            if nxt not in reached:
+                reached.add(nxt)
+                todo.append(nxt)
+    if len(reached) < len(dag.tasks):
+        return (
+            "a Dagster sensor starts whole runs, and other steps of its job do not wait for "
+            "this one"
+        )
+    return None
 
 
 def _start_instant(options: CodegenOptions, table: TimetablePlan) -> dt.datetime:

@@ -129,10 +129,14 @@ def plan_sensors(
     *,
     new_task_id: Callable[[str], str],
     new_variable: Callable[[str], str],
+    refusal: str | None = None,
 ) -> SensorsFound:
-    """The sensors that replace the readiness guards of `task`'s command."""
-    if not options.sensors or options.target != "airflow":
-        # the Dagster target has no sensor mapping yet: its jobs keep their guards, as cron ran them
+    """The sensors that replace the readiness guards of `task`'s command.
+
+    `refusal`: why the target cannot put a sensor in front of this task (its guards then stay in
+    the command, as cron ran them, and the notes say why).
+    """
+    if not options.sensors:
         return SensorsFound((), None, ())
     entry = task.entry
     zone = environment.tz.lstrip(":") if environment.tz else timezone
@@ -147,6 +151,12 @@ def plan_sensors(
         f"`{u.check}` stays in the command, no sensor: {u.reason}" for u in reading.unconverted
     ]
     if not reading.guards:
+        return SensorsFound((), None, tuple(notes))
+    if refusal is None and options.target == "dagster":
+        refusal = _dagster_refusal(reading.guards)
+    if refusal is not None:
+        checks = " ".join(f"`{g.check}`" for g in reading.guards)
+        notes.append(f"{checks} stays in the command, no sensor: {refusal}")
         return SensorsFound((), None, tuple(notes))
     dated = [g for g in reading.guards if _has_dates(g)]
     if dated and not options.rewrite_dates:
@@ -173,6 +183,19 @@ def plan_sensors(
             notes.append(f"`{guard.check}` stays in the command after its sensor: {guard.why_kept}")
     command = None if reading.command == entry.command else reading.command
     return SensorsFound(tuple(sensors), command, tuple(notes))
+
+
+def _dagster_refusal(guards: tuple[Guard, ...]) -> str | None:
+    """Why the Dagster target cannot wait for these signals itself, if it cannot."""
+    cloud = next((g for g in guards if g.signal.kind != "file"), None)
+    if cloud is None:
+        return None
+    # an object store needs its provider's client (or its CLI and credentials) in the sensor:
+    # the generated code location depends on Dagster and the standard library only
+    return (
+        f"a Dagster sensor on {cloud.signal.kind.upper()} would need a client library the "
+        "code location does not install"
+    )
 
 
 def _location(guard: Guard) -> tuple[Segment, ...]:

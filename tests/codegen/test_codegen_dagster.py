@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pendulum
 import pytest
@@ -43,6 +44,7 @@ CRONTABS = sorted(
 MIGRATE_ALL = """
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 from click.testing import CliRunner
 from migrator.cli import cli
 
@@ -120,7 +122,10 @@ def test_the_seed_pipeline_is_ops_in_a_job_with_the_crontab_line_above_each_step
         "# 2 retries (the default): nothing in the command says how it fails\n@dg.op("
     ) in source
     # a network pull (by its name) retries with backoff, as in the Airflow output
-    assert "dg.RetryPolicy(\n        max_retries=3,\n        delay=300,\n        backoff=dg.Backoff.EXPONENTIAL," in source
+    assert (
+        "dg.RetryPolicy(\n        max_retries=3,\n        delay=300,\n        backoff=dg.Backoff.EXPONENTIAL,"
+        in source
+    )
     assert 'owners=["team:data-team"]' in source
     assert "dg.RetryPolicy(max_retries=2, delay=300)" in source
     assert "import seed_pipeline" in (tmp_path / "out" / "definitions.py").read_text()
@@ -302,3 +307,100 @@ def test_run_cron_command_joins_a_command_in_pieces() -> None:
     pipes = _Pipes()
     helpers.run_cron_command(_Context(), pipes, ["echo ", "2025-01-05"], shell=str(_SHELL))  # type: ignore[arg-type]
     assert json.loads(pipes.output) == [["-c", "echo 2025-01-05"], ""]
+
+
+READINESS = FIXTURES / "crontabs" / "readiness.crontab"
+
+
+def test_a_file_guard_of_a_whole_job_becomes_a_sensor_that_replaces_its_schedule(
+    tmp_path: Path,
+) -> None:
+    code, output = _migrate(tmp_path, str(READINESS))
+    assert code == 0, output
+    out = tmp_path / "out"
+    prices = (out / "prices.py").read_text(encoding="utf-8")
+    # the soft guard `[ -f X ] || exit 0; cmd`: the sensor waits, then skips the tick
+    assert (
+        "def prices_when_ready(context: dg.SensorEvaluationContext) -> dg.SensorResult:" in prices
+    )
+    assert "prices_schedule" not in prices and "schedules=" not in prices
+    assert "sensors=[prices_when_ready, prices_mailto]" in prices
+    assert 'return ["/data/feeds/prices.json"]' in prices
+    assert "soft=True,\n        partitioned=True," in prices
+    assert "minimum_interval_seconds=300" in prices
+    assert "wait=dt.timedelta(hours=23, minutes=55)" in prices
+    step = prices.split("@dg.op(")[1]
+    assert "exit 0" not in step and "fail_if_not_ready(context)" not in step
+    # a hard guard with a dated path: the tick's date in the path, a failing run after the wait
+    partner = (out / "readiness.py").read_text(encoding="utf-8")
+    assert 'cron_date(tick, "%F", "UTC"),\n                "/_SUCCESS",' in partner
+    assert "soft=False" in partner
+    assert "    fail_if_not_ready(context)\n    tick = scheduled_time(context)" in partner
+    assert '"python3 bin/load_partner.py --day ",' in partner
+    assert "[ -f /data/partner" not in partner.split("@dg.op(")[1]
+    # a wait loop: waited for by the sensor, the loop leaves the command
+    restore = (out / "while_.py").read_text(encoding="utf-8")
+    assert (
+        '    run_cron_command(\n        context,\n        pipes,\n        "/srv/etl/bin/restore.sh",'
+        in restore
+    )
+    # a wait loop with a deadline keeps its deadline
+    assert "wait=dt.timedelta(hours=1)" in (out / "until.py").read_text(encoding="utf-8")
+
+
+def test_guards_a_dagster_sensor_cannot_replace_stay_in_the_command_and_the_notes_say_why(
+    tmp_path: Path,
+) -> None:
+    code, output = _migrate(tmp_path, str(READINESS))
+    assert code == 0, output
+    out = tmp_path / "out"
+    report = " ".join(output.split())
+    # a step in the middle of a job: a sensor would hold back the steps before it
+    assert (
+        "psql_orders: `test -s /data/export/orders.csv` stays in the command, no sensor" in report
+    )
+    assert "test -s /data/export/orders.csv && psql" in (out / "readiness.py").read_text()
+    # object stores: no client library in a dependency-free code location
+    for module, check in [
+        ("aws_s3_ls_events", "aws s3 ls s3://partner-drops/events/"),
+        ("gsutil_stat_part", "gsutil -q stat gs://analytics-exports/daily/"),
+        ("hdfs_dfs_sessions", "hdfs dfs -test -e /warehouse/clicks/"),
+    ]:
+        source = (out / f"{module}.py").read_text(encoding="utf-8")
+        assert check in source and "_when_ready" not in source and f"{module}_schedule" in source
+    assert "a Dagster sensor on S3 would need a client library" in report
+    # `--no-sensors` keeps every guard
+    code, output = _migrate(tmp_path / "off", str(READINESS), "--no-sensors")
+    assert code == 0, output
+    assert "_when_ready" not in "".join(
+        p.read_text() for p in (tmp_path / "off" / "out").glob("*.py")
+    )
+
+
+def test_file_ready_sees_a_file_or_any_match_of_a_glob(tmp_path: Path) -> None:
+    assert not helpers.file_ready(str(tmp_path / "_SUCCESS"))
+    assert not helpers.file_ready(str(tmp_path / "part-*.csv"))
+    (tmp_path / "part-0.csv").write_text("")
+    (tmp_path / "_SUCCESS").write_text("")
+    assert helpers.file_ready(str(tmp_path / "_SUCCESS"))
+    assert helpers.file_ready(str(tmp_path / "part-*.csv"))
+
+
+def test_cron_ticks_are_the_calendar_times_after_since(monkeypatch: pytest.MonkeyPatch) -> None:
+    zone = ZoneInfo("Europe/Berlin")
+    # 02:30 Berlin time every day: cron skips it on the spring change (30 March 2025)
+    monkeypatch.setattr(
+        helpers,
+        "on_calendar",
+        lambda m: (m.astimezone(zone).hour, m.astimezone(zone).minute) == (2, 30),
+        raising=False,
+    )
+    monkeypatch.setattr(helpers, "ZONE", zone, raising=False)
+    since = dt.datetime(2025, 3, 28, 2, 30, tzinfo=zone)  # a tick itself: not repeated
+    until = dt.datetime(2025, 4, 1, 2, 30, tzinfo=zone)  # a tick: included
+    ticks = list(helpers.cron_ticks(since, until))
+    assert [t.isoformat() for t in ticks] == [
+        "2025-03-29T02:30:00+01:00",
+        "2025-03-31T02:30:00+02:00",
+        "2025-04-01T02:30:00+02:00",
+    ]

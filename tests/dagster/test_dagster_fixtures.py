@@ -83,6 +83,11 @@ def test_thirty_fire_times_of_every_schedule_equal_cron(
         for pipeline in location.pipelines:
             for dag in pipeline.dags:
                 name = f"{module_identifier(dag.dag_id)}_schedule"
+                if name not in schedules:
+                    # a readiness sensor replaced the schedule (test_dagster_readiness.py)
+                    module = location.folder / f"{module_identifier(dag.dag_id)}.py"
+                    assert "_when_ready(" in module.read_text(encoding="utf-8"), name
+                    continue
                 first = min(dag.tasks, key=lambda t: (t.offset, t.entry.line))
                 for start in STARTS:
                     got = [dt.datetime.fromisoformat(t) for t in schedules[name][start.isoformat()]]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import libcst as cst
 
-from migrator.codegen.dagster.plan import Calendar, DagsterDag, StepPlan
+from migrator.codegen.dagster.plan import Calendar, DagsterDag, Readiness, StepPlan
 from migrator.codegen.dates import Expression, Literal
 from migrator.codegen.emit import timedelta_parts, wrap_comment
 from migrator.codegen.plan import TaskPlan
@@ -42,6 +42,10 @@ _HELPER_IMPORTS = {
     "wait_until": [("datetime", None), ("time", None)],
     "secret": [],
     "has_run": [("datetime", None)],
+    "cron_ticks": [("datetime", None), ("collections.abc", "Iterator")],
+    "file_ready": [("glob", None), ("os", None)],
+    "when_ready": [("datetime", None), ("collections.abc", "Callable")],
+    "fail_if_not_ready": [],
 }
 
 
@@ -75,6 +79,8 @@ class _Emitter:
     def module(self) -> cst.Module:
         plan = self.plan
         constants: list[cst.BaseStatement] = [_assign("TICK_TAG", py_string(TICK_TAG))]
+        if plan.readiness is not None:
+            constants.append(_assign("NOT_READY_TAG", py_string(NOT_READY_TAG)))
         if self.retries:
             constants.append(_assign("RETRY_POLICY", self._retry_policy()))
         if plan.daily_partition:
@@ -100,7 +106,11 @@ class _Emitter:
         for step in plan.steps:
             definitions.append(self._step(step))
         definitions.append(self._job())
-        definitions.append(self._schedule())
+        if plan.readiness is None:
+            definitions.append(self._schedule())
+        else:
+            definitions.append(self._inputs_function(plan.readiness))
+            definitions.append(self._readiness_sensor(plan.readiness))
         if plan.upstream:
             definitions.append(self._link_sensor())
         if plan.mailto:
@@ -150,7 +160,23 @@ class _Emitter:
             f"`{dag.first_task}`"
         )
         lines.append(f"(crontab: `{dag.schedule_text}`).")
-        if table.guard is not None:
+        if plan.readiness is not None:
+            ready = plan.readiness
+            missing = (
+                "a time whose files do not come in time is skipped, as cron's job did nothing."
+                if ready.soft
+                else "a time whose files do not come in time gets a run that fails, as cron's "
+                "job failed."
+            )
+            lines[-2:] = [
+                f"`{ready.name}` starts a run for each time cron would have started `{dag.first_task}`",
+                (
+                    f"(crontab: `{dag.schedule_text}` in {table.timezone}) once the files its "
+                    "check tested are there;"
+                ),
+                "it replaces the schedule: " + missing,
+            ]
+        elif table.guard is not None:
             lines.append("Ticks on days cron would not have run are skipped (both day fields).")
         if plan.daily_partition:
             lines += [
@@ -198,7 +224,9 @@ class _Emitter:
             args.append(("delay", py_value(seconds)))
         if retry.exponential_backoff:
             args.append(("backoff", _dotted("dg.Backoff.EXPONENTIAL")))
-        return call("dg.RetryPolicy", args, Layout(depth=1, column=len("    retry_policy="), tail=1))
+        return call(
+            "dg.RetryPolicy", args, Layout(depth=1, column=len("    retry_policy="), tail=1)
+        )
 
     def _partitions(self) -> cst.Call:
         hour, minute = self.plan.daily_partition or (0, 0)
@@ -261,6 +289,12 @@ class _Emitter:
             comments.append(
                 f"cron started it {_clock(step.wait)} after {self.dag.first_task}: it waits until then"
             )
+        ready = plan.readiness if plan.readiness and plan.readiness.step == step.function else None
+        if ready is not None:
+            checks = ", ".join(f"`{g.check}`" for g in ready.guards)
+            comments.extend(
+                wrap_comment(f"cron ran it only after {checks}: {ready.name} waits for it", 86)
+            )
         if task.retry is not None:
             comments.extend(wrap_comment(task.retry.describe(), 86))
         decorator_args: list[Argument] = []
@@ -303,6 +337,11 @@ class _Emitter:
         context_type = "dg.AssetExecutionContext" if plan.assets else "dg.OpExecutionContext"
         returns = "dg.MaterializeResult" if plan.assets else "None"
         body: list[cst.BaseStatement] = []
+        if ready is not None and not ready.soft:
+            failing = cst.Call(
+                cst.Name(self.helper("fail_if_not_ready")), [cst.Arg(cst.Name("context"))]
+            )
+            body.append(_expr(failing))
         needs_tick = step.wait is not None or any(
             isinstance(s, Expression) and s.call for s in task.command.segments
         )
@@ -376,8 +415,14 @@ class _Emitter:
         segments = step.task.command.segments
         if not any(isinstance(s, Expression) for s in segments):
             return py_string("".join(s.text for s in segments if isinstance(s, Literal)))
+        parts = self._parts(segments, int(step.task.offset.total_seconds()), depth=2)
+        return list_of(parts, Layout(depth=1, column=LINE_LENGTH))  # always one part per line
+
+    def _parts(
+        self, segments: Sequence[Literal | Expression], offset: int, depth: int
+    ) -> list[cst.BaseExpression]:
+        """Literal text and `cron_date(tick, ...)` calls: the pieces of a text with dates."""
         parts: list[cst.BaseExpression] = []
-        offset = int(step.task.offset.total_seconds())
         for segment in segments:
             if isinstance(segment, Literal):
                 if segment.text:
@@ -405,8 +450,9 @@ class _Emitter:
                 factor = {"hours": 3600, "minutes": 60, "seconds": 1}[unit]
                 date_args.append(("seconds", py_value(amount * factor)))
             self.helper("cron_date")
-            parts.append(call("cron_date", date_args, Layout(depth=2, column=12, tail=1)))
-        return list_of(parts, Layout(depth=1, column=LINE_LENGTH))  # always one part per line
+            column = len(INDENT * depth + "cron_date(")
+            parts.append(call("cron_date", date_args, Layout(depth=depth, column=column, tail=1)))
+        return parts
 
     # -- job, schedule, sensors ----------------------------------------------------------------
 
@@ -564,6 +610,86 @@ class _Emitter:
         args.append(("tags", tags))
         return call("dg.RunRequest", args, explode=True, layout=Layout())
 
+    def _inputs_function(self, ready: Readiness) -> cst.FunctionDef:
+        """`{name}_inputs(tick)`: the files the guards tested, with the tick's dates in them."""
+        self.imports.add_module("datetime")
+        paths: list[cst.BaseExpression] = []
+        for guard in ready.guards:
+            segments = guard.signal.location.segments
+            if not any(isinstance(s, Expression) for s in segments):
+                paths.append(py_string("".join(s.text for s in segments if isinstance(s, Literal))))
+                continue
+            pieces = list_of(self._parts(segments, 0, depth=3), Layout(depth=2, column=LINE_LENGTH))
+            join = cst.Call(
+                cst.Attribute(py_string(""), cst.Name("join")),
+                [cst.Arg(pieces, whitespace_after_arg=_newline_at(1))],
+                whitespace_before_args=_newline_at(2),
+            )
+            paths.append(join)
+        value = list_of(paths, Layout(column=len(INDENT + "return "), tail=0))
+        body: list[cst.BaseStatement] = [cst.SimpleStatementLine([cst.Return(value)])]
+        return _function(
+            ready.inputs,
+            [("tick", "dt.datetime")],
+            "list[str]",
+            body,
+            comments=["the files cron's check tested, for the run of `tick`"],
+        )
+
+    def _readiness_sensor(self, ready: Readiness) -> cst.FunctionDef:
+        plan = self.plan
+        self.helper("when_ready")
+        self.helper("cron_ticks")
+        self.helper("file_ready")
+        self.helper("on_calendar")
+        self.imports.add_module("datetime")
+        decorator = cst.Decorator(
+            decorator=call(
+                "dg.sensor",
+                [
+                    ("name", py_string(ready.name)),
+                    ("job", cst.Name(plan.job_function)),
+                    ("minimum_interval_seconds", py_value(int(ready.interval.total_seconds()))),
+                ],
+                explode=True,
+            )
+        )
+        args: list[Argument] = [
+            (None, cst.Name("context")),
+            (None, cst.Name(ready.inputs)),
+            (
+                "wait",
+                self._timedelta(
+                    ready.wait, Layout(depth=1, column=len(INDENT * 2 + "wait="), tail=1)
+                ),
+            ),
+            ("soft", cst.Name(str(ready.soft))),
+        ]
+        if plan.daily_partition:
+            args.append(("partitioned", cst.Name("True")))
+        result = call(
+            "when_ready", args, explode=True, layout=Layout(column=len(INDENT + "return "))
+        )
+        doc = '"""Start each of cron\'s runs once its input is there (this job has no schedule)."""'
+        body: list[cst.BaseStatement] = [
+            cst.SimpleStatementLine([cst.Expr(cst.SimpleString(doc))]),
+            cst.SimpleStatementLine([cst.Return(result)]),
+        ]
+        comments = [
+            "cron started the job at its time and its check "
+            + ("skipped" if ready.soft else "failed")
+            + " the run when the input was not there;",
+            "this waits for the input instead, until shortly before cron's next time",
+        ]
+        return _function(
+            ready.name,
+            [("context", "dg.SensorEvaluationContext")],
+            "dg.SensorResult",
+            body,
+            decorators=[decorator],
+            comments=comments,
+        )
+
     def _link_sensor(self) -> cst.FunctionDef:
         plan = self.plan
         self.helper("has_run")
@@ -653,8 +779,11 @@ class _Emitter:
                 )
             )
         args.append(("jobs", self._names([plan.job_function], "jobs")))
-        args.append(("schedules", self._names([f"{plan.name}_schedule"], "schedules")))
+        if plan.readiness is None:
+            args.append(("schedules", self._names([f"{plan.name}_schedule"], "schedules")))
         sensors = []
+        if plan.readiness is not None:
+            sensors.append(cst.Name(plan.readiness.name))
         if plan.upstream:
             sensors.append(cst.Name(f"{plan.name}_after_upstream"))
         if plan.mailto:
@@ -702,6 +831,7 @@ class _Emitter:
 
 
 TICK_TAG = "cron2dag/scheduled_time"
+NOT_READY_TAG = "cron2dag/not_ready"
 
 
 def render_definitions(modules: Sequence[str]) -> str:

@@ -9,8 +9,10 @@ nothing in this file is imported at run time of a generated module.
 from __future__ import annotations
 
 import datetime as dt
+import glob
+import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -18,7 +20,14 @@ from zoneinfo import ZoneInfo
 if TYPE_CHECKING:
     import dagster as dg  # noqa: TC004 (the copies run where Dagster is imported)
 
+    # what a module whose sensor follows cron's calendar defines itself (see `emit`)
+    ZONE: ZoneInfo = ZoneInfo("UTC")
+
+    def on_calendar(moment: dt.datetime) -> bool: ...
+
+
 TICK_TAG = "cron2dag/scheduled_time"
+NOT_READY_TAG = "cron2dag/not_ready"
 
 
 def scheduled_time(
@@ -130,3 +139,72 @@ def has_run(
         limit=1,
     )
     return bool(runs)
+
+
+def cron_ticks(since: dt.datetime, until: dt.datetime) -> Iterator[dt.datetime]:
+    """The times after `since`, up to `until`, at which cron would have started this pipeline."""
+    minute = dt.timedelta(minutes=1)
+    moment = since.astimezone(dt.timezone.utc).replace(second=0, microsecond=0) + minute
+    while moment <= until:
+        if on_calendar(moment):
+            yield moment.astimezone(ZONE)
+        moment += minute
+
+
+def file_ready(path: str) -> bool:
+    """Whether the file a guard tested is there (a glob: any match, as Airflow's FileSensor)."""
+    if os.path.exists(path):
+        return True
+    return any(c in path for c in "*?[") and bool(glob.glob(path))
+
+
+def when_ready(
+    context: dg.SensorEvaluationContext,
+    inputs: Callable[[dt.datetime], list[str]],
+    *,
+    wait: dt.timedelta,
+    soft: bool,
+    partitioned: bool = False,
+) -> dg.SensorResult:
+    """Start a run for each of cron's ticks once the files it needs are there.
+
+    A tick waits up to `wait` for its files (its own dates in their paths). Then, with a file still
+    missing, a soft guard skips the tick, as cron's job quietly did nothing, and a hard one starts
+    a run tagged `NOT_READY_TAG` whose first step fails, as cron's job failed. The cursor is the
+    last tick handled; a sensor turned on looks back one `wait`, one paused for long two.
+    """
+    now = dt.datetime.now(dt.timezone.utc)
+    handled = now - wait
+    if context.cursor:
+        # a tick whose wait ended while the sensor was not evaluated still gets its answer
+        handled = max(dt.datetime.fromisoformat(context.cursor), now - 2 * wait)
+    requests: list[dg.RunRequest] = []
+    waiting = None
+    for tick in cron_ticks(handled, now):
+        missing = [path for path in inputs(tick) if not file_ready(path)]
+        if missing and now < tick + wait:
+            waiting = f"the run of {tick:%Y-%m-%d %H:%M %Z} waits for {missing[0]}"
+            break
+        handled = tick
+        key = tick.astimezone(dt.timezone.utc).isoformat()
+        tags = {TICK_TAG: key}
+        if missing and soft:
+            context.log.info(f"no run for {tick:%F %H:%M %Z}: {missing[0]} never came")
+            continue
+        if missing:
+            tags[NOT_READY_TAG] = missing[0]
+        partition = tick.strftime("%Y-%m-%d") if partitioned else None
+        requests.append(dg.RunRequest(run_key=key, partition_key=partition, tags=tags))
+    skip = None if requests else (waiting or "no tick of cron's calendar is waiting")
+    cursor = handled.isoformat()
+    return dg.SensorResult(run_requests=requests, skip_reason=skip, cursor=cursor)
+
+
+def fail_if_not_ready(
+    context: dg.OpExecutionContext | dg.AssetExecutionContext,
+) -> None:
+    """Fail a run that its sensor started because the input never came (cron's job failed)."""
+    missing = context.run.tags.get(NOT_READY_TAG)
+    if missing:
+        message = f"{missing} was not there by the end of the wait; cron's check failed the job"
+        raise dg.Failure(message, allow_retries=False)

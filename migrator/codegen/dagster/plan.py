@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from migrator.codegen.dates import Expression
+from migrator.codegen.guards import Guard
 from migrator.codegen.plan import DagPlan, PipelinePlan, TaskPlan
 from migrator.crontab.model import FieldKind, Schedule
 from migrator.errors import Diagnostic, InputError
@@ -31,6 +32,7 @@ RESERVED = frozenset(
     | {"PARTITIONS", "MAILTO", "UPSTREAM", "CALENDAR", "ZONE", "THIS_JOB"}
     | {"scheduled_time", "run_cron_command", "cron_date", "wait_until", "secret"}
     | {"has_run", "on_calendar", "context", "pipes", "tick"}
+    | {"NOT_READY_TAG", "cron_ticks", "file_ready", "when_ready", "fail_if_not_ready"}
 )
 # top-level modules that Dagster 1.13 and its web server import (.ci/dagster.lock): a generated
 # module of the same name would be shadowed by them (or shadow them) in `definitions.py`
@@ -135,6 +137,27 @@ class Calendar:
 
 
 @dataclass(frozen=True)
+class Readiness:
+    """A sensor that starts the job's runs once the files its first step's guards test are there.
+
+    It replaces the schedule: for each of cron's ticks it waits up to `wait` (until shortly before
+    the next tick) and then, when a file is still missing, skips the tick (`soft`: cron's job did
+    nothing) or starts a run that fails at once (cron's job failed).
+    """
+
+    name: str  # the sensor's; `{name}_inputs` is the function that says which files a tick needs
+    step: str  # function of the step whose guards it replaces
+    guards: tuple[Guard, ...]
+    wait: dt.timedelta
+    interval: dt.timedelta
+    soft: bool
+
+    @property
+    def inputs(self) -> str:
+        return self.name.removesuffix("_when_ready") + "_inputs"
+
+
+@dataclass(frozen=True)
 class DagsterDag:
     dag: DagPlan
     name: str  # module, job and group name: a Python identifier unique in the code location
@@ -147,6 +170,7 @@ class DagsterDag:
     calendar: Calendar | None  # for DAGs with upstream links or their own zone (CRON_TZ)
     mailto: tuple[str, ...]  # every MAILTO address of its jobs
     own_zone: bool = False  # the calendar is in its own zone (CRON_TZ), not cron's
+    readiness: Readiness | None = None  # a sensor on the first step's input replaces the schedule
 
     @property
     def uses_dates(self) -> bool:
@@ -208,7 +232,7 @@ def module_identifier(dag_id: str) -> str:
 def _plan_dag(dag: DagPlan, inferred: PipelineDag, names: dict[str, str]) -> DagsterDag:
     name = names[dag.dag_id]
     taken = set(RESERVED) | {f"{name}_job", f"{name}_schedule", f"{name}_mailto"}
-    taken |= {f"{name}_after_upstream"}
+    taken |= {f"{name}_after_upstream", f"{name}_when_ready", f"{name}_inputs"}
     functions: dict[str, str] = {}
     for task in dag.tasks:
         function = task.variable
@@ -244,10 +268,11 @@ def _plan_dag(dag: DagPlan, inferred: PipelineDag, names: dict[str, str]) -> Dag
         )
     )
     first = next(t for t in inferred.tasks if t.task_id == dag.first_task)
+    readiness = _readiness(dag, functions, name)
     # cronie skips a CRON_TZ job whose wall time the clock jumps over; Dagster would run it after
     # the jump: the schedule checks the wall clock against the calendar
     own_zone = first.entry.schedule.timezone is not None
-    calendar = _calendar(first.entry.schedule) if upstream or own_zone else None
+    calendar = _calendar(first.entry.schedule) if upstream or own_zone or readiness else None
     mailto = tuple(dict.fromkeys(a for task in dag.tasks for a in task.mailto))
     return DagsterDag(
         dag=dag,
@@ -260,6 +285,23 @@ def _plan_dag(dag: DagPlan, inferred: PipelineDag, names: dict[str, str]) -> Dag
         calendar=calendar,
         mailto=mailto,
         own_zone=own_zone,
+        readiness=readiness,
+    )
+
+
+def _readiness(dag: DagPlan, functions: dict[str, str], name: str) -> Readiness | None:
+    """The sensor of the DAG's file guards (the plan allows them on its only root only)."""
+    if not dag.sensors:
+        return None
+    step = {s.downstream for s in dag.sensors}
+    assert len(step) == 1, step  # `plan._dagster_gate_refusal`: one root gates the whole job
+    return Readiness(
+        name=f"{name}_when_ready",
+        step=functions[step.pop()],
+        guards=tuple(s.guard for s in dag.sensors),
+        wait=min(s.timeout for s in dag.sensors),
+        interval=min(s.poke_interval for s in dag.sensors),
+        soft=all(s.guard.soft for s in dag.sensors),
     )
 
 
