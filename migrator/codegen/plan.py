@@ -396,8 +396,8 @@ def _dagster_gate_refusal(task: PipelineTask, dag: PipelineDag, pipeline: Pipeli
                 todo.append(nxt)
     if len(reached) < len(dag.tasks):
         return (
-            "a Dagster sensor starts whole runs, and other steps of its job do not wait for "
-            "this one"
+            "a Dagster sensor starts whole runs, and this is not the step every other step "
+            "of its job waits for"
         )
     return None
 
