@@ -396,6 +396,7 @@ def test_cron_ticks_are_the_calendar_times_after_since(monkeypatch: pytest.Monke
         raising=False,
     )
     monkeypatch.setattr(helpers, "ZONE", zone, raising=False)
+    monkeypatch.setattr(helpers, "CALENDAR", ((30,), (2,)), raising=False)
     since = dt.datetime(2025, 3, 28, 2, 30, tzinfo=zone)  # a tick itself: not repeated
     until = dt.datetime(2025, 4, 1, 2, 30, tzinfo=zone)  # a tick: included
     ticks = list(helpers.cron_ticks(since, until))

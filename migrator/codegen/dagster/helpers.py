@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     # what a module whose sensor follows cron's calendar defines itself (see `emit`)
     ZONE: ZoneInfo = ZoneInfo("UTC")
+    CALENDAR: tuple[tuple[int, ...], ...] = ()
 
     def on_calendar(moment: dt.datetime) -> bool: ...
 
@@ -143,11 +144,16 @@ def has_run(
 
 def cron_ticks(since: dt.datetime, until: dt.datetime) -> Iterator[dt.datetime]:
     """The times after `since`, up to `until`, at which cron would have started this pipeline."""
-    minute = dt.timedelta(minutes=1)
+    minute, hours = dt.timedelta(minutes=1), CALENDAR[1]
     moment = since.astimezone(dt.timezone.utc).replace(second=0, microsecond=0) + minute
     while moment <= until:
+        local = moment.astimezone(ZONE)
+        if local.hour not in hours:
+            # a yearly job's sensor looks back a year: skip whole hours, not minute by minute
+            moment += (60 - local.minute) * minute
+            continue
         if on_calendar(moment):
-            yield moment.astimezone(ZONE)
+            yield local
         moment += minute
 
 
