@@ -312,12 +312,19 @@ def test_run_cron_command_joins_a_command_in_pieces() -> None:
 READINESS = FIXTURES / "crontabs" / "readiness.crontab"
 
 
-def test_a_file_guard_of_a_whole_job_becomes_a_sensor_that_replaces_its_schedule(
-    tmp_path: Path,
-) -> None:
+@pytest.fixture(scope="module")
+def readiness_output(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The readiness fixture migrated to Dagster: (output folder, the summary)."""
+    tmp_path = tmp_path_factory.mktemp("readiness")
     code, output = _migrate(tmp_path, str(READINESS))
     assert code == 0, output
-    out = tmp_path / "out"
+    return tmp_path / "out", output
+
+
+def test_a_file_guard_of_a_whole_job_becomes_a_sensor_that_replaces_its_schedule(
+    readiness_output: tuple[Path, str],
+) -> None:
+    out, _ = readiness_output
     prices = (out / "prices.py").read_text(encoding="utf-8")
     # the soft guard `[ -f X ] || exit 0; cmd`: the sensor waits, then skips the tick
     assert (
@@ -349,11 +356,9 @@ def test_a_file_guard_of_a_whole_job_becomes_a_sensor_that_replaces_its_schedule
 
 
 def test_guards_a_dagster_sensor_cannot_replace_stay_in_the_command_and_the_notes_say_why(
-    tmp_path: Path,
+    readiness_output: tuple[Path, str], tmp_path: Path
 ) -> None:
-    code, output = _migrate(tmp_path, str(READINESS))
-    assert code == 0, output
-    out = tmp_path / "out"
+    out, output = readiness_output
     report = " ".join(output.split())
     # a step in the middle of a job: a sensor would hold back the steps before it
     assert (
