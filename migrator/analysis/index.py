@@ -43,6 +43,9 @@ class SourceIndex:
         self._lookups = 0
         self._offsets: dict[str, list[int]] = {}
         self._by_line: dict[int, list[int]] | None = None
+        # statement index -> its header's nodes: several rules search the same lines (`now(` and
+        # `open(` on one line of task code), and walking a statement costs more than keeping it
+        self._headers: dict[int, list[tuple[ast.AST, FunctionNode | None, ast.FunctionDef | ast.AsyncFunctionDef | None]]] = {}
         statements = self.statements
         append = statements.append
         imports = self._imports
@@ -184,9 +187,7 @@ class SourceIndex:
         def_lines = self._def_lines
         if all(def_lines.get(line, -1) >= 0 for line in lines):
             for line in sorted(lines):
-                stmt, function = self.statements[def_lines[line]]
-                yield stmt, function, function
-                yield from self._header_nodes(stmt, function)
+                yield from self._statement_nodes(def_lines[line])
             return
         by_line = self._statements_by_line()
         seen: set[int] = set()
@@ -195,9 +196,15 @@ class SourceIndex:
                 if index in seen:
                     continue
                 seen.add(index)
-                stmt, function = self.statements[index]
-                yield stmt, function, function
-                yield from self._header_nodes(stmt, function)
+                yield from self._statement_nodes(index)
+
+    def _statement_nodes(self, index: int) -> list[tuple[ast.AST, FunctionNode | None, ast.FunctionDef | ast.AsyncFunctionDef | None]]:
+        """The statement at `index` and the nodes of its header, walked once per file."""
+        nodes = self._headers.get(index)
+        if nodes is None:
+            stmt, function = self.statements[index]
+            nodes = self._headers[index] = [(stmt, function, function), *self._header_nodes(stmt, function)]
+        return nodes
 
     @staticmethod
     def _header_nodes(
