@@ -17,10 +17,12 @@ from functools import lru_cache
 from migrator.infer import sql
 from migrator.infer.shell import (
     DATE_PLACEHOLDER,
+    NO_WAIT,
     SUBST_PLACEHOLDER,
     SimpleCommand,
     basename,
     join_path,
+    lock_file,
     parse_command,
 )
 from migrator.infer.words import identifier, is_noise, split_words, wordset
@@ -55,6 +57,9 @@ class CommandFacts:
     artifacts: tuple[Artifact, ...]
     locks: tuple[str, ...]
     housekeeping: str | None  # why the job is housekeeping, or None
+    # locks the job gives up on when they are taken (`flock -n`): they keep jobs apart, not in order
+    nowait_locks: frozenset[str] = frozenset()
+    workdir: str | None = None  # where its principal command runs (`cd /srv/app && ...`)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,6 +271,11 @@ def _looks_like_path(word: str) -> bool:
     return _extension(word).lower() in _DATA_EXTENSIONS
 
 
+def is_data_file(path: str) -> bool:
+    """A file whose extension says it holds data (`.csv`, `.parquet`, `.xlsx`, ...)."""
+    return _extension(path).lower() in _DATA_EXTENSIONS
+
+
 def _is_pattern(text: str) -> bool:
     return (
         any(c in text for c in "*?[")
@@ -368,7 +378,9 @@ def command_facts(command: str, env: Mapping[str, str], user: str | None = None)
         topic = subject
         if subject and subject not in name.split("_"):
             name = f"{name}_{subject}"
-    locks = tuple(dict.fromkeys(lock for c in commands for lock in c.locks))
+    held = [lock for c in commands for lock in c.locks]
+    locks = tuple(dict.fromkeys(lock_file(lock) for lock in held))
+    nowait = frozenset(lock_file(lock) for lock in held if lock.startswith(NO_WAIT))
     housekeeping = _housekeeping(commands, principal, name, source)
     scripts = {
         key
@@ -388,7 +400,17 @@ def command_facts(command: str, env: Mapping[str, str], user: str | None = None)
         ]
     directory = _script_directory(source)
     return CommandFacts(
-        name, source, alternates, program, topic, directory, tuple(artifacts), locks, housekeeping
+        name,
+        source,
+        alternates,
+        program,
+        topic,
+        directory,
+        tuple(artifacts),
+        locks,
+        housekeeping,
+        nowait,
+        principal.cwd if principal is not None else None,
     )
 
 

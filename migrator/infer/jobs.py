@@ -38,6 +38,8 @@ class Job:
     entities: frozenset[str]  # stems of the things its name talks about (`api`, `warehous`)
     # the entities it passes on: `net_revenue_from_orders` makes revenue out of orders
     outputs: frozenset[str]
+    # what its name says it is made from: `orders` in `net_revenue_from_orders`
+    inputs: frozenset[str]
     verb: str | None  # stem of the first verb of its name (`ingest`), if any
     stage: int | None  # where that verb sits in a pipeline (see words.STAGE_OF)
     directory: (
@@ -53,8 +55,14 @@ class Job:
         return self.entry.line
 
     @property
+    def schedulable(self) -> bool:
+        """It has a calendar, so it can take part in a DAG at all."""
+        return self.timing is not None and self.unscheduled is None
+
+    @property
     def linkable(self) -> bool:
-        return self.timing is not None and self.unscheduled is None and self.independent is None
+        """Weak evidence (shared words, time proximity) may concern it."""
+        return self.schedulable and self.independent is None
 
 
 def build_jobs(entries: Iterable[CronEntry], default_timezone: str) -> list[Job]:
@@ -87,7 +95,12 @@ def build_jobs(entries: Iterable[CronEntry], default_timezone: str) -> list[Job]
     jobs: list[Job] = []
     for (index, entry, facts, zone, job_timing, unscheduled, comment), task_id in zip(drafts, ids):
         words = _name_words(facts.name)
+        if not any(s in VERB_STEMS for s in words):
+            # `orders.sh extract`, `orders.sh load`: the argument says which step it is
+            for alternate in facts.alternates:
+                words.update((s, w) for s, w in _name_words(alternate).items() if s not in words)
         entities, outputs = _topic_words(facts.topic)
+        inputs = entities - outputs
         verbs = [s for s in words if s in VERB_STEMS]
         directory = (
             stem(facts.directory) if facts.directory and not is_noise(facts.directory) else None
@@ -107,6 +120,7 @@ def build_jobs(entries: Iterable[CronEntry], default_timezone: str) -> list[Job]
                 task_id=task_id,
                 entities=entities,
                 outputs=outputs,
+                inputs=inputs,
                 verb=verbs[0] if verbs else None,
                 stage=STAGE_OF.get(verbs[0]) if verbs else None,
                 directory=directory if directory and directory not in entities else None,

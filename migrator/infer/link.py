@@ -31,14 +31,21 @@ from functools import lru_cache
 
 from migrator.infer.calendar import Timing, forward, positions
 from migrator.infer.comments import CommentClues, read_comment
-from migrator.infer.facts import MENTION, READ, WRITE, Artifact
+from migrator.infer.facts import MENTION, READ, WRITE, Artifact, is_data_file
 from migrator.infer.jobs import Job
 from migrator.infer.model import Evidence
 from migrator.infer.shell import DATE_PLACEHOLDER, SUBST_PLACEHOLDER
-from migrator.infer.words import VERB_STEMS, split_words, stem
+from migrator.infer.words import (
+    FILE_MAKING_STEMS,
+    GENERIC_OBJECT_STEMS,
+    STAGE_OF,
+    VERB_STEMS,
+    split_words,
+    stem,
+)
 
-THRESHOLD = 0.5  # an edge needs at least this confidence (time proximity alone: see _fallback)
-FALLBACK = False
+THRESHOLD = 0.5  # an edge needs at least this confidence, and evidence of flow (Evidence.flow)
+SUGGESTION_THRESHOLD = 0.35  # a weaker link below this is not even worth suggesting
 REVIEW = 0.7  # below this an edge is marked for review
 MAX_WORD_JOBS = 50  # a word in more jobs than this says nothing
 
@@ -51,6 +58,7 @@ _FLOW_WEIGHTS: dict[tuple[str, str], float] = {
 }
 _PATTERN_PENALTY = 0.1
 _LOCK_WEIGHT = 0.6
+_STATED_WEIGHT = 0.75  # a comment reference to one job (see _comment_relations) with a cue
 _CROSS_NAME_WEIGHT = 0.45
 
 
@@ -88,6 +96,9 @@ class Inference:
     rejected: dict[tuple[int, int], list[Evidence]] = field(default_factory=dict)  # below threshold
     # (line, message): data flows between jobs of one calendar that cron cannot order
     notes: list[tuple[int, str]] = field(default_factory=list)
+    # links on weak evidence only (shared words, time proximity), same calendar or not: shown to
+    # the user, applied only when pinned in the overrides file
+    suggestions: dict[tuple[int, int], list[Evidence]] = field(default_factory=dict)
 
     def confidence(self, pair: tuple[int, int]) -> float:
         return combine(self.links.get(pair) or self.cross.get(pair) or [])
@@ -106,6 +117,10 @@ class _Relation:
     group: tuple[object, ...]  # consumer-side slot for "latest producer" selection
     producer_writes: bool = False  # the producer is known to write it (beats mere mentions)
     reverse: bool = False  # a comment saying the commenting job comes first ("before load")
+    flow: bool = False  # data or state flows (see Evidence.flow); a lock decides it once ordered
+    # both jobs name this very data file, neither is known to write it: a flow when the earlier
+    # job's verb makes files (`export_ledger.sh /x/ledger.csv`), decided once they are ordered
+    named_file: bool = False
 
 
 class _UnionFind:
@@ -133,9 +148,13 @@ def infer_links(jobs: list[Job]) -> Inference:
 class _Linker:
     def __init__(self, jobs: list[Job]):
         self.jobs = {job.index: job for job in jobs}
+        # jobs that shared words and time proximity may link (not housekeeping, not pollers)
         self.linkable = [job for job in jobs if job.linkable]
+        # every scheduled job: data flow, a lock or a comment links any of them (what the file's
+        # author wrote, and what a job writes, outrank the class its name suggests)
+        self.flowing = [job for job in jobs if job.schedulable]
         self.clues: dict[int, CommentClues] = {
-            job.index: read_comment(job.comment, job.references) for job in self.linkable
+            job.index: read_comment(job.comment, job.references) for job in self.flowing
         }
         self.entity_jobs: dict[str, list[int]] = defaultdict(list)
         self.reference_jobs: dict[str, list[int]] = defaultdict(list)
@@ -143,9 +162,11 @@ class _Linker:
         self.directory_jobs: dict[str, list[int]] = defaultdict(list)
         for job in self.linkable:
             for word in job.entities:
-                self.entity_jobs[word].append(job.index)
+                if word not in GENERIC_OBJECT_STEMS:
+                    self.entity_jobs[word].append(job.index)
             if job.directory:
                 self.directory_jobs[job.directory].append(job.index)
+        for job in self.flowing:
             for word in job.references:
                 self.reference_jobs[word].append(job.index)
             for phrase in {job.task_id, job.facts.name, _script_stem(job.facts.name_source)}:
@@ -153,8 +174,11 @@ class _Linker:
                     self.phrase_jobs[phrase.lower()].append(job.index)
         self.position: dict[int, int] = {}
         self.component: dict[int, int] = {}
-        # pairs with any evidence at all, whatever their order (to settle ambiguous comments)
+        # pairs with any evidence at all, whatever their order
         self.related: set[frozenset[int]] = set()
+        # pairs with evidence of data or state flow, whatever their order (to settle ambiguous
+        # comments: "after the import" means the import this job reads from)
+        self.flow_related: set[frozenset[int]] = set()
         # (producer, consumer) pairs of known data flow, whatever their order in time
         self.flows: set[tuple[int, int]] = set()
         # consumer -> its read artifacts that some producer accounts for
@@ -164,6 +188,12 @@ class _Linker:
             lambda: defaultdict(set)
         )
         self.description_jobs: dict[str, list[int]] | None = None
+        # (directory, working directory, name prefix) -> jobs whose names number their steps
+        self.step_jobs: dict[tuple[object, ...], list[int]] = defaultdict(list)
+        for job in self.linkable:
+            group = _step_group(job)
+            if group is not None:
+                self.step_jobs[group].append(job.index)
         self.notes: list[tuple[int, str]] = []
 
     # -- timing helpers -----------------------------------------------------------------------
@@ -201,13 +231,14 @@ class _Linker:
         cross: dict[tuple[int, int], list[Evidence]] = defaultdict(list)
         self._apply_relations(relations, links, cross)
         self._apply_names(links, cross)
+        self._apply_stages(links)
         self._apply_comments(comment_relations, links, cross)
         return self._select(links, cross)
 
     def _order(self, relations: list[_Relation], name_pairs: list[tuple[int, int]]) -> None:
         """Components of evidence within each calendar, then each job's place in its cycle."""
         union = _UnionFind()
-        for job in self.linkable:
+        for job in self.flowing:
             union.find(job.index)
         directional: list[tuple[int, int]] = []
         for relation in relations:
@@ -219,7 +250,7 @@ class _Linker:
         for a, b in name_pairs:
             union.union(a, b)
         members: dict[int, list[int]] = defaultdict(list)
-        for job in self.linkable:
+        for job in self.flowing:
             members[union.find(job.index)].append(job.index)
         by_root: dict[int, list[tuple[int, int]]] = defaultdict(list)
         for a, b in directional:
@@ -237,8 +268,11 @@ class _Linker:
 
     def _artifacts(self) -> dict[int, list[Artifact]]:
         found: dict[int, list[Artifact]] = {}
-        for job in self.linkable:
+        for job in self.flowing:
             items = list(job.facts.artifacts)
+            if job.facts.housekeeping:
+                # a backup or a cleanup reads whatever is there: it waits for nobody
+                items = [a for a in items if a.role == WRITE]
             for path in self.clues[job.index].paths:
                 key = _comment_path_key(path)
                 if key:
@@ -302,6 +336,18 @@ class _Linker:
                     seen.add(marker)
                     if not exact_match:
                         weight -= _PATTERN_PENALTY
+                    # a thing one job writes and another uses flows between them; a thing two
+                    # jobs merely name (a reference file, a shared directory) may not
+                    flow = theirs.role == WRITE
+                    if flow:
+                        self.flow_related.add(frozenset((producer, consumer)))
+                    named_file = (
+                        not flow
+                        and exact_match
+                        and mine.kind == "path"
+                        and not mine.pattern
+                        and is_data_file(mine.key)
+                    )
                     relations.append(
                         _Relation(
                             producer=producer,
@@ -312,6 +358,8 @@ class _Linker:
                             directional=directional,
                             group=("artifact", consumer, mine.kind, mine.key),
                             producer_writes=theirs.role == WRITE,
+                            flow=flow,
+                            named_file=named_file,
                         )
                     )
                     if directional:
@@ -370,6 +418,8 @@ class _Linker:
                 for b in indexes:
                     if a < b:
                         self.related.add(frozenset((a, b)))
+                        if self.timing(a).key == self.timing(b).key:
+                            self.flow_related.add(frozenset((a, b)))
                         relations.append(
                             _Relation(
                                 a,
@@ -379,6 +429,7 @@ class _Linker:
                                 f"both hold the lock {lock}, so cron's times serialise them",
                                 False,
                                 ("lock", lock),
+                                flow=True,  # settled once ordered: the later job must wait for it
                             )
                         )
         return relations
@@ -412,7 +463,7 @@ class _Linker:
         job in any order, else to all of them at lower confidence.
         """
         relations: list[_Relation] = []
-        for job in self.linkable:
+        for job in self.flowing:
             clues = self.clues[job.index]
             if clues.independent:
                 continue
@@ -449,9 +500,14 @@ class _Linker:
             strength: dict[int, float] = {}
             reasons: dict[int, list[str]] = defaultdict(list)
             downstream: dict[int, bool] = {}
-            supported_weight = 0.75 if clues.cue else 0.6
-            weak_weight = 0.55 if clues.cue else 0.4
+            stated_order = clues.cue or clues.before
+            supported_weight = _STATED_WEIGHT if stated_order else 0.6
+            weak_weight = 0.55 if stated_order else 0.4
             for reason, candidates, exact, after_before in references:
+                if not exact and len(candidates) > 1:
+                    # "after the customer load": of several jobs the words fit, those cron starts
+                    # later the same day cannot be meant (nor earlier ones, after "before")
+                    candidates = self._in_stated_order(job, candidates, after_before)
                 if exact:
                     chosen, weight = candidates, 0.8
                 elif len(candidates) == 1:
@@ -459,7 +515,9 @@ class _Linker:
                 elif candidates & named:
                     chosen, weight = candidates & named, supported_weight
                 else:
-                    related = {c for c in candidates if frozenset((job.index, c)) in self.related}
+                    related = {
+                        c for c in candidates if frozenset((job.index, c)) in self.flow_related
+                    }
                     chosen, weight = (
                         (related, supported_weight) if related else (candidates, weak_weight)
                     )
@@ -468,6 +526,9 @@ class _Linker:
                     reasons[other].append(reason)
                     downstream[other] = downstream.get(other, False) or after_before
             for other, weight in strength.items():
+                # the author states an order ("after", "needs", "before") and the words name
+                # that job, not one of several: what the file says is data or state flowing
+                stated = clues.cue or downstream[other]
                 relations.append(
                     _Relation(
                         producer=other,
@@ -478,9 +539,21 @@ class _Linker:
                         directional=bool(clues.cue and not downstream[other]),
                         group=("comment", job.index),
                         reverse=downstream[other],
+                        flow=stated and weight >= _STATED_WEIGHT,
                     )
                 )
         return relations
+
+    def _in_stated_order(self, job: Job, candidates: set[int], later: bool) -> set[int]:
+        mine = self.clock(job.index)
+        key = self.timing(job.index).key
+        kept = {
+            c
+            for c in candidates
+            if self.timing(c).key != key
+            or (self.clock(c) > mine if later else self.clock(c) < mine)
+        }
+        return kept or candidates
 
     def _descriptions_matching(self, index: int, clues: CommentClues) -> dict[int, set[str]]:
         """Jobs with an opaque name (`job_c.sh`) whose comment shares two words with this one.
@@ -531,11 +604,14 @@ class _Linker:
             elif relation.directional and self.timing(up).key != self.timing(down).key:
                 if relation.kind != "lock" and self._cross_allowed(up, down):
                     cross[(up, down)].append(
-                        Evidence(relation.kind, relation.detail, relation.weight * 0.95)
+                        Evidence(
+                            relation.kind, relation.detail, relation.weight * 0.95, relation.flow
+                        )
                     )
             elif not relation.directional and self.timing(a).key != self.timing(b).key:
                 up, down = self._cross_direction(a, b)
                 if up is not None and relation.kind != "lock":
+                    # which calendar feeds which is only guessed from their cadences
                     cross[(up, down)].append(
                         Evidence(relation.kind, relation.detail, relation.weight * 0.9)
                     )
@@ -553,9 +629,21 @@ class _Linker:
                 chosen = min(self.position[up] for up, _, _ in candidates)
             for up, down, relation in candidates:
                 if self.position[up] == chosen:
-                    links[(up, down)].append(
-                        Evidence(relation.kind, relation.detail, relation.weight)
-                    )
+                    detail = relation.detail
+                    flow = relation.flow
+                    if relation.named_file and self._makes_files(up, down):
+                        flow = True
+                        detail += f'; {self.jobs[up].task_id} "{_verb_word(self.jobs[up])}"s it'
+                    if relation.kind == "lock":
+                        # a job that gives up when the lock is taken (`flock -n`) is kept apart
+                        # from the other, not ordered after it
+                        flow = relation.group[1] not in self.jobs[down].facts.nowait_locks
+                    links[(up, down)].append(Evidence(relation.kind, detail, relation.weight, flow))
+
+    def _makes_files(self, up: int, down: int) -> bool:
+        """The earlier job's verb makes files (`export`, `fetch`, `dump`), the later one's differs."""
+        a, b = self.jobs[up], self.jobs[down]
+        return a.verb in FILE_MAKING_STEMS and a.verb != b.verb
 
     def _note_unordered(self, producer: int, consumer: int, relation: _Relation) -> None:
         """A consumer of one calendar that cron starts with its producer, or in a DST-dependent order."""
@@ -636,6 +724,75 @@ class _Linker:
                             )
             self._apply_directory(job, links)
 
+    def _apply_stages(self, links: dict[tuple[int, int], list[Evidence]]) -> None:
+        """Steps of one named pipeline on one object: `fetch_orders` -> `clean_orders`.
+
+        The weakest evidence that makes an edge, so it asks much: both scripts live together (same
+        directory, same working directory), fire in the order of their pipeline verbs (or of the
+        step numbers in their names, `1_extract` -> `2_transform`), and one name's object is part
+        of the other's (`api` in `transform_api_data` and `combine_api_and_database`) or is what
+        the later name says it is made from (`net_revenue_from_orders`). Generic objects (`users`,
+        `list`, `cache`) and jobs doing the same thing (two `ingest_*`) never count.
+        """
+        for job in self.linkable:
+            down = job.index
+            # slot (an object word, or the numbered steps) -> (up, reason): the latest earlier
+            # step of each slot feeds this one, as with files
+            slots: dict[object, list[tuple[int, str]]] = defaultdict(list)
+            for word in _objects(job) | job.inputs:
+                for up in self.entity_jobs.get(word, []) + self.directory_jobs.get(word, []):
+                    reason = self._stage_reason(up, down)
+                    if reason:
+                        slots[word].append((up, reason))
+            for up in self.step_jobs.get(_step_group(job), ()):
+                reason = self._numbered_step_reason(up, down)
+                if reason:
+                    slots["#steps"].append((up, reason))
+            for candidates in slots.values():
+                latest = max(self.position[up] for up, _ in candidates)
+                for up, reason in dict(candidates).items():
+                    if self.position[up] == latest:
+                        links[(up, down)].append(Evidence("stage", reason, 0.6, flow=True))
+
+    def _same_application(self, a: Job, b: Job) -> bool:
+        return a.facts.directory == b.facts.directory and a.facts.workdir == b.facts.workdir
+
+    def _stage_reason(self, up: int, down: int) -> str | None:
+        if self.before(up, down) is None:
+            return None
+        a, b = self.jobs[up], self.jobs[down]
+        if not self._same_application(a, b) or a.sink or self._siblings(up, down):
+            return None
+        stage_a, stage_b = _effective_stage(a), _effective_stage(b)
+        if stage_a is None or stage_b is None or stage_a >= stage_b:
+            return None
+        made_from = a.outputs & b.inputs
+        if made_from:
+            shown = ", ".join(sorted(a.words.get(w, w) for w in made_from))
+            return f'{b.task_id}\'s name says it is made from "{shown}", which {a.task_id} makes'
+        made, worked_on = _objects(a, a.outputs), _objects(b)
+        shared = made & worked_on
+        if not shared or not (made <= worked_on or worked_on <= made):
+            return None
+        shown = ", ".join(sorted(b.words.get(w, a.words.get(w, w)) for w in shared))
+        return (
+            f'"{_verb_word(a)}" comes before "{_verb_word(b)}" in a pipeline and both steps work '
+            f'on "{shown}" (scripts of one application)'
+        )
+
+    def _numbered_step_reason(self, up: int, down: int) -> str | None:
+        if self.before(up, down) is None:
+            return None
+        a, b = self.jobs[up], self.jobs[down]
+        if not self._same_application(a, b):
+            return None
+        step_a, step_b = _step_number(a), _step_number(b)
+        if step_a is None or step_b is None or step_b != step_a + 1:
+            return None
+        return (
+            f"the names number the steps: {a.task_id} is step {step_a}, {b.task_id} step {step_b}"
+        )
+
     def _apply_directory(self, job: Job, links: dict[tuple[int, int], list[Evidence]]) -> None:
         """Scripts kept in one telling directory (`/opt/etl/sales/`), in pipeline verb order."""
         down = job.index
@@ -656,7 +813,11 @@ class _Linker:
                 Evidence("name", f'both scripts live in the "{job.directory}" directory', 0.3)
             )
             links[(up, down)].append(
-                Evidence("name", f'"{other.verb}" comes before "{job.verb}" in a pipeline', 0.3)
+                Evidence(
+                    "name",
+                    f'"{_verb_word(other)}" comes before "{_verb_word(job)}" in a pipeline',
+                    0.3,
+                )
             )
 
     def _siblings(self, up: int, down: int) -> bool:
@@ -686,7 +847,9 @@ class _Linker:
         for relation in relations:
             writer, other = relation.consumer, relation.producer  # the job whose comment it is
             up, down = (writer, other) if relation.reverse else (other, writer)
-            evidence = Evidence("comment", _comment_detail(relation, self), relation.weight)
+            evidence = Evidence(
+                "comment", _comment_detail(relation, self), relation.weight, relation.flow
+            )
             if self.before(up, down) is not None:
                 links[(up, down)].append(evidence)
             elif self.timing(up).key != self.timing(down).key and self._cross_allowed(up, down):
@@ -696,25 +859,30 @@ class _Linker:
     def _apply_clocks(self, links: dict[tuple[int, int], list[Evidence]]) -> None:
         """ "after the 1 AM job": a clock time in a comment names the jobs that fire then."""
         by_clock: dict[tuple[object, int], list[int]] = defaultdict(list)
-        for job in self.linkable:
+        for job in self.flowing:
             for minute in _local_times(job):
                 by_clock[(self.component[job.index], minute)].append(job.index)
-        for job in self.linkable:
+        for job in self.flowing:
             clues = self.clues[job.index]
             if not clues.clocks or not clues.cue or clues.independent:
                 continue
             own = set(_local_times(job))
             for minute in clues.clocks - own:
-                for up in by_clock.get((self.component[job.index], minute), ()):
-                    if self.before(up, job.index) is not None:
-                        links[(up, job.index)].append(
-                            Evidence(
-                                "comment",
-                                f"the comment refers to the {_clock_text(minute)} run, "
-                                f"when {self.jobs[up].task_id} fires",
-                                0.55,
-                            )
+                earlier = [
+                    up
+                    for up in by_clock.get((self.component[job.index], minute), ())
+                    if self.before(up, job.index) is not None
+                ]
+                for up in earlier:
+                    links[(up, job.index)].append(
+                        Evidence(
+                            "comment",
+                            f"the comment refers to the {_clock_text(minute)} run, "
+                            f"when {self.jobs[up].task_id} fires",
+                            0.55,
+                            flow=len(earlier) == 1,  # the time names one job, not several
                         )
+                    )
 
     # -- selection ----------------------------------------------------------------------------
 
@@ -724,11 +892,15 @@ class _Linker:
         cross: dict[tuple[int, int], list[Evidence]],
     ) -> Inference:
         chosen: dict[tuple[int, int], list[Evidence]] = {}
+        suggested: dict[tuple[int, int], list[Evidence]] = {}
         rejected: dict[tuple[int, int], list[Evidence]] = {}
         for (up, down), evidence in links.items():
             if self.clues[down].independent:
                 continue
             evidence = _dedupe(evidence)
+            if any(e.kind == "stage" for e in evidence):
+                # the stage evidence says what the shared name word says, and more
+                evidence = [e for e in evidence if e.kind != "name"]
             evidence = self._discount(up, down, evidence)
             gap = self.before(up, down)
             assert gap is not None
@@ -742,21 +914,15 @@ class _Linker:
                     _time_weight(gap),
                 ),
             )
-            if combine(evidence) >= THRESHOLD:
-                chosen[(up, down)] = evidence
-            else:
-                rejected[(up, down)] = evidence
-        self._fallback(chosen)
+            _sort(evidence, (up, down), chosen, suggested, rejected)
+        self._fallback(chosen, suggested)
         chosen_cross: dict[tuple[int, int], list[Evidence]] = {}
         for (up, down), evidence in cross.items():
             if self.clues[down].independent:
                 continue
             evidence = _dedupe(evidence)
             evidence = self._discount(up, down, evidence)
-            if combine(evidence) >= THRESHOLD:
-                chosen_cross[(up, down)] = evidence
-            else:
-                rejected[(up, down)] = evidence
+            _sort(evidence, (up, down), chosen_cross, suggested, rejected)
         linked = {i for pair in chosen for i in pair} | {i for pair in chosen_cross for i in pair}
         unlinked: dict[int, str] = {}
         weakest: dict[int, tuple[float, int]] = {}
@@ -768,23 +934,34 @@ class _Linker:
         calendar_size: dict[object, int] = defaultdict(int)
         for job in self.linkable:
             calendar_size[self.timing(job.index).key] += 1
+        for (up, down), evidence in suggested.items():
+            score = combine(evidence)
+            for me, other in ((up, down), (down, up)):
+                if score > weakest.get(me, (-1.0, 0))[0] or me not in weakest:
+                    weakest[me] = (score, other)
         for job in self.linkable:
             if job.index in linked:
                 continue
             peers = calendar_size[self.timing(job.index).key] - 1
             unlinked[job.index] = self._why_unlinked(job, weakest.get(job.index), peers)
         notes = sorted(set(self.notes))
-        return Inference(chosen, chosen_cross, dict(self.position), unlinked, rejected, notes)
+        return Inference(
+            chosen, chosen_cross, dict(self.position), unlinked, rejected, notes, suggested
+        )
 
-    def _fallback(self, chosen: dict[tuple[int, int], list[Evidence]]) -> None:
-        """Time proximity as the weakest evidence, used only where nothing else speaks.
+    def _fallback(
+        self,
+        chosen: dict[tuple[int, int], list[Evidence]],
+        suggested: dict[tuple[int, int], list[Evidence]],
+    ) -> None:
+        """Time proximity as the weakest evidence, suggested only where nothing else speaks.
 
-        A job with no upstream gets the nearest earlier job of its calendar when neither has any
-        other link in that direction, both are pipeline steps whose verbs come in that order
-        (`combine` then `load`), and they fire at most three hours (a quarter cycle) apart.
+        A job with no upstream is offered the nearest earlier job of its calendar when neither
+        has any other link in that direction, both are pipeline steps whose verbs come in that
+        order (`combine` then `load`), and they fire at most three hours (a quarter cycle) apart.
         """
-        has_up = {down for _, down in chosen}
-        has_down = {up for up, _ in chosen}
+        has_up = {down for _, down in chosen} | {down for _, down in suggested}
+        has_down = {up for up, _ in chosen} | {up for up, _ in suggested}
         by_key: dict[object, list[tuple[int, int]]] = defaultdict(list)
         for job in self.linkable:
             timing = self.timing(job.index)
@@ -823,7 +1000,7 @@ class _Linker:
                     if other.facts.directory != job.facts.directory:
                         continue  # scripts of different applications (/opt/crm, /opt/billing)
                     cadence = self.timing(down).cadence
-                    chosen[(up, down)] = [
+                    suggested[(up, down)] = [
                         Evidence(
                             "time-offset",
                             f"{job.task_id} fires {_duration(closest)} after {other.task_id}, the "
@@ -832,7 +1009,9 @@ class _Linker:
                             0.3,
                         ),
                         Evidence(
-                            "name", f'"{other.verb}" comes before "{job.verb}" in a pipeline', 0.1
+                            "name",
+                            f'"{_verb_word(other)}" comes before "{_verb_word(job)}" in a pipeline',
+                            0.1,
                         ),
                     ]
 
@@ -865,7 +1044,10 @@ class _Linker:
             return "its comment says it stands alone"
         if weak:
             score, other = weak
-            return f"only weak evidence ({score:.2f}) links it to {self.jobs[other].task_id}"
+            return (
+                f"only weak evidence ({score:.2f}) links it to {self.jobs[other].task_id}; "
+                "a suggestion at most"
+            )
         timing = job.timing
         assert timing is not None
         if not peers:
@@ -882,11 +1064,73 @@ def _argument_verbs(job: Job) -> frozenset[str]:
     )
 
 
+def _verb_word(job: Job) -> str:
+    return job.words.get(job.verb, job.verb) if job.verb else ""
+
+
+def _objects(job: Job, words: frozenset[str] | None = None) -> frozenset[str]:
+    """What a job's name says it works on; a bare verb (`sales/extract.py`) works on its directory."""
+    words = job.entities if words is None else words
+    words = words - GENERIC_OBJECT_STEMS
+    if not words and job.directory:
+        return frozenset({job.directory})
+    return words
+
+
+def _effective_stage(job: Job) -> int | None:
+    """A name without a verb that says what it is made from (`net_revenue_from_orders`) derives."""
+    if job.stage is not None:
+        return job.stage
+    return STAGE_OF.get(stem("derive")) if job.inputs else None
+
+
+_NUMBERED = re.compile(r"^(?:step|stage|part|etape|paso)?(\d{1,2})$")
+
+
+def _step_parts(job: Job) -> tuple[tuple[str, ...], int] | None:
+    """(the words before it, the step number) of a script named like `cron_2_transform.sh`."""
+    words = split_words(_script_stem(job.facts.name_source))
+    for k, word in enumerate(words[:-1]):
+        match = _NUMBERED.match(word)
+        if match:
+            return tuple(words[:k]), int(match.group(1))
+    return None
+
+
+def _step_group(job: Job) -> tuple[object, ...] | None:
+    parts = _step_parts(job)
+    if parts is None:
+        return None
+    return (job.facts.directory, job.facts.workdir, parts[0])
+
+
+def _step_number(job: Job) -> int | None:
+    parts = _step_parts(job)
+    return parts[1] if parts else None
+
+
+def _sort(
+    evidence: list[Evidence],
+    pair: tuple[int, int],
+    edges: dict[tuple[int, int], list[Evidence]],
+    suggested: dict[tuple[int, int], list[Evidence]],
+    rejected: dict[tuple[int, int], list[Evidence]],
+) -> None:
+    """An edge needs evidence of flow and enough confidence; weaker links are suggestions."""
+    score = combine(evidence)
+    if score >= THRESHOLD and any(e.flow for e in evidence):
+        edges[pair] = evidence
+    elif score >= SUGGESTION_THRESHOLD:
+        suggested[pair] = evidence
+    else:
+        rejected[pair] = evidence
+
+
 def _dedupe(evidence: list[Evidence]) -> list[Evidence]:
     seen: dict[tuple[str, str], Evidence] = {}
     for item in evidence:
         current = seen.get((item.kind, item.detail))
-        if current is None or item.weight > current.weight:
+        if current is None or (item.flow, item.weight) > (current.flow, current.weight):
             seen[(item.kind, item.detail)] = item
     return sorted(seen.values(), key=lambda e: -e.weight)
 

@@ -16,12 +16,22 @@ from migrator.crontab.model import CronEntry
 class Evidence:
     """One reason for (positive weight) or against (negative weight) an edge."""
 
-    kind: str  # "time-offset", "path", "name", "comment", "lock", "override", ...
+    kind: (
+        str  # "time-offset", "path", "name", "comment", "lock", "stage", "script", "override", ...
+    )
     detail: str
     weight: float = 0.0
+    # True when it shows data or state flowing from one job to the other (a file written then
+    # read, a lock handed on, a comment saying so, a pin): only such evidence makes an edge;
+    # time proximity and shared words make suggestions
+    flow: bool = False
+    source: str | None = None  # `script:LINE` when the evidence was read from a script
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "detail": self.detail}
+        out = {"kind": self.kind, "detail": self.detail}
+        if self.source is not None:
+            out["source"] = self.source
+        return out
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,31 @@ class CrossDagEdge:
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """A link inference is unsure of (shared words, time proximity): shown, never applied.
+
+    `migrate` ignores it unless the overrides file pins it (`after = [...]`).
+    """
+
+    upstream_dag: str
+    upstream: str
+    downstream_dag: str
+    downstream: str
+    confidence: float
+    evidence: tuple[Evidence, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "upstream_dag": self.upstream_dag,
+            "upstream": self.upstream,
+            "downstream_dag": self.downstream_dag,
+            "downstream": self.downstream,
+            "confidence": round(self.confidence, 2),
+            "evidence": [e.to_json() for e in self.evidence],
+        }
+
+
+@dataclass(frozen=True)
 class Unscheduled:
     line: int
     reason: str
@@ -120,12 +155,14 @@ class Pipeline:
     cross_dag_edges: tuple[CrossDagEdge, ...]
     unscheduled: tuple[Unscheduled, ...]
     diagnostics: tuple[str, ...] = ()
+    suggestions: tuple[Suggestion, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "dags": [d.to_json() for d in self.dags],
             "cross_dag_edges": [e.to_json() for e in self.cross_dag_edges],
+            "suggestions": [s.to_json() for s in self.suggestions],
             "unscheduled": [u.to_json() for u in self.unscheduled],
             "diagnostics": list(self.diagnostics),
         }

@@ -34,6 +34,7 @@ from migrator.infer.model import (
     Pipeline,
     PipelineDag,
     PipelineTask,
+    Suggestion,
     Unscheduled,
 )
 from migrator.infer.overrides import Overrides, Ref, is_identifier, resolve_job
@@ -66,16 +67,23 @@ def _infer(crontab: CronTab, overrides: Overrides | None, default_timezone: str)
     inference = infer_links(active)
     links = dict(inference.links)
     cross = dict(inference.cross)
+    suggested = dict(inference.suggestions)
     diagnostics: list[str] = [message for _, message in inference.notes]
     for up, down, ref in plan.removals:
-        removed = links.pop((up, down), None) or cross.pop((up, down), None)
+        removed = (
+            links.pop((up, down), None)
+            or cross.pop((up, down), None)
+            or suggested.pop((up, down), None)
+        )
         if removed is None:
             diagnostics.append(
                 f"{overrides.path if overrides else ''}:{ref.line or 1}: {jobs[down].task_id} is not inferred "
                 f"to run after {jobs[up].task_id}; nothing to remove"
             )
     for up, down, ref in plan.pins:
-        evidence = [Evidence("override", f"pinned in {_where(overrides, ref)}", 1.0)]
+        evidence = [Evidence("override", f"pinned in {_where(overrides, ref)}", 1.0, flow=True)]
+        # a suggestion the user accepted keeps the reasons it was offered for
+        evidence += suggested.pop((up, down), [])
         if _same_calendar(jobs[up], jobs[down]):
             links[(up, down)] = evidence
             cross.pop((up, down), None)
@@ -101,6 +109,9 @@ def _infer(crontab: CronTab, overrides: Overrides | None, default_timezone: str)
         cross = {pair: _rename_details(ev, plan, jobs) for pair, ev in cross.items()}
     dags, dag_of = _build_dags(crontab, jobs, reduced, inference, task_ids, plan, overrides)
     cross_edges = _cross_edges(cross, reduced, dag_of, task_ids, dags)
+    if plan.task_ids:
+        suggested = {pair: _rename_details(ev, plan, jobs) for pair, ev in suggested.items()}
+    suggestions = _suggestions(suggested, graph, cross, dag_of, task_ids, dags)
     unscheduled = []
     for job in jobs:
         if job.index in plan.skip:
@@ -115,6 +126,7 @@ def _infer(crontab: CronTab, overrides: Overrides | None, default_timezone: str)
         cross_dag_edges=tuple(cross_edges),
         unscheduled=tuple(unscheduled),
         diagnostics=tuple(diagnostics),
+        suggestions=tuple(suggestions),
     )
 
 
@@ -441,6 +453,46 @@ def _cross_edges(
         )
         for up, down in keep
     ]
+
+
+# -- suggestions --------------------------------------------------------------------------------
+
+
+def _suggestions(
+    suggested: dict[tuple[int, int], list[Evidence]],
+    graph: nx.DiGraph,
+    cross: dict[tuple[int, int], list[Evidence]],
+    dag_of: dict[int, str],
+    task_ids: dict[int, str],
+    dags: list[PipelineDag],
+) -> list[Suggestion]:
+    """Weak links worth showing: both jobs are in DAGs and no applied edge already orders them."""
+    dag_rank = {dag.dag_id: k for k, dag in enumerate(dags)}
+    found = []
+    for (up, down), evidence in suggested.items():
+        if up not in dag_of or down not in dag_of or (up, down) in cross:
+            continue
+        if up in graph and down in graph and nx.has_path(graph, up, down):
+            continue
+        found.append(
+            Suggestion(
+                dag_of[up],
+                task_ids[up],
+                dag_of[down],
+                task_ids[down],
+                combine(evidence),
+                tuple(evidence),
+            )
+        )
+    found.sort(
+        key=lambda s: (
+            dag_rank[s.downstream_dag],
+            s.downstream,
+            dag_rank[s.upstream_dag],
+            s.upstream,
+        )
+    )
+    return found
 
 
 __all__ = ["infer_pipeline", "is_identifier"]

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from migrator.infer.drawing import dot, from_pipeline, mermaid
 from migrator.infer.link import REVIEW
-from migrator.infer.model import Edge, Pipeline, PipelineDag
+from migrator.infer.model import Edge, Evidence, Pipeline, PipelineDag
 
 
 def render_json(pipeline: Pipeline) -> str:
@@ -41,7 +41,8 @@ def render_text(pipeline: Pipeline) -> str:
         f"{pipeline.source}: {_plural(jobs, 'cron entry').replace('entrys', 'entries')} -> "
         f"{_plural(len(pipelines), 'pipeline DAG')}, {_plural(len(lone), 'single-task DAG')}, "
         f"{_plural(len(pipeline.cross_dag_edges), 'cross-DAG link')}, {len(pipeline.unscheduled)} unscheduled"
-        + (f"; {_plural(review, 'edge')} to review" if review else ""),
+        + (f"; {_plural(review, 'edge')} to review" if review else "")
+        + (f"; {_plural(len(pipeline.suggestions), 'suggestion')}" if pipeline.suggestions else ""),
     ]
     for dag in pipelines:
         lines.append("")
@@ -54,7 +55,20 @@ def render_text(pipeline: Pipeline) -> str:
                 f"  {edge.upstream_dag}.{edge.upstream} >> {edge.downstream_dag}.{edge.downstream}"
                 f"  ({_confidence(edge.confidence)})"
             )
-            lines.extend(f"      - {e.kind}: {e.detail}" for e in edge.evidence)
+            lines.extend(f"      - {_evidence(e)}" for e in edge.evidence)
+    if pipeline.suggestions:
+        lines.append("")
+        lines.append(
+            "Suggestions (not applied: jobs stay independent, as cron ran them; accept one with "
+            "`after = [...]` in an overrides file):"
+        )
+        for suggestion in pipeline.suggestions:
+            lines.append(
+                f"  {_qualified(suggestion.upstream_dag, suggestion.upstream)} >> "
+                f"{_qualified(suggestion.downstream_dag, suggestion.downstream)}"
+                f"  ({suggestion.confidence:.2f})"
+            )
+            lines.extend(f"      - {_evidence(e)}" for e in suggestion.evidence)
     if lone:
         lines.append("")
         lines.append("Left independent (one DAG each):")
@@ -105,8 +119,18 @@ def _dag_text(dag: PipelineDag) -> list[str]:
 
 def _edge_text(edge: Edge) -> list[str]:
     out = [f"    {edge.upstream} >> {edge.downstream}  ({_confidence(edge.confidence)})"]
-    out.extend(f"      - {e.kind}: {e.detail}" for e in edge.evidence)
+    out.extend(f"      - {_evidence(e)}" for e in edge.evidence)
     return out
+
+
+def _evidence(evidence: Evidence) -> str:
+    where = f" ({evidence.source})" if evidence.source else ""
+    return f"{evidence.kind}: {evidence.detail}{where}"
+
+
+def _qualified(dag_id: str, task_id: str) -> str:
+    """`task` when the DAG is the task's own one-task DAG, else `dag.task`."""
+    return task_id if dag_id == task_id else f"{dag_id}.{task_id}"
 
 
 # -- drawings -----------------------------------------------------------------------------------

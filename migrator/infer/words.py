@@ -147,10 +147,28 @@ def meaningful_stems(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
+# Objects nearly every job of an application works on: sharing one says nothing about data flow
+GENERIC_OBJECTS: frozenset[str] = wordset("""
+        user users list lists lister cli executor executors lookup lookups
+        item items record records entry entries queue queues cache caches stat stats status
+        info message messages email emails mail mails alert alerts notification notifications
+        page pages log logs event events index indexes session sessions token tokens
+        config settings setting command commands worker workers server servers service
+        services system table tables count counts total totals
+    """)
+
+# Verbs of jobs whose arguments are likely the files they make (`export_ledger.sh /x/ledger.csv`)
+FILE_MAKING_VERBS: frozenset[str] = wordset("""
+        extract fetch pull download scrape crawl collect dump export generate build make
+        create render compute write save
+    """)
+
 VERB_STEMS: frozenset[str] = frozenset(stem(v) for v in VERBS)
+FILE_MAKING_STEMS: frozenset[str] = frozenset(stem(v) for v in FILE_MAKING_VERBS)
 STAGE_OF: dict[str, int] = {stem(v): k for k, words in _STAGES.items() for v in words.split()}
 SINK_STEMS: frozenset[str] = frozenset(stem(v) for v in SINK_VERBS)
 STOP_STEMS: frozenset[str] = frozenset(stem(w) for w in STOPWORDS)
+GENERIC_OBJECT_STEMS: frozenset[str] = frozenset(stem(w) for w in GENERIC_OBJECTS)
 
 
 def identifier(text: str, *, fallback: str = "task") -> str:

@@ -12,6 +12,10 @@ def edges(pipeline: Pipeline) -> set[tuple[str, str]]:
     return {(e.upstream, e.downstream) for dag in pipeline.dags for e in dag.edges}
 
 
+def suggested(pipeline: Pipeline) -> set[tuple[str, str]]:
+    return {(s.upstream, s.downstream) for s in pipeline.suggestions}
+
+
 def cross(pipeline: Pipeline) -> set[tuple[str, str]]:
     return {(e.upstream, e.downstream) for e in pipeline.cross_dag_edges}
 
@@ -173,7 +177,7 @@ def test_one_script_run_on_different_arguments_is_not_a_chain():
 
 def test_a_reader_on_another_calendar_does_not_account_for_an_output():
     # the weekly score reads enrich's file (a cross-DAG link); within the daily cycle the shared
-    # word still links enrich to the later export
+    # word still suggests enrich to the later export (a suggestion: words are not data flow)
     pipeline = infer_pipeline(
         tab(
             job("0 2 * * *", "/opt/g/enrich_leads.sh --out /x/enrichment.csv"),
@@ -181,21 +185,24 @@ def test_a_reader_on_another_calendar_does_not_account_for_an_output():
             job("0 6 * * 1", "/opt/us/weekly_score.sh --in /x/enrichment.csv"),
         )
     )
-    (edge,) = pipeline.dags[0].edges
-    assert (edge.upstream, edge.downstream) == ("enrich_leads", "export_leads")
-    assert any(e.kind == "name" and '"leads"' in e.detail for e in edge.evidence)
+    assert edges(pipeline) == set()
+    (suggestion,) = pipeline.suggestions
+    assert (suggestion.upstream, suggestion.downstream) == ("enrich_leads", "export_leads")
+    assert any(e.kind == "name" and '"leads"' in e.detail for e in suggestion.evidence)
     assert ("enrich_leads", "weekly_score") in cross(pipeline)
 
 
-def test_time_proximity_links_steps_of_one_application_only():
-    # nothing but time and verb order: the seed's combine >> load without its comments ...
+def test_time_proximity_suggests_steps_of_one_application_only():
+    # nothing but time and verb order: the seed's combine >> load without its comments is
+    # suggested, never applied ...
     same = infer_pipeline(
         tab(
             job("0 2 * * *", "python combine_api_and_database.py"),
             job("0 3 * * *", "python load_to_warehouse.py"),
         )
     )
-    assert edges(same) == {("combine_api_and_database", "load_to_warehouse")}
+    assert edges(same) == set()
+    assert suggested(same) == {("combine_api_and_database", "load_to_warehouse")}
     # ... but scripts of different applications are not a pipeline because one fires first
     apart = infer_pipeline(
         tab(
@@ -205,7 +212,7 @@ def test_time_proximity_links_steps_of_one_application_only():
             job("0 2 * * *", "/opt/marketing/bin/send_newsletter.py"),
         )
     )
-    assert edges(apart) == set()
+    assert edges(apart) == set() and suggested(apart) == set()
 
 
 def test_comments_name_jobs_and_before_turns_them_around():
