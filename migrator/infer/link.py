@@ -121,6 +121,7 @@ class _Relation:
     # both jobs name this very data file, neither is known to write it: a flow when the earlier
     # job's verb makes files (`export_ledger.sh /x/ledger.csv`), decided once they are ordered
     named_file: bool = False
+    named_exactly: bool = False  # a comment wrote the job's own name (`transform_api_data`)
 
 
 class _UnionFind:
@@ -166,6 +167,11 @@ class _Linker:
                     self.entity_jobs[word].append(job.index)
             if job.directory:
                 self.directory_jobs[job.directory].append(job.index)
+        # a word most jobs of the file share (`spark` in `manage.py spark request_*`) names the
+        # tool, not what a job works on
+        common = max(4, len(self.linkable) // 3)
+        for word in [w for w, bearers in self.entity_jobs.items() if len(bearers) > common]:
+            del self.entity_jobs[word]
         for job in self.flowing:
             for word in job.references:
                 self.reference_jobs[word].append(job.index)
@@ -467,8 +473,9 @@ class _Linker:
             clues = self.clues[job.index]
             if clues.independent:
                 continue
-            # (reason, candidates, exact, the referenced job comes after "before"/"feeds")
-            references: list[tuple[str, set[int], bool, bool]] = []
+            # (reason, candidates, exact, the referenced job comes after "before"/"feeds",
+            #  the order words govern the reference)
+            references: list[tuple[str, set[int], bool, bool, bool]] = []
 
             for phrase in clues.phrases:
                 for other in self.phrase_jobs.get(phrase, ()):
@@ -478,32 +485,43 @@ class _Linker:
                             {other},
                             True,
                             clues.points_forward(phrase),
+                            phrase in clues.stated,
                         )
                     )
             for word in sorted(clues.stems):
                 indexes = self.reference_jobs.get(word, ())
-                if len(indexes) > MAX_WORD_JOBS:
+                if len(indexes) > MAX_WORD_JOBS or word in GENERIC_OBJECT_STEMS:
                     continue
                 candidates = {i for i in indexes if i != job.index}
                 if candidates:
                     shown = self.jobs[min(candidates)].words.get(word, word)
                     references.append(
-                        (f'says "{shown}"', candidates, False, clues.points_forward(word))
+                        (
+                            f'says "{shown}"',
+                            candidates,
+                            False,
+                            clues.points_forward(word),
+                            word in clues.stated,
+                        )
                     )
             if clues.cue:
                 described = self._descriptions_matching(job.index, clues)
                 for other, shared in described.items():
                     words = ", ".join(f'"{w}"' for w in sorted(shared))
                     reason = f"describes what {self.jobs[other].task_id}'s comment does ({words})"
-                    references.append((reason, set(described), False, False))
-            named = {next(iter(c)) for _, c, exact, _ in references if exact or len(c) == 1}
+                    references.append(
+                        (reason, set(described), False, False, bool(shared & clues.stated))
+                    )
+            named = {next(iter(c)) for _, c, exact, _, _ in references if exact or len(c) == 1}
             strength: dict[int, float] = {}
             reasons: dict[int, list[str]] = defaultdict(list)
             downstream: dict[int, bool] = {}
+            governed: dict[int, bool] = {}
+            exactly: set[int] = set()
             stated_order = clues.cue or clues.before
             supported_weight = _STATED_WEIGHT if stated_order else 0.6
             weak_weight = 0.55 if stated_order else 0.4
-            for reason, candidates, exact, after_before in references:
+            for reason, candidates, exact, after_before, is_stated in references:
                 if not exact and len(candidates) > 1:
                     # "after the customer load": of several jobs the words fit, those cron starts
                     # later the same day cannot be meant (nor earlier ones, after "before")
@@ -525,10 +543,13 @@ class _Linker:
                     strength[other] = max(strength.get(other, 0.0), weight)
                     reasons[other].append(reason)
                     downstream[other] = downstream.get(other, False) or after_before
+                    governed[other] = governed.get(other, False) or is_stated
+                    if exact:
+                        exactly.add(other)
             for other, weight in strength.items():
                 # the author states an order ("after", "needs", "before") and the words name
                 # that job, not one of several: what the file says is data or state flowing
-                stated = clues.cue or downstream[other]
+                stated = (clues.cue or downstream[other]) and governed[other]
                 relations.append(
                     _Relation(
                         producer=other,
@@ -540,6 +561,7 @@ class _Linker:
                         group=("comment", job.index),
                         reverse=downstream[other],
                         flow=stated and weight >= _STATED_WEIGHT,
+                        named_exactly=other in exactly,
                     )
                 )
         return relations
@@ -853,6 +875,9 @@ class _Linker:
             if self.before(up, down) is not None:
                 links[(up, down)].append(evidence)
             elif self.timing(up).key != self.timing(down).key and self._cross_allowed(up, down):
+                if not relation.named_exactly:
+                    # a word that fits a job of another calendar is a guess: its own name is not
+                    evidence = Evidence(evidence.kind, evidence.detail, evidence.weight)
                 cross[(up, down)].append(evidence)
         self._apply_clocks(links)
 

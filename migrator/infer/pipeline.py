@@ -457,6 +457,8 @@ def _cross_edges(
 
 # -- suggestions --------------------------------------------------------------------------------
 
+SUGGESTIONS_PER_JOB = 2
+
 
 def _suggestions(
     suggested: dict[tuple[int, int], list[Evidence]],
@@ -484,7 +486,14 @@ def _suggestions(
                 tuple(evidence),
             )
         )
-    found.sort(
+    # a few per job, the strongest: a long list of guesses is read by nobody
+    per_job: dict[str, list[Suggestion]] = defaultdict(list)
+    for suggestion in sorted(found, key=lambda s: -s.confidence):
+        key = f"{suggestion.downstream_dag}.{suggestion.downstream}"
+        if len(per_job[key]) < SUGGESTIONS_PER_JOB:
+            per_job[key].append(suggestion)
+    kept = [s for group in per_job.values() for s in group]
+    kept.sort(
         key=lambda s: (
             dag_rank[s.downstream_dag],
             s.downstream,
@@ -492,7 +501,7 @@ def _suggestions(
             s.upstream,
         )
     )
-    return found
+    return kept
 
 
 __all__ = ["infer_pipeline", "is_identifier"]
