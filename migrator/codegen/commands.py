@@ -17,6 +17,7 @@ from migrator.codegen.plan import CodegenOptions
 from migrator.codegen.summary import render_summary
 from migrator.codegen.writer import BLOCKED
 from migrator.errors import RunFailed
+from migrator.infer.commands import script_reader, scripts_root_option
 from migrator.infer.model import Pipeline
 
 if TYPE_CHECKING:
@@ -171,6 +172,7 @@ class TimeZoneName(click.ParamType):
     help="Directory the jobs run in when the crontab sets no HOME= (cron ran them in their "
     "owner's home directory; without either, Airflow uses a temporary directory).",
 )
+@scripts_root_option
 def migrate_command(
     files: tuple[Path, ...],
     output: Path,
@@ -189,6 +191,7 @@ def migrate_command(
     max_active_runs: int,
     owner: str | None,
     cwd: str | None,
+    scripts_root: Path | None,
 ) -> None:
     """Write one Airflow DAG module per DAG that `infer` finds in the crontab FILEs."""
     options = CodegenOptions(
@@ -208,7 +211,7 @@ def migrate_command(
         reading = progress.phase("Reading crontabs", len(files))
         pipelines = []
         for path in files:
-            pipelines.append(_infer(path, overrides, timezone))
+            pipelines.append(_infer(path, overrides, timezone, scripts_root))
             if reading:
                 reading(len(pipelines), len(files))
         generating = progress.phase("Generating DAGs", sum(len(p.dags) for p in pipelines))
@@ -223,13 +226,20 @@ def migrate_command(
         raise RunFailed("cron2dag: the DAG files differ from what migrate would write")
 
 
-def _infer(path: Path, overrides: Path | None, timezone: str) -> Pipeline:
+def _infer(
+    path: Path, overrides: Path | None, timezone: str, scripts_root: Path | None
+) -> Pipeline:
     from migrator.crontab.parser import load_crontab
     from migrator.infer import infer_pipeline, load_overrides
 
     crontab = load_crontab(path)
     loaded = load_overrides(overrides) if overrides else None
-    return infer_pipeline(crontab, overrides=loaded, default_timezone=timezone)
+    return infer_pipeline(
+        crontab,
+        overrides=loaded,
+        default_timezone=timezone,
+        scripts=script_reader(scripts_root),
+    )
 
 
 class _progress:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
@@ -14,6 +15,7 @@ from migrator.infer.model import Pipeline
 from migrator.infer.overrides import load_overrides
 from migrator.infer.pipeline import infer_pipeline
 from migrator.infer.render import render_json, render_text
+from migrator.infer.scripts import ScriptReader
 
 
 def _crontab_options(function):  # type: ignore[no-untyped-def]
@@ -44,11 +46,34 @@ def _crontab_options(function):  # type: ignore[no-untyped-def]
         default=None,
         help="TOML file that pins or removes edges, renames tasks and DAGs, skips jobs.",
     )(function)
+    function = scripts_root_option(function)
     return function
 
 
+def scripts_root_option(function):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--scripts-root",
+        "scripts_root",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        default=None,
+        metavar="DIR",
+        help="A checkout of the repository that holds the scripts the jobs run: each script is "
+        "found there by the longest matching end of its path, and read (never run) for what it "
+        "reads and writes. Scripts present at their own path on this machine are read too.",
+    )(function)
+
+
+def script_reader(scripts_root: Path | None) -> ScriptReader:
+    return ScriptReader(scripts_root)
+
+
 def _infer(
-    path: str, overrides_path: str | None, system: bool | None, dialect: str, timezone: str
+    path: str,
+    overrides_path: str | None,
+    system: bool | None,
+    dialect: str,
+    timezone: str,
+    scripts_root: Path | None,
 ) -> Pipeline:
     try:
         ZoneInfo(timezone)
@@ -60,7 +85,9 @@ def _infer(
     for warning in crontab.warnings:
         click.echo(f"{warning} (warning)", err=True)
     overrides = load_overrides(overrides_path) if overrides_path else None
-    return infer_pipeline(crontab, overrides, default_timezone=timezone)
+    return infer_pipeline(
+        crontab, overrides, default_timezone=timezone, scripts=script_reader(scripts_root)
+    )
 
 
 @click.command("infer")
@@ -76,9 +103,10 @@ def infer_command(
     system: bool | None,
     dialect: str,
     timezone: str,
+    scripts_root: Path | None,
 ) -> None:
     """Infer the dependencies between the jobs of a crontab FILE, with the evidence for each."""
-    pipeline = _infer(path, overrides_path, system, dialect, timezone)
+    pipeline = _infer(path, overrides_path, system, dialect, timezone, scripts_root)
     click.echo(render_json(pipeline) if fmt == "json" else render_text(pipeline))
 
 
@@ -95,6 +123,7 @@ def graph_command(
     system: bool | None,
     dialect: str,
     timezone: str,
+    scripts_root: Path | None,
 ) -> None:
     """Draw the pipeline inferred from a crontab FILE, or the DAGs of a DAG file (FILE.py).
 
@@ -103,5 +132,7 @@ def graph_command(
     if path.endswith(".py"):
         drawing = from_dag_file(path)
     else:
-        drawing = from_pipeline(_infer(path, overrides_path, system, dialect, timezone))
+        drawing = from_pipeline(
+            _infer(path, overrides_path, system, dialect, timezone, scripts_root)
+        )
     click.echo(dot(drawing) if fmt == "dot" else mermaid(drawing))

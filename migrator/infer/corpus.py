@@ -7,6 +7,7 @@ edges = [["extract_orders.py", "clean_orders.py"]]        # same-calendar depend
 cross_dag_edges = [["daily_kpis", "weekly_report"]]        # links between calendars
 system = true            # optional: read it as a system crontab (--system)
 format = "system"        # optional: the format detection must find ("system" or "user")
+scripts_root = "scripts" # optional: read the jobs' scripts there (--scripts-root), relative
 ```
 
 A job is named by a piece of its command line that no other entry contains, or `line:N`, so the
@@ -31,6 +32,7 @@ from migrator.crontab.parser import load_crontab
 from migrator.errors import InputError
 from migrator.infer.model import Pipeline
 from migrator.infer.pipeline import infer_pipeline
+from migrator.infer.scripts import ScriptReader
 
 Pair = tuple[int, int]  # (upstream line, downstream line)
 
@@ -145,8 +147,12 @@ def _count(found: set[Pair], wanted: set[Pair]) -> Counts:
 
 def score_case(crontab_path: Path) -> CaseResult:
     crontab, wanted, wanted_cross = load_case(crontab_path)
-    _, data = _labels(crontab_path)
-    pipeline = infer_pipeline(crontab)
+    expected_path, data = _labels(crontab_path)
+    scripts = None
+    if "scripts_root" in data:
+        root = expected_path.parent / str(data["scripts_root"])
+        scripts = ScriptReader(root, use_machine=False)
+    pipeline = infer_pipeline(crontab, scripts=scripts)
     found, found_cross = inferred_pairs(pipeline)
     name_of = {t.entry.line: t.task_id for dag in pipeline.dags for t in dag.tasks}
 

@@ -41,6 +41,16 @@ class Artifact:
     # True for a pattern (`*.csv`, a `{date}` partition) or a directory that holds other artifacts
     pattern: bool = False
     directory: bool = False
+    source: str | None = None  # `script:LINE` when a script the job runs says so
+
+
+@dataclass(frozen=True)
+class ScriptCall:
+    """A script a job runs, for the script reader (`migrator.infer.scripts`) to look into."""
+
+    path: str  # as the job would find it: absolute where cwd or HOME say so
+    language: str | None  # "python", "shell", "sql", or None: decide from the file
+    cwd: str | None = None  # the directory it runs in (`cd /srv/app && ...`); None: HOME
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,8 @@ class CommandFacts:
     # locks the job gives up on when they are taken (`flock -n`): they keep jobs apart, not in order
     nowait_locks: frozenset[str] = frozenset()
     workdir: str | None = None  # where its principal command runs (`cd /srv/app && ...`)
+    calls: tuple[ScriptCall, ...] = ()  # the scripts it runs, to be read for evidence
+    home: str = "~"  # its HOME, for paths inside its scripts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -411,7 +423,99 @@ def command_facts(command: str, env: Mapping[str, str], user: str | None = None)
         housekeeping,
         nowait,
         principal.cwd if principal is not None else None,
+        script_calls(commands, paths.home),
+        paths.home,
     )
+
+
+def artifacts_of(commands: Iterable[SimpleCommand], home: str) -> list[Artifact]:
+    """What these commands (a line of a script, say) write, read and name."""
+    collector = _Collector(_Paths({"HOME": home}, None) if home != "~" else _Paths({}, None))
+    for simple in commands:
+        collector.add(simple)
+    return collector.unique()
+
+
+def path_artifact(
+    word: str, role: str, via: str, cwd: str | None, home: str, *, directory: bool = False
+) -> Artifact | None:
+    """The artifact a script's path string names, normalized like a cron line's, or None."""
+    if not word or word.startswith("-"):
+        return None
+    resolved = _path_key(word, cwd, home)
+    if resolved is None:
+        return None
+    kind, key, is_dir = resolved
+    return Artifact(kind, key, role, via, _is_pattern(key), directory or is_dir)
+
+
+def sql_artifacts(text: str) -> list[Artifact]:
+    """Tables and files a SQL text writes and reads."""
+    collector = _Collector(_Paths({}, None))
+    collector._sql_text(text, None)
+    return collector.unique()
+
+
+_LANGUAGE_OF_INTERPRETER = {
+    **{name: "python" for name in ("python", "python2", "python3", "pypy", "pypy3", "uv")},
+    **{name: "shell" for name in ("sh", "bash", "dash", "zsh", "ksh")},
+}
+_LANGUAGE_OF_EXTENSION = {
+    "py": "python",
+    "sh": "shell",
+    "bash": "shell",
+    "sql": "sql",
+    "hql": "sql",
+}
+
+
+def script_calls(commands: Iterable[SimpleCommand], home: str) -> tuple[ScriptCall, ...]:
+    """The scripts these commands run: an interpreter's script, an executable path, a SQL file."""
+    calls: dict[str, ScriptCall] = {}
+
+    def add(word: str, cwd: str | None, language: str | None) -> None:
+        path = _script_path(word, cwd, home)
+        if path and path not in calls:
+            calls[path] = ScriptCall(path, language, cwd)
+
+    for simple in commands:
+        if not simple.argv or simple.substitution:
+            continue
+        program = simple.program
+        script = _script_argument(simple)
+        if script is not None:
+            base = re.sub(r"[\d.]+$", "", program) or program
+            language = _LANGUAGE_OF_INTERPRETER.get(base) or _LANGUAGE_OF_INTERPRETER.get(program)
+            if "-m" in simple.argv and language == "python":
+                script = script.replace(".", "/") + ".py"  # `python -m etl.load`
+            if language is not None or _extension(script) in _LANGUAGE_OF_EXTENSION:
+                add(script, simple.cwd, language)
+        elif program not in _AUXILIARY and (
+            "/" in simple.argv[0] or _extension(program) in _LANGUAGE_OF_EXTENSION
+        ):
+            add(simple.argv[0], simple.cwd, None)
+        if program in _SQL_CLIENTS:
+            args = simple.argv[1:]
+            for k, arg in enumerate(args):
+                if arg in _SQL_FILE_OPTIONS and k + 1 < len(args):
+                    add(args[k + 1], simple.cwd, "sql")
+                elif arg.startswith("--file="):
+                    add(arg.split("=", 1)[1], simple.cwd, "sql")
+            for redirect in simple.redirects:
+                if redirect.reads and _extension(redirect.target).lower() in ("sql", "hql"):
+                    add(redirect.target, simple.cwd, "sql")
+    return tuple(calls.values())
+
+
+def _script_path(word: str, cwd: str | None, home: str) -> str | None:
+    if not word or word.startswith("-") or _is_url(word) or "{" in word:
+        return None
+    if word.startswith("~/"):
+        word = home + word[1:]
+    path = join_path(cwd, word)
+    if path.startswith("~/") and home != "~":
+        path = home + path[1:]
+    return posixpath.normpath(path)
 
 
 # directories whose name says nothing about a job

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from migrator.crontab.model import CronEntry
 from migrator.crontab.secrets import without_secrets
 from migrator.infer.calendar import NeverFires, Timing, timing
-from migrator.infer.facts import CommandFacts, command_facts
+from migrator.infer.facts import MENTION, Artifact, CommandFacts, command_facts
+from migrator.infer.scripts import ScriptReader
 from migrator.infer.shell import split_comment
 from migrator.infer.words import (
     SINK_STEMS,
@@ -65,13 +66,20 @@ class Job:
         return self.schedulable and self.independent is None
 
 
-def build_jobs(entries: Iterable[CronEntry], default_timezone: str) -> list[Job]:
+def build_jobs(
+    entries: Iterable[CronEntry], default_timezone: str, scripts: ScriptReader | None = None
+) -> list[Job]:
     entries = list(entries)
     drafts = []
     for index, entry in enumerate(entries):
         code, trailing = split_comment(entry.command)
         # a secret's value must not become part of a task id (it would be written into the DAG)
-        facts = command_facts(code, without_secrets(entry.env), entry.user)
+        env = without_secrets(entry.env)
+        facts = command_facts(code, env, entry.user)
+        if scripts is not None and facts.calls:
+            found = scripts.artifacts(facts.calls, dict(env), facts.home)
+            if found:
+                facts = replace(facts, artifacts=with_script_artifacts(facts.artifacts, found))
         zone = entry.schedule.timezone or default_timezone
         unscheduled: str | None = None
         job_timing: Timing | None = None
@@ -132,6 +140,21 @@ def build_jobs(entries: Iterable[CronEntry], default_timezone: str) -> list[Job]
             )
         )
     return jobs
+
+
+def with_script_artifacts(
+    line: tuple[Artifact, ...], scripts: tuple[Artifact, ...]
+) -> tuple[Artifact, ...]:
+    """The line's artifacts and its scripts': a role a script states replaces a mere mention."""
+    known = {(a.kind, a.key) for a in scripts if a.role != MENTION}
+    kept = [a for a in line if not (a.role == MENTION and (a.kind, a.key) in known)]
+    seen = {(a.kind, a.key, a.role) for a in kept}
+    for artifact in scripts:
+        slot = (artifact.kind, artifact.key, artifact.role)
+        if slot not in seen:
+            seen.add(slot)
+            kept.append(artifact)
+    return tuple(kept)
 
 
 def _topic_words(topic: str) -> tuple[frozenset[str], frozenset[str]]:

@@ -122,6 +122,7 @@ class _Relation:
     # job's verb makes files (`export_ledger.sh /x/ledger.csv`), decided once they are ordered
     named_file: bool = False
     named_exactly: bool = False  # a comment wrote the job's own name (`transform_api_data`)
+    source: str | None = None  # `script:LINE` when a script the job runs says so
 
 
 class _UnionFind:
@@ -354,18 +355,20 @@ class _Linker:
                         and not mine.pattern
                         and is_data_file(mine.key)
                     )
+                    source = theirs.source or mine.source
                     relations.append(
                         _Relation(
                             producer=producer,
                             consumer=consumer,
                             weight=weight,
-                            kind=mine.kind,
+                            kind="script" if source else mine.kind,
                             detail=_flow_detail(theirs, mine),
                             directional=directional,
                             group=("artifact", consumer, mine.kind, mine.key),
                             producer_writes=theirs.role == WRITE,
                             flow=flow,
                             named_file=named_file,
+                            source=source,
                         )
                     )
                     if directional:
@@ -627,7 +630,11 @@ class _Linker:
                 if relation.kind != "lock" and self._cross_allowed(up, down):
                     cross[(up, down)].append(
                         Evidence(
-                            relation.kind, relation.detail, relation.weight * 0.95, relation.flow
+                            relation.kind,
+                            relation.detail,
+                            relation.weight * 0.95,
+                            relation.flow,
+                            relation.source,
                         )
                     )
             elif not relation.directional and self.timing(a).key != self.timing(b).key:
@@ -635,7 +642,12 @@ class _Linker:
                 if up is not None and relation.kind != "lock":
                     # which calendar feeds which is only guessed from their cadences
                     cross[(up, down)].append(
-                        Evidence(relation.kind, relation.detail, relation.weight * 0.9)
+                        Evidence(
+                            relation.kind,
+                            relation.detail,
+                            relation.weight * 0.9,
+                            source=relation.source,
+                        )
                     )
             elif relation.producer_writes and self.before(b, a) is None:
                 self._note_unordered(a, b, relation)
@@ -660,7 +672,9 @@ class _Linker:
                         # a job that gives up when the lock is taken (`flock -n`) is kept apart
                         # from the other, not ordered after it
                         flow = relation.group[1] not in self.jobs[down].facts.nowait_locks
-                    links[(up, down)].append(Evidence(relation.kind, detail, relation.weight, flow))
+                    links[(up, down)].append(
+                        Evidence(relation.kind, detail, relation.weight, flow, relation.source)
+                    )
 
     def _makes_files(self, up: int, down: int) -> bool:
         """The earlier job's verb makes files (`export`, `fetch`, `dump`), the later one's differs."""

@@ -11,7 +11,7 @@ import itertools
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -38,6 +38,7 @@ from migrator.infer.model import (
     Unscheduled,
 )
 from migrator.infer.overrides import Overrides, Ref, is_identifier, resolve_job
+from migrator.infer.scripts import ScriptReader
 from migrator.infer.words import VERB_STEMS, identifier, is_noise, split_words, stem
 
 
@@ -54,14 +55,24 @@ class _Plan:
 
 
 def infer_pipeline(
-    crontab: CronTab, overrides: Overrides | None = None, *, default_timezone: str = "UTC"
+    crontab: CronTab,
+    overrides: Overrides | None = None,
+    *,
+    default_timezone: str = "UTC",
+    scripts: ScriptReader | None = None,
 ) -> Pipeline:
+    """`scripts`: read the scripts the jobs run for evidence (see `migrator.infer.scripts`)."""
     with collector_paused():
-        return _infer(crontab, overrides, default_timezone)
+        return _infer(crontab, overrides, default_timezone, scripts)
 
 
-def _infer(crontab: CronTab, overrides: Overrides | None, default_timezone: str) -> Pipeline:
-    jobs = build_jobs(crontab.entries, default_timezone)
+def _infer(
+    crontab: CronTab,
+    overrides: Overrides | None,
+    default_timezone: str,
+    scripts: ScriptReader | None,
+) -> Pipeline:
+    jobs = build_jobs(crontab.entries, default_timezone, scripts)
     plan = _resolve(overrides, jobs) if overrides else _Plan()
     active = [job for job in jobs if job.index not in plan.skip]
     inference = infer_links(active)
@@ -69,6 +80,8 @@ def _infer(crontab: CronTab, overrides: Overrides | None, default_timezone: str)
     cross = dict(inference.cross)
     suggested = dict(inference.suggestions)
     diagnostics: list[str] = [message for _, message in inference.notes]
+    if scripts is not None:
+        diagnostics.extend(scripts.notes)
     for up, down, ref in plan.removals:
         removed = (
             links.pop((up, down), None)
@@ -202,7 +215,7 @@ def _check_unique_task_ids(
 
 def _rename_details(evidence: list[Evidence], plan: _Plan, jobs: list[Job]) -> list[Evidence]:
     renames = {jobs[i].task_id: new for i, (new, _) in plan.task_ids.items()}
-    return [Evidence(e.kind, _renamed(e.detail, renames), e.weight) for e in evidence]
+    return [replace(e, detail=_renamed(e.detail, renames)) for e in evidence]
 
 
 def _renamed_in_evidence(graph: nx.DiGraph, renames: dict[str, str]) -> nx.DiGraph:
@@ -210,7 +223,7 @@ def _renamed_in_evidence(graph: nx.DiGraph, renames: dict[str, str]) -> nx.DiGra
     for up, down in graph.edges:
         evidence = graph.edges[up, down].get("evidence", ())
         graph.edges[up, down]["evidence"] = [
-            Evidence(e.kind, _renamed(e.detail, renames), e.weight) for e in evidence
+            replace(e, detail=_renamed(e.detail, renames)) for e in evidence
         ]
     return graph
 

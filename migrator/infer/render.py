@@ -78,10 +78,8 @@ def render_text(pipeline: Pipeline) -> str:
                 (e.upstream_dag == dag.dag_id or e.downstream_dag == dag.dag_id)
                 for e in pipeline.cross_dag_edges
             )
-            reason = task.note or (
-                "linked to other DAGs only (see above)" if linked else "no evidence"
-            )
-            if linked and task.note and "evidence" in task.note:
+            reason = task.note or "no evidence"
+            if linked:
                 reason = "linked to other DAGs only (see above)"
             lines.append(
                 f"  {task.task_id} (line {task.entry.line}, {dag.schedule} {dag.timezone}): {reason}"

@@ -239,7 +239,22 @@ def shlex_fallback(text: str) -> list[str]:
 
 def parse_command(command: str, env: Mapping[str, str] | None = None) -> tuple[SimpleCommand, ...]:
     """The simple commands of one cron command, in order, wrappers peeled off."""
-    ctx = _Context(env=dict(env or {}))
+    return _parse(command, _Context(env=dict(env or {})))
+
+
+def parse_script_line(
+    line: str, env: Mapping[str, str], cwd: str | None
+) -> tuple[tuple[SimpleCommand, ...], dict[str, str], str | None]:
+    """One line of a shell script: its commands, and the variables and directory it leaves.
+
+    A script's lines share what a cron line keeps to itself: `X=/data` and `cd /srv/app` hold
+    for the lines after them.
+    """
+    ctx = _Context(env=dict(env), cwd=cwd)
+    return _parse(line, ctx), ctx.env, ctx.cwd
+
+
+def _parse(command: str, ctx: _Context) -> tuple[SimpleCommand, ...]:
     found: list[SimpleCommand] = []
     _parse_into(command, ctx, found, locks=(), wrappers=(), depth=0)
     found = _resolve_fd_locks(found)

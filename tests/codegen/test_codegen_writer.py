@@ -77,7 +77,7 @@ def test_dry_run_writes_nothing_and_reports_stale_modules(tmp_path: Path) -> Non
 @pytest.fixture
 def fake_infer(monkeypatch: pytest.MonkeyPatch) -> None:
     pipelines = {"seed.crontab": seed_pipeline(), "edge.crontab": edge_case_pipeline()}
-    monkeypatch.setattr(commands, "_infer", lambda path, overrides, timezone: pipelines[path.name])
+    monkeypatch.setattr(commands, "_infer", lambda path, *_: pipelines[path.name])
 
 
 def test_cli_summary_diff_and_exit_codes(tmp_path: Path, fake_infer: None) -> None:
