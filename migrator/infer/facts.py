@@ -109,6 +109,9 @@ _CONFIG_EXTENSIONS = wordset("""
         conf cfg ini yaml yml toml env properties cnf rc pem key crt
     """)
 _LOG_EXTENSIONS = frozenset(["log", "err", "out", "pid", "lock"])
+_CODE_EXTENSIONS = wordset("""
+        py sh bash zsh ksh rb pl pm js mjs cjs ts php jar sql hql ipynb ps1 bat cmd
+    """)
 _DATA_EXTENSIONS = wordset("""
         csv tsv json jsonl ndjson parquet avro orc xml xlsx xls txt dat gz bz2 xz zst
         zip tar tgz db sqlite sqlite3 duckdb feather arrow h5 hdf5 pkl pickle npy npz
@@ -362,8 +365,8 @@ def _is_noise_path(path: str) -> bool:
     if path in ("/", "/dev/null", "/tmp", "/var/tmp", "~", ".") or path.startswith(_NOISE_PREFIXES):
         return True
     ext = _extension(path).lower()
-    if ext in _CONFIG_EXTENSIONS or ext in _LOG_EXTENSIONS:
-        return True
+    if ext in _CONFIG_EXTENSIONS or ext in _LOG_EXTENSIONS or ext in _CODE_EXTENSIONS:
+        return True  # settings, logs, and programs or queries run: not the data a job hands on
     parts = path.lower().split("/")
     return any(
         p in ("log", "logs", "venv", ".venv", "virtualenv", "site-packages") for p in parts[:-1]
@@ -386,7 +389,8 @@ def command_facts(command: str, env: Mapping[str, str], user: str | None = None)
     topic = name
     if principal is not None and _script_argument(principal) is None and _is_tool(program):
         # `psql -c ...`, `curl ... -o x`: the tool says little, what it produces says more
-        subject = _subject(collector.unique(), alternates)
+        found = collector.unique()
+        subject = _subject(found, alternates) or ("" if found else _path_subject(principal))
         topic = subject
         if subject and subject not in name.split("_"):
             name = f"{name}_{subject}"
@@ -556,6 +560,8 @@ def _subject(artifacts: list[Artifact], alternates: tuple[str, ...]) -> str:
                 continue
             if artifact.kind == "table":
                 text = artifact.key.rsplit(".", 1)[-1]
+            elif artifact.kind == "url":
+                text = _url_subject(artifact.key)
             else:
                 segments = [
                     s
@@ -576,6 +582,43 @@ def _subject(artifacts: list[Artifact], alternates: tuple[str, ...]) -> str:
             if stem:
                 return stem
     return next((a for a in alternates if not all(is_noise(w) for w in split_words(a))), "")
+
+
+_HOST_FILLER = frozenset({"www", "com", "org", "net", "io", "co", "uk", "de", "localhost", "api"})
+
+
+def _url_subject(url: str) -> str:
+    """`https://example.com/cron/run` -> `example cron run`; `http://localhost/wp-cron.php` -> `wp cron`."""
+    rest = url.split("://", 1)[-1]
+    host, _, path = rest.partition("/")
+    labels = [label for label in host.split(":")[0].split(".") if label not in _HOST_FILLER]
+    labels = [label for label in labels if not label.replace("-", "").isdigit()][:1]
+    segments = [_stem_of(seg) for seg in path.split("/") if seg and not is_noise(seg)]
+    return " ".join(labels + segments[:2])
+
+
+def _path_subject(simple: SimpleCommand) -> str:
+    """The last segment of the first path a tool works on: `find /var/tmp ...` -> `tmp`."""
+    for word in simple.argv[1:]:
+        if word.startswith("/") and not _is_pattern(word):
+            segments = [seg for seg in word.rstrip("/").split("/") if seg]
+            if segments:
+                return identifier(segments[-1], fallback="")
+    return ""
+
+
+def _container_service(argv: tuple[str, ...]) -> str | None:
+    """`docker compose run --rm load`: the service is the job (its command is the image's)."""
+    words = list(argv[1:])
+    if words[:1] == ["compose"]:
+        words = words[1:]
+    if not words or words[0] not in ("run", "up", "start"):
+        return None
+    options_with_value = {"-e", "--env", "-u", "--user", "-w", "--workdir", "--name", "-v"}
+    k = 1
+    while k < len(words) and words[k].startswith("-"):
+        k += 2 if words[k] in options_with_value else 1
+    return words[k] if k < len(words) and _is_simple_word(words[k]) else None
 
 
 def _script_words(simple: SimpleCommand) -> list[str]:
@@ -655,9 +698,31 @@ def _is_simple_word(word: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z][\w:-]{0,40}", word)) and not _looks_like_path(word)
 
 
+# tools whose subcommand is the job: `rake report:export`, `make report.csv`, `npm run build`
+_RUNNERS = wordset("""
+        rake make mix npm yarn pnpm invoke fab flask django-admin rails drush wp
+        composer artisan console
+    """)
+# words that pick a group of subcommands, not the job: `manage.py cron update_counts`
+_DISPATCH_WORDS = wordset("""
+        cron run runscript runjob exec execute command cmd task job jobs script call
+    """)
+# options that name the job a generic runner runs: `app.jar --job=reindex`, `wrapper --target=x`
+_JOB_OPTIONS = wordset("""
+        job task target command action name step cmd C
+    """)
+
+
 def _name(
     principal: SimpleCommand | None, commands: tuple[SimpleCommand, ...]
 ) -> tuple[str, str, tuple[str, ...]]:
+    """(task name, the word it came from, words that tell two such jobs apart).
+
+    The one place where a job's name is chosen from its command's words: the script it runs
+    (`load_orders.py`), or for a runner shared by many jobs (`manage.py`, `artisan`, `rake`,
+    `run.sh`) the subcommand that is the job (`manage.py cron update_counts` is
+    `update_counts`), or for a tool (`psql`, `curl`, `find`) the tool and what it works on.
+    """
     if principal is None:
         return ("job", "", ())
     argv = principal.argv
@@ -670,24 +735,34 @@ def _name(
     else:
         source = argv[0]
         rest = list(argv[1:])
+    program = basename(source)
+    if script is None and program in ("docker", "podman", "docker-compose", "podman-compose"):
+        service = _container_service(argv)
+        if service:
+            return (identifier(service, fallback="job"), service, ())
+    if script is None and program in _SQL_CLIENTS:
+        sql_file = _sql_file(principal)
+        if sql_file:
+            # `psql -f /opt/sql/daily_sales.sql`: the query file is the job's script
+            return (identifier(_stem_of(sql_file), fallback="job"), sql_file, ())
     stem = _stem_of(source)
     positional = [w for w in rest if not w.startswith("-")]
+    if program in ("npm", "yarn", "pnpm") and positional[:1] == ["run"]:
+        positional = positional[1:]
     words = split_words(stem)
     lead: list[str] = []
-    program = basename(source)
-    if (
-        script is None
-        and program in _SUBCOMMAND_TOOLS
-        or (words and all(w in _GENERIC_SCRIPTS for w in words))
-    ):
-        # keep up to two leading subcommand words: `certbot renew`, `manage.py rebuild_index`
-        for word in positional[:2]:
-            if not _is_simple_word(word):
-                break
-            lead.append(word)
-        if words and all(w in _GENERIC_SCRIPTS for w in words) and lead:
-            stem = "_".join(lead)
-            lead = []
+    runner = script is None and program in _RUNNERS
+    generic = bool(words) and all(w in _GENERIC_SCRIPTS for w in words)
+    if script is None and program in _SUBCOMMAND_TOOLS or generic or runner:
+        subcommand = _subcommand(positional, rest)
+        if (generic or runner) and subcommand:
+            stem, lead = subcommand, []
+        else:
+            # keep up to two leading subcommand words: `certbot renew`, `aws s3 sync`
+            for word in positional[:2]:
+                if not _is_simple_word(word):
+                    break
+                lead.append(word)
     name = identifier("_".join([stem, *lead]), fallback="job")
     alternates = tuple(
         dict.fromkeys(
@@ -699,6 +774,47 @@ def _name(
         )
     )
     return (name, source, alternates)
+
+
+def _subcommand(positional: list[str], rest: list[str]) -> str | None:
+    """The job a shared runner runs: its first subcommand word(s), a script path, or `--job=x`."""
+    words = list(positional)
+    while len(words) > 1 and words[0].lower() in _DISPATCH_WORDS and _is_simple_word(words[1]):
+        words = words[1:]  # `cron update_counts`, `run import_orders`
+    if words and _is_simple_word(words[0]):
+        chosen = [words[0]]
+        # `manage.py spark request_import`: a group word, then the job
+        if len(words) > 1 and _is_simple_word(words[1]) and not _is_simple_word_list(words[:2]):
+            chosen.append(words[1])
+        return "_".join(chosen)
+    if words and _looks_like_path(words[0]) and not _is_url(words[0]):
+        return _stem_of(words[0])  # `admin/run admin/cron/hourly.sh`
+    for k, word in enumerate(rest):
+        if word.startswith("-"):
+            option, _, value = word.lstrip("-").partition("=")
+            if not value and k + 1 < len(rest) and not rest[k + 1].startswith("-"):
+                value = rest[k + 1]
+            if option in _JOB_OPTIONS and value and _is_simple_word(value):
+                return value
+    return None
+
+
+def _is_simple_word_list(words: list[str]) -> bool:
+    """Two words that are each a whole job name (`report:export`) rather than group + job."""
+    return ":" in words[0] or "_" in words[0] or "-" in words[0]
+
+
+def _sql_file(simple: SimpleCommand) -> str | None:
+    args = simple.argv[1:]
+    for k, arg in enumerate(args):
+        if arg in _SQL_FILE_OPTIONS and k + 1 < len(args):
+            return args[k + 1]
+        if arg.startswith("--file="):
+            return arg.split("=", 1)[1]
+    for redirect in simple.redirects:
+        if redirect.reads and _extension(redirect.target).lower() in ("sql", "hql"):
+            return redirect.target
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -755,6 +871,8 @@ class _Collector:
         program = simple.program
         args = list(simple.argv[1:])
         cwd = simple.cwd
+        if program in ("source", "."):
+            return  # a shell configuration (`~/.bash_profile`, `venv/bin/activate`), not data
         if program in _SQL_CLIENTS:
             self._sql_client(program, args, cwd)
         elif program in _COPY_TOOLS or (
@@ -851,11 +969,13 @@ class _Collector:
             for name in value.split(","):
                 self.table(name, role, written)
             return
+        if not (_looks_like_path(value) or option.endswith("dir")):
+            return  # `--target prod`, `--from yesterday`: a value, not a file
         if option in WRITE_OPTIONS or option.startswith(("out", "output", "dest")):
             self.word(value, WRITE, written, cwd, directory=option.endswith("dir"))
         elif option in READ_OPTIONS or option.startswith(("in", "input", "src", "source")):
             self.word(value, READ, written, cwd, directory=option.endswith("dir"))
-        elif _looks_like_path(value):
+        else:
             self.word(value, MENTION, written, cwd)
 
     def _read_all(self, program: str, args: list[str], cwd: str | None) -> None:

@@ -452,6 +452,8 @@ def _unwrap(
         return _unwrap_lock(program, args, redirects)
     if program in _CONTAINER_HOSTS:
         return _unwrap_exec(program, args)
+    if program == "bundle" and args[:1] == ["exec"] and len(args) > 1:
+        return ("bundle exec", args[1:], None, None)
     if program in ("ssh",):
         positional = [a for a in args if not a.startswith("-")]
         if len(positional) >= 2:
