@@ -20,6 +20,7 @@ from migrator.codegen.jinja import literal_template
 from migrator.codegen.timetable import TimetablePlan, airflow_fire_times, plan_timetable
 from migrator.errors import UsageError
 from migrator.infer.model import CrossDagEdge, Pipeline, PipelineDag, PipelineTask, Unscheduled
+from migrator.infer.shell import parse_command
 
 GUARD_TASK_ID = "cron_calendar_guard"
 # names the generated module itself uses; a task variable never shadows them
@@ -58,6 +59,8 @@ class TaskPlan:
     mailto: tuple[str, ...]
     user: str | None
     secrets: tuple[Secret, ...]
+    doc: str | None = None  # the comment block above the entry, for the task's doc_md
+    mail_users: tuple[str, ...] = ()  # MAILTO local mailboxes (no e-mail goes to them)
 
 
 @dataclass(frozen=True)
@@ -130,9 +133,74 @@ class PipelinePlan:
     secrets: tuple[tuple[Secret, tuple[str, ...]], ...] = field(default=())  # secret, dag ids
 
 
+@dataclass
+class _CrontabNotes:
+    """What is true of many jobs of a crontab, said once for the crontab rather than per DAG."""
+
+    relative: list[str] = field(default_factory=list)  # task ids naming files relative to HOME
+    home: list[str] = field(default_factory=list)  # task ids using `~` with no HOME= set
+    ownerless: list[str] = field(default_factory=list)  # dag ids without an owner
+    mail_users: set[str] = field(default_factory=set)  # MAILTO local mailboxes
+
+    def notes(self, source: str) -> list[Note]:
+        out = []
+        if self.relative:
+            names, many = _listed(self.relative)
+            out.append(
+                Note(
+                    source,
+                    None,
+                    f"{names} {'name' if many else 'names'} files by relative path; cron ran "
+                    f"{'them' if many else 'it'} in the owner's home directory, Airflow runs "
+                    "tasks in a temporary one: set HOME= in the crontab or pass --cwd DIR",
+                )
+            )
+        if self.home:
+            names, many = _listed(self.home)
+            out.append(
+                Note(
+                    source,
+                    None,
+                    f"{names} {'use' if many else 'uses'} `~` (a home directory): cron expanded "
+                    "it to the home of the account that owned the crontab, Airflow expands it to "
+                    "the worker's: set HOME= in the crontab or write the absolute path",
+                )
+            )
+        if self.ownerless:
+            names, many = _listed(self.ownerless, "DAG")
+            out.append(
+                Note(
+                    source,
+                    None,
+                    f"{names} {'have' if many else 'has'} no owner: the crontab names no account "
+                    "and no MAILTO; pass --owner TEAM (until then `cron2dag lint` reports OPS003)",
+                )
+            )
+        if self.mail_users:
+            names = ", ".join(sorted(self.mail_users))
+            out.append(
+                Note(
+                    source,
+                    None,
+                    f"MAILTO={names} is a mailbox on the cron host, not an e-mail address: the "
+                    "DAGs send no failure e-mail to it; set MAILTO to an address to be told",
+                )
+            )
+        return out
+
+
+def _listed(names: list[str], noun: str = "") -> tuple[str, bool]:
+    """(`"a, b"` or `"DAGs a, b"`, whether it is more than one)."""
+    shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+    many = len(names) > 1
+    return (f"{noun}{'s' if many else ''} {shown}".strip() if noun else shown), many
+
+
 def plan_pipeline(pipeline: Pipeline, options: CodegenOptions) -> PipelinePlan:
     notes: list[Note] = []
-    dags = [_plan_dag(dag, pipeline, options, notes) for dag in pipeline.dags]
+    crontab_notes = _CrontabNotes()
+    dags = [_plan_dag(dag, pipeline, options, notes, crontab_notes) for dag in pipeline.dags]
+    notes.extend(crontab_notes.notes(pipeline.source))
     by_id = {d.dag_id: d for d in dags}
     links = _plan_links(pipeline, by_id, notes)
     dags = [_with_links(d, links.get(d.dag_id, ())) for d in dags]
@@ -158,7 +226,11 @@ def _with_links(dag: DagPlan, links: tuple[LinkPlan, ...]) -> DagPlan:
 
 
 def _plan_dag(
-    dag: PipelineDag, pipeline: Pipeline, options: CodegenOptions, notes: list[Note]
+    dag: PipelineDag,
+    pipeline: Pipeline,
+    options: CodegenOptions,
+    notes: list[Note],
+    crontab_notes: _CrontabNotes,
 ) -> DagPlan:
     if not dag.tasks:
         raise UsageError(f"{pipeline.source}: DAG {dag.dag_id!r} has no tasks")
@@ -174,6 +246,11 @@ def _plan_dag(
         plan = _plan_task(task, variables[task.task_id], dag, environment, options)
         for kept in plan.command.kept:
             notes.append(_kept_note(pipeline.source, task, kept))
+        crontab_notes.mail_users.update(environment.mail_users)
+        if environment.home is None and _uses_home(task.entry.command):
+            crontab_notes.home.append(task.task_id)
+        elif plan.cwd is None and _names_relative_path(task.entry.command, task.entry.env):
+            crontab_notes.relative.append(task.task_id)
         tasks.append(plan)
     has_upstream = {e.downstream for e in dag.edges}
     waits = []
@@ -191,30 +268,12 @@ def _plan_dag(
     edges = tuple((variables[e.upstream], variables[e.downstream]) for e in dag.edges)
     envs = {t.env_key for t in tasks}
     shared_env = next(iter(envs)) if len(envs) == 1 and tasks[0].env_key else None
-    if any(t.cwd is None for t in tasks):
-        relative = sorted({t.task_id for t in dag.tasks if _names_relative_path(t.entry.command)})
-        if relative:
-            notes.append(
-                Note(
-                    pipeline.source,
-                    None,
-                    f"{dag.dag_id}: {', '.join(relative)} name files by relative path; cron ran them "
-                    "in the owner's home directory, Airflow runs them in a temporary one: set HOME= "
-                    "in the crontab or pass --cwd DIR",
-                )
-            )
     mailtos = {t.mailto for t in tasks}
     shared_mailto = next(iter(mailtos)) if len(mailtos) == 1 else ()
-    owner = _dag_owner(options.owner, tasks, pipeline.source, shared_mailto)
+    mail_users = {user for t in tasks for user in t.mail_users}
+    owner = _dag_owner(options.owner, tasks, pipeline.source, shared_mailto, mail_users)
     if owner is None:
-        notes.append(
-            Note(
-                pipeline.source,
-                None,
-                f"{dag.dag_id}: no owner: the crontab names no account and no MAILTO; pass "
-                "--owner TEAM (until then `cron2dag lint` reports OPS003)",
-            )
-        )
+        crontab_notes.ownerless.append(dag.dag_id)
     return DagPlan(
         dag_id=dag.dag_id,
         source=pipeline.source,
@@ -241,22 +300,39 @@ def _working_directory(directory: str | None) -> str | None:
 
 # a word that names a file relative to the working directory: `run.py`, `bin/load.sh`, `./x`
 _RELATIVE_FILE = re.compile(
-    r"^(?![/$~\-])(?!\w+://)(?:[^\s=]*/[^\s]*|[^\s/=]+\.(?:py|sh|bash|pl|rb|r|R|jar|sql|js|php))$"
+    r"^(?![/$~\-{])(?!\w+://)(?:[^\s=]*/[^\s]*|[^\s/=]+\.(?:py|sh|bash|pl|rb|r|R|jar|sql|js|php))$"
 )
-_ABSOLUTE_START = ("/", "$", "~", "-")
+_HOME_WORD = re.compile(r"(?:^|[\s=:'\"(])~(?:/|\s|$)|\$\{?HOME\b")
 
 
-def _names_relative_path(command: str) -> bool:
-    words = command.split()
-    return any(
-        _RELATIVE_FILE.match(word)
-        or (previous == "cd" and not word.startswith(_ABSOLUTE_START))
-        for previous, word in zip(["", *words], words)
-    )
+def _names_relative_path(command: str, env: dict[str, str] | None = None) -> bool:
+    """A file named relative to a working directory cron set to the owner's home.
+
+    Not after `cd /abs &&` (the directory is then the same on any machine), nor for absolute
+    paths; `cd data && ...` is relative to the home directory, so it counts.
+    """
+    for simple in parse_command(command, env or {}):
+        if simple.cwd is not None and simple.cwd.startswith("/"):
+            continue
+        if simple.cwd is not None and simple.cwd.startswith("~"):
+            return True  # `cd data && ...`: a directory of the home cron started in
+        words = list(simple.argv) + [r.target for r in simple.redirects]
+        if any(_RELATIVE_FILE.match(word) for word in words[1:] + words[:1]):
+            return True
+    return False
+
+
+def _uses_home(command: str) -> bool:
+    """`~/bin/x`, `cd ~ &&`, `$HOME/data`: the home directory of whoever runs the command."""
+    return bool(_HOME_WORD.search(command))
 
 
 def _dag_owner(
-    option: str | None, tasks: list[TaskPlan], source: str, shared_mailto: tuple[str, ...]
+    option: str | None,
+    tasks: list[TaskPlan],
+    source: str,
+    shared_mailto: tuple[str, ...],
+    mail_users: set[str] | None = None,
 ) -> str | None:
     """Who answers for a DAG, from the most to the least explicit: `--owner`; the account(s) cron ran
     the jobs as (the user column; Airflow shows several owners joined by commas); the account whose
@@ -274,6 +350,8 @@ def _dag_owner(
         return spool_user
     if len(shared_mailto) == 1:
         return shared_mailto[0]
+    if mail_users and len(mail_users) == 1:
+        return next(iter(mail_users))  # MAILTO=ops: the local account that read cron's mail
     return None
 
 
@@ -319,6 +397,8 @@ def _plan_task(
         mailto=environment.mailto or (),
         user=entry.user,
         secrets=environment.secrets,
+        doc="\n".join(entry.comments) or None,
+        mail_users=environment.mail_users,
     )
 
 

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -156,6 +156,27 @@ class Pipeline:
     unscheduled: tuple[Unscheduled, ...]
     diagnostics: tuple[str, ...] = ()
     suggestions: tuple[Suggestion, ...] = ()
+
+    def with_dag_ids(self, renames: dict[str, str]) -> Pipeline:
+        """The same pipeline with DAGs renamed (`old id -> new id`), links and suggestions too."""
+        if not renames:
+            return self
+
+        def new(dag_id: str) -> str:
+            return renames.get(dag_id, dag_id)
+
+        return replace(
+            self,
+            dags=tuple(replace(d, dag_id=new(d.dag_id)) for d in self.dags),
+            cross_dag_edges=tuple(
+                replace(e, upstream_dag=new(e.upstream_dag), downstream_dag=new(e.downstream_dag))
+                for e in self.cross_dag_edges
+            ),
+            suggestions=tuple(
+                replace(s, upstream_dag=new(s.upstream_dag), downstream_dag=new(s.downstream_dag))
+                for s in self.suggestions
+            ),
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {

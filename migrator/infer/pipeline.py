@@ -375,6 +375,11 @@ def _canonical(schedule: Schedule) -> str:
     return canonical(schedule)
 
 
+def crontab_stem(path: str) -> str:
+    """A crontab's file name as an identifier: `etl.crontab` -> `etl` (the one DAG's id)."""
+    return _file_stem(path)
+
+
 def _file_stem(path: str) -> str:
     name = Path(path).name
     for suffix in (".crontab", ".cron", ".txt", ".tab", ".conf"):
