@@ -260,6 +260,10 @@ def detect(commands: Sequence[str]) -> Verdict:
     pairs = []
     for command in commands:
         words = command.split(None, 2)
+        if len(words) >= 2 and _ASSIGNMENT.match(words[0]):
+            # `PATH=$X cmd`: a command with its environment, or a user cron cannot find (it
+            # skips the line): the other lines decide
+            continue
         if len(words) < 2 or not _account_word(words[0]):
             return Verdict(False)
         pairs.append((words[0], words[1]))

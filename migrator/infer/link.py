@@ -36,6 +36,7 @@ from migrator.infer.jobs import Job
 from migrator.infer.model import Evidence
 from migrator.infer.shell import DATE_PLACEHOLDER, SUBST_PLACEHOLDER
 from migrator.infer.words import (
+    CHECKING_STEMS,
     FILE_MAKING_STEMS,
     GENERIC_OBJECT_STEMS,
     STAGE_OF,
@@ -302,7 +303,8 @@ class _Linker:
                 if artifact.kind == "table" and "." in artifact.key:
                     by_last[artifact.key.rsplit(".", 1)[-1]].append((index, artifact))
                 if artifact.kind != "table":
-                    for ancestor in _ancestors(_literal_dir(artifact.key)):
+                    parent = _literal_dir(artifact.key)
+                    for ancestor in [parent, *_ancestors(parent)]:
                         under[(artifact.kind, ancestor)].append((index, artifact))
                     if artifact.pattern:
                         patterns_at[(artifact.kind, _literal_dir(artifact.key))].append(
@@ -403,7 +405,10 @@ class _Linker:
                 if theirs.key != mine.key and _glob_match(mine.key, theirs.key):
                     yield index, theirs, False
         if mine.pattern or mine.directory:
-            for index, theirs in under.get((mine.kind, _literal_dir(mine.key)), ()):
+            # what a directory reader reads lies under it; what a pattern matches, under its
+            # literal part
+            base = _literal_dir(mine.key) if mine.pattern else mine.key.rstrip("/")
+            for index, theirs in under.get((mine.kind, base), ()):
                 if theirs.key == mine.key:
                     continue
                 if (
@@ -448,7 +453,9 @@ class _Linker:
     def _name_pairs(self) -> list[tuple[int, int]]:
         """Jobs of one calendar that share a name word, chained in clock order (for components)."""
         pairs = []
-        for word, indexes in list(self.entity_jobs.items()) + list(self.directory_jobs.items()):
+        groups = list(self.entity_jobs.items()) + list(self.directory_jobs.items())
+        groups += [(str(key), indexes) for key, indexes in self.step_jobs.items()]
+        for word, indexes in groups:
             if len(indexes) < 2 or len(indexes) > MAX_WORD_JOBS:
                 continue
             for a in indexes:
@@ -802,6 +809,8 @@ class _Linker:
         stage_a, stage_b = _effective_stage(a), _effective_stage(b)
         if stage_a is None or stage_b is None or stage_a >= stage_b:
             return None
+        if a.verb in CHECKING_STEMS or b.verb in CHECKING_STEMS:
+            return None  # a check and an audit of one thing look at it, they do not make it
         made_from = a.outputs & b.inputs
         if made_from:
             shown = ", ".join(sorted(a.words.get(w, w) for w in made_from))

@@ -163,7 +163,13 @@ FILE_MAKING_VERBS: frozenset[str] = wordset("""
         create render compute write save
     """)
 
+# Verbs of jobs that look at data without making any: never a step of a named pipeline
+CHECKING_VERBS: frozenset[str] = wordset("""
+        check verify audit validate reconcile monitor watch
+    """)
+
 VERB_STEMS: frozenset[str] = frozenset(stem(v) for v in VERBS)
+CHECKING_STEMS: frozenset[str] = frozenset(stem(v) for v in CHECKING_VERBS)
 FILE_MAKING_STEMS: frozenset[str] = frozenset(stem(v) for v in FILE_MAKING_VERBS)
 STAGE_OF: dict[str, int] = {stem(v): k for k, words in _STAGES.items() for v in words.split()}
 SINK_STEMS: frozenset[str] = frozenset(stem(v) for v in SINK_VERBS)

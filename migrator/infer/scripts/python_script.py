@@ -223,6 +223,11 @@ class _Reader:
         line = node.lineno
         owner = node.func.value if isinstance(node.func, ast.Attribute) else None
         owner_path = self.value(owner, names) if owner is not None else None
+        if owner is None and name in self.functions:
+            # the script's own `save(frame, path)`: what its body does, not what `save` means
+            if depth < MAX_CALL_DEPTH:
+                self._into(self.functions[name], node, names, depth)
+            return
         if last == "open" and not name.startswith("os."):
             self._open(node, names, owner, owner_path)
         elif last in _LISTING_CALLS:
@@ -255,8 +260,6 @@ class _Reader:
             command = self._command_text(node.args[0], names)
             if command:
                 self.add_shell(command, line)
-        elif name in self.functions and depth < MAX_CALL_DEPTH:
-            self._into(self.functions[name], node, names, depth)
 
     def _open(
         self, node: ast.Call, names: Names, owner: ast.AST | None, owner_path: str | None

@@ -24,9 +24,9 @@ _FOR_LOOP = re.compile(r"^\s*for\s+(\w+)\s+in\s+(.*?)\s*;?\s*(?:do\b.*)?$")
 _HEREDOC = re.compile(r"<<-?\s*(['\"]?)(\w+)\1")
 _FUNCTION = re.compile(r"^\s*(?:function\s+)?[A-Za-z_][\w-]*\s*\(\)\s*\{?\s*$")
 # `$(dirname "$0")`, `$(cd "$(dirname "$0")" && pwd)`: the script's own directory
+_DIRNAME = r"\$\(dirname\s+\"?\$(?:0|\{?BASH_SOURCE(?:\[0\])?\}?)\"?\)"
 _OWN_DIRECTORY = re.compile(
-    r"\$\((?:cd\s+)?\"?\$\(dirname\s+\"?\$(?:0|\{?BASH_SOURCE(?:\[0\])?\}?)\"?\)\"?(?:\s*&&\s*pwd)?\)"
-    r"|`dirname\s+\"?\$0\"?`"
+    rf"\$\(cd\s+\"?{_DIRNAME}\"?\s*(?:&&|;)\s*pwd\s*\)|{_DIRNAME}|`dirname\s+\"?\$0\"?`"
 )
 
 

@@ -27,6 +27,9 @@ def read_sql(text: str, cite: str) -> list[Artifact]:
 
 def _line_of(code: str, key: str) -> int:
     """The line a table (or file) is first named on; 1 when it cannot be found as written."""
-    last = re.escape(key.rsplit(".", 1)[-1])
-    match = re.search(rf"(?<![\w.]){last}(?![\w])", code, re.IGNORECASE)
-    return code.count("\n", 0, match.start()) + 1 if match else 1
+    quoted = [rf"[\"`\[]?{re.escape(part)}[\"`\]]?" for part in key.split(".")]
+    for pattern in (r"\s*\.\s*".join(quoted), quoted[-1]):
+        match = re.search(rf"(?<![\w.]){pattern}(?![\w])", code, re.IGNORECASE)
+        if match:
+            return code.count("\n", 0, match.start()) + 1
+    return 1
