@@ -44,6 +44,19 @@ class Artifact:
     source: str | None = None  # `script:LINE` when a script the job runs says so
 
 
+def cited(artifact: Artifact, where: str) -> Artifact:
+    """The artifact as a script says it (`where` is `script:LINE`), for evidence to cite."""
+    return Artifact(
+        artifact.kind,
+        artifact.key,
+        artifact.role,
+        f"{artifact.via}, in {where}",
+        artifact.pattern,
+        artifact.directory,
+        where,
+    )
+
+
 @dataclass(frozen=True)
 class ScriptCall:
     """A script a job runs, for the script reader (`migrator.infer.scripts`) to look into."""
@@ -118,6 +131,9 @@ _DATA_EXTENSIONS = wordset("""
         html pdf png svg md dump bak ok done flag success marker
     """)
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_VERSION_SUFFIX = re.compile(r"[\d.]+$")  # `python3.11` is `python`
+_DOTTED_NAME = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+")
+_SIMPLE_WORD = re.compile(r"[A-Za-z][\w:-]{0,40}")
 
 WRITE_OPTIONS = wordset("""
         out output outfile out-file output-file out-dir output-dir outdir outpath
@@ -488,7 +504,7 @@ def script_calls(commands: Iterable[SimpleCommand], home: str) -> tuple[ScriptCa
         program = simple.program
         script = _script_argument(simple)
         if script is not None:
-            base = re.sub(r"[\d.]+$", "", program) or program
+            base = _VERSION_SUFFIX.sub("", program) or program
             language = _LANGUAGE_OF_INTERPRETER.get(base) or _LANGUAGE_OF_INTERPRETER.get(program)
             if "-m" in simple.argv and language == "python":
                 script = script.replace(".", "/") + ".py"  # `python -m etl.load`
@@ -649,7 +665,7 @@ def _script_argument(simple: SimpleCommand) -> str | None:
     if not simple.argv:
         return None
     program = simple.program
-    base = re.sub(r"[\d.]+$", "", program) or program
+    base = _VERSION_SUFFIX.sub("", program) or program
     if base not in INTERPRETERS and program not in INTERPRETERS:
         return None
     args = list(simple.argv[1:])
@@ -689,13 +705,13 @@ def _stem_of(word: str) -> str:
             or ext in _CONFIG_EXTENSIONS
         ):
             return head
-        if "/" not in word and re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+", word):
+        if "/" not in word and _DOTTED_NAME.fullmatch(word):
             return base.rsplit(".", 1)[-1]  # a module or class path: `etl.jobs.load_sales`
     return base
 
 
 def _is_simple_word(word: str) -> bool:
-    return bool(re.fullmatch(r"[A-Za-z][\w:-]{0,40}", word)) and not _looks_like_path(word)
+    return bool(_SIMPLE_WORD.fullmatch(word)) and not _looks_like_path(word)
 
 
 # tools whose subcommand is the job: `rake report:export`, `make report.csv`, `npm run build`

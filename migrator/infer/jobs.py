@@ -71,10 +71,14 @@ def build_jobs(
 ) -> list[Job]:
     entries = list(entries)
     drafts = []
+    environments: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
     for index, entry in enumerate(entries):
         code, trailing = split_comment(entry.command)
-        # a secret's value must not become part of a task id (it would be written into the DAG)
-        env = without_secrets(entry.env)
+        # a secret's value must not become part of a task id (it would be written into the DAG);
+        # the entries of a block share one environment: filter it once
+        env = environments.get(entry.environment)
+        if env is None:
+            env = environments[entry.environment] = without_secrets(entry.env)
         facts = command_facts(code, env, entry.user)
         if scripts is not None and facts.calls:
             found = scripts.artifacts(facts.calls, dict(env), facts.home)

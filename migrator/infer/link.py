@@ -1264,10 +1264,14 @@ def _ancestors(key: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=65536)
 def _glob(key: str) -> str:
     text = key.replace(DATE_PLACEHOLDER, "*").replace(SUBST_PLACEHOLDER, "*")
     # unexpanded variables match anything in one path segment
-    return re.sub(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?", "*", text)
+    return _VARIABLE.sub("*", text) if "$" in text else text
+
+
+_VARIABLE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
 
 
 def _glob_match(name: str, pattern: str) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from migrator.infer.facts import (
     MENTION,
@@ -24,6 +24,7 @@ from migrator.infer.facts import (
     Artifact,
     ScriptCall,
     artifacts_of,
+    cited,
     is_data_file,
     path_artifact,
     script_calls,
@@ -144,17 +145,14 @@ class _Reader:
             return  # unknown, or nothing known but a tail: too vague to match anything
         if "/" not in text and not is_data_file(text):
             return  # `"("` handed to `str.replace`, a mode, a column name: not a file
-        where = f"{self.cite}:{line}"
-        artifact = path_artifact(
-            text, role, f"{via}, in {where}", self.cwd, self.home, directory=directory
-        )
+        artifact = path_artifact(text, role, via, self.cwd, self.home, directory=directory)
         if artifact is not None and (artifact.kind == "url" or "/" in artifact.key):
-            self.found.append(replace(artifact, source=where))
+            self.found.append(cited(artifact, f"{self.cite}:{line}"))
 
     def add_sql(self, text: str, line: int) -> None:
         where = f"{self.cite}:{line}"
         for artifact in sql_artifacts(text):
-            self.found.append(replace(artifact, via=f"{artifact.via}, in {where}", source=where))
+            self.found.append(cited(artifact, where))
 
     def add_table(self, name: str | None, role: str, via: str, line: int) -> None:
         if not name or UNKNOWN in name or " " in name.strip():
@@ -167,7 +165,7 @@ class _Reader:
         commands = parse_command(text, self.env)
         where = f"{self.cite}:{line}"
         for artifact in artifacts_of(commands, self.home):
-            self.found.append(replace(artifact, via=f"{artifact.via}, in {where}", source=where))
+            self.found.append(cited(artifact, where))
         self.calls.extend(script_calls(commands, self.home))
 
     # -- walking ------------------------------------------------------------------------------
@@ -364,10 +362,14 @@ def _unique(found: list[Artifact]) -> list[Artifact]:
 def _calls_in(statement: ast.stmt) -> list[ast.Call]:
     """The calls of a statement's own expressions (not of the statements nested in it)."""
     found: list[ast.Call] = []
-    for child in ast.iter_child_nodes(statement):
-        if isinstance(child, ast.stmt):
-            continue
-        found.extend(n for n in ast.walk(child) if isinstance(n, ast.Call))
+    stack = [c for c in ast.iter_child_nodes(statement) if not isinstance(c, ast.stmt)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Call):
+            found.append(node)
+        if isinstance(node, ast.expr | ast.keyword | ast.comprehension | ast.withitem):
+            stack.extend(ast.iter_child_nodes(node))
+    found.reverse()
     return found
 
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
-from migrator.infer.facts import Artifact, ScriptCall, artifacts_of, script_calls
+from migrator.infer.facts import Artifact, ScriptCall, artifacts_of, cited, script_calls
 from migrator.infer.shell import parse_script_line, split_comment
 
 # words that open or close a compound command: what follows them is a command of its own
@@ -106,7 +106,7 @@ def read_shell(
         for artifact in artifacts_of(
             [c for c in commands if c.program not in ("source", ".")], home
         ):
-            artifacts.append(replace(artifact, source=where, via=f"{artifact.via}, in {where}"))
+            artifacts.append(cited(artifact, where))
         calls.extend(script_calls(commands, home))
     return ShellReading(artifacts, calls, sourced)
 

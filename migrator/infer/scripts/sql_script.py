@@ -8,9 +8,8 @@ Comments are blanked first so that a commented-out `INSERT` counts for nothing.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
-from migrator.infer.facts import Artifact, sql_artifacts
+from migrator.infer.facts import Artifact, cited, sql_artifacts
 
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 
@@ -21,15 +20,19 @@ def read_sql(text: str, cite: str) -> list[Artifact]:
     for artifact in sql_artifacts(code):
         line = _line_of(code, artifact.key)
         where = f"{cite}:{line}"
-        found.append(replace(artifact, via=f"{artifact.via}, in {where}", source=where))
+        found.append(cited(artifact, where))
     return found
 
 
 def _line_of(code: str, key: str) -> int:
     """The line a table (or file) is first named on; 1 when it cannot be found as written."""
-    quoted = [rf"[\"`\[]?{re.escape(part)}[\"`\]]?" for part in key.split(".")]
-    for pattern in (r"\s*\.\s*".join(quoted), quoted[-1]):
-        match = re.search(rf"(?<![\w.]){pattern}(?![\w])", code, re.IGNORECASE)
-        if match:
-            return code.count("\n", 0, match.start()) + 1
+    lowered = code.lower()
+    for name in (key, key.rsplit(".", 1)[-1]):
+        start = 0
+        while (at := lowered.find(name, start)) >= 0:
+            before = lowered[at - 1] if at else " "
+            after = lowered[at + len(name)] if at + len(name) < len(lowered) else " "
+            if not (before.isalnum() or before in "_.") and not (after.isalnum() or after == "_"):
+                return code.count("\n", 0, at) + 1
+            start = at + 1
     return 1
