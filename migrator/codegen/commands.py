@@ -8,7 +8,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
@@ -17,8 +16,9 @@ from migrator.codegen.plan import CodegenOptions
 from migrator.codegen.summary import render_summary
 from migrator.codegen.writer import BLOCKED
 from migrator.errors import RunFailed
-from migrator.infer.commands import script_reader, scripts_root_option
 from migrator.infer.model import Pipeline
+from migrator.infer.commands import script_reader
+from migrator.options import airflow_option, overrides_option, scripts_root_option, tz_option
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -53,24 +53,8 @@ class Duration(click.ParamType):
         return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2) or "s"])
 
 
-class TimeZoneName(click.ParamType):
-    name = "zone"
-
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> str:
-        name = str(value)
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            self.fail(
-                f"{name!r} is not an IANA time zone name (like UTC or Europe/Paris)", param, ctx
-            )
-        return name
-
-
 @click.command("migrate")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", metavar="FILE...", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "-o",
     "--output",
@@ -78,27 +62,9 @@ class TimeZoneName(click.ParamType):
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory for the DAG modules (one per DAG; created if missing).",
 )
-@click.option(
-    "--airflow",
-    "airflow",
-    type=click.Choice(["3", "2"]),
-    default="3",
-    show_default=True,
-    help="Airflow major version to generate for.",
-)
-@click.option(
-    "--overrides",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="TOML file of dependency overrides (see `cron2dag infer`).",
-)
-@click.option(
-    "--timezone",
-    "timezone",
-    type=TimeZoneName(),
-    default="UTC",
-    show_default=True,
-    help="cron's own time zone: used for entries without CRON_TZ/TZ.",
-)
+@airflow_option(default="3")
+@overrides_option
+@tz_option("--timezone")
 @click.option(
     "--force", is_flag=True, help="Replace files that were edited since cron2dag wrote them."
 )
@@ -177,8 +143,8 @@ def migrate_command(
     files: tuple[Path, ...],
     output: Path,
     airflow: str,
-    overrides: Path | None,
-    timezone: str,
+    overrides: str | None,
+    tz: str,
     force: bool,
     show_diff: bool,
     dry_run: bool,
@@ -194,6 +160,12 @@ def migrate_command(
     scripts_root: Path | None,
 ) -> None:
     """Write one Airflow DAG module per DAG that `infer` finds in the crontab FILEs."""
+    if output.suffix == ".py" and not output.is_dir():
+        raise click.BadParameter(
+            f"'{output}' is a file name: -o names the directory the DAG modules are written to, "
+            "one per DAG (e.g. -o dags)",
+            param_hint="'-o' / '--output'",
+        )
     options = CodegenOptions(
         airflow=int(airflow),
         retries=retries,
@@ -211,7 +183,7 @@ def migrate_command(
         reading = progress.phase("Reading crontabs", len(files))
         pipelines = []
         for path in files:
-            pipelines.append(_infer(path, overrides, timezone, scripts_root))
+            pipelines.append(_infer(path, overrides, tz, scripts_root))
             if reading:
                 reading(len(pipelines), len(files))
         generating = progress.phase("Generating DAGs", sum(len(p.dags) for p in pipelines))
@@ -227,12 +199,14 @@ def migrate_command(
 
 
 def _infer(
-    path: Path, overrides: Path | None, timezone: str, scripts_root: Path | None
+    path: Path, overrides: str | None, timezone: str, scripts_root: Path | None
 ) -> Pipeline:
     from migrator.crontab.parser import load_crontab
     from migrator.infer import infer_pipeline, load_overrides
 
     crontab = load_crontab(path)
+    for warning in crontab.warnings:
+        click.echo(f"{warning} (warning)", err=True)
     loaded = load_overrides(overrides) if overrides else None
     return infer_pipeline(
         crontab,

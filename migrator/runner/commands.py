@@ -67,6 +67,20 @@ def _execute(dag: Any, rows: list[Any], *, backfill: bool, max_active_runs: int,
     return done, scheduler.stopped
 
 
+def _where(home: Path, dag_id: str, run_id: str | None = None) -> str:
+    """Where the runs and their logs are recorded: a path under the working directory is shown relative."""
+    from migrator.runner.logs import run_log_dir
+
+    def shown(path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            return str(path.resolve())
+
+    logs = run_log_dir(home, dag_id, run_id) if run_id else home / "logs" / f"dag_id={dag_id}"
+    return f"state: {shown(home / 'state.db')}\nlogs:  {shown(logs)}/"
+
+
 def _load(dagfile: str, dag_id: str | None) -> Any:
     from migrator.runner.loader import load_dag_file
 
@@ -123,6 +137,7 @@ def run_command(dagfile: str, dag_id: str | None, date: str | None, conf: str | 
     console.print(task_table(final, tis, order if task_id is None else [task_id]))
     state = final.state if final else None
     console.print(f"DAG run {row.run_id}: {state}" + (f" ({final.note})" if final and final.note else ""))
+    console.print(_where(_home(), dag.dag_id, row.run_id), markup=False)
     if stopped:
         click.echo("interrupted: running tasks were terminated; run the same command again to resume", err=True)
         sys.exit(INTERRUPTED_EXIT)
@@ -197,6 +212,7 @@ def backfill_command(dagfile: str, dag_id: str | None, start: str, end: str, rep
             counts[str(final.state)] = counts.get(str(final.state), 0) + 1
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     console.print(f"{len(rows)} runs: {summary}")
+    console.print(_where(_home(), dag.dag_id), markup=False)
     if stopped:
         click.echo("interrupted: running tasks were terminated; run the same command again to resume", err=True)
         sys.exit(INTERRUPTED_EXIT)

@@ -13,8 +13,13 @@ from pathlib import Path
 MAX_LINE = 64 * 1024  # longer lines are split: a task writing without newlines cannot exhaust memory
 
 
+def run_log_dir(home: Path, dag_id: str, run_id: str) -> Path:
+    """The folder of one run's task logs."""
+    return home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}"
+
+
 def log_path(home: Path, dag_id: str, run_id: str, task_id: str, attempt: int) -> Path:
-    return home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}" / f"attempt={attempt}.log"
+    return run_log_dir(home, dag_id, run_id) / f"task_id={task_id}" / f"attempt={attempt}.log"
 
 
 def _stamp() -> str:
