@@ -35,7 +35,7 @@ _CLOCK = re.compile(
 _PATHISH = re.compile(r"(?:[A-Za-z][\w+.-]*://\S+|(?<![\w/])/[\w.{}*$-]+(?:/[\w.{}*$-]+)+)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CommentClues:
     stems: frozenset[str]  # meaningful word stems, excluding the job's own name words
     phrases: frozenset[str]  # whole identifiers written in the comment (`transform_api_data`)

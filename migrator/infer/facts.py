@@ -30,7 +30,7 @@ from migrator.infer.words import identifier, is_noise, split_words, wordset
 WRITE, READ, MENTION = "write", "read", "mention"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Artifact:
     """A thing a job touches. `key` is normalized so that two jobs naming the same thing agree."""
 
@@ -57,7 +57,7 @@ def cited(artifact: Artifact, where: str) -> Artifact:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScriptCall:
     """A script a job runs, for the script reader (`migrator.infer.scripts`) to look into."""
 
@@ -66,7 +66,7 @@ class ScriptCall:
     cwd: str | None = None  # the directory it runs in (`cd /srv/app && ...`); None: HOME
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CommandFacts:
     name: str  # what the job runs, as a readable identifier: "ingest_from_rest_api"
     name_source: str  # the word it came from: "ingest_from_rest_api.py"

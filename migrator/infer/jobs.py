@@ -26,7 +26,7 @@ from migrator.infer.words import (
 MIN_PIPELINE_PERIOD = 10
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Job:
     index: int  # position among the crontab's entries
     entry: CronEntry

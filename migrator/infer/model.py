@@ -12,7 +12,7 @@ from typing import Any
 from migrator.crontab.model import CronEntry
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """One reason for (positive weight) or against (negative weight) an edge."""
 

@@ -26,7 +26,7 @@ _VARIABLE = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Redirect:
     op: str  # ">", ">>", "<", "&>", ...
     fd: int | None  # explicit descriptor written before the operator (`2>`), else None
@@ -41,7 +41,7 @@ class Redirect:
         return self.op in ("<", "<>")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SimpleCommand:
     argv: tuple[str, ...]
     redirects: tuple[Redirect, ...] = ()

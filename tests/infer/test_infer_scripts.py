@@ -232,7 +232,7 @@ def test_cli_scripts_root_for_infer_and_graph():
     (dag,) = [d for d in data["dags"] if len(d["tasks"]) > 1]
     (edge,) = dag["edges"]
     assert (edge["upstream"], edge["downstream"]) == ("csv_convert", "s3_upload")
-    assert any(e.get("source", "").startswith("Src/Server/etc/") for e in edge["evidence"])
+    assert any(e.get("source", "").startswith("Src/Server/cron_jobs/") for e in edge["evidence"])
     graph = runner.invoke(
         cli, ["graph", str(FIXTURES / "market_data.crontab"), "--scripts-root", str(root)]
     )
