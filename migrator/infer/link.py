@@ -1229,7 +1229,12 @@ def _flow_detail(theirs: Artifact, mine: Artifact) -> str:
     done = {WRITE: "written", READ: "read", MENTION: "named"}
     what = f"table {mine.key}" if mine.kind == "table" else mine.key
     if theirs.key != mine.key:
-        what = f"{theirs.key} holds {what}" if not mine.pattern else f"{what} matches {theirs.key}"
+        if mine.directory and theirs.key.startswith(mine.key.rstrip("/") + "/"):
+            what = f"{what} holds {theirs.key}"  # the reader lists the directory written into
+        elif mine.pattern:
+            what = f"{what} matches {theirs.key}"
+        else:
+            what = f"{theirs.key} holds {what}"
     if theirs.role == MENTION and mine.role == MENTION:
         return f"{what}: named by both ({theirs.via} / {mine.via})"
     return f"{what}: {done[theirs.role]} ({theirs.via}), then {done[mine.role]} ({mine.via})"

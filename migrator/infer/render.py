@@ -122,7 +122,8 @@ def _edge_text(edge: Edge) -> list[str]:
 
 
 def _evidence(evidence: Evidence) -> str:
-    where = f" ({evidence.source})" if evidence.source else ""
+    # the detail cites the script lines it comes from; a source it does not cite is added
+    where = f" ({evidence.source})" if evidence.source and evidence.source not in evidence.detail else ""
     return f"{evidence.kind}: {evidence.detail}{where}"
 
 
