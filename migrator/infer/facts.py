@@ -403,7 +403,12 @@ def command_facts(command: str, env: Mapping[str, str], user: str | None = None)
     name, source, alternates = _name(principal, commands)
     program = principal.program if principal else ""
     topic = name
-    if principal is not None and _script_argument(principal) is None and _is_tool(program):
+    if (
+        principal is not None
+        and _script_argument(principal) is None
+        and _is_tool(program)
+        and source == principal.argv[0]  # not named by its query file or container service
+    ):
         # `psql -c ...`, `curl ... -o x`: the tool says little, what it produces says more
         found = collector.unique()
         subject = _subject(found, alternates) or ("" if found else _path_subject(principal))

@@ -123,7 +123,11 @@ def _edge_text(edge: Edge) -> list[str]:
 
 def _evidence(evidence: Evidence) -> str:
     # the detail cites the script lines it comes from; a source it does not cite is added
-    where = f" ({evidence.source})" if evidence.source and evidence.source not in evidence.detail else ""
+    where = (
+        f" ({evidence.source})"
+        if evidence.source and evidence.source not in evidence.detail
+        else ""
+    )
     return f"{evidence.kind}: {evidence.detail}{where}"
 
 
