@@ -143,50 +143,34 @@ class _CrontabNotes:
     mail_users: set[str] = field(default_factory=set)  # MAILTO local mailboxes
 
     def notes(self, source: str) -> list[Note]:
-        out = []
+        said: list[str] = []
         if self.relative:
             names, many = _listed(self.relative)
-            out.append(
-                Note(
-                    source,
-                    None,
-                    f"{names} {'name' if many else 'names'} files by relative path; cron ran "
-                    f"{'them' if many else 'it'} in the owner's home directory, Airflow runs "
-                    "tasks in a temporary one: set HOME= in the crontab or pass --cwd DIR",
-                )
+            said.append(
+                f"{names} {'name' if many else 'names'} files by relative path; cron ran "
+                f"{'them' if many else 'it'} in the owner's home directory, Airflow runs tasks in "
+                "a temporary one: set HOME= in the crontab or pass --cwd DIR"
             )
         if self.home:
             names, many = _listed(self.home)
-            out.append(
-                Note(
-                    source,
-                    None,
-                    f"{names} {'use' if many else 'uses'} `~` (a home directory): cron expanded "
-                    "it to the home of the account that owned the crontab, Airflow expands it to "
-                    "the worker's: set HOME= in the crontab or write the absolute path",
-                )
+            said.append(
+                f"{names} {'use' if many else 'uses'} `~` (a home directory): cron expanded it to "
+                "the home of the account that owned the crontab, Airflow expands it to the "
+                "worker's: set HOME= in the crontab or write the absolute path"
             )
         if self.ownerless:
             names, many = _listed(self.ownerless, "DAG")
-            out.append(
-                Note(
-                    source,
-                    None,
-                    f"{names} {'have' if many else 'has'} no owner: the crontab names no account "
-                    "and no MAILTO; pass --owner TEAM (until then `cron2dag lint` reports OPS003)",
-                )
+            said.append(
+                f"{names} {'have' if many else 'has'} no owner: the crontab names no account and no "
+                "MAILTO; pass --owner TEAM (until then `cron2dag lint` reports OPS003)"
             )
         if self.mail_users:
-            names = ", ".join(sorted(self.mail_users))
-            out.append(
-                Note(
-                    source,
-                    None,
-                    f"MAILTO={names} is a mailbox on the cron host, not an e-mail address: the "
-                    "DAGs send no failure e-mail to it; set MAILTO to an address to be told",
-                )
+            said.append(
+                f"MAILTO={', '.join(sorted(self.mail_users))} is a mailbox on the cron host, not an "
+                "e-mail address: the DAGs send no failure e-mail to it; set MAILTO to an address "
+                "to be told"
             )
-        return out
+        return [Note(source, None, message) for message in said]
 
 
 def _listed(names: list[str], noun: str = "") -> tuple[str, bool]:

@@ -94,7 +94,9 @@ class PipelineDag:
 
 
 @dataclass(frozen=True)
-class CrossDagEdge:
+class DagLink:
+    """A link from a task of one DAG to a task of another (or of the same) DAG."""
+
     upstream_dag: str
     upstream: str
     downstream_dag: str
@@ -114,28 +116,16 @@ class CrossDagEdge:
 
 
 @dataclass(frozen=True)
-class Suggestion:
+class CrossDagEdge(DagLink):
+    """An applied link between DAGs of different calendars (an Asset or sensor in the code)."""
+
+
+@dataclass(frozen=True)
+class Suggestion(DagLink):
     """A link inference is unsure of (shared words, time proximity): shown, never applied.
 
     `migrate` ignores it unless the overrides file pins it (`after = [...]`).
     """
-
-    upstream_dag: str
-    upstream: str
-    downstream_dag: str
-    downstream: str
-    confidence: float
-    evidence: tuple[Evidence, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "upstream_dag": self.upstream_dag,
-            "upstream": self.upstream,
-            "downstream_dag": self.downstream_dag,
-            "downstream": self.downstream,
-            "confidence": round(self.confidence, 2),
-            "evidence": [e.to_json() for e in self.evidence],
-        }
 
 
 @dataclass(frozen=True)
