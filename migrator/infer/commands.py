@@ -16,6 +16,7 @@ from migrator.infer.render import render_json, render_text
 from migrator.infer.scripts import ScriptReader
 from migrator.options import (
     dialect_option,
+    format_option,
     overrides_option,
     scripts_root_option,
     system_option,
@@ -55,9 +56,7 @@ def _infer(
 
 @click.command("infer")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@format_option("text", "json")
 @_crontab_options
 def infer_command(
     path: str,
@@ -75,9 +74,7 @@ def infer_command(
 
 @click.command("graph")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
-@click.option(
-    "--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True
-)
+@format_option("mermaid", "dot")
 @_crontab_options
 def graph_command(
     path: str,

@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from migrator.errors import RunFailed, UsageError
+from migrator.options import format_option
 
 INTERRUPTED_EXIT = 130
 
@@ -223,7 +224,7 @@ def backfill_command(dagfile: str, dag_id: str | None, start: str, end: str, rep
 
 @click.command("runs")
 @click.option("--dag-id", help="Only the runs of this DAG.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option("text", "json")
 def runs_command(dag_id: str | None, fmt: str) -> None:
     """List local DAG runs, newest first, with their task instances."""
     from migrator.runner.store import Store
