@@ -1,22 +1,21 @@
-"""From jobs to scored edges: candidates by calendar, evidence by index, the latest producer wins.
+"""From jobs to scored links: candidates by calendar, evidence by index, the latest producer wins.
 
 The rules, all general:
 
 - A job can only depend on jobs of its own calendar that fire before it in the same cycle
-  (`calendar.forward`); anything else with evidence becomes a cross-DAG edge.
-- Evidence ties a producer to a consumer: a file, glob, table or URL one writes and the other reads,
-  a lock both hold, a comment naming the other job, a word both names share. Time alone never links.
+  (`calendar.forward`); anything else with evidence becomes a cross-DAG link.
+- Precision first: a link is an edge only on evidence that data or state flows (`Evidence.flow`):
+  a file, directory, glob, table or URL one job writes and the other uses (also as the scripts they
+  run say), a lock the later job waits for, a comment whose order words govern the other job's name,
+  a stage sequence of one named pipeline (`_apply_stages`). Shared words and time proximity make
+  suggestions, shown and never applied; time alone is not even that, except as `_fallback`.
 - Of several earlier jobs carrying the same evidence (three jobs mention `api`), the consumer links
-  to the *latest*: the earlier ones reach it through that one. This is why `combine_api_and_database`
-  depends on `transform_api_data`, not on `ingest_from_rest_api`, and why `transform_api_data` does
-  not depend on `ingest_from_database`: nothing they share.
+  to the *latest*: the earlier ones reach it through that one.
 - A comment reference that fits several jobs ("assumes ingestion is done": two ingest jobs) goes to
-  those the other evidence already supports; only when none is supported does it go to all of them,
-  at lower confidence.
+  those flow evidence already relates to the commenting job; else it is a suggestion for each.
 - Candidates are found through inverted indexes (word, artifact, lock, directory), never by
   comparing all pairs, so inference stays linear in practice.
 """
-
 from __future__ import annotations
 
 import fnmatch
