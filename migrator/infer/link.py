@@ -291,8 +291,9 @@ class _Linker:
         artifacts = self._artifacts()
         exact: dict[tuple[str, str], list[tuple[int, Artifact]]] = defaultdict(list)
         by_last: dict[str, list[tuple[int, Artifact]]] = defaultdict(list)
-        under: dict[tuple[str, str], list[tuple[int, Artifact]]] = defaultdict(list)
-        patterns_at: dict[tuple[str, str], list[tuple[int, Artifact]]] = defaultdict(list)
+        # things under a directory, by the extension of their name ("*": any, a pattern's own)
+        under: dict[tuple[str, str, str], list[tuple[int, Artifact]]] = defaultdict(list)
+        patterns_at: dict[tuple[str, str, str], list[tuple[int, Artifact]]] = defaultdict(list)
         for index, items in artifacts.items():
             for artifact in items:
                 if artifact.role == READ and artifact.via == "comment":
@@ -303,12 +304,13 @@ class _Linker:
                     by_last[artifact.key.rsplit(".", 1)[-1]].append((index, artifact))
                 if artifact.kind != "table":
                     parent = _literal_dir(artifact.key)
+                    suffix = _suffix(artifact.key)
                     for ancestor in [parent, *_ancestors(parent)]:
-                        under[(artifact.kind, ancestor)].append((index, artifact))
+                        under[(artifact.kind, ancestor, suffix)].append((index, artifact))
+                        under[(artifact.kind, ancestor, ANY)].append((index, artifact))
                     if artifact.pattern:
-                        patterns_at[(artifact.kind, _literal_dir(artifact.key))].append(
-                            (index, artifact)
-                        )
+                        patterns_at[(artifact.kind, parent, suffix)].append((index, artifact))
+                        patterns_at[(artifact.kind, parent, ANY)].append((index, artifact))
         relations: list[_Relation] = []
         seen: set[tuple[int, int, str, str]] = set()
         for consumer, items in artifacts.items():
@@ -381,8 +383,8 @@ class _Linker:
         mine: Artifact,
         exact: dict[tuple[str, str], list[tuple[int, Artifact]]],
         by_last: dict[str, list[tuple[int, Artifact]]],
-        under: dict[tuple[str, str], list[tuple[int, Artifact]]],
-        patterns_at: dict[tuple[str, str], list[tuple[int, Artifact]]],
+        under: dict[tuple[str, str, str], list[tuple[int, Artifact]]],
+        patterns_at: dict[tuple[str, str, str], list[tuple[int, Artifact]]],
     ) -> Iterable[tuple[int, Artifact, bool]]:
         for index, theirs in exact.get((mine.kind, mine.key), ()):
             yield index, theirs, True
@@ -395,19 +397,25 @@ class _Linker:
                 for index, theirs in by_last.get(mine.key, ()):
                     yield index, theirs, False
             return
-        # a directory written by the producer holds what the consumer reads
+        # a directory written by the producer holds what the consumer reads; so does a pattern
+        # of names it writes (only patterns of the same extension, or of any, can match)
+        suffix = _suffix(mine.key)
+        wanted = [ANY] if suffix == ANY_OWN else [suffix, ANY_OWN]
         for ancestor in _ancestors(mine.key):
             for index, theirs in exact.get((mine.kind, ancestor), ()):
                 if theirs.directory:
                     yield index, theirs, False
-            for index, theirs in patterns_at.get((mine.kind, ancestor), ()):
-                if theirs.key != mine.key and _glob_match(mine.key, theirs.key):
-                    yield index, theirs, False
+            for bucket in wanted:
+                for index, theirs in patterns_at.get((mine.kind, ancestor, bucket), ()):
+                    if theirs.key != mine.key and _glob_match(mine.key, theirs.key):
+                        yield index, theirs, False
         if mine.pattern or mine.directory:
             # what a directory reader reads lies under it; what a pattern matches, under its
-            # literal part
+            # literal part, with its extension (`*.csv` matches no `.json`)
             base = _literal_dir(mine.key) if mine.pattern else mine.key.rstrip("/")
-            for index, theirs in under.get((mine.kind, base), ()):
+            buckets = [ANY] if mine.directory or suffix == ANY_OWN else wanted
+            candidates = [c for b in buckets for c in under.get((mine.kind, base, b), ())]
+            for index, theirs in candidates:
                 if theirs.key == mine.key:
                     continue
                 if (
@@ -1237,6 +1245,20 @@ def _flow_detail(theirs: Artifact, mine: Artifact) -> str:
     if theirs.role == MENTION and mine.role == MENTION:
         return f"{what}: named by both ({theirs.via} / {mine.via})"
     return f"{what}: {done[theirs.role]} ({theirs.via}), then {done[mine.role]} ({mine.via})"
+
+
+ANY = "*"  # the bucket of everything under a directory
+ANY_OWN = "?*"  # the bucket of the names whose own extension is a pattern (`x.{subst}`)
+
+
+@lru_cache(maxsize=65536)
+def _suffix(key: str) -> str:
+    """The literal extension of a key's last segment (`csv`), "" for none, ANY_OWN if a pattern."""
+    name = key.rstrip("/").rsplit("/", 1)[-1]
+    tail = name.rsplit(".", 1)[-1] if "." in name else name
+    if any(m in tail for m in ("*", "?", "[", "{", "$")):
+        return ANY_OWN
+    return tail.lower() if "." in name else ""
 
 
 @lru_cache(maxsize=65536)

@@ -343,3 +343,14 @@ def test_jobs_run_in_a_container_are_named_and_linked_by_what_they_run():
     ids = [t.task_id for dag in pipeline.dags for t in dag.tasks]
     assert sorted(ids) == ["dedupe_accounts", "extract_accounts", "sync_crm"]
     assert ("extract_accounts", "dedupe_accounts") in edges(pipeline)
+
+
+def test_a_pattern_reader_matches_writers_of_its_extension_only():
+    pipeline = infer_pipeline(
+        tab(
+            job("0 1 * * *", "dump_json.sh > /d/in/a.json"),
+            job("5 1 * * *", "dump_csv.sh > /d/in/b_$(date +%F).csv"),
+            job("0 3 * * *", "merge_all.py --in '/d/in/*.csv' --out /d/out/all.parquet"),
+        )
+    )
+    assert edges(pipeline) == {("dump_csv", "merge_all")}
