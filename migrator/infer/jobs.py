@@ -71,14 +71,16 @@ def build_jobs(
 ) -> list[Job]:
     entries = list(entries)
     drafts = []
-    environments: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+    # the entries of a block share one environment tuple: filter it once. Keyed by identity, as
+    # hashing the tuple would cost its length per entry, and a file that reassigns CRON_TZ a
+    # thousand times carries a thousand pairs (the entries keep their tuples alive meanwhile)
+    environments: dict[int, dict[str, str]] = {}
     for index, entry in enumerate(entries):
         code, trailing = split_comment(entry.command)
-        # a secret's value must not become part of a task id (it would be written into the DAG);
-        # the entries of a block share one environment: filter it once
-        env = environments.get(entry.environment)
+        # a secret's value must not become part of a task id (it would be written into the DAG)
+        env = environments.get(id(entry.environment))
         if env is None:
-            env = environments[entry.environment] = without_secrets(entry.env)
+            env = environments[id(entry.environment)] = without_secrets(entry.env)
         facts = command_facts(code, env, entry.user)
         if scripts is not None and facts.calls:
             found = scripts.artifacts(facts.calls, dict(env), facts.home)

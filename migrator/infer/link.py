@@ -48,6 +48,7 @@ THRESHOLD = 0.5  # an edge needs at least this confidence, and evidence of flow 
 SUGGESTION_THRESHOLD = 0.35  # a weaker link below this is not even worth suggesting
 REVIEW = 0.7  # below this an edge is marked for review
 MAX_WORD_JOBS = 50  # a word in more jobs than this says nothing
+MAX_NEAREST = 8  # more jobs than this at the nearest earlier time: time proximity says nothing
 
 # (producer role, consumer role) -> weight
 _FLOW_WEIGHTS: dict[tuple[str, str], float] = {
@@ -1040,10 +1041,12 @@ class _Linker:
                     distance = (anchor - other_anchor) % period
                     if distance > limit or (nearest and distance > nearest[0][0]):
                         break
+                    if len(nearest) > MAX_NEAREST:
+                        break  # many jobs fire then: "the nearest earlier job" names none of them
                     gap = forward(self.timing(up), self.timing(down))
                     if gap is not None and max(gap) <= limit:
                         nearest.append((gap[0], up))
-                if not nearest:
+                if not nearest or len(nearest) > MAX_NEAREST:
                     continue
                 closest = min(g for g, _ in nearest)
                 for gap, up in nearest:
