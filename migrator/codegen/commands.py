@@ -16,8 +16,8 @@ from migrator.codegen.plan import CodegenOptions
 from migrator.codegen.summary import render_summary
 from migrator.codegen.writer import BLOCKED
 from migrator.errors import RunFailed
-from migrator.infer.model import Pipeline
 from migrator.infer.commands import script_reader
+from migrator.infer.model import Pipeline
 from migrator.options import airflow_option, overrides_option, scripts_root_option, tz_option
 
 if TYPE_CHECKING:
@@ -61,6 +61,14 @@ class Duration(click.ParamType):
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory for the DAG modules (one per DAG; created if missing).",
+)
+@click.option(
+    "--target",
+    type=click.Choice(["airflow", "dagster"]),
+    default="airflow",
+    show_default=True,
+    help="What to generate: Airflow DAG files, or a Dagster code location (one module per "
+    "pipeline and a definitions.py).",
 )
 @airflow_option(default="3")
 @overrides_option
@@ -142,6 +150,7 @@ class Duration(click.ParamType):
 def migrate_command(
     files: tuple[Path, ...],
     output: Path,
+    target: str,
     airflow: str,
     overrides: str | None,
     tz: str,
@@ -159,7 +168,10 @@ def migrate_command(
     cwd: str | None,
     scripts_root: Path | None,
 ) -> None:
-    """Write one Airflow DAG module per DAG that `infer` finds in the crontab FILEs."""
+    """Write one Airflow DAG module per DAG that `infer` finds in the crontab FILEs.
+
+    With --target dagster: one Dagster module per DAG and a definitions.py over them.
+    """
     if output.suffix == ".py" and not output.is_dir():
         raise click.BadParameter(
             f"'{output}' is a file name: -o names the directory the DAG modules are written to, "
@@ -167,6 +179,7 @@ def migrate_command(
             param_hint="'-o' / '--output'",
         )
     options = CodegenOptions(
+        target=target,
         airflow=int(airflow),
         retries=retries,
         retry_delay=retry_delay,

@@ -178,7 +178,7 @@ class _Emitter:
         negative = delta < dt.timedelta(0)
         built = call(
             self.imports.add("datetime", "timedelta"),
-            [(unit, py_value(value)) for unit, value in _timedelta_parts(abs(delta))],
+            [(unit, py_value(value)) for unit, value in timedelta_parts(abs(delta))],
             Layout(depth=depth, column=column + negative, tail=1),
         )
         return cst.UnaryOperation(operator=cst.Minus(), expression=built) if negative else built
@@ -346,7 +346,7 @@ def _ordered(edges: list[tuple[str, str]], order: dict[str, int]) -> list[tuple[
     return sorted(dict.fromkeys(edges), key=lambda e: (rank(e[1]), rank(e[0])))
 
 
-def _timedelta_parts(delta: dt.timedelta) -> list[tuple[str, int]]:
+def timedelta_parts(delta: dt.timedelta) -> list[tuple[str, int]]:
     seconds = int(delta.total_seconds())
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)

@@ -38,6 +38,8 @@ class TaskEnvironment:
     tz: str | None  # TZ as the job sees it (what `date` uses)
     # MAILTO names that are local mailboxes on the cron host (`root`), not e-mail addresses
     mail_users: tuple[str, ...] = ()
+    # (name, value as cron passes it) in crontab order; None for a secret, read at run time
+    values: tuple[tuple[str, str | None], ...] = ()
 
 
 def variable_reference(name: str) -> str:
@@ -50,6 +52,7 @@ def variable_reference(name: str) -> str:
 def split_environment(environment: tuple[tuple[str, str], ...]) -> TaskEnvironment:
     values = dict(environment)  # later assignments win, as in cron
     env: list[tuple[str, str]] = []
+    raw: list[tuple[str, str | None]] = []
     secrets: list[Secret] = []
     for name in dict.fromkeys(name for name, _ in environment):
         if name in CRON_CONTROL:
@@ -57,8 +60,10 @@ def split_environment(environment: tuple[tuple[str, str], ...]) -> TaskEnvironme
         if is_secret_name(name):
             secrets.append(Secret(name, name))
             env.append((name, variable_reference(name)))
+            raw.append((name, None))
         else:
             env.append((name, literal_template(values[name])))
+            raw.append((name, values[name]))
     mailto = values.get("MAILTO")
     names = tuple(a for a in _MAIL_SPLIT.split(mailto) if a) if mailto is not None else ()
     return TaskEnvironment(
@@ -69,4 +74,5 @@ def split_environment(environment: tuple[tuple[str, str], ...]) -> TaskEnvironme
         home=values.get("HOME"),
         tz=values.get("TZ"),
         mail_users=tuple(a for a in names if "@" not in a),
+        values=tuple(raw),
     )

@@ -32,6 +32,8 @@ _RESERVED = frozenset(
 
 @dataclass(frozen=True)
 class CodegenOptions:
+    # "airflow" (DAG files for Airflow `airflow`) or "dagster" (a Dagster code location)
+    target: str = "airflow"
     airflow: int = 3
     retries: int = 2
     retry_delay: dt.timedelta = dt.timedelta(minutes=5)
@@ -61,6 +63,11 @@ class TaskPlan:
     secrets: tuple[Secret, ...]
     doc: str | None = None  # the comment block above the entry, for the task's doc_md
     mail_users: tuple[str, ...] = ()  # MAILTO local mailboxes (no e-mail goes to them)
+    # what cron handed the job, for targets that run it without templating (Dagster)
+    environment: TaskEnvironment | None = None
+    stdin: str | None = None  # the text after the first `%`
+    directory: str | None = None  # the working directory (HOME= or --cwd), as written
+    offset: dt.timedelta = dt.timedelta(0)  # how long after the DAG's first job cron started it
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,7 @@ class PipelinePlan:
     unscheduled: tuple[Unscheduled, ...]
     notes: tuple[Note, ...] = field(default=())
     secrets: tuple[tuple[Secret, tuple[str, ...]], ...] = field(default=())  # secret, dag ids
+    target: str = "airflow"  # CodegenOptions.target
 
 
 @dataclass
@@ -142,27 +150,30 @@ class _CrontabNotes:
     ownerless: list[str] = field(default_factory=list)  # dag ids without an owner
     mail_users: set[str] = field(default_factory=set)  # MAILTO local mailboxes
 
-    def notes(self, source: str) -> list[Note]:
+    def notes(self, source: str, target: str) -> list[Note]:
         said: list[str] = []
         if self.relative:
             names, many = _listed(self.relative)
             said.append(
                 f"{names} {'name' if many else 'names'} files by relative path; cron ran "
-                f"{'them' if many else 'it'} in the owner's home directory, Airflow runs tasks in "
-                "a temporary one: set HOME= in the crontab or pass --cwd DIR"
+                f"{'them' if many else 'it'} in the owner's home directory, "
+                f"{_WHERE_JOBS_RUN[target].replace('them', 'them' if many else 'it')}: set HOME= in "
+                "the crontab or pass --cwd DIR"
             )
         if self.home:
             names, many = _listed(self.home)
             said.append(
                 f"{names} {'use' if many else 'uses'} `~` (a home directory): cron expanded it to "
-                "the home of the account that owned the crontab, Airflow expands it to the "
-                "worker's: set HOME= in the crontab or write the absolute path"
+                f"the home of the account that owned the crontab, {_TARGET_NAME[target]} expands it "
+                "to the worker's: set HOME= in the crontab or write the absolute path"
             )
         if self.ownerless:
             names, many = _listed(self.ownerless, "DAG")
             said.append(
                 f"{names} {'have' if many else 'has'} no owner: the crontab names no account and no "
-                "MAILTO; pass --owner TEAM (until then `cron2dag lint` reports OPS003)"
+                "MAILTO; pass --owner TEAM"
+                # cron2dag lints Airflow code only: no lint advice for other targets
+                + (" (until then `cron2dag lint` reports OPS003)" if target == "airflow" else "")
             )
         if self.mail_users:
             said.append(
@@ -184,7 +195,7 @@ def plan_pipeline(pipeline: Pipeline, options: CodegenOptions) -> PipelinePlan:
     notes: list[Note] = []
     crontab_notes = _CrontabNotes()
     dags = [_plan_dag(dag, pipeline, options, notes, crontab_notes) for dag in pipeline.dags]
-    notes.extend(crontab_notes.notes(pipeline.source))
+    notes.extend(crontab_notes.notes(pipeline.source, options.target))
     by_id = {d.dag_id: d for d in dags}
     links = _plan_links(pipeline, by_id, notes)
     dags = [_with_links(d, links.get(d.dag_id, ())) for d in dags]
@@ -200,6 +211,7 @@ def plan_pipeline(pipeline: Pipeline, options: CodegenOptions) -> PipelinePlan:
         unscheduled=pipeline.unscheduled,
         notes=tuple(notes),
         secrets=tuple((s, tuple(ids)) for s, ids in secrets.items()),
+        target=options.target,
     )
 
 
@@ -276,6 +288,13 @@ def _plan_dag(
         guard_task_id=guard_task_id,
         guard_variable=guard_variable,
     )
+
+
+_TARGET_NAME = {"airflow": "Airflow", "dagster": "Dagster"}
+_WHERE_JOBS_RUN = {
+    "airflow": "Airflow runs them in a temporary one",
+    "dagster": "Dagster runs them in the directory its code server started in",
+}
 
 
 def _working_directory(directory: str | None) -> str | None:
@@ -383,6 +402,10 @@ def _plan_task(
         secrets=environment.secrets,
         doc="\n".join(entry.comments) or None,
         mail_users=environment.mail_users,
+        environment=environment,
+        stdin=entry.stdin,
+        directory=environment.home or options.cwd,
+        offset=task.offset,
     )
 
 
