@@ -328,7 +328,7 @@ class _Paths:
         return _path_key(word, cwd, self.home)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262144)
 def _path_key(word: str, cwd: str | None, home: str) -> tuple[str, str, bool] | None:
     word = word.strip()
     if not word or word in ("-", "/dev/stdin", "/dev/stdout", "/dev/stderr"):

@@ -66,21 +66,45 @@ class Job:
         return self.schedulable and self.independent is None
 
 
+class _Environments:
+    """Each entry's environment as a dict, without secrets (a secret's value must not become part
+    of a task id: it would be written into the DAG).
+
+    The entries of a block share one tuple of assignments, and the next block's tuple is this one
+    plus the assignments between them. A file that reassigns CRON_TZ before each of a thousand
+    blocks carries a thousand pairs by the end: building each block's dict from its whole tuple
+    would take time quadratic in the file, so a block's dict is the previous block's, updated with
+    the new tail (checking that the tuple does extend the previous one costs a C comparison).
+    """
+
+    def __init__(self) -> None:
+        self._tuple: tuple[tuple[str, str], ...] | None = None
+        self._values: dict[str, str] = {}
+        self._filtered: dict[str, str] = {}
+
+    def of(self, environment: tuple[tuple[str, str], ...]) -> dict[str, str]:
+        previous = self._tuple
+        if environment is previous:
+            return self._filtered
+        if previous is not None and environment[: len(previous)] == previous:
+            values = dict(self._values)
+            values.update(environment[len(previous) :])
+        else:
+            values = dict(environment)
+        self._tuple, self._values = environment, values
+        self._filtered = without_secrets(values)
+        return self._filtered
+
+
 def build_jobs(
     entries: Iterable[CronEntry], default_timezone: str, scripts: ScriptReader | None = None
 ) -> list[Job]:
     entries = list(entries)
     drafts = []
-    # the entries of a block share one environment tuple: filter it once. Keyed by identity, as
-    # hashing the tuple would cost its length per entry, and a file that reassigns CRON_TZ a
-    # thousand times carries a thousand pairs (the entries keep their tuples alive meanwhile)
-    environments: dict[int, dict[str, str]] = {}
+    environments = _Environments()
     for index, entry in enumerate(entries):
         code, trailing = split_comment(entry.command)
-        # a secret's value must not become part of a task id (it would be written into the DAG)
-        env = environments.get(id(entry.environment))
-        if env is None:
-            env = environments[id(entry.environment)] = without_secrets(entry.env)
+        env = environments.of(entry.environment)
         facts = command_facts(code, env, entry.user)
         if scripts is not None and facts.calls:
             found = scripts.artifacts(facts.calls, dict(env), facts.home)

@@ -1254,7 +1254,7 @@ ANY = "*"  # the bucket of everything under a directory
 ANY_OWN = "?*"  # the bucket of the names whose own extension is a pattern (`x.{subst}`)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262144)
 def _suffix(key: str) -> str:
     """The literal extension of a key's last segment (`csv`), "" for none, ANY_OWN if a pattern."""
     name = key.rstrip("/").rsplit("/", 1)[-1]
@@ -1264,7 +1264,7 @@ def _suffix(key: str) -> str:
     return tail.lower() if "." in name else ""
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262144)
 def _literal_dir(key: str) -> str:
     """The directory part before any wildcard or placeholder: `/data/{date}/x.csv` -> `/data`."""
     cut = len(key)
@@ -1293,7 +1293,7 @@ def _ancestors(key: str) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262144)
 def _glob(key: str) -> str:
     text = key.replace(DATE_PLACEHOLDER, "*").replace(SUBST_PLACEHOLDER, "*")
     # unexpanded variables match anything in one path segment

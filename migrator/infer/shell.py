@@ -68,7 +68,7 @@ class _Context:
     held_locks: tuple[str, ...] = ()
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262144)
 def basename(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1]
 

@@ -94,7 +94,7 @@ _SUFFIXES: tuple[str, ...] = (
 )
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262144)
 def stem(word: str) -> str:
     """Strip one common English suffix, keeping at least three letters."""
     word = word.lower()
@@ -117,7 +117,7 @@ def split_words(text: str) -> list[str]:
     return list(_split_words(text))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262144)
 def _split_words(text: str) -> tuple[str, ...]:
     words: list[str] = []
     for chunk in _NON_WORD.split(text):
