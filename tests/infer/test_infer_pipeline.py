@@ -354,3 +354,26 @@ def test_a_pattern_reader_matches_writers_of_its_extension_only():
         )
     )
     assert edges(pipeline) == {("dump_csv", "merge_all")}
+
+
+def test_each_block_sees_the_variables_assigned_above_it():
+    from migrator.crontab.parser import parse_crontab
+
+    text = (
+        "DATA=/a\n"
+        "0 1 * * * extract.sh --out $DATA/raw.csv\n"
+        "0 2 * * * load.sh --in $DATA/raw.csv\n"
+        "DATA=/b\n"
+        "API_TOKEN=s3cr3tvalue\n"
+        "0 3 * * * report.sh --in $DATA/raw.csv --token $API_TOKEN\n"
+        "CRON_TZ=UTC\n"
+        "DATA=/a\n"
+        "0 4 * * * summary.sh --in $DATA/raw.csv\n"
+    )
+    pipeline = infer_pipeline(parse_crontab(text, "vars.crontab"))
+    assert edges(pipeline) == {("extract", "load"), ("extract", "summary")}
+    report = next(t for d in pipeline.dags for t in d.tasks if t.task_id.startswith("report"))
+    assert "s3cr3t" not in report.task_id
+    assert not any(
+        e.upstream == "extract" and e.downstream == "report" for e in pipeline.suggestions
+    )
