@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
 from migrator.crontab.model import DEFAULT_DIALECT, Dialect
+from migrator.crontab.zones import is_zone_name, zone_problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,10 +64,8 @@ class TimeZoneName(click.ParamType):
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
         name = str(value)
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            self.fail(f"{name!r} is not an IANA time zone name (like UTC or Europe/Paris)", param, ctx)
+        if not is_zone_name(name):  # any text: a 300-character name, a directory, a path
+            self.fail(zone_problem(name), param, ctx)
         return name
 
 

@@ -15,6 +15,7 @@ from migrator.codegen.migrate import migrate
 from migrator.codegen.plan import CodegenOptions
 from migrator.codegen.summary import render_summary
 from migrator.codegen.writer import BLOCKED
+from migrator.crontab.fields import read_number, shorten
 from migrator.errors import RunFailed
 from migrator.infer.commands import script_reader
 from migrator.infer.model import Pipeline
@@ -23,7 +24,7 @@ from migrator.options import airflow_option, overrides_option, scripts_root_opti
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-_DURATION = re.compile(r"^(\d+)\s*(s|sec|secs|m|min|mins|h|hour|hours)?$")
+_DURATION = re.compile(r"^([0-9]+)\s*(s|sec|secs|m|min|mins|h|hour|hours)?$")
 _UNITS = {
     "s": 1,
     "sec": 1,
@@ -35,6 +36,8 @@ _UNITS = {
     "hour": 3600,
     "hours": 3600,
 }
+# seconds; a longer retry delay is a typo, and dates computed from it would leave the calendar
+MAX_DURATION = 365 * 86400
 # Show a progress bar from this many DAG files on (and only on a terminal).
 PROGRESS_THRESHOLD = 20
 
@@ -47,10 +50,15 @@ class Duration(click.ParamType):
     ) -> dt.timedelta:
         if isinstance(value, dt.timedelta):
             return value
-        match = _DURATION.match(str(value).strip())
+        text = str(value).strip()
+        match = _DURATION.match(text)
         if not match:
-            self.fail(f"{value!r} is not a duration like 300, 90s, 5m or 1h", param, ctx)
-        return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2) or "s"])
+            self.fail(f"{shorten(text)!r} is not a duration like 300, 90s, 5m or 1h", param, ctx)
+        unit = _UNITS[match.group(2) or "s"]
+        amount = read_number(match.group(1), MAX_DURATION // unit)
+        if amount is None:
+            self.fail(f"{shorten(text)!r} is longer than {MAX_DURATION // 86400} days", param, ctx)
+        return dt.timedelta(seconds=amount * unit)
 
 
 @click.command("migrate")

@@ -323,13 +323,18 @@ class _Paths:
         home = env.get("HOME")
         self.home = home.rstrip("/") if home else (f"~{user}" if user else "~")
 
-    def key(self, word: str, cwd: str | None) -> tuple[str, str, bool] | None:
-        """(kind, key, directory) for a path or URL word, or None when it is not data."""
-        return _path_key(word, cwd, self.home)
+    def key(
+        self, word: str, cwd: str | None, *, written: bool = False
+    ) -> tuple[str, str, bool] | None:
+        """(kind, key, directory) for a path or URL word, or None when it is not data. A file a
+        job writes is data whatever its extension (`mysqldump shop > /data/shop.sql`)."""
+        return _path_key(word, cwd, self.home, written)
 
 
 @lru_cache(maxsize=262144)
-def _path_key(word: str, cwd: str | None, home: str) -> tuple[str, str, bool] | None:
+def _path_key(
+    word: str, cwd: str | None, home: str, written: bool = False
+) -> tuple[str, str, bool] | None:
     word = word.strip()
     if not word or word in ("-", "/dev/stdin", "/dev/stdout", "/dev/stderr"):
         return None
@@ -351,7 +356,7 @@ def _path_key(word: str, cwd: str | None, home: str) -> tuple[str, str, bool] | 
     path = posixpath.normpath(path) if not path.startswith("~") or "/" in path else path
     if path.startswith("//"):
         path = path[1:]
-    if _is_noise_path(path):
+    if _is_noise_path(path, written):
         return None
     return ("path", path, directory)
 
@@ -377,12 +382,14 @@ _NOISE_PREFIXES = (
 )
 
 
-def _is_noise_path(path: str) -> bool:
+def _is_noise_path(path: str, written: bool = False) -> bool:
     if path in ("/", "/dev/null", "/tmp", "/var/tmp", "~", ".") or path.startswith(_NOISE_PREFIXES):
         return True
     ext = _extension(path).lower()
-    if ext in _CONFIG_EXTENSIONS or ext in _LOG_EXTENSIONS or ext in _CODE_EXTENSIONS:
-        return True  # settings, logs, and programs or queries run: not the data a job hands on
+    if ext in _CONFIG_EXTENSIONS or ext in _LOG_EXTENSIONS:
+        return True  # settings and logs: not the data a job hands on
+    if ext in _CODE_EXTENSIONS and not written:
+        return True  # programs or queries run (a dump the job writes to `x.sql` is data)
     parts = path.lower().split("/")
     return any(
         p in ("log", "logs", "venv", ".venv", "virtualenv", "site-packages") for p in parts[:-1]
@@ -864,7 +871,7 @@ class _Collector:
             return
         if word.startswith("-"):
             return
-        resolved = self.paths.key(word, cwd)
+        resolved = self.paths.key(word, cwd, written=role == WRITE)
         if resolved is None:
             return
         kind, key, is_dir = resolved

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from migrator.crontab.model import CronEntry
-from migrator.crontab.secrets import without_secrets
+from migrator.crontab.model import CronEntry, Environment
+from migrator.crontab.secrets import (
+    find_comment_secrets,
+    mask_secrets,
+    without_command_secrets,
+    without_secrets,
+)
 from migrator.infer.calendar import NeverFires, Timing, timing
 from migrator.infer.facts import MENTION, Artifact, CommandFacts, command_facts
 from migrator.infer.scripts import ScriptReader
@@ -70,30 +75,42 @@ class _Environments:
     """Each entry's environment as a dict, without secrets (a secret's value must not become part
     of a task id: it would be written into the DAG).
 
-    The entries of a block share one tuple of assignments, and the next block's tuple is this one
-    plus the assignments between them. A file that reassigns CRON_TZ before each of a thousand
-    blocks carries a thousand pairs by the end: building each block's dict from its whole tuple
-    would take time quadratic in the file, so a block's dict is the previous block's, updated with
-    the new tail (checking that the tuple does extend the previous one costs a C comparison).
+    The entries of a block share one environment, and the next block's is this one plus the
+    assignments between them. A file that reassigns CRON_TZ before each of a thousand blocks has a
+    thousand assignments in effect by the end: building each block's dict from all of them would
+    take time quadratic in the file, so a block's dict is the previous block's, updated with the
+    assignments made since.
     """
 
     def __init__(self) -> None:
-        self._tuple: tuple[tuple[str, str], ...] | None = None
+        self._environment: Sequence[tuple[str, str]] | None = None
         self._values: dict[str, str] = {}
         self._filtered: dict[str, str] = {}
 
-    def of(self, environment: tuple[tuple[str, str], ...]) -> dict[str, str]:
-        previous = self._tuple
+    def of(self, environment: Sequence[tuple[str, str]]) -> dict[str, str]:
+        previous = self._environment
         if environment is previous:
             return self._filtered
-        if previous is not None and environment[: len(previous)] == previous:
+        since = _since(environment, previous) if previous is not None else None
+        if since is not None:
             values = dict(self._values)
-            values.update(environment[len(previous) :])
+            values.update(since)
         else:
             values = dict(environment)
-        self._tuple, self._values = environment, values
+        self._environment, self._values = environment, values
         self._filtered = without_secrets(values)
         return self._filtered
+
+
+def _since(
+    environment: Sequence[tuple[str, str]], previous: Sequence[tuple[str, str]]
+) -> Sequence[tuple[str, str]] | None:
+    """The assignments `environment` adds to `previous`, or None when it does not continue it."""
+    if isinstance(environment, Environment) and isinstance(previous, Environment):
+        return environment.after(previous)
+    if isinstance(environment, tuple) and environment[: len(previous)] == previous:
+        return environment[len(previous) :]
+    return None
 
 
 def build_jobs(
@@ -103,7 +120,8 @@ def build_jobs(
     drafts = []
     environments = _Environments()
     for index, entry in enumerate(entries):
-        code, trailing = split_comment(entry.command)
+        # a secret's value must not become part of a task id (it would be written into the DAG)
+        code, trailing = split_comment(without_command_secrets(entry.command))
         env = environments.of(entry.environment)
         facts = command_facts(code, env, entry.user)
         if scripts is not None and facts.calls:
@@ -120,7 +138,9 @@ def build_jobs(
                 job_timing = timing(entry.schedule, zone)
             except NeverFires:
                 unscheduled = f"'{entry.schedule.text}' never fires"
-        comment = " ".join([*entry.comments, *([trailing] if trailing else [])])
+        # a comment may carry a secret (a commented-out job with its password): evidence quotes it
+        said = [mask_secrets(c, find_comment_secrets(c)) for c in entry.comments]
+        comment = " ".join([*said, *([trailing] if trailing else [])])
         drafts.append((index, entry, facts, zone, job_timing, unscheduled, comment))
     # a repeated name is told apart by the script's directory first (`sales/extract.py`), then
     # by its arguments

@@ -16,6 +16,7 @@ The rules, all general:
 - Candidates are found through inverted indexes (word, artifact, lock, directory), never by
   comparing all pairs, so inference stays linear in practice.
 """
+
 from __future__ import annotations
 
 import fnmatch

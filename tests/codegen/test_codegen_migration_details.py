@@ -65,6 +65,28 @@ def test_the_comment_block_above_a_job_becomes_its_doc_md():
     assert "doc_md=" not in render_dag(plain.dags[0], AIRFLOW_3).replace("doc_md=__doc__", "")
 
 
+def test_a_doc_md_carries_no_secret():
+    # the command's password, an environment secret's value, and a commented-out job's password
+    commented = replace(
+        entry(
+            1,
+            "0 1 * * *",
+            "mysqldump -u root -pCmdPw0rd shop > /data/shop.sql",
+            env=(("DB_PASSWORD", "EnvS3cret"),),
+        ),
+        comments=(
+            "nightly dump (was -pCmdPw0rd before; see EnvS3cret)",
+            "0 1 * * * mysqldump -u root -pOldPassw0rd shop > /data/old.sql",
+        ),
+    )
+    plan = plan_pipeline(pipeline([dag("etl", [task("dump", commented)])]), CodegenOptions())
+    source = render_dag(plan.dags[0], AIRFLOW_3)
+    assert "doc_md=" in source
+    for value in ("CmdPw0rd", "EnvS3cret", "OldPassw0rd"):
+        assert value not in source
+    assert "nightly dump" in source
+
+
 def test_a_local_mailbox_in_mailto_is_no_email_recipient():
     env = (("MAILTO", "root"),)
     plan = plan_pipeline(

@@ -377,3 +377,18 @@ def test_each_block_sees_the_variables_assigned_above_it():
     assert not any(
         e.upstream == "extract" and e.downstream == "report" for e in pipeline.suggestions
     )
+
+
+def test_a_secret_in_a_comment_is_not_quoted_in_evidence():
+    from migrator.crontab.parser import parse_crontab
+    from migrator.infer.render import render_json
+
+    text = (
+        "0 1 * * * /opt/etl/extract_orders.sh\n"
+        "# load the orders after extract_orders is done\n"
+        "# 0 2 * * * mysql -u root -pOldPassw0rd shop < /d/x.sql\n"
+        "0 2 * * * /opt/etl/load_orders.sh\n"
+    )
+    shown = render_json(infer_pipeline(parse_crontab(text, "c.crontab")))
+    assert "comment above load_orders" in shown
+    assert "OldPas" not in shown  # not even its start (the quote is cut at 80 characters)
