@@ -280,8 +280,9 @@ class _Linker:
         for job in self.flowing:
             items = list(job.facts.artifacts)
             if job.facts.housekeeping:
-                # a backup or a cleanup reads whatever is there: it waits for nobody
-                items = [a for a in items if a.role == WRITE]
+                # a backup or a cleanup reads whatever is there: it waits for nobody -- but what
+                # it reads exactly as another housekeeping job writes it (the dump it ships) below
+                items = [a for a in items if a.role == WRITE or a.role == READ]
             for path in self.clues[job.index].paths:
                 key = _comment_path_key(path)
                 if key:
@@ -324,6 +325,14 @@ class _Linker:
                     for m in self._matches(mine, exact, by_last, under, patterns_at)
                     if m[0] != consumer and m[1].role != READ
                 ]
+                if self.jobs[consumer].facts.housekeeping:
+                    # `mysqldump > /b/shop.sql.gz`, then `curl -T /b/shop.sql.gz`: the dump it
+                    # ships, not anything a directory holds, and not a pipeline's data it backs up
+                    matches = [
+                        m
+                        for m in matches
+                        if m[2] and m[1].role == WRITE and self.jobs[m[0]].facts.housekeeping
+                    ]
                 # a job known to write the thing is its producer; jobs that merely name it are not
                 if any(theirs.role == WRITE for _, theirs, _ in matches):
                     matches = [m for m in matches if m[1].role == WRITE]

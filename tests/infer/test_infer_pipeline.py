@@ -392,3 +392,18 @@ def test_a_secret_in_a_comment_is_not_quoted_in_evidence():
     shown = render_json(infer_pipeline(parse_crontab(text, "c.crontab")))
     assert "comment above load_orders" in shown
     assert "OldPas" not in shown  # not even its start (the quote is cut at 80 characters)
+
+
+def test_a_housekeeping_job_follows_only_the_housekeeping_file_it_uses_exactly():
+    pipeline = infer_pipeline(
+        tab(
+            job("0 1 * * *", "/opt/etl/export.sh --out /data/orders.csv"),
+            job("0 2 * * *", "mysqldump shop | gzip > /var/backups/shop.sql.gz"),
+            job("30 2 * * *", "curl -fsS -T /var/backups/shop.sql.gz https://files.example.com/"),
+            job("0 3 * * *", "tar czf /var/backups/data.tgz /data/orders.csv"),
+            job("0 4 * * *", "find /var/backups -name '*.gz' -mtime +7 -delete"),
+        )
+    )
+    # the dump is shipped once written; the backup of the pipeline's data and the cleanup of
+    # the backups directory wait for nobody
+    assert edges(pipeline) == {("mysqldump_shop", "curl_shop")}
