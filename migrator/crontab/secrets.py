@@ -28,6 +28,7 @@ __all__ = [
     "find_comment_secrets",
     "is_secret_name",
     "mask_secrets",
+    "masked_command",
     "without_command_secrets",
     "without_secrets",
 ]
@@ -90,12 +91,22 @@ def without_command_secrets(command: str) -> str:
     """`command` with each secret's characters taken out (a secret that is a whole word becomes the
     empty word `''`, so the words after it keep their places): what inference may read to name jobs
     and to find the data they share."""
+    return _replace_command_secrets(command, whole_word="''", part="")
+
+
+def masked_command(command: str, mask: str = "***") -> str:
+    """`command` with each secret replaced by `mask`: what a report may show of a job (inference's
+    text and JSON), which must not print a password the crontab wrote in clear."""
+    return _replace_command_secrets(command, whole_word=mask, part=mask)
+
+
+def _replace_command_secrets(command: str, *, whole_word: str, part: str) -> str:
     out, position = [], 0
     for secret in find_command_secrets(command):
         if secret.start < position:
             continue  # inside a word already replaced
         out.append(command[position : secret.start])
-        out.append("''" if secret.whole_word else "")
+        out.append(whole_word if secret.whole_word else part)
         position = secret.end
     out.append(command[position:])
     return "".join(out)

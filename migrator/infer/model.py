@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from migrator.crontab.model import CronEntry
+from migrator.crontab.secrets import masked_command
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +60,16 @@ class PipelineTask:
     # why inference left the job without edges (housekeeping, no evidence, ...); not part of the JSON
     note: str | None = None
 
+    @property
+    def shown_command(self) -> str:
+        """The command as reports show it: a password written in it is masked."""
+        return masked_command(self.entry.command)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "task_id": self.task_id,
             "line": self.entry.line,
-            "command": self.entry.command,
+            "command": self.shown_command,
             "schedule": self.entry.schedule.text,
             "user": self.entry.user,
         }

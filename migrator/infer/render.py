@@ -103,9 +103,8 @@ def _dag_text(dag: PipelineDag) -> list[str]:
     lines.append("  tasks, in order (offset after the DAG's first fire):")
     width = max(len(t.task_id) for t in dag.tasks)
     for task in dag.tasks:
-        command = (
-            task.entry.command if len(task.entry.command) <= 70 else task.entry.command[:67] + "..."
-        )
+        shown = task.shown_command
+        command = shown if len(shown) <= 70 else shown[:67] + "..."
         lines.append(
             f"    {_offset(task.offset)}  {task.task_id:<{width}}  line {task.entry.line:<4} {command}"
         )
