@@ -10,6 +10,7 @@ rewriting nothing is always safe, rewriting wrongly is not.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 _OPERATOR_CHARS = set(";&|<>()")
 _WORD_BREAK = set(" \t;&|()<>")
@@ -228,7 +229,7 @@ class SpannedWord:
     start: int  # the whole word as written, quotes included
     end: int
 
-    @property
+    @cached_property  # read many times by each secret rule
     def value(self) -> str:
         """The word after quote removal (expansions left as written)."""
         return "".join(p.text for p in self.pieces)
