@@ -65,10 +65,18 @@ _CROSS_NAME_WEIGHT = 0.45
 
 
 def combine(evidence: Iterable[Evidence]) -> float:
-    """Independent reasons: 1 - prod(1 - w) over positive weights; negative ones scale it down."""
+    """Independent reasons: 1 - prod(1 - w) over positive weights; negative ones scale it down.
+
+    The words two names share are one reason, not one per word (`example_admin_ad_insights_sync` and
+    `example_admin_ad_insights_check` share four words and nothing else): only the strongest counts."""
     keep = 1.0
     scale = 1.0
+    evidence = list(evidence)
+    words = [item for item in evidence if item.shared_word]
+    strongest_word = max(words, key=lambda item: item.weight) if words else None
     for item in evidence:
+        if item.shared_word and item is not strongest_word:
+            continue
         weight = item.weight
         if weight > 0:
             keep *= 0.0 if weight >= 1.0 else 1.0 - weight  # only a user's pin is certain
@@ -764,6 +772,7 @@ class _Linker:
                                     f'both names mention "{shown}" and {self.jobs[up].task_id}'
                                     " is the latest earlier job that does",
                                     weight,
+                                    shared_word=True,
                                 )
                             )
                 # a coarser calendar reading what a finer one names (the weekly report on sales)
@@ -780,7 +789,10 @@ class _Linker:
                         if self.clock(up) == latest and not self._siblings(up, down):
                             cross[(up, down)].append(
                                 Evidence(
-                                    "name", f'both names mention "{shown}"', _CROSS_NAME_WEIGHT
+                                    "name",
+                                    f'both names mention "{shown}"',
+                                    _CROSS_NAME_WEIGHT,
+                                    shared_word=True,
                                 )
                             )
             self._apply_directory(job, links)

@@ -27,6 +27,9 @@ class Evidence:
     # time proximity and shared words make suggestions
     flow: bool = False
     source: str | None = None  # `script:LINE` when the evidence was read from a script
+    # one word two job names share: the words of one name go together, so together they are one
+    # reason (see link.combine)
+    shared_word: bool = False
 
     def to_json(self) -> dict[str, Any]:
         out = {"kind": self.kind, "detail": self.detail}

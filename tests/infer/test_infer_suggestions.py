@@ -143,3 +143,22 @@ def test_the_seed_suggestion_is_shown_in_the_text_plan():
     output = CliRunner().invoke(cli, ["infer", str(SEED)]).output
     assert "Suggestions (not applied" in output
     assert "seed_pipeline.ingest_from_database >> seed_pipeline.transform_api_data" in output
+
+
+def test_many_shared_words_are_one_reason_not_a_confident_suggestion():
+    # seen in a public crontab: a weekly sync and a daily check of one API share four words of
+    # their names (example, admin, ad, insights) and nothing else; each word used to add up to 0.91
+    pipeline = infer_pipeline(
+        tab(
+            job(
+                "0 6 * * 1", 'curl -X POST "https://api.example.com/admin/ad-insights/a1/sync?w=1"'
+            ),
+            job(
+                "0 9 * * *", 'curl "https://api.example.com/admin/ad-insights/a1/anomalies?s=high"'
+            ),
+        )
+    )
+    assert not pipeline.cross_dag_edges and all(not d.edges for d in pipeline.dags)
+    (suggestion,) = pipeline.suggestions
+    assert len([e for e in suggestion.evidence if e.kind == "name"]) >= 3
+    assert suggestion.confidence < 0.5
