@@ -52,6 +52,13 @@ def test_system_programs_on_this_machine_are_never_read():
     assert locator.locate("/bin/sh") is None
 
 
+def test_a_path_the_system_cannot_look_up_is_no_script():
+    # found by the front-end fuzz run: a command word longer than a file name may be
+    locator = ScriptLocator(None)
+    assert locator.locate("/" + "1" * 5000 + "/load.py") is None
+    assert locator.locate(__file__ + "/not_below_a_file.py") is None
+
+
 # -- shell -------------------------------------------------------------------------------------
 
 

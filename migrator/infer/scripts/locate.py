@@ -45,7 +45,7 @@ class ScriptLocator:
                 return found
         if self.use_machine and path.startswith("/") and not path.startswith(_SYSTEM_PREFIXES):
             candidate = Path(path)
-            if candidate.is_file():
+            if _is_file(candidate):
                 return candidate, path
         return None
 
@@ -93,3 +93,12 @@ def _common_tail(a: tuple[str, ...], b: tuple[str, ...]) -> int:
     while length < len(a) and length < len(b) and a[-1 - length] == b[-1 - length]:
         length += 1
     return length
+
+
+def _is_file(path: Path) -> bool:
+    """Whether `path` is a file here; a path the system cannot even look up (a name longer than the
+    file system allows, a component that is a file) is not one."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
