@@ -120,8 +120,8 @@ def test_dag_decorator_and_task_ids(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("source", "message", "line"), [
     ("from airflow.sdk import DAG, AssetWatcher\n", "airflow.sdk.AssetWatcher is not supported", 1),
-    ("import os\nfrom airflow.providers.amazon.aws.sensors.s3 import S3KeySensor\n",
-     "module 'airflow.providers.amazon' is outside the local runner's subset", 2),
+    ("import os\nfrom airflow.providers.amazon.aws.operators.s3 import S3CreateBucketOperator\n",
+     "module 'airflow.providers.amazon.aws.operators' is outside the local runner's subset", 2),
     ("from airflow.sdk import DAG, task\nwith DAG('d') as d:\n    @task\n    def f(x): return x\n    f.expand(x=[1, 2])\n",
      "dynamic task mapping", 5),
     ("from airflow.sdk import DAG, task\nwith DAG('d') as d:\n    @task.virtualenv\n    def f(): pass\n",

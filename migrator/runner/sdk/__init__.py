@@ -14,9 +14,23 @@ from migrator.runner.sdk.assets import Asset, AssetAlias, AssetAll, AssetAny, Da
 from migrator.runner.sdk.baseoperator import BaseOperator
 from migrator.runner.sdk.context import Context, get_current_context
 from migrator.runner.sdk.dag import DAG, dag
+from migrator.runner.sdk.deadline import (
+    AsyncCallback,
+    BaseDeadlineReference,
+    DeadlineAlert,
+    DeadlineReference,
+    SyncCallback,
+)
 from migrator.runner.sdk.decorators import setup, task, teardown
 from migrator.runner.sdk.exceptions import NotSupportedByRunner
 from migrator.runner.sdk.nodes import EdgeModifier, Label, chain, chain_linear, cross_downstream
+from migrator.runner.sdk.retry_policy import (
+    ExceptionRetryPolicy,
+    RetryAction,
+    RetryDecision,
+    RetryPolicy,
+    RetryRule,
+)
 from migrator.runner.sdk.notifiers import BaseNotifier
 from migrator.runner.sdk.operators import BaseBranchOperator, BranchMixIn, SkipMixin
 from migrator.runner.sdk.params import Param, ParamsDict
@@ -38,13 +52,13 @@ __version__ = "1.3.2+cron2dag"
 
 # Names of the real `airflow.sdk` that the runner does not provide.
 UNSUPPORTED = frozenset({
-    "AllowedKeyMapper", "AssetAccessControl", "AssetOrTimeSchedule", "AssetWatcher", "AsyncCallback",
-    "BaseAsyncOperator", "BaseDeadlineReference", "BaseHook", "BaseOperatorLink", "BaseXCom",
-    "ChainMapper", "CronPartitionTimetable", "DayWindow", "DeadlineAlert", "DeadlineReference", "EventsTimetable",
-    "ExceptionRetryPolicy", "FanOutMapper", "FixedKeyMapper", "HourWindow", "IdentityMapper", "Metadata",
+    "AllowedKeyMapper", "AssetAccessControl", "AssetOrTimeSchedule", "AssetWatcher",
+    "BaseAsyncOperator", "BaseHook", "BaseOperatorLink", "BaseXCom",
+    "ChainMapper", "CronPartitionTimetable", "DayWindow", "EventsTimetable",
+    "FanOutMapper", "FixedKeyMapper", "HourWindow", "IdentityMapper", "Metadata",
     "MinimumCount", "MonthWindow", "NEVER_EXPIRE", "ObjectStoragePath", "PartitionedAtRuntime",
     "PartitionedAssetTimetable", "PartitionMapper", "ProductMapper", "QuarterWindow", "ResumableJobMixin",
-    "RetryAction", "RetryDecision", "RetryPolicy", "RetryRule", "RollupMapper", "SegmentWindow", "SyncCallback",
+    "RollupMapper", "SegmentWindow",
     "StartOfDayMapper", "StartOfHourMapper", "StartOfMonthMapper", "StartOfQuarterMapper", "StartOfWeekMapper",
     "StartOfYearMapper", "TaskInstance", "WaitForAll", "WeekWindow", "WeightRule", "Window", "YearWindow",
     "asset", "conf", "deadline_reference", "get_parsing_context", "literal", "lineage", "result",
@@ -67,6 +81,16 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DAG",
+    "AsyncCallback",
+    "BaseDeadlineReference",
+    "DeadlineAlert",
+    "DeadlineReference",
+    "ExceptionRetryPolicy",
+    "RetryAction",
+    "RetryDecision",
+    "RetryPolicy",
+    "RetryRule",
+    "SyncCallback",
     "Asset",
     "AssetAlias",
     "AssetAll",
