@@ -49,6 +49,7 @@ _PROGRAMS = _wordset("""
     kill pkill killall awk sed grep xargs cron crontab at mail sendmail ping nc wall logger sync
     run-parts savelog ansible-playbook airflow dbt spark-submit hadoop hdfs run-with-lockfile
     run-with-lockfile.sh lckdo solo setuidgid chpst xvfb-run
+    if while until for case select function
 """)
 _SCRIPT_SUFFIX = re.compile(r"\.(sh|bash|py|pl|rb|php|js|jar|r)$", re.IGNORECASE)
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")

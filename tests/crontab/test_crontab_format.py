@@ -54,6 +54,10 @@ def test_a_single_job_under_an_account_is_a_system_crontab():
         # three different first words are commands, not three accounts
         "0 1 * * * fetch /a\n0 2 * * * clean /b\n0 3 * * * publish /c\n",
         "0 1 * * * hostname web-1.example.org\n",
+        # shell compound commands: a wait loop is no account named `until`
+        "0 2 * * * until aws s3 ls s3://d/e/ >/dev/null; do sleep 1; done; echo synced\n",
+        "0 4 * * * while [ ! -f /d/db.sql.gz ]; do sleep 60; done; /srv/etl/bin/restore.sh\n",
+        "30 3 * * * if [ -e /d/load.done ]; then python3 bin/report.py; fi\n",
     ],
 )
 def test_commands_are_not_taken_for_user_names(text: str):
