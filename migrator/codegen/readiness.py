@@ -180,7 +180,11 @@ def plan_sensors(
             )
         )
         if not guard.exact:
-            notes.append(f"`{guard.check}` stays in the command after its sensor: {guard.why_kept}")
+            why = guard.why_kept or ""
+            if options.target == "dagster":
+                # the reader explains itself in the Airflow target's words
+                why = why.replace("FileSensor", "the sensor")
+            notes.append(f"`{guard.check}` stays in the command after its sensor: {why}")
     command = None if reading.command == entry.command else reading.command
     return SensorsFound(tuple(sensors), command, tuple(notes))
 

@@ -339,12 +339,16 @@ def test_a_file_guard_of_a_whole_job_becomes_a_sensor_that_replaces_its_schedule
     step = prices.split("@dg.op(")[1]
     assert "exit 0" not in step and "fail_if_not_ready(context)" not in step
     # a hard guard with a dated path: the tick's date in the path, a failing run after the wait
-    partner = (out / "readiness.py").read_text(encoding="utf-8")
+    partner = (out / "load_partner.py").read_text(encoding="utf-8")
     assert 'cron_date(tick, "%F", "UTC"),\n                "/_SUCCESS",' in partner
     assert "soft=False" in partner
     assert "    fail_if_not_ready(context)\n    tick = scheduled_time(context)" in partner
     assert '"python3 bin/load_partner.py --day ",' in partner
     assert "[ -f /data/partner" not in partner.split("@dg.op(")[1]
+    # `[ -s X ]`: the sensor waits for the file, the size check stays in front of the command
+    orders = (out / "load_orders.py").read_text(encoding="utf-8")
+    assert "load_orders_when_ready" in orders
+    assert '"test -s /data/export/orders.csv && psql -f sql/load_orders.sql",' in orders
     # a wait loop: waited for by the sensor, the loop leaves the command
     restore = (out / "while_.py").read_text(encoding="utf-8")
     assert (
@@ -360,16 +364,26 @@ def test_guards_a_dagster_sensor_cannot_replace_stay_in_the_command_and_the_note
 ) -> None:
     out, output = readiness_output
     report = " ".join(output.split())
+    assert "the sensor waits for the file to exist, the check also wants it non-empty" in report
     # a step in the middle of a job: a sensor would hold back the steps before it
-    assert (
-        "psql_orders: `test -s /data/export/orders.csv` stays in the command, no sensor" in report
+    crontab = tmp_path / "mid.crontab"
+    crontab.write_text(
+        "0 1 * * * python3 extract.py > /data/raw/orders.csv\n"
+        "30 1 * * * [ -f /data/marker.done ] && python3 load.py /data/raw/orders.csv\n"
     )
-    assert "test -s /data/export/orders.csv && psql" in (out / "readiness.py").read_text()
+    code, middle = _migrate(tmp_path / "mid", str(crontab))
+    assert code == 0, middle
+    assert (
+        "load: `[ -f /data/marker.done ]` stays in the command, no sensor: a Dagster sensor "
+        "starts whole runs" in " ".join(middle.split())
+    )
+    source = (tmp_path / "mid" / "out" / "mid.py").read_text(encoding="utf-8")
+    assert "_when_ready" not in source and '"[ -f /data/marker.done ] && python3 load.py' in source
     # object stores: no client library in a dependency-free code location
     for module, check in [
         ("aws_s3_ls_events", "aws s3 ls s3://partner-drops/events/"),
-        ("gsutil_stat_part", "gsutil -q stat gs://analytics-exports/daily/"),
-        ("hdfs_dfs_sessions", "hdfs dfs -test -e /warehouse/clicks/"),
+        ("gsutil_stat_analytics_exports_date_part", "gsutil -q stat gs://analytics-exports/daily/"),
+        ("hdfs_dfs_success", "hdfs dfs -test -e /warehouse/clicks/"),
     ]:
         source = (out / f"{module}.py").read_text(encoding="utf-8")
         assert check in source and "_when_ready" not in source and f"{module}_schedule" in source

@@ -148,3 +148,11 @@ def test_housekeeping_is_recognised(command: str):
 )
 def test_pipeline_steps_are_not_mistaken_for_housekeeping(command: str):
     assert command_facts(command, {}).housekeeping is None
+
+
+def test_a_dump_written_to_a_sql_file_is_data_but_a_query_file_run_is_not():
+    dump = command_facts("mysqldump -u root shop > /data/shop.sql", {}, None)
+    assert [(a.key, a.role) for a in dump.artifacts] == [("/data/shop.sql", WRITE)]
+    assert dump.name == "mysqldump_shop"
+    query = command_facts("psql -f /opt/sql/daily_sales.sql", {}, None)
+    assert not any(a.key.endswith(".sql") for a in query.artifacts)
