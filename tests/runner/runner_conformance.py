@@ -134,17 +134,19 @@ def run_in_runner(case: Case, home: Path) -> list[dict[str, Any]]:
                 assert run is not None, outcome.output
                 tis = store.load_tis(spec.dag_id, run.run_id)
                 xcoms = store.xcoms(spec.dag_id, run.run_id)
-                attempts = {a.task_id: a for a in store.attempts(spec.dag_id, run.run_id)}
+                attempts = {(a.task_id, a.map_index): a for a in store.attempts(spec.dag_id, run.run_id)}
             finally:
                 store.close()
             tasks = {}
             times = {}
-            for task_id, ti in sorted(tis.items()):
-                attempt = attempts.get(task_id)
+            for ti_key, ti in sorted(tis.items()):
+                task_id = str(ti_key)  # "task" or "task[3]", as the Airflow harness names mapped instances
+                attempt = attempts.get(ti_key)
                 tasks[task_id] = {
                     "state": str(ti.state) if ti.state else None,
                     "try_number": ti.try_number,
-                    "xcom": _xcoms({key: xcom_codec.plain(value) for (t, key), value in sorted(xcoms.items()) if t == task_id}),
+                    "xcom": _xcoms({key: xcom_codec.plain(value) for (t, index, key), value in sorted(xcoms.items())
+                                    if (t, index) == ti_key}),
                     "rendered": _plain(attempt.rendered) if attempt and attempt.rendered else {},
                 }
                 times[task_id] = (_time(ti.start_date), _time(ti.end_date), ti.try_number,
