@@ -53,6 +53,8 @@ from migrator.runner.sdk.operators import (
     is_inline_command,
 )
 from migrator.runner.sdk.sensors import BaseSensorOperator, PokeReturnValue
+from migrator.runner.mapping import mapping_push_error
+from migrator.runner.sdk.mapped import mapping_sources
 from migrator.runner.sdk.xcom_arg import XCOM_RETURN_KEY
 from migrator.runner.templating import render_template_fields, rendered_fields, rendered_for_record
 
@@ -233,9 +235,18 @@ class StoreStateReader(StateReader):
         return self.store.count_dag_runs(dag_id, self._dates(logical_dates), states)
 
 
-def encode_result_xcoms(task: BaseOperator, result: Any) -> list[tuple[str, str]]:
+class MappingPushError(AirflowException):
+    """The return value a mapped task downstream expands over is missing or not a list/dict."""
+
+
+def encode_result_xcoms(task: BaseOperator, result: Any, map_index: int = -1) -> list[tuple[str, str]]:
     """The XComs a task's return value becomes (return_value, plus one per key for multiple_outputs)."""
-    if not task.do_xcom_push or result is None:
+    value = result if task.do_xcom_push else None
+    if map_index < 0 and task.has_dag() and task.task_id in mapping_sources(task.dag):
+        problem = mapping_push_error(value)
+        if problem is not None:
+            raise MappingPushError(problem)
+    if value is None:
         return []
     pushed: list[tuple[str, str]] = []
     if task.multiple_outputs:
@@ -296,7 +307,8 @@ def prepare_bash(task: BashOperator, context: dict[str, Any]) -> BashLaunch:
     return BashLaunch(argv, env, cwd, rendered_for_record(values), cleanup)
 
 
-def bash_result(task: BashOperator, exit_code: int, last_line: bytes, rendered: dict[str, Any]) -> Outcome:
+def bash_result(task: BashOperator, exit_code: int, last_line: bytes, rendered: dict[str, Any],
+                map_index: int = -1) -> Outcome:
     try:
         bash_outcome(exit_code, task.skip_on_exit_code)
     except AirflowSkipException as error:
@@ -305,8 +317,8 @@ def bash_result(task: BashOperator, exit_code: int, last_line: bytes, rendered: 
         return Outcome("failed", error=str(error), rendered=rendered)
     output = last_line.decode(task.output_encoding, errors="backslashreplace").rstrip()
     try:
-        return Outcome("success", xcoms=encode_result_xcoms(task, output), rendered=rendered)
-    except TypeError as error:
+        return Outcome("success", xcoms=encode_result_xcoms(task, output, map_index), rendered=rendered)
+    except (TypeError, AirflowException) as error:
         return Outcome("failed", error=str(error), rendered=rendered)
 
 
@@ -361,7 +373,7 @@ def run_in_task_process(task: BaseOperator, context: dict[str, Any], *, try_numb
             if task._post_execute_hook is not None:
                 task._post_execute_hook(context, result)
             task.post_execute(context, result)
-            outcome = Outcome("success", xcoms=encode_result_xcoms(task, result))
+            outcome = Outcome("success", xcoms=encode_result_xcoms(task, result, ti.map_index))
             _call_callbacks(task.on_success_callback, context, log, "on_success")
         except DownstreamTasksSkipped as skip:
             log.info("Skipping downstream tasks.")
@@ -470,7 +482,8 @@ def start_sensor(task: BaseSensorOperator, context: dict[str, Any]) -> tuple[Sen
         except Exception as error:
             return None, failure_outcome(sensor, error, rendered)
         if done:
-            return None, Outcome("success", xcoms=encode_result_xcoms(sensor, value), rendered=rendered)
+            return None, Outcome("success", xcoms=encode_result_xcoms(sensor, value, context["ti"].map_index),
+                                 rendered=rendered)
         wait.next_poke_at = _deferred_wake(sensor, context, now)
     return wait, None
 
@@ -491,7 +504,8 @@ def poke_sensor(wait: SensorWait) -> Outcome | None:
             value = result.xcom_value if isinstance(result, PokeReturnValue) else None
             if wait.mode == "deferred":
                 value = None  # execute_complete returns None
-            return Outcome("success", xcoms=encode_result_xcoms(sensor, value), rendered=wait.rendered)
+            return Outcome("success", xcoms=encode_result_xcoms(sensor, value, wait.context["ti"].map_index),
+                           rendered=wait.rendered)
         duration = time.time() - wait.started_wall if wait.mode != "poke" else time.monotonic() - wait.started_mono
         sensor.timed_out(duration)
     except Exception as error:

@@ -24,7 +24,8 @@ from migrator.runner import attempts as att
 from migrator.runner.context import DagRunView, RuntimeTaskInstance, build_context
 from migrator.runner.executor import Executor, TaskProcess, kill_orphan
 from migrator.runner.logs import TaskLog, log_path
-from migrator.runner.mapping import initial_instances
+from migrator.runner.mapping import expansion_length, initial_instances
+from migrator.runner.sdk.mapped import closest_mapped_group, expansion_dependencies, is_mapped, needs_expansion
 from migrator.runner.retries import retry_delay
 from migrator.runner.sdk.params import process_params
 from migrator.runner.states import (
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
     from migrator.runner.sdk.dag import DAG
 
 TIS = TaskInstanceState
+# Rules a subset of upstreams can satisfy: an unexpanded instance waits for every upstream instance.
+FAST_TRIGGERED = frozenset({TriggerRule.ONE_SUCCESS, TriggerRule.ONE_FAILED, TriggerRule.ONE_DONE,
+                            TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS})
 RECOVERY_INTERVAL = 1.0
 FOREIGN_POLL_INTERVAL = 0.05
 
@@ -113,6 +117,7 @@ class Attempt:
     sensor: att.SensorWait | None = None
     launch: att.BashLaunch | None = None
     context: dict[str, Any] | None = None
+    task: Any = None  # the operator this attempt runs (a mapped task's instance is its own operator)
     stop_reason: str | None = None
 
     @property
@@ -303,6 +308,7 @@ class Scheduler:
     def _activate(self, run: RunProgress) -> None:
         dag = run.dag
         self.store.ensure_task_instances(run.row.dag_id, run.row.run_id, initial_instances(dag))
+        self._collapse_stale_expansions(run)
         # unless another runner finished it meanwhile (this one planned to resume it): then it only settles
         self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.RUNNING, start=True, unless_finished=True)
         run.row = self.store.get_run(run.row.dag_id, run.row.run_id) or run.row
@@ -313,6 +319,14 @@ class Scheduler:
         self.active[run.key] = run
         self._weights.setdefault(id(dag), priority_weights(dag))
         self.observer.run_started(run)
+
+    def _collapse_stale_expansions(self, run: RunProgress) -> None:
+        """A mapped task expanded in an earlier attempt of this run whose values are gone (the run was
+        cleared) expands afresh: back to one placeholder while nothing of it has run."""
+        for task in run.dag.tasks:
+            if not needs_expansion(task) or expansion_length(task, self.store, *run.key) is not None:
+                continue
+            self.store.collapse(run.row.dag_id, run.row.run_id, task.task_id)
 
     def _refresh(self) -> None:
         """Pick up what other runners committed (PRAGMA data_version moves only for their writes)."""
@@ -448,6 +462,11 @@ class Scheduler:
     def _schedule(self, run: RunProgress) -> None:
         if self.only_task is not None:
             run.dirty.clear()
+            task = run.dag.task_dict[self.only_task]
+            for key in run.keys_of(self.only_task):
+                if run.tis[key].state is None and key.map_index < 0 and needs_expansion(task):
+                    self._expand(run, task, key)
+            run.dirty.clear()
             for key in run.keys_of(self.only_task):
                 if run.tis[key].state is None:
                     run.ready.add(key)
@@ -465,13 +484,47 @@ class Scheduler:
             if decision.new_state is not None:
                 self._force(run, key, decision.new_state)
             elif decision.runnable:
-                run.ready.add(key)
+                if key.map_index < 0 and needs_expansion(task):
+                    self._expand(run, task, key)
+                else:
+                    run.ready.add(key)
             else:
                 run.ready.discard(key)
 
+    def _expand(self, run: RunProgress, task: BaseOperator, key: TIKey) -> None:
+        """A mapped task's placeholder whose upstreams are done: one instance per value (none: skipped;
+        values that cannot be known: upstream_failed), as TaskMap.expand_mapped_task."""
+        length = expansion_length(task, self.store, *run.key)
+        if length is None:
+            self._force(run, key, TIS.UPSTREAM_FAILED)
+        elif length == 0:
+            self._force(run, key, TIS.SKIPPED)
+        elif not self.store.expand(run.row.dag_id, run.row.run_id, key.task_id, length):
+            self._reload(run)
+        else:
+            self._forget(run, key)
+            for row in self.store.task_instances_of(run.row.dag_id, run.row.run_id, key.task_id):
+                self._changed(run, row.key, row)
+                run.dirty.add(row.key)
+
     def _relevant_upstreams(self, run: RunProgress, task: BaseOperator, key: TIKey) -> list[TIKey]:
-        """The upstream task instances whose states count for this one (every instance of each upstream)."""
-        return [up for upstream in task.upstream_task_ids for up in run.by_task.get(upstream, ())]
+        """The upstream task instances whose states count for this one: every instance of each upstream,
+        except inside a mapped task group, where an instance depends on the same instance of the tasks
+        before it in the group (Airflow's _get_relevant_upstream_map_indexes)."""
+        group = closest_mapped_group(task)
+        found: list[TIKey] = []
+        for upstream in task.upstream_task_ids:
+            keys = run.by_task.get(upstream, ())
+            if group is None or closest_mapped_group(run.dag.task_dict[upstream]) is not group:
+                found.extend(keys)
+                continue
+            if key.map_index < 0:
+                fast = task.trigger_rule in FAST_TRIGGERED and upstream not in expansion_dependencies(task)
+                if fast or expansion_length(task, self.store, *run.key) is None:
+                    found.extend(keys)
+                    continue
+            found.extend(up for up in keys if up.map_index < 0 or up.map_index == key.map_index)
+        return found
 
     def _force(self, run: RunProgress, key: TIKey, state: TaskInstanceState) -> None:
         if self.store.force_state(run.row.dag_id, run.row.run_id, key.task_id, None, state, map_index=key.map_index):
@@ -611,7 +664,7 @@ class Scheduler:
     # -- attempts ---------------------------------------------------------------------------------------
     def _start(self, run: RunProgress, task: BaseOperator, key: TIKey) -> bool:
         ti = run.tis[key]
-        kind = att.kind_of(task)
+        kind = "fork" if is_mapped(task) else att.kind_of(task)  # a mapped task's kind is its instance's
         resuming_reschedule = ti.state == TIS.UP_FOR_RESCHEDULE
         claimed = self.store.start_attempt(run.row.dag_id, run.row.run_id, ti, runner_id=self.runner_id,
                                            state=TIS.RUNNING, new_try=not resuming_reschedule)
@@ -627,15 +680,27 @@ class Scheduler:
         attempt.log = TaskLog(log_path(self.home, run.row.dag_id, run.row.run_id, task.task_id, claimed.try_number,
                                        key.map_index),
                               run.row.run_id, run.row.logical_date, claimed.try_number)
-        attempt.log.info(f"Executing <Task({type(task).__name__}): {key}> on {run.row.logical_date or '-'} "
+        attempt.log.info(f"Executing <Task({task.task_type}): {key}> on {run.row.logical_date or '-'} "
                          f"(attempt {claimed.try_number} of {claimed.max_tries + 1}, runner {self.runner_id})")
         try:
             context = self._context(run, task, claimed)
+            if needs_expansion(task):
+                context["expanded_ti_count"] = len(run.by_task.get(task.task_id, ()))
+            if is_mapped(task):
+                # This instance's operator: the partial arguments plus its mapped values (Airflow's unmap).
+                task = task.unmap(context)
+                context["task"] = context["ti"].task = task
+                context["params"] = {**context["params"], **task.params}
+                attempt.kind = kind = att.kind_of(task)
         except Exception as error:  # params that do not validate, a broken template context, ...
             attempt.log.error(att.format_error(error))
             self._complete(attempt, att.failure_outcome(task, error, None))
             return True
+        attempt.task = task
         attempt.context = context
+        if kind == "empty":
+            self._complete(attempt, att.Outcome("success"))
+            return True
         try:
             if kind == "bash":
                 self._start_bash(attempt, task, context)
@@ -756,7 +821,7 @@ class Scheduler:
         attempt = self.by_process.pop(process.pid, None)
         if attempt is None:
             return
-        task = attempt.run.dag.task_dict[attempt.task_id]
+        task = attempt.task or attempt.run.dag.task_dict[attempt.task_id]
         assert attempt.log is not None
         reason = process.stop_reason
         if reason == "stopped":
@@ -777,7 +842,7 @@ class Scheduler:
                 outcome = att.Outcome("failed", retryable=False, error=reason, rendered=attempt.launch.rendered)
             else:
                 outcome = att.bash_result(task, process.exit_status if process.exit_status is not None else -1,
-                                          process.last_line, attempt.launch.rendered)
+                                          process.last_line, attempt.launch.rendered, attempt.map_index)
         else:
             outcome = att.outcome_from_process(process.result_message(), process.exit_status)
             if reason == "timeout" and outcome.state != "failed":
@@ -803,7 +868,7 @@ class Scheduler:
         """Record an attempt's outcome: state, retry timer, XComs, skips of downstream tasks, assets."""
         run = attempt.run
         dag = run.dag
-        task = dag.task_dict[attempt.task_id]
+        task = attempt.task or dag.task_dict[attempt.task_id]
         log = attempt.log
         next_try_at = None
         release = True
@@ -848,9 +913,7 @@ class Scheduler:
             else:
                 log.info(f"Marking task as {state.name}.")
             log.close()
-        # Only an unmapped instance skips downstream tasks, and only their unexpanded instances (Airflow's
-        # SkipMixin and ti_skip_downstream).
-        skip = [t for t in outcome.skip if TIKey(t) in run.tis] if attempt.map_index < 0 else []
+        skip = [t for t in outcome.skip if t in run.by_task]
         assets = []
         if state == TIS.SUCCESS:
             for outlet in task.outlets:
@@ -874,9 +937,9 @@ class Scheduler:
             if fresh is not None:
                 self._changed(run, attempt.key, fresh)
         for other in skipped:
-            other_ti = self.store.get_ti(run.row.dag_id, run.row.run_id, other)
+            other_ti = self.store.get_ti(run.row.dag_id, run.row.run_id, other.task_id, other.map_index)
             if other_ti is not None:
-                self._changed(run, TIKey(other), other_ti)
+                self._changed(run, other, other_ti)
         if state == TIS.FAILED and dag.fail_fast:
             self._fail_fast(run, attempt.task_id)
 

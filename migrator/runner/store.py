@@ -581,17 +581,18 @@ class Store:
                        rendered: dict[str, Any] | None = None, attempt_state: str | None = None,
                        release: bool = True, first_poke_at: float | None = None,
                        reschedule: bool = False, assets: Sequence[AssetEventRow] = (),
-                       map_index: int = -1) -> tuple[str | None, list[str]]:
+                       map_index: int = -1) -> tuple[str | None, list[TIKey]]:
         """Record the end of an attempt in one transaction.
 
-        Returns the end time (None if this runner no longer held the claim) and the task ids skipped
-        (their unexpanded instances: Airflow's skip of downstream tasks sets map_index -1 only).
+        Returns the end time (None if this runner no longer held the claim) and the task instances
+        skipped: every instance of the `skip` tasks, or, when a mapped instance skips, the instances with
+        its map index (Airflow's NotPreviouslySkippedDep reads a mapped parent's decision per index).
 
         Only the claimant may finish (`claimed_by` and try number must still match), so a runner that
         was wrongly presumed dead cannot overwrite what its successor recorded.
         """
         end = now_iso()
-        skipped: list[str] = []
+        skipped: list[TIKey] = []
         with self._tx():
             cursor = self.conn.execute(
                 "UPDATE task_instance SET state = ?, end_date = ?, next_try_at = ?, note = ?, pid = NULL, "
@@ -616,14 +617,15 @@ class Store:
                     [(dag_id, run_id, task_id, map_index, key, value) for key, value in xcoms],
                 )
             for other in skip:
-                cursor = self.conn.execute(
-                    "UPDATE task_instance SET state = 'skipped', start_date = COALESCE(start_date, ?), end_date = ? "
-                    "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND map_index = -1 AND (state IS NULL OR state IN "
-                    "('scheduled', 'up_for_retry', 'up_for_reschedule')) AND claimed_by IS NULL",
-                    (end, end, dag_id, run_id, other),
-                )
-                if cursor.rowcount:
-                    skipped.append(other)
+                where = ("WHERE dag_id = ? AND run_id = ? AND task_id = ? AND (state IS NULL OR state IN "
+                         "('scheduled', 'up_for_retry', 'up_for_reschedule')) AND claimed_by IS NULL"
+                         + (" AND map_index = ?" if map_index >= 0 else ""))
+                args = (dag_id, run_id, other) + ((map_index,) if map_index >= 0 else ())
+                indexes = [row[0] for row in self.conn.execute(f"SELECT map_index FROM task_instance {where}", args)]
+                self.conn.execute(
+                    f"UPDATE task_instance SET state = 'skipped', start_date = COALESCE(start_date, ?), end_date = ? {where}",
+                    (end, end, *args))
+                skipped.extend(TIKey(other, index) for index in indexes)
             if assets:
                 self.conn.executemany(
                     "INSERT INTO asset_event (asset_uri, asset_name, dag_id, run_id, task_id, map_index, timestamp, "
