@@ -94,6 +94,8 @@ def kind_of(task: BaseOperator) -> str:
     unchanged = (cls.execute is declaring.execute
                  and cls.pre_execute is BaseOperator.pre_execute and cls.post_execute is BaseOperator.post_execute
                  and not _has_callbacks(task))
+    if task.runner_kind == "trigger" and cls.execute is declaring.execute:
+        return "trigger"  # callbacks of such tasks run in the runner, as for the other kinds it carries out
     if not unchanged:
         return "fork"
     if task.runner_kind == "empty" and not task.outlets and not task.inlets:
@@ -189,6 +191,9 @@ class ChannelStateReader(StateReader):
         return self.channel.call("count_dag_runs", dag_id=dag_id, logical_dates=self._dates(logical_dates),
                                  states=states)
 
+    def group_known(self, dag_id: str, group_id: str) -> bool | None:
+        return self.channel.call("group_known", dag_id=dag_id, group_id=group_id)
+
 
 def answer_task_request(store: Store, request: dict[str, Any]) -> Any:
     """The runner's side of TaskChannel: read-only questions about the state database."""
@@ -208,6 +213,8 @@ def answer_task_request(store: Store, request: dict[str, Any]) -> Any:
         return sum(1 for found in by_run.values() if found and all(s in request["states"] for s in found))
     if op == "count_dag_runs":
         return store.count_dag_runs(request["dag_id"], request["logical_dates"], request["states"])
+    if op == "group_known":
+        return store.group_known(request["dag_id"], request["group_id"])
     raise ValueError(f"unknown request {op!r}")
 
 
@@ -233,6 +240,13 @@ class StoreStateReader(StateReader):
 
     def count_dag_runs(self, dag_id: str, logical_dates: list[Any], states: list[str]) -> int:
         return self.store.count_dag_runs(dag_id, self._dates(logical_dates), states)
+
+    def group_known(self, dag_id: str, group_id: str) -> bool | None:
+        return self.store.group_known(dag_id, group_id)
+
+    def dag_run_state(self, dag_id: str, run_id: str) -> str | None:
+        run = self.store.get_run(dag_id, run_id)
+        return str(run.state) if run is not None else None
 
 
 class MappingPushError(AirflowException):
@@ -475,7 +489,9 @@ def start_sensor(task: BaseSensorOperator, context: dict[str, Any]) -> tuple[Sen
     deferrable = bool(getattr(sensor, "deferrable", False))
     mode = "deferred" if deferrable else ("reschedule" if sensor.reschedule else "poke")
     now = time.time()
-    wait = SensorWait(sensor, context, mode, now, time.monotonic(), now, rendered=rendered)
+    first = getattr(context["ti"], "first_reschedule_date", None)  # a reschedule-mode wait a runner resumes
+    started_wall = first.timestamp() if first is not None and mode != "poke" else now
+    wait = SensorWait(sensor, context, mode, started_wall, time.monotonic(), now, rendered=rendered)
     if deferrable:
         try:
             done, value = sensor.deferred_result(context)

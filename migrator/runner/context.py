@@ -75,6 +75,13 @@ class StateReader:
     def count_dag_runs(self, dag_id: str, logical_dates: list[Any], states: list[str]) -> int:
         raise NotImplementedError
 
+    def group_known(self, dag_id: str, group_id: str) -> bool | None:
+        """Whether the latest recorded run of a DAG has tasks in this group (None: the DAG never ran)."""
+        raise NotImplementedError
+
+    def dag_run_state(self, dag_id: str, run_id: str) -> str | None:
+        raise NotImplementedError
+
 
 class RuntimeTaskInstance:
     """`context["ti"]`: the running attempt, with XCom access."""
@@ -96,6 +103,7 @@ class RuntimeTaskInstance:
         self.xcoms = xcoms
         self.state_reader = state_reader
         self.dag_run = run
+        self.first_reschedule_date: DateTime | None = None  # when a sensor in reschedule mode first poked
 
     @property
     def operator(self) -> str:

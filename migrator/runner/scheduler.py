@@ -79,6 +79,7 @@ class RunProgress:
     ready: set[TIKey] = field(default_factory=set)
     blocked: dict[TIKey, tuple[str, bool]] = field(default_factory=dict)  # instance -> (why, can it change here?)
     first_in_backfill: bool = False
+    triggered: bool = False  # started by a TriggerDagRunOperator of another run: not counted in max_active_runs
     # Indexes kept in step with `tis` (see Scheduler._index), so each loop costs O(changes), not O(tasks):
     by_task: dict[str, set[TIKey]] = field(default_factory=dict)  # a mapped task has one key per instance
     unfinished: set[TIKey] = field(default_factory=set)
@@ -269,7 +270,7 @@ class Scheduler:
             self._recover(force=True)
             while True:
                 if not self.stop_requested:
-                    while pending and len(self.active) < max_active_runs:
+                    while pending and self._own_runs() < max_active_runs:
                         self._activate(pending.pop(0))
                 self._refresh()
                 self._recover()
@@ -282,7 +283,7 @@ class Scheduler:
                         done.append(run)
                 if not self.active and (not pending or self.stop_requested):
                     break
-                room_for_more = bool(pending) and len(self.active) < max_active_runs and not self.stop_requested
+                room_for_more = bool(pending) and self._own_runs() < max_active_runs and not self.stop_requested
                 finished = self.executor.poll(0.0 if room_for_more else self._wait_time())
                 for process in finished:
                     self._process_done(process)
@@ -305,6 +306,9 @@ class Scheduler:
         return done
 
     # -- runs -----------------------------------------------------------------------------------------
+    def _own_runs(self) -> int:
+        return sum(1 for run in self.active.values() if not run.triggered)
+
     def _activate(self, run: RunProgress) -> None:
         dag = run.dag
         self.store.ensure_task_instances(run.row.dag_id, run.row.run_id, initial_instances(dag))
@@ -706,6 +710,8 @@ class Scheduler:
                 self._start_bash(attempt, task, context)
             elif kind == "sensor":
                 self._start_sensor(attempt, task, context)
+            elif kind == "trigger":
+                self._start_trigger(attempt, task, context)
             else:
                 self._start_fork(attempt, task, context)
         except Exception as error:
@@ -726,6 +732,10 @@ class Scheduler:
             prev = self.store.previous_success(run.row.dag_id, run.row.logical_date)
             return run_view(prev) if prev else None
 
+        if ti.first_poke_at is not None:
+            import pendulum
+
+            runtime_ti.first_reschedule_date = pendulum.from_timestamp(ti.first_poke_at)
         return build_context(dag=run.dag, task=task, run=view, ti=runtime_ti, params=params,
                              previous_success=previous, task_reschedule_count=ti.reschedule_count)
 
@@ -773,6 +783,37 @@ class Scheduler:
         self.by_process[process.pid] = attempt
         self.store.set_process(attempt.run.row.dag_id, attempt.run.row.run_id, attempt.task_id, self.runner_id,
                                process.pid, map_index=attempt.map_index)
+
+    def _start_trigger(self, attempt: Attempt, task: Any, context: dict[str, Any]) -> None:
+        """TriggerDagRunOperator: create the target's run here and run it alongside (sdk/trigger_dagrun.py)."""
+        from migrator.runner import triggering, xcom_codec
+        from migrator.runner.sdk.trigger_dagrun import XCOM_RUN_ID, triggered_run_sensor
+        from migrator.runner.templating import rendered_fields, rendered_for_record
+
+        assert attempt.log is not None
+        values = rendered_fields(task, context)
+        rendered = rendered_for_record(values)
+        request = triggering.request_from(values, task)
+        target = triggering.find_dag(request.dag_id, attempt.run.dag, self.store)
+        if target is None:
+            self._complete(attempt, att.Outcome("failed", error=f"Dag {request.dag_id} not found", rendered=rendered))
+            return
+        row, problem = triggering.create_run(self.store, target, request, reset=bool(task.reset_dag_run))
+        if row is None:
+            skip = bool(values["skip_when_already_exists"])
+            self._complete(attempt, att.Outcome("skipped" if skip else "failed", retryable=False, error=problem,
+                                                rendered=rendered))
+            return
+        attempt.log.info(f"Triggered DAG {target.dag_id}: run {row.run_id} (run here, alongside this one)")
+        self.store.set_xcom(attempt.run.row.dag_id, attempt.run.row.run_id, attempt.task_id, XCOM_RUN_ID,
+                            xcom_codec.encode(row.run_id), attempt.map_index)
+        self._activate(RunProgress(row, target, triggered=True))
+        if not values["wait_for_completion"]:
+            self._complete(attempt, att.Outcome("success", rendered=rendered))
+            return
+        self._start_sensor(attempt, triggered_run_sensor(task, target.dag_id, row.run_id), context)
+        if attempt.sensor is not None:
+            attempt.sensor.rendered = rendered
 
     def _start_sensor(self, attempt: Attempt, task: Any, context: dict[str, Any]) -> None:
         assert attempt.log is not None
@@ -873,6 +914,7 @@ class Scheduler:
         next_try_at = None
         release = True
         reschedule = False
+        first_poke_at: float | None = None  # kept from the first reschedule of this try (the store keeps the first)
         if outcome.state == "success":
             state = TIS.SUCCESS
         elif outcome.state == "skipped":
@@ -881,6 +923,8 @@ class Scheduler:
             state = TIS.UP_FOR_RESCHEDULE
             next_try_at = outcome.reschedule_at or time.time()
             reschedule = True
+            started = run.tis[attempt.key].start_date
+            first_poke_at = _parse(started).timestamp() if started else time.time()
         elif outcome.retryable and attempt.try_number <= attempt.max_tries:
             state = TIS.UP_FOR_RETRY
             end = time.time()
@@ -923,7 +967,7 @@ class Scheduler:
         end, skipped = self.store.finish_attempt(
             run.row.dag_id, run.row.run_id, attempt.task_id, runner_id=self.runner_id, try_number=attempt.try_number,
             state=state, next_try_at=next_try_at, note=outcome.error, xcoms=outcome.xcoms, skip=skip,
-            rendered=outcome.rendered, release=release, reschedule=reschedule, assets=assets,
+            rendered=outcome.rendered, release=release, reschedule=reschedule, assets=assets, first_poke_at=first_poke_at,
             map_index=attempt.map_index,
         )
         current = run.tis[attempt.key]

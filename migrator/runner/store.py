@@ -542,10 +542,11 @@ class Store:
         with self._tx():
             cursor = self.conn.execute(
                 "UPDATE task_instance SET state = ?, try_number = ?, claimed_by = ?, start_date = ?, end_date = NULL, "
-                "next_try_at = NULL, pid = NULL, proc_start = NULL, note = NULL "
+                "next_try_at = NULL, pid = NULL, proc_start = NULL, note = NULL, "
+                "first_poke_at = CASE WHEN ? THEN NULL ELSE first_poke_at END "
                 "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ? AND state IS ? AND try_number = ? "
                 "AND (claimed_by IS NULL OR claimed_by = ?)",
-                (str(state), try_number, runner_id, start, dag_id, run_id, expected.task_id, expected.map_index,
+                (str(state), try_number, runner_id, start, new_try, dag_id, run_id, expected.task_id, expected.map_index,
                  _s(expected.state), expected.try_number, runner_id),
             )
             if cursor.rowcount != 1:
@@ -560,7 +561,8 @@ class Store:
                     (dag_id, run_id, expected.task_id, expected.map_index, try_number, str(state), start, runner_id),
                 )
         return replace(expected, state=state, try_number=try_number, claimed_by=runner_id, start_date=start,
-                       end_date=None, next_try_at=None, pid=None, proc_start=None, note=None)
+                       end_date=None, next_try_at=None, pid=None, proc_start=None, note=None,
+                       first_poke_at=None if new_try else expected.first_poke_at)
 
     def set_process(self, dag_id: str, run_id: str, task_id: str, runner_id: str, pid: int | None,
                     state: TaskInstanceState | None = None, *, map_index: int = -1) -> None:
@@ -764,6 +766,17 @@ class Store:
             (dag_id, _like_prefix(group_prefix), *logical_dates),
         )
         return list(rows)
+
+    def group_known(self, dag_id: str, group_id: str) -> bool | None:
+        """Whether the latest run of a DAG has task instances in a task group (None: no run of it)."""
+        latest = self.conn.execute("SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY created_at DESC LIMIT 1",
+                                   (dag_id,)).fetchone()
+        if latest is None:
+            return None
+        row = self.conn.execute(
+            "SELECT 1 FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id LIKE ? ESCAPE '\\' LIMIT 1",
+            (dag_id, latest[0], _like_prefix(group_id))).fetchone()
+        return row is not None
 
     def count_dag_runs(self, dag_id: str, logical_dates: Sequence[str], states: Sequence[str]) -> int:
         row = self.conn.execute(
