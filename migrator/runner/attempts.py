@@ -34,6 +34,7 @@ from migrator.runner.context import (
     XComStore,
     context_to_airflow_vars,
 )
+from migrator.runner.sdk.asset_events import emitted_events
 from migrator.runner.sdk.context import set_current_context
 from migrator.runner.sdk.exceptions import (
     AirflowException,
@@ -76,6 +77,7 @@ class Outcome:
     skip: list[str] = field(default_factory=list)
     rendered: dict[str, Any] | None = None
     reschedule_at: float | None = None
+    assets: list[dict[str, Any]] | None = None  # the asset events of a success (None: from the outlets alone)
 
 
 def _has_callbacks(task: BaseOperator) -> bool:
@@ -194,6 +196,12 @@ class ChannelStateReader(StateReader):
     def group_known(self, dag_id: str, group_id: str) -> bool | None:
         return self.channel.call("group_known", dag_id=dag_id, group_id=group_id)
 
+    def dag_run_state(self, dag_id: str, run_id: str) -> str | None:
+        return self.channel.call("dag_run_state", dag_id=dag_id, run_id=run_id)
+
+    def asset_events(self, kind: str, name: str | None, uri: str | None) -> list[dict[str, Any]]:
+        return self.channel.call("asset_events", kind=kind, name=name, uri=uri)
+
 
 def answer_task_request(store: Store, request: dict[str, Any]) -> Any:
     """The runner's side of TaskChannel: read-only questions about the state database."""
@@ -215,6 +223,11 @@ def answer_task_request(store: Store, request: dict[str, Any]) -> Any:
         return store.count_dag_runs(request["dag_id"], request["logical_dates"], request["states"])
     if op == "group_known":
         return store.group_known(request["dag_id"], request["group_id"])
+    if op == "dag_run_state":
+        run = store.get_run(request["dag_id"], request["run_id"])
+        return str(run.state) if run is not None else None
+    if op == "asset_events":
+        return store.asset_events_for(request["kind"], request["name"], request["uri"])
     raise ValueError(f"unknown request {op!r}")
 
 
@@ -247,6 +260,9 @@ class StoreStateReader(StateReader):
     def dag_run_state(self, dag_id: str, run_id: str) -> str | None:
         run = self.store.get_run(dag_id, run_id)
         return str(run.state) if run is not None else None
+
+    def asset_events(self, kind: str, name: str | None, uri: str | None) -> list[dict[str, Any]]:
+        return self.store.asset_events_for(kind, name, uri)
 
 
 class MappingPushError(AirflowException):
@@ -387,7 +403,8 @@ def run_in_task_process(task: BaseOperator, context: dict[str, Any], *, try_numb
             if task._post_execute_hook is not None:
                 task._post_execute_hook(context, result)
             task.post_execute(context, result)
-            outcome = Outcome("success", xcoms=encode_result_xcoms(task, result, ti.map_index))
+            outcome = Outcome("success", xcoms=encode_result_xcoms(task, result, ti.map_index),
+                              assets=emitted_events(task.outlets, context.get("outlet_events")))
             _call_callbacks(task.on_success_callback, context, log, "on_success")
         except DownstreamTasksSkipped as skip:
             log.info("Skipping downstream tasks.")
@@ -463,6 +480,7 @@ def outcome_from_process(message: dict[str, Any] | None, exit_status: int | None
     outcome.skip = list(message.get("skip", []))
     outcome.rendered = message.get("rendered")
     outcome.reschedule_at = message.get("reschedule_at")
+    outcome.assets = message.get("assets")
     return outcome
 
 

@@ -15,7 +15,7 @@ import heapq
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -25,6 +25,7 @@ from migrator.runner.context import DagRunView, RuntimeTaskInstance, build_conte
 from migrator.runner.executor import Executor, TaskProcess, kill_orphan
 from migrator.runner.logs import TaskLog, log_path
 from migrator.runner.mapping import expansion_length, initial_instances
+from migrator.runner.sdk.asset_events import emitted_events
 from migrator.runner.sdk.mapped import closest_mapped_group, expansion_dependencies, is_mapped, needs_expansion
 from migrator.runner.retries import retry_delay
 from migrator.runner.sdk.params import process_params
@@ -37,7 +38,9 @@ from migrator.runner.states import (
     TaskInstanceState,
 )
 from migrator.runner.store import AssetEventRow, RunRow, Store, TIKey, TIRow
-from migrator.runner.trigger_rules import TriggerRule, UpstreamCounts, evaluate
+from migrator.runner.setup_teardown_plan import SetupTeardownPlan
+from migrator.runner.setup_teardown_plan import plan as setup_teardown_plan
+from migrator.runner.trigger_rules import Decision, TriggerRule, UpstreamCounts, evaluate, evaluate_setups
 
 if TYPE_CHECKING:
     from migrator.runner.sdk.baseoperator import BaseOperator
@@ -238,6 +241,7 @@ class Scheduler:
         self._data_version = store.data_version()
         self._last_recovery = 0.0
         self._weights: dict[int, dict[str, int]] = {}
+        self._plans: dict[int, SetupTeardownPlan] = {}
         self.xcoms = att.StoreXComs(store)
         self.state_reader = att.StoreStateReader(store)
 
@@ -322,6 +326,8 @@ class Scheduler:
         run.dirty = set(run.tis)
         self.active[run.key] = run
         self._weights.setdefault(id(dag), priority_weights(dag))
+        if id(dag) not in self._plans:
+            self._plans[id(dag)] = setup_teardown_plan(dag)
         self.observer.run_started(run)
 
     def _collapse_stale_expansions(self, run: RunProgress) -> None:
@@ -438,10 +444,10 @@ class Scheduler:
             return DagRunState.FAILED
         return DagRunState.SUCCESS
 
-    @staticmethod
-    def _leaf_states(run: RunProgress) -> list[TaskInstanceState | None]:
-        """The states that decide the run's (DagRun._tis_for_dagrun_state): every instance of the leaves."""
-        leaves = [t.task_id for t in run.dag.tasks if not t.downstream_task_ids]
+    def _leaf_states(self, run: RunProgress) -> list[TaskInstanceState | None]:
+        """The states that decide the run's (DagRun._tis_for_dagrun_state): every instance of the leaves,
+        teardowns left out unless they say on_failure_fail_dagrun."""
+        leaves = self._plans[id(run.dag)].state_leaves
         return [run.tis[key].state for leaf in leaves for key in run.keys_of(leaf)
                 if run.tis[key].state != TIS.REMOVED]
 
@@ -483,8 +489,7 @@ class Scheduler:
                 run.ready.discard(key)
                 continue
             task = dag.task_dict[key.task_id]
-            counts = UpstreamCounts.from_states(run.tis[u].state for u in self._relevant_upstreams(run, task, key))
-            decision = evaluate(task.trigger_rule, counts)
+            decision = self._decide(run, task, key)
             if decision.new_state is not None:
                 self._force(run, key, decision.new_state)
             elif decision.runnable:
@@ -494,6 +499,32 @@ class Scheduler:
                     run.ready.add(key)
             else:
                 run.ready.discard(key)
+
+    def _decide(self, run: RunProgress, task: BaseOperator, key: TIKey) -> Decision:
+        """The trigger rule over the relevant upstream instances, with the setup/teardown constraints
+        (Airflow's TriggerRuleDep: setups first, then direct upstreams, then a teardown's scope)."""
+        plan = self._plans[id(run.dag)]
+        tasks = run.dag.task_dict
+
+        def counts(keys: Iterable[TIKey]) -> UpstreamCounts:
+            return UpstreamCounts.of((run.tis[k].state, tasks[k.task_id].is_setup) for k in keys)
+
+        setups = None
+        if not task.is_teardown and key.task_id in plan.indirect_setups:
+            setups = evaluate_setups(counts(k for s in plan.indirect_setups[key.task_id] for k in run.by_task.get(s, ())))
+            if setups.new_state is not None:
+                return setups
+        decision = evaluate(task.trigger_rule, counts(self._relevant_upstreams(run, task, key)))
+        if decision.new_state is not None or not decision.runnable:
+            return decision
+        if setups is not None and not setups.runnable:
+            return setups
+        scope = plan.teardown_scope.get(key.task_id)
+        if task.is_teardown and scope:
+            waiting = [k for other in scope for k in run.by_task.get(other, ()) if run.tis[k].state not in FINISHED]
+            if waiting:
+                return Decision(None, False, f"the tasks between its setups and it are not done: {waiting[0]}")
+        return decision
 
     def _expand(self, run: RunProgress, task: BaseOperator, key: TIKey) -> None:
         """A mapped task's placeholder whose upstreams are done: one instance per value (none: skipped;
@@ -564,6 +595,8 @@ class Scheduler:
         run.ready.discard(key)
         if ti.state in FINISHED:
             run.dirty.update(run.downstream_keys(key.task_id))
+            for waiter in self._plans[id(run.dag)].waiters.get(key.task_id, ()):
+                run.dirty.update(run.by_task.get(waiter, ()))
         self.observer.task_changed(run, key, ti)
 
     def _candidates(self, runs_with_room: set[tuple[str, str]]) -> Iterator[tuple[TIKey, RunProgress]]:
@@ -960,9 +993,10 @@ class Scheduler:
         skip = [t for t in outcome.skip if t in run.by_task]
         assets = []
         if state == TIS.SUCCESS:
-            for outlet in task.outlets:
-                for asset in getattr(outlet, "iter_assets", lambda: iter(()))():
-                    assets.append(AssetEventRow(asset.uri, asset.name))
+            events = outcome.assets
+            if events is None:
+                events = emitted_events(task.outlets, (attempt.context or {}).get("outlet_events"))
+            assets = [AssetEventRow(e["uri"], e["name"], e["extra"], tuple(e["aliases"])) for e in events]
         self.attempts.pop((run.row.dag_id, run.row.run_id, attempt.key), None)
         end, skipped = self.store.finish_attempt(
             run.row.dag_id, run.row.run_id, attempt.task_id, runner_id=self.runner_id, try_number=attempt.try_number,

@@ -237,6 +237,8 @@ MODULES: dict[str, Callable[[], Any]] = {
     "airflow.models.connection": _from(_SDK, "Connection"),
     "airflow.decorators": _from(_SDK, "dag", "task", "task_group", "setup", "teardown"),
     "airflow.datasets": _from(f"{_SDK}.assets", "Dataset", "DatasetAlias", "DatasetAll", "DatasetAny"),
+    "airflow.datasets.metadata": _from(f"{_SDK}.asset_events", "Metadata"),
+    "airflow.sdk.definitions.asset.metadata": _from(f"{_SDK}.asset_events", "Metadata"),
     "airflow.operators": _package,
     "airflow.operators.bash": _BASH,
     "airflow.operators.python": _PYTHON,

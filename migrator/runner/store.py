@@ -261,20 +261,6 @@ class AssetEventRow:
     aliases: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class StoredAssetEvent:
-    id: int
-    uri: str
-    name: str
-    dag_id: str
-    run_id: str
-    task_id: str
-    map_index: int
-    timestamp: str
-    extra: dict[str, Any]
-    aliases: tuple[str, ...]
-
-
 _RUN_COLUMNS = ("dag_id, run_id, logical_date, data_interval_start, data_interval_end, run_after, run_type, "
                 "state, conf, dag_file, created_at, start_date, end_date, clear_number, note")
 _TI_COLUMNS = ("task_id, map_index, state, try_number, max_tries, retries, start_date, end_date, next_try_at, first_poke_at, "
@@ -790,12 +776,23 @@ class Store:
         return list(self.conn.execute(
             "SELECT asset_uri, asset_name, dag_id, run_id, task_id, timestamp FROM asset_event ORDER BY id"))
 
-    def asset_events_of(self, uri: str, name: str) -> list[StoredAssetEvent]:
-        """Every recorded event of one asset, oldest first (for `inlet_events`)."""
+    def asset_events_for(self, kind: str, name: str | None, uri: str | None) -> list[dict[str, Any]]:
+        """Recorded events of an asset (by name and/or uri) or of an alias (kind "alias"), oldest first."""
         rows = self.conn.execute(
             "SELECT id, asset_uri, asset_name, dag_id, run_id, task_id, map_index, timestamp, extra, alias_names "
-            "FROM asset_event WHERE asset_uri = ? AND asset_name = ? ORDER BY id", (uri, name))
-        return [StoredAssetEvent(*row[:8], json.loads(row[8]), tuple(json.loads(row[9]))) for row in rows]
+            "FROM asset_event ORDER BY id")
+        found = []
+        for row in rows:
+            aliases = json.loads(row[9])
+            if kind == "alias":
+                if name not in aliases:
+                    continue
+            elif (name is not None and row[2] != name) or (uri is not None and row[1] != uri):
+                continue
+            found.append({"id": row[0], "uri": row[1], "name": row[2], "dag_id": row[3], "run_id": row[4],
+                          "task_id": row[5], "map_index": row[6], "timestamp": row[7], "extra": json.loads(row[8]),
+                          "aliases": aliases})
+        return found
 
 
 def _like_prefix(prefix: str) -> str:
