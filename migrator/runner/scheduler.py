@@ -315,7 +315,8 @@ class Scheduler:
 
     def _activate(self, run: RunProgress) -> None:
         dag = run.dag
-        self.store.ensure_task_instances(run.row.dag_id, run.row.run_id, initial_instances(dag))
+        self.store.ensure_task_instances(run.row.dag_id, run.row.run_id,
+                                         initial_instances(dag, _parse(run.row.logical_date), run.row.run_type))
         self._collapse_stale_expansions(run)
         # unless another runner finished it meanwhile (this one planned to resume it): then it only settles
         self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.RUNNING, start=True, unless_finished=True)
@@ -403,6 +404,8 @@ class Scheduler:
         if not unfinished:
             if self._has_attempts(run):
                 return False
+            if not run.tis:  # as in Airflow, an empty run succeeds
+                run.outcome_note = "no task instances: no task's start and end dates cover the logical date"
             leaf_states = self._leaf_states(run)
             if any(s in FAILED_STATES for s in leaf_states):
                 run.final_state = DagRunState.FAILED
@@ -429,7 +432,7 @@ class Scheduler:
             self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.QUEUED, note=run.outcome_note,
                                      unless_finished=True)
         else:
-            run.outcome_note = "task deadlock (no runnable tasks): " + ", ".join(sorted(unfinished))
+            run.outcome_note = "task deadlock (no runnable tasks): " + ", ".join(sorted(map(str, unfinished)))
             run.final_state = DagRunState.FAILED
             run.finished_here = self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.FAILED, end=True,
                                                          note=run.outcome_note, unless_finished=True)
@@ -514,7 +517,11 @@ class Scheduler:
             setups = evaluate_setups(counts(k for s in plan.indirect_setups[key.task_id] for k in run.by_task.get(s, ())))
             if setups.new_state is not None:
                 return setups
-        decision = evaluate(task.trigger_rule, counts(self._relevant_upstreams(run, task, key)))
+        # An upstream task without instances in this run (its dates do not cover the logical date) is
+        # an upstream that never finishes, as Airflow counts upstream tasks, not just instances.
+        absent = [(None, tasks[u].is_setup) for u in task.upstream_task_ids if not run.by_task.get(u)]
+        upstream = [(run.tis[k].state, tasks[k.task_id].is_setup) for k in self._relevant_upstreams(run, task, key)]
+        decision = evaluate(task.trigger_rule, UpstreamCounts.of(upstream + absent))
         if decision.new_state is not None or not decision.runnable:
             return decision
         if setups is not None and not setups.runnable:

@@ -110,6 +110,6 @@ def create_run(store: Store, dag: DAG, request: TriggerRequest, *, reset: bool) 
         run_after=request.run_after.isoformat(), run_type="manual", state=DagRunState.QUEUED, conf=request.conf,
         dag_file=str(Path(dag.fileloc).resolve()) if dag.fileloc else None, created_at=now_iso(),
     )
-    if not store.create_run(row, initial_instances(dag)):
+    if not store.create_run(row, initial_instances(dag, request.logical_date, "manual")):
         return None, f"A Dag Run already exists for Dag {dag.dag_id} with run id {request.run_id}"
     return row, None
