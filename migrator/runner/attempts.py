@@ -541,7 +541,8 @@ def poke_sensor(wait: SensorWait) -> Outcome | None:
             return Outcome("success", xcoms=encode_result_xcoms(sensor, value, wait.context["ti"].map_index),
                            rendered=wait.rendered)
         duration = time.time() - wait.started_wall if wait.mode != "poke" else time.monotonic() - wait.started_mono
-        sensor.timed_out(duration)
+        if wait.mode != "deferred" or sensor.deferral_timeout:
+            sensor.timed_out(duration)
     except Exception as error:
         return failure_outcome(sensor, error, wait.rendered)
     now = time.time()

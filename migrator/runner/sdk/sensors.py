@@ -159,6 +159,9 @@ class BaseSensorOperator(BaseOperator):
 
     # Built-in sensors answer these for the runner (see module docstring).
     deferrable: bool = False
+    # Whether the sensor's timeout also bounds its deferral (Airflow passes it to defer() for some
+    # sensors only: a deferred TimeSensor or DateTimeSensor waits for its moment, however late).
+    deferral_timeout: ClassVar[bool] = True
 
     def deferred_result(self, context: Mapping[str, Any]) -> tuple[bool, Any]:
         """In deferrable mode, whether `execute` finishes without deferring, and with what XCom."""
@@ -257,6 +260,7 @@ class TimeSensor(BaseSensorOperator):
     """Waits until a time of day, in the DAG's time zone, on the day the task starts (Airflow 3)."""
 
     runner_kind: ClassVar[str] = "sensor"
+    deferral_timeout: ClassVar[bool] = False
 
     def __init__(self, *, target_time: datetime.time, deferrable: bool = False, start_from_trigger: bool = False,
                  end_from_trigger: bool = False, trigger_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -291,6 +295,7 @@ class DateTimeSensor(BaseSensorOperator):
 
     template_fields: ClassVar[Sequence[str]] = ("target_time",)
     runner_kind: ClassVar[str] = "sensor"
+    deferral_timeout: ClassVar[bool] = False
 
     def __init__(self, *, target_time: str | datetime.datetime, **kwargs: Any) -> None:
         deferrable = kwargs.pop("deferrable", False)
