@@ -36,6 +36,21 @@ def styled(state: Any) -> Text:
     return Text(name, style=STYLES.get(name, ""))
 
 
+def _clock(seconds: float) -> str:
+    """A wait as h:mm:ss (as the elapsed-time column shows it)."""
+    whole = max(0, int(seconds + 0.999))
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def next_try(ti: TIRow, now: float | None = None) -> str:
+    """When a waiting task starts again: 'next try at 14:05:31Z (in 0:04:53)'."""
+    if ti.next_try_at is None:
+        return ""
+    at = time.strftime("%H:%M:%SZ", time.gmtime(ti.next_try_at))
+    what = "next poke" if ti.state == TaskInstanceState.UP_FOR_RESCHEDULE else f"try {ti.try_number + 1}"
+    return f"{what} at {at} (in {_clock(ti.next_try_at - (now if now is not None else time.time()))})"
+
+
 def _seconds(start: str | None, end: str | None) -> str:
     if not start:
         return ""
@@ -106,7 +121,13 @@ class RunDisplay:
             # Plain writes: a line per task must stay cheap when a DAG has thousands of tasks.
             where = f"{run.row.logical_date[:19] if run.row.logical_date else run.row.run_id} " if self.backfill else ""
             detail = f" (try {ti.try_number}, {_seconds(ti.start_date, ti.end_date)})" if ti.try_number else ""
-            self.console.file.write(f"  {where}{task_id} {ti.state}{detail}\n")
+            waiting = f"; {next_try(ti)}" if ti.state == TaskInstanceState.UP_FOR_RETRY else ""
+            self.console.file.write(f"  {where}{task_id} {ti.state}{detail}{waiting}\n")
+        self._draw()
+
+    def tick(self) -> None:
+        """Called by the scheduler at least once a second, events or not: the clock and the waits
+        keep moving while every task is waiting (a retry delay), and no change stays undrawn."""
         self._draw()
 
     def run_finished(self, run: RunProgress) -> None:
@@ -144,10 +165,16 @@ class RunDisplay:
                       if ti.state in (TaskInstanceState.RUNNING, TaskInstanceState.UP_FOR_RETRY,
                                       TaskInstanceState.DEFERRED, TaskInstanceState.UP_FOR_RESCHEDULE,
                                       TaskInstanceState.QUEUED)]
+            now = time.time()
             for task_id, ti in active[:8]:
                 line = Text(f"  {task_id} ")
                 line.append_text(styled(ti.state))
-                line.append(f" try {ti.try_number} {_seconds(ti.start_date, None) if ti.state == TaskInstanceState.RUNNING else ''}")
+                if ti.state in (TaskInstanceState.UP_FOR_RETRY, TaskInstanceState.UP_FOR_RESCHEDULE):
+                    line.append(f" after try {ti.try_number}; {next_try(ti, now)}")
+                elif ti.state == TaskInstanceState.RUNNING:
+                    line.append(f" try {ti.try_number} {_seconds(ti.start_date, None)}")
+                else:
+                    line.append(f" try {ti.try_number}")
                 parts.append(line)
             if len(active) > 8:
                 parts.append(Text(f"  ... and {len(active) - 8} more"))

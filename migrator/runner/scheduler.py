@@ -36,6 +36,7 @@ from migrator.runner.states import (
 )
 from migrator.runner.store import RunRow, Store, TIRow
 from migrator.runner.trigger_rules import TriggerRule, UpstreamCounts, evaluate
+from migrator.runner.watchdog import Watchdog
 
 if TYPE_CHECKING:
     from migrator.runner.sdk.baseoperator import BaseOperator
@@ -50,6 +51,7 @@ class Observer(Protocol):
     def run_started(self, run: RunProgress) -> None: ...
     def task_changed(self, run: RunProgress, task_id: str, ti: TIRow) -> None: ...
     def run_finished(self, run: RunProgress) -> None: ...
+    def tick(self) -> None: ...
 
 
 class NullObserver:
@@ -60,6 +62,9 @@ class NullObserver:
         pass
 
     def run_finished(self, run: RunProgress) -> None:
+        pass
+
+    def tick(self) -> None:
         pass
 
 
@@ -170,8 +175,6 @@ def recover_from_dead_runners(store: Store, home: Path) -> set[tuple[str, str]]:
     """Attempts claimed by runners that died: kill what they left running, make them runnable again
     (not counted against retries). Returns the (dag_id, run_id) of the runs that changed."""
     dead = store.dead_runners()
-    if not dead:
-        return set()
     changed = set()
     for dag_id, run_id, ti in store.claimed_by_dead(dead):
         killed = kill_orphan(ti.pid, ti.proc_start)
@@ -202,7 +205,8 @@ class Scheduler:
         from migrator.runner import config
 
         self.parallelism = parallelism if parallelism is not None else config.parallelism()
-        self.executor = Executor()
+        self.watchdog = Watchdog(self.runner_id)
+        self.executor = Executor(self.watchdog)
         self.attempts: dict[tuple[str, str, str], Attempt] = {}
         self.active: dict[tuple[str, str], RunProgress] = {}
         self.by_process: dict[int, Attempt] = {}
@@ -238,6 +242,7 @@ class Scheduler:
                 first_in_backfill: str | None = None) -> list[RunProgress]:
         """Run these DAG runs to completion (or until stopped); returns them with their final states."""
         self.store.register_runner(self.runner_id)
+        self.watchdog.start()
         pending = [RunProgress(row, dag, first_in_backfill=(row.run_id == first_in_backfill)) for row, dag in runs]
         done: list[RunProgress] = []
         try:
@@ -262,6 +267,7 @@ class Scheduler:
                 for process in finished:
                     self._process_done(process)
                 self._tick_sensors()
+                self.observer.tick()
                 if self.stop_requested:
                     if self.stop_grace is not None:
                         self._apply_stop()
@@ -272,7 +278,9 @@ class Scheduler:
                             done.append(run)
                         break
         finally:
+            self.executor.abandon()  # empty unless an error ends the loop with tasks still running
             self.executor.close()
+            self.watchdog.stop()
             self.store.unregister_runner(self.runner_id)
         self.stopped = self.stop_requested
         for run in pending:
@@ -509,6 +517,8 @@ class Scheduler:
         for task_id, run in self._candidates(room):
             if running >= self.parallelism:
                 return
+            if not self._still_candidate(run, task_id):
+                continue  # a failed claim reloaded the run meanwhile: decide on fresh rows next round
             dag = run.dag
             task = dag.task_dict[task_id]
             if per_run.get(run.key, 0) + foreign[run.key] >= dag.max_active_tasks:
@@ -526,6 +536,14 @@ class Scheduler:
                 running += 1
                 per_run[run.key] = per_run.get(run.key, 0) + 1
                 per_task[(run.row.dag_id, task_id)] = per_task.get((run.row.dag_id, task_id), 0) + 1
+
+    def _still_candidate(self, run: RunProgress, task_id: str) -> bool:
+        if task_id in run.dirty:
+            return False
+        ti = run.tis[task_id]
+        if task_id in run.ready:
+            return ti.state is None
+        return task_id in run.waiting and (ti.next_try_at is None or ti.next_try_at <= time.time())
 
     def _foreign_running(self, run: RunProgress) -> int:
         return sum(1 for task_id in run.foreign if run.tis[task_id].state in (TIS.RUNNING, TIS.QUEUED))
@@ -893,7 +911,7 @@ class Scheduler:
                     logging.getLogger("airflow.dag").exception("Error in DAG callback")
             return {}
 
-        executor = Executor()
+        executor = Executor(self.watchdog)
         try:
             executor.fork(None, body, log=log, timeout=60.0)
             deadline = time.monotonic() + 70.0

@@ -223,7 +223,7 @@ def test_resume_after_editing_the_dag_adds_new_tasks(tmp_path: Path, home: Path)
     ''')
     assert invoke("run", str(path), "--date", "2024-01-01")[0] == 1
     path.write_text(path.read_text().replace('bash_command="exit 1")', 'bash_command="true")\n    BashOperator(task_id="two", bash_command="true")'))
-    assert invoke("run", str(path), "--date", "2024-01-01")[0] == 0
+    assert invoke("run", str(path), "--date", "2024-01-01", "--rerun")[0] == 0
     assert sorted(t["task_id"] for t in runs(home)[0]["tasks"]) == ["one", "two"]
 
 
