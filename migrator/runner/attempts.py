@@ -53,6 +53,8 @@ from migrator.runner.sdk.operators import (
     is_inline_command,
 )
 from migrator.runner.sdk.sensors import BaseSensorOperator, PokeReturnValue
+from migrator.runner.mapping import mapping_push_error
+from migrator.runner.sdk.mapped import mapping_sources
 from migrator.runner.sdk.xcom_arg import XCOM_RETURN_KEY
 from migrator.runner.templating import render_template_fields, rendered_fields, rendered_for_record
 
@@ -110,12 +112,23 @@ class StoreXComs(XComStore):
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def get(self, dag_id: str, run_id: str, task_id: str, key: str) -> Any:
-        text = self.store.get_xcom(dag_id, run_id, task_id, key)
+    def get(self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int | None = -1) -> Any:
+        text = read_xcom(self.store, dag_id, run_id, task_id, key, map_index)
         return MISSING if text is None else xcom_codec.decode(text)
 
-    def set(self, dag_id: str, run_id: str, task_id: str, key: str, value: Any) -> None:
-        self.store.set_xcom(dag_id, run_id, task_id, key, xcom_codec.encode(value))
+    def get_all(self, dag_id: str, run_id: str, task_id: str, key: str) -> list[Any]:
+        return [xcom_codec.decode(text) for _, text in self.store.get_xcoms(dag_id, run_id, task_id, key)]
+
+    def set(self, dag_id: str, run_id: str, task_id: str, key: str, value: Any, map_index: int = -1) -> None:
+        self.store.set_xcom(dag_id, run_id, task_id, key, xcom_codec.encode(value), map_index)
+
+
+def read_xcom(store: Store, dag_id: str, run_id: str, task_id: str, key: str, map_index: int | None) -> str | None:
+    """One XCom's stored text; map_index None: the lowest instance that has one (Airflow's get_one)."""
+    if map_index is not None:
+        return store.get_xcom(dag_id, run_id, task_id, key, map_index)
+    found = store.get_xcoms(dag_id, run_id, task_id, key)
+    return found[0][1] if found else None
 
 
 class BufferedXComs(XComStore):
@@ -123,21 +136,31 @@ class BufferedXComs(XComStore):
     then ask the runner (the task process never opens the database itself)."""
 
     def __init__(self) -> None:
-        self.pushed: dict[tuple[str, str, str, str], str] = {}
+        self.pushed: dict[tuple[str, str, str, int, str], str] = {}
         self._channel: Any = None
 
-    def get(self, dag_id: str, run_id: str, task_id: str, key: str) -> Any:
-        text = self.pushed.get((dag_id, run_id, task_id, key))
-        if text is None:
-            if self._channel is None:
-                from migrator.runner.executor import TaskChannel
+    def _call(self, op: str, **arguments: Any) -> Any:
+        if self._channel is None:
+            from migrator.runner.executor import TaskChannel
 
-                self._channel = TaskChannel()
-            text = self._channel.call("xcom_get", dag_id=dag_id, run_id=run_id, task_id=task_id, key=key)
+            self._channel = TaskChannel()
+        return self._channel.call(op, **arguments)
+
+    def get(self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int | None = -1) -> Any:
+        text = self.pushed.get((dag_id, run_id, task_id, map_index, key)) if map_index is not None else None
+        if text is None:
+            text = self._call("xcom_get", dag_id=dag_id, run_id=run_id, task_id=task_id, key=key, map_index=map_index)
         return MISSING if text is None else xcom_codec.decode(text)
 
-    def set(self, dag_id: str, run_id: str, task_id: str, key: str, value: Any) -> None:
-        self.pushed[(dag_id, run_id, task_id, key)] = xcom_codec.encode(value)
+    def get_all(self, dag_id: str, run_id: str, task_id: str, key: str) -> list[Any]:
+        stored = dict(self._call("xcom_get_all", dag_id=dag_id, run_id=run_id, task_id=task_id, key=key))
+        for (d, r, t, index, k), text in self.pushed.items():
+            if (d, r, t, k) == (dag_id, run_id, task_id, key):
+                stored[index] = text
+        return [xcom_codec.decode(stored[index]) for index in sorted(stored)]
+
+    def set(self, dag_id: str, run_id: str, task_id: str, key: str, value: Any, map_index: int = -1) -> None:
+        self.pushed[(dag_id, run_id, task_id, map_index, key)] = xcom_codec.encode(value)
 
 
 class ChannelStateReader(StateReader):
@@ -171,7 +194,10 @@ def answer_task_request(store: Store, request: dict[str, Any]) -> Any:
     """The runner's side of TaskChannel: read-only questions about the state database."""
     op = request.get("op")
     if op == "xcom_get":
-        return store.get_xcom(request["dag_id"], request["run_id"], request["task_id"], request["key"])
+        return read_xcom(store, request["dag_id"], request["run_id"], request["task_id"], request["key"],
+                         request.get("map_index", -1))
+    if op == "xcom_get_all":
+        return store.get_xcoms(request["dag_id"], request["run_id"], request["task_id"], request["key"])
     if op == "count_task_instances":
         return store.count_task_instances(request["dag_id"], request["task_ids"], request["logical_dates"],
                                           request["states"])
@@ -209,9 +235,18 @@ class StoreStateReader(StateReader):
         return self.store.count_dag_runs(dag_id, self._dates(logical_dates), states)
 
 
-def encode_result_xcoms(task: BaseOperator, result: Any) -> list[tuple[str, str]]:
+class MappingPushError(AirflowException):
+    """The return value a mapped task downstream expands over is missing or not a list/dict."""
+
+
+def encode_result_xcoms(task: BaseOperator, result: Any, map_index: int = -1) -> list[tuple[str, str]]:
     """The XComs a task's return value becomes (return_value, plus one per key for multiple_outputs)."""
-    if not task.do_xcom_push or result is None:
+    value = result if task.do_xcom_push else None
+    if map_index < 0 and task.has_dag() and task.task_id in mapping_sources(task.dag):
+        problem = mapping_push_error(value)
+        if problem is not None:
+            raise MappingPushError(problem)
+    if value is None:
         return []
     pushed: list[tuple[str, str]] = []
     if task.multiple_outputs:
@@ -272,7 +307,8 @@ def prepare_bash(task: BashOperator, context: dict[str, Any]) -> BashLaunch:
     return BashLaunch(argv, env, cwd, rendered_for_record(values), cleanup)
 
 
-def bash_result(task: BashOperator, exit_code: int, last_line: bytes, rendered: dict[str, Any]) -> Outcome:
+def bash_result(task: BashOperator, exit_code: int, last_line: bytes, rendered: dict[str, Any],
+                map_index: int = -1) -> Outcome:
     try:
         bash_outcome(exit_code, task.skip_on_exit_code)
     except AirflowSkipException as error:
@@ -281,8 +317,8 @@ def bash_result(task: BashOperator, exit_code: int, last_line: bytes, rendered: 
         return Outcome("failed", error=str(error), rendered=rendered)
     output = last_line.decode(task.output_encoding, errors="backslashreplace").rstrip()
     try:
-        return Outcome("success", xcoms=encode_result_xcoms(task, output), rendered=rendered)
-    except TypeError as error:
+        return Outcome("success", xcoms=encode_result_xcoms(task, output, map_index), rendered=rendered)
+    except (TypeError, AirflowException) as error:
         return Outcome("failed", error=str(error), rendered=rendered)
 
 
@@ -337,7 +373,7 @@ def run_in_task_process(task: BaseOperator, context: dict[str, Any], *, try_numb
             if task._post_execute_hook is not None:
                 task._post_execute_hook(context, result)
             task.post_execute(context, result)
-            outcome = Outcome("success", xcoms=encode_result_xcoms(task, result))
+            outcome = Outcome("success", xcoms=encode_result_xcoms(task, result, ti.map_index))
             _call_callbacks(task.on_success_callback, context, log, "on_success")
         except DownstreamTasksSkipped as skip:
             log.info("Skipping downstream tasks.")
@@ -372,7 +408,8 @@ def run_in_task_process(task: BaseOperator, context: dict[str, Any], *, try_numb
             _call_callbacks(task.on_retry_callback if will_retry else task.on_failure_callback, context, log,
                             "on_retry" if will_retry else "on_failure")
     outcome.rendered = rendered
-    own = [(key, value) for (_, _, task_id, key), value in xcoms.pushed.items() if task_id == task.task_id]
+    own = [(key, value) for (_, _, task_id, index, key), value in xcoms.pushed.items()
+           if task_id == task.task_id and index == ti.map_index]
     keys = {key for key, _ in outcome.xcoms}
     outcome.xcoms = [item for item in own if item[0] not in keys] + outcome.xcoms
     return outcome.__dict__
@@ -445,7 +482,8 @@ def start_sensor(task: BaseSensorOperator, context: dict[str, Any]) -> tuple[Sen
         except Exception as error:
             return None, failure_outcome(sensor, error, rendered)
         if done:
-            return None, Outcome("success", xcoms=encode_result_xcoms(sensor, value), rendered=rendered)
+            return None, Outcome("success", xcoms=encode_result_xcoms(sensor, value, context["ti"].map_index),
+                                 rendered=rendered)
         wait.next_poke_at = _deferred_wake(sensor, context, now)
     return wait, None
 
@@ -466,7 +504,8 @@ def poke_sensor(wait: SensorWait) -> Outcome | None:
             value = result.xcom_value if isinstance(result, PokeReturnValue) else None
             if wait.mode == "deferred":
                 value = None  # execute_complete returns None
-            return Outcome("success", xcoms=encode_result_xcoms(sensor, value), rendered=wait.rendered)
+            return Outcome("success", xcoms=encode_result_xcoms(sensor, value, wait.context["ti"].map_index),
+                           rendered=wait.rendered)
         duration = time.time() - wait.started_wall if wait.mode != "poke" else time.monotonic() - wait.started_mono
         sensor.timed_out(duration)
     except Exception as error:

@@ -227,19 +227,27 @@ def run_command(dagfile: str, dag_id: str | None, date: str | None, rerun: bool,
         finally:
             store.close()
     console = _console()
-    order = [t for t in dag.task_dict if t in tis]
-    console.print(task_table(final, tis, order if task_id is None else [task_id]))
+    order = _task_order(dag, tis, task_id)
+    console.print(task_table(final, tis, order))
     state = final.state if final else None
     console.print(f"DAG run {row.run_id}: {state}" + (f" ({final.note})" if final and final.note else ""))
     if stopped:
         click.echo("interrupted: running tasks were terminated; run the same command again to resume", err=True)
         sys.exit(INTERRUPTED_EXIT)
     if task_id is not None:
-        if tis[task_id].state not in ("success", "skipped"):
-            raise RunFailed(f"task {task_id} {tis[task_id].state}")
+        bad = [key for key in order if tis[key].state not in ("success", "skipped")]
+        if bad:
+            raise RunFailed(", ".join(f"task {key} {tis[key].state}" for key in bad))
         return
     if state != "success":
         raise RunFailed(f"DAG run {row.run_id} {state}" + (f": {final.note}" if final and final.note else ""))
+
+
+def _task_order(dag: Any, tis: dict[Any, Any], task_id: str | None = None) -> list[Any]:
+    """The run's task instances in the DAG's order (mapped instances by index), or one task's."""
+    position = {name: place for place, name in enumerate(dag.task_dict)}
+    return sorted((key for key in tis if key.task_id in position and (task_id is None or key.task_id == task_id)),
+                  key=lambda key: (position[key.task_id], key.map_index))
 
 
 def _report_finished_run(store: Any, dag: Any, finished: Any) -> None:
@@ -248,7 +256,7 @@ def _report_finished_run(store: Any, dag: Any, finished: Any) -> None:
 
     tis = store.load_tis(dag.dag_id, finished.run_id)
     console = _console()
-    console.print(task_table(finished, tis, [t for t in dag.task_dict if t in tis]))
+    console.print(task_table(finished, tis, _task_order(dag, tis)))
     console.print(f"DAG run {finished.run_id}: already finished ({finished.state}); nothing was run. "
                   f"To run it again: --rerun, or `cron2dag clear --dag-id {dag.dag_id} {finished.run_id}` first.")
     if finished.state != "success":
@@ -363,9 +371,10 @@ def runs_command(dag_id: str | None, fmt: str) -> None:
                 payload.append({
                     "dag_id": run.dag_id, "run_id": run.run_id, "logical_date": run.logical_date,
                     "state": str(run.state),
-                    "tasks": [{"task_id": ti.task_id, "state": str(ti.state) if ti.state else None,
+                    "tasks": [{"task_id": ti.task_id, "map_index": ti.map_index,
+                               "state": str(ti.state) if ti.state else None,
                                "try_number": ti.try_number, "start": ti.start_date, "end": ti.end_date}
-                              for ti in sorted(tis.values(), key=lambda t: t.task_id)],
+                              for ti in sorted(tis.values(), key=lambda t: (t.task_id, t.map_index))],
                 })
             click.echo(json.dumps(payload, indent=2))
             return
@@ -429,8 +438,10 @@ def _find_run(store: Any, dag_id: str, run: str) -> Any:
 @click.argument("arguments", nargs=-1, metavar="RUN TASK_ID")
 @dag_id_option
 @click.option("--attempt", type=click.IntRange(min=1), help="Which attempt (default: the latest).")
+@click.option("--map-index", type=click.IntRange(min=-1), default=-1, show_default=True,
+              help="Which instance of a mapped task.")
 @_state_errors
-def logs_command(arguments: tuple[str, ...], dag_id: str | None, attempt: int | None) -> None:
+def logs_command(arguments: tuple[str, ...], dag_id: str | None, attempt: int | None, map_index: int) -> None:
     """Print a task's log. RUN is a run id or a logical date. (`logs DAG_ID RUN TASK_ID` also works.)"""
     from migrator.runner.logs import attempts_on_disk, log_path, read_log
 
@@ -441,19 +452,23 @@ def logs_command(arguments: tuple[str, ...], dag_id: str | None, attempt: int | 
     try:
         dag_id, (run, task_id) = _select(store, home, dag_id, arguments, ("RUN", "TASK_ID"))
         found = _find_run(store, dag_id, run)
-        ti = store.get_ti(dag_id, found.run_id, task_id)
+        ti = store.get_ti(dag_id, found.run_id, task_id, map_index)
+        instances = [row.map_index for row in store.task_instances_of(dag_id, found.run_id, task_id)]
     finally:
         store.close()
     if ti is None:
+        if instances:
+            raise UsageError(f"task {task_id} of run {found.run_id} is mapped: choose an instance with --map-index "
+                             f"({', '.join(map(str, instances))})")
         raise UsageError(f"run {found.run_id} of {dag_id} has no task {task_id!r}")
-    available = attempts_on_disk(home, dag_id, found.run_id, task_id)
+    available = attempts_on_disk(home, dag_id, found.run_id, task_id, map_index)
     if not available:
         why = "it has not run" if ti.try_number == 0 else "it did not run a process (EmptyOperator)"
         raise UsageError(f"no log for {task_id} in {found.run_id}: {why} (state: {ti.state})")
     chosen = attempt or available[-1]
     if chosen not in available:
         raise UsageError(f"no attempt {chosen} for {task_id} in {found.run_id} (attempts: {', '.join(map(str, available))})")
-    click.echo(read_log(log_path(home, dag_id, found.run_id, task_id, chosen)), nl=False)
+    click.echo(read_log(log_path(home, dag_id, found.run_id, task_id, chosen, map_index)), nl=False)
 
 
 @click.command("clear")

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from migrator.runner.states import FINISHED, TaskInstanceState
-from migrator.runner.store import TIRow
+from migrator.runner.store import TIKey, TIRow
 
 if TYPE_CHECKING:
     from migrator.runner.scheduler import RunProgress
@@ -83,7 +83,7 @@ class RunDisplay:
             self.bar = self.progress.add_task("runs" if backfill else "tasks", total=total_runs if backfill else None)
         self.live: Any = None
         self._last_draw = 0.0
-        self._finished: dict[tuple[str, str], set[str]] = {}
+        self._finished: dict[tuple[str, str], set[TIKey]] = {}
 
     def __enter__(self) -> RunDisplay:
         if self.live_mode:
@@ -101,7 +101,7 @@ class RunDisplay:
     # -- observer ------------------------------------------------------------------------------------
     def run_started(self, run: RunProgress) -> None:
         self.runs[run.key] = run
-        self._finished[run.key] = {task_id for task_id, ti in run.tis.items() if ti.state in FINISHED}
+        self._finished[run.key] = {key for key, ti in run.tis.items() if ti.state in FINISHED}
         if self.progress is not None and not self.backfill:
             self.progress.update(self.bar, total=len(run.tis), completed=len(self._finished[run.key]))
         if not self.live_mode:
@@ -109,20 +109,20 @@ class RunDisplay:
                                f"{len(run.tis)} tasks")
         self._draw()
 
-    def task_changed(self, run: RunProgress, task_id: str, ti: TIRow) -> None:
+    def task_changed(self, run: RunProgress, key: TIKey, ti: TIRow) -> None:
         finished = self._finished.setdefault(run.key, set())
         if ti.state in FINISHED:
-            finished.add(task_id)
+            finished.add(key)
         else:
-            finished.discard(task_id)
+            finished.discard(key)
         if self.progress is not None and not self.backfill:
-            self.progress.update(self.bar, completed=len(finished))
+            self.progress.update(self.bar, total=len(run.tis), completed=len(finished & run.tis.keys()))
         if not self.live_mode and (ti.state in FINISHED or ti.state == TaskInstanceState.UP_FOR_RETRY):
             # Plain writes: a line per task must stay cheap when a DAG has thousands of tasks.
             where = f"{run.row.logical_date[:19] if run.row.logical_date else run.row.run_id} " if self.backfill else ""
             detail = f" (try {ti.try_number}, {_seconds(ti.start_date, ti.end_date)})" if ti.try_number else ""
             waiting = f"; {next_try(ti)}" if ti.state == TaskInstanceState.UP_FOR_RETRY else ""
-            self.console.file.write(f"  {where}{task_id} {ti.state}{detail}{waiting}\n")
+            self.console.file.write(f"  {where}{key} {ti.state}{detail}{waiting}\n")
         self._draw()
 
     def tick(self) -> None:
@@ -181,7 +181,7 @@ class RunDisplay:
         return Group(*parts)
 
 
-def task_table(run_row: Any, tis: dict[str, TIRow], order: Iterable[str]) -> Table:
+def task_table(run_row: Any, tis: dict[TIKey, TIRow], order: Iterable[TIKey]) -> Table:
     table = Table(title=f"{run_row.dag_id}  {run_row.run_id}", title_justify="left")
     table.add_column("task")
     table.add_column("state")
@@ -190,9 +190,9 @@ def task_table(run_row: Any, tis: dict[str, TIRow], order: Iterable[str]) -> Tab
     table.add_column("note", overflow="fold")
     ids = list(order)
     shown = ids if len(ids) <= SUMMARY_ROWS else [t for t in ids if tis[t].state != TaskInstanceState.SUCCESS][:SUMMARY_ROWS]
-    for task_id in shown:
-        ti = tis[task_id]
-        table.add_row(task_id, styled(ti.state), str(ti.try_number), _seconds(ti.start_date, ti.end_date),
+    for key in shown:
+        ti = tis[key]
+        table.add_row(str(key), styled(ti.state), str(ti.try_number), _seconds(ti.start_date, ti.end_date),
                       (ti.note or "")[:200])
     if len(shown) < len(ids):
         counts = Counter(str(tis[t].state) for t in ids)

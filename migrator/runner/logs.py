@@ -1,4 +1,4 @@
-"""Task logs: `logs/dag_id=<id>/run_id=<run>/task_id=<task>/attempt=<n>.log` under the runner home.
+"""Task logs: `logs/dag_id=<id>/run_id=<run>/task_id=<task>/[map_index=<i>/]attempt=<n>.log` under the runner home.
 
 Every line carries the run id, the logical date and the attempt, so lines copied out of a file (or
 merged from many) still say where they came from.
@@ -30,10 +30,13 @@ def check_id(value: object, what: str) -> str:
     return value
 
 
-def log_path(home: Path, dag_id: str, run_id: str, task_id: str, attempt: int) -> Path:
+def log_path(home: Path, dag_id: str, run_id: str, task_id: str, attempt: int, map_index: int = -1) -> Path:
     """The attempt's log file, from ids checked now (user code may have changed them since loading)."""
-    return (home / "logs" / f"dag_id={check_id(dag_id, 'dag_id')}" / f"run_id={check_id(run_id, 'run_id')}"
-            / f"task_id={check_id(task_id, 'task_id')}" / f"attempt={int(attempt)}.log")
+    folder = (home / "logs" / f"dag_id={check_id(dag_id, 'dag_id')}" / f"run_id={check_id(run_id, 'run_id')}"
+              / f"task_id={check_id(task_id, 'task_id')}")
+    if map_index >= 0:  # Airflow's layout for a mapped task's instances
+        folder = folder / f"map_index={int(map_index)}"
+    return folder / f"attempt={int(attempt)}.log"
 
 
 def _stamp() -> str:
@@ -94,8 +97,8 @@ def read_log(path: Path) -> str:
         return handle.read().decode("utf-8", "backslashreplace")
 
 
-def attempts_on_disk(home: Path, dag_id: str, run_id: str, task_id: str) -> list[int]:
-    folder = log_path(home, dag_id, run_id, task_id, 1).parent
+def attempts_on_disk(home: Path, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> list[int]:
+    folder = log_path(home, dag_id, run_id, task_id, 1, map_index).parent
     if not folder.is_dir():
         return []
     found = []

@@ -20,6 +20,7 @@ from pendulum.parsing import parse_iso8601
 
 from migrator.compat import StrEnum
 from migrator.errors import UsageError
+from migrator.runner.mapping import initial_instances
 from migrator.runner.sdk.exceptions import ParamValidationError
 from migrator.runner.sdk.params import ParamsDict, process_params
 from migrator.runner.states import FINISHED_RUN_STATES, DagRunState
@@ -196,7 +197,7 @@ def _why_nothing_to_backfill(dag: DAG, start: DateTime, end: DateTime, infos: li
 def materialize(store: Store, dag: DAG, planned: PlannedRun, *, run_type: str, conf: dict[str, Any],
                 dag_file: str) -> RunRow | None:
     """Create, clear or reuse the run in the store; None for runs that are skipped."""
-    tasks = [(task.task_id, task.retries) for task in dag.tasks]
+    tasks = initial_instances(dag)
     if planned.action is Action.SKIP:
         return None
     if planned.action is Action.CREATE:

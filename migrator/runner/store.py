@@ -19,9 +19,9 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from migrator.errors import Cron2DagError
 from migrator.runner.states import (
@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS task_instance (
     dag_id TEXT NOT NULL,
     run_id TEXT NOT NULL,
     task_id TEXT NOT NULL,
+    map_index INTEGER NOT NULL DEFAULT -1,
     state TEXT,
     try_number INTEGER NOT NULL DEFAULT 0,
     max_tries INTEGER NOT NULL DEFAULT 0,
@@ -68,12 +69,13 @@ CREATE TABLE IF NOT EXISTS task_instance (
     pid INTEGER,
     proc_start TEXT,
     note TEXT,
-    PRIMARY KEY (dag_id, run_id, task_id)
+    PRIMARY KEY (dag_id, run_id, task_id, map_index)
 );
 CREATE TABLE IF NOT EXISTS task_attempt (
     dag_id TEXT NOT NULL,
     run_id TEXT NOT NULL,
     task_id TEXT NOT NULL,
+    map_index INTEGER NOT NULL DEFAULT -1,
     try_number INTEGER NOT NULL,
     state TEXT,
     start_date TEXT,
@@ -81,15 +83,16 @@ CREATE TABLE IF NOT EXISTS task_attempt (
     runner_id TEXT,
     note TEXT,
     rendered TEXT,
-    PRIMARY KEY (dag_id, run_id, task_id, try_number)
+    PRIMARY KEY (dag_id, run_id, task_id, map_index, try_number)
 );
 CREATE TABLE IF NOT EXISTS xcom (
     dag_id TEXT NOT NULL,
     run_id TEXT NOT NULL,
     task_id TEXT NOT NULL,
+    map_index INTEGER NOT NULL DEFAULT -1,
     key TEXT NOT NULL,
     value TEXT NOT NULL,
-    PRIMARY KEY (dag_id, run_id, task_id, key)
+    PRIMARY KEY (dag_id, run_id, task_id, map_index, key)
 );
 CREATE TABLE IF NOT EXISTS asset_event (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -98,7 +101,10 @@ CREATE TABLE IF NOT EXISTS asset_event (
     dag_id TEXT NOT NULL,
     run_id TEXT NOT NULL,
     task_id TEXT NOT NULL,
-    timestamp TEXT NOT NULL
+    timestamp TEXT NOT NULL,
+    map_index INTEGER NOT NULL DEFAULT -1,
+    extra TEXT NOT NULL DEFAULT '{}',
+    alias_names TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS runner (
     runner_id TEXT PRIMARY KEY,
@@ -108,6 +114,39 @@ CREATE TABLE IF NOT EXISTS runner (
     started_at TEXT NOT NULL
 );
 """
+
+
+SCHEMA_VERSION = 2  # 2: task instances, attempts and XComs are keyed by map_index too (dynamic task mapping)
+_STATEMENTS = [part.strip() for part in SCHEMA.split(";") if part.strip()]
+_REKEYED = ("task_instance", "task_attempt", "xcom")  # version 2 added map_index to their primary keys
+_ADDED_COLUMNS = {"asset_event": {"map_index": "INTEGER NOT NULL DEFAULT -1", "extra": "TEXT NOT NULL DEFAULT '{}'",
+                                  "alias_names": "TEXT NOT NULL DEFAULT '[]'"}}
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+
+
+def _create_statement(table: str) -> str:
+    return next(s for s in _STATEMENTS if s.startswith(f"CREATE TABLE IF NOT EXISTS {table} ("))
+
+
+def _upgrade_tables(conn: sqlite3.Connection) -> None:
+    """Bring a state.db written by an earlier version to this schema, keeping every row."""
+    for table in _REKEYED:
+        columns = _columns(conn, table)
+        if not columns or "map_index" in columns:
+            continue
+        conn.execute(f"ALTER TABLE {table} RENAME TO {table}_before_v2")
+        conn.execute(_create_statement(table))
+        names = ", ".join(columns)
+        conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {table}_before_v2")
+        conn.execute(f"DROP TABLE {table}_before_v2")
+    for table, added in _ADDED_COLUMNS.items():
+        columns = _columns(conn, table)
+        for name, declaration in added.items():
+            if columns and name not in columns:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
 
 
 def now_iso() -> str:
@@ -174,9 +213,20 @@ class RunRow:
     note: str | None = None
 
 
+class TIKey(NamedTuple):
+    """One task instance of a run: a task, and which mapped instance of it (-1: not mapped, as in Airflow)."""
+
+    task_id: str
+    map_index: int = -1
+
+    def __str__(self) -> str:
+        return self.task_id if self.map_index < 0 else f"{self.task_id}[{self.map_index}]"
+
+
 @dataclass(frozen=True)
 class TIRow:
     task_id: str
+    map_index: int
     state: TaskInstanceState | None
     try_number: int
     max_tries: int
@@ -191,10 +241,15 @@ class TIRow:
     proc_start: str | None = None
     note: str | None = None
 
+    @property
+    def key(self) -> TIKey:
+        return TIKey(self.task_id, self.map_index)
+
 
 @dataclass(frozen=True)
 class AttemptRow:
     task_id: str
+    map_index: int
     try_number: int
     state: str | None
     start_date: str | None
@@ -204,9 +259,33 @@ class AttemptRow:
     rendered: dict[str, Any] | None
 
 
+@dataclass(frozen=True)
+class AssetEventRow:
+    """An asset event a successful task emits: the asset, its extra, the aliases it came through."""
+
+    uri: str
+    name: str
+    extra: dict[str, Any] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoredAssetEvent:
+    id: int
+    uri: str
+    name: str
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int
+    timestamp: str
+    extra: dict[str, Any]
+    aliases: tuple[str, ...]
+
+
 _RUN_COLUMNS = ("dag_id, run_id, logical_date, data_interval_start, data_interval_end, run_after, run_type, "
                 "state, conf, dag_file, created_at, start_date, end_date, clear_number, note")
-_TI_COLUMNS = ("task_id, state, try_number, max_tries, retries, start_date, end_date, next_try_at, first_poke_at, "
+_TI_COLUMNS = ("task_id, map_index, state, try_number, max_tries, retries, start_date, end_date, next_try_at, first_poke_at, "
                "reschedule_count, claimed_by, pid, proc_start, note")
 
 
@@ -219,7 +298,7 @@ def _run(row: Sequence[Any]) -> RunRow:
 
 def _ti(row: Sequence[Any]) -> TIRow:
     values = list(row)
-    values[1] = parse_ti_state(values[1])
+    values[2] = parse_ti_state(values[2])
     return TIRow(*values)
 
 
@@ -350,8 +429,7 @@ def _create_database(home: Path, path: Path) -> None:
         os.unlink(temp)  # SQLite writes its own header into a new file
         conn = sqlite3.connect(temp, isolation_level=None)
         try:
-            _enable_wal(conn)
-            conn.executescript(SCHEMA)
+            _enable_wal(conn)  # writes the file's header; the tables come when a Store opens it
         finally:
             conn.close()
         try:
@@ -391,7 +469,7 @@ class Store:
                 self._check_foreign()
                 _enable_wal(self.conn)
                 self.conn.execute("PRAGMA synchronous=NORMAL")
-                self.conn.executescript(SCHEMA)  # tables added since the file was made (IF NOT EXISTS)
+                self._ensure_schema()
             self.conn.execute("PRAGMA busy_timeout=30000")
             self._check_schema()
 
@@ -425,6 +503,17 @@ class Store:
             self.conn.close()
             raise StateStoreError(self.path, f"the runner's state database is damaged ({check[0] if check else 'no answer'})")
         _CHECKED.add(key)
+
+    def _ensure_schema(self) -> None:
+        if self.conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+            return
+        with self._tx():  # several runners may open an old or new file at once: decide under the lock
+            if self.conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+                return
+            _upgrade_tables(self.conn)
+            for statement in _STATEMENTS:
+                self.conn.execute(statement)
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.conn.close()
@@ -478,8 +567,9 @@ class Store:
         ).fetchone()
         return _run(row) if row else None
 
-    def create_run(self, run: RunRow, tasks: Sequence[tuple[str, int]]) -> bool:
-        """Insert the run and its task instances; False if a run with this id already exists."""
+    def create_run(self, run: RunRow, tasks: Sequence[tuple[str, int, int]]) -> bool:
+        """Insert the run and its task instances (task_id, map_index, retries); False if a run with this id
+        already exists."""
         with self._tx():
             cursor = self.conn.execute(
                 f"INSERT OR IGNORE INTO dag_run ({_RUN_COLUMNS}) VALUES ({', '.join('?' * 15)})",
@@ -492,14 +582,19 @@ class Store:
             self._insert_tis(run.dag_id, run.run_id, tasks)
         return True
 
-    def _insert_tis(self, dag_id: str, run_id: str, tasks: Sequence[tuple[str, int]]) -> None:
+    def _insert_tis(self, dag_id: str, run_id: str, tasks: Sequence[tuple[str, int, int]]) -> None:
+        """Rows for the tasks that have none yet (a mapped task's instances come and go as it expands)."""
+        present = {row[0] for row in self.conn.execute(
+            "SELECT DISTINCT task_id FROM task_instance WHERE dag_id = ? AND run_id = ?", (dag_id, run_id))}
         self.conn.executemany(
-            "INSERT OR IGNORE INTO task_instance (dag_id, run_id, task_id, max_tries, retries) VALUES (?, ?, ?, ?, ?)",
-            [(dag_id, run_id, task_id, retries, retries) for task_id, retries in tasks],
+            "INSERT OR IGNORE INTO task_instance (dag_id, run_id, task_id, map_index, max_tries, retries) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(dag_id, run_id, task_id, map_index, retries, retries) for task_id, map_index, retries in tasks
+             if task_id not in present],
         )
 
-    def ensure_task_instances(self, dag_id: str, run_id: str, tasks: Sequence[tuple[str, int]]) -> None:
-        """Tasks added to the DAG since the run was created get a row (as Airflow's verify_integrity)."""
+    def ensure_task_instances(self, dag_id: str, run_id: str, tasks: Sequence[tuple[str, int, int]]) -> None:
+        """Tasks added to the DAG since the run was created get rows (as Airflow's verify_integrity)."""
         with self._tx():
             self._insert_tis(dag_id, run_id, tasks)
 
@@ -564,17 +659,59 @@ class Store:
         return row is not None
 
     # -- task instances ---------------------------------------------------------------------------
-    def load_tis(self, dag_id: str, run_id: str) -> dict[str, TIRow]:
-        rows = self.conn.execute(f"SELECT {_TI_COLUMNS} FROM task_instance WHERE dag_id = ? AND run_id = ?",
-                                 (dag_id, run_id))
-        return {row[0]: _ti(row) for row in rows}
+    def load_tis(self, dag_id: str, run_id: str) -> dict[TIKey, TIRow]:
+        rows = self.conn.execute(f"SELECT {_TI_COLUMNS} FROM task_instance WHERE dag_id = ? AND run_id = ? "
+                                 "ORDER BY task_id, map_index", (dag_id, run_id))
+        return {TIKey(row[0], row[1]): _ti(row) for row in rows}
 
-    def get_ti(self, dag_id: str, run_id: str, task_id: str) -> TIRow | None:
+    def get_ti(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> TIRow | None:
         row = self.conn.execute(
-            f"SELECT {_TI_COLUMNS} FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = ?",
-            (dag_id, run_id, task_id),
+            f"SELECT {_TI_COLUMNS} FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ?",
+            (dag_id, run_id, task_id, map_index),
         ).fetchone()
         return _ti(row) if row else None
+
+    def task_instances_of(self, dag_id: str, run_id: str, task_id: str) -> list[TIRow]:
+        rows = self.conn.execute(
+            f"SELECT {_TI_COLUMNS} FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = ? ORDER BY map_index",
+            (dag_id, run_id, task_id))
+        return [_ti(row) for row in rows]
+
+    def expand(self, dag_id: str, run_id: str, task_id: str, length: int) -> bool:
+        """Expand a mapped task's placeholder instance (map_index -1, no state) into `length` instances,
+        as Airflow's TaskMap.expand_mapped_task: the placeholder becomes index 0, the others are new rows
+        with its retries and try number. False if the placeholder is gone or busy (someone else expanded)."""
+        with self._tx():
+            row = self.conn.execute(
+                "SELECT try_number, max_tries, retries FROM task_instance WHERE dag_id = ? AND run_id = ? "
+                "AND task_id = ? AND map_index = -1 AND state IS NULL AND claimed_by IS NULL",
+                (dag_id, run_id, task_id)).fetchone()
+            if row is None:
+                return False
+            self.conn.execute("UPDATE task_instance SET map_index = 0 WHERE dag_id = ? AND run_id = ? AND task_id = ? "
+                              "AND map_index = -1", (dag_id, run_id, task_id))
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO task_instance (dag_id, run_id, task_id, map_index, try_number, max_tries, "
+                "retries) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(dag_id, run_id, task_id, index, *row) for index in range(1, length)])
+        return True
+
+    def collapse(self, dag_id: str, run_id: str, task_id: str) -> bool:
+        """Undo an expansion that nothing has run from yet (all instances without state, unclaimed): one
+        placeholder again, keeping the highest try number, so the task expands afresh (after a clear)."""
+        with self._tx():
+            rows = self.conn.execute(
+                "SELECT map_index, state, claimed_by, try_number, max_tries, retries FROM task_instance "
+                "WHERE dag_id = ? AND run_id = ? AND task_id = ?", (dag_id, run_id, task_id)).fetchall()
+            if not rows or any(r[1] is not None or r[2] is not None for r in rows) or [r[0] for r in rows] == [-1]:
+                return False
+            top = max(rows, key=lambda r: r[3])
+            self.conn.execute("DELETE FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = ?",
+                              (dag_id, run_id, task_id))
+            self.conn.execute(
+                "INSERT INTO task_instance (dag_id, run_id, task_id, map_index, try_number, max_tries, retries) "
+                "VALUES (?, ?, ?, -1, ?, ?, ?)", (dag_id, run_id, task_id, top[3], top[4], top[5]))
+        return True
 
     def start_attempt(self, dag_id: str, run_id: str, expected: TIRow, *, runner_id: str, state: TaskInstanceState,
                       new_try: bool) -> TIRow | None:
@@ -593,100 +730,106 @@ class Store:
             cursor = self.conn.execute(
                 "UPDATE task_instance SET state = ?, try_number = ?, claimed_by = ?, start_date = ?, end_date = NULL, "
                 "next_try_at = NULL, pid = NULL, proc_start = NULL, note = NULL "
-                "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND state IS ? AND try_number = ? "
+                "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ? AND state IS ? AND try_number = ? "
                 "AND claimed_by IS NULL AND (state IS NULL OR next_try_at IS NULL OR next_try_at <= ?)",
-                (str(state), try_number, runner_id, start, dag_id, run_id, expected.task_id,
+                (str(state), try_number, runner_id, start, dag_id, run_id, expected.task_id, expected.map_index,
                  _s(expected.state), expected.try_number, time.time()),
             )
             if cursor.rowcount != 1:
                 return None
             if new_try:
                 # A new attempt starts without the XComs of the previous one (Airflow clears them too).
-                self.conn.execute("DELETE FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ?",
-                                  (dag_id, run_id, expected.task_id))
+                self.conn.execute("DELETE FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ?",
+                                  (dag_id, run_id, expected.task_id, expected.map_index))
                 self.conn.execute(
-                    "INSERT OR REPLACE INTO task_attempt (dag_id, run_id, task_id, try_number, state, start_date, "
-                    "runner_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (dag_id, run_id, expected.task_id, try_number, str(state), start, runner_id),
+                    "INSERT OR REPLACE INTO task_attempt (dag_id, run_id, task_id, map_index, try_number, state, "
+                    "start_date, runner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (dag_id, run_id, expected.task_id, expected.map_index, try_number, str(state), start, runner_id),
                 )
         return replace(expected, state=state, try_number=try_number, claimed_by=runner_id, start_date=start,
                        end_date=None, next_try_at=None, pid=None, proc_start=None, note=None)
 
     def set_process(self, dag_id: str, run_id: str, task_id: str, runner_id: str, pid: int | None,
-                    state: TaskInstanceState | None = None) -> None:
+                    state: TaskInstanceState | None = None, *, map_index: int = -1) -> None:
         proc_start = process_start_time(pid) if pid else None
         if state is None:
             self.conn.execute(
                 "UPDATE task_instance SET pid = ?, proc_start = ? WHERE dag_id = ? AND run_id = ? AND task_id = ? "
-                "AND claimed_by = ?", (pid, proc_start, dag_id, run_id, task_id, runner_id))
+                "AND map_index = ? AND claimed_by = ?", (pid, proc_start, dag_id, run_id, task_id, map_index, runner_id))
         else:
             self.conn.execute(
                 "UPDATE task_instance SET pid = ?, proc_start = ?, state = ? WHERE dag_id = ? AND run_id = ? "
-                "AND task_id = ? AND claimed_by = ?", (pid, proc_start, str(state), dag_id, run_id, task_id, runner_id))
+                "AND task_id = ? AND map_index = ? AND claimed_by = ?",
+                (pid, proc_start, str(state), dag_id, run_id, task_id, map_index, runner_id))
 
     def finish_attempt(self, dag_id: str, run_id: str, task_id: str, *, runner_id: str, try_number: int,
                        state: TaskInstanceState, next_try_at: float | None = None, note: str | None = None,
                        xcoms: Sequence[tuple[str, str]] = (), skip: Sequence[str] = (),
                        rendered: dict[str, Any] | None = None, attempt_state: str | None = None,
                        release: bool = True, first_poke_at: float | None = None,
-                       reschedule: bool = False, assets: Sequence[tuple[str, str]] = ()) -> tuple[str | None, list[str]]:
+                       reschedule: bool = False, assets: Sequence[AssetEventRow] = (),
+                       map_index: int = -1) -> tuple[str | None, list[TIKey]]:
         """Record the end of an attempt in one transaction.
 
-        Returns the end time (None if this runner no longer held the claim) and the task ids skipped.
+        Returns the end time (None if this runner no longer held the claim) and the task instances
+        skipped: every instance of the `skip` tasks, or, when a mapped instance skips, the instances with
+        its map index (Airflow's NotPreviouslySkippedDep reads a mapped parent's decision per index).
 
         Only the claimant may finish (`claimed_by` and try number must still match), so a runner that
         was wrongly presumed dead cannot overwrite what its successor recorded.
         """
         end = now_iso()
-        skipped: list[str] = []
+        skipped: list[TIKey] = []
         with self._tx():
             cursor = self.conn.execute(
                 "UPDATE task_instance SET state = ?, end_date = ?, next_try_at = ?, note = ?, pid = NULL, "
                 "proc_start = NULL, claimed_by = CASE WHEN ? THEN NULL ELSE claimed_by END, "
                 "first_poke_at = COALESCE(?, first_poke_at), "
                 "reschedule_count = reschedule_count + ? "
-                "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND claimed_by = ? AND try_number = ?",
+                "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ? AND claimed_by = ? AND try_number = ?",
                 (str(state), end, next_try_at, note, release, first_poke_at, 1 if reschedule else 0,
-                 dag_id, run_id, task_id, runner_id, try_number),
+                 dag_id, run_id, task_id, map_index, runner_id, try_number),
             )
             if cursor.rowcount != 1:
                 return None, skipped
             self.conn.execute(
                 "UPDATE task_attempt SET state = ?, end_date = ?, note = ?, rendered = COALESCE(?, rendered) "
-                "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND try_number = ?",
+                "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ? AND try_number = ?",
                 (attempt_state or str(state), end, note, json.dumps(rendered) if rendered is not None else None,
-                 dag_id, run_id, task_id, try_number),
+                 dag_id, run_id, task_id, map_index, try_number),
             )
             if xcoms:
                 self.conn.executemany(
-                    "INSERT OR REPLACE INTO xcom (dag_id, run_id, task_id, key, value) VALUES (?, ?, ?, ?, ?)",
-                    [(dag_id, run_id, task_id, key, value) for key, value in xcoms],
+                    "INSERT OR REPLACE INTO xcom (dag_id, run_id, task_id, map_index, key, value) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(dag_id, run_id, task_id, map_index, key, value) for key, value in xcoms],
                 )
             for other in skip:
-                cursor = self.conn.execute(
-                    "UPDATE task_instance SET state = 'skipped', start_date = COALESCE(start_date, ?), end_date = ? "
-                    "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND (state IS NULL OR state IN "
-                    "('scheduled', 'up_for_retry', 'up_for_reschedule')) AND claimed_by IS NULL",
-                    (end, end, dag_id, run_id, other),
-                )
-                if cursor.rowcount:
-                    skipped.append(other)
+                where = ("WHERE dag_id = ? AND run_id = ? AND task_id = ? AND (state IS NULL OR state IN "
+                         "('scheduled', 'up_for_retry', 'up_for_reschedule')) AND claimed_by IS NULL"
+                         + (" AND map_index = ?" if map_index >= 0 else ""))
+                args = (dag_id, run_id, other) + ((map_index,) if map_index >= 0 else ())
+                indexes = [row[0] for row in self.conn.execute(f"SELECT map_index FROM task_instance {where}", args)]
+                self.conn.execute(
+                    f"UPDATE task_instance SET state = 'skipped', start_date = COALESCE(start_date, ?), end_date = ? {where}",
+                    (end, end, *args))
+                skipped.extend(TIKey(other, index) for index in indexes)
             if assets:
                 self.conn.executemany(
-                    "INSERT INTO asset_event (asset_uri, asset_name, dag_id, run_id, task_id, timestamp) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    [(uri, name, dag_id, run_id, task_id, end) for uri, name in assets],
+                    "INSERT INTO asset_event (asset_uri, asset_name, dag_id, run_id, task_id, map_index, timestamp, "
+                    "extra, alias_names) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(event.uri, event.name, dag_id, run_id, task_id, map_index, end, json.dumps(event.extra),
+                      json.dumps(list(event.aliases))) for event in assets],
                 )
         return end, skipped
 
     def force_state(self, dag_id: str, run_id: str, task_id: str, expected: TaskInstanceState | None,
-                    state: TaskInstanceState) -> bool:
+                    state: TaskInstanceState, *, map_index: int = -1) -> bool:
         """Set a state decided without running (upstream_failed, skipped) if the row is unchanged."""
         end = now_iso()
         cursor = self.conn.execute(
             "UPDATE task_instance SET state = ?, start_date = COALESCE(start_date, ?), end_date = ? "
-            "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND state IS ? AND claimed_by IS NULL",
-            (str(state), end, end, dag_id, run_id, task_id, _s(expected)),
+            "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ? AND state IS ? AND claimed_by IS NULL",
+            (str(state), end, end, dag_id, run_id, task_id, map_index, _s(expected)),
         )
         return cursor.rowcount == 1
 
@@ -696,15 +839,15 @@ class Store:
             cursor = self.conn.execute(
                 "UPDATE task_instance SET state = NULL, claimed_by = NULL, pid = NULL, proc_start = NULL, "
                 "max_tries = max_tries + 1, next_try_at = NULL, end_date = ?, note = ? "
-                "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND try_number = ? AND claimed_by IS ?",
-                (now_iso(), note, dag_id, run_id, ti.task_id, ti.try_number, ti.claimed_by),
+                "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ? AND try_number = ? AND claimed_by IS ?",
+                (now_iso(), note, dag_id, run_id, ti.task_id, ti.map_index, ti.try_number, ti.claimed_by),
             )
             if cursor.rowcount != 1:
                 return False
             self.conn.execute(
                 "UPDATE task_attempt SET state = 'failed', end_date = COALESCE(end_date, ?), note = ? "
-                "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND try_number = ?",
-                (now_iso(), note, dag_id, run_id, ti.task_id, ti.try_number),
+                "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ? AND try_number = ?",
+                (now_iso(), note, dag_id, run_id, ti.task_id, ti.map_index, ti.try_number),
             )
         return True
 
@@ -739,41 +882,53 @@ class Store:
                 args,
             )
             count = cursor.rowcount
-            keys = [row[0] for row in self.conn.execute(f"SELECT task_id FROM task_instance WHERE {where} AND state IS NULL", args)]
-            self.conn.executemany("DELETE FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ?",
-                                  [(dag_id, run_id, key) for key in keys])
+            keys = list(self.conn.execute(
+                f"SELECT task_id, map_index FROM task_instance WHERE {where} AND state IS NULL", args))
+            self.conn.executemany("DELETE FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ?",
+                                  [(dag_id, run_id, task_id, map_index) for task_id, map_index in keys])
             if count:
                 self.conn.execute(
                     "UPDATE dag_run SET state = 'queued', end_date = NULL, clear_number = clear_number + 1 "
                     "WHERE dag_id = ? AND run_id = ?", (dag_id, run_id))
         return count
 
-    def attempts(self, dag_id: str, run_id: str, task_id: str | None = None) -> list[AttemptRow]:
-        query = ("SELECT task_id, try_number, state, start_date, end_date, runner_id, note, rendered FROM task_attempt "
-                 "WHERE dag_id = ? AND run_id = ?")
+    def attempts(self, dag_id: str, run_id: str, task_id: str | None = None, map_index: int | None = None) -> list[AttemptRow]:
+        query = ("SELECT task_id, map_index, try_number, state, start_date, end_date, runner_id, note, rendered "
+                 "FROM task_attempt WHERE dag_id = ? AND run_id = ?")
         args: list[Any] = [dag_id, run_id]
         if task_id is not None:
             query += " AND task_id = ?"
             args.append(task_id)
-        query += " ORDER BY task_id, try_number"
-        return [AttemptRow(*row[:7], json.loads(row[7]) if row[7] else None) for row in self.conn.execute(query, args)]
+        if map_index is not None:
+            query += " AND map_index = ?"
+            args.append(map_index)
+        query += " ORDER BY task_id, map_index, try_number"
+        return [AttemptRow(*row[:8], json.loads(row[8]) if row[8] else None) for row in self.conn.execute(query, args)]
 
     # -- xcom ---------------------------------------------------------------------------------------------
-    def get_xcom(self, dag_id: str, run_id: str, task_id: str, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ? AND key = ?",
-                                (dag_id, run_id, task_id, key)).fetchone()
+    def get_xcom(self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int = -1) -> str | None:
+        row = self.conn.execute("SELECT value FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ? "
+                                "AND key = ?", (dag_id, run_id, task_id, map_index, key)).fetchone()
         return row[0] if row else None
 
-    def set_xcom(self, dag_id: str, run_id: str, task_id: str, key: str, value: str) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO xcom (dag_id, run_id, task_id, key, value) VALUES (?, ?, ?, ?, ?)",
-                          (dag_id, run_id, task_id, key, value))
+    def get_xcoms(self, dag_id: str, run_id: str, task_id: str, key: str) -> list[tuple[int, str]]:
+        """Every instance's value of one key, by map index (Airflow's XCom.get_all)."""
+        return list(self.conn.execute(
+            "SELECT map_index, value FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ? AND key = ? "
+            "ORDER BY map_index", (dag_id, run_id, task_id, key)))
 
-    def clear_xcoms(self, dag_id: str, run_id: str, task_id: str) -> None:
-        self.conn.execute("DELETE FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ?", (dag_id, run_id, task_id))
+    def set_xcom(self, dag_id: str, run_id: str, task_id: str, key: str, value: str, map_index: int = -1) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO xcom (dag_id, run_id, task_id, map_index, key, value) "
+                          "VALUES (?, ?, ?, ?, ?, ?)", (dag_id, run_id, task_id, map_index, key, value))
 
-    def xcoms(self, dag_id: str, run_id: str) -> dict[tuple[str, str], str]:
-        rows = self.conn.execute("SELECT task_id, key, value FROM xcom WHERE dag_id = ? AND run_id = ?", (dag_id, run_id))
-        return {(task_id, key): value for task_id, key, value in rows}
+    def clear_xcoms(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> None:
+        self.conn.execute("DELETE FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ?",
+                          (dag_id, run_id, task_id, map_index))
+
+    def xcoms(self, dag_id: str, run_id: str) -> dict[tuple[str, int, str], str]:
+        rows = self.conn.execute("SELECT task_id, map_index, key, value FROM xcom WHERE dag_id = ? AND run_id = ?",
+                                 (dag_id, run_id))
+        return {(task_id, map_index, key): value for task_id, map_index, key, value in rows}
 
     # -- other DAGs (ExternalTaskSensor) ---------------------------------------------------------------
     def count_task_instances(self, dag_id: str, task_ids: Sequence[str], logical_dates: Sequence[str],
@@ -810,6 +965,13 @@ class Store:
     def asset_events(self) -> list[tuple[str, str, str, str, str, str]]:
         return list(self.conn.execute(
             "SELECT asset_uri, asset_name, dag_id, run_id, task_id, timestamp FROM asset_event ORDER BY id"))
+
+    def asset_events_of(self, uri: str, name: str) -> list[StoredAssetEvent]:
+        """Every recorded event of one asset, oldest first (for `inlet_events`)."""
+        rows = self.conn.execute(
+            "SELECT id, asset_uri, asset_name, dag_id, run_id, task_id, map_index, timestamp, extra, alias_names "
+            "FROM asset_event WHERE asset_uri = ? AND asset_name = ? ORDER BY id", (uri, name))
+        return [StoredAssetEvent(*row[:8], json.loads(row[8]), tuple(json.loads(row[9]))) for row in rows]
 
 
 def _like_prefix(prefix: str) -> str:

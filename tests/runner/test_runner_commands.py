@@ -117,7 +117,8 @@ def test_runs_json_contract(env: Path) -> None:
     [run] = json.loads(output)
     assert set(run) == {"dag_id", "run_id", "logical_date", "state", "tasks"}
     assert run["state"] == "success" and run["logical_date"] == "2024-01-05T00:00:00+00:00"
-    assert [set(task) for task in run["tasks"]] == [{"task_id", "state", "try_number", "start", "end"}] * 2
+    assert [set(task) for task in run["tasks"]] == [{"task_id", "map_index", "state", "try_number", "start", "end"}] * 2
+    assert [task["map_index"] for task in run["tasks"]] == [-1, -1]
     assert run["tasks"][0]["start"] <= run["tasks"][0]["end"] <= run["tasks"][1]["start"]
 
 

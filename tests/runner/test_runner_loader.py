@@ -122,8 +122,9 @@ def test_dag_decorator_and_task_ids(tmp_path: Path) -> None:
     ("from airflow.sdk import DAG, AssetWatcher\n", "airflow.sdk.AssetWatcher is not supported", 1),
     ("import os\nfrom airflow.providers.amazon.aws.sensors.s3 import S3KeySensor\n",
      "module 'airflow.providers.amazon' is outside the local runner's subset", 2),
-    ("from airflow.sdk import DAG, task\nwith DAG('d') as d:\n    @task\n    def f(x): return x\n    f.expand(x=[1, 2])\n",
-     "dynamic task mapping", 5),
+    ("from airflow.sdk import DAG, task_group\nwith DAG('d') as d:\n    @task_group\n    def outer(x):\n"
+     "        @task_group\n        def inner(y): pass\n        inner.expand(y=[1])\n    outer.expand(x=[1, 2])\n",
+     "a mapped task group inside another mapped task group is not supported", 7),
     ("from airflow.sdk import DAG, task\nwith DAG('d') as d:\n    @task.virtualenv\n    def f(): pass\n",
      "@task.virtualenv is not supported", 3),
     ("from airflow.providers.standard.operators.bash import BashOperator\n"

@@ -24,7 +24,7 @@ from migrator.runner.sdk.exceptions import (
 )
 from migrator.runner.sdk.nodes import DependencyMixin
 from migrator.runner.sdk.params import ParamsDict
-from migrator.runner.sdk.xcom_arg import XComArg, iter_xcom_args
+from migrator.runner.sdk.xcom_arg import XComArg, iter_references
 from migrator.runner.trigger_rules import TriggerRule
 
 if TYPE_CHECKING:
@@ -117,11 +117,15 @@ def _apply_defaults(func: Callable[..., None]) -> Callable[..., None]:
             task = kwargs.get("task_id", "")
             raise TypeError(f"missing keyword argument {missing[0]!r}" + (f" (task {task!r})" if task else ""))
         self._init_depth = getattr(self, "_init_depth", 0) + 1
+        if self._init_depth == 1:
+            self._from_mapped = bool(kwargs.get("_airflow_from_mapped", False))
+        elif "_airflow_from_mapped" not in kwargs and self._from_mapped:
+            kwargs["_airflow_from_mapped"] = True  # a subclass's super().__init__(**kwargs) keeps the flag
         try:
             func(self, **kwargs)
         finally:
             self._init_depth -= 1
-        if self._init_depth == 0:
+        if self._init_depth == 0 and not self._from_mapped:
             self._after_init()
 
     wrapper.__signature__ = signature  # type: ignore[attr-defined]
@@ -209,7 +213,7 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
         render_template_as_native_obj: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        kwargs.pop("_airflow_from_mapped", None)
+        from_mapped = bool(kwargs.pop("_airflow_from_mapped", False))
         if kwargs:
             raise TypeError(
                 f"Invalid arguments were passed to {type(self).__name__} (task_id: {task_id}). "
@@ -219,7 +223,9 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
         if run_as_user is not None:
             raise NotSupportedByRunner("run_as_user (impersonation) is not supported by the local runner")
         self.task_group = task_group
-        self.task_id = task_group.child_id(task_id) if task_group is not None else task_id
+        # An instance of a mapped task is built from the mapped task's arguments: its id is already the
+        # full one, and the mapped task, not this copy, is the DAG's member.
+        self._task_id = task_group.child_id(task_id) if task_group is not None and not from_mapped else task_id
         self.upstream_task_ids: set[str] = set()
         self.downstream_task_ids: set[str] = set()
         self.owner = owner
@@ -294,7 +300,15 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
         self.render_template_as_native_obj = render_template_as_native_obj
         self.is_setup = False
         self.is_teardown = False
+        self._on_failure_fail_dagrun = False
+        self._render_skip_ids: set[int] = set()
         self._dag: DAG | None = None
+        if from_mapped:
+            self._dag = dag
+            return
+        from migrator.runner.sdk.setup_teardown import SetupTeardownContext
+
+        SetupTeardownContext.record(self)
         if task_group is not None:
             task_group.add(self)
         if dag is not None:
@@ -303,8 +317,27 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
     def _after_init(self) -> None:
         """Once the outermost `__init__` ran: XComArgs in templated fields become dependencies."""
         for field in self.template_fields:
-            for arg in iter_xcom_args(getattr(self, field, None)):
-                arg.operator._add_edge(self)
+            for referenced, _ in iter_references(getattr(self, field, None)):
+                if referenced is not self:
+                    referenced._add_edge(self)
+
+    # -- identity ----------------------------------------------------------------------------------------
+    @property
+    def task_id(self) -> str:
+        return self._task_id
+
+    @task_id.setter
+    def task_id(self, value: str) -> None:
+        # A DAG keys its tasks (and their edges) by the id they were added with; Airflow's `dags test` of
+        # a renamed task stops with a bare KeyError. Refuse the rename where it is written instead.
+        old = getattr(self, "_task_id", None)
+        dag = getattr(self, "_dag", None)
+        if old is not None and value != old and dag is not None and dag.task_dict.get(old) is self:
+            raise AirflowException(
+                f"task_id {old!r} cannot be changed to {value!r}: the task is already in DAG {dag.dag_id!r}, "
+                "which knows it by its first id; pass the id when creating the task")
+        validate_key(value)
+        self._task_id = value
 
     # -- DAG membership ---------------------------------------------------------------------------
     @property
@@ -406,19 +439,52 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
         self.downstream_task_ids.add(downstream.task_id)
         downstream.upstream_task_ids.add(self.task_id)
 
-    # -- features outside the subset ---------------------------------------------------------------
+    # -- dynamic task mapping -----------------------------------------------------------------------
     @classmethod
     def partial(cls, **kwargs: Any) -> Any:
-        raise NotSupportedByRunner(f"{cls.__name__}.partial() (dynamic task mapping) is not supported by the local runner")
+        """`Operator.partial(task_id=..., fixed=...)`; then `.expand(mapped=[...])` (see sdk/mapped.py)."""
+        from migrator.runner.sdk.mapped import make_partial
 
-    def expand(self, **kwargs: Any) -> Any:
-        raise NotSupportedByRunner(f"{type(self).__name__}.expand() (dynamic task mapping) is not supported by the local runner")
+        return make_partial(cls, **kwargs)
+
+    # -- setup and teardown -----------------------------------------------------------------------------
+    @property
+    def on_failure_fail_dagrun(self) -> bool:
+        return self._on_failure_fail_dagrun
+
+    @on_failure_fail_dagrun.setter
+    def on_failure_fail_dagrun(self, value: bool) -> None:
+        if value is True and self.is_teardown is not True:
+            raise ValueError(f"Cannot set task on_failure_fail_dagrun for '{self.task_id}' because it is not a "
+                             "teardown task.")
+        self._on_failure_fail_dagrun = value
 
     def as_setup(self) -> Any:
-        raise NotSupportedByRunner("setup/teardown tasks (as_setup) are not supported by the local runner")
+        self.is_setup = True
+        return self
 
-    def as_teardown(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotSupportedByRunner("setup/teardown tasks (as_teardown) are not supported by the local runner")
+    def as_teardown(self, *, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> Any:
+        """Mark as a teardown: it runs once the tasks between its setups and it are done, whatever their
+        state, when at least one setup succeeded (trigger rule all_done_setup_success)."""
+        self.is_teardown = True
+        self.trigger_rule = TriggerRule.ALL_DONE_SETUP_SUCCESS
+        if on_failure_fail_dagrun is not None:
+            self.on_failure_fail_dagrun = on_failure_fail_dagrun
+        if setups is not None:
+            for setup in [setups] if isinstance(setups, DependencyMixin) else setups:
+                setup.is_setup = True
+                setup >> self
+        return self
+
+    def __enter__(self) -> Any:
+        from migrator.runner.sdk.setup_teardown import SetupTeardownContext
+
+        return SetupTeardownContext.enter(self)
+
+    def __exit__(self, *exc: object) -> None:
+        from migrator.runner.sdk.setup_teardown import SetupTeardownContext
+
+        SetupTeardownContext.exit()
 
     # -- execution hooks (called by the runner in the task process) --------------------------------
     def execute(self, context: dict[str, Any]) -> Any:

@@ -19,6 +19,7 @@ from migrator.runner.sdk.operators import (
     determine_kwargs,
 )
 from migrator.runner.sdk.xcom_arg import XComArg
+from migrator.runner.trigger_rules import TriggerRule
 
 # The keys of Airflow 3's task context (`airflow.sdk.definitions.context.Context`).
 KNOWN_CONTEXT_KEYS = frozenset({
@@ -170,30 +171,115 @@ class _TaskDecorator:
             self.multiple_outputs = _infer_multiple_outputs(function)
         else:
             self.multiple_outputs = bool(self.kwargs.pop("multiple_outputs"))
+        self.is_setup = False
+        self.is_teardown = False
+        self.on_failure_fail_dagrun = False
         functools.update_wrapper(self, function)
 
+    def _teardown_kwargs(self) -> dict[str, Any]:
+        kwargs = dict(self.kwargs)
+        if self.is_teardown:
+            if "trigger_rule" in kwargs:
+                raise ValueError("Trigger rule not configurable for teardown tasks.")
+            kwargs["trigger_rule"] = TriggerRule.ALL_DONE_SETUP_SUCCESS
+        return kwargs
+
     def __call__(self, *args: Any, **kwargs: Any) -> XComArg:
+        options = self._teardown_kwargs()
+        on_failure_fail_dagrun = options.pop("on_failure_fail_dagrun", self.on_failure_fail_dagrun)
         if self.operator_class is _BashDecoratedOperator:
-            op = self.operator_class(python_callable=self.function, op_args=args, op_kwargs=kwargs, **self.kwargs)
+            op = self.operator_class(python_callable=self.function, op_args=args, op_kwargs=kwargs, **options)
         else:
             op = self.operator_class(python_callable=self.function, op_args=args, op_kwargs=kwargs,
-                                     multiple_outputs=self.multiple_outputs, **self.kwargs)
+                                     multiple_outputs=self.multiple_outputs, **options)
+        op.is_setup = self.is_setup
+        op.is_teardown = self.is_teardown
+        op.on_failure_fail_dagrun = on_failure_fail_dagrun
         return XComArg(op)
+
+    def _copy(self, kwargs: dict[str, Any]) -> _TaskDecorator:
+        result = _TaskDecorator(self.function, self.operator_class, kwargs)
+        result.is_setup, result.is_teardown = self.is_setup, self.is_teardown
+        result.on_failure_fail_dagrun = self.on_failure_fail_dagrun
+        return result
 
     def override(self, **kwargs: Any) -> _TaskDecorator:
         merged = {**self.kwargs, **kwargs}
         if "multiple_outputs" not in merged:
             merged["multiple_outputs"] = self.multiple_outputs
-        return _TaskDecorator(self.function, self.operator_class, merged)
+        return self._copy(merged)
 
-    def expand(self, **kwargs: Any) -> Any:
-        raise NotSupportedByRunner("@task(...).expand() (dynamic task mapping) is not supported by the local runner")
+    # -- dynamic task mapping (Airflow's _TaskDecorator.expand / expand_kwargs / partial) ----------------
+    def _validate_arg_names(self, func: str, kwargs: dict[str, Any]) -> None:
+        shadowed = KNOWN_CONTEXT_KEYS.intersection(kwargs)
+        if len(shadowed) == 1:
+            raise ValueError(f"cannot call {func}() on task context variable {next(iter(shadowed))!r}")
+        if shadowed:
+            raise ValueError(f"cannot call {func}() on task context variables {', '.join(repr(n) for n in shadowed)}")
+        signature = inspect.signature(self.function)
+        if any(p.kind == p.VAR_KEYWORD for p in signature.parameters.values()):
+            return
+        unknown = [name for name in kwargs if name not in signature.parameters]
+        if len(unknown) == 1:
+            raise TypeError(f"{func}() got an unexpected keyword argument {unknown[0]!r}")
+        if unknown:
+            raise TypeError(f"{func}() got unexpected keyword arguments {', '.join(repr(n) for n in unknown)}")
 
-    def partial(self, **kwargs: Any) -> Any:
-        raise NotSupportedByRunner("@task(...).partial() (dynamic task mapping) is not supported by the local runner")
+    def partial(self, **kwargs: Any) -> _TaskDecorator:
+        from migrator.runner.sdk.mapped import prevent_duplicates
 
-    def expand_kwargs(self, *args: Any, **kwargs: Any) -> Any:
-        return self.expand()
+        self._validate_arg_names("partial", kwargs)
+        old = self.kwargs.get("op_kwargs", {})
+        prevent_duplicates(old, kwargs, fail_reason="duplicate partial")
+        merged = {**self.kwargs, "op_kwargs": {**kwargs, **old}, "multiple_outputs": self.multiple_outputs}
+        return self._copy(merged)
+
+    def expand(self, **map_kwargs: Any) -> XComArg:
+        from migrator.runner.sdk.mapped import DictOfListsExpandInput, prevent_duplicates
+
+        if self.kwargs.get("trigger_rule") == TriggerRule.ALWAYS and any(
+                isinstance(value, XComArg) for value in map_kwargs.values()):
+            raise ValueError("Task-generated mapping within a task using 'expand' is not allowed with trigger rule "
+                             "'always'.")
+        if not map_kwargs:
+            raise TypeError("no arguments to expand against")
+        self._validate_arg_names("expand", map_kwargs)
+        prevent_duplicates(self.kwargs, map_kwargs, fail_reason="mapping already partial")
+        return self._expand(DictOfListsExpandInput(map_kwargs), strict=False)
+
+    def expand_kwargs(self, kwargs: Any, *, strict: bool = True) -> XComArg:
+        from migrator.runner.sdk.mapped import ListOfDictsExpandInput, check_expand_kwargs_argument
+
+        check_expand_kwargs_argument(kwargs)
+        return self._expand(ListOfDictsExpandInput(kwargs), strict=strict)
+
+    def _expand(self, expand_input: Any, *, strict: bool) -> XComArg:
+        from migrator.runner.sdk.baseoperator import _merged_default_args
+        from migrator.runner.sdk.mapped import DecoratedMappedOperator, base_parameter_names, ensure_xcomarg_return_value
+        from migrator.runner.sdk.params import ParamsDict
+
+        ensure_xcomarg_return_value(expand_input.value)
+        task_kwargs = self._teardown_kwargs()
+        dag = task_kwargs.pop("dag", None) or DagContext.get_current()
+        task_group = task_kwargs.pop("task_group", None) or DagContext.current_group(dag)
+        default_args = _merged_default_args(dag, task_group, task_kwargs.pop("default_args", None))
+        params = ParamsDict(default_args.get("params") or {})
+        params.update(task_kwargs.pop("params", None) or {})
+        partial_kwargs: dict[str, Any] = {"is_setup": self.is_setup, "is_teardown": self.is_teardown,
+                                          "on_failure_fail_dagrun": self.on_failure_fail_dagrun}
+        keys = base_parameter_names() - {"default_args", "do_xcom_push", "multiple_outputs", "params"}
+        partial_kwargs.update((k, v) for k, v in default_args.items() if k in keys)
+        partial_kwargs.update(task_kwargs)
+        task_id = get_unique_task_id(partial_kwargs.pop("task_id"), dag, task_group)
+        if task_group is not None:
+            task_id = task_group.child_id(task_id)
+        partial_kwargs.setdefault("op_args", [])
+        partial_kwargs.setdefault("op_kwargs", {})
+        operator = DecoratedMappedOperator(
+            operator_class=self.operator_class, partial_kwargs=partial_kwargs, task_id=task_id, params=params,
+            dag=dag, task_group=task_group, disallow_kwargs_override=strict, python_callable=self.function,
+            multiple_outputs=self.multiple_outputs, op_kwargs_expand_input=expand_input)
+        return XComArg(operator)
 
 
 def _factory(operator_class: type) -> Callable[..., Any]:
@@ -224,8 +310,36 @@ class _TaskDecoratorCollection:
 task = _TaskDecoratorCollection()
 
 
-def setup(*args: Any, **kwargs: Any) -> Any:
-    raise NotSupportedByRunner("@setup/@teardown tasks are not supported by the local runner")
+def is_decorated_task(value: Any) -> bool:
+    return isinstance(value, _TaskDecorator)
 
 
-teardown = setup
+def _as_task(func: Any) -> _TaskDecorator:
+    import types
+
+    from migrator.runner.sdk.exceptions import AirflowException
+
+    if isinstance(func, types.FunctionType):
+        return task(func)
+    if not isinstance(func, _TaskDecorator):
+        raise AirflowException("Task groups cannot be marked as setup or teardown.")
+    return func
+
+
+def setup(func: Any) -> _TaskDecorator:
+    """`@setup`: a task that prepares what the tasks after it use (see sdk/setup_teardown.py)."""
+    decorated = _as_task(func)
+    decorated.is_setup = True
+    return decorated
+
+
+def teardown(_func: Any = None, *, on_failure_fail_dagrun: bool = False) -> Any:
+    """`@teardown` / `@teardown(on_failure_fail_dagrun=True)`: runs after its setups' work, whatever failed."""
+
+    def mark(func: Any) -> _TaskDecorator:
+        decorated = _as_task(func)
+        decorated.is_teardown = True
+        decorated.on_failure_fail_dagrun = on_failure_fail_dagrun
+        return decorated
+
+    return mark if _func is None else mark(_func)

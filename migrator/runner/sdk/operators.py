@@ -237,7 +237,9 @@ class SkipMixin:
     """Skipping downstream tasks: raises `DownstreamTasksSkipped`, which the runner applies."""
 
     def skip(self, ti: Any, tasks: Iterable[Any]) -> None:
-        task_ids = [t.task_id for t in tasks if isinstance(t, BaseOperator)]
+        from migrator.runner.sdk.mapped import MappedOperator
+
+        task_ids = [t.task_id for t in tasks if isinstance(t, (BaseOperator, MappedOperator))]
         if not task_ids:
             return
         if getattr(self, "task_id", None) is not None:
