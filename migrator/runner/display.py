@@ -182,9 +182,10 @@ class RunDisplay:
 
 
 def task_table(run_row: Any, tis: dict[TIKey, TIRow], order: Iterable[TIKey]) -> Table:
+    """A run's task instances; fits 80 columns: long task ids and notes wrap, nothing is cut."""
     table = Table(title=f"{run_row.dag_id}  {run_row.run_id}", title_justify="left")
-    table.add_column("task")
-    table.add_column("state")
+    table.add_column("task", overflow="fold")
+    table.add_column("state", overflow="fold")
     table.add_column("try", justify="right")
     table.add_column("duration", justify="right")
     table.add_column("note", overflow="fold")
@@ -200,14 +201,26 @@ def task_table(run_row: Any, tis: dict[TIKey, TIRow], order: Iterable[TIKey]) ->
     return table
 
 
+def short_date(value: str | None) -> str:
+    """A UTC logical date for a narrow column: `2024-01-31`, or `2024-01-31 06:30` when not midnight."""
+    if not value:
+        return ""
+    moment = datetime.datetime.fromisoformat(value).astimezone(datetime.timezone.utc)
+    if moment.time() == datetime.time(0):
+        return moment.date().isoformat()
+    return moment.strftime("%Y-%m-%d %H:%M" if moment.second == 0 and not moment.microsecond else "%Y-%m-%d %H:%M:%S")
+
+
 def runs_table(runs: list[Any], title: str = "runs") -> Table:
+    """Runs, one a row; fits 80 columns with whole run ids (the column other ones wrap around)."""
     table = Table(title=title, title_justify="left")
-    table.add_column("logical date")
-    table.add_column("run id")
-    table.add_column("state")
+    widest = max((len(run.run_id) for run in runs), default=6)
+    table.add_column("run id", no_wrap=True, min_width=widest)
+    table.add_column("logical date (UTC)", overflow="fold")
+    table.add_column("state", overflow="fold")
     table.add_column("duration", justify="right")
     table.add_column("note", overflow="fold")
     for run in runs:
-        table.add_row(run.logical_date or "", run.run_id, styled(run.state), _seconds(run.start_date, run.end_date),
-                      run.note or "")
+        table.add_row(run.run_id, short_date(run.logical_date), styled(run.state),
+                      _seconds(run.start_date, run.end_date), run.note or "")
     return table

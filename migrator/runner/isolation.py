@@ -50,7 +50,7 @@ def check_in_child(path: str, timeout: float | None = None) -> None:
             _child(path, read_fd, write_fd, output.fileno(), parent)
         os.close(write_fd)
         try:
-            message, status, timed_out = _wait(pid, read_fd, timeout + KILL_GRACE_SECONDS)
+            message, status, timed_out = _wait(pid, read_fd, timeout + min(KILL_GRACE_SECONDS, max(1.0, timeout)))
         except BaseException:  # Ctrl-C while waiting: the child has a process group of its own, stop it too
             _kill(pid)
             raise

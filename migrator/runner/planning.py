@@ -184,8 +184,6 @@ def _why_nothing_to_backfill(dag: DAG, start: DateTime, end: DateTime, infos: li
                 f"{schedule} fall in it, but no data interval has ended yet (the first ends at "
                 f"{first.end.isoformat()}; now is {now.replace(microsecond=0).isoformat()}); a backfill runs "
                 "complete intervals only, as Airflow's does. For a run now: `cron2dag run --date`")
-    if dag.end_date is not None and start > dag.end_date:
-        return f"no run to backfill {span}: the DAG's end_date is {dag.end_date.isoformat()}"
     try:
         after = next(iter(dag.timetable.iter_dagrun_infos_between(end, end.add(years=10))), None)
     except OverflowError:

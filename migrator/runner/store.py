@@ -17,6 +17,7 @@ import socket
 import sqlite3
 import tempfile
 import time
+import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -289,17 +290,37 @@ _TI_COLUMNS = ("task_id, map_index, state, try_number, max_tries, retries, start
                "reschedule_count, claimed_by, pid, proc_start, note")
 
 
+@contextmanager
+def _readable(table: str) -> Iterator[None]:
+    """A row that SQLite returns but the runner cannot read (an unknown state, broken JSON: damaged
+    pages) is a database error like the others, reported with the file by `state_errors`."""
+    try:
+        yield
+    except (ValueError, TypeError, RecursionError) as error:
+        raise sqlite3.DataError(f"a row of table {table} cannot be read: {error}") from None
+
+
+def _text(value: bytes) -> str:
+    """SQLite TEXT that is not UTF-8 (damaged pages) is a database error, not a UnicodeDecodeError."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise sqlite3.DataError(f"text that is not UTF-8 ({error.reason} at byte {error.start})") from None
+
+
 def _run(row: Sequence[Any]) -> RunRow:
-    values = list(row)
-    values[7] = DagRunState(values[7])
-    values[8] = json.loads(values[8] or "{}")
-    return RunRow(*values)
+    with _readable("dag_run"):
+        values = list(row)
+        values[7] = DagRunState(values[7])
+        values[8] = json.loads(values[8] or "{}")
+        return RunRow(*values)
 
 
 def _ti(row: Sequence[Any]) -> TIRow:
-    values = list(row)
-    values[2] = parse_ti_state(values[2])
-    return TIRow(*values)
+    with _readable("task_instance"):
+        values = list(row)
+        values[2] = parse_ti_state(values[2])
+        return TIRow(*values)
 
 
 def _enable_wal(conn: sqlite3.Connection, wait: float = 30.0) -> None:
@@ -328,6 +349,9 @@ RECOVERY = ("Nothing was changed. To keep its runs, restore the file from a back
             "`.recover` command may rescue part of it); to start afresh, move it away, e.g. "
             "`mv {path} {path}.damaged`, or set CRON2DAG_HOME to another folder.")
 
+FOREIGN = ("Nothing was changed. Set CRON2DAG_HOME to a folder of its own for the runner, or move the file away "
+           "(`mv {path} {path}.other`).")
+
 
 class StateStoreError(Cron2DagError):
     """The state database cannot be used as it is: which file, what is wrong, how to recover.
@@ -350,7 +374,8 @@ class StateStoreError(Cron2DagError):
             return cls(path, f"the runner's state database cannot be written ({text})",
                        "Check the permissions of the file and of its folder.")
         if "no such table" in text or "no such column" in text or "has no column" in text:
-            return cls(path, f"this is not the runner's state database, or one of another version ({text})")
+            return cls(path, f"this is not the runner's state database, or one of another version ({text})",
+                       FOREIGN.format(path=path))
         if "unable to open" in text:
             return cls(path, f"cannot open the runner's state database ({text})",
                        "Check that the path is a file you may read and write, in a folder you may write to.")
@@ -364,6 +389,14 @@ def state_errors(home: Path | None = None) -> Iterator[None]:
         yield
     except sqlite3.Error as error:
         raise StateStoreError.from_sqlite((home or default_home()) / "state.db", error) from None
+    except UnicodeDecodeError as error:
+        # SQLite reports a damaged schema with the damaged bytes in its message, which Python then
+        # fails to decode: an error of this module's SQLite calls is the database's, any other is not.
+        frames = traceback.extract_tb(error.__traceback__)
+        if not frames or frames[-1].filename != __file__:
+            raise
+        damaged = sqlite3.DatabaseError(f"SQLite's error message is not UTF-8 ({error.reason})")
+        raise StateStoreError.from_sqlite((home or default_home()) / "state.db", damaged) from None
 
 
 def _expected_columns() -> dict[str, set[str]]:
@@ -383,11 +416,11 @@ def _expected_columns() -> dict[str, set[str]]:
 
 
 _EXPECTED_COLUMNS = _expected_columns()
-# SQLite's quick_check reads every page: once per process, and only while that stays cheap (about
+# SQLite's quick_check reads every page: once per process and version of the file, and only while that stays cheap (about
 # 0.1 s for 32 MB on a busy machine). Damage it does not look for is still reported, by `state_errors`,
 # when a query meets it.
 QUICK_CHECK_MAX_BYTES = 32 * 1024 * 1024
-_CHECKED: set[str] = set()
+_CHECKED: set[tuple[str, int, int, int]] = set()  # files found sound (path, inode, size, mtime)
 
 
 def _check_file(home: Path, path: Path) -> None:
@@ -461,12 +494,16 @@ class Store:
                 # For task processes that only read. Not SQLite's `mode=ro`: a read-only connection to a
                 # WAL database can fail with "locking protocol" while a writer updates the WAL index.
                 self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+                self.conn.text_factory = _text
             else:
                 if not self.path.exists():
                     _create_database(self.home, self.path)
                     _check_file(self.home, self.path)
                 self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-                self._check_foreign()
+                self.conn.text_factory = _text
+                self._check_foreign()  # before anything is written into it
+                self._check_integrity()
+                self._check_schema(before_upgrade=True)
                 _enable_wal(self.conn)
                 self.conn.execute("PRAGMA synchronous=NORMAL")
                 self._ensure_schema()
@@ -479,14 +516,19 @@ class Store:
         if tables and "dag_run" not in tables:
             self.conn.close()
             raise StateStoreError(self.path, "this is not the runner's state database (its tables: "
-                                  + ", ".join(sorted(tables)[:8]) + ")")
+                                  + ", ".join(sorted(tables)[:8]) + ")", FOREIGN.format(path=self.path))
 
-    def _check_schema(self) -> None:
+    def _check_schema(self, *, before_upgrade: bool = False) -> None:
         """The tables hold the columns the runner reads (a database of another program, or one whose
-        pages were overwritten, fails here rather than in the middle of a run)."""
+        pages were overwritten, fails here rather than in the middle of a run). Before the schema is
+        brought up to date, only what an upgrade would not add must be there already."""
         problems = []
         for table, columns in _EXPECTED_COLUMNS.items():
             found = {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
+            if before_upgrade:
+                if not found:
+                    continue
+                columns = columns - set(_ADDED_COLUMNS.get(table, ())) - ({"map_index"} if table in _REKEYED else set())
             if not found:
                 problems.append(f"no table {table}")
             elif columns - found:
@@ -494,14 +536,18 @@ class Store:
         if problems:
             self.conn.close()
             raise StateStoreError(self.path, "this is not the runner's state database, or one of another version ("
-                                  + "; ".join(problems) + ")")
-        key = str(self.path.resolve())
-        if key in _CHECKED or self.path.stat().st_size > QUICK_CHECK_MAX_BYTES:
+                                  + "; ".join(problems) + ")", FOREIGN.format(path=self.path))
+
+    def _check_integrity(self) -> None:
+        stat = self.path.stat()
+        key = (str(self.path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        if key in _CHECKED or stat.st_size > QUICK_CHECK_MAX_BYTES:
             return
         check = self.conn.execute("PRAGMA quick_check(1)").fetchone()
         if check is None or check[0] != "ok":
             self.conn.close()
-            raise StateStoreError(self.path, f"the runner's state database is damaged ({check[0] if check else 'no answer'})")
+            found = " ".join(check[0].split()) if check else "no answer"
+            raise StateStoreError(self.path, f"the runner's state database is damaged ({found})")
         _CHECKED.add(key)
 
     def _ensure_schema(self) -> None:
@@ -903,7 +949,8 @@ class Store:
             query += " AND map_index = ?"
             args.append(map_index)
         query += " ORDER BY task_id, map_index, try_number"
-        return [AttemptRow(*row[:8], json.loads(row[8]) if row[8] else None) for row in self.conn.execute(query, args)]
+        with _readable("task_attempt"):
+            return [AttemptRow(*row[:8], json.loads(row[8]) if row[8] else None) for row in self.conn.execute(query, args)]
 
     # -- xcom ---------------------------------------------------------------------------------------------
     def get_xcom(self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int = -1) -> str | None:
@@ -971,7 +1018,8 @@ class Store:
         rows = self.conn.execute(
             "SELECT id, asset_uri, asset_name, dag_id, run_id, task_id, map_index, timestamp, extra, alias_names "
             "FROM asset_event WHERE asset_uri = ? AND asset_name = ? ORDER BY id", (uri, name))
-        return [StoredAssetEvent(*row[:8], json.loads(row[8]), tuple(json.loads(row[9]))) for row in rows]
+        with _readable("asset_event"):
+            return [StoredAssetEvent(*row[:8], json.loads(row[8]), tuple(json.loads(row[9]))) for row in rows]
 
 
 def _like_prefix(prefix: str) -> str:
