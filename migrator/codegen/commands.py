@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
+from migrator.clitypes import Duration
 from migrator.codegen.migrate import migrate
 from migrator.codegen.plan import CodegenOptions
 from migrator.codegen.summary import render_summary
@@ -22,34 +22,8 @@ from migrator.infer.model import Pipeline
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-_DURATION = re.compile(r"^(\d+)\s*(s|sec|secs|m|min|mins|h|hour|hours)?$")
-_UNITS = {
-    "s": 1,
-    "sec": 1,
-    "secs": 1,
-    "m": 60,
-    "min": 60,
-    "mins": 60,
-    "h": 3600,
-    "hour": 3600,
-    "hours": 3600,
-}
 # Show a progress bar from this many DAG files on (and only on a terminal).
 PROGRESS_THRESHOLD = 20
-
-
-class Duration(click.ParamType):
-    name = "duration"
-
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> dt.timedelta:
-        if isinstance(value, dt.timedelta):
-            return value
-        match = _DURATION.match(str(value).strip())
-        if not match:
-            self.fail(f"{value!r} is not a duration like 300, 90s, 5m or 1h", param, ctx)
-        return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2) or "s"])
 
 
 class TimeZoneName(click.ParamType):

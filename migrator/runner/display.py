@@ -36,6 +36,21 @@ def styled(state: Any) -> Text:
     return Text(name, style=STYLES.get(name, ""))
 
 
+def _clock(seconds: float) -> str:
+    """A wait as h:mm:ss (as the elapsed-time column shows it)."""
+    whole = max(0, int(seconds + 0.999))
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def next_try(ti: TIRow, now: float | None = None) -> str:
+    """When a waiting task starts again: 'next try at 14:05:31Z (in 0:04:53)'."""
+    if ti.next_try_at is None:
+        return ""
+    at = time.strftime("%H:%M:%SZ", time.gmtime(ti.next_try_at))
+    what = "next poke" if ti.state == TaskInstanceState.UP_FOR_RESCHEDULE else f"try {ti.try_number + 1}"
+    return f"{what} at {at} (in {_clock(ti.next_try_at - (now if now is not None else time.time()))})"
+
+
 def _seconds(start: str | None, end: str | None) -> str:
     if not start:
         return ""
@@ -106,7 +121,13 @@ class RunDisplay:
             # Plain writes: a line per task must stay cheap when a DAG has thousands of tasks.
             where = f"{run.row.logical_date[:19] if run.row.logical_date else run.row.run_id} " if self.backfill else ""
             detail = f" (try {ti.try_number}, {_seconds(ti.start_date, ti.end_date)})" if ti.try_number else ""
-            self.console.file.write(f"  {where}{key} {ti.state}{detail}\n")
+            waiting = f"; {next_try(ti)}" if ti.state == TaskInstanceState.UP_FOR_RETRY else ""
+            self.console.file.write(f"  {where}{key} {ti.state}{detail}{waiting}\n")
+        self._draw()
+
+    def tick(self) -> None:
+        """Called by the scheduler at least once a second, events or not: the clock and the waits
+        keep moving while every task is waiting (a retry delay), and no change stays undrawn."""
         self._draw()
 
     def run_finished(self, run: RunProgress) -> None:
@@ -144,10 +165,16 @@ class RunDisplay:
                       if ti.state in (TaskInstanceState.RUNNING, TaskInstanceState.UP_FOR_RETRY,
                                       TaskInstanceState.DEFERRED, TaskInstanceState.UP_FOR_RESCHEDULE,
                                       TaskInstanceState.QUEUED)]
+            now = time.time()
             for task_id, ti in active[:8]:
                 line = Text(f"  {task_id} ")
                 line.append_text(styled(ti.state))
-                line.append(f" try {ti.try_number} {_seconds(ti.start_date, None) if ti.state == TaskInstanceState.RUNNING else ''}")
+                if ti.state in (TaskInstanceState.UP_FOR_RETRY, TaskInstanceState.UP_FOR_RESCHEDULE):
+                    line.append(f" after try {ti.try_number}; {next_try(ti, now)}")
+                elif ti.state == TaskInstanceState.RUNNING:
+                    line.append(f" try {ti.try_number} {_seconds(ti.start_date, None)}")
+                else:
+                    line.append(f" try {ti.try_number}")
                 parts.append(line)
             if len(active) > 8:
                 parts.append(Text(f"  ... and {len(active) - 8} more"))
@@ -155,9 +182,10 @@ class RunDisplay:
 
 
 def task_table(run_row: Any, tis: dict[TIKey, TIRow], order: Iterable[TIKey]) -> Table:
+    """A run's task instances; fits 80 columns: long task ids and notes wrap, nothing is cut."""
     table = Table(title=f"{run_row.dag_id}  {run_row.run_id}", title_justify="left")
-    table.add_column("task")
-    table.add_column("state")
+    table.add_column("task", overflow="fold")
+    table.add_column("state", overflow="fold")
     table.add_column("try", justify="right")
     table.add_column("duration", justify="right")
     table.add_column("note", overflow="fold")
@@ -173,14 +201,26 @@ def task_table(run_row: Any, tis: dict[TIKey, TIRow], order: Iterable[TIKey]) ->
     return table
 
 
+def short_date(value: str | None) -> str:
+    """A UTC logical date for a narrow column: `2024-01-31`, or `2024-01-31 06:30` when not midnight."""
+    if not value:
+        return ""
+    moment = datetime.datetime.fromisoformat(value).astimezone(datetime.timezone.utc)
+    if moment.time() == datetime.time(0):
+        return moment.date().isoformat()
+    return moment.strftime("%Y-%m-%d %H:%M" if moment.second == 0 and not moment.microsecond else "%Y-%m-%d %H:%M:%S")
+
+
 def runs_table(runs: list[Any], title: str = "runs") -> Table:
+    """Runs, one a row; fits 80 columns with whole run ids (the column other ones wrap around)."""
     table = Table(title=title, title_justify="left")
-    table.add_column("logical date")
-    table.add_column("run id")
-    table.add_column("state")
+    widest = max((len(run.run_id) for run in runs), default=6)
+    table.add_column("run id", no_wrap=True, min_width=widest)
+    table.add_column("logical date (UTC)", overflow="fold")
+    table.add_column("state", overflow="fold")
     table.add_column("duration", justify="right")
     table.add_column("note", overflow="fold")
     for run in runs:
-        table.add_row(run.logical_date or "", run.run_id, styled(run.state), _seconds(run.start_date, run.end_date),
-                      run.note or "")
+        table.add_row(run.run_id, short_date(run.logical_date), styled(run.state),
+                      _seconds(run.start_date, run.end_date), run.note or "")
     return table

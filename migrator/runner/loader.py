@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from migrator.errors import Diagnostic, InputError, UsageError
+from migrator.runner import config
 from migrator.runner.sdk.context import DagContext
 from migrator.runner.sdk.dag import DAG
 from migrator.runner.sdk.exceptions import NotSupportedByRunner
 from migrator.runner.shim import airflow_shim
 
-IMPORT_TIMEOUT_SECONDS = 30.0  # Airflow's [core] dagbag_import_timeout
+IMPORT_TIMEOUT_SECONDS = config.dagbag_import_timeout()  # Airflow's [core] dagbag_import_timeout (30 s)
 TRACEBACK_DEPTH = 2  # Airflow's [core] dagbag_import_error_traceback_depth
 _OWN_CODE = str(Path(__file__).resolve().parent.parent)
 

@@ -41,6 +41,7 @@ from migrator.runner.store import AssetEventRow, RunRow, Store, TIKey, TIRow
 from migrator.runner.setup_teardown_plan import SetupTeardownPlan
 from migrator.runner.setup_teardown_plan import plan as setup_teardown_plan
 from migrator.runner.trigger_rules import Decision, TriggerRule, UpstreamCounts, evaluate, evaluate_setups
+from migrator.runner.watchdog import Watchdog
 
 if TYPE_CHECKING:
     from migrator.runner.sdk.baseoperator import BaseOperator
@@ -58,6 +59,7 @@ class Observer(Protocol):
     def run_started(self, run: RunProgress) -> None: ...
     def task_changed(self, run: RunProgress, key: TIKey, ti: TIRow) -> None: ...
     def run_finished(self, run: RunProgress) -> None: ...
+    def tick(self) -> None: ...
 
 
 class NullObserver:
@@ -68,6 +70,9 @@ class NullObserver:
         pass
 
     def run_finished(self, run: RunProgress) -> None:
+        pass
+
+    def tick(self) -> None:
         pass
 
 
@@ -156,51 +161,70 @@ def run_view(row: RunRow) -> DagRunView:
 
 
 def priority_weights(dag: DAG) -> dict[str, int]:
-    """Airflow's priority_weight_total under each task's weight_rule (downstream by default)."""
-    memo_down: dict[str, set[str]] = {}
-    memo_up: dict[str, set[str]] = {}
+    """Airflow's priority_weight_total under each task's weight_rule (downstream by default): the task's
+    weight plus those of all its descendants (or ancestors), each counted once.
 
-    def relatives(task_id: str, upstream: bool) -> set[str]:
-        memo = memo_up if upstream else memo_down
-        if task_id in memo:
-            return memo[task_id]
-        order: list[str] = []
-        stack = [task_id]
-        seen: set[str] = set()
-        while stack:  # iterative post-order so long chains do not hit the recursion limit
-            current = stack[-1]
-            task = dag.task_dict[current]
-            pending = [t for t in (task.upstream_task_ids if upstream else task.downstream_task_ids)
-                       if t not in memo and t not in seen]
-            if pending:
-                seen.update(pending)
-                stack.extend(pending)
-                continue
-            stack.pop()
-            result: set[str] = set()
+    Relatives are bit sets (Python ints) filled in topological order, so a 1,000-task chain costs a
+    thousand ORs rather than a million set insertions; with equal weights a sum is a bit count.
+    """
+    ids = list(dag.task_dict)
+    index = {task_id: position for position, task_id in enumerate(ids)}
+    weight = [dag.task_dict[task_id].priority_weight for task_id in ids]
+    uniform = len(set(weight)) <= 1
+    rules = {task.weight_rule for task in dag.task_dict.values()}
+
+    def relatives(upstream: bool) -> dict[str, int]:
+        bits: dict[str, int] = {}
+        for task_id in (order if upstream else reversed(order)):
+            task = dag.task_dict[task_id]
+            found = 0
             for other in (task.upstream_task_ids if upstream else task.downstream_task_ids):
-                result.add(other)
-                result |= memo.get(other, set())
-            memo[current] = result
-            order.append(current)
-        return memo[task_id]
+                found |= bits[other] | (1 << index[other])
+            bits[task_id] = found
+        return bits
 
+    def total(members: int) -> int:
+        if uniform:
+            return (weight[0] if weight else 0) * members.bit_count()
+        result = 0
+        while members:
+            lowest = members & -members
+            result += weight[lowest.bit_length() - 1]
+            members ^= lowest
+        return result
+
+    order = _topological_order(dag)
+    down = relatives(upstream=False) if "downstream" in rules else {}
+    up = relatives(upstream=True) if "upstream" in rules else {}
     weights = {}
     for task_id, task in dag.task_dict.items():
         if task.weight_rule == "absolute":
             weights[task_id] = task.priority_weight
         else:
-            others = relatives(task_id, task.weight_rule == "upstream")
-            weights[task_id] = task.priority_weight + sum(dag.task_dict[t].priority_weight for t in others)
+            members = (up if task.weight_rule == "upstream" else down)[task_id]
+            weights[task_id] = task.priority_weight + total(members)
     return weights
+
+
+def _topological_order(dag: DAG) -> list[str]:
+    """Upstream tasks first (the loader has already refused cycles)."""
+    remaining = {task_id: len(task.upstream_task_ids) for task_id, task in dag.task_dict.items()}
+    ready = [task_id for task_id, count in remaining.items() if count == 0]
+    order = []
+    while ready:
+        task_id = ready.pop()
+        order.append(task_id)
+        for other in dag.task_dict[task_id].downstream_task_ids:
+            remaining[other] -= 1
+            if remaining[other] == 0:
+                ready.append(other)
+    return order
 
 
 def recover_from_dead_runners(store: Store, home: Path) -> set[tuple[str, str]]:
     """Attempts claimed by runners that died: kill what they left running, make them runnable again
     (not counted against retries). Returns the (dag_id, run_id) of the runs that changed."""
     dead = store.dead_runners()
-    if not dead:
-        return set()
     changed = set()
     for dag_id, run_id, ti in store.claimed_by_dead(dead):
         killed = kill_orphan(ti.pid, ti.proc_start)
@@ -231,7 +255,8 @@ class Scheduler:
         from migrator.runner import config
 
         self.parallelism = parallelism if parallelism is not None else config.parallelism()
-        self.executor = Executor()
+        self.watchdog = Watchdog(self.runner_id)
+        self.executor = Executor(self.watchdog)
         self.attempts: dict[tuple[str, str, TIKey], Attempt] = {}
         self.active: dict[tuple[str, str], RunProgress] = {}
         self.by_process: dict[int, Attempt] = {}
@@ -268,6 +293,7 @@ class Scheduler:
                 first_in_backfill: str | None = None) -> list[RunProgress]:
         """Run these DAG runs to completion (or until stopped); returns them with their final states."""
         self.store.register_runner(self.runner_id)
+        self.watchdog.start()
         pending = [RunProgress(row, dag, first_in_backfill=(row.run_id == first_in_backfill)) for row, dag in runs]
         done: list[RunProgress] = []
         try:
@@ -292,6 +318,7 @@ class Scheduler:
                 for process in finished:
                     self._process_done(process)
                 self._tick_sensors()
+                self.observer.tick()
                 if self.stop_requested:
                     if self.stop_grace is not None:
                         self._apply_stop()
@@ -302,7 +329,9 @@ class Scheduler:
                             done.append(run)
                         break
         finally:
+            self.executor.abandon()  # empty unless an error ends the loop with tasks still running
             self.executor.close()
+            self.watchdog.stop()
             self.store.unregister_runner(self.runner_id)
         self.stopped = self.stop_requested
         for run in pending:
@@ -648,6 +677,8 @@ class Scheduler:
         for key, run in self._candidates(room):
             if running >= self.parallelism:
                 return
+            if not self._still_candidate(run, key):
+                continue  # a failed claim reloaded the run meanwhile: decide on fresh rows next round
             dag = run.dag
             task_id = key.task_id
             task = dag.task_dict[task_id]
@@ -666,6 +697,16 @@ class Scheduler:
                 running += 1
                 per_run[run.key] = per_run.get(run.key, 0) + 1
                 per_task[(run.row.dag_id, task_id)] = per_task.get((run.row.dag_id, task_id), 0) + 1
+
+    def _still_candidate(self, run: RunProgress, key: TIKey) -> bool:
+        if key in run.dirty:
+            return False
+        ti = run.tis.get(key)
+        if ti is None:
+            return False
+        if key in run.ready:
+            return ti.state is None
+        return key in run.waiting and (ti.next_try_at is None or ti.next_try_at <= time.time())
 
     def _foreign_running(self, run: RunProgress) -> int:
         return sum(1 for key in run.foreign if run.tis[key].state in (TIS.RUNNING, TIS.QUEUED))
@@ -1088,7 +1129,7 @@ class Scheduler:
                     logging.getLogger("airflow.dag").exception("Error in DAG callback")
             return {}
 
-        executor = Executor()
+        executor = Executor(self.watchdog)
         try:
             executor.fork(None, body, log=log, timeout=60.0)
             deadline = time.monotonic() + 70.0

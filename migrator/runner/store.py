@@ -15,13 +15,22 @@ import json
 import os
 import socket
 import sqlite3
+import tempfile
 import time
-from collections.abc import Iterable, Sequence
+import traceback
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from migrator.runner.states import DagRunState, TaskInstanceState, parse_ti_state
+from migrator.errors import Cron2DagError
+from migrator.runner.states import (
+    SCHEDULABLE_STATES,
+    DagRunState,
+    TaskInstanceState,
+    parse_ti_state,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS dag_run (
@@ -267,17 +276,37 @@ _TI_COLUMNS = ("task_id, map_index, state, try_number, max_tries, retries, start
                "reschedule_count, claimed_by, pid, proc_start, note")
 
 
+@contextmanager
+def _readable(table: str) -> Iterator[None]:
+    """A row that SQLite returns but the runner cannot read (an unknown state, broken JSON: damaged
+    pages) is a database error like the others, reported with the file by `state_errors`."""
+    try:
+        yield
+    except (ValueError, TypeError, RecursionError) as error:
+        raise sqlite3.DataError(f"a row of table {table} cannot be read: {error}") from None
+
+
+def _text(value: bytes) -> str:
+    """SQLite TEXT that is not UTF-8 (damaged pages) is a database error, not a UnicodeDecodeError."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise sqlite3.DataError(f"text that is not UTF-8 ({error.reason} at byte {error.start})") from None
+
+
 def _run(row: Sequence[Any]) -> RunRow:
-    values = list(row)
-    values[7] = DagRunState(values[7])
-    values[8] = json.loads(values[8] or "{}")
-    return RunRow(*values)
+    with _readable("dag_run"):
+        values = list(row)
+        values[7] = DagRunState(values[7])
+        values[8] = json.loads(values[8] or "{}")
+        return RunRow(*values)
 
 
 def _ti(row: Sequence[Any]) -> TIRow:
-    values = list(row)
-    values[2] = parse_ti_state(values[2])
-    return TIRow(*values)
+    with _readable("task_instance"):
+        values = list(row)
+        values[2] = parse_ti_state(values[2])
+        return TIRow(*values)
 
 
 def _enable_wal(conn: sqlite3.Connection, wait: float = 30.0) -> None:
@@ -301,23 +330,211 @@ def default_home() -> Path:
     return Path(os.environ.get("CRON2DAG_HOME") or ".cron2dag")
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+RECOVERY = ("Nothing was changed. To keep its runs, restore the file from a backup (SQLite's "
+            "`.recover` command may rescue part of it); to start afresh, move it away, e.g. "
+            "`mv {path} {path}.damaged`, or set CRON2DAG_HOME to another folder.")
+
+FOREIGN = ("Nothing was changed. Set CRON2DAG_HOME to a folder of its own for the runner, or move the file away "
+           "(`mv {path} {path}.other`).")
+
+
+class StateStoreError(Cron2DagError):
+    """The state database cannot be used as it is: which file, what is wrong, how to recover.
+
+    Exit 2, like other unreadable input; the file is never deleted or recreated unasked.
+    """
+
+    def __init__(self, path: Path, problem: str, recovery: str | None = None) -> None:
+        self.path = path
+        advice = RECOVERY.format(path=path) if recovery is None else recovery
+        super().__init__(f"{path}: {problem}. {advice}".rstrip())
+
+    @classmethod
+    def from_sqlite(cls, path: Path, error: sqlite3.Error) -> StateStoreError:
+        text = str(error)
+        if "locked" in text or "busy" in text:
+            return cls(path, f"the runner's state database stayed locked by another process ({text})",
+                       "Another cron2dag command is probably writing to it: try again when it has finished.")
+        if "readonly" in text or "read-only" in text:
+            return cls(path, f"the runner's state database cannot be written ({text})",
+                       "Check the permissions of the file and of its folder.")
+        if "no such table" in text or "no such column" in text or "has no column" in text:
+            return cls(path, f"this is not the runner's state database, or one of another version ({text})",
+                       FOREIGN.format(path=path))
+        if "unable to open" in text:
+            return cls(path, f"cannot open the runner's state database ({text})",
+                       "Check that the path is a file you may read and write, in a folder you may write to.")
+        return cls(path, f"the runner's state database is damaged ({text})")
+
+
+@contextmanager
+def state_errors(home: Path | None = None) -> Iterator[None]:
+    """Turn an SQLite error met while using the state database into a StateStoreError (exit 2)."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise StateStoreError.from_sqlite((home or default_home()) / "state.db", error) from None
+    except UnicodeDecodeError as error:
+        # SQLite reports a damaged schema with the damaged bytes in its message, which Python then
+        # fails to decode: an error of this module's SQLite calls is the database's, any other is not.
+        frames = traceback.extract_tb(error.__traceback__)
+        if not frames or frames[-1].filename != __file__:
+            raise
+        damaged = sqlite3.DatabaseError(f"SQLite's error message is not UTF-8 ({error.reason})")
+        raise StateStoreError.from_sqlite((home or default_home()) / "state.db", damaged) from None
+
+
+def _expected_columns() -> dict[str, set[str]]:
+    """Each table's columns, read from SCHEMA itself so the check cannot drift from it."""
+    tables: dict[str, set[str]] = {}
+    current: set[str] | None = None
+    for line in SCHEMA.splitlines():
+        words = line.split()
+        if line.startswith("CREATE TABLE"):
+            current = tables.setdefault(words[-2], set())
+        elif current is not None and line.startswith("    ") and words and words[0].isidentifier() \
+                and words[0] not in ("PRIMARY", "UNIQUE", "FOREIGN", "CHECK"):
+            current.add(words[0])
+        elif line.startswith(")"):
+            current = None
+    return tables
+
+
+_EXPECTED_COLUMNS = _expected_columns()
+# SQLite's quick_check reads every page: once per process and version of the file, and only while that stays cheap (about
+# 0.1 s for 32 MB on a busy machine). Damage it does not look for is still reported, by `state_errors`,
+# when a query meets it.
+QUICK_CHECK_MAX_BYTES = 32 * 1024 * 1024
+_CHECKED: set[tuple[str, int, int, int]] = set()  # files found sound (path, inode, size, mtime)
+
+
+def _check_file(home: Path, path: Path) -> None:
+    """What can be told before SQLite opens the file (it would silently create or misread these)."""
+    if home.exists() and not home.is_dir():
+        raise StateStoreError(home, "CRON2DAG_HOME is a file, not a folder: the runner keeps its state.db and logs "
+                                    "in a folder", "Nothing was changed. Point CRON2DAG_HOME at a folder (or move the "
+                                                   "file away).")
+    if not path.exists():
+        return
+    if path.is_dir():
+        raise StateStoreError(path, "is a folder, not the runner's state database",
+                              f"Nothing was changed. Move it away (`mv {path} {path}.folder`), or set CRON2DAG_HOME "
+                              "to another folder.")
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as error:
+        raise StateStoreError(path, f"cannot read the runner's state database ({error.strerror})",
+                              "Check the permissions of the file and of its folder.") from None
+    if not header:
+        raise StateStoreError(path, "the runner's state database is empty (0 bytes): it was truncated, and the "
+                                    "runs it recorded are lost")
+    if header != SQLITE_HEADER:
+        raise StateStoreError(path, "is not an SQLite database (damaged, or another file in its place)")
+
+
+def _create_database(home: Path, path: Path) -> None:
+    """A new state.db appears complete or not at all: built aside, then linked into place. Two runners
+    starting together on a new home both succeed; neither ever sees a half-made (0-byte) file."""
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StateStoreError(home, f"cannot create the runner's folder ({error.strerror})",
+                              "Set CRON2DAG_HOME to a folder you may write to.") from None
+    fd, temp = tempfile.mkstemp(prefix=".state.db.", suffix=".new", dir=home)
+    os.close(fd)
+    try:
+        os.unlink(temp)  # SQLite writes its own header into a new file
+        conn = sqlite3.connect(temp, isolation_level=None)
+        try:
+            _enable_wal(conn)  # writes the file's header; the tables come when a Store opens it
+        finally:
+            conn.close()
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass  # another runner created it a moment ago: use theirs
+    finally:
+        for leftover in (temp, temp + "-wal", temp + "-shm"):
+            try:
+                os.unlink(leftover)
+            except FileNotFoundError:
+                pass
+
+
 class Store:
-    """One connection to the state database (open one per process; never share across fork)."""
+    """One connection to the state database (open one per process; never share across fork).
+
+    Opening checks the file first (`_check_file`) and its tables after (`_check_schema`): a damaged or
+    foreign file is a StateStoreError naming it, and it is never replaced. Later SQLite errors are
+    turned into the same error by `state_errors` around each command.
+    """
 
     def __init__(self, home: Path | str | None = None, *, readonly: bool = False) -> None:
         self.home = Path(home) if home is not None else default_home()
         self.path = self.home / "state.db"
-        if readonly:
-            # For task processes that only read. Not SQLite's `mode=ro`: a read-only connection to a
-            # WAL database can fail with "locking protocol" while a writer updates the WAL index.
-            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        else:
-            self.home.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            _enable_wal(self.conn)
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            self._ensure_schema()
-        self.conn.execute("PRAGMA busy_timeout=30000")
+        _check_file(self.home, self.path)
+        with state_errors(self.home):
+            if readonly:
+                # For task processes that only read. Not SQLite's `mode=ro`: a read-only connection to a
+                # WAL database can fail with "locking protocol" while a writer updates the WAL index.
+                self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+                self.conn.text_factory = _text
+            else:
+                if not self.path.exists():
+                    _create_database(self.home, self.path)
+                    _check_file(self.home, self.path)
+                self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+                self.conn.text_factory = _text
+                self._check_foreign()  # before anything is written into it
+                self._check_integrity()
+                self._check_schema(before_upgrade=True)
+                _enable_wal(self.conn)
+                self.conn.execute("PRAGMA synchronous=NORMAL")
+                self._ensure_schema()
+            self.conn.execute("PRAGMA busy_timeout=30000")
+            self._check_schema()
+
+    def _check_foreign(self) -> None:
+        """Another program's SQLite file is refused before anything is written into it."""
+        tables = {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and "dag_run" not in tables:
+            self.conn.close()
+            raise StateStoreError(self.path, "this is not the runner's state database (its tables: "
+                                  + ", ".join(sorted(tables)[:8]) + ")", FOREIGN.format(path=self.path))
+
+    def _check_schema(self, *, before_upgrade: bool = False) -> None:
+        """The tables hold the columns the runner reads (a database of another program, or one whose
+        pages were overwritten, fails here rather than in the middle of a run). Before the schema is
+        brought up to date, only what an upgrade would not add must be there already."""
+        problems = []
+        for table, columns in _EXPECTED_COLUMNS.items():
+            found = {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
+            if before_upgrade:
+                if not found:
+                    continue
+                columns = columns - set(_ADDED_COLUMNS.get(table, ())) - ({"map_index"} if table in _REKEYED else set())
+            if not found:
+                problems.append(f"no table {table}")
+            elif columns - found:
+                problems.append(f"table {table} lacks {', '.join(sorted(columns - found))}")
+        if problems:
+            self.conn.close()
+            raise StateStoreError(self.path, "this is not the runner's state database, or one of another version ("
+                                  + "; ".join(problems) + ")", FOREIGN.format(path=self.path))
+
+    def _check_integrity(self) -> None:
+        stat = self.path.stat()
+        key = (str(self.path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        if key in _CHECKED or stat.st_size > QUICK_CHECK_MAX_BYTES:
+            return
+        check = self.conn.execute("PRAGMA quick_check(1)").fetchone()
+        if check is None or check[0] != "ok":
+            self.conn.close()
+            found = " ".join(check[0].split()) if check else "no answer"
+            raise StateStoreError(self.path, f"the runner's state database is damaged ({found})")
+        _CHECKED.add(key)
 
     def _ensure_schema(self) -> None:
         if self.conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
@@ -412,6 +629,14 @@ class Store:
         """Tasks added to the DAG since the run was created get rows (as Airflow's verify_integrity)."""
         with self._tx():
             self._insert_tis(dag_id, run_id, tasks)
+
+    def set_retries(self, dag_id: str, run_id: str, retries: int) -> None:
+        """Give every task instance of the run that has yet to start an attempt `retries` retries from
+        its next attempt on (a resumed run under `--retries`)."""
+        self.conn.execute(
+            "UPDATE task_instance SET retries = ?, max_tries = try_number + ? WHERE dag_id = ? AND run_id = ? "
+            "AND claimed_by IS NULL AND (state IS NULL OR state IN ('up_for_retry', 'up_for_reschedule'))",
+            (retries, retries, dag_id, run_id))
 
     def set_run_state(self, dag_id: str, run_id: str, state: DagRunState, *, start: bool = False,
                       end: bool = False, note: str | None = None, unless_finished: bool = False) -> bool:
@@ -522,7 +747,15 @@ class Store:
 
     def start_attempt(self, dag_id: str, run_id: str, expected: TIRow, *, runner_id: str, state: TaskInstanceState,
                       new_try: bool) -> TIRow | None:
-        """Claim a task instance for an attempt (CAS on state and try number); the claimed row or None."""
+        """Claim a task instance for an attempt; the claimed row, or None if it is not ours to start.
+
+        One compare-and-set UPDATE: the row must still be unclaimed, in the state and try number the
+        caller read, and that state must be one a new attempt starts from (no state yet, or a retry or
+        reschedule whose time has come). A caller deciding from a stale or reloaded row can therefore
+        never start a finished or running task again.
+        """
+        if expected.state not in SCHEDULABLE_STATES:
+            return None
         try_number = expected.try_number + 1 if new_try else expected.try_number
         start = now_iso()
         with self._tx():
@@ -531,9 +764,9 @@ class Store:
                 "next_try_at = NULL, pid = NULL, proc_start = NULL, note = NULL, "
                 "first_poke_at = CASE WHEN ? THEN NULL ELSE first_poke_at END "
                 "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ? AND state IS ? AND try_number = ? "
-                "AND (claimed_by IS NULL OR claimed_by = ?)",
-                (str(state), try_number, runner_id, start, new_try, dag_id, run_id, expected.task_id, expected.map_index,
-                 _s(expected.state), expected.try_number, runner_id),
+                "AND claimed_by IS NULL AND (state IS NULL OR next_try_at IS NULL OR next_try_at <= ?)",
+                (str(state), try_number, runner_id, start, new_try, dag_id, run_id, expected.task_id,
+                 expected.map_index, _s(expected.state), expected.try_number, time.time()),
             )
             if cursor.rowcount != 1:
                 return None
@@ -653,11 +886,13 @@ class Store:
         return True
 
     def claimed_by_dead(self, dead: set[str]) -> list[tuple[str, str, TIRow]]:
-        if not dead:
-            return []
+        """Claims held by these dead runners, or by runners no longer registered at all (a runner
+        registers before its first claim, and unregisters last, even when an error stopped it)."""
         marks = ", ".join("?" * len(dead))
+        either = f"claimed_by IN ({marks}) OR " if dead else ""
         rows = self.conn.execute(
-            f"SELECT dag_id, run_id, {_TI_COLUMNS} FROM task_instance WHERE claimed_by IN ({marks})", tuple(dead))
+            f"SELECT dag_id, run_id, {_TI_COLUMNS} FROM task_instance WHERE claimed_by IS NOT NULL AND "
+            f"({either}claimed_by NOT IN (SELECT runner_id FROM runner))", tuple(dead))
         return [(row[0], row[1], _ti(row[2:])) for row in rows]
 
     def clear(self, dag_id: str, run_id: str, *, only_failed: bool = False, task_ids: Sequence[str] | None = None) -> int:
@@ -702,7 +937,8 @@ class Store:
             query += " AND map_index = ?"
             args.append(map_index)
         query += " ORDER BY task_id, map_index, try_number"
-        return [AttemptRow(*row[:8], json.loads(row[8]) if row[8] else None) for row in self.conn.execute(query, args)]
+        with _readable("task_attempt"):
+            return [AttemptRow(*row[:8], json.loads(row[8]) if row[8] else None) for row in self.conn.execute(query, args)]
 
     # -- xcom ---------------------------------------------------------------------------------------------
     def get_xcom(self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int = -1) -> str | None:
@@ -782,16 +1018,17 @@ class Store:
             "SELECT id, asset_uri, asset_name, dag_id, run_id, task_id, map_index, timestamp, extra, alias_names "
             "FROM asset_event ORDER BY id")
         found = []
-        for row in rows:
-            aliases = json.loads(row[9])
-            if kind == "alias":
-                if name not in aliases:
+        with _readable("asset_event"):
+            for row in rows:
+                aliases = json.loads(row[9])
+                if kind == "alias":
+                    if name not in aliases:
+                        continue
+                elif (name is not None and row[2] != name) or (uri is not None and row[1] != uri):
                     continue
-            elif (name is not None and row[2] != name) or (uri is not None and row[1] != uri):
-                continue
-            found.append({"id": row[0], "uri": row[1], "name": row[2], "dag_id": row[3], "run_id": row[4],
-                          "task_id": row[5], "map_index": row[6], "timestamp": row[7], "extra": json.loads(row[8]),
-                          "aliases": aliases})
+                found.append({"id": row[0], "uri": row[1], "name": row[2], "dag_id": row[3], "run_id": row[4],
+                              "task_id": row[5], "map_index": row[6], "timestamp": row[7],
+                              "extra": json.loads(row[8]), "aliases": aliases})
         return found
 
 

@@ -33,6 +33,14 @@ def runs(env: dict[str, str]) -> list[dict]:
     return json.loads(done.stdout)
 
 
+def wait_until(condition, what: str, timeout: float = 60.0) -> None:
+    """Poll for a state (a generous deadline only turns a hang into a failure, it is not a guess)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"still waiting for: {what}"
+        time.sleep(0.02)
+
+
 COUNTING_DAG = '''
 import pendulum
 from airflow.sdk import DAG, task
@@ -60,6 +68,33 @@ with DAG("counting", schedule="@daily", start_date=pendulum.datetime(2024, 1, 1,
 '''
 
 
+def wait_for_kill_point(point: str, count: int, process: subprocess.Popen[str], tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+
+    def events() -> int:
+        return sum(1 for line in out.read_text().splitlines() if line.startswith(point)) if out.exists() else 0
+
+    def registered() -> bool:
+        import sqlite3
+
+        path = tmp_path / "home" / "state.db"
+        if not path.exists():
+            return False
+        try:  # read-only: connecting must not create the file the runner is about to create
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as conn:
+                return bool(conn.execute("SELECT COUNT(*) FROM runner").fetchone()[0])
+        except sqlite3.Error:  # being created
+            return False
+
+    if point == "at once":
+        return
+    if point == "registered":
+        wait_until(lambda: process.poll() is not None or registered(), "the runner to register")
+        return
+    target = events() + count
+    wait_until(lambda: process.poll() is not None or events() >= target, f"{count} more task {point}s")
+
+
 def test_sigkill_at_random_points_loses_nothing_and_repeats_no_success(tmp_path: Path) -> None:
     (tmp_path / "counting.py").write_text(COUNTING_DAG)
     env = environment(tmp_path)
@@ -69,7 +104,11 @@ def test_sigkill_at_random_points_loses_nothing_and_repeats_no_success(tmp_path:
     kills = 0
     for _ in range(14):
         process = cli(*args, env=env)
-        time.sleep(rng.uniform(0.3, 1.2))  # process start is ~0.3 s: kills land in loading and in running
+        # Kill points are states, never delays (a busy machine stretches every delay): at once (while
+        # Python starts or the DAG loads), once the runner is registered in the state store, or once
+        # a few more task attempts have started or ended (while tasks run and results are recorded).
+        wait_for_kill_point(rng.choice(["at once", "registered", "start", "end"]), rng.randint(1, 4),
+                            process, tmp_path)
         if process.poll() is None:
             process.kill()
             kills += 1
@@ -137,9 +176,7 @@ def start_hanging_run(tmp_path: Path, dag: str) -> tuple[subprocess.Popen[str], 
     env = environment(tmp_path)
     process = cli("run", str(tmp_path / "hanging.py"), "--date", "2024-01-01", env=env)
     out = tmp_path / "out.txt"
-    deadline = time.monotonic() + 30
-    while (not out.exists() or len(out.read_text().split()) < 3) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: out.exists() and len(out.read_text().splitlines()) >= 3, "three tasks to start")
     return process, env, out
 
 
@@ -150,7 +187,6 @@ def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path: Path) -> None:
     output, _ = process.communicate(timeout=20)
     assert process.returncode == 130, output
     assert "interrupted" in output
-    time.sleep(0.2)
     assert not any(_alive(pid) for pid in pids), "task processes survived Ctrl-C"
     [run] = runs(env)
     assert run["state"] == "queued"
@@ -333,8 +369,7 @@ def test_execution_timeout_terminates_the_whole_process_group(tmp_path: Path) ->
     assert {t["task_id"]: t["state"] for t in run["tasks"]} == {"bash": "failed", "python": "failed"}
     grandchildren = [int(pid) for pid in (tmp_path / "out.txt").read_text().split()]
     assert len(grandchildren) == 2
-    time.sleep(0.2)
-    assert not [pid for pid in grandchildren if _alive(pid)], "a task's background process outlived its timeout"
+    wait_until(lambda: not [pid for pid in grandchildren if _alive(pid)], "the background processes to die")
 
 
 DAEMON_DAG = '''
@@ -395,9 +430,7 @@ def test_ctrl_c_during_a_backfill_leaves_every_run_resumable(tmp_path: Path) -> 
     env = environment(tmp_path, CRON2DAG_KILL_GRACE="2")
     process = cli("backfill", str(tmp_path / "two_runs.py"), "--start", "2024-01-01", "--end", "2024-01-02", env=env)
     out = tmp_path / "out.txt"
-    deadline = time.monotonic() + 30
-    while (not out.exists() or len(out.read_text().split()) < 2) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: out.exists() and len(out.read_text().split()) >= 2, "both runs' tasks to start")
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=30)
     assert process.returncode == 130, output
@@ -411,17 +444,57 @@ def test_a_killed_runner_keeps_the_log_of_the_task_it_was_running(tmp_path: Path
     """Task output was buffered in the runner until the attempt ended: SIGKILL lost all of it."""
     dag = HANGING_DAG.replace('echo $$ >> "$OUT"', 'echo "output before the kill"; echo $$ >> "$OUT"')
     process, env, out = start_hanging_run(tmp_path, dag)
-    time.sleep(0.5)  # the runner reads the output as it comes
+    log = (Path(env["CRON2DAG_HOME"]) / "logs/dag_id=hanging/run_id=manual__2024-01-01T00:00:00+00:00"
+           / "task_id=sleep0/attempt=1.log")
+    # on disk while the attempt still runs (it never ends by itself), not when it ends
+    wait_until(lambda: "output before the kill" in log.read_text(), "the task's output in its log")
     process.kill()
     process.communicate()
-    for pid in (int(p) for p in out.read_text().split()):  # the task processes outlive their runner
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    log = (Path(env["CRON2DAG_HOME"]) / "logs/dag_id=hanging/run_id=manual__2024-01-01T00:00:00+00:00"
-           / "task_id=sleep0/attempt=1.log").read_text()
-    assert "Running command" in log and "output before the kill" in log
+    wait_until(lambda: not any(_alive(int(pid)) for pid in out.read_text().split()), "the tasks to die")
+    assert "Running command" in log.read_text() and "output before the kill" in log.read_text()
+
+
+ORPHANS_DAG = '''
+import pendulum
+from airflow.sdk import DAG, task
+from airflow.providers.standard.operators.bash import BashOperator
+with DAG("orphans", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC")) as dag:
+    # the shell, a child in its process group, and a child that left the group for a session of its own
+    BashOperator(task_id="bash", bash_command='sleep 300 & echo "$$ $!" >> "$OUT"; sleep 300; echo end >> "$OUT"')
+    BashOperator(task_id="escapes", bash_command='setsid sleep 300 & echo "$$ $!" >> "$OUT"; wait')
+
+    @task
+    def python():
+        import os, subprocess, time
+        child = subprocess.Popen(["sleep", "300"])
+        with open(os.environ["OUT"], "a") as out:
+            out.write(f"{os.getpid()} {child.pid}\\n")
+        time.sleep(300)
+        with open(os.environ["OUT"], "a") as out:
+            out.write("end\\n")
+
+    python()
+'''
+
+
+def test_sigkill_of_the_runner_kills_its_tasks_and_their_children(tmp_path: Path) -> None:
+    """Task processes lead their own sessions: after `kill -9` of the runner they used to live on and
+    finish their work unrecorded, so resuming ran it a second time."""
+    process, env, out = start_hanging_run(tmp_path, ORPHANS_DAG)
+    pids = [int(p) for p in out.read_text().split()]
+    assert len(pids) == 6 and all(_alive(pid) for pid in pids)
+    process.kill()
+    process.communicate()
+    wait_until(lambda: not any(_alive(pid) for pid in pids), "every task process and child to die")
+    # the next run resumes the interrupted attempts: nothing ran unobserved in between
+    (tmp_path / "hanging.py").write_text(ORPHANS_DAG.replace("300", "0"))
+    done = subprocess.run([sys.executable, "-m", "migrator", "run", str(tmp_path / "hanging.py"), "--date",
+                           "2024-01-01"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert out.read_text().count("end") == 2  # the resumed attempts, not the killed ones
+    [run] = runs(env)
+    assert {t["task_id"]: (t["state"], t["try_number"]) for t in run["tasks"]} == {
+        "bash": ("success", 2), "escapes": ("success", 2), "python": ("success", 2)}
 
 
 def test_clear_after_the_runner_was_killed(tmp_path: Path) -> None:
@@ -435,8 +508,7 @@ def test_clear_after_the_runner_was_killed(tmp_path: Path) -> None:
                               capture_output=True, text=True, timeout=60, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "cleared 3 task instances" in done.stdout
-        time.sleep(0.2)
-        assert not any(_alive(pid) for pid in pids), "the dead runner's tasks were left running"
+        wait_until(lambda: not any(_alive(pid) for pid in pids), "the dead runner's tasks to die")
     finally:
         for pid in pids:
             try:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from migrator.runner.sdk.dag import DAG
     from migrator.runner.sdk.taskgroup import TaskGroup
 
-KEY_REGEX = re.compile(r"^[\w.-]+$")
+KEY_REGEX = re.compile(r"[\w.-]+")  # matched with fullmatch: `$` would accept a trailing newline
 WEIGHT_RULES = ("downstream", "upstream", "absolute")
 
 # Arguments whose effect is a deployment concern (queues, pools, alerting): accepted and recorded,
@@ -49,7 +49,7 @@ def validate_key(key: str, what: str = "task_id") -> None:
         raise TypeError(f"The key has to be a string and is {type(key)}:{key}")
     if len(key) > 250:
         raise AirflowException(f"The key has to be less than 250 characters, not {len(key)}")
-    if not KEY_REGEX.match(key):
+    if not KEY_REGEX.fullmatch(key):
         raise AirflowException(
             f"The key {key!r} has to be made of alphanumeric characters, dashes, dots and underscores exclusively"
         )
