@@ -34,6 +34,7 @@ from migrator.runner.context import (
     XComStore,
     context_to_airflow_vars,
 )
+from migrator.runner.sdk.asset_events import emitted_events
 from migrator.runner.sdk.context import set_current_context
 from migrator.runner.sdk.exceptions import (
     AirflowException,
@@ -76,6 +77,7 @@ class Outcome:
     skip: list[str] = field(default_factory=list)
     rendered: dict[str, Any] | None = None
     reschedule_at: float | None = None
+    assets: list[dict[str, Any]] | None = None  # the asset events of a success (None: from the outlets alone)
 
 
 def _has_callbacks(task: BaseOperator) -> bool:
@@ -94,6 +96,8 @@ def kind_of(task: BaseOperator) -> str:
     unchanged = (cls.execute is declaring.execute
                  and cls.pre_execute is BaseOperator.pre_execute and cls.post_execute is BaseOperator.post_execute
                  and not _has_callbacks(task))
+    if task.runner_kind == "trigger" and cls.execute is declaring.execute:
+        return "trigger"  # callbacks of such tasks run in the runner, as for the other kinds it carries out
     if not unchanged:
         return "fork"
     if task.runner_kind == "empty" and not task.outlets and not task.inlets:
@@ -189,6 +193,15 @@ class ChannelStateReader(StateReader):
         return self.channel.call("count_dag_runs", dag_id=dag_id, logical_dates=self._dates(logical_dates),
                                  states=states)
 
+    def group_known(self, dag_id: str, group_id: str) -> bool | None:
+        return self.channel.call("group_known", dag_id=dag_id, group_id=group_id)
+
+    def dag_run_state(self, dag_id: str, run_id: str) -> str | None:
+        return self.channel.call("dag_run_state", dag_id=dag_id, run_id=run_id)
+
+    def asset_events(self, kind: str, name: str | None, uri: str | None) -> list[dict[str, Any]]:
+        return self.channel.call("asset_events", kind=kind, name=name, uri=uri)
+
 
 def answer_task_request(store: Store, request: dict[str, Any]) -> Any:
     """The runner's side of TaskChannel: read-only questions about the state database."""
@@ -208,6 +221,13 @@ def answer_task_request(store: Store, request: dict[str, Any]) -> Any:
         return sum(1 for found in by_run.values() if found and all(s in request["states"] for s in found))
     if op == "count_dag_runs":
         return store.count_dag_runs(request["dag_id"], request["logical_dates"], request["states"])
+    if op == "group_known":
+        return store.group_known(request["dag_id"], request["group_id"])
+    if op == "dag_run_state":
+        run = store.get_run(request["dag_id"], request["run_id"])
+        return str(run.state) if run is not None else None
+    if op == "asset_events":
+        return store.asset_events_for(request["kind"], request["name"], request["uri"])
     raise ValueError(f"unknown request {op!r}")
 
 
@@ -233,6 +253,16 @@ class StoreStateReader(StateReader):
 
     def count_dag_runs(self, dag_id: str, logical_dates: list[Any], states: list[str]) -> int:
         return self.store.count_dag_runs(dag_id, self._dates(logical_dates), states)
+
+    def group_known(self, dag_id: str, group_id: str) -> bool | None:
+        return self.store.group_known(dag_id, group_id)
+
+    def dag_run_state(self, dag_id: str, run_id: str) -> str | None:
+        run = self.store.get_run(dag_id, run_id)
+        return str(run.state) if run is not None else None
+
+    def asset_events(self, kind: str, name: str | None, uri: str | None) -> list[dict[str, Any]]:
+        return self.store.asset_events_for(kind, name, uri)
 
 
 class MappingPushError(AirflowException):
@@ -373,7 +403,8 @@ def run_in_task_process(task: BaseOperator, context: dict[str, Any], *, try_numb
             if task._post_execute_hook is not None:
                 task._post_execute_hook(context, result)
             task.post_execute(context, result)
-            outcome = Outcome("success", xcoms=encode_result_xcoms(task, result, ti.map_index))
+            outcome = Outcome("success", xcoms=encode_result_xcoms(task, result, ti.map_index),
+                              assets=emitted_events(task.outlets, context.get("outlet_events")))
             _call_callbacks(task.on_success_callback, context, log, "on_success")
         except DownstreamTasksSkipped as skip:
             log.info("Skipping downstream tasks.")
@@ -449,6 +480,7 @@ def outcome_from_process(message: dict[str, Any] | None, exit_status: int | None
     outcome.skip = list(message.get("skip", []))
     outcome.rendered = message.get("rendered")
     outcome.reschedule_at = message.get("reschedule_at")
+    outcome.assets = message.get("assets")
     return outcome
 
 
@@ -475,7 +507,9 @@ def start_sensor(task: BaseSensorOperator, context: dict[str, Any]) -> tuple[Sen
     deferrable = bool(getattr(sensor, "deferrable", False))
     mode = "deferred" if deferrable else ("reschedule" if sensor.reschedule else "poke")
     now = time.time()
-    wait = SensorWait(sensor, context, mode, now, time.monotonic(), now, rendered=rendered)
+    first = getattr(context["ti"], "first_reschedule_date", None)  # a reschedule-mode wait a runner resumes
+    started_wall = first.timestamp() if first is not None and mode != "poke" else now
+    wait = SensorWait(sensor, context, mode, started_wall, time.monotonic(), now, rendered=rendered)
     if deferrable:
         try:
             done, value = sensor.deferred_result(context)
@@ -507,7 +541,8 @@ def poke_sensor(wait: SensorWait) -> Outcome | None:
             return Outcome("success", xcoms=encode_result_xcoms(sensor, value, wait.context["ti"].map_index),
                            rendered=wait.rendered)
         duration = time.time() - wait.started_wall if wait.mode != "poke" else time.monotonic() - wait.started_mono
-        sensor.timed_out(duration)
+        if wait.mode != "deferred" or sensor.deferral_timeout:
+            sensor.timed_out(duration)
     except Exception as error:
         return failure_outcome(sensor, error, wait.rendered)
     now = time.time()

@@ -75,6 +75,16 @@ class StateReader:
     def count_dag_runs(self, dag_id: str, logical_dates: list[Any], states: list[str]) -> int:
         raise NotImplementedError
 
+    def group_known(self, dag_id: str, group_id: str) -> bool | None:
+        """Whether the latest recorded run of a DAG has tasks in this group (None: the DAG never ran)."""
+        raise NotImplementedError
+
+    def dag_run_state(self, dag_id: str, run_id: str) -> str | None:
+        raise NotImplementedError
+
+    def asset_events(self, kind: str, name: str | None, uri: str | None) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
 
 class RuntimeTaskInstance:
     """`context["ti"]`: the running attempt, with XCom access."""
@@ -96,6 +106,7 @@ class RuntimeTaskInstance:
         self.xcoms = xcoms
         self.state_reader = state_reader
         self.dag_run = run
+        self.first_reschedule_date: DateTime | None = None  # when a sensor in reschedule mode first poked
 
     @property
     def operator(self) -> str:
@@ -169,6 +180,7 @@ def build_context(
 ) -> dict[str, Any]:
     """Airflow 3's `RuntimeTaskInstance.get_template_context()` for one attempt."""
     from migrator.runner.sdk import macros
+    from migrator.runner.sdk.asset_events import InletEventsAccessors, OutletEventAccessors
     from migrator.runner.sdk.variables import ConnectionAccessor, VariableAccessor
 
     prev = previous_success() if previous_success is not None else None
@@ -181,8 +193,8 @@ def build_context(
         "task": task,
         "task_instance": ti,
         "ti": ti,
-        "outlet_events": {},
-        "inlet_events": {},
+        "outlet_events": OutletEventAccessors(),
+        "inlet_events": InletEventsAccessors(task.inlets, lambda kind, name, uri: ti.state_reader.asset_events(kind, name, uri)),
         "macros": macros,
         "params": dict(params),
         "var": {"json": VariableAccessor(True), "value": VariableAccessor(False)},

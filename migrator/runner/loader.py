@@ -145,6 +145,14 @@ def _disarm_timeout(previous: Any) -> None:
     signal.signal(signal.SIGALRM, previous)
 
 
+_LOADED: dict[str, DAG] = {}  # every DAG loaded in this process, by id (the last load of an id wins)
+
+
+def loaded_dag(dag_id: str) -> DAG | None:
+    """A DAG this process has loaded (for tasks that refer to another DAG: triggers, external sensors)."""
+    return _LOADED.get(dag_id)
+
+
 def _collect(shown: str, module: types.ModuleType) -> dict[str, DAG]:
     found: dict[str, DAG] = {}
     candidates = [value for value in module.__dict__.values() if isinstance(value, DAG)]
@@ -155,6 +163,7 @@ def _collect(shown: str, module: types.ModuleType) -> dict[str, DAG]:
             raise InputError.at(shown, f"Broken DAG: Ignoring DAG {dag.dag_id} from {shown} - also found in {shown}")
         found[dag.dag_id] = dag
     DagContext.reset()
+    _LOADED.update(found)
     return found
 
 

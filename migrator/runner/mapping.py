@@ -11,6 +11,7 @@ happens here, with lengths read from the runner's XCom table:
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -31,10 +32,24 @@ if TYPE_CHECKING:
     from migrator.runner.store import Store
 
 
-def initial_instances(dag: DAG) -> list[tuple[str, int, int]]:
-    """(task_id, map_index, retries) of the task instances a new run of this DAG starts with."""
+def in_date_range(task: Any, dag: DAG, logical_date: datetime.datetime | None) -> bool:
+    """Whether a run at this logical date has an instance of the task: its start date (the later of its
+    own and the DAG's) is not after it, its end date (the earlier) not before (DagRun.verify_integrity)."""
+    if logical_date is None:
+        return True
+    starts = [d for d in (task.start_date, dag.start_date) if d is not None]
+    ends = [d for d in (task.end_date, dag.end_date) if d is not None]
+    return (not starts or max(starts) <= logical_date) and (not ends or logical_date <= min(ends))
+
+
+def initial_instances(dag: DAG, logical_date: datetime.datetime | None = None,
+                      run_type: str = "manual") -> list[tuple[str, int, int]]:
+    """(task_id, map_index, retries) of the task instances a new run of this DAG starts with. Tasks whose
+    dates do not cover the logical date get none, except in a backfill (as Airflow)."""
     rows = []
     for task in dag.tasks:
+        if run_type != "backfill" and not in_date_range(task, dag, logical_date):
+            continue
         indexes: range | tuple[int, ...] = (-1,)
         if needs_expansion(task):
             try:

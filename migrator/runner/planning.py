@@ -195,7 +195,7 @@ def _why_nothing_to_backfill(dag: DAG, start: DateTime, end: DateTime, infos: li
 def materialize(store: Store, dag: DAG, planned: PlannedRun, *, run_type: str, conf: dict[str, Any],
                 dag_file: str) -> RunRow | None:
     """Create, clear or reuse the run in the store; None for runs that are skipped."""
-    tasks = initial_instances(dag)
+    tasks = initial_instances(dag, planned.logical_date, run_type)
     if planned.action is Action.SKIP:
         return None
     if planned.action is Action.CREATE:

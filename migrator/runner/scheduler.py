@@ -15,7 +15,7 @@ import heapq
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -25,6 +25,7 @@ from migrator.runner.context import DagRunView, RuntimeTaskInstance, build_conte
 from migrator.runner.executor import Executor, TaskProcess, kill_orphan
 from migrator.runner.logs import TaskLog, log_path
 from migrator.runner.mapping import expansion_length, initial_instances
+from migrator.runner.sdk.asset_events import emitted_events
 from migrator.runner.sdk.mapped import closest_mapped_group, expansion_dependencies, is_mapped, needs_expansion
 from migrator.runner.retries import retry_delay
 from migrator.runner.sdk.params import process_params
@@ -37,7 +38,9 @@ from migrator.runner.states import (
     TaskInstanceState,
 )
 from migrator.runner.store import AssetEventRow, RunRow, Store, TIKey, TIRow
-from migrator.runner.trigger_rules import TriggerRule, UpstreamCounts, evaluate
+from migrator.runner.setup_teardown_plan import SetupTeardownPlan
+from migrator.runner.setup_teardown_plan import plan as setup_teardown_plan
+from migrator.runner.trigger_rules import Decision, TriggerRule, UpstreamCounts, evaluate, evaluate_setups
 from migrator.runner.watchdog import Watchdog
 
 if TYPE_CHECKING:
@@ -84,6 +87,7 @@ class RunProgress:
     ready: set[TIKey] = field(default_factory=set)
     blocked: dict[TIKey, tuple[str, bool]] = field(default_factory=dict)  # instance -> (why, can it change here?)
     first_in_backfill: bool = False
+    triggered: bool = False  # started by a TriggerDagRunOperator of another run: not counted in max_active_runs
     # Indexes kept in step with `tis` (see Scheduler._index), so each loop costs O(changes), not O(tasks):
     by_task: dict[str, set[TIKey]] = field(default_factory=dict)  # a mapped task has one key per instance
     unfinished: set[TIKey] = field(default_factory=set)
@@ -262,6 +266,7 @@ class Scheduler:
         self._data_version = store.data_version()
         self._last_recovery = 0.0
         self._weights: dict[int, dict[str, int]] = {}
+        self._plans: dict[int, SetupTeardownPlan] = {}
         self.xcoms = att.StoreXComs(store)
         self.state_reader = att.StoreStateReader(store)
 
@@ -295,7 +300,7 @@ class Scheduler:
             self._recover(force=True)
             while True:
                 if not self.stop_requested:
-                    while pending and len(self.active) < max_active_runs:
+                    while pending and self._own_runs() < max_active_runs:
                         self._activate(pending.pop(0))
                 self._refresh()
                 self._recover()
@@ -308,7 +313,7 @@ class Scheduler:
                         done.append(run)
                 if not self.active and (not pending or self.stop_requested):
                     break
-                room_for_more = bool(pending) and len(self.active) < max_active_runs and not self.stop_requested
+                room_for_more = bool(pending) and self._own_runs() < max_active_runs and not self.stop_requested
                 finished = self.executor.poll(0.0 if room_for_more else self._wait_time())
                 for process in finished:
                     self._process_done(process)
@@ -334,9 +339,13 @@ class Scheduler:
         return done
 
     # -- runs -----------------------------------------------------------------------------------------
+    def _own_runs(self) -> int:
+        return sum(1 for run in self.active.values() if not run.triggered)
+
     def _activate(self, run: RunProgress) -> None:
         dag = run.dag
-        self.store.ensure_task_instances(run.row.dag_id, run.row.run_id, initial_instances(dag))
+        self.store.ensure_task_instances(run.row.dag_id, run.row.run_id,
+                                         initial_instances(dag, _parse(run.row.logical_date), run.row.run_type))
         self._collapse_stale_expansions(run)
         # unless another runner finished it meanwhile (this one planned to resume it): then it only settles
         self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.RUNNING, start=True, unless_finished=True)
@@ -347,6 +356,8 @@ class Scheduler:
         run.dirty = set(run.tis)
         self.active[run.key] = run
         self._weights.setdefault(id(dag), priority_weights(dag))
+        if id(dag) not in self._plans:
+            self._plans[id(dag)] = setup_teardown_plan(dag)
         self.observer.run_started(run)
 
     def _collapse_stale_expansions(self, run: RunProgress) -> None:
@@ -422,6 +433,8 @@ class Scheduler:
         if not unfinished:
             if self._has_attempts(run):
                 return False
+            if not run.tis:  # as in Airflow, an empty run succeeds
+                run.outcome_note = "no task instances: no task's start and end dates cover the logical date"
             leaf_states = self._leaf_states(run)
             if any(s in FAILED_STATES for s in leaf_states):
                 run.final_state = DagRunState.FAILED
@@ -448,7 +461,7 @@ class Scheduler:
             self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.QUEUED, note=run.outcome_note,
                                      unless_finished=True)
         else:
-            run.outcome_note = "task deadlock (no runnable tasks): " + ", ".join(sorted(unfinished))
+            run.outcome_note = "task deadlock (no runnable tasks): " + ", ".join(sorted(map(str, unfinished)))
             run.final_state = DagRunState.FAILED
             run.finished_here = self.store.set_run_state(run.row.dag_id, run.row.run_id, DagRunState.FAILED, end=True,
                                                          note=run.outcome_note, unless_finished=True)
@@ -463,10 +476,10 @@ class Scheduler:
             return DagRunState.FAILED
         return DagRunState.SUCCESS
 
-    @staticmethod
-    def _leaf_states(run: RunProgress) -> list[TaskInstanceState | None]:
-        """The states that decide the run's (DagRun._tis_for_dagrun_state): every instance of the leaves."""
-        leaves = [t.task_id for t in run.dag.tasks if not t.downstream_task_ids]
+    def _leaf_states(self, run: RunProgress) -> list[TaskInstanceState | None]:
+        """The states that decide the run's (DagRun._tis_for_dagrun_state): every instance of the leaves,
+        teardowns left out unless they say on_failure_fail_dagrun."""
+        leaves = self._plans[id(run.dag)].state_leaves
         return [run.tis[key].state for leaf in leaves for key in run.keys_of(leaf)
                 if run.tis[key].state != TIS.REMOVED]
 
@@ -508,8 +521,7 @@ class Scheduler:
                 run.ready.discard(key)
                 continue
             task = dag.task_dict[key.task_id]
-            counts = UpstreamCounts.from_states(run.tis[u].state for u in self._relevant_upstreams(run, task, key))
-            decision = evaluate(task.trigger_rule, counts)
+            decision = self._decide(run, task, key)
             if decision.new_state is not None:
                 self._force(run, key, decision.new_state)
             elif decision.runnable:
@@ -519,6 +531,36 @@ class Scheduler:
                     run.ready.add(key)
             else:
                 run.ready.discard(key)
+
+    def _decide(self, run: RunProgress, task: BaseOperator, key: TIKey) -> Decision:
+        """The trigger rule over the relevant upstream instances, with the setup/teardown constraints
+        (Airflow's TriggerRuleDep: setups first, then direct upstreams, then a teardown's scope)."""
+        plan = self._plans[id(run.dag)]
+        tasks = run.dag.task_dict
+
+        def counts(keys: Iterable[TIKey]) -> UpstreamCounts:
+            return UpstreamCounts.of((run.tis[k].state, tasks[k.task_id].is_setup) for k in keys)
+
+        setups = None
+        if not task.is_teardown and key.task_id in plan.indirect_setups:
+            setups = evaluate_setups(counts(k for s in plan.indirect_setups[key.task_id] for k in run.by_task.get(s, ())))
+            if setups.new_state is not None:
+                return setups
+        # An upstream task without instances in this run (its dates do not cover the logical date) is
+        # an upstream that never finishes, as Airflow counts upstream tasks, not just instances.
+        absent = [(None, tasks[u].is_setup) for u in task.upstream_task_ids if not run.by_task.get(u)]
+        upstream = [(run.tis[k].state, tasks[k.task_id].is_setup) for k in self._relevant_upstreams(run, task, key)]
+        decision = evaluate(task.trigger_rule, UpstreamCounts.of(upstream + absent))
+        if decision.new_state is not None or not decision.runnable:
+            return decision
+        if setups is not None and not setups.runnable:
+            return setups
+        scope = plan.teardown_scope.get(key.task_id)
+        if task.is_teardown and scope:
+            waiting = [k for other in scope for k in run.by_task.get(other, ()) if run.tis[k].state not in FINISHED]
+            if waiting:
+                return Decision(None, False, f"the tasks between its setups and it are not done: {waiting[0]}")
+        return decision
 
     def _expand(self, run: RunProgress, task: BaseOperator, key: TIKey) -> None:
         """A mapped task's placeholder whose upstreams are done: one instance per value (none: skipped;
@@ -589,6 +631,8 @@ class Scheduler:
         run.ready.discard(key)
         if ti.state in FINISHED:
             run.dirty.update(run.downstream_keys(key.task_id))
+            for waiter in self._plans[id(run.dag)].waiters.get(key.task_id, ()):
+                run.dirty.update(run.by_task.get(waiter, ()))
         self.observer.task_changed(run, key, ti)
 
     def _candidates(self, runs_with_room: set[tuple[str, str]]) -> Iterator[tuple[TIKey, RunProgress]]:
@@ -747,6 +791,8 @@ class Scheduler:
                 self._start_bash(attempt, task, context)
             elif kind == "sensor":
                 self._start_sensor(attempt, task, context)
+            elif kind == "trigger":
+                self._start_trigger(attempt, task, context)
             else:
                 self._start_fork(attempt, task, context)
         except Exception as error:
@@ -767,6 +813,10 @@ class Scheduler:
             prev = self.store.previous_success(run.row.dag_id, run.row.logical_date)
             return run_view(prev) if prev else None
 
+        if ti.first_poke_at is not None:
+            import pendulum
+
+            runtime_ti.first_reschedule_date = pendulum.from_timestamp(ti.first_poke_at)
         return build_context(dag=run.dag, task=task, run=view, ti=runtime_ti, params=params,
                              previous_success=previous, task_reschedule_count=ti.reschedule_count)
 
@@ -814,6 +864,37 @@ class Scheduler:
         self.by_process[process.pid] = attempt
         self.store.set_process(attempt.run.row.dag_id, attempt.run.row.run_id, attempt.task_id, self.runner_id,
                                process.pid, map_index=attempt.map_index)
+
+    def _start_trigger(self, attempt: Attempt, task: Any, context: dict[str, Any]) -> None:
+        """TriggerDagRunOperator: create the target's run here and run it alongside (sdk/trigger_dagrun.py)."""
+        from migrator.runner import triggering, xcom_codec
+        from migrator.runner.sdk.trigger_dagrun import XCOM_RUN_ID, triggered_run_sensor
+        from migrator.runner.templating import rendered_fields, rendered_for_record
+
+        assert attempt.log is not None
+        values = rendered_fields(task, context)
+        rendered = rendered_for_record(values)
+        request = triggering.request_from(values, task)
+        target = triggering.find_dag(request.dag_id, attempt.run.dag, self.store)
+        if target is None:
+            self._complete(attempt, att.Outcome("failed", error=f"Dag {request.dag_id} not found", rendered=rendered))
+            return
+        row, problem = triggering.create_run(self.store, target, request, reset=bool(task.reset_dag_run))
+        if row is None:
+            skip = bool(values["skip_when_already_exists"])
+            self._complete(attempt, att.Outcome("skipped" if skip else "failed", retryable=False, error=problem,
+                                                rendered=rendered))
+            return
+        attempt.log.info(f"Triggered DAG {target.dag_id}: run {row.run_id} (run here, alongside this one)")
+        self.store.set_xcom(attempt.run.row.dag_id, attempt.run.row.run_id, attempt.task_id, XCOM_RUN_ID,
+                            xcom_codec.encode(row.run_id), attempt.map_index)
+        self._activate(RunProgress(row, target, triggered=True))
+        if not values["wait_for_completion"]:
+            self._complete(attempt, att.Outcome("success", rendered=rendered))
+            return
+        self._start_sensor(attempt, triggered_run_sensor(task, target.dag_id, row.run_id), context)
+        if attempt.sensor is not None:
+            attempt.sensor.rendered = rendered
 
     def _start_sensor(self, attempt: Attempt, task: Any, context: dict[str, Any]) -> None:
         assert attempt.log is not None
@@ -914,6 +995,7 @@ class Scheduler:
         next_try_at = None
         release = True
         reschedule = False
+        first_poke_at: float | None = None  # kept from the first reschedule of this try (the store keeps the first)
         if outcome.state == "success":
             state = TIS.SUCCESS
         elif outcome.state == "skipped":
@@ -922,6 +1004,8 @@ class Scheduler:
             state = TIS.UP_FOR_RESCHEDULE
             next_try_at = outcome.reschedule_at or time.time()
             reschedule = True
+            started = run.tis[attempt.key].start_date
+            first_poke_at = _parse(started).timestamp() if started else time.time()
         elif outcome.retryable and attempt.try_number <= attempt.max_tries:
             state = TIS.UP_FOR_RETRY
             end = time.time()
@@ -957,14 +1041,15 @@ class Scheduler:
         skip = [t for t in outcome.skip if t in run.by_task]
         assets = []
         if state == TIS.SUCCESS:
-            for outlet in task.outlets:
-                for asset in getattr(outlet, "iter_assets", lambda: iter(()))():
-                    assets.append(AssetEventRow(asset.uri, asset.name))
+            events = outcome.assets
+            if events is None:
+                events = emitted_events(task.outlets, (attempt.context or {}).get("outlet_events"))
+            assets = [AssetEventRow(e["uri"], e["name"], e["extra"], tuple(e["aliases"])) for e in events]
         self.attempts.pop((run.row.dag_id, run.row.run_id, attempt.key), None)
         end, skipped = self.store.finish_attempt(
             run.row.dag_id, run.row.run_id, attempt.task_id, runner_id=self.runner_id, try_number=attempt.try_number,
             state=state, next_try_at=next_try_at, note=outcome.error, xcoms=outcome.xcoms, skip=skip,
-            rendered=outcome.rendered, release=release, reschedule=reschedule, assets=assets,
+            rendered=outcome.rendered, release=release, reschedule=reschedule, assets=assets, first_poke_at=first_poke_at,
             map_index=attempt.map_index,
         )
         current = run.tis[attempt.key]

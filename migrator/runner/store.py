@@ -270,20 +270,6 @@ class AssetEventRow:
     aliases: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class StoredAssetEvent:
-    id: int
-    uri: str
-    name: str
-    dag_id: str
-    run_id: str
-    task_id: str
-    map_index: int
-    timestamp: str
-    extra: dict[str, Any]
-    aliases: tuple[str, ...]
-
-
 _RUN_COLUMNS = ("dag_id, run_id, logical_date, data_interval_start, data_interval_end, run_after, run_type, "
                 "state, conf, dag_file, created_at, start_date, end_date, clear_number, note")
 _TI_COLUMNS = ("task_id, map_index, state, try_number, max_tries, retries, start_date, end_date, next_try_at, first_poke_at, "
@@ -775,10 +761,11 @@ class Store:
         with self._tx():
             cursor = self.conn.execute(
                 "UPDATE task_instance SET state = ?, try_number = ?, claimed_by = ?, start_date = ?, end_date = NULL, "
-                "next_try_at = NULL, pid = NULL, proc_start = NULL, note = NULL "
+                "next_try_at = NULL, pid = NULL, proc_start = NULL, note = NULL, "
+                "first_poke_at = CASE WHEN ? THEN NULL ELSE first_poke_at END "
                 "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ? AND state IS ? AND try_number = ? "
                 "AND claimed_by IS NULL AND (state IS NULL OR next_try_at IS NULL OR next_try_at <= ?)",
-                (str(state), try_number, runner_id, start, dag_id, run_id, expected.task_id, expected.map_index,
+                (str(state), try_number, runner_id, start, new_try, dag_id, run_id, expected.task_id, expected.map_index,
                  _s(expected.state), expected.try_number, time.time()),
             )
             if cursor.rowcount != 1:
@@ -793,7 +780,8 @@ class Store:
                     (dag_id, run_id, expected.task_id, expected.map_index, try_number, str(state), start, runner_id),
                 )
         return replace(expected, state=state, try_number=try_number, claimed_by=runner_id, start_date=start,
-                       end_date=None, next_try_at=None, pid=None, proc_start=None, note=None)
+                       end_date=None, next_try_at=None, pid=None, proc_start=None, note=None,
+                       first_poke_at=None if new_try else expected.first_poke_at)
 
     def set_process(self, dag_id: str, run_id: str, task_id: str, runner_id: str, pid: int | None,
                     state: TaskInstanceState | None = None, *, map_index: int = -1) -> None:
@@ -1001,6 +989,17 @@ class Store:
         )
         return list(rows)
 
+    def group_known(self, dag_id: str, group_id: str) -> bool | None:
+        """Whether the latest run of a DAG has task instances in a task group (None: no run of it)."""
+        latest = self.conn.execute("SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY created_at DESC LIMIT 1",
+                                   (dag_id,)).fetchone()
+        if latest is None:
+            return None
+        row = self.conn.execute(
+            "SELECT 1 FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id LIKE ? ESCAPE '\\' LIMIT 1",
+            (dag_id, latest[0], _like_prefix(group_id))).fetchone()
+        return row is not None
+
     def count_dag_runs(self, dag_id: str, logical_dates: Sequence[str], states: Sequence[str]) -> int:
         row = self.conn.execute(
             f"SELECT COUNT(*) FROM dag_run WHERE dag_id = ? AND logical_date IN ({', '.join('?' * len(logical_dates))}) "
@@ -1013,13 +1012,24 @@ class Store:
         return list(self.conn.execute(
             "SELECT asset_uri, asset_name, dag_id, run_id, task_id, timestamp FROM asset_event ORDER BY id"))
 
-    def asset_events_of(self, uri: str, name: str) -> list[StoredAssetEvent]:
-        """Every recorded event of one asset, oldest first (for `inlet_events`)."""
+    def asset_events_for(self, kind: str, name: str | None, uri: str | None) -> list[dict[str, Any]]:
+        """Recorded events of an asset (by name and/or uri) or of an alias (kind "alias"), oldest first."""
         rows = self.conn.execute(
             "SELECT id, asset_uri, asset_name, dag_id, run_id, task_id, map_index, timestamp, extra, alias_names "
-            "FROM asset_event WHERE asset_uri = ? AND asset_name = ? ORDER BY id", (uri, name))
+            "FROM asset_event ORDER BY id")
+        found = []
         with _readable("asset_event"):
-            return [StoredAssetEvent(*row[:8], json.loads(row[8]), tuple(json.loads(row[9]))) for row in rows]
+            for row in rows:
+                aliases = json.loads(row[9])
+                if kind == "alias":
+                    if name not in aliases:
+                        continue
+                elif (name is not None and row[2] != name) or (uri is not None and row[1] != uri):
+                    continue
+                found.append({"id": row[0], "uri": row[1], "name": row[2], "dag_id": row[3], "run_id": row[4],
+                              "task_id": row[5], "map_index": row[6], "timestamp": row[7], "extra": json.loads(row[8]),
+                              "aliases": aliases})
+        return found
 
 
 def _like_prefix(prefix: str) -> str:

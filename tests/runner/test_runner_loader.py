@@ -125,8 +125,8 @@ def test_dag_decorator_and_task_ids(tmp_path: Path) -> None:
     ("from airflow.sdk import DAG, task_group\nwith DAG('d') as d:\n    @task_group\n    def outer(x):\n"
      "        @task_group\n        def inner(y): pass\n        inner.expand(y=[1])\n    outer.expand(x=[1, 2])\n",
      "a mapped task group inside another mapped task group is not supported", 7),
-    ("from airflow.sdk import DAG, task\nwith DAG('d') as d:\n    @task.virtualenv\n    def f(): pass\n",
-     "@task.virtualenv is not supported", 3),
+    ("from airflow.sdk import DAG, task\nwith DAG('d') as d:\n    @task.docker(image='x')\n    def f(): pass\n",
+     "@task.docker is not supported", 3),
     ("from airflow.providers.standard.operators.bash import BashOperator\n"
      "from airflow.sdk import DAG\nwith DAG('d') as d:\n    BashOperator(task_id='x', bash_command='true', run_as_user='bob')\n",
      "run_as_user", 4),

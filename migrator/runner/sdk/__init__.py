@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from migrator.runner.sdk import macros
+from migrator.runner.sdk.asset_events import Metadata
 from migrator.runner.sdk.assets import Asset, AssetAlias, AssetAll, AssetAny, Dataset
 from migrator.runner.sdk.baseoperator import BaseOperator
 from migrator.runner.sdk.context import Context, get_current_context
@@ -41,7 +42,7 @@ UNSUPPORTED = frozenset({
     "AllowedKeyMapper", "AssetAccessControl", "AssetOrTimeSchedule", "AssetWatcher", "AsyncCallback",
     "BaseAsyncOperator", "BaseDeadlineReference", "BaseHook", "BaseOperatorLink", "BaseXCom",
     "ChainMapper", "CronPartitionTimetable", "DayWindow", "DeadlineAlert", "DeadlineReference", "EventsTimetable",
-    "ExceptionRetryPolicy", "FanOutMapper", "FixedKeyMapper", "HourWindow", "IdentityMapper", "Metadata",
+    "ExceptionRetryPolicy", "FanOutMapper", "FixedKeyMapper", "HourWindow", "IdentityMapper",
     "MinimumCount", "MonthWindow", "NEVER_EXPIRE", "ObjectStoragePath", "PartitionedAtRuntime",
     "PartitionedAssetTimetable", "PartitionMapper", "ProductMapper", "QuarterWindow", "ResumableJobMixin",
     "RetryAction", "RetryDecision", "RetryPolicy", "RetryRule", "RollupMapper", "SegmentWindow", "SyncCallback",
@@ -86,6 +87,7 @@ __all__ = [
     "DeltaTriggerTimetable",
     "EdgeModifier",
     "Label",
+    "Metadata",
     "MultipleCronTriggerTimetable",
     "Param",
     "ParamsDict",

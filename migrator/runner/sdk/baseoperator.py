@@ -315,7 +315,16 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
             self.dag = dag
 
     def _after_init(self) -> None:
-        """Once the outermost `__init__` ran: XComArgs in templated fields become dependencies."""
+        """Once the outermost `__init__` ran: XComArgs in templated fields become dependencies, and a
+        deferrable operator of the user's own (one with execute_complete) is refused where it is made."""
+        if getattr(self, "deferrable", False):
+            for klass in type(self).__mro__:
+                if klass.__module__.startswith("migrator.runner"):
+                    break
+                if "execute_complete" in vars(klass):
+                    raise NotSupportedByRunner(
+                        f"{type(self).__name__}(deferrable=True) defers to a trigger: deferrable operators other "
+                        "than the standard sensors are not supported by the local runner (pass deferrable=False)")
         for field in self.template_fields:
             for referenced, _ in iter_references(getattr(self, field, None)):
                 if referenced is not self:
@@ -485,6 +494,10 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
         from migrator.runner.sdk.setup_teardown import SetupTeardownContext
 
         SetupTeardownContext.exit()
+
+    def defer(self, *, trigger: Any = None, method_name: str = "", kwargs: Any = None, timeout: Any = None) -> Any:
+        raise NotSupportedByRunner(f"{type(self).__name__} defers to a trigger (self.defer): deferrable operators "
+                                   "other than the standard sensors are not supported by the local runner")
 
     # -- execution hooks (called by the runner in the task process) --------------------------------
     def execute(self, context: dict[str, Any]) -> Any:

@@ -18,6 +18,13 @@ from migrator.runner.sdk.operators import (
     ShortCircuitOperator,
     determine_kwargs,
 )
+from migrator.runner.sdk.sensors import PythonSensor
+from migrator.runner.sdk.virtualenv import (
+    BranchExternalPythonOperator,
+    BranchPythonVirtualenvOperator,
+    ExternalPythonOperator,
+    PythonVirtualenvOperator,
+)
 from migrator.runner.sdk.xcom_arg import XComArg
 from migrator.runner.trigger_rules import TriggerRule
 
@@ -139,6 +146,34 @@ class _BashDecoratedOperator(DecoratedOperatorMixin, BashOperator):
             raise TypeError("The returned value from the TaskFlow callable must be a non-empty string.")
         render_template_fields(self, context)
         return super().execute(context)
+
+
+class _SensorDecoratedOperator(DecoratedOperatorMixin, PythonSensor):
+    """`@task.sensor`: the function is the poke; True (or a PokeReturnValue) ends the wait."""
+
+    template_fields: ClassVar[Sequence[str]] = ("op_args", "op_kwargs")
+    custom_operator_name = "@task.sensor"
+
+    def __init__(self, *, python_callable: Callable[..., Any], task_id: str, op_args: Sequence[Any] = (),
+                 op_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        task_id, op_kwargs = self._decorated_init(python_callable, task_id, op_args, op_kwargs or {}, kwargs)
+        kwargs.pop("multiple_outputs", None)
+        super().__init__(python_callable=python_callable, task_id=task_id, op_args=list(op_args), op_kwargs=op_kwargs,
+                         **kwargs)
+
+
+def _decorated(base: type, name: str) -> type:
+    """A @task.<name> operator class over `base` (the function's arguments become op_args/op_kwargs)."""
+
+    def __init__(self: Any, *, python_callable: Callable[..., Any], task_id: str, op_args: Sequence[Any] = (),
+                 op_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        task_id, op_kwargs = self._decorated_init(python_callable, task_id, op_args, op_kwargs or {}, kwargs)
+        base.__init__(self, python_callable=python_callable, task_id=task_id, op_args=op_args, op_kwargs=op_kwargs,
+                      **kwargs)
+
+    namespace = {"__init__": __init__, "custom_operator_name": f"@task.{name}",
+                 "template_fields": ("templates_dict", "op_args", "op_kwargs")}
+    return type(f"_{base.__name__}Decorated", (DecoratedOperatorMixin, base), namespace)
 
 
 def _infer_multiple_outputs(function: Callable[..., Any]) -> bool:
@@ -298,16 +333,23 @@ class _TaskDecoratorCollection:
     branch = staticmethod(_factory(_BranchPythonDecoratedOperator))
     short_circuit = staticmethod(_factory(_ShortCircuitDecoratedOperator))
     bash = staticmethod(_factory(_BashDecoratedOperator))
+    sensor = staticmethod(_factory(_SensorDecoratedOperator))
+    virtualenv = staticmethod(_factory(_decorated(PythonVirtualenvOperator, "virtualenv")))
+    external_python = staticmethod(_factory(_decorated(ExternalPythonOperator, "external_python")))
+    branch_virtualenv = staticmethod(_factory(_decorated(BranchPythonVirtualenvOperator, "branch_virtualenv")))
+    branch_external_python = staticmethod(_factory(_decorated(BranchExternalPythonOperator, "branch_external_python")))
 
     def __call__(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
         return self.python(python_callable, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
-        raise NotSupportedByRunner(f"@task.{name} is not supported by the local runner "
-                                   "(supported: @task, @task.python, @task.branch, @task.short_circuit, @task.bash)")
+        raise NotSupportedByRunner(f"@task.{name} is not supported by the local runner (supported: @task, "
+                                   f"{', '.join('@task.' + n for n in SUPPORTED_DECORATORS)})")
 
 
 task = _TaskDecoratorCollection()
+SUPPORTED_DECORATORS = sorted(name for name, value in vars(_TaskDecoratorCollection).items()
+                              if isinstance(value, staticmethod))
 
 
 def is_decorated_task(value: Any) -> bool:

@@ -219,6 +219,7 @@ class PythonOperator(BaseOperator):
     def execute(self, context: dict[str, Any]) -> Any:
         context.update(self.op_kwargs, templates_dict=self.templates_dict)
         self.op_kwargs = self.determine_kwargs(context)
+        self._outlet_events = context.get("outlet_events")
         return_value = self.execute_callable()
         if self.show_return_value_in_logs:
             self.log.info("Done. Returned value was: %s", return_value)
@@ -230,7 +231,26 @@ class PythonOperator(BaseOperator):
         return determine_kwargs(self.python_callable, self.op_args, context)
 
     def execute_callable(self) -> Any:
-        return self.python_callable(*self.op_args, **self.op_kwargs)
+        if not inspect.isgeneratorfunction(self.python_callable):
+            return self.python_callable(*self.op_args, **self.op_kwargs)
+        return run_generator(self.python_callable(*self.op_args, **self.op_kwargs),
+                             getattr(self, "_outlet_events", None), self.log)
+
+
+def run_generator(generator: Any, outlet_events: Any, log: Any) -> Any:
+    """A generator task: each yielded Metadata sets an outlet event's extra; the return value is the
+    generator's own (Airflow's ExecutionCallableRunner)."""
+    from migrator.runner.sdk.asset_events import Metadata
+
+    while True:
+        try:
+            item = next(generator)
+        except StopIteration as stop:
+            return stop.value
+        if isinstance(item, Metadata) and outlet_events is not None:
+            outlet_events.apply(item)
+        else:
+            log.warning("Ignoring unknown data of %r received from task", type(item))
 
 
 class SkipMixin:
