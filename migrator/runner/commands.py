@@ -411,7 +411,7 @@ def runs_command(dag_id: str | None, fmt: str) -> None:
             store.close()
 
 
-def _select(store: Any, home: Path, dag_id: str | None, positional: tuple[str, ...], names: tuple[str, ...]) -> tuple[str, list[str]]:
+def _select(store: Any, dag_id: str | None, positional: tuple[str, ...], names: tuple[str, ...]) -> tuple[str, list[str]]:
     """`--dag-id ID RUN ...` or the older `ID RUN ...`: the DAG id and the remaining arguments.
 
     Without either, the DAG is the only one the state holds, as `run` picks the only DAG of a file.
@@ -467,7 +467,7 @@ def logs_command(arguments: tuple[str, ...], dag_id: str | None, attempt: int | 
     if store is None:
         raise UsageError(f"no runner state in {home} (set CRON2DAG_HOME?)")
     try:
-        dag_id, (run, task_id) = _select(store, home, dag_id, arguments, ("RUN", "TASK_ID"))
+        dag_id, (run, task_id) = _select(store, dag_id, arguments, ("RUN", "TASK_ID"))
         found = _find_run(store, dag_id, run)
         ti = store.get_ti(dag_id, found.run_id, task_id, map_index)
         instances = [row.map_index for row in store.task_instances_of(dag_id, found.run_id, task_id)]
@@ -502,7 +502,7 @@ def clear_command(arguments: tuple[str, ...], dag_id: str | None, only_failed: b
     if store is None:
         raise UsageError(f"no runner state in {home} (set CRON2DAG_HOME?)")
     try:
-        dag_id, (run,) = _select(store, home, dag_id, arguments, ("RUN",))
+        dag_id, (run,) = _select(store, dag_id, arguments, ("RUN",))
         found = _find_run(store, dag_id, run)
         # a runner killed (SIGKILL) left claims behind: release them, as the next runner would, to clear
         from migrator.runner.scheduler import recover_from_dead_runners

@@ -72,6 +72,8 @@ CREATE TABLE IF NOT EXISTS task_instance (
     note TEXT,
     PRIMARY KEY (dag_id, run_id, task_id, map_index)
 );
+-- claims are looked for every second (recovery): an index of the few claimed rows, not a table scan
+CREATE INDEX IF NOT EXISTS task_instance_claimed ON task_instance (claimed_by) WHERE claimed_by IS NOT NULL;
 CREATE TABLE IF NOT EXISTS task_attempt (
     dag_id TEXT NOT NULL,
     run_id TEXT NOT NULL,
@@ -117,7 +119,8 @@ CREATE TABLE IF NOT EXISTS runner (
 """
 
 
-SCHEMA_VERSION = 2  # 2: task instances, attempts and XComs are keyed by map_index too (dynamic task mapping)
+SCHEMA_VERSION = 3  # 2: task instances, attempts and XComs are keyed by map_index too (dynamic task mapping)
+#                     3: an index of claimed task instances
 _STATEMENTS = [part.strip() for part in SCHEMA.split(";") if part.strip()]
 _REKEYED = ("task_instance", "task_attempt", "xcom")  # version 2 added map_index to their primary keys
 _ADDED_COLUMNS = {"asset_event": {"map_index": "INTEGER NOT NULL DEFAULT -1", "extra": "TEXT NOT NULL DEFAULT '{}'",
