@@ -6,7 +6,7 @@ built here renders, in Airflow, to a command that bash runs with the same effect
 
 - date substitutions become logical-date expressions (`migrator.codegen.dates`), unless disabled;
 - a non-POSIX `SHELL=` (zsh, ksh, ...) is honoured with `exec SHELL -c '...'`; `/bin/sh`, the
-  default, runs under bash, which accepts what crontab one-liners use (see README);
+  default, runs under bash, which accepts what crontab one-liners use (see docs/migration.md);
 - standard input is fed with `printf '%s' DATA | {\\nCMD\\n}`: exact bytes, no added newline;
 - a command ending in `.sh`/`.bash` gets one trailing space (Airflow's documented idiom), else
   Airflow would load it as a template file and run it from a temporary script;

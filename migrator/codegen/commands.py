@@ -7,17 +7,16 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from migrator.clitypes import Duration
 from migrator.codegen.migrate import migrate
 from migrator.codegen.plan import CodegenOptions
 from migrator.codegen.summary import render_summary
 from migrator.codegen.writer import BLOCKED
 from migrator.errors import RunFailed
 from migrator.infer.model import Pipeline
+from migrator.options import Duration, airflow_option, overrides_option, tz_option
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -26,24 +25,8 @@ if TYPE_CHECKING:
 PROGRESS_THRESHOLD = 20
 
 
-class TimeZoneName(click.ParamType):
-    name = "zone"
-
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> str:
-        name = str(value)
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            self.fail(
-                f"{name!r} is not an IANA time zone name (like UTC or Europe/Paris)", param, ctx
-            )
-        return name
-
-
 @click.command("migrate")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", metavar="FILE...", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "-o",
     "--output",
@@ -51,27 +34,9 @@ class TimeZoneName(click.ParamType):
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory for the DAG modules (one per DAG; created if missing).",
 )
-@click.option(
-    "--airflow",
-    "airflow",
-    type=click.Choice(["3", "2"]),
-    default="3",
-    show_default=True,
-    help="Airflow major version to generate for.",
-)
-@click.option(
-    "--overrides",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="TOML file of dependency overrides (see `cron2dag infer`).",
-)
-@click.option(
-    "--timezone",
-    "timezone",
-    type=TimeZoneName(),
-    default="UTC",
-    show_default=True,
-    help="cron's own time zone: used for entries without CRON_TZ/TZ.",
-)
+@airflow_option(default="3")
+@overrides_option
+@tz_option("--timezone")
 @click.option(
     "--force", is_flag=True, help="Replace files that were edited since cron2dag wrote them."
 )
@@ -149,8 +114,8 @@ def migrate_command(
     files: tuple[Path, ...],
     output: Path,
     airflow: str,
-    overrides: Path | None,
-    timezone: str,
+    overrides: str | None,
+    tz: str,
     force: bool,
     show_diff: bool,
     dry_run: bool,
@@ -165,6 +130,12 @@ def migrate_command(
     cwd: str | None,
 ) -> None:
     """Write one Airflow DAG module per DAG that `infer` finds in the crontab FILEs."""
+    if output.suffix == ".py" and not output.is_dir():
+        raise click.BadParameter(
+            f"'{output}' is a file name: -o names the directory the DAG modules are written to, "
+            "one per DAG (e.g. -o dags)",
+            param_hint="'-o' / '--output'",
+        )
     options = CodegenOptions(
         airflow=int(airflow),
         retries=retries,
@@ -182,7 +153,7 @@ def migrate_command(
         reading = progress.phase("Reading crontabs", len(files))
         pipelines = []
         for path in files:
-            pipelines.append(_infer(path, overrides, timezone))
+            pipelines.append(_infer(path, overrides, tz))
             if reading:
                 reading(len(pipelines), len(files))
         generating = progress.phase("Generating DAGs", sum(len(p.dags) for p in pipelines))
@@ -197,11 +168,13 @@ def migrate_command(
         raise RunFailed("cron2dag: the DAG files differ from what migrate would write")
 
 
-def _infer(path: Path, overrides: Path | None, timezone: str) -> Pipeline:
+def _infer(path: Path, overrides: str | None, timezone: str) -> Pipeline:
     from migrator.crontab.parser import load_crontab
     from migrator.infer import infer_pipeline, load_overrides
 
     crontab = load_crontab(path)
+    for warning in crontab.warnings:
+        click.echo(f"{warning} (warning)", err=True)
     loaded = load_overrides(overrides) if overrides else None
     return infer_pipeline(crontab, overrides=loaded, default_timezone=timezone)
 

@@ -12,37 +12,15 @@ from zoneinfo import ZoneInfo
 import click
 
 from migrator.crontab.explain import explain_entries, explain_schedule
-from migrator.crontab.model import DEFAULT_DIALECT, CronTab, Dialect
+from migrator.crontab.model import CronTab, Dialect
 from migrator.crontab.parser import load_crontab, parse_expression
 from migrator.errors import Diagnostic, InputError
-
-_DIALECTS = [str(d) for d in Dialect]
-
+from migrator.options import dialect_option, system_option, tz_option
 
 def _format_option(*choices: str):  # type: ignore[no-untyped-def]
     return click.option(
         "--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True
     )
-
-
-def _dialect_option(function):  # type: ignore[no-untyped-def]
-    return click.option(
-        "--dialect",
-        type=click.Choice(_DIALECTS),
-        default=str(DEFAULT_DIALECT),
-        show_default=True,
-        help="Which cron's reading to follow (see README, 'Dialects').",
-    )(function)
-
-
-def _system_option(function):  # type: ignore[no-untyped-def]
-    return click.option(
-        "--system/--user",
-        "system",
-        default=None,
-        help="System crontab (/etc/crontab, cron.d: a user column) or user crontab. "
-        "Default: detected from the path and content.",
-    )(function)
 
 
 def _print_warnings(warnings: tuple[Diagnostic, ...]) -> None:
@@ -54,10 +32,10 @@ def _print_warnings(warnings: tuple[Diagnostic, ...]) -> None:
 
 
 @click.command("parse")
-@click.argument("path", type=click.Path(dir_okay=True))
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=True))
 @_format_option("text", "json")
-@_system_option
-@_dialect_option
+@system_option
+@dialect_option
 def parse_command(path: str, fmt: str, system: bool | None, dialect: str) -> None:
     """Parse a crontab FILE and print its entries, environment and comments."""
     crontab = load_crontab(path, system=system, dialect=Dialect(dialect))
@@ -104,19 +82,13 @@ def render_crontab(crontab: CronTab) -> str:
 @click.command("explain")
 @click.argument("target", metavar="EXPR|FILE")
 @click.option("--next", "count", type=click.IntRange(0, 10_000), default=5, show_default=True)
-@click.option(
-    "--tz",
-    "tz",
-    default="UTC",
-    show_default=True,
-    help="cron's own time zone (entries with CRON_TZ keep theirs).",
-)
+@tz_option()
 @click.option(
     "--from", "start", metavar="ISO-DATETIME", help="Start after this time (default: now)."
 )
 @_format_option("text", "json")
-@_system_option
-@_dialect_option
+@system_option
+@dialect_option
 def explain_command(
     target: str,
     count: int,
@@ -127,7 +99,7 @@ def explain_command(
     dialect: str,
 ) -> None:
     """Explain a cron expression or every entry of a crontab FILE: meaning and next fire times."""
-    zone = _zone(tz)
+    zone = ZoneInfo(tz)
     begin = _start(start, zone)
     is_file = os.path.exists(target)
     if not is_file and not _looks_like_expression(target):
@@ -173,13 +145,6 @@ def _looks_like_expression(target: str) -> bool:
         or any(c.isspace() for c in target)
         or _FIELD_WORD.fullmatch(target) is not None
     )
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        raise InputError.at("--tz", f"unknown time zone '{name}' (expected an IANA name)") from None
 
 
 def _start(text: str | None, zone: ZoneInfo) -> datetime:

@@ -175,7 +175,7 @@ def explain_schedule(
     default_tz: str,
     entry: CronEntry | None = None,
 ) -> dict[str, Any]:
-    """One `explain --format json` record (README: "explain JSON")."""
+    """One `explain --format json` record (docs/contracts.md, "explain")."""
     zone = schedule.timezone or default_tz
     fires = next_fire_times(schedule, start, count, default_tz)
     warnings: list[str] = []

@@ -14,7 +14,7 @@ from migrator.errors import Diagnostic
 
 
 class Dialect(StrEnum):
-    """Which cron implementation's reading of the file to follow (see README, "Dialects")."""
+    """Which cron implementation's reading of the file to follow (docs/crontabs.md, "Dialects")."""
 
     CRONIE = "cronie"
     DEBIAN = "debian"
@@ -76,7 +76,7 @@ class CronField:
     starts_with_star: bool
     span: Span
     # cronie's `a~b` picks one value at random when it loads the file; these are the (low, high) ranges
-    # it picks from. `values` holds the value cron2dag picked (stable for the same line), see README.
+    # it picks from. `values` holds the value cron2dag picked (stable for the same line), see docs/crontabs.md.
     random_ranges: tuple[tuple[int, int], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -97,7 +97,7 @@ class Schedule:
     text: str
     macro: str | None
     fields: tuple[CronField, ...] | None
-    # IANA name from CRON_TZ (or TZ, see README) in effect for the entry; None means the default zone.
+    # IANA name from CRON_TZ (or TZ, see docs/crontabs.md) in effect for the entry; None means the default zone.
     timezone: str | None
     span: Span
 
@@ -208,7 +208,7 @@ class CronTab:
     warnings: tuple[Diagnostic, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
-        """The `cron2dag parse --format json` contract (README, "JSON output of parse")."""
+        """The `cron2dag parse --format json` contract (docs/contracts.md, "parse")."""
         return {
             "path": self.path,
             "system": self.system,

@@ -2,69 +2,37 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 import click
 
-from migrator.crontab.model import DEFAULT_DIALECT, Dialect
+from migrator.crontab.model import Dialect
 from migrator.crontab.parser import load_crontab
-from migrator.errors import UsageError
 from migrator.infer.drawing import dot, from_dag_file, from_pipeline, mermaid
 from migrator.infer.model import Pipeline
 from migrator.infer.overrides import load_overrides
 from migrator.infer.pipeline import infer_pipeline
 from migrator.infer.render import render_json, render_text
+from migrator.options import dialect_option, overrides_option, system_option, tz_option
 
 
 def _crontab_options(function):  # type: ignore[no-untyped-def]
-    function = click.option(
-        "--tz",
-        "timezone",
-        default="UTC",
-        show_default=True,
-        help="cron's own zone: the zone of entries without CRON_TZ.",
-    )(function)
-    function = click.option(
-        "--dialect",
-        type=click.Choice([str(d) for d in Dialect]),
-        default=str(DEFAULT_DIALECT),
-        show_default=True,
-        help="Which cron's reading of the file to follow.",
-    )(function)
-    function = click.option(
-        "--system/--user",
-        "system",
-        default=None,
-        help="System crontab (a user column) or user crontab. Default: detected.",
-    )(function)
-    function = click.option(
-        "--overrides",
-        "overrides_path",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="TOML file that pins or removes edges, renames tasks and DAGs, skips jobs.",
-    )(function)
-    return function
+    function = tz_option()(function)
+    function = dialect_option(function)
+    function = system_option(function)
+    return overrides_option(function)
 
 
 def _infer(
-    path: str, overrides_path: str | None, system: bool | None, dialect: str, timezone: str
+    path: str, overrides: str | None, system: bool | None, dialect: str, timezone: str
 ) -> Pipeline:
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(
-            f"--tz: unknown time zone '{timezone}' (expected an IANA name such as Europe/Berlin)"
-        )
     crontab = load_crontab(path, system=system, dialect=Dialect(dialect))
     for warning in crontab.warnings:
         click.echo(f"{warning} (warning)", err=True)
-    overrides = load_overrides(overrides_path) if overrides_path else None
-    return infer_pipeline(crontab, overrides, default_timezone=timezone)
+    loaded = load_overrides(overrides) if overrides else None
+    return infer_pipeline(crontab, loaded, default_timezone=timezone)
 
 
 @click.command("infer")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -72,18 +40,18 @@ def _infer(
 def infer_command(
     path: str,
     fmt: str,
-    overrides_path: str | None,
+    overrides: str | None,
     system: bool | None,
     dialect: str,
-    timezone: str,
+    tz: str,
 ) -> None:
     """Infer the dependencies between the jobs of a crontab FILE, with the evidence for each."""
-    pipeline = _infer(path, overrides_path, system, dialect, timezone)
+    pipeline = _infer(path, overrides, system, dialect, tz)
     click.echo(render_json(pipeline) if fmt == "json" else render_text(pipeline))
 
 
 @click.command("graph")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
 @click.option(
     "--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True
 )
@@ -91,10 +59,10 @@ def infer_command(
 def graph_command(
     path: str,
     fmt: str,
-    overrides_path: str | None,
+    overrides: str | None,
     system: bool | None,
     dialect: str,
-    timezone: str,
+    tz: str,
 ) -> None:
     """Draw the pipeline inferred from a crontab FILE, or the DAGs of a DAG file (FILE.py).
 
@@ -103,5 +71,5 @@ def graph_command(
     if path.endswith(".py"):
         drawing = from_dag_file(path)
     else:
-        drawing = from_pipeline(_infer(path, overrides_path, system, dialect, timezone))
+        drawing = from_pipeline(_infer(path, overrides, system, dialect, tz))
     click.echo(dot(drawing) if fmt == "dot" else mermaid(drawing))

@@ -8,6 +8,7 @@ from typing import Iterable
 import click
 
 from migrator.errors import InputError
+from migrator.options import airflow_option
 
 
 def _selectors(values: Iterable[str]) -> list[str]:
@@ -38,7 +39,7 @@ def _check_selectors(option: str, values: list[str]) -> None:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print how many findings each rule has, instead of the findings.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="pyproject.toml to read (default: the nearest one with [tool.cron2dag]).")
-@click.option("--airflow-version", type=click.Choice(["2", "3"]), help="Target Airflow version (overrides the config).")
+@airflow_option("--airflow-version", default=None, extra_help="Default: `airflow-version` of the configuration, else 3.")
 @click.option("--no-cache", is_flag=True, help="Lint every file, without reading or writing the cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Cache directory (default: .cron2dag_cache next to the config).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core, used for large runs).")
@@ -57,7 +58,7 @@ def lint_command(
     exit_zero: bool,
     statistics: bool,
     config_path: str | None,
-    airflow_version: str | None,
+    airflow: str | None,
     no_cache: bool,
     cache_dir: str | None,
     jobs: int | None,
@@ -81,7 +82,7 @@ def lint_command(
     registry = default_registry()
     config = load_config(config_path, registry, os.getcwd()).with_overrides(
         select=selected, extend_select=extended, ignore=ignored,
-        airflow_version=int(airflow_version) if airflow_version else None,
+        airflow_version=int(airflow) if airflow else None,
     )
     reader = SourceReader()
     outcome = lint_paths(

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import click
 
 from migrator.errors import RunFailed, UsageError
+from migrator.options import AliasedOption
 
 INTERRUPTED_EXIT = 130
 
@@ -72,6 +73,20 @@ def _execute(dag: Any, rows: list[Any], *, backfill: bool, max_active_runs: int,
     return done, scheduler.stopped
 
 
+def _where(home: Path, dag_id: str, run_id: str | None = None) -> str:
+    """Where the runs and their logs are recorded: a path under the working directory is shown relative."""
+    from migrator.runner.logs import run_log_dir
+
+    def shown(path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            return str(path.resolve())
+
+    logs = run_log_dir(home, dag_id, run_id) if run_id else home / "logs" / f"dag_id={dag_id}"
+    return f"state: {shown(home / 'state.db')}\nlogs:  {shown(logs)}/"
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -97,12 +112,12 @@ def dag_id_option(command: F) -> F:
 
 
 def conf_option(command: F) -> F:
-    return click.option("--conf", "--dag-run-conf", "conf",
+    return click.option("--conf", "--dag-run-conf", "conf", cls=AliasedOption, hidden_aliases=["--dag-run-conf"],
                         help="JSON object: the run's conf (dag_run.conf; overrides params).")(command)
 
 
 def retry_options(command: F) -> F:
-    from migrator.clitypes import Duration
+    from migrator.options import Duration  # noqa: PLC0415
 
     command = click.option("--retry-delay", type=Duration(),
                            help="For this local trial: every task waits this long between tries (300, 90s, 5m, "
@@ -169,7 +184,7 @@ def _logical_date(date: str | None) -> Any:
 @click.command("run")
 @click.argument("dagfile", type=click.Path(dir_okay=False))
 @dag_id_option
-@click.option("--date", "--logical-date", "date",
+@click.option("--date", "--logical-date", "date", cls=AliasedOption, hidden_aliases=["--logical-date"],
               help="Logical date of the run, ISO 8601 (default: now). An unfinished run for this date is resumed "
                    "(or joined, if another runner is on it); a finished one is left alone unless --rerun.")
 @click.option("--rerun", is_flag=True, help="Run a finished run for this date again (clears its tasks first, "
@@ -231,6 +246,7 @@ def run_command(dagfile: str, dag_id: str | None, date: str | None, rerun: bool,
     console.print(task_table(final, tis, order))
     state = final.state if final else None
     console.print(f"DAG run {row.run_id}: {state}" + (f" ({final.note})" if final and final.note else ""))
+    console.print(_where(_home(), dag.dag_id, row.run_id), markup=False)
     if stopped:
         click.echo("interrupted: running tasks were terminated; run the same command again to resume", err=True)
         sys.exit(INTERRUPTED_EXIT)
@@ -266,13 +282,13 @@ def _report_finished_run(store: Any, dag: Any, finished: Any) -> None:
 @click.command("backfill")
 @click.argument("dagfile", type=click.Path(dir_okay=False))
 @dag_id_option
-@click.option("--from-date", "--start", "from_date", required=True,
-              help="First logical date, inclusive (ISO 8601; --start is an alias).")
-@click.option("--to-date", "--end", "to_date", required=True,
-              help="Last logical date, inclusive (ISO 8601; --end is an alias).")
-@click.option("--reprocess-behavior", "--reprocess", "reprocess", type=click.Choice(["none", "failed", "completed"]),
-              default="none", show_default=True,
-              help="Which finished runs to run again (Airflow's --reprocess-behavior; --reprocess is an alias).")
+@click.option("--from-date", "--start", "from_date", cls=AliasedOption, hidden_aliases=["--start"], required=True,
+              help="First logical date, inclusive (ISO 8601).")
+@click.option("--to-date", "--end", "to_date", cls=AliasedOption, hidden_aliases=["--end"], required=True,
+              help="Last logical date, inclusive (ISO 8601).")
+@click.option("--reprocess-behavior", "--reprocess", "reprocess", cls=AliasedOption, hidden_aliases=["--reprocess"],
+              type=click.Choice(["none", "failed", "completed"]), default="none", show_default=True,
+              help="Which finished runs to run again.")
 @click.option("--max-active-runs", type=click.IntRange(min=1), help="Runs at a time (default: the DAG's max_active_runs).")
 @conf_option
 @click.option("--dry-run", is_flag=True, help="Only list the logical dates and what would be done.")
@@ -336,6 +352,7 @@ def backfill_command(dagfile: str, dag_id: str | None, from_date: str, to_date: 
             counts[str(final.state)] = counts.get(str(final.state), 0) + 1
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     console.print(f"{len(rows)} runs: {summary}")
+    console.print(_where(_home(), dag.dag_id), markup=False)
     if stopped:
         click.echo("interrupted: running tasks were terminated; run the same command again to resume", err=True)
         sys.exit(INTERRUPTED_EXIT)
@@ -394,7 +411,7 @@ def runs_command(dag_id: str | None, fmt: str) -> None:
             store.close()
 
 
-def _select(store: Any, home: Path, dag_id: str | None, positional: tuple[str, ...], names: tuple[str, ...]) -> tuple[str, list[str]]:
+def _select(store: Any, dag_id: str | None, positional: tuple[str, ...], names: tuple[str, ...]) -> tuple[str, list[str]]:
     """`--dag-id ID RUN ...` or the older `ID RUN ...`: the DAG id and the remaining arguments.
 
     Without either, the DAG is the only one the state holds, as `run` picks the only DAG of a file.
@@ -450,7 +467,7 @@ def logs_command(arguments: tuple[str, ...], dag_id: str | None, attempt: int | 
     if store is None:
         raise UsageError(f"no runner state in {home} (set CRON2DAG_HOME?)")
     try:
-        dag_id, (run, task_id) = _select(store, home, dag_id, arguments, ("RUN", "TASK_ID"))
+        dag_id, (run, task_id) = _select(store, dag_id, arguments, ("RUN", "TASK_ID"))
         found = _find_run(store, dag_id, run)
         ti = store.get_ti(dag_id, found.run_id, task_id, map_index)
         instances = [row.map_index for row in store.task_instances_of(dag_id, found.run_id, task_id)]
@@ -474,8 +491,8 @@ def logs_command(arguments: tuple[str, ...], dag_id: str | None, attempt: int | 
 @click.command("clear")
 @click.argument("arguments", nargs=-1, metavar="RUN")
 @dag_id_option
-@click.option("--only-failed", "--failed", "only_failed", is_flag=True,
-              help="Only failed and upstream_failed tasks (--failed is an alias).")
+@click.option("--only-failed", "--failed", "only_failed", cls=AliasedOption, hidden_aliases=["--failed"], is_flag=True,
+              help="Only failed and upstream_failed tasks.")
 @_state_errors
 def clear_command(arguments: tuple[str, ...], dag_id: str | None, only_failed: bool) -> None:
     """Reset a run's tasks so that `run`/`backfill` executes them again (logs are kept). RUN is a run id or
@@ -485,7 +502,7 @@ def clear_command(arguments: tuple[str, ...], dag_id: str | None, only_failed: b
     if store is None:
         raise UsageError(f"no runner state in {home} (set CRON2DAG_HOME?)")
     try:
-        dag_id, (run,) = _select(store, home, dag_id, arguments, ("RUN",))
+        dag_id, (run,) = _select(store, dag_id, arguments, ("RUN",))
         found = _find_run(store, dag_id, run)
         # a runner killed (SIGKILL) left claims behind: release them, as the next runner would, to clear
         from migrator.runner.scheduler import recover_from_dead_runners

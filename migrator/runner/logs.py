@@ -30,11 +30,15 @@ def check_id(value: object, what: str) -> str:
     return value
 
 
+def run_log_dir(home: Path, dag_id: str, run_id: str) -> Path:
+    """The folder of one run's task logs, from ids checked now (user code may have changed them)."""
+    return home / "logs" / f"dag_id={check_id(dag_id, 'dag_id')}" / f"run_id={check_id(run_id, 'run_id')}"
+
+
 def log_path(home: Path, dag_id: str, run_id: str, task_id: str, attempt: int, map_index: int = -1) -> Path:
-    """The attempt's log file, from ids checked now (user code may have changed them since loading)."""
-    folder = (home / "logs" / f"dag_id={check_id(dag_id, 'dag_id')}" / f"run_id={check_id(run_id, 'run_id')}"
-              / f"task_id={check_id(task_id, 'task_id')}")
-    if map_index >= 0:  # Airflow's layout for a mapped task's instances
+    """The attempt's log file (Airflow's layout; a mapped task's instances in `map_index=N` folders)."""
+    folder = run_log_dir(home, dag_id, run_id) / f"task_id={check_id(task_id, 'task_id')}"
+    if map_index >= 0:
         folder = folder / f"map_index={int(map_index)}"
     return folder / f"attempt={int(attempt)}.log"
 

@@ -72,6 +72,8 @@ CREATE TABLE IF NOT EXISTS task_instance (
     note TEXT,
     PRIMARY KEY (dag_id, run_id, task_id, map_index)
 );
+-- claims are looked for every second (recovery): an index of the few claimed rows, not a table scan
+CREATE INDEX IF NOT EXISTS task_instance_claimed ON task_instance (claimed_by) WHERE claimed_by IS NOT NULL;
 CREATE TABLE IF NOT EXISTS task_attempt (
     dag_id TEXT NOT NULL,
     run_id TEXT NOT NULL,
@@ -117,7 +119,8 @@ CREATE TABLE IF NOT EXISTS runner (
 """
 
 
-SCHEMA_VERSION = 2  # 2: task instances, attempts and XComs are keyed by map_index too (dynamic task mapping)
+SCHEMA_VERSION = 3  # 2: task instances, attempts and XComs are keyed by map_index too (dynamic task mapping)
+#                     3: an index of claimed task instances
 _STATEMENTS = [part.strip() for part in SCHEMA.split(";") if part.strip()]
 _REKEYED = ("task_instance", "task_attempt", "xcom")  # version 2 added map_index to their primary keys
 _ADDED_COLUMNS = {"asset_event": {"map_index": "INTEGER NOT NULL DEFAULT -1", "extra": "TEXT NOT NULL DEFAULT '{}'",
@@ -765,8 +768,8 @@ class Store:
                 "first_poke_at = CASE WHEN ? THEN NULL ELSE first_poke_at END "
                 "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ? AND state IS ? AND try_number = ? "
                 "AND claimed_by IS NULL AND (state IS NULL OR next_try_at IS NULL OR next_try_at <= ?)",
-                (str(state), try_number, runner_id, start, new_try, dag_id, run_id, expected.task_id,
-                 expected.map_index, _s(expected.state), expected.try_number, time.time()),
+                (str(state), try_number, runner_id, start, new_try, dag_id, run_id, expected.task_id, expected.map_index,
+                 _s(expected.state), expected.try_number, time.time()),
             )
             if cursor.rowcount != 1:
                 return None
@@ -1027,8 +1030,8 @@ class Store:
                 elif (name is not None and row[2] != name) or (uri is not None and row[1] != uri):
                     continue
                 found.append({"id": row[0], "uri": row[1], "name": row[2], "dag_id": row[3], "run_id": row[4],
-                              "task_id": row[5], "map_index": row[6], "timestamp": row[7],
-                              "extra": json.loads(row[8]), "aliases": aliases})
+                              "task_id": row[5], "map_index": row[6], "timestamp": row[7], "extra": json.loads(row[8]),
+                              "aliases": aliases})
         return found
 
 

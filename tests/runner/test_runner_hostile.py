@@ -163,20 +163,21 @@ def overwritten_pages(state: Path) -> None:
     state.write_bytes(bytes(data))
 
 
-def wrong_schema(state: Path) -> None:
-    state.unlink()
-    conn = sqlite3.connect(state)
-    conn.execute("CREATE TABLE dag_run (dag_id TEXT, colour TEXT)")
-    conn.commit()
-    conn.close()
+def replaced_by_a_database_with(table: str):
+    def damage(state: Path) -> None:
+        state.unlink()
+        conn = sqlite3.connect(state)
+        conn.execute(table)
+        conn.commit()
+        conn.close()
+
+    return damage
 
 
-def another_program(state: Path) -> None:
-    state.unlink()
-    conn = sqlite3.connect(state)
-    conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, amount REAL)")
-    conn.commit()
-    conn.close()
+wrong_schema = replaced_by_a_database_with("CREATE TABLE dag_run (dag_id TEXT, colour TEXT)")
+wrong_schema.__name__ = "wrong_schema"
+another_program = replaced_by_a_database_with("CREATE TABLE invoices (id INTEGER PRIMARY KEY, amount REAL)")
+another_program.__name__ = "another_program"
 
 
 def empty(state: Path) -> None:
