@@ -212,3 +212,35 @@ def test_refused_where_written(tmp_path: Path, body: str, message: str, culprit:
         load_dag_file(path)
     assert message in str(caught.value)
     assert f"dag.py:{line}:" in str(caught.value), str(caught.value)
+
+
+def test_an_asset_function_is_a_dag_of_one_task_reading_its_inlets(tmp_path: Path, home: Path) -> None:
+    path = write(tmp_path, """
+        from airflow.sdk import Asset, asset
+
+        @asset(uri="file:///data/raw.csv", schedule=None)
+        def raw(outlet_events):
+            outlet_events[Asset(name="raw", uri="file:///data/raw.csv")].extra = {"rows": 3}
+
+        @asset(schedule=[raw])
+        def clean(self, context, raw):
+            events = context["inlet_events"][raw]
+            return {"me": self.uri, "reads": raw.uri, "extras": [e.extra for e in events]}
+    """)
+    loaded = load_dag_file(path)
+    assert sorted(loaded.dags) == ["clean", "raw"]
+    task = loaded.dags["clean"].task_dict["clean"]
+    assert [i.name for i in task.inlets] == ["raw"] and [o.name for o in task.outlets] == ["clean"]
+    assert invoke("run", str(path), "--dag-id", "raw", "--date", "2024-01-02")[0] == 0
+    code, output = invoke("run", str(path), "--dag-id", "clean", "--date", "2024-01-02")
+    assert code == 0, output
+    from migrator.runner import xcom_codec
+    from migrator.runner.store import Store
+
+    store = Store(home)
+    try:
+        run_id = runs("clean")[0]["run_id"]
+        value = xcom_codec.decode(store.get_xcom("clean", run_id, "clean", "return_value"))
+    finally:
+        store.close()
+    assert value == {"me": "clean", "reads": "file:///data/raw.csv", "extras": [{"rows": 3}]}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from migrator.runner.sdk import macros
+from migrator.runner.sdk.asset_decorator import asset
 from migrator.runner.sdk.asset_events import Metadata
 from migrator.runner.sdk.assets import Asset, AssetAlias, AssetAll, AssetAny, Dataset
 from migrator.runner.sdk.baseoperator import BaseOperator
@@ -49,7 +50,7 @@ UNSUPPORTED = frozenset({
     "RetryAction", "RetryDecision", "RetryPolicy", "RetryRule", "RollupMapper", "SegmentWindow", "SyncCallback",
     "StartOfDayMapper", "StartOfHourMapper", "StartOfMonthMapper", "StartOfQuarterMapper", "StartOfWeekMapper",
     "StartOfYearMapper", "TaskInstance", "WaitForAll", "WeekWindow", "WeightRule", "Window", "YearWindow",
-    "asset", "conf", "deadline_reference", "get_parsing_context", "literal", "lineage", "result",
+    "conf", "deadline_reference", "get_parsing_context", "literal", "lineage", "result",
 })
 
 
@@ -100,6 +101,7 @@ __all__ = [
     "TriggerRule",
     "Variable",
     "XComArg",
+    "asset",
     "chain",
     "chain_linear",
     "cross_downstream",
