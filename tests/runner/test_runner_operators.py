@@ -9,9 +9,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from test_runner_mapping import home, invoke  # noqa: F401 - `home` is a fixture
 
-from migrator.cli import cli
 from migrator.errors import InputError
 from migrator.runner.loader import load_dag_file
 
@@ -30,17 +29,6 @@ def write(tmp_path: Path, body: str, name: str = "dag.py") -> Path:
     path = tmp_path / name
     path.write_text(HEADER + textwrap.dedent(body))
     return path
-
-
-@pytest.fixture()
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CRON2DAG_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args))
-    return result.exit_code, result.output
 
 
 def runs(dag_id: str) -> list[dict]:

@@ -251,14 +251,9 @@ class _TaskDecorator:
             raise ValueError(f"cannot call {func}() on task context variable {next(iter(shadowed))!r}")
         if shadowed:
             raise ValueError(f"cannot call {func}() on task context variables {', '.join(repr(n) for n in shadowed)}")
-        signature = inspect.signature(self.function)
-        if any(p.kind == p.VAR_KEYWORD for p in signature.parameters.values()):
-            return
-        unknown = [name for name in kwargs if name not in signature.parameters]
-        if len(unknown) == 1:
-            raise TypeError(f"{func}() got an unexpected keyword argument {unknown[0]!r}")
-        if unknown:
-            raise TypeError(f"{func}() got unexpected keyword arguments {', '.join(repr(n) for n in unknown)}")
+        from migrator.runner.sdk.mapped import check_argument_names
+
+        check_argument_names(self.function, func, kwargs)
 
     def partial(self, **kwargs: Any) -> _TaskDecorator:
         from migrator.runner.sdk.mapped import prevent_duplicates
