@@ -61,8 +61,8 @@ def request_from(values: dict[str, Any], task: Any) -> TriggerRequest:
 
 def find_dag(dag_id: str, near: DAG, store: Store) -> DAG | None:
     """The target DAG: loaded already, from the file of an earlier run, or from the triggering DAG's folder."""
-    from migrator.runner.loader import load_dag_file, loaded_dag
     from migrator.errors import InputError
+    from migrator.runner.loader import load_dag_file, loaded_dag
 
     found = loaded_dag(dag_id)
     if found is not None:

@@ -12,7 +12,6 @@ import sqlite3
 import textwrap
 from pathlib import Path
 
-import pendulum
 import pytest
 from click.testing import CliRunner
 
@@ -91,12 +90,6 @@ def test_a_run_starts_with_literal_instances_or_one_placeholder(tmp_path: Path) 
     assert {index for task_id, index in instances if task_id == "none"} == {-1}
     assert {index for task_id, index in instances if task_id == "grp.inner"} == {0, 1}
     assert ("source", -1) in instances
-
-
-@pytest.fixture()
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CRON2DAG_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
 
 
 def invoke(*args: str) -> tuple[int, str]:

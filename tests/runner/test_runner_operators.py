@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from test_runner_mapping import home, invoke  # noqa: F401 - `home` is a fixture
+from test_runner_mapping import invoke
 
 from migrator.errors import InputError
 from migrator.runner.loader import load_dag_file
