@@ -185,11 +185,11 @@ def test_external_task_sensor_on_a_dag_it_does_not_know_fails_at_once(tmp_path: 
 @pytest.mark.parametrize(("body", "message", "culprit"), [
     ("a = BashOperator(task_id='a', bash_command='true')\n    a.task_id = 'b'\n",
      "task_id 'a' cannot be changed to 'b'", "a.task_id = 'b'"),
-    ("class Waits(BashOperator):\n"
-     "        def __init__(self, *, deferrable=False, **kwargs):\n"
-     "            super().__init__(**kwargs)\n            self.deferrable = deferrable\n"
-     "        def execute_complete(self, context, event=None): pass\n"
-     "    Waits(task_id='w', bash_command='true', deferrable=True)\n",
+    (("class Waits(BashOperator):\n"
+      "        def __init__(self, *, deferrable=False, **kwargs):\n"
+      "            super().__init__(**kwargs)\n            self.deferrable = deferrable\n"
+      "        def execute_complete(self, context, event=None): pass\n"
+      "    Waits(task_id='w', bash_command='true', deferrable=True)\n"),
      "Waits(deferrable=True) defers to a trigger", "Waits(task_id="),
 ])
 def test_refused_where_written(tmp_path: Path, body: str, message: str, culprit: str) -> None:
@@ -232,3 +232,38 @@ def test_an_asset_function_is_a_dag_of_one_task_reading_its_inlets(tmp_path: Pat
     finally:
         store.close()
     assert value == {"me": "clean", "reads": "file:///data/raw.csv", "extras": [{"rows": 3}]}
+
+
+def test_partition_declarations_load_and_their_keys_are_checked(tmp_path: Path, home: Path) -> None:
+    path = write(tmp_path, """
+        from airflow.sdk import Asset, AssetAlias, CronPartitionTimetable, PartitionedAssetTimetable, StartOfDayMapper
+
+        hourly = Asset(name="hourly", uri="file:///data/hourly")
+        alias = AssetAlias("some")
+
+        with DAG("produce", schedule=CronPartitionTimetable("0 * * * *", timezone="UTC"), start_date=START):
+            @task(outlets=[hourly, alias])
+            def make(outlet_events, dag_run):
+                outlet_events[hourly].add_partitions(["2024-01-02T00", "2024-01-02T01"])
+                for keys in ("  ", "x" * 251):
+                    try:
+                        outlet_events[hourly].add_partitions(keys)
+                    except ValueError as error:
+                        print("refused:", error)
+                try:
+                    outlet_events[alias].add_partitions("k")
+                except TypeError as error:
+                    print("alias:", error)
+            make()
+
+        with DAG("consume", schedule=PartitionedAssetTimetable(assets=hourly, default_partition_mapper=StartOfDayMapper()),
+                 start_date=START):
+            EmptyOperator(task_id="e")
+    """)
+    loaded = load_dag_file(path)
+    assert loaded.dags["consume"].timetable.summary.startswith("Asset")
+    assert invoke("run", str(path), "--dag-id", "produce", "--date", "2024-01-02T03:00:00+00:00")[0] == 0
+    log = invoke("logs", "produce", runs("produce")[0]["run_id"], "make")[1]
+    assert "refused: partition_key must not be empty or whitespace-only" in log
+    assert "refused: partition_key must be at most 250 characters" in log
+    assert "alias: add_partitions() is not supported on asset alias outlet events" in log

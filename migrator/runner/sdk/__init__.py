@@ -41,20 +41,20 @@ __version__ = "1.3.2+cron2dag"
 
 # Names of the real `airflow.sdk` that the runner does not provide.
 UNSUPPORTED = frozenset({
-    "AllowedKeyMapper", "AssetAccessControl", "AssetWatcher", "AsyncCallback",
-    "BaseAsyncOperator", "BaseDeadlineReference", "BaseHook", "BaseOperatorLink", "BaseXCom",
-    "ChainMapper", "CronPartitionTimetable", "DayWindow", "DeadlineAlert", "DeadlineReference", "EventsTimetable",
-    "ExceptionRetryPolicy", "FanOutMapper", "FixedKeyMapper", "HourWindow", "IdentityMapper",
-    "MinimumCount", "MonthWindow", "NEVER_EXPIRE", "ObjectStoragePath", "PartitionedAtRuntime",
-    "PartitionedAssetTimetable", "PartitionMapper", "ProductMapper", "QuarterWindow", "ResumableJobMixin",
-    "RetryAction", "RetryDecision", "RetryPolicy", "RetryRule", "RollupMapper", "SegmentWindow", "SyncCallback",
-    "StartOfDayMapper", "StartOfHourMapper", "StartOfMonthMapper", "StartOfQuarterMapper", "StartOfWeekMapper",
-    "StartOfYearMapper", "TaskInstance", "WaitForAll", "WeekWindow", "WeightRule", "Window", "YearWindow",
-    "conf", "deadline_reference", "get_parsing_context", "literal", "lineage", "result",
+    "AssetAccessControl", "AssetWatcher", "AsyncCallback", "BaseAsyncOperator", "BaseDeadlineReference",
+    "BaseHook", "BaseOperatorLink", "BaseXCom", "DeadlineAlert", "DeadlineReference", "EventsTimetable",
+    "ExceptionRetryPolicy", "NEVER_EXPIRE", "ObjectStoragePath", "ResumableJobMixin", "RetryAction",
+    "RetryDecision", "RetryPolicy", "RetryRule", "SyncCallback", "TaskInstance", "WeightRule", "conf",
+    "deadline_reference", "get_parsing_context", "literal", "lineage", "result",
 })
 
 
 def __getattr__(name: str) -> Any:
+    import importlib
+
+    partitions = importlib.import_module("migrator.runner.sdk.partitions")
+    if name in partitions.NAMES:
+        return getattr(partitions, name)
     if name in UNSUPPORTED:
         raise NotSupportedByRunner(f"airflow.sdk.{name} is not supported by the local runner")
     from migrator.runner.shim import SUPPORTED_MODULES
@@ -62,8 +62,6 @@ def __getattr__(name: str) -> Any:
     if f"airflow.sdk.{name}" in SUPPORTED_MODULES:
         # `from airflow.sdk import timezone`: Python would look for the submodule under this module's
         # own name (migrator.runner.sdk.timezone); serve the shim's airflow.sdk.timezone instead.
-        import importlib
-
         return importlib.import_module(f"airflow.sdk.{name}")
     raise AttributeError(f"module 'airflow.sdk' has no attribute {name!r}")
 
