@@ -72,7 +72,7 @@ _TRIGGER = _from(f"{_SDK}.trigger_dagrun", "TriggerDagRunOperator")
 _SKIPMIXIN = _merge(_from(f"{_SDK}.operators", "SkipMixin", XCOM_SKIPMIXIN_KEY="XCOM_SKIPMIXIN_KEY"),
                     lambda: {"XCOM_SKIPMIXIN_SKIPPED": "skipped", "XCOM_SKIPMIXIN_FOLLOWED": "followed"})
 _SENSOR_BASE = _from(f"{_SDK}.sensors", "BaseSensorOperator", "PokeReturnValue")
-_BASEOP = _merge(_from(f"{_SDK}.baseoperator", "BaseOperator"),
+_BASEOP = _merge(_from(f"{_SDK}.baseoperator", "BaseOperator", "BaseAsyncOperator"),
                  _from(f"{_SDK}.nodes", "chain", "chain_linear", "cross_downstream"))
 _TIMEZONE = _from("migrator.runner.timezone", "utcnow", "parse", "convert_to_utc", "make_aware", "make_naive",
                   "coerce_datetime", "parse_timezone", utc="UTC")

@@ -12,8 +12,8 @@ from typing import Any
 from migrator.runner.sdk import macros
 from migrator.runner.sdk.asset_decorator import asset
 from migrator.runner.sdk.asset_events import Metadata
-from migrator.runner.sdk.assets import Asset, AssetAlias, AssetAll, AssetAny, Dataset
-from migrator.runner.sdk.baseoperator import BaseOperator
+from migrator.runner.sdk.assets import Asset, AssetAccessControl, AssetAlias, AssetAll, AssetAny, Dataset
+from migrator.runner.sdk.baseoperator import BaseAsyncOperator, BaseOperator
 from migrator.runner.sdk.context import Context, get_current_context
 from migrator.runner.sdk.dag import DAG, dag
 from migrator.runner.sdk.decorators import setup, task, teardown
@@ -41,7 +41,7 @@ __version__ = "1.3.2+cron2dag"
 
 # Names of the real `airflow.sdk` that the runner does not provide.
 UNSUPPORTED = frozenset({
-    "AssetAccessControl", "AssetWatcher", "AsyncCallback", "BaseAsyncOperator", "BaseDeadlineReference",
+    "AssetWatcher", "AsyncCallback", "BaseDeadlineReference",
     "BaseHook", "BaseOperatorLink", "BaseXCom", "DeadlineAlert", "DeadlineReference", "EventsTimetable",
     "ExceptionRetryPolicy", "NEVER_EXPIRE", "ObjectStoragePath", "ResumableJobMixin", "RetryAction",
     "RetryDecision", "RetryPolicy", "RetryRule", "SyncCallback", "TaskInstance", "WeightRule", "conf",
@@ -69,10 +69,12 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DAG",
     "Asset",
+    "AssetAccessControl",
     "AssetAlias",
     "AssetAll",
     "AssetAny",
     "AssetOrTimeSchedule",
+    "BaseAsyncOperator",
     "BaseBranchOperator",
     "BaseNotifier",
     "BaseOperator",

@@ -553,6 +553,22 @@ class BaseOperator(TaskNode, metaclass=BaseOperatorMeta):
         return id(self)
 
 
+class BaseAsyncOperator(BaseOperator):
+    """Airflow 3.2+: an operator whose `aexecute` runs in an event loop in the task's process."""
+
+    @property
+    def is_async(self) -> bool:
+        return True
+
+    async def aexecute(self, context: dict[str, Any]) -> Any:
+        raise NotImplementedError()
+
+    def execute(self, context: dict[str, Any]) -> Any:
+        import asyncio
+
+        return asyncio.run(self.aexecute(context))
+
+
 def add_task_to_dag(dag: DAG, task: BaseOperator) -> None:
     if task.task_id in dag.task_dict and dag.task_dict[task.task_id] is not task:
         raise DuplicateTaskIdFound(f"Task id {task.task_id!r} has already been added to the DAG")

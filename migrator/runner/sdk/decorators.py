@@ -129,7 +129,6 @@ class _BashDecoratedOperator(DecoratedOperatorMixin, BashOperator):
     def __init__(self, *, python_callable: Callable[..., Any], task_id: str, op_args: Sequence[Any] = (),
                  op_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
         task_id, op_kwargs = self._decorated_init(python_callable, task_id, op_args, op_kwargs or {}, kwargs)
-        kwargs.pop("multiple_outputs", None)
         super().__init__(bash_command="SET_DURING_EXECUTION", task_id=task_id, **kwargs)
         self.python_callable = python_callable
         self.op_args = op_args
@@ -222,11 +221,8 @@ class _TaskDecorator:
     def __call__(self, *args: Any, **kwargs: Any) -> XComArg:
         options = self._teardown_kwargs()
         on_failure_fail_dagrun = options.pop("on_failure_fail_dagrun", self.on_failure_fail_dagrun)
-        if self.operator_class is _BashDecoratedOperator:
-            op = self.operator_class(python_callable=self.function, op_args=args, op_kwargs=kwargs, **options)
-        else:
-            op = self.operator_class(python_callable=self.function, op_args=args, op_kwargs=kwargs,
-                                     multiple_outputs=self.multiple_outputs, **options)
+        op = self.operator_class(python_callable=self.function, op_args=args, op_kwargs=kwargs,
+                                 multiple_outputs=self.multiple_outputs, **options)
         op.is_setup = self.is_setup
         op.is_teardown = self.is_teardown
         op.on_failure_fail_dagrun = on_failure_fail_dagrun
