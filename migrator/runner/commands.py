@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import click
 
 from migrator.errors import RunFailed, UsageError
-from migrator.options import AliasedOption
+from migrator.options import AliasedOption, format_option
 
 INTERRUPTED_EXIT = 130
 
@@ -372,7 +372,7 @@ def _existing_store(home: Path) -> Any:
 
 @click.command("runs")
 @dag_id_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option("text", "json")
 @_state_errors
 def runs_command(dag_id: str | None, fmt: str) -> None:
     """List local DAG runs, newest first, with their task instances."""
