@@ -153,6 +153,10 @@ def loaded_dag(dag_id: str) -> DAG | None:
     return _LOADED.get(dag_id)
 
 
+def loaded_dags() -> list[DAG]:
+    return list(_LOADED.values())
+
+
 def _collect(shown: str, module: types.ModuleType) -> dict[str, DAG]:
     found: dict[str, DAG] = {}
     candidates = [value for value in module.__dict__.values() if isinstance(value, DAG)]

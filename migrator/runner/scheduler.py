@@ -1057,7 +1057,8 @@ class Scheduler:
             self._changed(run, attempt.key, replace(
                 current, state=state, end_date=end, next_try_at=next_try_at, note=outcome.error, pid=None,
                 proc_start=None, claimed_by=None if release else current.claimed_by,
-                reschedule_count=current.reschedule_count + (1 if reschedule else 0)))
+                reschedule_count=current.reschedule_count + (1 if reschedule else 0),
+                first_poke_at=current.first_poke_at if current.first_poke_at is not None else first_poke_at))
         else:  # someone else recorded this task meanwhile: believe the store
             fresh = self.store.get_ti(run.row.dag_id, run.row.run_id, attempt.task_id, attempt.map_index)
             if fresh is not None:

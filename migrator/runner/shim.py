@@ -217,6 +217,8 @@ MODULES: dict[str, Callable[[], Any]] = {
     "airflow.timetables.trigger": _TRIGGER_TT,
     "airflow.timetables.interval": _INTERVAL_TT,
     "airflow.timetables.simple": _from("migrator.runner.timetables", "NullTimetable", "OnceTimetable"),
+    "airflow.timetables.assets": _from("migrator.runner.timetables", "AssetOrTimeSchedule"),
+    "airflow.timetables.datasets": _from("migrator.runner.timetables", DatasetOrTimeSchedule="AssetOrTimeSchedule"),
     "airflow.timetables.base": _from("migrator.runner.timetables", "Timetable", "DataInterval", "DagRunInfo",
                                      "TimeRestriction"),
     "airflow.utils": _package,

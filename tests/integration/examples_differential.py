@@ -50,6 +50,7 @@ OUTSIDE_SERVICES = {
     "airflow/example_dags/example_local_kubernetes_executor.py": "needs a Kubernetes cluster and its Python client",
     "airflow/providers/common/sql/example_dags/example_analytics.py": "queries object storage with DataFusion",
     "airflow/providers/standard/example_dags/example_hitl_operator.py": "waits for a human to answer in the UI",
+    "airflow/example_dags/example_retry_policy.py": "calls an HTTP API on the internet (api.example.com)",
 }
 # Examples whose `airflow dags test` never ends: not run in Airflow (the refresh would hang), not compared.
 AIRFLOW_NEVER_FINISHES = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from migrator.runner.sdk import macros
+from migrator.runner.sdk.asset_decorator import asset
 from migrator.runner.sdk.asset_events import Metadata
 from migrator.runner.sdk.assets import Asset, AssetAlias, AssetAll, AssetAny, Dataset
 from migrator.runner.sdk.baseoperator import BaseOperator
@@ -27,6 +28,7 @@ from migrator.runner.sdk.variables import Connection, Variable
 from migrator.runner.sdk.xcom_arg import XComArg
 from migrator.runner.states import DagRunState, TaskInstanceState
 from migrator.runner.timetables import (
+    AssetOrTimeSchedule,
     CronDataIntervalTimetable,
     CronTriggerTimetable,
     DeltaDataIntervalTimetable,
@@ -39,7 +41,7 @@ __version__ = "1.3.2+cron2dag"
 
 # Names of the real `airflow.sdk` that the runner does not provide.
 UNSUPPORTED = frozenset({
-    "AllowedKeyMapper", "AssetAccessControl", "AssetOrTimeSchedule", "AssetWatcher", "AsyncCallback",
+    "AllowedKeyMapper", "AssetAccessControl", "AssetWatcher", "AsyncCallback",
     "BaseAsyncOperator", "BaseDeadlineReference", "BaseHook", "BaseOperatorLink", "BaseXCom",
     "ChainMapper", "CronPartitionTimetable", "DayWindow", "DeadlineAlert", "DeadlineReference", "EventsTimetable",
     "ExceptionRetryPolicy", "FanOutMapper", "FixedKeyMapper", "HourWindow", "IdentityMapper",
@@ -48,7 +50,7 @@ UNSUPPORTED = frozenset({
     "RetryAction", "RetryDecision", "RetryPolicy", "RetryRule", "RollupMapper", "SegmentWindow", "SyncCallback",
     "StartOfDayMapper", "StartOfHourMapper", "StartOfMonthMapper", "StartOfQuarterMapper", "StartOfWeekMapper",
     "StartOfYearMapper", "TaskInstance", "WaitForAll", "WeekWindow", "WeightRule", "Window", "YearWindow",
-    "asset", "conf", "deadline_reference", "get_parsing_context", "literal", "lineage", "result",
+    "conf", "deadline_reference", "get_parsing_context", "literal", "lineage", "result",
 })
 
 
@@ -72,6 +74,7 @@ __all__ = [
     "AssetAlias",
     "AssetAll",
     "AssetAny",
+    "AssetOrTimeSchedule",
     "BaseBranchOperator",
     "BaseNotifier",
     "BaseOperator",
@@ -98,6 +101,7 @@ __all__ = [
     "TriggerRule",
     "Variable",
     "XComArg",
+    "asset",
     "chain",
     "chain_linear",
     "cross_downstream",

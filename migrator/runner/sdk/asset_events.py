@@ -198,9 +198,19 @@ class InletEventsAccessors(Mapping):
         return InletEventsAccessor(lambda: [_result(row) for row in self._reader(kind, name, uri)])
 
     def __getitem__(self, key: Any) -> InletEventsAccessor:
+        from migrator.runner.sdk.assets import AssetRef, known_asset
+
         item = self._inlets[key] if isinstance(key, int) else key
+        if isinstance(item, AssetRef):
+            if item not in self._inlets:
+                raise KeyError(item)
+            resolved = known_asset(item)
+            if resolved is None:
+                raise KeyError(item)
+            return self._accessor("asset", resolved.name, resolved.uri)
         if isinstance(item, Asset):
-            if not any(isinstance(i, Asset) and _asset_key(i) == _asset_key(item) for i in self._inlets):
+            if not any((isinstance(i, Asset) and _asset_key(i) == _asset_key(item))
+                       or (isinstance(i, AssetRef) and i.matches(item)) for i in self._inlets):
                 raise KeyError(item)
             return self._accessor("asset", item.name, item.uri)
         if isinstance(item, AssetAlias):

@@ -41,6 +41,17 @@ class Asset(BaseAsset):
     def iter_assets(self) -> Iterator[Asset]:
         yield self
 
+    @staticmethod
+    def ref(*, name: str = "", uri: str = "") -> AssetRef:
+        """A reference to an asset defined elsewhere, by name or by URI."""
+        if name and uri:
+            raise TypeError("Asset reference must be made to either name or URI, not both")
+        if name:
+            return AssetNameRef(name)
+        if uri:
+            return AssetUriRef(uri)
+        raise TypeError("Asset reference expects keyword argument 'name' or 'uri'")
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Asset) and (self.name, self.uri) == (other.name, other.uri)
 
@@ -56,6 +67,55 @@ class Dataset(Asset):
 
     def __init__(self, uri: str, extra: dict[str, Any] | None = None) -> None:
         super().__init__(uri=uri, extra=extra)
+
+
+class AssetRef(BaseAsset):
+    """`Asset.ref(name=...)` / `Asset.ref(uri=...)`."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and vars(other) == vars(self)
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, *vars(self).values()))
+
+    def matches(self, asset: Asset) -> bool:
+        raise NotImplementedError
+
+
+class AssetNameRef(AssetRef):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def matches(self, asset: Asset) -> bool:
+        return asset.name == self.name
+
+    def __repr__(self) -> str:
+        return f"AssetNameRef(name={self.name!r})"
+
+
+class AssetUriRef(AssetRef):
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+
+    def matches(self, asset: Asset) -> bool:
+        return asset.uri == self.uri
+
+    def __repr__(self) -> str:
+        return f"AssetUriRef(uri={self.uri!r})"
+
+
+def known_asset(ref: AssetRef) -> Asset | None:
+    """The asset a reference names, among the outlets and inlets of the DAGs loaded in this process (Airflow
+    looks it up among the assets its DAG processor registered)."""
+    from migrator.runner.loader import loaded_dags
+
+    for dag in loaded_dags():
+        for task in dag.tasks:
+            for item in [*getattr(task, "outlets", ()), *getattr(task, "inlets", ())]:
+                for asset in item.iter_assets():
+                    if ref.matches(asset):
+                        return asset
+    return None
 
 
 class AssetAlias(BaseAsset):

@@ -447,9 +447,9 @@ class ExternalTaskSensor(BaseSensorOperator):
             reader.group_known(self.external_dag_id, self.external_task_group_id)
         if known:
             return
-        where = "is not a DAG the runner has loaded or run" if known is None else "has no such task group"
+        why = "the runner has neither loaded nor run that DAG" if known is None else "its latest run has no such group"
         raise AirflowException(f"Task group {self.external_task_group_id!r} not found in DAG "
-                               f"{self.external_dag_id!r}: the DAG {where}")
+                               f"{self.external_dag_id!r} ({why})")
 
 
 class ExternalTaskMarker(BaseOperator):

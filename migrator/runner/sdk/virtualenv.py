@@ -267,9 +267,11 @@ def _create_venv(task: PythonVirtualenvOperator, venv: Path) -> None:
     python = shutil.which(f"python{task.python_version}") if task.python_version else sys.executable
     if python is None:
         raise AirflowException(f"no python{task.python_version} on PATH for the virtual environment")
-    command = [python, "-m", "venv", str(venv)] + (["--system-site-packages"] if task.system_site_packages else [])
-    _run_or_raise(command)
     requirements = task.requirements_list()
+    command = [python, "-m", "venv", str(venv)] + (["--system-site-packages"] if task.system_site_packages else [])
+    if not requirements:
+        command.append("--without-pip")  # nothing to install: no need to wait for pip to be set up
+    _run_or_raise(command)
     if not requirements:
         return
     listing = venv / "requirements.txt"
