@@ -78,7 +78,7 @@ def _children_cpu() -> float:
 BYTECODE: dict[str, str] = {}  # set by main(): Python bytecode caches on, as in any normal installation
 
 
-def cron2dag(args: list[str], home: Path, check: bool = True) -> float:
+def cron2dag(args: list[str], home: Path, check: bool = True, expect: str | None = None) -> float:
     env = {**os.environ, "CRON2DAG_HOME": str(home), "PYTHONPATH": str(ROOT), **BYTECODE}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     cpu = _children_cpu()
@@ -88,15 +88,20 @@ def cron2dag(args: list[str], home: Path, check: bool = True) -> float:
     CPU.append(_children_cpu() - cpu)
     if check and done.returncode != 0:
         raise SystemExit(f"cron2dag {' '.join(args)} failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    if expect is not None and expect not in done.stdout:
+        raise SystemExit(f"cron2dag {' '.join(args)} did not print {expect!r}:\n{done.stdout[-2000:]}")
     return elapsed
 
 
-def median_run(path: Path, repeat: int, work: Path, extra: list[str] | None = None) -> tuple[float, float]:
+DATE = "2025-06-01"  # after the start_date of every DAG measured (the migrated seed's is 2025-01-01)
+
+
+def median_run(path: Path, repeat: int, work: Path, expect: str | None = None) -> tuple[float, float]:
     """Median wall seconds and median CPU seconds of `cron2dag run` of a DAG file."""
     times, cpu = [], []
     for index in range(repeat):
         home = work / f"home-{path.stem}-{index}"
-        times.append(cron2dag(["run", str(path), "--date", "2024-01-01", *(extra or [])], home))
+        times.append(cron2dag(["run", str(path), "--date", DATE], home, expect=expect))
         cpu.append(CPU[-1])
         shutil.rmtree(home, ignore_errors=True)
     return statistics.median(times), statistics.median(cpu)
@@ -165,11 +170,11 @@ def airflow_dags_test(venv: Path, dag_file: Path, dag_id: str, work: Path, repea
                AIRFLOW__CORE__HOSTNAME_CALLABLE="socket.gethostname", AIRFLOW__LOGGING__LOGGING_LEVEL="WARNING")
     airflow = str(venv / "bin" / "airflow")
     subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, check=True)
-    subprocess.run([airflow, "dags", "test", dag_id, "2023-12-31"], env=env, capture_output=True)  # warm-up
+    subprocess.run([airflow, "dags", "test", dag_id, "2025-05-31"], env=env, capture_output=True)  # warm-up
     times = []
     for index in range(repeat):
         start = time.perf_counter()
-        done = subprocess.run([airflow, "dags", "test", dag_id, f"2024-01-0{index + 1}"], env=env, capture_output=True,
+        done = subprocess.run([airflow, "dags", "test", dag_id, f"2025-06-0{index + 1}"], env=env, capture_output=True,
                               text=True)
         times.append(time.perf_counter() - start)
         if done.returncode != 0:
@@ -226,11 +231,11 @@ def main() -> None:
 
         seed, origin = seed_dag(work)
         os.environ["PATH"] = stand_in_path(work)
-        seed_run, _ = median_run(seed, options.repeat, work)
+        seed_run, _ = median_run(seed, options.repeat, work, expect=": 5 tasks")
         print(f"seed pipeline ({origin}): one run end to end {seed_run:.3f} s")
         home = work / "home-backfill"
-        backfill = cron2dag(["backfill", str(seed), "--start", "2023-01-01", "--end", "2023-12-31",
-                             "--max-active-runs", "16"], home)
+        backfill = cron2dag(["backfill", str(seed), "--from-date", "2025-01-01", "--to-date", "2025-12-31",
+                             "--max-active-runs", "16"], home, expect="365 runs: 365 success")
         print(f"seed pipeline: 365-day backfill {backfill:.2f} s ({365 / backfill:.1f} runs/s, 5 tasks each)")
 
         if options.skip_airflow:
@@ -241,7 +246,7 @@ def main() -> None:
             return
         # The same DAG file through both, in this one run: the ratio is of medians measured side by side.
         for label, path in (("10-task chain of `true`", work / "chain10.py"), (f"seed pipeline ({origin})", seed)):
-            ours, _ = median_run(path, options.repeat, work)
+            ours, _ = median_run(path, options.repeat, work, expect="success")
             theirs = airflow_dags_test(venv, path, dag_id_of(path), work, options.repeat)
             print(f"{label}: `airflow dags test` {theirs:.2f} s, `cron2dag run` {ours:.3f} s: ratio "
                   f"{theirs / ours:.1f} ({venv})")

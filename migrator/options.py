@@ -20,6 +20,7 @@ from migrator.crontab.model import DEFAULT_DIALECT, Dialect
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+FORMAT_HELP = "Output format."
 TZ_HELP = "cron's own time zone, for entries without CRON_TZ (cron uses its host's zone: say which)."
 AIRFLOW_HELP = "Airflow major version the DAG code is for."
 DIALECT_HELP = "Which cron's reading of the file to follow (see docs/crontabs.md, 'Dialects')."
@@ -100,6 +101,12 @@ class TimeZoneName(click.ParamType):
         except (ZoneInfoNotFoundError, ValueError):
             self.fail(f"{name!r} is not an IANA time zone name (like UTC or Europe/Paris)", param, ctx)
         return name
+
+
+def format_option(*choices: str) -> Callable[[F], F]:
+    """`--format` with `choices`, the first the default."""
+    return click.option("--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True,
+                        help=FORMAT_HELP)
 
 
 def tz_option(*hidden_aliases: str) -> Callable[[F], F]:

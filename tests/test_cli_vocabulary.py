@@ -34,14 +34,14 @@ class Concept:
 
 
 CONCEPTS = (
-    Concept("--tz", ("--timezone", "--time-zone", "--zone", "--cron-tz"), re.compile(r"\btime zone\b", re.I)),
+    Concept("--tz", ("--timezone", "--time-zone", "--zone", "--cron-tz"), re.compile(r"\btime zone\b", re.IGNORECASE)),
     Concept("--airflow", ("--airflow-version", "--target-version", "--airflow-major"), choices=frozenset({"2", "3"})),
     Concept("--dialect", ("--cron", "--flavour", "--flavor")),
     Concept("--overrides", ("--override", "--overrides-file")),
     Concept("--format", ("--output-format", "--fmt")),
-    Concept("--dag-id", ("--dag", "--dag_id", "--dagid"), re.compile(r"\bwhich DAG\b|\bthe DAG's dag_id\b", re.I)),
-    Concept("--from-date", ("--start-date-of-backfill", "--from"), re.compile(r"\bfirst logical date\b", re.I)),
-    Concept("--to-date", ("--end-date", "--to"), re.compile(r"\blast logical date\b", re.I)),
+    Concept("--dag-id", ("--dag", "--dag_id", "--dagid"), re.compile(r"\bwhich DAG\b|\bthe DAG's dag_id\b", re.IGNORECASE)),
+    Concept("--from-date", ("--start-date-of-backfill", "--from"), re.compile(r"\bfirst logical date\b", re.IGNORECASE)),
+    Concept("--to-date", ("--end-date", "--to"), re.compile(r"\blast logical date\b", re.IGNORECASE)),
 )
 # `explain --from` is the instant to list fire times after, not a backfill's first logical date.
 NOT_A_SYNONYM = {("explain", "--from")}
@@ -74,10 +74,10 @@ def test_help_shows_every_option_by_its_names_and_no_hidden_alias(name: str) -> 
     text = help_text(name)
     for option in shown_options(name):
         for option_name in visible_names(option):
-            assert re.search(rf"(^|[\s,/]){re.escape(option_name)}(?![\w-])", text, re.M), (name, option_name)
+            assert re.search(rf"(^|[\s,/]){re.escape(option_name)}(?![\w-])", text, re.MULTILINE), (name, option_name)
     for option in command(name).params:
         for alias in getattr(option, "hidden_aliases", ()):
-            assert not re.search(rf"(^|[\s,/]){re.escape(alias)}(?![\w-])", text, re.M), (name, alias)
+            assert not re.search(rf"(^|[\s,/]){re.escape(alias)}(?![\w-])", text, re.MULTILINE), (name, alias)
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
@@ -120,8 +120,14 @@ def test_an_option_name_means_the_same_in_every_command() -> None:
     assert not problems, "\n".join(problems)
 
 
-SHARED = {"--tz": options.TZ_HELP, "--dialect": options.DIALECT_HELP, "--system": options.SYSTEM_HELP,
-          "--overrides": options.OVERRIDES_HELP, "--airflow": options.AIRFLOW_HELP}
+SHARED = {
+    "--format": options.FORMAT_HELP,
+    "--tz": options.TZ_HELP,
+    "--dialect": options.DIALECT_HELP,
+    "--system": options.SYSTEM_HELP,
+    "--overrides": options.OVERRIDES_HELP,
+    "--airflow": options.AIRFLOW_HELP,
+}
 
 
 @pytest.mark.parametrize("option_name", sorted(SHARED))

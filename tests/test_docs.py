@@ -58,7 +58,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 PAGE_TIMEOUT = 600  # seconds for all the examples of one page, however slow the machine
 SEPARATOR = "\x1e"
-FENCE = re.compile(r"^```console[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
+FENCE = re.compile(r"^```console[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 
 
 @dataclass
@@ -151,7 +151,7 @@ def run_page(page: Page, scratch: Path) -> list[str]:
     (scratch.parent / "examples.sh").write_text("\n".join(script) + "\n", encoding="utf-8")
     try:
         done = subprocess.run(["bash", str(scratch.parent / "examples.sh")], cwd=scratch, env=environment(scratch),
-                              stdout=subprocess.PIPE, timeout=PAGE_TIMEOUT)
+                              stdout=subprocess.PIPE, timeout=PAGE_TIMEOUT, check=False)
         output = done.stdout.decode("utf-8", errors="replace")
     except subprocess.TimeoutExpired as expired:
         output = (expired.stdout or b"").decode("utf-8", errors="replace") + "\n[timed out]"
@@ -279,8 +279,12 @@ def test_a_page_is_read_into_commands_and_their_output(tmp_path: Path) -> None:
         ("echo one \\\n  two", ["one two"], 4),
         ("true", [], 7),
     ]
-    assert page.errors == ["docs/example-for-the-harness.md:14: a console block without a `$ ` command "
-                           "(fence it as ```text if it must not run)"]
+    assert page.errors == [
+        (
+            "docs/example-for-the-harness.md:14: a console block without a `$ ` command (fence it as "
+            "```text if it must not run)"
+        )
+    ]
     outputs = run_page_in(page, tmp_path)
     assert [normalise(o.split("\n")) for o in outputs] == [["one two"], []]
 
@@ -299,3 +303,44 @@ def test_every_guide_page_shows_commands_that_run(name: str) -> None:
     page = parsed(DOCS / f"{name}.md")
     assert page.commands and not page.errors
     assert any(command.text.startswith("cron2dag ") for command in page.commands)
+
+
+def _keys(value: object, path: str = "") -> set[str]:
+    """Every key path of a JSON value (`entries[].schedule.text`), placeholders ("...") left out."""
+    if isinstance(value, dict):
+        found = set()
+        for key, item in value.items():
+            if key != "...":
+                found |= {f"{path}.{key}".lstrip(".")} | _keys(item, f"{path}.{key}")
+        return found
+    if isinstance(value, list):
+        return set().union(*(_keys(item, f"{path}[]") for item in value)) if value else set()
+    return set()
+
+
+@pytest.mark.parametrize(("section", "inputs"), [
+    ("## `parse`", ["fixtures/crontabs/etc/cron.d/warehouse", "fixtures/infer/weekday_reports.crontab"]),
+    ("## `infer`", ["fixtures/infer/cross_cadence.crontab", "fixtures/infer/decoys_heavy.crontab"]),
+])
+def test_the_json_shown_in_contracts_has_the_fields_the_command_prints(section: str, inputs: list[str]) -> None:
+    """The abridged JSON of docs/contracts.md (a ```json block, not run) names only fields that exist
+    (`inputs` together have every optional part: warnings, cross-DAG links, unscheduled entries)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from migrator.cli import cli
+
+    text = (DOCS / "contracts.md").read_text(encoding="utf-8").split(section, 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```json\n(.*?)```", text, re.DOTALL)
+    assert block, f"contracts.md {section} shows its JSON"
+    documented = json.loads(block.group(1))
+    command = section.strip("#` ")
+    actual_keys: set[str] = set()
+    for path in inputs:
+        printed = CliRunner().invoke(cli, [command, str(ROOT / path), "--format", "json"])
+        assert printed.exit_code == 0, printed.output
+        actual = json.loads(printed.stdout)
+        assert set(documented) == set(actual), path
+        actual_keys |= _keys(actual)
+    assert _keys(documented) <= actual_keys, sorted(_keys(documented) - actual_keys)

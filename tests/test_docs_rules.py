@@ -69,14 +69,14 @@ def test_the_rules_entry_is_expanded_wherever_it_sits_in_the_nav() -> None:
 
 def test_mkdocs_yml_has_the_entry_the_hook_expands() -> None:
     config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    assert re.search(r"^\s+- Rules: rules/index\.md$", config, re.M)
+    assert re.search(r"^\s+- Rules: rules/index\.md$", config, re.MULTILINE)
     assert "docs/hooks/rule_pages.py" in config
     assert not (ROOT / "docs" / "rules").exists(), "rule pages are generated; do not commit docs/rules/"
 
 
 def test_every_page_on_disk_is_in_the_nav() -> None:
     config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    in_nav = set(re.findall(r":\s+([\w/-]+\.md)\s*$", config, re.M))
+    in_nav = set(re.findall(r":\s+([\w/-]+\.md)\s*$", config, re.MULTILINE))
     on_disk = {p.relative_to(ROOT / "docs").as_posix() for p in (ROOT / "docs").rglob("*.md")}
     assert on_disk - in_nav == set(), "pages missing from the nav of mkdocs.yml"
     assert in_nav - on_disk == {"rules/index.md"}, "nav entries without a page"

@@ -21,7 +21,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 def quickstart_commands() -> list[str]:
     section = README.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
-    return [block.replace("\\\n", " ") for block in re.findall(r"```console\n(.+?)\n```", section, re.S)]
+    return [block.replace("\\\n", " ") for block in re.findall(r"```console\n(.+?)\n```", section, re.DOTALL)]
 
 
 def test_quickstart_has_exactly_two_commands() -> None:
@@ -44,7 +44,7 @@ def test_quickstart_installs_then_migrates_and_runs_the_bundled_pipeline(tmp_pat
     env = {k: v for k, v in os.environ.items() if k not in ("CRON2DAG_HOME", "CRON2DAG_DEBUG")}
     env["COLUMNS"] = "80"
     done = subprocess.run(["bash", "-c", main_job], cwd=scratch, env=env, capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, check=False)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     dag_file = re.search(r"created\s+(dags/\S+\.py)", output)
@@ -54,8 +54,8 @@ def test_quickstart_installs_then_migrates_and_runs_the_bundled_pipeline(tmp_pat
     assert run_id, output
     # every task succeeded on its first try: nothing waited for a retry
     assert re.findall(r"\(try (\d+),", output) and set(re.findall(r"\(try (\d+),", output)) == {"1"}, output
-    state = re.search(r"^state: (\S+)$", output, re.M)
-    logs = re.search(r"^logs:  (\S+)/$", output, re.M)
+    state = re.search(r"^state: (\S+)$", output, re.MULTILINE)
+    logs = re.search(r"^logs:  (\S+)/$", output, re.MULTILINE)
     assert state and (scratch / state.group(1)).is_file(), output
     assert logs and run_id.group(1) in logs.group(1), output
     assert sorted(p.name for p in (scratch / logs.group(1)).iterdir()) == [
@@ -79,12 +79,20 @@ def test_the_python_version_and_license_said_are_the_package_s() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     minimum = re.fullmatch(r">=(\d+\.\d+)", project["requires-python"])
     assert minimum, project["requires-python"]
-    for page in (README, *(ROOT / "docs" / name for name in ("index.md", "quickstart.md", "ci.md"))):
-        text = page if isinstance(page, str) else page.read_text(encoding="utf-8")
-        assert f"Python {minimum.group(1)} or newer" in text
-        assert not re.search(r"Python 3\.(?!%s)\d+" % minimum.group(1).split(".")[1], text)
+    for name in ("README.md", "docs/index.md", "docs/quickstart.md", "docs/ci.md"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        assert f"Python {minimum.group(1)} or newer" in text, name
+        other_minor = rf"Python 3\.(?!{minimum.group(1).split('.')[1]}\b)\d+"
+        assert not re.search(other_minor, text), name
     assert project["license"] == {"text": "Apache-2.0"}
     license_text = (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert license_text.split()[:4] == ["Apache", "License", "Version", "2.0,"]
     assert "END OF TERMS AND CONDITIONS" in license_text
     assert "[LICENSE](LICENSE)" in README
+
+
+def test_every_link_of_the_readme_points_at_a_file_of_the_repository() -> None:
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", README)
+    assert targets
+    missing = [t for t in targets if "://" not in t and not (ROOT / t).exists()]
+    assert not missing

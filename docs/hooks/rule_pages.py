@@ -36,10 +36,12 @@ def _index(registry: Registry) -> str:
     lines = [
         "# Rules",
         "",
-        f"The {len(registry.rules)} rules of `cron2dag lint`, by family. Each page is what "
-        "`cron2dag rule CODE` prints; `cron2dag rules` lists them in a terminal. Select them with "
-        "`--select`, `--ignore` or the [configuration](../configuration.md) by code (`BF001`), prefix "
-        "(`BF`) or name (`current-time-in-task`).",
+        (
+            f"The {len(registry.rules)} rules of `cron2dag lint`, by family. Each page is what "
+            "`cron2dag rule CODE` prints; `cron2dag rules` lists them in a terminal. Select them with "
+            "`--select`, `--ignore` or the [configuration](../configuration.md) by code (`BF001`), "
+            "prefix (`BF`) or name (`current-time-in-task`)."
+        ),
         "",
         "Fix: *yes* when `--fix` can always repair a finding, *sometimes* when only some findings can be.",
     ]

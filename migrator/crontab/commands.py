@@ -15,13 +15,7 @@ from migrator.crontab.explain import explain_entries, explain_schedule
 from migrator.crontab.model import CronTab, Dialect
 from migrator.crontab.parser import load_crontab, parse_expression
 from migrator.errors import Diagnostic, InputError
-from migrator.options import dialect_option, system_option, tz_option
-
-def _format_option(*choices: str):  # type: ignore[no-untyped-def]
-    return click.option(
-        "--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True
-    )
-
+from migrator.options import dialect_option, format_option, system_option, tz_option
 
 def _print_warnings(warnings: tuple[Diagnostic, ...]) -> None:
     for warning in warnings:
@@ -33,7 +27,7 @@ def _print_warnings(warnings: tuple[Diagnostic, ...]) -> None:
 
 @click.command("parse")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=True))
-@_format_option("text", "json")
+@format_option("text", "json")
 @system_option
 @dialect_option
 def parse_command(path: str, fmt: str, system: bool | None, dialect: str) -> None:
@@ -86,7 +80,7 @@ def render_crontab(crontab: CronTab) -> str:
 @click.option(
     "--from", "start", metavar="ISO-DATETIME", help="Start after this time (default: now)."
 )
-@_format_option("text", "json")
+@format_option("text", "json")
 @system_option
 @dialect_option
 def explain_command(

@@ -11,7 +11,13 @@ from migrator.infer.model import Pipeline
 from migrator.infer.overrides import load_overrides
 from migrator.infer.pipeline import infer_pipeline
 from migrator.infer.render import render_json, render_text
-from migrator.options import dialect_option, overrides_option, system_option, tz_option
+from migrator.options import (
+    dialect_option,
+    format_option,
+    overrides_option,
+    system_option,
+    tz_option,
+)
 
 
 def _crontab_options(function):  # type: ignore[no-untyped-def]
@@ -33,9 +39,7 @@ def _infer(
 
 @click.command("infer")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@format_option("text", "json")
 @_crontab_options
 def infer_command(
     path: str,
@@ -52,9 +56,7 @@ def infer_command(
 
 @click.command("graph")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
-@click.option(
-    "--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True
-)
+@format_option("mermaid", "dot")
 @_crontab_options
 def graph_command(
     path: str,

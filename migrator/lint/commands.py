@@ -8,7 +8,7 @@ from typing import Iterable
 import click
 
 from migrator.errors import InputError
-from migrator.options import airflow_option
+from migrator.options import airflow_option, format_option
 
 
 def _selectors(values: Iterable[str]) -> list[str]:
@@ -28,8 +28,7 @@ def _check_selectors(option: str, values: list[str]) -> None:
 
 @click.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True,
-              help="Output format.")
+@format_option("text", "json", "sarif", "github")
 @click.option("--select", multiple=True, metavar="CODES", help="Rules to enable (codes, prefixes or names; comma-separated). Replaces the configured selection.")
 @click.option("--extend-select", multiple=True, metavar="CODES", help="Rules to enable on top of the selection.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Rules to disable.")
@@ -142,7 +141,7 @@ def rule_command(code: str | None, show_all: bool) -> None:
 
 
 @click.command("rules")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option("text", "json")
 def rules_command(fmt: str) -> None:
     """List every rule: code, name, family, fix availability and what it flags."""
     from migrator.lint.registry import default_registry

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import click
 
 from migrator.errors import RunFailed, UsageError
-from migrator.options import AliasedOption
+from migrator.options import AliasedOption, format_option
 
 INTERRUPTED_EXIT = 130
 
@@ -75,7 +75,7 @@ def _execute(dag: Any, rows: list[Any], *, backfill: bool, max_active_runs: int,
 
 def _where(home: Path, dag_id: str, run_id: str | None = None) -> str:
     """Where the runs and their logs are recorded: a path under the working directory is shown relative."""
-    from migrator.runner.logs import run_log_dir
+    from migrator.runner.logs import check_id, run_log_dir
 
     def shown(path: Path) -> str:
         try:
@@ -83,7 +83,7 @@ def _where(home: Path, dag_id: str, run_id: str | None = None) -> str:
         except ValueError:
             return str(path.resolve())
 
-    logs = run_log_dir(home, dag_id, run_id) if run_id else home / "logs" / f"dag_id={dag_id}"
+    logs = run_log_dir(home, dag_id, run_id) if run_id else home / "logs" / f"dag_id={check_id(dag_id, 'dag_id')}"
     return f"state: {shown(home / 'state.db')}\nlogs:  {shown(logs)}/"
 
 
@@ -372,7 +372,7 @@ def _existing_store(home: Path) -> Any:
 
 @click.command("runs")
 @dag_id_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option("text", "json")
 @_state_errors
 def runs_command(dag_id: str | None, fmt: str) -> None:
     """List local DAG runs, newest first, with their task instances."""

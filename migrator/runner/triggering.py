@@ -62,7 +62,8 @@ def request_from(values: dict[str, Any], task: Any) -> TriggerRequest:
 def find_dag(dag_id: str, near: DAG, store: Store) -> DAG | None:
     """The target DAG: loaded already, from the file of an earlier run, or from the triggering DAG's folder."""
     from migrator.errors import InputError
-    from migrator.runner.loader import load_dag_file, loaded_dag
+    from migrator.runner.isolation import load_isolated  # a neighbour that hangs its import cannot hang the run
+    from migrator.runner.loader import loaded_dag
 
     found = loaded_dag(dag_id)
     if found is not None:
@@ -84,7 +85,7 @@ def find_dag(dag_id: str, near: DAG, store: Store) -> DAG | None:
         if not os.path.isfile(candidate) or os.path.abspath(candidate) == os.path.abspath(near.fileloc):
             continue
         try:
-            loaded = load_dag_file(candidate)
+            loaded = load_isolated(candidate)
         except InputError:
             continue  # a broken neighbour is not the target's problem
         if dag_id in loaded.dags:

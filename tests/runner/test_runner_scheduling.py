@@ -61,20 +61,29 @@ def max_overlap(spans: list[tuple[str, str, str]]) -> int:
     return peak
 
 
+def barrier(folder: str, count: str) -> str:
+    """A bash command that marks this task as started in `folder`, then waits (polling, at most 60 s)
+    until `count` tasks have: tasks overlap because they wait for each other, not for a guessed time."""
+    return (f'mkdir -p "{folder}"; touch "{folder}/$AIRFLOW_CTX_TASK_ID.$AIRFLOW_CTX_DAG_RUN_ID"; '
+            f'for _ in $(seq 6000); do [ $(ls "{folder}" | wc -l) -ge {count} ] && break; sleep 0.01; done; '
+            f'[ $(ls "{folder}" | wc -l) -ge {count} ] || exit 1')
+
+
 def test_max_active_tasks_limits_parallel_tasks(tmp_path: Path, home: Path) -> None:
-    path = dag_file(tmp_path, '''
+    path = dag_file(tmp_path, f'''
         with DAG("limited", schedule=None, start_date=START, max_active_tasks=3) as dag:
             for i in range(9):
-                BashOperator(task_id=f"t{i}", bash_command="sleep 0.3")
+                BashOperator(task_id=f"t{{i}}", bash_command={barrier("$OUT.d", "3")!r})
     ''')
     assert invoke("run", str(path), "--date", "2024-01-01")[0] == 0
     assert max_overlap(intervals(home)) == 3
 
 
 def test_max_active_runs_limits_parallel_runs(tmp_path: Path, home: Path) -> None:
-    path = dag_file(tmp_path, '''
+    path = dag_file(tmp_path, f'''
         with DAG("daily", schedule="@daily", start_date=START, max_active_runs=2) as dag:
-            BashOperator(task_id="only", bash_command="sleep 0.3")
+            BashOperator(task_id="only", bash_command={barrier("$OUT.{{ ds[:7] }}",
+                                                               "{{ 2 if ds[:7] == '2024-01' else 6 }}")!r})
     ''')
     code, output = invoke("backfill", str(path), "--start", "2024-01-01", "--end", "2024-01-06")
     assert code == 0, output
@@ -101,11 +110,13 @@ def test_depends_on_past_blocks_after_a_failure(tmp_path: Path, home: Path) -> N
 
 
 def test_fail_fast_stops_the_rest(tmp_path: Path, home: Path) -> None:
-    path = dag_file(tmp_path, '''
+    path = dag_file(tmp_path, f'''
         with DAG("ff", schedule=None, start_date=START, fail_fast=True) as dag:
-            BashOperator(task_id="fails", bash_command="sleep 0.5; exit 1")
-            BashOperator(task_id="long", bash_command="sleep 30")
-            BashOperator(task_id="later", bash_command="true") << BashOperator(task_id="first", bash_command="sleep 5")
+            # "fails" fails once the two others have started: they are running when fail_fast stops them
+            BashOperator(task_id="fails", bash_command={barrier("$OUT.d", "3")!r} + "; exit 1")
+            BashOperator(task_id="long", bash_command={barrier("$OUT.d", "1")!r} + "; sleep 300")
+            BashOperator(task_id="later", bash_command="true") << BashOperator(
+                task_id="first", bash_command={barrier("$OUT.d", "1")!r} + "; sleep 300")
     ''')
     code, output = invoke("run", str(path), "--date", "2024-01-01")
     assert code == 1
