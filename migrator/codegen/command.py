@@ -16,7 +16,7 @@ built here renders, in Airflow, to a command that bash runs with the same effect
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from migrator.codegen.dates import Expression, KeptDate, Literal, Segment, rewrite_dates
@@ -33,6 +33,8 @@ class EmbeddedCommand:
     rewritten: tuple[Expression, ...]
     kept: tuple[KeptDate, ...]
     shell: str | None  # the SHELL the command is handed to, when it is not run by bash directly
+    # the command alone (no shell or standard-input wrapping), literal text and date calls
+    segments: tuple[Segment, ...] = field(default=())
 
 
 def embed_command(
@@ -50,6 +52,7 @@ def embed_command(
         kept = rewritten.kept
     else:
         segments, kept = [Literal(command)], ()
+    command_segments = tuple(segments)
     foreign_shell = shell if shell and shell not in NATIVE_SHELLS else None
     if foreign_shell:
         segments = [
@@ -67,6 +70,7 @@ def embed_command(
         rewritten=tuple(s for s in segments if isinstance(s, Expression)),
         kept=kept,
         shell=foreign_shell,
+        segments=command_segments,
     )
 
 

@@ -56,6 +56,33 @@ class Literal:
 
 
 @dataclass(frozen=True)
+class DateCall:
+    """What one `date` call prints, as a function of the instant cron started the DAG's first job.
+
+    The instant moves by `offset` (absolute: when cron started this job), is seen in `zone`, moves
+    by `shift` (`days`/`weeks`: calendar units in the zone, as GNU date counts them; `hours`,
+    `minutes`, `seconds`: absolute) and is formatted with `fmt`. Each target renders this its own
+    way: a Jinja expression of `logical_date` for Airflow, Python for Dagster.
+    """
+
+    zone: str
+    fmt: str
+    offset: timedelta = timedelta(0)
+    shift: tuple[str, int] = ("days", 0)
+
+    def jinja(self) -> str:
+        code = "logical_date"
+        if self.offset:
+            code += f".add({_offset_kwargs(self.offset)})"
+        code += f".in_timezone({string_literal(self.zone)})"
+        unit, amount = self.shift
+        if amount:
+            method = "add" if amount > 0 else "subtract"
+            code += f".{method}({unit}={abs(amount)})"
+        return code + f".strftime({string_literal(self.fmt)})"
+
+
+@dataclass(frozen=True)
 class Expression:
     """A Jinja expression (without the braces) and the shell text it replaces."""
 
@@ -63,6 +90,8 @@ class Expression:
     original: str
     # the end of the rendered text that is known in advance (what follows the last conversion)
     suffix: str = ""
+    # the call it stands for (None for expressions that are not a `date` call)
+    call: DateCall | None = None
 
 
 Segment = Literal | Expression
@@ -206,15 +235,8 @@ def _translate(
     shift = _relative_shift(relative)
     if shift is None:
         return _keep(f"-d {relative!r} is not a relative day, week, hour, minute or second")
-    code = "logical_date"
-    if offset:
-        code += f".add({_offset_kwargs(offset)})"
-    code += f".in_timezone({string_literal(zone)})"
-    if shift[1]:
-        method = "add" if shift[1] > 0 else "subtract"
-        code += f".{method}({shift[0]}={abs(shift[1])})"
-    code += f".strftime({string_literal(fmt)})"
-    return Expression(code, text_of(sub), _CONVERSION.split(fmt)[-1])
+    call = DateCall(zone, fmt, offset, shift)
+    return Expression(call.jinja(), text_of(sub), _CONVERSION.split(fmt)[-1], call)
 
 
 def text_of(sub: Substitution) -> str:

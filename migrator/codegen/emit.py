@@ -173,7 +173,7 @@ class _Emitter:
     def _timedelta(self, delta: dt.timedelta, depth: int, column: int) -> cst.Call:
         return call(
             self.imports.add("datetime", "timedelta"),
-            [(unit, py_value(value)) for unit, value in _timedelta_parts(delta)],
+            [(unit, py_value(value)) for unit, value in timedelta_parts(delta)],
             Layout(depth=depth, column=column, tail=1),
         )
 
@@ -338,7 +338,7 @@ def _ordered(edges: list[tuple[str, str]], order: dict[str, int]) -> list[tuple[
     return sorted(dict.fromkeys(edges), key=lambda e: (rank(e[1]), rank(e[0])))
 
 
-def _timedelta_parts(delta: dt.timedelta) -> list[tuple[str, int]]:
+def timedelta_parts(delta: dt.timedelta) -> list[tuple[str, int]]:
     seconds = int(delta.total_seconds())
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)

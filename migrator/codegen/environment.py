@@ -36,6 +36,8 @@ class TaskEnvironment:
     mailto: tuple[str, ...] | None  # None: MAILTO not set; (): set to "" (mail disabled)
     home: str | None
     tz: str | None  # TZ as the job sees it (what `date` uses)
+    # (name, value as cron passes it) in crontab order; None for a secret, read at run time
+    values: tuple[tuple[str, str | None], ...] = ()
 
 
 def variable_reference(name: str) -> str:
@@ -48,6 +50,7 @@ def variable_reference(name: str) -> str:
 def split_environment(environment: tuple[tuple[str, str], ...]) -> TaskEnvironment:
     values = dict(environment)  # later assignments win, as in cron
     env: list[tuple[str, str]] = []
+    raw: list[tuple[str, str | None]] = []
     secrets: list[Secret] = []
     for name in dict.fromkeys(name for name, _ in environment):
         if name in CRON_CONTROL:
@@ -55,8 +58,10 @@ def split_environment(environment: tuple[tuple[str, str], ...]) -> TaskEnvironme
         if is_secret_name(name):
             secrets.append(Secret(name, name))
             env.append((name, variable_reference(name)))
+            raw.append((name, None))
         else:
             env.append((name, literal_template(values[name])))
+            raw.append((name, values[name]))
     mailto = values.get("MAILTO")
     return TaskEnvironment(
         env=tuple(env),
@@ -65,4 +70,5 @@ def split_environment(environment: tuple[tuple[str, str], ...]) -> TaskEnvironme
         mailto=None if mailto is None else tuple(a for a in _MAIL_SPLIT.split(mailto) if a),
         home=values.get("HOME"),
         tz=values.get("TZ"),
+        values=tuple(raw),
     )

@@ -30,7 +30,7 @@ from migrator.infer.model import Pipeline
 @dataclass(frozen=True)
 class GeneratedFile:
     path: Path
-    dag: DagPlan
+    dag: DagPlan | None  # None: a file of the whole output (Dagster's definitions.py)
     text: str
     status: Status
     diff: str
@@ -74,17 +74,25 @@ def migrate(
     """
     plans = tuple(plan_pipeline(p, options) for p in pipelines)
     _check_unique_dag_ids(plans)
-    target = TARGETS[options.airflow]
-    # progress counts two steps per DAG, rendering (the slow part) and comparing/writing
-    total = 2 * sum(len(plan.dags) for plan in plans)
-    rendered: list[tuple[Path, DagPlan, str]] = []
-    for plan in plans:
-        for dag in plan.dags:
-            body = render_dag(dag, target)
-            text = with_header(plan.source, dag.lines, options.airflow, body)
-            rendered.append((output / module_name(dag.dag_id), dag, text))
-            if progress:
-                progress(len(rendered), total)
+    # progress counts two steps per file, rendering (the slow part) and comparing/writing
+    extra_files = 1 if options.target == "dagster" else 0  # definitions.py
+    total = 2 * (sum(len(plan.dags) for plan in plans) + extra_files)
+    rendered: list[tuple[Path, DagPlan | None, str]] = []
+    if options.target == "dagster":
+        from migrator.codegen.dagster.location import render_location
+
+        rendered = render_location(
+            plans, pipelines, options, output, progress and (lambda done: progress(done, total))
+        )
+    else:
+        target = TARGETS[options.airflow]
+        for plan in plans:
+            for dag in plan.dags:
+                body = render_dag(dag, target)
+                text = with_header(plan.source, dag.lines, options.airflow, body)
+                rendered.append((output / module_name(dag.dag_id), dag, text))
+                if progress:
+                    progress(len(rendered), total)
     if write:
         try:
             output.mkdir(parents=True, exist_ok=True)

@@ -31,6 +31,8 @@ _RESERVED = frozenset(
 
 @dataclass(frozen=True)
 class CodegenOptions:
+    # "airflow" (DAG files for Airflow `airflow`) or "dagster" (a Dagster code location)
+    target: str = "airflow"
     airflow: int = 3
     retries: int = 2
     retry_delay: dt.timedelta = dt.timedelta(minutes=5)
@@ -58,6 +60,11 @@ class TaskPlan:
     mailto: tuple[str, ...]
     user: str | None
     secrets: tuple[Secret, ...]
+    # what cron handed the job, for targets that run it without templating (Dagster)
+    environment: TaskEnvironment | None = None
+    stdin: str | None = None  # the text after the first `%`
+    directory: str | None = None  # the working directory (HOME= or --cwd), as written
+    offset: dt.timedelta = dt.timedelta(0)  # how long after the DAG's first job cron started it
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,7 @@ class PipelinePlan:
     unscheduled: tuple[Unscheduled, ...]
     notes: tuple[Note, ...] = field(default=())
     secrets: tuple[tuple[Secret, tuple[str, ...]], ...] = field(default=())  # secret, dag ids
+    target: str = "airflow"  # CodegenOptions.target
 
 
 def plan_pipeline(pipeline: Pipeline, options: CodegenOptions) -> PipelinePlan:
@@ -148,6 +156,7 @@ def plan_pipeline(pipeline: Pipeline, options: CodegenOptions) -> PipelinePlan:
         unscheduled=pipeline.unscheduled,
         notes=tuple(notes),
         secrets=tuple((s, tuple(ids)) for s, ids in secrets.items()),
+        target=options.target,
     )
 
 
@@ -199,7 +208,7 @@ def _plan_dag(
                     pipeline.source,
                     None,
                     f"{dag.dag_id}: {', '.join(relative)} name files by relative path; cron ran them "
-                    "in the owner's home directory, Airflow runs them in a temporary one: set HOME= "
+                    f"in the owner's home directory, {_WHERE_JOBS_RUN[options.target]}: set HOME= "
                     "in the crontab or pass --cwd DIR",
                 )
             )
@@ -212,7 +221,12 @@ def _plan_dag(
                 pipeline.source,
                 None,
                 f"{dag.dag_id}: no owner: the crontab names no account and no MAILTO; pass "
-                "--owner TEAM (until then `cron2dag lint` reports OPS003)",
+                + (
+                    "--owner TEAM (until then `cron2dag lint` reports OPS003)"
+                    if options.target == "airflow"
+                    # cron2dag lints Airflow code only: no lint advice for other targets
+                    else "--owner TEAM"
+                ),
             )
         )
     return DagPlan(
@@ -233,6 +247,12 @@ def _plan_dag(
         guard_task_id=guard_task_id,
         guard_variable=guard_variable,
     )
+
+
+_WHERE_JOBS_RUN = {
+    "airflow": "Airflow runs them in a temporary one",
+    "dagster": "Dagster runs them in the directory its code server started in",
+}
 
 
 def _working_directory(directory: str | None) -> str | None:
@@ -319,6 +339,10 @@ def _plan_task(
         mailto=environment.mailto or (),
         user=entry.user,
         secrets=environment.secrets,
+        environment=environment,
+        stdin=entry.stdin,
+        directory=environment.home or options.cwd,
+        offset=task.offset,
     )
 
 

@@ -26,7 +26,9 @@ _WOULD = {
 
 def render_summary(result: MigrateResult, output: Path) -> str:
     lines: list[str] = []
-    dags = [f.dag for f in result.files]
+    dags = [f.dag for f in result.files if f.dag is not None]
+    dagster = any(plan.target == "dagster" for plan in result.plans)
+    unit = "pipeline module" if dagster else "DAG"
     tasks = sum(d.task_count for d in dags)
     edges = sum(len(d.edges) for d in dags)
     links = sum(len(d.links) for d in dags)
@@ -40,14 +42,18 @@ def render_summary(result: MigrateResult, output: Path) -> str:
     )
     head = "Wrote" if result.written else "Would write"
     not_written = sum(1 for f in result.files if f.status in BLOCKED)
-    written = f"{len(dags) - not_written} of " if not_written else ""
+    written = f"{len(result.files) - not_written} of " if not_written else ""
+    what = f"{len(dags)} {unit}{'s' * (len(dags) != 1)}" + (" and definitions.py" if dagster else "")
     lines.append(
-        f"{head} {written}{len(dags)} DAG{'s' * (len(dags) != 1)} to {_display(output)} ({breakdown or 'none'}): "
+        f"{head} {written}{what} to {_display(output)} ({breakdown or 'none'}): "
         f"{_count(tasks, 'task')}, {_count(edges, 'edge')}, {_count(links, 'cross-DAG link')}, "
         f"{_count(waits, 'time wait')}"
     )
     for file in result.files:
         dag = file.dag
+        if dag is None:
+            lines.append(f"  {verbs[file.status]:<22} {_display(file.path)}  the code location")
+            continue
         lines.append(
             f"  {verbs[file.status]:<22} {_display(file.path)}  "
             f"{dag.dag_id}: {_count(dag.task_count, 'task')}, {_count(len(dag.edges), 'edge')}, "
@@ -61,7 +67,14 @@ def render_summary(result: MigrateResult, output: Path) -> str:
         )
         lines.extend(f"  {source}:{u.line}: {u.reason}" for source, u in skipped)
     secrets = [(s, ids) for plan in result.plans for s, ids in plan.secrets]
-    if secrets:
+    if secrets and dagster:
+        lines.append(
+            "Secrets kept out of the generated files (set these environment variables where "
+            "Dagster runs, e.g. in a .env file beside definitions.py):"
+        )
+        for secret, ids in secrets:
+            lines.append(f"  {secret.name}: read with dg.EnvVar({secret.name!r}) by {', '.join(ids)}")
+    elif secrets:
         lines.append(
             "Secrets kept out of the DAG files (set these Airflow Variables before the DAGs run):"
         )
