@@ -23,6 +23,7 @@ from migrator.runner.sdk.notifiers import BaseNotifier
 from migrator.runner.sdk.operators import BaseBranchOperator, BranchMixIn, SkipMixin
 from migrator.runner.sdk.params import Param, ParamsDict
 from migrator.runner.sdk.sensors import BaseSensorOperator, PokeReturnValue
+from migrator.runner.sdk.state_store import NEVER_EXPIRE
 from migrator.runner.sdk.taskgroup import TaskGroup, task_group
 from migrator.runner.sdk.variables import Connection, Variable
 from migrator.runner.sdk.xcom_arg import XComArg
@@ -43,7 +44,7 @@ __version__ = "1.3.2+cron2dag"
 UNSUPPORTED = frozenset({
     "AssetWatcher", "AsyncCallback", "BaseDeadlineReference",
     "BaseHook", "BaseOperatorLink", "BaseXCom", "DeadlineAlert", "DeadlineReference", "EventsTimetable",
-    "ExceptionRetryPolicy", "NEVER_EXPIRE", "ObjectStoragePath", "ResumableJobMixin", "RetryAction",
+    "ExceptionRetryPolicy", "ObjectStoragePath", "ResumableJobMixin", "RetryAction",
     "RetryDecision", "RetryPolicy", "RetryRule", "SyncCallback", "TaskInstance", "WeightRule", "conf",
     "deadline_reference", "get_parsing_context", "literal", "lineage", "result",
 })
@@ -92,6 +93,7 @@ __all__ = [
     "Label",
     "Metadata",
     "MultipleCronTriggerTimetable",
+    "NEVER_EXPIRE",
     "Param",
     "ParamsDict",
     "PokeReturnValue",

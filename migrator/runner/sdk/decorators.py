@@ -36,7 +36,7 @@ KNOWN_CONTEXT_KEYS = frozenset({
     "prev_data_interval_end_success", "prev_start_date_success", "prev_end_date_success",
     "reason", "run_id", "start_date", "task", "task_reschedule_count", "task_instance",
     "task_instance_key_str", "test_mode", "templates_dict", "ti", "triggering_asset_events",
-    "ts", "ts_nodash", "ts_nodash_with_tz", "try_number", "var", "partition_key", "partition_date",
+    "ts", "ts_nodash", "ts_nodash_with_tz", "try_number", "var", "partition_key", "partition_date", "task_state_store", "asset_state_store",
 })
 
 
