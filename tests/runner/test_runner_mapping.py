@@ -182,6 +182,10 @@ def test_a_state_db_from_before_mapping_is_upgraded_keeping_its_rows(home: Path)
         assert store.get_xcom("d", "r", "t", "return_value") == "42"
         [event] = store.asset_events_for("asset", "x", None)
         assert event["extra"] == {} and event["aliases"] == [] and event["map_index"] == -1
+        store.task_state("set", ("d", "r", "t", -1), "k", "1")  # the tables added later are there
+        store.asset_state("set", ("x", "file:///x"), "k", "2")
+        assert (store.task_state("get", ("d", "r", "t", -1), "k"), store.asset_state("get", ("x", "file:///x"), "k")) \
+            == ("1", "2")
     finally:
         store.close()
     store = Store(home)  # opening it again does nothing more
