@@ -40,7 +40,11 @@ class DagRunView:
     clear_number: int = 0
     triggered_by: str = "cli"
     partition_key: str | None = None
+    partition_date: DateTime | None = None
     consumed_asset_events: list[Any] = field(default_factory=list)
+    triggering_user_name: str | None = None
+    note: str | None = None
+    team_name: str | None = None
 
     @property
     def external_trigger(self) -> bool:

@@ -1,7 +1,7 @@
 """Load a DAG file: execute it with the runner's Airflow API and collect its DAGs.
 
 Errors are reported before any task runs, at the file and line they come from:
-- a name outside the supported subset: `dag.py:3:1: airflow.sdk.AssetWatcher is not supported ...`;
+- a name outside the supported subset: `dag.py:3:1: airflow.sdk.RetryPolicy is not supported ...`;
 - a file that fails to import: like Airflow's import errors (`Broken DAG: [path]` and the end of the
   traceback, `dagbag_import_error_traceback_depth = 2`), positioned at the failing line;
 - a DAG with a dependency cycle, as Airflow's DagBag does.

@@ -167,6 +167,11 @@ MODULES: dict[str, Callable[[], Any]] = {
     "airflow.sdk.definitions.asset": _from(_SDK, "Asset", "AssetAlias", "AssetAll", "AssetAny"),
     "airflow.sdk.definitions.context": _from(_SDK, "Context", "get_current_context"),
     "airflow.sdk.execution_time": _package,
+    "airflow.triggers": _package,
+    "airflow.triggers.base": _from(f"{_SDK}.watchers", "BaseTrigger", "BaseEventTrigger", "TriggerEvent"),
+    "airflow.providers.standard.triggers": _package,
+    "airflow.providers.standard.triggers.file": _from(f"{_SDK}.watchers", "FileTrigger", "FileDeleteTrigger",
+                                                      "DirectoryFileDeleteTrigger"),
     "airflow.sdk.execution_time.context": _merge(
         _from(_SDK, "get_current_context"),
         _from(f"{_SDK}.state_store", "NEVER_EXPIRE", "TaskStateStoreAccessor", "AssetStateStoreAccessor",

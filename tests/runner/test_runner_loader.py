@@ -119,7 +119,7 @@ def test_dag_decorator_and_task_ids(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("source", "message", "line"), [
-    ("from airflow.sdk import DAG, AssetWatcher\n", "airflow.sdk.AssetWatcher is not supported", 1),
+    ("from airflow.sdk import DAG, RetryPolicy\n", "airflow.sdk.RetryPolicy is not supported", 1),
     ("import os\nfrom airflow.providers.amazon.aws.sensors.s3 import S3KeySensor\n",
      "module 'airflow.providers.amazon' is outside the local runner's subset", 2),
     ("from airflow.sdk import DAG, task_group\nwith DAG('d') as d:\n    @task_group\n    def outer(x):\n"

@@ -354,3 +354,25 @@ def test_a_dill_serializer_missing_on_the_runner_side_falls_back_to_pickle(tmp_p
     assert xcom("dill", "double") == {"doubled": [2, 4]}
     log = invoke("logs", "dill", runs("dill")[0]["run_id"], "double")[1]
     assert "dill is not installed for the runner: arguments and result go through pickle on its side" in log
+
+
+def test_asset_watchers_are_declarations_checked_as_airflow_checks_them(tmp_path: Path, home: Path) -> None:
+    path = write(tmp_path, """
+        from airflow.providers.standard.triggers.file import FileDeleteTrigger, FileTrigger
+        from airflow.sdk import Asset, AssetWatcher
+
+        watched = Asset("inbox", watchers=[AssetWatcher(name="w", trigger=FileDeleteTrigger(filepath="/tmp/x"))])
+        with DAG("watched", schedule=[watched], start_date=START) as dag:
+            EmptyOperator(task_id="e")
+    """)
+    loaded = load_dag_file(path)
+    [asset] = loaded.dags["watched"].timetable.asset_condition.iter_assets()
+    assert [w.trigger.filepath for w in asset.watchers] == ["/tmp/x"]
+    assert invoke("run", str(path), "--date", "2024-01-02")[0] == 0  # a manual run, as `dags test` makes
+    bad = tmp_path / "bad.py"
+    bad.write_text(path.read_text().replace("FileDeleteTrigger(filepath", "FileTrigger(filepath"))
+    line = next(n for n, text in enumerate(bad.read_text().splitlines(), 1) if "watched = Asset(" in text)
+    with pytest.raises(InputError) as caught:
+        load_dag_file(bad)
+    assert "Asset watcher trigger must inherit BaseEventTrigger" in str(caught.value)
+    assert f"bad.py:{line}:" in str(caught.value)

@@ -25,6 +25,7 @@ from migrator.runner.sdk.params import Param, ParamsDict
 from migrator.runner.sdk.sensors import BaseSensorOperator, PokeReturnValue
 from migrator.runner.sdk.state_store import NEVER_EXPIRE
 from migrator.runner.sdk.taskgroup import TaskGroup, task_group
+from migrator.runner.sdk.watchers import AssetWatcher
 from migrator.runner.sdk.variables import Connection, Variable
 from migrator.runner.sdk.xcom_arg import XComArg
 from migrator.runner.states import DagRunState, TaskInstanceState
@@ -42,7 +43,7 @@ __version__ = "1.3.2+cron2dag"
 
 # Names of the real `airflow.sdk` that the runner does not provide.
 UNSUPPORTED = frozenset({
-    "AssetWatcher", "AsyncCallback", "BaseDeadlineReference",
+    "AsyncCallback", "BaseDeadlineReference",
     "BaseHook", "BaseOperatorLink", "BaseXCom", "DeadlineAlert", "DeadlineReference", "EventsTimetable",
     "ExceptionRetryPolicy", "ObjectStoragePath", "ResumableJobMixin", "RetryAction",
     "RetryDecision", "RetryPolicy", "RetryRule", "SyncCallback", "TaskInstance", "WeightRule", "conf",
@@ -75,6 +76,7 @@ __all__ = [
     "AssetAll",
     "AssetAny",
     "AssetOrTimeSchedule",
+    "AssetWatcher",
     "BaseAsyncOperator",
     "BaseBranchOperator",
     "BaseNotifier",

@@ -49,10 +49,11 @@ class Asset(BaseAsset):
             uri = name
         if name is None:
             name = uri
-        if watchers:
-            from migrator.runner.sdk.exceptions import NotSupportedByRunner
+        from migrator.runner.sdk.watchers import AssetWatcher
 
-            raise NotSupportedByRunner("Asset(watchers=...) (event-driven scheduling) is not supported by the local runner")
+        for watcher in watchers or ():
+            if not isinstance(watcher, AssetWatcher):
+                raise TypeError(f"Asset watchers must be AssetWatcher instances, not {type(watcher).__name__}")
         if uri and "://" in uri and not urlsplit(uri).scheme:
             raise ValueError(f"invalid asset uri {uri!r}")
         self.name = name
@@ -60,6 +61,7 @@ class Asset(BaseAsset):
         self.group = group
         self.extra = extra or {}
         self.access_control = access_control or AssetAccessControl()
+        self.watchers = list(watchers or [])  # declarations: the runner has no triggerer (sdk/watchers.py)
 
     def iter_assets(self) -> Iterator[Asset]:
         yield self
