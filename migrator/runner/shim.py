@@ -68,6 +68,7 @@ _WEEKDAY = _from(f"{_SDK}.weekday", "WeekDay")
 _LATEST_ONLY = _from(f"{_SDK}.branches", "LatestOnlyOperator")
 _DATETIME_BRANCH = _from(f"{_SDK}.branches", "BranchDateTimeOperator", "target_times_as_dates")
 _WEEKDAY_BRANCH = _from(f"{_SDK}.branches", "BranchDayOfWeekOperator")
+_TI = _from("migrator.runner.context", TaskInstance="RuntimeTaskInstance")
 _TRIGGER = _from(f"{_SDK}.trigger_dagrun", "TriggerDagRunOperator")
 _SKIPMIXIN = _merge(_from(f"{_SDK}.operators", "SkipMixin", XCOM_SKIPMIXIN_KEY="XCOM_SKIPMIXIN_KEY"),
                     lambda: {"XCOM_SKIPMIXIN_SKIPPED": "skipped", "XCOM_SKIPMIXIN_FOLLOWED": "followed"})
@@ -242,7 +243,11 @@ MODULES: dict[str, Callable[[], Any]] = {
     "airflow.utils.state": _state_module,
     "airflow.utils.context": _from(_SDK, "Context", "get_current_context"),
     "airflow.models": _merge(_from(_SDK, "DAG", "BaseOperator", "Variable", "Param", "Connection"),
-                             _from(f"{_SDK}.baseoperator", "BaseOperator")),
+                             _from(f"{_SDK}.baseoperator", "BaseOperator"), _TI),
+    # As a type (annotations, isinstance): the running attempt's `ti`. Queries of the metadata
+    # database through it fail, as Airflow 3 forbids them in task code.
+    "airflow.models.taskinstance": _TI,
+    "airflow.sdk.types": _merge(_TI, _from("migrator.runner.context", RuntimeTaskInstanceProtocol="RuntimeTaskInstance")),
     "airflow.models.dag": _from(_SDK, "DAG"),
     "airflow.models.baseoperator": _BASEOP,
     "airflow.models.param": _from(_SDK, "Param", "ParamsDict"),

@@ -376,3 +376,22 @@ def test_asset_watchers_are_declarations_checked_as_airflow_checks_them(tmp_path
         load_dag_file(bad)
     assert "Asset watcher trigger must inherit BaseEventTrigger" in str(caught.value)
     assert f"bad.py:{line}:" in str(caught.value)
+
+
+def test_task_instance_as_a_type_is_the_running_attempt(tmp_path: Path, home: Path) -> None:
+    path = write(tmp_path, """
+        from airflow.models import TaskInstance
+        from airflow.models.taskinstance import TaskInstance as ModelsTaskInstance
+        from airflow.sdk import TaskInstance as SdkTaskInstance
+        from airflow.sdk.types import RuntimeTaskInstanceProtocol
+
+        with DAG("ti_types", schedule=None, start_date=START) as dag:
+            @task
+            def check(ti: TaskInstance | None = None):
+                return [isinstance(ti, kind) for kind in (TaskInstance, ModelsTaskInstance, SdkTaskInstance,
+                                                          RuntimeTaskInstanceProtocol)]
+            check()
+    """)
+    code, output = invoke("run", str(path), "--date", "2024-01-02")
+    assert code == 0, output
+    assert xcom("ti_types", "check") == [True, True, True, True]

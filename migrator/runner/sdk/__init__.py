@@ -46,7 +46,7 @@ UNSUPPORTED = frozenset({
     "AsyncCallback", "BaseDeadlineReference",
     "BaseHook", "BaseOperatorLink", "BaseXCom", "DeadlineAlert", "DeadlineReference", "EventsTimetable",
     "ExceptionRetryPolicy", "ObjectStoragePath", "ResumableJobMixin", "RetryAction",
-    "RetryDecision", "RetryPolicy", "RetryRule", "SyncCallback", "TaskInstance", "WeightRule", "conf",
+    "RetryDecision", "RetryPolicy", "RetryRule", "SyncCallback", "WeightRule", "conf",
     "deadline_reference", "get_parsing_context", "literal", "lineage", "result",
 })
 
@@ -57,6 +57,10 @@ def __getattr__(name: str) -> Any:
     partitions = importlib.import_module("migrator.runner.sdk.partitions")
     if name in partitions.NAMES:
         return getattr(partitions, name)
+    if name == "TaskInstance":  # a type for annotations: the running attempt's `ti`
+        from migrator.runner.context import RuntimeTaskInstance
+
+        return RuntimeTaskInstance
     if name in UNSUPPORTED:
         raise NotSupportedByRunner(f"airflow.sdk.{name} is not supported by the local runner")
     from migrator.runner.shim import SUPPORTED_MODULES
