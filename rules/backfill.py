@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ast
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from migrator.analysis import backfill as hz
 from migrator.analysis.index import walk
@@ -21,9 +22,13 @@ class CurrentTimeInTask(Rule):
     such a value, and calls made at parse time to a helper of the file that returns one, are followed
     to where task code or an operator argument uses them.
 
-    A clock read that only measures or bounds a duration (`time.time() - start`, a deadline compared
-    against the clock) or is only logged is not flagged, nor is a variable that happens to be called
-    `now`.
+    A clock read that does not pick which data a run uses is not flagged: one that only measures or
+    bounds a duration (`time.time() - start`, an age, a deadline or an expiry), one that is only
+    logged, the time of an event kept as such (`record.updated_at = utcnow()`, `{"created_at": now()}`,
+    `store.set("submitted_at", ...)`), a value that only has to be unique (a run id, a temporary
+    table's name), a retention window of a week or more (`now() - timedelta(days=30)`), or a time of
+    day. Nor is a variable that happens to be called `now`, or a DAG built with a dynamic `start_date`
+    (that is `BF003`, reported once).
 
     ## Why is this bad?
     A backfill or a rerun of last Tuesday's run computes today's date instead of Tuesday's: it

@@ -7,7 +7,8 @@ parsed `CronTab` model of `migrator.crontab`.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from migrator.crontab.model import CronEntry, CronTab, FieldKind, Span
 from migrator.lint.finding import Applicability, Edit, Fix, FixAvailability, Violation
@@ -120,7 +121,7 @@ class UnmonitoredJobOutput(Rule):
             yield self.violation(entry.span, f"Job output is not redirected and {reason}: failures go unnoticed")
 
 
-_LOCK = re.compile(r"\b(?:flock|lockf|lockrun|run-one|setlock|solo|chpst\s+-L|pgrep|pidof|lckdo|with-lock-ex)\b")
+_LOCK = re.compile(r"\b(?:flock|lockf|lockrun|run-one|run-with-lockfile|setlock|solo|chpst\s+-L|pgrep|pidof|lckdo|with-lock-ex|lockfile)\b|--lock\b|\.lock\b|\bschedule:run\b")
 
 
 def smallest_gap_minutes(entry: CronEntry) -> int | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
-from typing import Any, Iterator, Mapping
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from migrator.analysis import semantics as sem
 from migrator.analysis.model import CallSite, FileModel, Role
@@ -118,6 +120,8 @@ class ConnectionLookupAtParseTime(Rule):
 
 
 NETWORK_PREFIXES = ("requests.", "httpx.", "urllib3.", "aiohttp.")
+# an HTTP library's client or session object: making one sends nothing (its requests do)
+HTTP_CLIENT_CLASSES = ("Client", "AsyncClient", "Session", "ClientSession", "PoolManager", "Limits", "Timeout")
 NETWORK_CALLS = frozenset(
     {
         "urllib.request.urlopen",
@@ -177,7 +181,9 @@ class NetworkCallAtParseTime(Rule):
         for site in parse_time_calls(model, NETWORK_NAMES):
             name = site.qualname or ""
             network = name in NETWORK_CALLS or (
-                name.startswith(NETWORK_PREFIXES) and not name.startswith(tuple(REQUESTS_SAFE))
+                name.startswith(NETWORK_PREFIXES)
+                and not name.startswith(tuple(REQUESTS_SAFE))
+                and not name.endswith(HTTP_CLIENT_CLASSES)
             ) or (name.startswith("google.cloud.") and name.endswith("Client"))
             if network:
                 yield self.violation(model.span(site.node), f"`{_shown(site)}` {_where(site)} makes a network call on every parse")
@@ -274,13 +280,17 @@ FILE_READ_NAMES = frozenset({name.rsplit(".", 1)[-1] for name in FILE_READ_CALLS
 
 class FileReadAtParseTime(Rule):
     """## What it does
-    Flags file reads that run when the file is parsed: `open(...)` for reading, `Path(...).read_text()`
-    or `read_bytes()`, `pandas.read_csv(...)` and similar.
+    Flags file reads that run when the file is parsed and reach outside the DAG bundle or load data:
+    `open(...)` or `Path(...).read_text()` of an absolute path (`/etc/...`, a network mount),
+    `pandas.read_csv(...)` and similar. Reading a configuration file shipped next to the DAG file
+    (a relative path, or one built from `__file__`), as Airflow's documentation on dynamic DAGs does,
+    is not flagged.
 
     ## Why is this bad?
     The read is repeated on every parse, on every scheduler and DAG processor, and the file must exist
-    on all of them: a missing or slow (network-mounted) file makes the DAGs disappear. Configuration
-    that shapes the DAG belongs in the DAG file or in a Python module next to it.
+    on all of them: a missing or slow (network-mounted) file makes the DAGs disappear, and parsing data
+    with pandas on every parse costs seconds. Configuration that shapes the DAG belongs in the DAG
+    bundle, next to the DAG file.
 
     ## Example
     ```python
@@ -311,15 +321,33 @@ class FileReadAtParseTime(Rule):
             return True
         if name in ("open", "io.open", "codecs.open"):
             mode = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "mode"), None)
-            if mode is None:
-                return True
-            return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and "r" in mode.value and "+" not in mode.value
+            if mode is not None and not (
+                isinstance(mode, ast.Constant) and isinstance(mode.value, str) and "r" in mode.value and "+" not in mode.value
+            ):
+                return False
+            return _outside_the_bundle(node.args[0] if node.args else None, model)
         if isinstance(node.func, ast.Attribute) and node.func.attr in ("read_text", "read_bytes"):
             owner = node.func.value
-            if isinstance(owner, ast.Call):
-                return (sem.qualified_name(owner.func, model.imports) or "").endswith("Path")
-            return isinstance(owner, ast.Name)
+            if isinstance(owner, ast.Call) and (sem.qualified_name(owner.func, model.imports) or "").endswith("Path"):
+                return _outside_the_bundle(owner.args[0] if owner.args else None, model)
+            if isinstance(owner, ast.Name):
+                return _outside_the_bundle(model.assignments.get(owner.id), model)
         return False
+
+
+def _outside_the_bundle(path: ast.AST | None, model: FileModel) -> bool:
+    """A path known to be absolute and not built from `__file__`: outside what is deployed with the
+    DAG file. A relative path, one built from `__file__`, or one not known here, is not."""
+    if path is None:
+        return False
+    if any(isinstance(node, ast.Name) and node.id == "__file__" for node in ast.walk(path)):
+        return False
+    if isinstance(path, ast.Name) and path.id in model.assignments:
+        return _outside_the_bundle(model.assignments[path.id], model)
+    text = sem.literal(path, dict(model.assignments))
+    if not isinstance(text, str):
+        return False
+    return text.startswith(("/", "~")) or bool(re.match(r"[A-Za-z]:[\\/]", text))
 
 
 class ManyDagsInFile(Rule):

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from migrator.analysis import semantics as sem
 from migrator.analysis.index import child_nodes, walk
@@ -75,7 +76,7 @@ DATE_WORDS = (
     "interval_end",
 )
 DATE_TEMPLATE = re.compile(r"\{\{[^}]*\b(?:" + "|".join(DATE_WORDS) + r"|macros\.ds_add|macros\.ds_format)\b[^}]*\}\}")
-ANY_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+ANY_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 TEMPLATE_CLOCK = re.compile(r"\{\{[^}]*\b(?:macros\.)?(?:datetime\.(?:now|utcnow|today)|time\.time|date\.today)\s*\(")
 DATE_NAMES = frozenset(DATE_WORDS) | {"context", "kwargs", "params", "logical", "partition", "date", "day"}
 
@@ -91,8 +92,13 @@ REDIRECT = re.compile(r"(?<![0-9&>])(?P<op>>>|>)(?![>&])\s*(?P<target>\"[^\"]*\"
 REDIRECT_HINT_REVERSED = re.compile(r">[^\"'\n>]*[\"']")
 OUTPUT_WORDS = ("sql", "dest_", "destination_", "output_", "target_path")
 OUTPUT_HINT = re.compile(r"\b(?:sql|dest_key|dest_path|destination_object|destination_path|output_path|output_file|target_path)\s*=")
-INSERT = re.compile(r"\bINSERT\s+(?:IGNORE\s+)?INTO\s+(?P<table>[\w.\"`\[\]{}$ ]+?)(?=\s*[(\s]|$)(?P<rest>.*?)(?=\bVALUES\b|\bSELECT\b|\bWITH\b|;|$)", re.I | re.S)
-SQL_IDEMPOTENT = re.compile(r"\bON\s+CONFLICT\b|\bON\s+DUPLICATE\s+KEY\b|\bMERGE\s+INTO\b", re.I)
+INSERT = re.compile(r"\bINSERT\s+(?:IGNORE\s+)?INTO\s+(?P<table>[\w.\"`\[\]{}$ ]+?)(?=\s*[(\s]|$)(?P<rest>.*?)(?=\bVALUES\b|\bSELECT\b|\bWITH\b|;|$)", re.IGNORECASE | re.DOTALL)
+# an insert that skips the rows already there, or updates them: a rerun adds nothing twice
+SQL_IDEMPOTENT = re.compile(
+    r"\bON\s+CONFLICT\b|\bON\s+DUPLICATE\s+KEY\b|\bMERGE\s+INTO\b|\bINSERT\s+IGNORE\b|\bINSERT\s+OR\s+(?:IGNORE|REPLACE)\b"
+    r"|\bREPLACE\s+INTO\b|\bWHERE\s+NOT\s+EXISTS\b|\bEXCEPT\s+SELECT\b",
+    re.IGNORECASE,
+)
 
 WRITE_METHODS = frozenset({"to_csv", "to_parquet", "to_json", "to_excel", "to_feather", "to_orc", "to_pickle"})
 OUTPUT_ARGUMENTS = frozenset(
@@ -146,18 +152,25 @@ def clock_helpers(model: FileModel) -> dict[str, ast.Call]:
     """The file's plain functions that return a clock read (`def today(): return date.today()`),
     directly, through a local name, or through another such function: name -> the clock call."""
     found: dict[str, ast.Call] = {}
+    index = model.index
     candidates = {name: f for name, f in model.functions.items() if not f.decorator_list}
-    changed = True
+    if index is None or not candidates:
+        return found
+    # only a function with a clock call (or a call of a helper found so far) on one of its lines can
+    # return the clock: the text says which, before any of its nodes is walked
+    lines = index.call_lines(CLOCK_NAMES)
+    changed = bool(lines)
     while changed:
         changed = False
         for name, function in candidates.items():
-            if name in found:
+            if name in found or not any(function.lineno <= line <= (function.end_lineno or function.lineno) for line in lines):
                 continue
+            nodes = list(_own_nodes(function))
             local: dict[str, ast.expr] = {}
-            for node in _own_nodes(function):
+            for node in nodes:
                 if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                     local[node.targets[0].id] = node.value
-            for node in _own_nodes(function):
+            for node in nodes:
                 if isinstance(node, ast.Return) and node.value is not None:
                     value = node.value
                     if isinstance(value, ast.Name) and value.id in local:
@@ -167,6 +180,8 @@ def clock_helpers(model: FileModel) -> dict[str, ast.Call]:
                         found[name] = clock
                         changed = True
                         break
+        if changed:
+            lines = lines | index.call_lines(frozenset(found))
     return found
 
 
@@ -416,10 +431,12 @@ def _clock_derived(node: ast.AST, function: FunctionNode, model: FileModel) -> b
 
 
 def _only_times_or_logs(
-    node: ast.AST, function: FunctionNode, parents: dict[int, ast.AST], model: FileModel, depth: int = 0
+    node: ast.AST, function: FunctionNode, parents: dict[int, ast.AST], model: FileModel, depth: int = 0,
+    following: frozenset[str] = frozenset(),
 ) -> bool:
-    """True when a clock value is only used to measure or bound a duration, or to log: then it does
-    not leak into the data a task produces."""
+    """True when a clock value is only used to measure or bound a duration, to time an event, or to
+    log: then it does not leak into the data a task produces. `following`: the names whose uses are
+    being followed (`t = t.replace(...)` must not loop)."""
     if depth > 6:
         return False
     parent = parents.get(id(node))
@@ -431,57 +448,202 @@ def _only_times_or_logs(
         return _returned_only_as_duration(function, model, depth)
     if is_logging_call(parent):
         return True
+    if isinstance(parent, ast.keyword) and parent.arg and _event_or_unique(parent.arg):
+        return True  # `Record(updated=datetime.now())`: when something happened, not which data
+    if isinstance(parent, ast.Dict) and node in parent.values:
+        key = parent.keys[parent.values.index(node)]
+        return isinstance(key, ast.Constant) and isinstance(key.value, str) and _event_or_unique(key.value)
+    if isinstance(parent, ast.Subscript) and parent.value is node:
+        return _only_times_or_logs(parent, function, parents, model, depth + 1, following)  # `stamp[:-3]`
+    if isinstance(parent, ast.Attribute) and parent.attr in _TIME_OF_DAY:
+        return True  # `.time()`, `.hour`: the time of day, which no date-partitioned data depends on
     if isinstance(parent, (ast.FormattedValue, ast.JoinedStr, ast.keyword)):
-        return _only_times_or_logs(parent, function, parents, model, depth + 1)
+        return _only_times_or_logs(parent, function, parents, model, depth + 1, following)
     if isinstance(parent, ast.Attribute):
         # `datetime.now().isoformat()`, `.timestamp()`: still the clock's value
-        return _only_times_or_logs(parent, function, parents, model, depth + 1)
+        return _only_times_or_logs(parent, function, parents, model, depth + 1, following)
     if isinstance(parent, ast.Call):
         if parent.func is node:
-            return _only_times_or_logs(parent, function, parents, model, depth + 1)
-        if (sem.dotted(parent.func) or "") in ("round", "int", "float", "str", "abs"):
-            return _only_times_or_logs(parent, function, parents, model, depth + 1)
+            return _only_times_or_logs(parent, function, parents, model, depth + 1, following)
+        callee = sem.dotted(parent.func) or ""
+        if callee in ("round", "int", "float", "str", "abs") or callee.endswith("combine"):
+            return _only_times_or_logs(parent, function, parents, model, depth + 1, following)
+        if isinstance(parent.func, ast.Attribute) and parent.func.attr == "format" and isinstance(parent.func.value, ast.Constant):
+            return _only_times_or_logs(parent, function, parents, model, depth + 1, following)  # `"at {}".format(now())`
+        if len(parent.args) >= 2 and parent.args[1] is node and isinstance(parent.args[0], ast.Constant) \
+                and isinstance(parent.args[0].value, str) and _event_or_unique(parent.args[0].value):
+            return True  # `store.set("submitted_at", now())`
         return False
     if isinstance(parent, ast.BinOp):
         other = parent.right if parent.left is node else parent.left
         if isinstance(parent.op, ast.Sub) and _clock_derived(other, function, model):
             return True
-        if isinstance(parent.op, ast.Add) and isinstance(other, ast.Constant):
-            return _only_times_or_logs(parent, function, parents, model, depth + 1)  # a deadline
+        if isinstance(parent.op, ast.Add) and not (_is_text(node) or _is_text(other)):
+            return True  # `now() + timedelta(hours=2)`, `time.time() + 300`: a deadline or an expiry
+        if isinstance(parent.op, ast.Add):
+            return _only_times_or_logs(parent, function, parents, model, depth + 1, following)  # text: follow it
+        if isinstance(parent.op, (ast.Add, ast.Sub)) and _is_span(other, model):
+            if _retention_window(other, isinstance(parent.op, ast.Sub)):
+                return True  # `now() - timedelta(days=30)`: a retention cutoff, the same for every run
+            return _only_times_or_logs(parent, function, parents, model, depth + 1, following)  # `yesterday`: follow it
+        if isinstance(parent.op, ast.Sub) and parent.left is node and not isinstance(other, ast.Constant):
+            return True  # `now() - last_modified`: an age, a duration
+        if isinstance(parent.op, (ast.Mult, ast.Div, ast.FloorDiv)) and isinstance(other, ast.Constant):
+            return _only_times_or_logs(parent, function, parents, model, depth + 1, following)  # `time.time() * 1000`: units
+        if isinstance(parent.op, ast.Mod) and parent.right is node and isinstance(parent.left, ast.Constant):
+            return _only_times_or_logs(parent, function, parents, model, depth + 1, following)  # `"at %s" % now()`
         return False
     if isinstance(parent, (ast.Assign, ast.AnnAssign)) and getattr(parent, "value", None) is node:
         targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+        if all(_event_time_target(t) for t in targets):
+            return True  # `process_end_time = now()`, `row.updated = now()`: an event's time, kept as such
         if not all(isinstance(t, ast.Name) for t in targets):
             return False
         names = {t.id for t in targets}  # type: ignore[attr-defined]
+        if names <= following:
+            return True  # `t = t.replace(tzinfo=None)`: its uses are being followed already
+        following = following | names
         uses = [
             n
             for n in walk(function)
             if isinstance(n, ast.Name) and n.id in names and isinstance(n.ctx, ast.Load)
         ]
-        return all(_only_times_or_logs(use, function, parents, model, depth + 1) for use in uses)
+        return all(_only_times_or_logs(use, function, parents, model, depth + 1, following) for use in uses)
     return False
 
 
+# names that say a value is when something happened (an audit timestamp), not which data to use
+EVENT_TIME = re.compile(
+    r"(?:^|_)(?:created|updated|modified|inserted|deleted|loaded|processed|fetched|completed|submitted|"
+    r"refreshed|synced|pickup|checked|seen|last_\w*update)(?:_at|_on|_time|_timestamp)?$|\w_(?:at|time|timestamp)$"
+    r"|^(?:timestamp|watermark)$",
+    re.IGNORECASE,
+)
+_SPANS = frozenset({"timedelta", "relativedelta", "Duration", "duration", "DateOffset", "Timedelta"})
+
+
+# camelCase keys of event records (`"EventTime": utcnow()`)
+EVENT_TIME_CAMEL = re.compile(r"[a-z](?:At|Time|Timestamp)$")
+# names of values that must only be unique (`run_id=f"manual_{now():%s}"`, a temporary table's name)
+UNIQUE_NAME = re.compile(r"(?:^|_)(?:run_id|tmp|temp|temporary|unique|nonce|suffix)(?:_|$)", re.IGNORECASE)
+_TIME_OF_DAY = frozenset({"time", "hour", "minute", "second", "microsecond"})
+
+
+def _event_or_unique(name: str) -> bool:
+    return bool(EVENT_TIME.search(name) or EVENT_TIME_CAMEL.search(name) or UNIQUE_NAME.search(name))
+
+
+def _event_time_target(target: ast.expr) -> bool:
+    if isinstance(target, ast.Name):
+        return _event_or_unique(target.id)
+    if isinstance(target, ast.Attribute):
+        return _event_or_unique(target.attr)
+    if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str):
+        return _event_or_unique(target.slice.value)
+    return False
+
+
+_TEXT_METHODS = frozenset({"strftime", "isoformat", "format", "to_date_string", "to_datetime_string", "date_string"})
+
+
+def _is_text(node: ast.AST) -> bool:
+    """A string (`str(now())`, `now().strftime(...)`, an f-string or a literal): `+` on it joins text."""
+    if isinstance(node, (ast.JoinedStr, ast.Constant)):
+        return isinstance(node, ast.JoinedStr) or isinstance(node.value, str)
+    if isinstance(node, ast.Call):
+        func = node.func
+        return (isinstance(func, ast.Name) and func.id in ("str", "repr")) or (
+            isinstance(func, ast.Attribute) and func.attr in _TEXT_METHODS
+        )
+    return False
+
+
+def _is_span(node: ast.AST, model: FileModel) -> bool:
+    """`timedelta(...)`, `relativedelta(...)` and the like: a length of time."""
+    return isinstance(node, ast.Call) and (sem.dotted(node.func) or "").rsplit(".", 1)[-1] in _SPANS
+
+
+def _retention_window(span: ast.Call, subtracted: bool) -> bool:
+    """A week or more back (or a length not written in the file): a retention or lookback window,
+    whose cutoff moving with the clock is the point. A day or two back is "yesterday's data"."""
+    days = 0.0
+    for keyword in span.keywords:
+        value = keyword.value
+        if not (isinstance(value, ast.Constant) and isinstance(value.value, (int, float))):
+            return True
+        days += value.value * {"weeks": 7, "days": 1, "months": 30, "years": 365}.get(keyword.arg or "", 0)
+    if span.args:
+        first = span.args[0]
+        if isinstance(first, ast.UnaryOp) and isinstance(first.op, ast.USub) and isinstance(first.operand, ast.Constant):
+            days += -first.operand.value if isinstance(first.operand.value, (int, float)) else 0
+        elif isinstance(first, ast.Constant) and isinstance(first.value, (int, float)):
+            days += first.value
+        else:
+            return True
+    return abs(days) >= 7
+
+
 def _taint(assignments: list[tuple[str, ast.expr]], model: FileModel) -> dict[str, int]:
-    """Names assigned a clock read, directly or through names already tainted: name -> clock line."""
+    """Names whose value is a time read from the clock, directly or computed from names already
+    tainted: name -> clock line. A DAG, a dict or a call that merely takes a clock read as one of its
+    arguments (`DAG(start_date=datetime.now())`, `{"start_date": now()}`) is not a time."""
     tainted: dict[str, int] = {}
-    for name, expr in assignments:
-        clock = parse_time_clock(expr, model)
-        if clock is not None:
-            tainted[name] = clock.lineno
-    changed = bool(tainted)
+    changed = True
     while changed:
         changed = False
         for name, expr in assignments:
             if name in tainted:
                 continue
-            for node in walk(expr):
-                if isinstance(node, ast.Name) and node.id in tainted:
-                    tainted[name] = tainted[node.id]
-                    changed = True
-                    break
+            line = _time_value(expr, model, tainted)
+            if line is not None:
+                tainted[name] = line
+                changed = True
     return tainted
+
+
+# calls that turn a time into another form of the same time
+_TIME_KEEPING_CALLS = frozenset({"str", "int", "float", "round", "repr", "format"})
+
+
+def _time_value(expr: ast.AST, model: FileModel, tainted: dict[str, int]) -> int | None:
+    """The line of the clock read whose time `expr` evaluates to (formatted, shifted or truncated),
+    or None when its value is not a time."""
+    if isinstance(expr, ast.Name):
+        return tainted.get(expr.id)
+    if isinstance(expr, ast.Call):
+        if is_clock_call(expr, sem.qualified_name(expr.func, model.imports)):
+            return expr.lineno
+        if isinstance(expr.func, ast.Name) and expr.func.id in model.functions and model.find_calls(CLOCK_NAMES):
+            clock = clock_helpers(model).get(expr.func.id)
+            if clock is not None:
+                return clock.lineno
+        if isinstance(expr.func, ast.Attribute):  # `now().strftime(...)`, `"{}".format(now())`
+            found = _time_value(expr.func.value, model, tainted)
+            if found is not None:
+                return found
+            if expr.func.attr == "format" and isinstance(expr.func.value, ast.Constant):
+                return _first_time(list(expr.args) + [k.value for k in expr.keywords], model, tainted)
+            return None
+        if isinstance(expr.func, ast.Name) and expr.func.id in _TIME_KEEPING_CALLS:
+            return _first_time(list(expr.args), model, tainted)
+        return None
+    if isinstance(expr, ast.BinOp):
+        return _first_time([expr.left, expr.right], model, tainted)
+    if isinstance(expr, ast.Attribute):
+        return _time_value(expr.value, model, tainted)
+    if isinstance(expr, ast.JoinedStr):
+        return _first_time([v.value for v in expr.values if isinstance(v, ast.FormattedValue)], model, tainted)
+    if isinstance(expr, ast.IfExp):
+        return _first_time([expr.body, expr.orelse], model, tainted)
+    return None
+
+
+def _first_time(nodes: list[ast.AST], model: FileModel, tainted: dict[str, int]) -> int | None:
+    for node in nodes:
+        found = _time_value(node, model, tainted)
+        if found is not None:
+            return found
+    return None
 
 
 def _tainted_dag_function_names(model: FileModel) -> Iterator[Hazard]:
@@ -723,6 +885,8 @@ def _shell_date_substitutions(text: str) -> Iterator[tuple[str, str]]:
 
 
 def _is_log_or_device(path: str) -> bool:
+    """Where a write is not a task's output: a log, a device, scratch space (`/tmp`, a relative path
+    in the worker's working directory), or a directory (the files in it may well carry the date)."""
     stripped = path.strip("\"'")
     return (
         stripped.startswith("/dev/")
@@ -730,7 +894,25 @@ def _is_log_or_device(path: str) -> bool:
         or "/log/" in stripped
         or "/logs/" in stripped
         or stripped.startswith("&")
+        or _is_scratch(stripped)
+        or _is_directory(stripped)
     )
+
+
+_SCRATCH = re.compile(r"^(?:/tmp|/var/tmp|/dev/shm|\$\{?TMPDIR\}?|\$\{?TMP\}?)(?:/|$)|(?:^|/)(?:tmp|temp|scratch)(?:/|$)")
+
+
+def _is_scratch(path: str) -> bool:
+    if not path:
+        return False
+    absolute = path.startswith(("/", "~", "$")) or "://" in path or re.match(r"[A-Za-z]:[\\/]", path) is not None
+    return not absolute or _SCRATCH.search(path) is not None
+
+
+def _is_directory(path: str) -> bool:
+    """`/data/prod`, `/exports/`: no file name (no extension) at the end."""
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return path.endswith("/") or ("/" in path and "." not in last)
 
 
 def classify_text_path(text: str) -> str:
@@ -901,7 +1083,7 @@ def _python_write(site: CallSite, model: FileModel, index: dict[int, set[tuple[s
     if path is None:
         return
     kind = classify_path(path, site.function, model)
-    if kind != "fixed":
+    if kind != "fixed" or _removed_after(path, site.function):
         return
     target = sem.joined_text(resolve(path, model)) or (sem.dotted(path) or "path")
     yield Hazard(
@@ -917,6 +1099,24 @@ def _python_write(site: CallSite, model: FileModel, index: dict[int, set[tuple[s
         tasks,
         owners_for(site.function, index),
     )
+
+
+_REMOVE_CALLS = frozenset({"remove", "unlink", "rmtree", "rmdir"})
+
+
+def _removed_after(path: ast.AST, function: FunctionNode | None) -> bool:
+    """The task deletes the file it wrote (`os.remove(path)`, often in `finally`): scratch, not output."""
+    if function is None or not isinstance(path, (ast.Name, ast.Constant)):
+        return False
+    shown = ast.dump(path)
+    for node in walk(function):
+        if isinstance(node, ast.Call) and (sem.dotted(node.func) or "").rsplit(".", 1)[-1] in _REMOVE_CALLS:
+            if any(ast.dump(arg) == shown for arg in node.args):
+                return True
+            owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+            if owner is not None and ast.dump(owner) == shown:
+                return True  # `Path(p).unlink()` with p a name
+    return False
 
 
 def _keyword(node: ast.Call, name: str) -> ast.expr | None:
@@ -939,7 +1139,7 @@ def _sql_hazards(
         if classify_text_path(target) != "fixed":
             continue
         bare = re.escape(table.split(".")[-1])
-        if re.search(rf"\b(?:DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+[\w.\"`\[\]]*{bare}\b", text, re.I):
+        if re.search(rf"\b(?:DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+[\w.\"`\[\]]*{bare}\b", text, re.IGNORECASE):
             continue  # the interval (or table) is cleared first: an overwrite
         owner = owner_text(tasks)
         yield Hazard(

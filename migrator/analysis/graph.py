@@ -6,7 +6,7 @@ A DAG is a `networkx.DiGraph`: nodes are task ids with a `record` attribute, edg
 
 from __future__ import annotations
 
-from typing import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 
 import networkx as nx
 

@@ -14,9 +14,10 @@ AST nodes ride along (excluded from equality) so rules can look closer without p
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from migrator.compat import StrEnum
 from migrator.crontab.model import Span
@@ -25,11 +26,18 @@ if TYPE_CHECKING:
     import networkx as nx
 
     from migrator.analysis.index import SourceIndex
+    from migrator.positions import Lines
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
 # What `default_args` and the like resolve to when they cannot be read statically.
 UNKNOWN: Any = object()
+
+
+def is_placeholder(identifier: str | None) -> bool:
+    """A DAG, task or group id the extractor could not read (`<f"load_{table}">`): it stands for
+    whatever the expression between the angle brackets evaluates to, which Airflow ids never contain."""
+    return identifier is not None and "<" in identifier
 
 
 class TaskKind(StrEnum):
@@ -225,7 +233,7 @@ class DagModel:
         return seen != len(indegree)
 
     @cached_property
-    def graph(self) -> "nx.DiGraph":
+    def graph(self) -> nx.DiGraph:
         """The DESIGN.md graph: task ids with `record`, edges with `evidence` (every EdgeRecord)."""
         import networkx as nx
 
@@ -281,7 +289,7 @@ class FileModel:
     assignments: Mapping[str, ast.expr] = field(default_factory=dict, compare=False, repr=False)
     unresolved: tuple[Unresolved, ...] = ()
     airflow_version: int = 3
-    index: "SourceIndex | None" = field(default=None, compare=False, repr=False)
+    index: SourceIndex | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def argument_ranges(self) -> list[tuple[tuple[int, int], tuple[int, int], str, str, str | None]]:
@@ -296,7 +304,14 @@ class FileModel:
 
     @cached_property
     def lines(self) -> list[str]:
-        return self.source.splitlines()
+        return self.source.split("\n")  # Python's line breaks only (the engine turned a lone CR into LF)
+
+    @cached_property
+    def line_table(self) -> Lines:
+        """Offsets of the lines, for rules that map a node to text and back (fixes)."""
+        from migrator.positions import Lines
+
+        return Lines(self.source)
 
     @property
     def all_tasks(self) -> Iterator[TaskRecord]:

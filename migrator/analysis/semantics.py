@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 # -- imports ---------------------------------------------------------------------------------------
 
@@ -126,10 +127,41 @@ def looks_like_operator(name: str | None) -> bool:
 
 
 def looks_like_sensor(name: str | None) -> bool:
-    return bool(name) and (name.endswith(("Sensor", "SensorAsync")) or ".sensors." in name)  # type: ignore[operator]
+    """A sensor class: named so, or a class of a `sensors` module that is not one of the helpers
+    living there (`ExternalTaskMarker` clears another DAG's task; it never pokes)."""
+    if not name:
+        return False
+    if name.endswith(("Sensor", "SensorAsync")):
+        return True
+    last = name.rsplit(".", 1)[-1]
+    return ".sensors." in name and not last.endswith(("Marker", "Link", "Trigger", "Hook"))
 
 
 # -- literal values --------------------------------------------------------------------------------
+
+
+def recognize(qualname: str) -> tuple[Any, ...]:
+    """What the extractor does with a call of `qualname`: ("dag",), ("group",), ("chain", kind),
+    ("label",), ("operator", is_sensor), ("dict",), ("convert",), ("literal",) or ("other",)."""
+    if is_dag_class(qualname):
+        return ("dag",)
+    if is_task_group_class(qualname):
+        return ("group",)
+    chain = chain_function(qualname)
+    if chain:
+        return ("chain", chain)
+    if is_label(qualname):
+        return ("label",)
+    if looks_like_operator(qualname):
+        return ("operator", looks_like_sensor(qualname))
+    last = qualname.rsplit(".", 1)[-1]
+    if last == "dict":
+        return ("dict",)
+    if qualname in ("str", "int", "float"):
+        return ("convert",)
+    if last in ("timedelta", "format", "range", "total_seconds"):
+        return ("literal",)
+    return ("other",)
 
 
 class Unknown:

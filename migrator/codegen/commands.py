@@ -34,6 +34,14 @@ PROGRESS_THRESHOLD = 20
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory for the DAG modules (one per DAG; created if missing).",
 )
+@click.option(
+    "--target",
+    type=click.Choice(["airflow", "dagster"]),
+    default="airflow",
+    show_default=True,
+    help="What to generate: Airflow DAG files, or a Dagster code location (one module per "
+    "pipeline and a definitions.py).",
+)
 @airflow_option(default="3")
 @overrides_option
 @tz_option("--timezone")
@@ -113,6 +121,7 @@ PROGRESS_THRESHOLD = 20
 def migrate_command(
     files: tuple[Path, ...],
     output: Path,
+    target: str,
     airflow: str,
     overrides: str | None,
     tz: str,
@@ -129,7 +138,10 @@ def migrate_command(
     owner: str | None,
     cwd: str | None,
 ) -> None:
-    """Write one Airflow DAG module per DAG that `infer` finds in the crontab FILEs."""
+    """Write one Airflow DAG module per DAG that `infer` finds in the crontab FILEs.
+
+    With --target dagster: one Dagster module per DAG and a definitions.py over them.
+    """
     if output.suffix == ".py" and not output.is_dir():
         raise click.BadParameter(
             f"'{output}' is a file name: -o names the directory the DAG modules are written to, "
@@ -137,6 +149,7 @@ def migrate_command(
             param_hint="'-o' / '--output'",
         )
     options = CodegenOptions(
+        target=target,
         airflow=int(airflow),
         retries=retries,
         retry_delay=retry_delay,

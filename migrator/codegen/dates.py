@@ -20,9 +20,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from migrator.codegen.jinja import string_literal
+from migrator.crontab.fields import shorten
+from migrator.crontab.zones import is_zone_name
 from migrator.shellsyntax import Substitution, Word, find_substitutions, simple_command_words
 
 _DATE_COMMANDS = frozenset({"date", "/bin/date", "/usr/bin/date"})
@@ -56,6 +57,33 @@ class Literal:
 
 
 @dataclass(frozen=True)
+class DateCall:
+    """What one `date` call prints, as a function of the instant cron started the DAG's first job.
+
+    The instant moves by `offset` (absolute: when cron started this job), is seen in `zone`, moves
+    by `shift` (`days`/`weeks`: calendar units in the zone, as GNU date counts them; `hours`,
+    `minutes`, `seconds`: absolute) and is formatted with `fmt`. Each target renders this its own
+    way: a Jinja expression of `logical_date` for Airflow, Python for Dagster.
+    """
+
+    zone: str
+    fmt: str
+    offset: timedelta = timedelta(0)
+    shift: tuple[str, int] = ("days", 0)
+
+    def jinja(self) -> str:
+        code = "logical_date"
+        if self.offset:
+            code += f".add({_offset_kwargs(self.offset)})"
+        code += f".in_timezone({string_literal(self.zone)})"
+        unit, amount = self.shift
+        if amount:
+            method = "add" if amount > 0 else "subtract"
+            code += f".{method}({unit}={abs(amount)})"
+        return code + f".strftime({string_literal(self.fmt)})"
+
+
+@dataclass(frozen=True)
 class Expression:
     """A Jinja expression (without the braces) and the shell text it replaces."""
 
@@ -63,6 +91,11 @@ class Expression:
     original: str
     # the end of the rendered text that is known in advance (what follows the last conversion)
     suffix: str = ""
+    # the call it stands for (None for expressions that are not a `date` call)
+    call: DateCall | None = None
+    # a secret read from an Airflow Variable: its value may contain any character (a date never
+    # renders a quote)
+    secret: bool = False
 
 
 Segment = Literal | Expression
@@ -167,9 +200,9 @@ def _translate(
         if name != "TZ":
             return _keep(f"sets {name} for `date`")
         zone = value.lstrip(":")
-        if not _valid_zone(zone):
-            return _keep(f"TZ={value} is not a time zone name")
         index += 1
+    if not _valid_zone(zone):  # from the command's `TZ=` prefix or the crontab's TZ= line
+        return _keep(f"TZ={shorten(zone)} is not a time zone name")
     index += 1  # the `date` word
     relative = ""
     fmt: str | None = None
@@ -206,15 +239,8 @@ def _translate(
     shift = _relative_shift(relative)
     if shift is None:
         return _keep(f"-d {relative!r} is not a relative day, week, hour, minute or second")
-    code = "logical_date"
-    if offset:
-        code += f".add({_offset_kwargs(offset)})"
-    code += f".in_timezone({string_literal(zone)})"
-    if shift[1]:
-        method = "add" if shift[1] > 0 else "subtract"
-        code += f".{method}({shift[0]}={abs(shift[1])})"
-    code += f".strftime({string_literal(fmt)})"
-    return Expression(code, text_of(sub), _CONVERSION.split(fmt)[-1])
+    call = DateCall(zone, fmt, offset, shift)
+    return Expression(call.jinja(), text_of(sub), _CONVERSION.split(fmt)[-1], call)
 
 
 def text_of(sub: Substitution) -> str:
@@ -226,13 +252,7 @@ def _keep(reason: str) -> _Unsupported:
 
 
 def _valid_zone(name: str) -> bool:
-    if not name or name.startswith("/") or ".." in name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+    return is_zone_name(name)
 
 
 def _format_problem(fmt: str, in_double_quotes: bool) -> str | None:

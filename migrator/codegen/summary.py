@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from migrator.codegen.environment import Secret
 from migrator.codegen.migrate import MigrateResult
 from migrator.codegen.writer import BLOCKED, Status
 
@@ -26,7 +27,9 @@ _WOULD = {
 
 def render_summary(result: MigrateResult, output: Path) -> str:
     lines: list[str] = []
-    dags = [f.dag for f in result.files]
+    dags = [f.dag for f in result.files if f.dag is not None]
+    dagster = any(plan.target == "dagster" for plan in result.plans)
+    unit = "pipeline module" if dagster else "DAG"
     tasks = sum(d.task_count for d in dags)
     edges = sum(len(d.edges) for d in dags)
     links = sum(len(d.links) for d in dags)
@@ -40,14 +43,20 @@ def render_summary(result: MigrateResult, output: Path) -> str:
     )
     head = "Wrote" if result.written else "Would write"
     not_written = sum(1 for f in result.files if f.status in BLOCKED)
-    written = f"{len(dags) - not_written} of " if not_written else ""
+    written = f"{len(result.files) - not_written} of " if not_written else ""
+    what = f"{len(dags)} {unit}{'s' * (len(dags) != 1)}" + (
+        " and definitions.py" if dagster else ""
+    )
     lines.append(
-        f"{head} {written}{len(dags)} DAG{'s' * (len(dags) != 1)} to {_display(output)} ({breakdown or 'none'}): "
+        f"{head} {written}{what} to {_display(output)} ({breakdown or 'none'}): "
         f"{_count(tasks, 'task')}, {_count(edges, 'edge')}, {_count(links, 'cross-DAG link')}, "
         f"{_count(waits, 'time wait')}"
     )
     for file in result.files:
         dag = file.dag
+        if dag is None:
+            lines.append(f"  {verbs[file.status]:<22} {_display(file.path)}  the code location")
+            continue
         lines.append(
             f"  {verbs[file.status]:<22} {_display(file.path)}  "
             f"{dag.dag_id}: {_count(dag.task_count, 'task')}, {_count(len(dag.edges), 'edge')}, "
@@ -60,15 +69,26 @@ def render_summary(result: MigrateResult, output: Path) -> str:
             f"Skipped {len(skipped)} entr{'y' if len(skipped) == 1 else 'ies'} (no DAG written):"
         )
         lines.extend(f"  {source}:{u.line}: {u.reason}" for source, u in skipped)
-    secrets = [(s, ids) for plan in result.plans for s, ids in plan.secrets]
-    if secrets:
+    secrets = [(plan.source, s, ids) for plan in result.plans for s, ids in plan.secrets]
+    if secrets and dagster:
         lines.append(
-            "Secrets kept out of the DAG files (set these Airflow Variables before the DAGs run):"
+            "Secrets kept out of the generated files (set these environment variables where "
+            "Dagster runs, e.g. in a .env file beside definitions.py):"
         )
-        for secret, ids in secrets:
+        for source, secret, ids in secrets:
             lines.append(
-                f"  {secret.name}: read from Variable {secret.variable!r} by {', '.join(ids)} "
-                f"(airflow variables set {secret.variable} ...)"
+                f"  {_where(source, secret)}{secret.name}: read with dg.EnvVar({secret.variable!r}) "
+                f"by {', '.join(ids)}"
+            )
+    elif secrets:
+        lines.append(
+            "Secrets kept out of the DAG files (set these Airflow Variables before the DAGs run; "
+            "`airflow variables set NAME VALUE`, or AIRFLOW_VAR_<NAME> in the environment):"
+        )
+        for source, secret, ids in secrets:
+            lines.append(
+                f"  {_where(source, secret)}{secret.name}: read from Variable {secret.variable!r} "
+                f"by {', '.join(ids)} (airflow variables set {secret.variable} ...)"
             )
     if result.notes:
         lines.append("Notes:")
@@ -86,6 +106,11 @@ def render_summary(result: MigrateResult, output: Path) -> str:
             "--diff, keep your edits elsewhere, then re-run with --force to replace them."
         )
     return "\n".join(lines)
+
+
+def _where(source: str, secret: Secret) -> str:
+    """`crontab:3,6: ` for a secret written in command lines; nothing for an environment one."""
+    return f"{source}:{','.join(map(str, secret.lines))}: " if secret.lines else ""
 
 
 def _display(path: Path) -> str:

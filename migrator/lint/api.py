@@ -11,7 +11,15 @@ from migrator.lint.config import LintConfig
 from migrator.lint.engine import FileResult, Linter, lint_files
 from migrator.lint.finding import Finding
 from migrator.lint.registry import Registry, default_registry
-from migrator.lint.sources import DecodeError, Kind, SourceFile, decode_python, decode_text, discover, python_encoding
+from migrator.lint.sources import (
+    DecodeError,
+    Kind,
+    SourceFile,
+    decode_python,
+    decode_text,
+    discover,
+    python_encoding,
+)
 
 if TYPE_CHECKING:
     from migrator.lint.cache import Cache
@@ -80,9 +88,12 @@ def lint_paths(
         fixed, diffs = _fix(linter, files, results, unsafe_fixes, write=fix and not diff, cache=cache, reader=reader)
     findings: list[Finding] = []
     warnings: list[str] = []
+    if not files and not errors:
+        warnings.append("No Python files or crontabs found under the given paths")
     for path in sorted(results):
         findings.extend(results[path].findings)
         warnings.extend(results[path].warnings)
+        warnings.extend(results[path].notes)
     findings.extend(linter.project_findings(results))
     findings.sort(key=Finding.sort_key)
     if cache is not None:
@@ -100,7 +111,7 @@ def _fix(
     reader: SourceReader | None,
 ) -> tuple[int, list[str]]:
     from migrator.lint.engine import digest
-    from migrator.lint.fixes import FixConflict, applicable, apply_fixes, unified_diff
+    from migrator.lint.fixes import applicable, unified_diff
 
     by_path = {f.path: f for f in files}
     fixed = 0
@@ -118,26 +129,9 @@ def _fix(
             continue
         # written back as read: in the encoding its coding cookie declares, with its BOM if it had one
         encoding = python_encoding(data) if source.kind is Kind.PYTHON else "utf-8"
-        text = original
-        current = result
-        applied = 0
-        for _ in range(MAX_FIX_ROUNDS):
-            fixes = [f.fix for f in current.findings if applicable(f.fix, unsafe)]
-            if not fixes:
-                break
-            try:
-                new_text = apply_fixes(text, fixes)  # type: ignore[arg-type]
-            except (FixConflict, Exception):
-                break
-            if new_text == text:
-                break
-            applied += len(fixes)
-            text = new_text
-            try:
-                current = linter.lint_bytes(source, text.encode(encoding))
-            except UnicodeEncodeError:  # a fix wrote what the file's encoding cannot hold
-                text = original
-                break
+        text, current, applied = _fix_file(linter, source, original, result, unsafe, encoding)
+        if write:
+            results[path] = current  # the findings left, refused fixes saying why
         if text == original:
             continue
         fixed += applied
@@ -146,7 +140,6 @@ def _fix(
             new_data = bom + text.encode(encoding)
             with open(path, "wb") as handle:
                 handle.write(new_data)
-            results[path] = current
             if reader is not None:
                 reader.texts[path] = text
             if cache is not None and not current.warnings:
@@ -154,3 +147,44 @@ def _fix(
         else:
             diffs.append(unified_diff(path, original, text))
     return fixed, diffs
+
+
+def _fix_file(
+    linter: Linter, source: SourceFile, original: str, result: FileResult, unsafe: bool, encoding: str
+) -> tuple[str, FileResult, int]:
+    """Fix one file in rounds (a fix can make another possible), re-linting after each. Returns the
+    fixed text, its findings, and how many fixes were applied. A finding whose fix was refused (it
+    could not be placed, or the result would not compile or would change other code) says why and
+    no longer offers the fix."""
+    from dataclasses import replace
+
+    from migrator.lint.fixes import applicable, apply_fixes, crontab_verifier, verify_python
+
+    python = source.kind is Kind.PYTHON
+    verify = verify_python if python else crontab_verifier(source.path, source.system)
+    text = original
+    current = result
+    applied = 0
+    refused: dict = {}
+    for _ in range(MAX_FIX_ROUNDS):
+        fixes = [f.fix for f in current.findings if applicable(f.fix, unsafe) and f.fix not in refused]
+        if not fixes:
+            break
+        outcome = apply_fixes(text, fixes, verify, python=python)  # type: ignore[arg-type]
+        refused.update(outcome.rejected)
+        if not outcome.applied:
+            continue
+        try:
+            relinted = linter.lint_bytes(source, outcome.text.encode(encoding))
+        except UnicodeEncodeError:  # a fix wrote what the file's encoding cannot hold
+            for fix in outcome.applied:
+                refused[fix] = f"the file's encoding ({encoding}) cannot hold the result"
+            continue
+        text, current = outcome.text, relinted
+        applied += len(outcome.applied)
+    if refused:
+        current = replace(current, findings=[
+            replace(f, fix=None, message=f"{f.message} (fix not applied: {refused[f.fix]})") if f.fix in refused else f
+            for f in current.findings
+        ])
+    return text, current, applied

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Iterable
+from collections.abc import Iterable
 
 import click
 
@@ -99,7 +99,9 @@ def lint_command(
     elif statistics:
         click.echo(formats.render_statistics(findings, as_json=fmt == "json"), nl=False)
     elif fmt in ("json", "sarif"):
-        from migrator.lint.fixes import with_edits  # difflib and the fix machinery: not for text output
+        from migrator.lint.fixes import (
+            with_edits,  # difflib and the fix machinery: not for text output
+        )
 
         if fmt == "json":
             click.echo(formats.render_json(with_edits(findings, reader)), nl=False)

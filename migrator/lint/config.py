@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from migrator.compat import tomllib
 from migrator.errors import Diagnostic, InputError
@@ -55,7 +56,7 @@ class LintConfig:
         extend_select: Iterable[str] = (),
         ignore: Iterable[str] = (),
         airflow_version: int | None = None,
-    ) -> "LintConfig":
+    ) -> LintConfig:
         return LintConfig(
             select=tuple(select) if select is not None else self.select,
             ignore=self.ignore + tuple(ignore),

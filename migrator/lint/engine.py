@@ -7,13 +7,13 @@ networkx load them on demand, so a pre-commit run stays fast.
 
 from __future__ import annotations
 
-import ast
 import fnmatch
 import os
+import re
 import sys
-import warnings
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from migrator.crontab.model import Span
 from migrator.errors import Diagnostic
@@ -28,6 +28,7 @@ from migrator.lint.sources import DecodeError, Kind, SourceFile, decode_python, 
 # below this many files to (re)lint, starting worker processes costs more than it saves
 PARALLEL_THRESHOLD = 64
 COLLECT_EVERY = 200
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 @dataclass
@@ -36,7 +37,8 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     dags: list[DagRef] = field(default_factory=list)
     noqa: NoqaIndex = field(default_factory=NoqaIndex)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # internal errors: the result is not cached
+    notes: list[str] = field(default_factory=list)  # what the user should know about the file
 
     def to_cache(self) -> list[Any]:
         return [
@@ -44,17 +46,19 @@ class FileResult:
             [[d.dag_id, d.span.line, d.span.column, d.span.end_line, d.span.end_column, [list(b) for b in d.branch]] for d in self.dags],
             self.noqa.to_json(),
             self.warnings,
+            self.notes,
         ]
 
     @classmethod
-    def from_cache(cls, path: str, data: list[Any]) -> "FileResult":
-        findings, dags, noqa, warnings = data
+    def from_cache(cls, path: str, data: list[Any]) -> FileResult:
+        findings, dags, noqa, warnings, notes = data
         return cls(
             path,
             [Finding.from_cache(path, f) for f in findings],
             [DagRef(path, d[0], Span(d[1], d[2], d[3], d[4]), tuple(tuple(b) for b in d[5])) for d in dags],
             NoqaIndex.from_json(noqa),
             list(warnings),
+            list(notes),
         )
 
 
@@ -143,17 +147,17 @@ class Linter:
         return result
 
     def lint_python(self, path: str, text: str) -> FileResult:
+        from migrator.lint.parsing import Unparsable, parse_python
+
+        if "\r" in text:
+            # a lone CR ends a line in Python: as a LF (same offsets), every "\n" count downstream is right
+            text = _LONE_CR.sub("\n", text)
+
         try:
-            with warnings.catch_warnings():
-                # the user's invalid escapes and the like are not ours to print
-                warnings.simplefilter("ignore")
-                module = ast.parse(text, filename=path)
-        except SyntaxError as error:
-            line = error.lineno or 1
-            column = error.offset or 1
-            return self.failure(path, f"SyntaxError: {error.msg}", line, max(column, 1), text)
-        except (ValueError, RecursionError, MemoryError, OverflowError) as error:
-            return self.failure(path, f"cannot parse: {type(error).__name__}: {error}", 1, 1, text)
+            parsed = parse_python(text, path)
+        except Unparsable as error:
+            return self.failure(path, error.message, error.line, error.column, text)
+        module = parsed.module
         from migrator.analysis.extract import extract
 
         try:
@@ -161,6 +165,8 @@ class Linter:
         except RecursionError:
             return self.failure(path, "cannot analyse: code nested too deeply", 1, 1, text)
         result = FileResult(path)
+        if parsed.note is not None:
+            result.notes.append(f"{path}: {parsed.note}")
         result.noqa = parse_noqa(text)
         result.dags = [DagRef(path, dag.dag_id, dag.span, dag.branch) for dag in model.dags]
         ignored = self.ignored_codes(path)
@@ -249,13 +255,27 @@ def _lint_sequence(
                 except OSError as error:
                     results.append(Diagnostic(source.path, f"cannot read: {error.strerror}"))  # type: ignore[arg-type]
                     continue
-            results.append(linter.lint_bytes(source, data))
+            results.append(_lint_guarded(linter, source, data))
             if count % COLLECT_EVERY == 0:
                 gc.collect()
     finally:
         if enabled:
             gc.enable()
     return results
+
+
+def _lint_guarded(linter: Linter, source: SourceFile, data: bytes) -> FileResult | Diagnostic:
+    """One file's result; a bug the file triggers costs that file, reported, never the whole run."""
+    try:
+        return linter.lint_bytes(source, data)
+    except Exception as error:  # reported as this file's error (exit 2)
+        if os.environ.get("CRON2DAG_DEBUG"):
+            raise
+        try:
+            detail = f"{type(error).__name__}: {error}"
+        except Exception:  # noqa: BLE001  (an exception whose message cannot be made)
+            detail = type(error).__name__
+        return Diagnostic(source.path, f"internal error while linting: {detail} (set CRON2DAG_DEBUG=1 for the traceback)")
 
 
 def _guided_chunks(items: list[Any], workers: int, smallest: int = 4) -> Iterator[list[Any]]:

@@ -47,7 +47,7 @@ class Edit:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Edit":
+    def from_json(cls, data: dict[str, Any]) -> Edit:
         return cls(Span(data["line"], data["column"], data["end_line"], data["end_column"]), data["content"])
 
 
@@ -69,7 +69,7 @@ class CstChange:
                 "end_line": self.span.end_line, "end_column": self.span.end_column, "value": self.value}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "CstChange":
+    def from_json(cls, data: dict[str, Any]) -> CstChange:
         return cls(data["kind"], Span(data["line"], data["column"], data["end_line"], data["end_column"]), data["value"])
 
 
@@ -92,7 +92,7 @@ class Fix:
         }
 
     @classmethod
-    def from_cache(cls, data: dict[str, Any]) -> "Fix":
+    def from_cache(cls, data: dict[str, Any]) -> Fix:
         return cls(
             data["description"],
             Applicability(data["applicability"]),
@@ -153,7 +153,19 @@ class Finding:
                 str(self.severity), self.fix.to_cache() if self.fix else None]
 
     @classmethod
-    def from_cache(cls, path: str, data: list[Any]) -> "Finding":
+    def from_cache(cls, path: str, data: list[Any]) -> Finding:
+        """Rebuilt without the frozen dataclasses' `__init__`s (one `object.__setattr__` per field):
+        a warm run makes thousands of these and does little else."""
         line, column, end_line, end_column, code, name, message, severity, fix = data
-        return cls(path, Span(line, column, end_line, end_column), code, name, message, Severity(severity),
-                   Fix.from_cache(fix) if fix else None)
+        span = _new(Span)
+        span.__dict__.update(line=line, column=column, end_line=end_line, end_column=end_column)
+        finding = _new(cls)
+        finding.__dict__.update(
+            path=path, span=span, code=code, name=name, message=message, severity=_SEVERITIES[severity],
+            fix=Fix.from_cache(fix) if fix else None,
+        )
+        return finding
+
+
+_new = object.__new__
+_SEVERITIES = {str(severity): severity for severity in Severity}

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from migrator import __version__
 from migrator.lint.finding import Finding, Severity
@@ -17,11 +18,14 @@ Reader = Callable[[str], "str | None"]
 
 def render_text(findings: list[Finding], read: Reader, show_source: bool = True, unsafe: bool = False) -> str:
     out: list[str] = []
+    lines: dict[str, list[str] | None] = {}  # per file, split once: not once per finding
     for finding in findings:
         marker = " [*]" if finding.fix is not None and (unsafe or str(finding.fix.applicability) == "safe") else ""
         out.append(f"{finding.path}:{finding.line}:{finding.column}: {finding.code}{marker} {finding.message}")
         if show_source:
-            snippet = _snippet(finding, read)
+            if finding.path not in lines:
+                lines[finding.path] = source_lines(finding.path, read(finding.path))
+            snippet = _snippet(finding, lines[finding.path])
             if snippet:
                 out.append(snippet)
     return "\n".join(out) + ("\n" if out else "")
@@ -39,11 +43,25 @@ def _width(text: str) -> int:
     )
 
 
-def _snippet(finding: Finding, read: Reader) -> str:
-    source = read(finding.path)
+_PYTHON_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def source_lines(path: str, source: str | None) -> list[str] | None:
+    """A file's lines as its positions count them: Python ends a line at LF, CRLF or a lone CR;
+    cron at LF only. (Not `splitlines()`, which also breaks at form feeds, U+2028 and others.)"""
     if source is None:
+        return None
+    if path.endswith(".py"):
+        return _PYTHON_LINE_BREAK.split(source) if "\r" in source else source.split("\n")
+    return [line[:-1] if line.endswith("\r") else line for line in source.split("\n")]
+
+
+SNIPPET_WIDTH = 160  # characters of a long line shown around a finding
+
+
+def _snippet(finding: Finding, lines: list[str] | None) -> str:
+    if lines is None:
         return ""
-    lines = source.splitlines()
     number = finding.span.line
     if not 0 < number <= len(lines):
         return ""
@@ -51,6 +69,12 @@ def _snippet(finding: Finding, read: Reader) -> str:
     start = max(finding.span.column - 1, 0)
     end = finding.span.end_column - 1 if finding.span.end_line == number else len(text)
     end = max(min(end, len(text)), start + 1)
+    if len(text) > SNIPPET_WIDTH:  # a minified or generated line: show the part the finding is in
+        first = max(start - SNIPPET_WIDTH // 4, 0)
+        last = min(first + SNIPPET_WIDTH, len(text))
+        shown = ("..." if first else "") + text[first:last] + ("..." if last < len(text) else "")
+        offset = first - (3 if first else 0)
+        text, start, end = shown, start - offset, min(end, last) - offset
     width = len(str(number))
     pad = " " * width
     parts = [

@@ -12,12 +12,12 @@ comment.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 _CODES = r"(?P<codes>[\w-]+(?:[\s,]+[\w-]+)*)"
-FILE_NOQA = re.compile(r"#\s*cron2dag\s*:\s*noqa\b(?:\s*:\s*" + _CODES + ")?", re.I)
-LINE_NOQA = re.compile(r"#\s*noqa\b(?:\s*:\s*" + _CODES + ")?", re.I)
+FILE_NOQA = re.compile(r"#\s*cron2dag\s*:\s*noqa\b(?:\s*:\s*" + _CODES + ")?", re.IGNORECASE)
+LINE_NOQA = re.compile(r"#\s*noqa\b(?:\s*:\s*" + _CODES + ")?", re.IGNORECASE)
 
 ALL = None  # a directive without codes
 
@@ -32,7 +32,7 @@ class NoqaIndex:
         return [self.file_all, sorted(self.file_codes), {str(k): (sorted(v) if v is not None else None) for k, v in self.lines.items()}]
 
     @classmethod
-    def from_json(cls, data: list) -> "NoqaIndex":
+    def from_json(cls, data: list) -> NoqaIndex:
         file_all, file_codes, lines = data
         return cls(file_all, frozenset(file_codes), {int(k): (frozenset(v) if v is not None else None) for k, v in lines.items()})
 
@@ -61,7 +61,9 @@ def parse_noqa(source: str) -> NoqaIndex:
     file_all = False
     file_codes: set[str] = set()
     lines: dict[int, frozenset[str] | None] = {}
-    for number, line in enumerate(source.splitlines(), start=1):
+    # "\n" alone ends a line in a crontab, and in Python once the engine made a lone CR a LF
+    # (splitlines() would also break at a form feed, U+2028 and others, and miscount)
+    for number, line in enumerate(source.split("\n"), start=1):
         if "noqa" not in line.lower():
             continue
         match = FILE_NOQA.search(line)

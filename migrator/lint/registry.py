@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Iterable
 
 from migrator.lint.rule import Rule
 

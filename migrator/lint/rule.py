@@ -8,10 +8,10 @@ resolved settings and yields `Violation`s; it never reads files, config or noqa 
 
 from __future__ import annotations
 
-import inspect
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterator, Mapping
+from typing import Any, ClassVar
 
 from migrator.compat import StrEnum
 from migrator.crontab.model import Span
@@ -66,7 +66,7 @@ class Rule:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if inspect.isabstract(cls) or cls.__dict__.get("abstract", False):
+        if getattr(cls, "__abstractmethods__", None) or cls.__dict__.get("abstract", False):
             return
         for attribute in ("code", "name", "family"):
             if not isinstance(getattr(cls, attribute, None), str):
@@ -91,7 +91,9 @@ class Rule:
     @classmethod
     def documentation(cls) -> str:
         """What `cron2dag rule CODE` prints: the docstring plus metadata that cannot drift from it."""
-        doc = inspect.cleandoc(cls.__doc__ or "")
+        from inspect import cleandoc  # (inspect costs more to import than the whole rule registry)
+
+        doc = cleandoc(cls.__doc__ or "")
         fix = {
             FixAvailability.NONE: "Fix is not available.",
             FixAvailability.SOMETIMES: "Fix is sometimes available.",
@@ -118,7 +120,9 @@ class Rule:
     def summary(cls) -> str:
         """The first sentence under "What it does", without its asides in parentheses (cutting at the
         first parenthesis left "Flags a `start_date`", which says nothing)."""
-        doc = inspect.cleandoc(cls.__doc__ or "").splitlines()
+        from inspect import cleandoc
+
+        doc = cleandoc(cls.__doc__ or "").splitlines()
         body = " ".join(line.strip() for line in doc[1:] if line.strip() and not line.startswith("#"))
         text = re.sub(r" \([^()]*\)", "", re.split(r"\. |: ", body, maxsplit=1)[0]).rstrip(".,")
         return text[:1].upper() + text[1:] if text else cls.name

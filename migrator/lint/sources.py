@@ -163,7 +163,8 @@ def decode_python(data: bytes) -> str:
         raise DecodeError(f"not valid {encoding}: byte 0x{data[error.start]:02x} cannot be decoded", line, column) from None
     except LookupError:
         raise DecodeError(f"unknown encoding {encoding!r}") from None
-    return text[1:] if text.startswith("\ufeff") else text
+    # one BOM is the encoding's mark (utf-8-sig drops it already); a second one is text Python refuses
+    return text[1:] if text.startswith("\ufeff") and encoding != "utf-8-sig" else text
 
 
 def decode_text(data: bytes) -> str:

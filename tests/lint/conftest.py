@@ -4,8 +4,8 @@ with `pytest --update-golden` (then review the diff)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 

@@ -149,8 +149,8 @@ def test_json_format_is_the_design_contract(project):
     fixable = [f for f in findings if f["fix"]]
     assert fixable and all(set(f["fix"]) == {"description", "edits"} for f in fixable)
     schedule = next(f for f in findings if f["code"] == "AF301")
-    # the smallest edit that turns `schedule_interval` into `schedule`
-    assert schedule["fix"]["edits"] == [{"line": 10, "column": 13, "end_line": 10, "end_column": 22, "content": ""}]
+    # the keyword's name replaced: exactly what --fix applies
+    assert schedule["fix"]["edits"] == [{"line": 10, "column": 5, "end_line": 10, "end_column": 22, "content": "schedule"}]
     assert {f["severity"] for f in findings} <= {"error", "warning"}
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
-from migrator.errors import InputError
+from migrator.errors import Diagnostic, InputError
 from migrator.lint.api import lint_paths
 from migrator.lint.config import LintConfig, load_config, parse_airflow_version
 from migrator.lint.engine import Linter, WorkerFailed, lint_files, lint_many
@@ -289,13 +290,19 @@ def test_unreadable_files_are_errors_in_order_and_the_rest_is_linted(tmp_path, c
     assert all(r.findings for r in results.values()) and hits == 0
 
 
-def test_a_failing_file_fails_the_parallel_run(tmp_path, monkeypatch):
+def eighty_dags(tmp_path: Path) -> tuple[Linter, list[tuple[SourceFile, bytes]]]:
+    """A linter and 80 files to lint: enough for the parallel run."""
     sources = []
     for i in range(80):
         path = tmp_path / f"dag{i}.py"
         path.write_text(BAD_DAG)
         sources.append((SourceFile(str(path), Kind.PYTHON), BAD_DAG.encode()))
-    linter = Linter(LintConfig(), LintConfig().rules(REGISTRY), REGISTRY)
+    return Linter(LintConfig(), LintConfig().rules(REGISTRY), REGISTRY), sources
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_file_that_breaks_the_linter_costs_only_that_file(tmp_path, monkeypatch, jobs):
+    linter, sources = eighty_dags(tmp_path)
 
     def broken(self, source, data):
         if source.path.endswith("dag41.py"):
@@ -304,8 +311,32 @@ def test_a_failing_file_fails_the_parallel_run(tmp_path, monkeypatch):
 
     original = Linter.lint_bytes
     monkeypatch.setattr(Linter, "lint_bytes", broken)
-    # raised in this process (which lints too) or reported by the child that hit it
-    with pytest.raises((WorkerFailed, ValueError), match="boom"):
+    monkeypatch.delenv("CRON2DAG_DEBUG", raising=False)
+    results = lint_many(linter, sources, jobs=jobs)
+    errors = [r for r in results if isinstance(r, Diagnostic)]
+    assert [Path(e.path).name for e in errors] == ["dag41.py"]
+    assert "internal error while linting: ValueError: boom" in errors[0].message
+    assert len(results) == 80 and all(r.findings for r in results if not isinstance(r, Diagnostic))
+
+
+def test_a_dying_worker_fails_the_parallel_run(tmp_path, monkeypatch):
+    linter, sources = eighty_dags(tmp_path)
+    parent = os.getpid()
+    marker = tmp_path / "child-started"
+
+    def dying(self, source, data):
+        if os.getpid() != parent:
+            marker.touch()
+            os._exit(3)
+        # the parent holds its first chunk until the child has one: the child must take part
+        deadline = time.monotonic() + 120  # a safety net against a child that never starts, not a wait
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return original(self, source, data)
+
+    original = Linter.lint_bytes
+    monkeypatch.setattr(Linter, "lint_bytes", dying)
+    with pytest.raises(WorkerFailed, match="exited without results"):
         lint_many(linter, sources, jobs=2)
 
 
@@ -368,9 +399,9 @@ def test_rule_settings_reach_the_rule(lint):
 
 
 def test_json_of_findings_round_trips_through_the_cache_format():
-    from migrator.lint.finding import Finding
-
     from conftest import lint_text
+
+    from migrator.lint.finding import Finding
 
     result = lint_text(BAD_DAG)
     for finding in result.findings:

@@ -9,7 +9,15 @@ import textwrap
 import networkx as nx
 
 from migrator.analysis.extract import extract
-from migrator.analysis.model import DagModel, EdgeKind, FileModel, Role, TaskKind, TaskRecord
+from migrator.analysis.model import (
+    DagModel,
+    EdgeKind,
+    FileModel,
+    Role,
+    TaskKind,
+    TaskRecord,
+    is_placeholder,
+)
 
 
 def model(source: str) -> FileModel:
@@ -209,26 +217,28 @@ def test_loops_over_literal_lists_constants_dicts_and_helpers():
     assert edges(dag) == {("start", "load_orders"), ("start", "load_customers"), ("start", "make_0"), ("start", "make_1")}
 
 
-def test_what_cannot_be_resolved_is_skipped_and_noted():
+def test_what_cannot_be_resolved_is_noted_and_ids_become_placeholders():
     m = model(AF3 + """
     with DAG("dynamic"):
         start = BashOperator(task_id="start", bash_command="s")
         for name in get_names():
             BashOperator(task_id="fixed", bash_command=name)
         BashOperator(task_id=compute_id(), bash_command="x")
+        BashOperator(task_id=compute_id(), bash_command="y")
         start >> unknown_task
         other = pick_one()
         other >> start
     with DAG(dag_id_from_somewhere()):
-        BashOperator(task_id="lost", bash_command="x")
+        BashOperator(task_id="kept", bash_command="x")
     """)
-    dag = only(m)
-    ids = [t.task_id for t in dag.tasks]
-    assert ids == ["start", "fixed"]
-    assert dag.tasks[1].uncertain  # created by a loop of unknown length: never a duplicate
-    assert not dag.edges
+    dynamic, placeholder = m.dags
+    assert [t.task_id for t in dynamic.tasks] == ["start", "fixed", "<compute_id()>", "<compute_id()>#2"]
+    assert [t.uncertain for t in dynamic.tasks] == [False, True, True, True]  # never duplicates
+    assert not dynamic.edges
+    assert placeholder.dag_id == "<dag_id_from_somewhere()>" and is_placeholder(placeholder.dag_id)
+    assert [t.task_id for t in placeholder.tasks] == ["kept"]
     reasons = " ".join(u.reason for u in m.unresolved)
-    assert "not a literal" in reasons and "cannot be resolved" in reasons
+    assert "not a literal: analysed as `<compute_id()>`" in reasons and "cannot be resolved" in reasons
 
 
 def test_if_branches_are_tagged_and_bindings_merged():
@@ -351,3 +361,35 @@ def test_record_spans_are_exact_when_first_read_and_count_characters():
         assert line[last.span.column - 1 : last.span.end_column - 1].startswith("BashOperator(task_id=")
         assert last.span.end_column - 1 == len(line)  # characters, not UTF-8 bytes
         assert dataclasses.replace(last, task_id="z").span == last.span
+
+
+def test_dags_with_computed_ids_loops_and_factories_are_analysed_with_placeholder_ids(lint):
+    source = AF3 + """
+    from pathlib import Path
+
+    from airflow.providers.standard.operators.python import PythonOperator
+
+    def build(dag_id, tables, retries=3):
+        with DAG(dag_id, schedule_interval="@daily", default_args={"retries": retries}) as dag:
+            for table in tables:
+                PythonOperator(task_id=f"load_{table}", python_callable=print, provide_context=True)
+        return dag
+
+    with DAG(Path(__file__).stem, concurrency=2):
+        for name in get_names():
+            BashOperator(task_id=f"export_{name}", bash_command="x", task_concurrency=1)
+    """
+    m = model(source)
+    by_file_name, factory = m.dags  # the factory runs after the module, as nothing calls it
+    assert factory.dag_id == "<dag_id>" and by_file_name.dag_id == "<Path(__file__).stem>"
+    assert [t.task_id for t in factory.tasks] == ["<f'load_{table}'>"]
+    assert [t.task_id for t in by_file_name.tasks] == ["<f'export_{name}'>"]
+    assert all(t.uncertain for t in [*factory.tasks, *by_file_name.tasks])
+    found = lint(textwrap.dedent(source), select=("AF301", "AF304", "DAG007", "DAG003", "OPS001"))
+    assert [(f.code, f.message.split(" was")[0].split(" is ")[0]) for f in found.findings] == [
+        ("AF301", "`schedule_interval`"),
+        ("AF304", "`provide_context` of task `<f'load_{table}'>`"),
+        ("OPS001", "No task of DAG `<Path(__file__).stem>` sets `retries` (`<f'export_{name}'>`); set it in `default_args`"),
+        ("AF304", "`concurrency` of DAG `<Path(__file__).stem>`"),
+        ("AF304", "`task_concurrency` of task `<f'export_{name}'>`"),
+    ]

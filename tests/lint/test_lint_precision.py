@@ -86,10 +86,60 @@ def test_the_same_reads_are_flagged_when_they_reach_the_data(lint, found):
         @task
         def leaks():
             started = time.time()
-            return {"loaded_at": started}
+            return {"day": started}
         leaks()
     """)
     assert sorted(code for _, code in found(result)) == ["BF001", "BF006"]
+
+
+def test_audit_timestamps_retention_cutoffs_and_ages_are_not_flagged(lint):
+    """When something happened (`updated=utcnow()`), how old something is, and a cleanup window that
+    moves with the clock on purpose: none of them picks which data a run reads or writes."""
+    result = lint_body(lint, """
+        from datetime import timedelta
+
+        @task
+        def audit(record, rows, last_modified):
+            record.updated = datetime.utcnow()
+            process_end_time = datetime.utcnow()
+            rows.append({"created_at": datetime.now(), "value": 1})
+            save(record, created=datetime.utcnow())
+            age = (datetime.now() - last_modified).total_seconds()
+            cutoff = datetime.now() - timedelta(days=30)
+            delete_older_than(cutoff)
+            return age
+        audit(None, [], None)
+    """)
+    assert result.findings == []
+
+
+def test_yesterday_from_the_clock_is_still_flagged(lint, found):
+    result = lint_body(lint, """
+        from datetime import timedelta
+
+        @task
+        def load():
+            yesterday = datetime.now() - timedelta(days=1)
+            return f"/data/{yesterday:%Y-%m-%d}.csv"
+        load()
+    """)
+    assert "BF001" in [code for _, code in found(result)]
+
+
+def test_a_dag_built_with_a_dynamic_start_date_is_not_a_time(lint, found):
+    """`dag = DAG(start_date=datetime.now())` is BF003's finding, once: `dag` is a DAG, not a time, so
+    `dag=dag` in every task is not a BF001 finding."""
+    result = lint(textwrap.dedent("""
+        from datetime import datetime
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+
+        default_args = {"owner": "data", "retries": 1, "start_date": datetime.now()}
+        dag = DAG("d", schedule="@daily", default_args=default_args, start_date=datetime.now())
+        a = BashOperator(task_id="a", bash_command="a.sh", dag=dag, default_args=default_args)
+        b = BashOperator(task_id="b", bash_command="b.sh", dag=dag)
+    """), select=("BF",))
+    assert [code for _, code in found(result)] == ["BF003", "BF003"]
 
 
 def test_parse_time_rules_skip_python_files_the_scheduler_never_parses(lint, found):
@@ -99,7 +149,7 @@ def test_parse_time_rules_skip_python_files_the_scheduler_never_parses(lint, fou
     module_level_io = textwrap.dedent("""
         import json, sqlite3
         import requests
-        long_description = open("README.md").read()
+        long_description = open("/etc/app/settings.txt").read()
         rows = sqlite3.connect("x.db")
         page = requests.get("https://example.com")
     """)
@@ -117,7 +167,7 @@ def test_a_duration_since_a_module_level_clock_read_is_not_flagged(lint, found):
 
         @task
         def leaks():
-            return {"parsed_at": STARTED}
+            return {"day": STARTED}
 
         timed() >> leaks()
     """), "    ")
@@ -133,7 +183,7 @@ def test_a_clock_helper_used_only_for_durations_is_not_flagged(lint, found):
         def timed():
             started = now_ts()
             log.info("took %.1f s", now_ts() - started)
-            return {"loaded_at": stamp()}
+            return {"day": stamp()}
 
         timed()
     """), "    ")
@@ -143,3 +193,10 @@ def test_a_clock_helper_used_only_for_durations_is_not_flagged(lint, found):
     handed_on = source.replace("timed()\n", "timed()\n    PythonOperator(task_id='p', python_callable=now_ts)\n")
     handed_on = handed_on.replace("from airflow.sdk import", "from airflow.providers.standard.operators.python import PythonOperator\nfrom airflow.sdk import")
     assert len(lint(handed_on, select=("BF001",)).findings) == 2
+
+
+def test_credentials_made_up_for_a_test_are_not_flagged(lint, found):
+    source = 'CONNECTION = {"login": "etl", "password": "s3cr3t-Pa55"}\n'
+    assert [code for _, code in found(lint(source, path="dags/etl.py", select=("OPS004",)))] == ["OPS004"]
+    for path in ("tests/test_etl.py", "dags/tests/fixtures.py", "dags/etl_test.py", "conftest.py"):
+        assert lint(source, path=path, select=("OPS004",)).findings == [], path

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, lint_text
 
-from migrator.lint.fixes import applicable, apply_fixes, edits_of, unified_diff
+from migrator.lint.fixes import (
+    applicable,
+    apply_fixes,
+    crontab_verifier,
+    edits_of,
+    unified_diff,
+    verify_python,
+)
 from migrator.lint.registry import default_registry
 
 RULES = default_registry().rules
@@ -48,6 +55,10 @@ def test_rule_flags_exactly_the_marked_lines(rule: type) -> None:
     assert flagged == expected, f"missing {sorted(expected - flagged)}, unexpected {sorted(flagged - expected)}"
 
 
+def verifier(path: Path):
+    return verify_python if path.suffix == ".py" else crontab_verifier(path.name, system=False)
+
+
 def render(path: Path, code: str) -> str:
     text = path.read_text(encoding="utf-8")
     result = lint_text(text, path.name, select=(code,))
@@ -63,7 +74,9 @@ def render(path: Path, code: str) -> str:
     fixes = [f.fix for f in result.findings if applicable(f.fix, unsafe=True)]
     if fixes:
         out.append("")
-        out.append(unified_diff(path.name, text, apply_fixes(text, fixes)).rstrip("\n"))
+        outcome = apply_fixes(text, fixes, verifier(path), python=path.suffix == ".py")
+        assert not outcome.rejected, outcome.rejected
+        out.append(unified_diff(path.name, text, outcome.text).rstrip("\n"))
     return "\n".join(out) + "\n"
 
 
@@ -96,6 +109,8 @@ def test_fixed_files_lint_clean_for_the_fixed_rule() -> None:
         result = lint_text(text, path.name, select=(rule.code,))
         fixes = [f.fix for f in result.findings if applicable(f.fix, unsafe=True)]
         assert fixes, rule.code
-        fixed = apply_fixes(text, fixes)
+        outcome = apply_fixes(text, fixes, verifier(path), python=path.suffix == ".py")
+        assert not outcome.rejected, (rule.code, outcome.rejected)
+        fixed = outcome.text
         after = lint_text(fixed, path.name, select=(rule.code,))
         assert not [f for f in after.findings if f.fix is not None], (rule.code, after.findings)

@@ -1,0 +1,147 @@
+"""Python source as the linter reads it: parsed, and refused for every reason Python itself refuses it.
+
+`ast.parse` accepts files that Python will not run: `return` or `break` at module level, a repeated
+keyword argument, `nonlocal` at module level. Those errors come from the compiler, so the tree is
+also compiled (`compile()` of the tree: no second parse, about a fifth of the parse's cost).
+
+The linter runs on one Python, DAG files are written for several. A Python 3.12 f-string (PEP 701:
+the same quotes, a backslash or a comment inside the braces) does not parse on 3.10 or 3.11 although
+it is valid where it will run. When `ast` refuses a file, libcst, whose grammar knows those f-strings,
+gets a second look: if it parses the file, every f-string is masked by a placeholder name of the same
+layout and the masked text is parsed again. If that succeeds, the file is linted with the rules blind
+to what the f-strings held (a placeholder is an unknown value, never a literal) and a note says so;
+otherwise the original error is reported.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import warnings
+from dataclasses import dataclass
+
+
+class Unparsable(Exception):
+    """Python refuses the file: `message` at `line`:`column` (1-based)."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = max(line, 1)
+        self.column = max(column, 1)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    module: ast.Module
+    # set when the tree is of a masked text (newer f-string syntax than this Python's): why
+    note: str | None = None
+
+
+def parse_python(text: str, path: str) -> Parsed:
+    """The tree of a DAG file, or `Unparsable` for every file CPython would refuse to compile."""
+    try:
+        with warnings.catch_warnings():
+            # the user's invalid escapes and the like are not ours to print
+            warnings.simplefilter("ignore")
+            module = ast.parse(text, filename=path)
+    except SyntaxError as error:
+        masked = _parse_newer_fstrings(text, path)
+        if masked is None:
+            raise _unparsable(error) from None
+        return masked
+    except (ValueError, RecursionError, MemoryError, OverflowError) as error:
+        raise Unparsable(f"cannot parse: {type(error).__name__}: {error}") from None
+    _compile(module, path)
+    return Parsed(module)
+
+
+def _compile(module: ast.Module, path: str) -> None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(module, path, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        raise _unparsable(error) from None
+    except (ValueError, RecursionError, MemoryError, OverflowError) as error:
+        raise Unparsable(f"cannot compile: {type(error).__name__}: {error}") from None
+
+
+def _unparsable(error: SyntaxError) -> Unparsable:
+    return Unparsable(f"SyntaxError: {error.msg}", error.lineno or 1, error.offset or 1)
+
+
+NEWEST_GRAMMAR = (3, 12)  # the f-string grammar (PEP 701) that masking makes readable on older Pythons
+
+
+def _parse_newer_fstrings(text: str, path: str) -> Parsed | None:
+    if sys.version_info >= NEWEST_GRAMMAR or ("f'" not in text.lower() and 'f"' not in text.lower()):
+        return None
+    try:
+        import libcst as cst
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
+        wrapper = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
+        positions = wrapper.resolve(PositionProvider)
+    except Exception:  # noqa: BLE001  libcst refuses it too (or cannot read it): a real syntax error
+        return None
+    ranges = [
+        (position.start.line, position.start.column, position.end.line, position.end.column)
+        for node, position in positions.items()
+        if isinstance(node, (cst.FormattedString, cst.ConcatenatedString)) and _holds_fstring(node)
+    ]
+    masked = mask(text, _outermost(ranges))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            module = ast.parse(masked, filename=path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return None
+    _compile(module, path)
+    found = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    return Parsed(
+        module,
+        f"uses f-string syntax of Python 3.12 or later (PEP 701), which Python {found} (the one running "
+        f"cron2dag) cannot parse: checked without looking inside its f-strings",
+    )
+
+
+def _holds_fstring(node: object) -> bool:
+    import libcst as cst
+
+    if isinstance(node, cst.FormattedString):
+        return True
+    return any(_holds_fstring(part) for part in (node.left, node.right))  # type: ignore[attr-defined]
+
+
+def _outermost(ranges: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """The ranges not inside another one (an f-string within an f-string, or within a concatenation)."""
+    kept: list[tuple[int, int, int, int]] = []
+    for current in sorted(ranges, key=lambda r: (r[0], r[1], -r[2], -r[3])):
+        if kept and (current[0], current[1]) < (kept[-1][2], kept[-1][3]):
+            continue  # starts inside the previous outermost range, so ends inside it too
+        kept.append(current)
+    return kept
+
+
+def mask(text: str, ranges: list[tuple[int, int, int, int]]) -> str:
+    """`text` with each range (1-based lines, 0-based columns, end exclusive) replaced by a name of
+    underscores of the same layout: `_____` on one line, `(____` ... `  )` across lines. Every other
+    character keeps its line and column, so positions found in the masked text are the original's.
+    Lines end where Python ends them (`\\n`, `\\r\\n` or `\\r`), as libcst counts them."""
+    parts = _LINE_BREAK.split(text)
+    lines, breaks = parts[0::2], parts[1::2]
+    for start_line, start_column, end_line, end_column in reversed(ranges):
+        first = lines[start_line - 1]
+        if start_line == end_line:
+            lines[start_line - 1] = first[:start_column] + "_" * (end_column - start_column) + first[end_column:]
+            continue
+        lines[start_line - 1] = first[:start_column] + "(" + "_" * (len(first) - start_column - 1)
+        for index in range(start_line, end_line - 1):
+            lines[index] = ""
+        lines[end_line - 1] = " " * (end_column - 1) + ")" + lines[end_line - 1][end_column:]
+    return "".join(line + separator for line, separator in zip(lines, [*breaks, ""]))
+
+
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
