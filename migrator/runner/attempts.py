@@ -202,10 +202,28 @@ class ChannelStateReader(StateReader):
     def asset_events(self, kind: str, name: str | None, uri: str | None) -> list[dict[str, Any]]:
         return self.channel.call("asset_events", kind=kind, name=name, uri=uri)
 
+    def state_store(self, request: dict[str, Any]) -> Any:
+        return self.channel.call("state_store", request=request)
+
+
+def state_store_operation(store: Store, request: dict[str, Any]) -> Any:
+    """A state store get/set/delete/clear (sdk/state_store.py), done at once as Airflow's API server does:
+    what a failing try wrote is there for the next one."""
+    if request["store"] == "task":
+        dag_id, run_id, task_id, map_index = request["scope"]
+        return store.task_state(request["op"], (dag_id, run_id, task_id, int(map_index)), request.get("key"),
+                                request.get("value"), request.get("expires_at"))
+    name, uri = request["asset"]
+    writer = request.get("writer")
+    return store.asset_state(request["op"], (name, uri), request.get("key"), request.get("value"),
+                             tuple(writer) if writer else None)
+
 
 def answer_task_request(store: Store, request: dict[str, Any]) -> Any:
-    """The runner's side of TaskChannel: read-only questions about the state database."""
+    """The runner's side of TaskChannel: questions about the state database, and state store writes."""
     op = request.get("op")
+    if op == "state_store":
+        return state_store_operation(store, request["request"])
     if op == "xcom_get":
         return read_xcom(store, request["dag_id"], request["run_id"], request["task_id"], request["key"],
                          request.get("map_index", -1))
@@ -263,6 +281,9 @@ class StoreStateReader(StateReader):
 
     def asset_events(self, kind: str, name: str | None, uri: str | None) -> list[dict[str, Any]]:
         return self.store.asset_events_for(kind, name, uri)
+
+    def state_store(self, request: dict[str, Any]) -> Any:
+        return state_store_operation(self.store, request)
 
 
 class MappingPushError(AirflowException):

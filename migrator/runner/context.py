@@ -85,6 +85,10 @@ class StateReader:
     def asset_events(self, kind: str, name: str | None, uri: str | None) -> list[dict[str, Any]]:
         raise NotImplementedError
 
+    def state_store(self, request: dict[str, Any]) -> Any:
+        """One operation on a task's or an asset's state store (sdk/state_store.py) — the one write."""
+        raise NotImplementedError
+
 
 class RuntimeTaskInstance:
     """`context["ti"]`: the running attempt, with XCom access."""
@@ -181,6 +185,7 @@ def build_context(
     """Airflow 3's `RuntimeTaskInstance.get_template_context()` for one attempt."""
     from migrator.runner.sdk import macros
     from migrator.runner.sdk.asset_events import InletEventsAccessors, OutletEventAccessors
+    from migrator.runner.sdk.state_store import AssetStateStoreAccessors, TaskStateStoreAccessor, has_asset_state
     from migrator.runner.sdk.variables import ConnectionAccessor, VariableAccessor
 
     prev = previous_success() if previous_success is not None else None
@@ -207,7 +212,10 @@ def build_context(
         "task_reschedule_count": task_reschedule_count,
         "prev_start_date_success": prev.start_date if prev else None,
         "prev_end_date_success": prev.end_date if prev else None,
+        "task_state_store": TaskStateStoreAccessor(ti),
     }
+    if has_asset_state(task):
+        context["asset_state_store"] = AssetStateStoreAccessors(ti, list(task.inlets), list(task.outlets))
     logical_date = run.logical_date
     if logical_date is not None:
         ds = logical_date.strftime("%Y-%m-%d")

@@ -18,13 +18,20 @@ from typing import TYPE_CHECKING, Any
 from migrator.runner import xcom_codec
 from migrator.runner.sdk.mapped import (
     NotFullyPopulated,
-    is_mapped,
     is_mappable_value,
+    is_mapped,
     needs_expansion,
     parse_time_length,
     run_time_length,
 )
-from migrator.runner.sdk.xcom_arg import NOTSET, XCOM_RETURN_KEY, ConcatXComArg, MapXComArg, XComArg, ZipXComArg
+from migrator.runner.sdk.xcom_arg import (
+    NOTSET,
+    XCOM_RETURN_KEY,
+    ConcatXComArg,
+    MapXComArg,
+    XComArg,
+    ZipXComArg,
+)
 from migrator.runner.states import FINISHED
 
 if TYPE_CHECKING:

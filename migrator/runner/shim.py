@@ -72,7 +72,7 @@ _TRIGGER = _from(f"{_SDK}.trigger_dagrun", "TriggerDagRunOperator")
 _SKIPMIXIN = _merge(_from(f"{_SDK}.operators", "SkipMixin", XCOM_SKIPMIXIN_KEY="XCOM_SKIPMIXIN_KEY"),
                     lambda: {"XCOM_SKIPMIXIN_SKIPPED": "skipped", "XCOM_SKIPMIXIN_FOLLOWED": "followed"})
 _SENSOR_BASE = _from(f"{_SDK}.sensors", "BaseSensorOperator", "PokeReturnValue")
-_BASEOP = _merge(_from(f"{_SDK}.baseoperator", "BaseOperator"),
+_BASEOP = _merge(_from(f"{_SDK}.baseoperator", "BaseOperator", "BaseAsyncOperator"),
                  _from(f"{_SDK}.nodes", "chain", "chain_linear", "cross_downstream"))
 _TIMEZONE = _from("migrator.runner.timezone", "utcnow", "parse", "convert_to_utc", "make_aware", "make_naive",
                   "coerce_datetime", "parse_timezone", utc="UTC")
@@ -166,6 +166,12 @@ MODULES: dict[str, Callable[[], Any]] = {
     "airflow.sdk.definitions.param": _from(_SDK, "Param", "ParamsDict"),
     "airflow.sdk.definitions.asset": _from(_SDK, "Asset", "AssetAlias", "AssetAll", "AssetAny"),
     "airflow.sdk.definitions.context": _from(_SDK, "Context", "get_current_context"),
+    "airflow.sdk.execution_time": _package,
+    "airflow.sdk.execution_time.context": _merge(
+        _from(_SDK, "get_current_context"),
+        _from(f"{_SDK}.state_store", "NEVER_EXPIRE", "TaskStateStoreAccessor", "AssetStateStoreAccessor",
+              "AssetStateStoreAccessors"),
+        _from("migrator.runner.context", "context_to_airflow_vars")),
     "airflow.sdk.definitions.edges": _from(_SDK, "Label", "EdgeModifier"),
     "airflow.sdk.definitions.xcom_arg": _from(_SDK, "XComArg"),
     "airflow.sdk.definitions.timetables": _package,

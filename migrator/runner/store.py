@@ -109,6 +109,29 @@ CREATE TABLE IF NOT EXISTS asset_event (
     extra TEXT NOT NULL DEFAULT '{}',
     alias_names TEXT NOT NULL DEFAULT '[]'
 );
+CREATE TABLE IF NOT EXISTS task_state_store (
+    dag_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    map_index INTEGER NOT NULL DEFAULT -1,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    expires_at TEXT,
+    PRIMARY KEY (dag_id, run_id, task_id, map_index, key)
+);
+CREATE TABLE IF NOT EXISTS asset_state_store (
+    asset_name TEXT NOT NULL,
+    asset_uri TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    dag_id TEXT,
+    run_id TEXT,
+    task_id TEXT,
+    map_index INTEGER,
+    PRIMARY KEY (asset_name, key)
+);
 CREATE TABLE IF NOT EXISTS runner (
     runner_id TEXT PRIMARY KEY,
     pid INTEGER NOT NULL,
@@ -119,8 +142,9 @@ CREATE TABLE IF NOT EXISTS runner (
 """
 
 
-SCHEMA_VERSION = 3  # 2: task instances, attempts and XComs are keyed by map_index too (dynamic task mapping)
+SCHEMA_VERSION = 4  # 2: task instances, attempts and XComs are keyed by map_index too (dynamic task mapping)
 #                     3: an index of claimed task instances
+#                     4: task and asset state stores (Airflow 3.3's AIP-103)
 _STATEMENTS = [part.strip() for part in SCHEMA.split(";") if part.strip()]
 _REKEYED = ("task_instance", "task_attempt", "xcom")  # version 2 added map_index to their primary keys
 _ADDED_COLUMNS = {"asset_event": {"map_index": "INTEGER NOT NULL DEFAULT -1", "extra": "TEXT NOT NULL DEFAULT '{}'",
@@ -967,6 +991,49 @@ class Store:
         rows = self.conn.execute("SELECT task_id, map_index, key, value FROM xcom WHERE dag_id = ? AND run_id = ?",
                                  (dag_id, run_id))
         return {(task_id, map_index, key): value for task_id, map_index, key, value in rows}
+
+    # -- state stores (context["task_state_store"], context["asset_state_store"]) -------------------------
+    def task_state(self, op: str, scope: tuple[str, str, str, int], key: str | None = None,
+                   value: str | None = None, expires_at: str | None = None) -> str | None:
+        """get / set / delete one key, or clear every key, of one task instance's state store (values
+        are JSON text). Kept across the instance's tries, as in Airflow."""
+        where = "dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ?"
+        if op == "get":
+            row = self.conn.execute(f"SELECT value FROM task_state_store WHERE {where} AND key = ?",
+                                    (*scope, key)).fetchone()
+            return row[0] if row else None
+        if op == "set":
+            self.conn.execute("INSERT OR REPLACE INTO task_state_store (dag_id, run_id, task_id, map_index, key, value, "
+                              "updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                              (*scope, key, value, now_iso(), expires_at))
+        elif op == "delete":
+            self.conn.execute(f"DELETE FROM task_state_store WHERE {where} AND key = ?", (*scope, key))
+        elif op == "clear":
+            self.conn.execute(f"DELETE FROM task_state_store WHERE {where}", scope)
+        else:
+            raise ValueError(f"unknown state store operation {op!r}")
+        return None
+
+    def asset_state(self, op: str, asset: tuple[str, str], key: str | None = None, value: str | None = None,
+                    writer: tuple[str, str, str, int] | None = None) -> str | None:
+        """The same for one asset's state store, shared by every task that names the asset (`asset` is
+        its name and URI; reads and writes go by name, which Airflow keeps unique)."""
+        name, uri = asset
+        if op == "get":
+            row = self.conn.execute("SELECT value FROM asset_state_store WHERE asset_name = ? AND key = ?",
+                                    (name, key)).fetchone()
+            return row[0] if row else None
+        if op == "set":
+            self.conn.execute("INSERT OR REPLACE INTO asset_state_store (asset_name, asset_uri, key, value, updated_at, "
+                              "dag_id, run_id, task_id, map_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              (name, uri, key, value, now_iso(), *(writer or (None, None, None, None))))
+        elif op == "delete":
+            self.conn.execute("DELETE FROM asset_state_store WHERE asset_name = ? AND key = ?", (name, key))
+        elif op == "clear":
+            self.conn.execute("DELETE FROM asset_state_store WHERE asset_name = ?", (name,))
+        else:
+            raise ValueError(f"unknown state store operation {op!r}")
+        return None
 
     # -- other DAGs (ExternalTaskSensor) ---------------------------------------------------------------
     def count_task_instances(self, dag_id: str, task_ids: Sequence[str], logical_dates: Sequence[str],

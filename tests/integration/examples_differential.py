@@ -35,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from airflow_harness import AirflowEnv, DagTestRequest, find_venv  # noqa: E402
+from airflow_harness import AirflowEnv, DagTestRequest, find_venv
 
 CACHE = Path(__file__).with_name("airflow3_examples.json")
 REPO = Path(__file__).resolve().parents[2]
@@ -126,7 +126,7 @@ def differences(expected: Outcome, actual: Outcome) -> list[str]:
     for label in sorted(set(expected.tasks) | set(actual.tasks)):
         want, got = expected.tasks.get(label), actual.tasks.get(label)
         if want != got:
-            show = (lambda v: "absent" if v is None else f"{v[0]} try {v[1]}")  # noqa: E731
+            show = (lambda v: "absent" if v is None else f"{v[0]} try {v[1]}")
             found.append(f"{label}: {show(want)} in Airflow, {show(got)} here")
     return found
 

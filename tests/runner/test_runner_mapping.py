@@ -12,7 +12,6 @@ import sqlite3
 import textwrap
 from pathlib import Path
 
-import pendulum
 import pytest
 from click.testing import CliRunner
 
@@ -91,12 +90,6 @@ def test_a_run_starts_with_literal_instances_or_one_placeholder(tmp_path: Path) 
     assert {index for task_id, index in instances if task_id == "none"} == {-1}
     assert {index for task_id, index in instances if task_id == "grp.inner"} == {0, 1}
     assert ("source", -1) in instances
-
-
-@pytest.fixture()
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CRON2DAG_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
 
 
 def invoke(*args: str) -> tuple[int, str]:
@@ -189,6 +182,10 @@ def test_a_state_db_from_before_mapping_is_upgraded_keeping_its_rows(home: Path)
         assert store.get_xcom("d", "r", "t", "return_value") == "42"
         [event] = store.asset_events_for("asset", "x", None)
         assert event["extra"] == {} and event["aliases"] == [] and event["map_index"] == -1
+        store.task_state("set", ("d", "r", "t", -1), "k", "1")  # the tables added later are there
+        store.asset_state("set", ("x", "file:///x"), "k", "2")
+        assert (store.task_state("get", ("d", "r", "t", -1), "k"), store.asset_state("get", ("x", "file:///x"), "k")) \
+            == ("1", "2")
     finally:
         store.close()
     store = Store(home)  # opening it again does nothing more

@@ -5,13 +5,13 @@ environments cached by requirements, sensor modes, and what is refused where it 
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from test_runner_mapping import invoke
 
-from migrator.cli import cli
 from migrator.errors import InputError
 from migrator.runner.loader import load_dag_file
 
@@ -30,17 +30,6 @@ def write(tmp_path: Path, body: str, name: str = "dag.py") -> Path:
     path = tmp_path / name
     path.write_text(HEADER + textwrap.dedent(body))
     return path
-
-
-@pytest.fixture()
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CRON2DAG_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args))
-    return result.exit_code, result.output
 
 
 def runs(dag_id: str) -> list[dict]:
@@ -197,11 +186,11 @@ def test_external_task_sensor_on_a_dag_it_does_not_know_fails_at_once(tmp_path: 
 @pytest.mark.parametrize(("body", "message", "culprit"), [
     ("a = BashOperator(task_id='a', bash_command='true')\n    a.task_id = 'b'\n",
      "task_id 'a' cannot be changed to 'b'", "a.task_id = 'b'"),
-    ("class Waits(BashOperator):\n"
-     "        def __init__(self, *, deferrable=False, **kwargs):\n"
-     "            super().__init__(**kwargs)\n            self.deferrable = deferrable\n"
-     "        def execute_complete(self, context, event=None): pass\n"
-     "    Waits(task_id='w', bash_command='true', deferrable=True)\n",
+    (("class Waits(BashOperator):\n"
+      "        def __init__(self, *, deferrable=False, **kwargs):\n"
+      "            super().__init__(**kwargs)\n            self.deferrable = deferrable\n"
+      "        def execute_complete(self, context, event=None): pass\n"
+      "    Waits(task_id='w', bash_command='true', deferrable=True)\n"),
      "Waits(deferrable=True) defers to a trigger", "Waits(task_id="),
 ])
 def test_refused_where_written(tmp_path: Path, body: str, message: str, culprit: str) -> None:
@@ -244,3 +233,124 @@ def test_an_asset_function_is_a_dag_of_one_task_reading_its_inlets(tmp_path: Pat
     finally:
         store.close()
     assert value == {"me": "clean", "reads": "file:///data/raw.csv", "extras": [{"rows": 3}]}
+
+
+def test_partition_declarations_load_and_their_keys_are_checked(tmp_path: Path, home: Path) -> None:
+    path = write(tmp_path, """
+        from airflow.sdk import Asset, AssetAlias, CronPartitionTimetable, PartitionedAssetTimetable, StartOfDayMapper
+
+        hourly = Asset(name="hourly", uri="file:///data/hourly")
+        alias = AssetAlias("some")
+
+        with DAG("produce", schedule=CronPartitionTimetable("0 * * * *", timezone="UTC"), start_date=START):
+            @task(outlets=[hourly, alias])
+            def make(outlet_events, dag_run):
+                outlet_events[hourly].add_partitions(["2024-01-02T00", "2024-01-02T01"])
+                for keys in ("  ", "x" * 251):
+                    try:
+                        outlet_events[hourly].add_partitions(keys)
+                    except ValueError as error:
+                        print("refused:", error)
+                try:
+                    outlet_events[alias].add_partitions("k")
+                except TypeError as error:
+                    print("alias:", error)
+            make()
+
+        with DAG("consume", schedule=PartitionedAssetTimetable(assets=hourly, default_partition_mapper=StartOfDayMapper()),
+                 start_date=START):
+            EmptyOperator(task_id="e")
+    """)
+    loaded = load_dag_file(path)
+    assert loaded.dags["consume"].timetable.summary.startswith("Asset")
+    assert invoke("run", str(path), "--dag-id", "produce", "--date", "2024-01-02T03:00:00+00:00")[0] == 0
+    log = invoke("logs", "produce", runs("produce")[0]["run_id"], "make")[1]
+    assert "refused: partition_key must not be empty or whitespace-only" in log
+    assert "refused: partition_key must be at most 250 characters" in log
+    assert "alias: add_partitions() is not supported on asset alias outlet events" in log
+
+
+def xcom(dag_id: str, task_id: str, key: str = "return_value") -> object:
+    from migrator.runner import xcom_codec
+    from migrator.runner.store import Store
+
+    store = Store(Path(os.environ["CRON2DAG_HOME"]))
+    try:
+        return xcom_codec.decode(store.get_xcom(dag_id, runs(dag_id)[0]["run_id"], task_id, key))
+    finally:
+        store.close()
+
+
+def test_async_callables_and_async_operators_run_in_an_event_loop(tmp_path: Path, home: Path) -> None:
+    path = write(tmp_path, """
+        import asyncio
+        from airflow.sdk import BaseAsyncOperator
+        from airflow.providers.standard.operators.python import PythonOperator
+
+        async def nap(seconds):
+            await asyncio.sleep(seconds)
+            return f"slept {seconds}"
+
+        class Gathers(BaseAsyncOperator):
+            async def aexecute(self, context):
+                return sorted(await asyncio.gather(nap(0.02), nap(0.01)))
+
+        with DAG("asyncs", schedule=None, start_date=START) as dag:
+            PythonOperator(task_id="op", python_callable=nap, op_kwargs={"seconds": 0.01})
+
+            @task
+            async def decorated(ti=None):
+                return await nap(0) + " in " + ti.task_id
+
+            decorated()
+            Gathers(task_id="gathers")
+    """)
+    code, output = invoke("run", str(path), "--date", "2024-01-02")
+    assert code == 0, output
+    assert xcom("asyncs", "op") == "slept 0.01"
+    assert xcom("asyncs", "decorated") == "slept 0 in decorated"
+    assert xcom("asyncs", "gathers") == ["slept 0.01", "slept 0.02"]
+
+
+def test_a_bash_task_with_multiple_outputs_pushes_each_key(tmp_path: Path, home: Path) -> None:
+    path = write(tmp_path, """
+        import json
+
+        with DAG("bash_outputs", schedule=None, start_date=START) as dag:
+            @task.bash(multiple_outputs=True, output_processor=json.loads)
+            def describe():
+                return "echo noise; echo '{\\"files\\": \\"3\\", \\"folder\\": \\"/x\\"}'"
+
+            stats = describe()
+            BashOperator(task_id="show", bash_command='test "$N" = 3', env={"N": stats["files"]})
+    """)
+    code, output = invoke("run", str(path), "--date", "2024-01-02")
+    assert code == 0, output
+    assert xcom("bash_outputs", "describe", "files") == "3"
+    assert xcom("bash_outputs", "describe") == {"files": "3", "folder": "/x"}
+
+
+def test_a_dill_serializer_missing_on_the_runner_side_falls_back_to_pickle(tmp_path: Path, home: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("dill") is not None:
+        pytest.skip("dill is installed here: nothing falls back")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "dill.py").write_text("from pickle import *\n")  # the other interpreter's "dill"
+    path = write(tmp_path, f"""
+        from airflow.providers.standard.operators.python import ExternalPythonOperator
+
+        def double(values):
+            return {{"doubled": [v * 2 for v in values]}}
+
+        with DAG("dill", schedule=None, start_date=START) as dag:
+            ExternalPythonOperator(task_id="double", python=sys.executable, python_callable=double,
+                                   serializer="dill", op_args=[[1, 2]], expect_airflow=False,
+                                   env_vars={{"PYTHONPATH": {str(other)!r}}})
+    """)
+    code, output = invoke("run", str(path), "--date", "2024-01-02")
+    assert code == 0, output
+    assert xcom("dill", "double") == {"doubled": [2, 4]}
+    log = invoke("logs", "dill", runs("dill")[0]["run_id"], "double")[1]
+    assert "dill is not installed for the runner: arguments and result go through pickle on its side" in log

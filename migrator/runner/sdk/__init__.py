@@ -12,8 +12,8 @@ from typing import Any
 from migrator.runner.sdk import macros
 from migrator.runner.sdk.asset_decorator import asset
 from migrator.runner.sdk.asset_events import Metadata
-from migrator.runner.sdk.assets import Asset, AssetAlias, AssetAll, AssetAny, Dataset
-from migrator.runner.sdk.baseoperator import BaseOperator
+from migrator.runner.sdk.assets import Asset, AssetAccessControl, AssetAlias, AssetAll, AssetAny, Dataset
+from migrator.runner.sdk.baseoperator import BaseAsyncOperator, BaseOperator
 from migrator.runner.sdk.context import Context, get_current_context
 from migrator.runner.sdk.dag import DAG, dag
 from migrator.runner.sdk.decorators import setup, task, teardown
@@ -23,6 +23,7 @@ from migrator.runner.sdk.notifiers import BaseNotifier
 from migrator.runner.sdk.operators import BaseBranchOperator, BranchMixIn, SkipMixin
 from migrator.runner.sdk.params import Param, ParamsDict
 from migrator.runner.sdk.sensors import BaseSensorOperator, PokeReturnValue
+from migrator.runner.sdk.state_store import NEVER_EXPIRE
 from migrator.runner.sdk.taskgroup import TaskGroup, task_group
 from migrator.runner.sdk.variables import Connection, Variable
 from migrator.runner.sdk.xcom_arg import XComArg
@@ -41,20 +42,20 @@ __version__ = "1.3.2+cron2dag"
 
 # Names of the real `airflow.sdk` that the runner does not provide.
 UNSUPPORTED = frozenset({
-    "AllowedKeyMapper", "AssetAccessControl", "AssetWatcher", "AsyncCallback",
-    "BaseAsyncOperator", "BaseDeadlineReference", "BaseHook", "BaseOperatorLink", "BaseXCom",
-    "ChainMapper", "CronPartitionTimetable", "DayWindow", "DeadlineAlert", "DeadlineReference", "EventsTimetable",
-    "ExceptionRetryPolicy", "FanOutMapper", "FixedKeyMapper", "HourWindow", "IdentityMapper",
-    "MinimumCount", "MonthWindow", "NEVER_EXPIRE", "ObjectStoragePath", "PartitionedAtRuntime",
-    "PartitionedAssetTimetable", "PartitionMapper", "ProductMapper", "QuarterWindow", "ResumableJobMixin",
-    "RetryAction", "RetryDecision", "RetryPolicy", "RetryRule", "RollupMapper", "SegmentWindow", "SyncCallback",
-    "StartOfDayMapper", "StartOfHourMapper", "StartOfMonthMapper", "StartOfQuarterMapper", "StartOfWeekMapper",
-    "StartOfYearMapper", "TaskInstance", "WaitForAll", "WeekWindow", "WeightRule", "Window", "YearWindow",
-    "conf", "deadline_reference", "get_parsing_context", "literal", "lineage", "result",
+    "AssetWatcher", "AsyncCallback", "BaseDeadlineReference",
+    "BaseHook", "BaseOperatorLink", "BaseXCom", "DeadlineAlert", "DeadlineReference", "EventsTimetable",
+    "ExceptionRetryPolicy", "ObjectStoragePath", "ResumableJobMixin", "RetryAction",
+    "RetryDecision", "RetryPolicy", "RetryRule", "SyncCallback", "TaskInstance", "WeightRule", "conf",
+    "deadline_reference", "get_parsing_context", "literal", "lineage", "result",
 })
 
 
 def __getattr__(name: str) -> Any:
+    import importlib
+
+    partitions = importlib.import_module("migrator.runner.sdk.partitions")
+    if name in partitions.NAMES:
+        return getattr(partitions, name)
     if name in UNSUPPORTED:
         raise NotSupportedByRunner(f"airflow.sdk.{name} is not supported by the local runner")
     from migrator.runner.shim import SUPPORTED_MODULES
@@ -62,8 +63,6 @@ def __getattr__(name: str) -> Any:
     if f"airflow.sdk.{name}" in SUPPORTED_MODULES:
         # `from airflow.sdk import timezone`: Python would look for the submodule under this module's
         # own name (migrator.runner.sdk.timezone); serve the shim's airflow.sdk.timezone instead.
-        import importlib
-
         return importlib.import_module(f"airflow.sdk.{name}")
     raise AttributeError(f"module 'airflow.sdk' has no attribute {name!r}")
 
@@ -71,10 +70,12 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DAG",
     "Asset",
+    "AssetAccessControl",
     "AssetAlias",
     "AssetAll",
     "AssetAny",
     "AssetOrTimeSchedule",
+    "BaseAsyncOperator",
     "BaseBranchOperator",
     "BaseNotifier",
     "BaseOperator",
@@ -92,6 +93,7 @@ __all__ = [
     "Label",
     "Metadata",
     "MultipleCronTriggerTimetable",
+    "NEVER_EXPIRE",
     "Param",
     "ParamsDict",
     "PokeReturnValue",

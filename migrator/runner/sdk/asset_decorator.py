@@ -91,7 +91,7 @@ class MultiAssetDefinition(AssetAll):
         source._build(function.__name__, self, list(source.outlets))
 
 
-class asset(_DagOptions):  # noqa: N801 - Airflow's name
+class asset(_DagOptions):
     """`@asset(schedule=..., name=..., uri=..., group=..., extra=...)`."""
 
     def __init__(self, *, schedule: Any, name: str | None = None, uri: str | None = None, group: str = "asset",
@@ -106,7 +106,7 @@ class asset(_DagOptions):  # noqa: N801 - Airflow's name
         return AssetDefinition(function=function, source=self, name=name, uri=name if self.uri is None else str(self.uri),
                                group=self.group, extra=self.extra, watchers=self.watchers)
 
-    class multi(_DagOptions):  # noqa: N801
+    class multi(_DagOptions):
         """`@asset.multi(schedule=..., outlets=[...])`: one function, several assets."""
 
         def __init__(self, *, outlets: list[Any], **kwargs: Any) -> None:

@@ -49,10 +49,21 @@ class OutletEventAccessor:
     extra: dict[str, Any] = field(default_factory=dict)
     alias_events: list[tuple[Asset, dict[str, Any]]] = field(default_factory=list)
 
+    partition_keys: set[str] = field(default_factory=set)
+
     def add(self, asset: Asset, extra: dict[str, Any] | None = None) -> None:
         """An event for `asset` through this alias (ignored on an asset accessor, as in Airflow)."""
         if self.key[0] == "alias":
             self.alias_events.append((asset, dict(extra or {})))
+
+    def add_partitions(self, keys: str | list[str]) -> None:
+        """The partitions an asset event is for (see sdk/partitions.py: checked, not scheduled on)."""
+        from migrator.runner.sdk.partitions import check_partition_keys
+
+        if self.key[0] == "alias":
+            raise TypeError("add_partitions() is not supported on asset alias outlet events; partition keys can only "
+                            "be attached to a concrete asset.")
+        self.partition_keys.update(check_partition_keys(keys))
 
 
 class OutletEventAccessors(Mapping):

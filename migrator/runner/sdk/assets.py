@@ -18,9 +18,31 @@ class BaseAsset:
         return iter(())
 
 
+class AssetAccessControl:
+    """Which teams may produce (and consume) an asset's events. It matters only in Airflow's multi-team
+    mode (off by default, and a deployment setting): kept as a declaration, checked as Airflow checks it."""
+
+    def __init__(self, producer_teams: list[str] | None = None, consumer_teams: list[str] | None = None,
+                 allow_global: bool = True) -> None:
+        for what, teams in (("producer_teams", producer_teams), ("consumer_teams", consumer_teams)):
+            for entry in teams or ():
+                if not isinstance(entry, str) or not entry or entry.isspace():
+                    raise ValueError(f"Each entry in {what} must be a non-empty string")
+        if not isinstance(allow_global, bool):
+            raise TypeError(f"'allow_global' must be <class 'bool'> (got {allow_global!r})")
+        self.producer_teams = list(producer_teams or [])
+        self.consumer_teams = consumer_teams
+        self.allow_global = allow_global
+
+    def __repr__(self) -> str:
+        return (f"AssetAccessControl(producer_teams={self.producer_teams!r}, consumer_teams={self.consumer_teams!r}, "
+                f"allow_global={self.allow_global!r})")
+
+
 class Asset(BaseAsset):
     def __init__(self, name: str | None = None, uri: str | None = None, *, group: str = "asset",
-                 extra: dict[str, Any] | None = None, watchers: list[Any] | None = None) -> None:
+                 extra: dict[str, Any] | None = None, watchers: list[Any] | None = None,
+                 access_control: AssetAccessControl | None = None) -> None:
         if name is None and uri is None:
             raise TypeError("Asset() requires either 'name' or 'uri'")
         if uri is None:
@@ -37,6 +59,7 @@ class Asset(BaseAsset):
         self.uri = uri
         self.group = group
         self.extra = extra or {}
+        self.access_control = access_control or AssetAccessControl()
 
     def iter_assets(self) -> Iterator[Asset]:
         yield self

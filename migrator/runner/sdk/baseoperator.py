@@ -142,7 +142,141 @@ class BaseOperatorMeta(type):
         return super().__new__(mcls, name, bases, namespace)
 
 
-class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
+class TaskNode(DependencyMixin):
+    """What a task of a DAG is as a node, for operators and mapped operators alike: its DAG, its relatives,
+    its edges, setup/teardown marks. Subclasses set task_id, _dag, upstream/downstream_task_ids, is_setup,
+    is_teardown and _on_failure_fail_dagrun."""
+
+    task_id: str
+    _dag: DAG | None
+    upstream_task_ids: set[str]
+    downstream_task_ids: set[str]
+    is_setup: bool
+    is_teardown: bool
+    _on_failure_fail_dagrun: bool
+
+    # -- DAG membership ---------------------------------------------------------------------------
+    @property
+    def dag(self) -> DAG:
+        if self._dag is None:
+            raise AirflowException(f"Operator {self.task_id!r} has not been assigned to a DAG yet")
+        return self._dag
+
+    @dag.setter
+    def dag(self, dag: DAG) -> None:
+        if self._dag is dag:
+            return
+        if self._dag is not None:
+            raise AirflowException(f"The DAG assigned to {self} can not be changed.")
+        dag.add_task(self)
+        self._dag = dag
+
+    def has_dag(self) -> bool:
+        return self._dag is not None
+
+    @property
+    def dag_id(self) -> str:
+        return self._dag.dag_id if self._dag is not None else f"adhoc_{self.owner}"
+
+    @property
+    def output(self) -> XComArg:
+        return XComArg(self)
+
+    @property
+    def upstream_list(self) -> list[BaseOperator]:
+        return [self.dag.task_dict[t] for t in sorted(self.upstream_task_ids)]
+
+    @property
+    def downstream_list(self) -> list[BaseOperator]:
+        return [self.dag.task_dict[t] for t in sorted(self.downstream_task_ids)]
+
+    def get_direct_relative_ids(self, upstream: bool = False) -> set[str]:
+        return set(self.upstream_task_ids if upstream else self.downstream_task_ids)
+
+    def get_direct_relatives(self, upstream: bool = False) -> list[BaseOperator]:
+        return self.upstream_list if upstream else self.downstream_list
+
+    def get_flat_relative_ids(self, *, upstream: bool = False) -> set[str]:
+        found: set[str] = set()
+        stack = list(self.get_direct_relative_ids(upstream))
+        while stack:
+            task_id = stack.pop()
+            if task_id in found:
+                continue
+            found.add(task_id)
+            stack.extend(self.dag.task_dict[task_id].get_direct_relative_ids(upstream))
+        return found
+
+    def get_flat_relatives(self, upstream: bool = False) -> list[BaseOperator]:
+        return [self.dag.task_dict[t] for t in sorted(self.get_flat_relative_ids(upstream=upstream))]
+
+    # -- relationships ----------------------------------------------------------------------------
+    def _upstream_ends(self) -> list[BaseOperator]:
+        return [self]
+
+    def _downstream_ends(self) -> list[BaseOperator]:
+        return [self]
+
+    def _add_edge(self, downstream: BaseOperator) -> None:
+        if downstream is self:
+            raise AirflowException(f"Relationships can only be set between different tasks; {self.task_id!r} >> itself")
+        dag = self._dag or downstream._dag
+        if dag is None:
+            raise AirflowException(
+                f"Tried to create relationships between tasks that don't have DAGs yet. "
+                f"Set the DAG for at least one task and try again: {[self, downstream]}"
+            )
+        if self._dag is None:
+            self.dag = dag
+        if downstream._dag is None:
+            downstream.dag = dag
+        if self._dag is not downstream._dag:
+            raise AirflowException(f"Tried to set relationships between tasks in more than one DAG: {self.dag_id}, {downstream.dag_id}")
+        self.downstream_task_ids.add(downstream.task_id)
+        downstream.upstream_task_ids.add(self.task_id)
+
+    # -- setup and teardown -----------------------------------------------------------------------------
+    @property
+    def on_failure_fail_dagrun(self) -> bool:
+        return self._on_failure_fail_dagrun
+
+    @on_failure_fail_dagrun.setter
+    def on_failure_fail_dagrun(self, value: bool) -> None:
+        if value is True and self.is_teardown is not True:
+            raise ValueError(f"Cannot set task on_failure_fail_dagrun for '{self.task_id}' because it is not a "
+                             "teardown task.")
+        self._on_failure_fail_dagrun = value
+
+    def as_setup(self) -> Any:
+        self.is_setup = True
+        return self
+
+    def as_teardown(self, *, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> Any:
+        """Mark as a teardown: it runs once the tasks between its setups and it are done, whatever their
+        state, when at least one setup succeeded (trigger rule all_done_setup_success)."""
+        self.is_teardown = True
+        self.trigger_rule = TriggerRule.ALL_DONE_SETUP_SUCCESS
+        if on_failure_fail_dagrun is not None:
+            self.on_failure_fail_dagrun = on_failure_fail_dagrun
+        if setups is not None:
+            for setup in [setups] if isinstance(setups, DependencyMixin) else setups:
+                setup.is_setup = True
+                setup >> self
+        return self
+
+    def __enter__(self) -> Any:
+        from migrator.runner.sdk.setup_teardown import SetupTeardownContext
+
+        return SetupTeardownContext.enter(self)
+
+    def __exit__(self, *exc: object) -> None:
+        from migrator.runner.sdk.setup_teardown import SetupTeardownContext
+
+        SetupTeardownContext.exit()
+
+
+
+class BaseOperator(TaskNode, metaclass=BaseOperatorMeta):
     """A task definition (`airflow.sdk.BaseOperator`); subclasses implement `execute(context)`."""
 
     template_fields: ClassVar[Sequence[str]] = ()
@@ -348,29 +482,6 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
         validate_key(value)
         self._task_id = value
 
-    # -- DAG membership ---------------------------------------------------------------------------
-    @property
-    def dag(self) -> DAG:
-        if self._dag is None:
-            raise AirflowException(f"Operator {self.task_id!r} has not been assigned to a DAG yet")
-        return self._dag
-
-    @dag.setter
-    def dag(self, dag: DAG) -> None:
-        if self._dag is dag:
-            return
-        if self._dag is not None:
-            raise AirflowException(f"The DAG assigned to {self} can not be changed.")
-        dag.add_task(self)
-        self._dag = dag
-
-    def has_dag(self) -> bool:
-        return self._dag is not None
-
-    @property
-    def dag_id(self) -> str:
-        return self._dag.dag_id if self._dag is not None else f"adhoc_{self.owner}"
-
     @property
     def task_type(self) -> str:
         return type(self).__name__
@@ -391,63 +502,6 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
     def log(self) -> logging.Logger:
         return logging.getLogger(self.logger_name or f"airflow.task.operators.{type(self).__module__}.{type(self).__name__}")
 
-    @property
-    def output(self) -> XComArg:
-        return XComArg(self)
-
-    @property
-    def upstream_list(self) -> list[BaseOperator]:
-        return [self.dag.task_dict[t] for t in sorted(self.upstream_task_ids)]
-
-    @property
-    def downstream_list(self) -> list[BaseOperator]:
-        return [self.dag.task_dict[t] for t in sorted(self.downstream_task_ids)]
-
-    def get_direct_relative_ids(self, upstream: bool = False) -> set[str]:
-        return set(self.upstream_task_ids if upstream else self.downstream_task_ids)
-
-    def get_direct_relatives(self, upstream: bool = False) -> list[BaseOperator]:
-        return self.upstream_list if upstream else self.downstream_list
-
-    def get_flat_relative_ids(self, *, upstream: bool = False) -> set[str]:
-        found: set[str] = set()
-        stack = list(self.get_direct_relative_ids(upstream))
-        while stack:
-            task_id = stack.pop()
-            if task_id in found:
-                continue
-            found.add(task_id)
-            stack.extend(self.dag.task_dict[task_id].get_direct_relative_ids(upstream))
-        return found
-
-    def get_flat_relatives(self, upstream: bool = False) -> list[BaseOperator]:
-        return [self.dag.task_dict[t] for t in sorted(self.get_flat_relative_ids(upstream=upstream))]
-
-    # -- relationships ----------------------------------------------------------------------------
-    def _upstream_ends(self) -> list[BaseOperator]:
-        return [self]
-
-    def _downstream_ends(self) -> list[BaseOperator]:
-        return [self]
-
-    def _add_edge(self, downstream: BaseOperator) -> None:
-        if downstream is self:
-            raise AirflowException(f"Relationships can only be set between different tasks; {self.task_id!r} >> itself")
-        dag = self._dag or downstream._dag
-        if dag is None:
-            raise AirflowException(
-                f"Tried to create relationships between tasks that don't have DAGs yet. "
-                f"Set the DAG for at least one task and try again: {[self, downstream]}"
-            )
-        if self._dag is None:
-            self.dag = dag
-        if downstream._dag is None:
-            downstream.dag = dag
-        if self._dag is not downstream._dag:
-            raise AirflowException(f"Tried to set relationships between tasks in more than one DAG: {self.dag_id}, {downstream.dag_id}")
-        self.downstream_task_ids.add(downstream.task_id)
-        downstream.upstream_task_ids.add(self.task_id)
-
     # -- dynamic task mapping -----------------------------------------------------------------------
     @classmethod
     def partial(cls, **kwargs: Any) -> Any:
@@ -455,45 +509,6 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
         from migrator.runner.sdk.mapped import make_partial
 
         return make_partial(cls, **kwargs)
-
-    # -- setup and teardown -----------------------------------------------------------------------------
-    @property
-    def on_failure_fail_dagrun(self) -> bool:
-        return self._on_failure_fail_dagrun
-
-    @on_failure_fail_dagrun.setter
-    def on_failure_fail_dagrun(self, value: bool) -> None:
-        if value is True and self.is_teardown is not True:
-            raise ValueError(f"Cannot set task on_failure_fail_dagrun for '{self.task_id}' because it is not a "
-                             "teardown task.")
-        self._on_failure_fail_dagrun = value
-
-    def as_setup(self) -> Any:
-        self.is_setup = True
-        return self
-
-    def as_teardown(self, *, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> Any:
-        """Mark as a teardown: it runs once the tasks between its setups and it are done, whatever their
-        state, when at least one setup succeeded (trigger rule all_done_setup_success)."""
-        self.is_teardown = True
-        self.trigger_rule = TriggerRule.ALL_DONE_SETUP_SUCCESS
-        if on_failure_fail_dagrun is not None:
-            self.on_failure_fail_dagrun = on_failure_fail_dagrun
-        if setups is not None:
-            for setup in [setups] if isinstance(setups, DependencyMixin) else setups:
-                setup.is_setup = True
-                setup >> self
-        return self
-
-    def __enter__(self) -> Any:
-        from migrator.runner.sdk.setup_teardown import SetupTeardownContext
-
-        return SetupTeardownContext.enter(self)
-
-    def __exit__(self, *exc: object) -> None:
-        from migrator.runner.sdk.setup_teardown import SetupTeardownContext
-
-        SetupTeardownContext.exit()
 
     def defer(self, *, trigger: Any = None, method_name: str = "", kwargs: Any = None, timeout: Any = None) -> Any:
         raise NotSupportedByRunner(f"{type(self).__name__} defers to a trigger (self.defer): deferrable operators "
@@ -536,6 +551,22 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
 
     def __hash__(self) -> int:
         return id(self)
+
+
+class BaseAsyncOperator(BaseOperator):
+    """Airflow 3.2+: an operator whose `aexecute` runs in an event loop in the task's process."""
+
+    @property
+    def is_async(self) -> bool:
+        return True
+
+    async def aexecute(self, context: dict[str, Any]) -> Any:
+        raise NotImplementedError()
+
+    def execute(self, context: dict[str, Any]) -> Any:
+        import asyncio
+
+        return asyncio.run(self.aexecute(context))
 
 
 def add_task_to_dag(dag: DAG, task: BaseOperator) -> None:

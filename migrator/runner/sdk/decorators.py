@@ -36,7 +36,7 @@ KNOWN_CONTEXT_KEYS = frozenset({
     "prev_data_interval_end_success", "prev_start_date_success", "prev_end_date_success",
     "reason", "run_id", "start_date", "task", "task_reschedule_count", "task_instance",
     "task_instance_key_str", "test_mode", "templates_dict", "ti", "triggering_asset_events",
-    "ts", "ts_nodash", "ts_nodash_with_tz", "try_number", "var", "partition_key", "partition_date",
+    "ts", "ts_nodash", "ts_nodash_with_tz", "try_number", "var", "partition_key", "partition_date", "task_state_store", "asset_state_store",
 })
 
 
@@ -129,7 +129,6 @@ class _BashDecoratedOperator(DecoratedOperatorMixin, BashOperator):
     def __init__(self, *, python_callable: Callable[..., Any], task_id: str, op_args: Sequence[Any] = (),
                  op_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
         task_id, op_kwargs = self._decorated_init(python_callable, task_id, op_args, op_kwargs or {}, kwargs)
-        kwargs.pop("multiple_outputs", None)
         super().__init__(bash_command="SET_DURING_EXECUTION", task_id=task_id, **kwargs)
         self.python_callable = python_callable
         self.op_args = op_args
@@ -222,11 +221,8 @@ class _TaskDecorator:
     def __call__(self, *args: Any, **kwargs: Any) -> XComArg:
         options = self._teardown_kwargs()
         on_failure_fail_dagrun = options.pop("on_failure_fail_dagrun", self.on_failure_fail_dagrun)
-        if self.operator_class is _BashDecoratedOperator:
-            op = self.operator_class(python_callable=self.function, op_args=args, op_kwargs=kwargs, **options)
-        else:
-            op = self.operator_class(python_callable=self.function, op_args=args, op_kwargs=kwargs,
-                                     multiple_outputs=self.multiple_outputs, **options)
+        op = self.operator_class(python_callable=self.function, op_args=args, op_kwargs=kwargs,
+                                 multiple_outputs=self.multiple_outputs, **options)
         op.is_setup = self.is_setup
         op.is_teardown = self.is_teardown
         op.on_failure_fail_dagrun = on_failure_fail_dagrun
@@ -251,14 +247,9 @@ class _TaskDecorator:
             raise ValueError(f"cannot call {func}() on task context variable {next(iter(shadowed))!r}")
         if shadowed:
             raise ValueError(f"cannot call {func}() on task context variables {', '.join(repr(n) for n in shadowed)}")
-        signature = inspect.signature(self.function)
-        if any(p.kind == p.VAR_KEYWORD for p in signature.parameters.values()):
-            return
-        unknown = [name for name in kwargs if name not in signature.parameters]
-        if len(unknown) == 1:
-            raise TypeError(f"{func}() got an unexpected keyword argument {unknown[0]!r}")
-        if unknown:
-            raise TypeError(f"{func}() got unexpected keyword arguments {', '.join(repr(n) for n in unknown)}")
+        from migrator.runner.sdk.mapped import check_argument_names
+
+        check_argument_names(self.function, func, kwargs)
 
     def partial(self, **kwargs: Any) -> _TaskDecorator:
         from migrator.runner.sdk.mapped import prevent_duplicates

@@ -16,7 +16,7 @@ import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from typing import TYPE_CHECKING, Any
 
-from migrator.runner.sdk.nodes import DependencyMixin
+from migrator.runner.sdk.baseoperator import TaskNode
 from migrator.runner.sdk.xcom_arg import NOTSET, XCOM_RETURN_KEY, XComArg, iter_references
 
 if TYPE_CHECKING:
@@ -239,6 +239,18 @@ def prevent_duplicates(first: Mapping[str, Any], second: Mapping[str, Any], *, f
     raise TypeError(f"{fail_reason} arguments: {', '.join(sorted(duplicated))}")
 
 
+def check_argument_names(function: Callable[..., Any], func: str, kwargs: Mapping[str, Any]) -> None:
+    """`partial()`/`expand()` of a decorated function name its parameters (unless it takes **kwargs)."""
+    parameters = inspect.signature(function).parameters
+    if any(p.kind == p.VAR_KEYWORD for p in parameters.values()):
+        return
+    unknown = [name for name in kwargs if name not in parameters]
+    if len(unknown) == 1:
+        raise TypeError(f"{func}() got an unexpected keyword argument {unknown[0]!r}")
+    if unknown:
+        raise TypeError(f"{func}() got unexpected keyword arguments {', '.join(repr(n) for n in unknown)}")
+
+
 def ensure_xcomarg_return_value(value: Any) -> None:
     if isinstance(value, XComArg):
         for operator_, key in value.iter_references():
@@ -327,7 +339,7 @@ def make_partial(operator_class: type[BaseOperator], *, task_id: str, dag: DAG |
     return OperatorPartial(operator_class, partial_kwargs, merged_params)
 
 
-class MappedOperator(DependencyMixin):
+class MappedOperator(TaskNode):
     """One mapped task of a DAG: scheduling attributes from the partial arguments, run as unmapped copies."""
 
     is_mapped = True
@@ -403,71 +415,6 @@ class MappedOperator(DependencyMixin):
     @property
     def _is_sensor(self) -> bool:
         return bool(getattr(self.operator_class, "_is_sensor", False))
-
-    # -- DAG membership and relationships (as BaseOperator) ----------------------------------------------
-    @property
-    def dag(self) -> DAG:
-        from migrator.runner.sdk.exceptions import AirflowException
-
-        if self._dag is None:
-            raise AirflowException(f"Operator {self.task_id!r} has not been assigned to a DAG yet")
-        return self._dag
-
-    @dag.setter
-    def dag(self, dag: DAG) -> None:
-        if self._dag is not dag:
-            dag.add_task(self)
-            self._dag = dag
-
-    def has_dag(self) -> bool:
-        return self._dag is not None
-
-    @property
-    def dag_id(self) -> str:
-        return self._dag.dag_id if self._dag is not None else "adhoc_airflow"
-
-    @property
-    def output(self) -> XComArg:
-        return XComArg(self)
-
-    def _upstream_ends(self) -> list[Any]:
-        return [self]
-
-    def _downstream_ends(self) -> list[Any]:
-        return [self]
-
-    def _add_edge(self, downstream: Any) -> None:
-        from migrator.runner.sdk.baseoperator import BaseOperator
-
-        BaseOperator._add_edge(self, downstream)  # type: ignore[arg-type]
-
-    @property
-    def upstream_list(self) -> list[Any]:
-        return [self.dag.task_dict[t] for t in sorted(self.upstream_task_ids)]
-
-    @property
-    def downstream_list(self) -> list[Any]:
-        return [self.dag.task_dict[t] for t in sorted(self.downstream_task_ids)]
-
-    def get_direct_relative_ids(self, upstream: bool = False) -> set[str]:
-        return set(self.upstream_task_ids if upstream else self.downstream_task_ids)
-
-    def get_flat_relative_ids(self, *, upstream: bool = False) -> set[str]:
-        from migrator.runner.sdk.baseoperator import BaseOperator
-
-        return BaseOperator.get_flat_relative_ids(self, upstream=upstream)  # type: ignore[arg-type]
-
-    def get_flat_relatives(self, upstream: bool = False) -> list[Any]:
-        return [self.dag.task_dict[t] for t in sorted(self.get_flat_relative_ids(upstream=upstream))]
-
-    def as_setup(self) -> MappedOperator:
-        self.is_setup = True
-        return self
-
-    def as_teardown(self, *, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> MappedOperator:
-        from migrator.runner.sdk.baseoperator import BaseOperator
-
-        return BaseOperator.as_teardown(self, setups=setups, on_failure_fail_dagrun=on_failure_fail_dagrun)  # type: ignore[arg-type,return-value]
 
     # -- expansion --------------------------------------------------------------------------------------
     def _get_specified_expand_input(self) -> ExpandInput:

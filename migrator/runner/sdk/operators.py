@@ -8,6 +8,9 @@ helpers below, so they cannot drift apart.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import inspect
 import itertools
 import os
@@ -231,10 +234,30 @@ class PythonOperator(BaseOperator):
         return determine_kwargs(self.python_callable, self.op_args, context)
 
     def execute_callable(self) -> Any:
+        if is_async_callable(self.python_callable):
+            # Airflow 3.2+ runs an `async def` callable in an event loop on the worker (BaseAsyncOperator).
+            return asyncio.run(self.python_callable(*self.op_args, **self.op_kwargs))
         if not inspect.isgeneratorfunction(self.python_callable):
             return self.python_callable(*self.op_args, **self.op_kwargs)
         return run_generator(self.python_callable(*self.op_args, **self.op_kwargs),
                              getattr(self, "_outlet_events", None), self.log)
+
+
+def is_async_callable(function: Any) -> bool:
+    """Airflow's test: an `async def` function (possibly wrapped), or an object with an async __call__."""
+    while isinstance(function, functools.partial):
+        function = function.func
+    function = inspect.unwrap(function) if callable(function) else function
+    if not callable(function):
+        return False
+    if inspect.iscoroutinefunction(function):
+        return True
+    if not inspect.isfunction(function):
+        call = type(function).__call__
+        with contextlib.suppress(Exception):
+            call = inspect.unwrap(call)
+        return inspect.iscoroutinefunction(call)
+    return False
 
 
 def run_generator(generator: Any, outlet_events: Any, log: Any) -> Any:

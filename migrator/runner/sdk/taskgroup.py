@@ -197,16 +197,9 @@ class _TaskGroupFactory:
         return _TaskGroupFactory(self.function, {**self.tg_kwargs, **more}, self.partial_kwargs)
 
     def _validate_arg_names(self, func: str, kwargs: dict[str, Any]) -> None:
-        import inspect
+        from migrator.runner.sdk.mapped import check_argument_names
 
-        signature = inspect.signature(self.function)
-        if any(p.kind == p.VAR_KEYWORD for p in signature.parameters.values()):
-            return
-        unknown = [name for name in kwargs if name not in signature.parameters]
-        if len(unknown) == 1:
-            raise TypeError(f"{func}() got an unexpected keyword argument {unknown[0]!r}")
-        if unknown:
-            raise TypeError(f"{func}() got unexpected keyword arguments {', '.join(repr(n) for n in unknown)}")
+        check_argument_names(self.function, func, kwargs)
 
     def partial(self, **kwargs: Any) -> _TaskGroupFactory:
         from migrator.runner.sdk.mapped import prevent_duplicates

@@ -69,13 +69,19 @@ def _script(function_name: str, source: str, serializer: str, has_arguments: boo
     )
 
 
-def _serializer_module(name: str) -> types.ModuleType:
+def _serializer_module(name: str, log: Any = None) -> types.ModuleType:
+    """The serializer on this side. Without dill/cloudpickle here, plain pickle: both read it, and what
+    they write for plain data (no functions, no lambdas) pickle reads back."""
     import importlib
+    import pickle
 
     try:
         return importlib.import_module(name)
     except ImportError:
-        raise AirflowException(f"serializer {name!r} needs the {name} package, which is not installed") from None
+        if log is not None:
+            log.warning("%s is not installed for the runner: arguments and result go through pickle on its side",
+                        name)
+        return pickle
 
 
 def _python_has(python: str, module: str) -> bool:
@@ -131,7 +137,7 @@ class _OtherInterpreterOperator(PythonOperator):
         return self.run_in(self.python_path())
 
     def run_in(self, python: str) -> Any:
-        library = _serializer_module(self.serializer)
+        library = _serializer_module(self.serializer, self.log)
         op_kwargs = dict(self.op_kwargs)
         if self.templates_dict:
             op_kwargs["templates_dict"] = self.templates_dict
@@ -160,7 +166,11 @@ class _OtherInterpreterOperator(PythonOperator):
                 raise AirflowSkipException("Process exited with code 0. Skipping.")
             if not output.exists() or output.stat().st_size == 0:
                 return None
-            return library.loads(output.read_bytes())
+            try:
+                return library.loads(output.read_bytes())
+            except Exception as error:
+                raise AirflowException(f"the result cannot be read back with {library.__name__} ({error}); "
+                                       f"install {self.serializer} for the runner") from error
 
     def determine_kwargs(self, context: Mapping[str, Any]) -> Mapping[str, Any]:
         from migrator.runner.sdk.operators import determine_kwargs

@@ -31,9 +31,7 @@ class WeekDay(enum.IntEnum):
     @classmethod
     def validate_week_day(cls, week_day: Any) -> set[int]:
         """A day name, a WeekDay, or an iterable of them, as a set of ISO day numbers."""
-        if isinstance(week_day, WeekDay):
-            week_day = {week_day}
-        elif isinstance(week_day, str):
+        if isinstance(week_day, WeekDay) or isinstance(week_day, str):
             week_day = {week_day}
         elif not isinstance(week_day, Iterable):
             raise TypeError(f"Unsupported Type for week_day parameter: {type(week_day)}.Input should be iterable "

@@ -220,8 +220,34 @@ class _MapResult(Sequence):
         return len(self.value)
 
 
-class MapXComArg(XComArg):
+class _DerivedXComArg(XComArg):
+    """What map, zip and concat share: the references they combine, identity equality, checked values."""
+
+    args: list[XComArg]
+    verb: str
+
+    def iter_references(self) -> Iterator[tuple[Any, str]]:
+        for arg in self.args:
+            yield from arg.iter_references()
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def _values(self, context: Mapping[str, Any]) -> list[Sequence | dict]:
+        values = [arg.resolve(context) for arg in self.args]
+        for value in values:
+            if not isinstance(value, (Sequence, dict)):
+                raise ValueError(f"XCom {self.verb} expects sequence or dict, not {type(value).__name__}")
+        return values
+
+
+class MapXComArg(_DerivedXComArg):
     """`arg.map(f)`: the pulled value with `f` applied to each item when it is read."""
+
+    verb = "map"
 
     def __init__(self, arg: XComArg, callables: list[Callable[[Any], Any]]) -> None:
         from migrator.runner.sdk.decorators import is_decorated_task
@@ -230,30 +256,19 @@ class MapXComArg(XComArg):
             if is_decorated_task(f):
                 raise ValueError("map() argument must be a plain function, not a @task operator")
         self.arg = arg
+        self.args = [arg]
         self.callables = callables
         self.operator = arg.operator
         self.key = arg.key
 
-    def iter_references(self) -> Iterator[tuple[Any, str]]:
-        yield from self.arg.iter_references()
-
     def __repr__(self) -> str:
         return f"{self.arg!r}" + "".join(f".map({getattr(f, '__name__', '<function>')})" for f in self.callables)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    def __hash__(self) -> int:
-        return id(self)
 
     def map(self, f: Callable[[Any], Any]) -> MapXComArg:
         return MapXComArg(self.arg, [*self.callables, f])
 
     def resolve(self, context: Mapping[str, Any]) -> Any:
-        value = self.arg.resolve(context)
-        if not isinstance(value, (Sequence, dict)):
-            raise ValueError(f"XCom map expects sequence or dict, not {type(value).__name__}")
-        return _MapResult(value, self.callables)
+        return _MapResult(self._values(context)[0], self.callables)
 
 
 class _ZipResult(Sequence):
@@ -278,37 +293,30 @@ def _get_or_fill(container: Sequence | dict, index: Any, fillvalue: Any) -> Any:
         return fillvalue
 
 
-class ZipXComArg(XComArg):
-    """`a.zip(b, ...)`: tuples of the items at each index (zip_longest with `fillvalue`)."""
-
-    def __init__(self, args: list[XComArg], *, fillvalue: Any = NOTSET) -> None:
+class _CombinedXComArg(_DerivedXComArg):
+    def __init__(self, args: list[XComArg]) -> None:
         if not args:
-            raise ValueError("zip() needs at least one argument")
+            raise ValueError(f"{self.verb}() needs at least one argument")
         self.args = args
-        self.fillvalue = fillvalue
         self.operator = args[0].operator
         self.key = XCOM_RETURN_KEY
 
-    def iter_references(self) -> Iterator[tuple[Any, str]]:
-        for arg in self.args:
-            yield from arg.iter_references()
-
     def __repr__(self) -> str:
         first, *rest = self.args
-        return f"{first!r}.zip({', '.join(repr(a) for a in rest)})"
+        return f"{first!r}.{self.verb}({', '.join(repr(a) for a in rest)})"
 
-    def __eq__(self, other: object) -> bool:
-        return self is other
 
-    def __hash__(self) -> int:
-        return id(self)
+class ZipXComArg(_CombinedXComArg):
+    """`a.zip(b, ...)`: tuples of the items at each index (zip_longest with `fillvalue`)."""
+
+    verb = "zip"
+
+    def __init__(self, args: list[XComArg], *, fillvalue: Any = NOTSET) -> None:
+        super().__init__(args)
+        self.fillvalue = fillvalue
 
     def resolve(self, context: Mapping[str, Any]) -> Any:
-        values = [arg.resolve(context) for arg in self.args]
-        for value in values:
-            if not isinstance(value, (Sequence, dict)):
-                raise ValueError(f"XCom zip expects sequence or dict, not {type(value).__name__}")
-        return _ZipResult(values, self.fillvalue)
+        return _ZipResult(self._values(context), self.fillvalue)
 
 
 class _ConcatResult(Sequence):
@@ -332,51 +340,16 @@ class _ConcatResult(Sequence):
         return sum(len(v) for v in self.values)
 
 
-class ConcatXComArg(XComArg):
+class ConcatXComArg(_CombinedXComArg):
     """`a.concat(b, ...)`: the items of each, one after the other."""
 
-    def __init__(self, args: list[XComArg]) -> None:
-        if not args:
-            raise ValueError("concat() needs at least one argument")
-        self.args = args
-        self.operator = args[0].operator
-        self.key = XCOM_RETURN_KEY
-
-    def iter_references(self) -> Iterator[tuple[Any, str]]:
-        for arg in self.args:
-            yield from arg.iter_references()
-
-    def __repr__(self) -> str:
-        first, *rest = self.args
-        return f"{first!r}.concat({', '.join(repr(a) for a in rest)})"
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    def __hash__(self) -> int:
-        return id(self)
+    verb = "concat"
 
     def resolve(self, context: Mapping[str, Any]) -> Any:
-        values = [arg.resolve(context) for arg in self.args]
-        for value in values:
-            if not isinstance(value, (Sequence, dict)):
-                raise ValueError(f"XCom concat expects sequence or dict, not {type(value).__name__}")
-        return _ConcatResult(values)
+        return _ConcatResult(self._values(context))
 
 
 _MISSING = object()
-
-
-def iter_xcom_args(value: Any) -> Iterator[XComArg]:
-    """Every XComArg inside a value (lists, tuples, sets, dicts), for implicit dependencies."""
-    if isinstance(value, XComArg):
-        yield value
-    elif isinstance(value, (list, tuple, set, frozenset)):
-        for item in value:
-            yield from iter_xcom_args(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from iter_xcom_args(item)
 
 
 def iter_references(value: Any) -> Iterator[tuple[Any, str]]:
