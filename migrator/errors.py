@@ -6,6 +6,7 @@ Anything else that escapes is a bug in cron2dag, not in the user's input.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -20,12 +21,28 @@ class Diagnostic:
     column: int | None = None
 
     def __str__(self) -> str:
+        path, message = visible(self.path), visible(self.message)
         if self.line is None:
-            return f"{self.path}: {self.message}"
-        return f"{self.path}:{self.line}:{self.column or 1}: {self.message}"
+            return f"{path}: {message}"
+        return f"{path}:{self.line}:{self.column or 1}: {message}"
 
     def to_json(self) -> dict[str, object]:
-        return {"path": self.path, "line": self.line, "column": self.column, "message": self.message}
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+        }
+
+
+# what a terminal would act on (return, escape sequences, line breaks of other systems) rather than
+# show; a message quotes the user's input, which may hold any of them
+_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
+
+
+def visible(text: str) -> str:
+    """`text` with control characters written as escapes (`\\r`, `\\x1b`); newlines and tabs kept."""
+    return _HIDDEN.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class Cron2DagError(Exception):
@@ -47,7 +64,9 @@ class InputError(Cron2DagError):
         super().__init__("\n".join(str(d) for d in self.diagnostics))
 
     @classmethod
-    def at(cls, path: str, message: str, line: int | None = None, column: int | None = None) -> "InputError":
+    def at(
+        cls, path: str, message: str, line: int | None = None, column: int | None = None
+    ) -> "InputError":
         return cls([Diagnostic(path, message, line, column)])
 
 

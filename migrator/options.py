@@ -12,11 +12,11 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
 from migrator.crontab.model import DEFAULT_DIALECT, Dialect
+from migrator.crontab.zones import is_zone_name, zone_problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,7 +55,7 @@ class AliasedOption(click.Option):
         return " / ".join(f"'{name}'" for name in self.visible_opts())
 
 
-_DURATION = re.compile(r"^(\d+)\s*(s|sec|secs|m|min|mins|h|hour|hours)?$")
+_DURATION = re.compile(r"^([0-9]+)\s*(s|sec|secs|m|min|mins|h|hour|hours)?$")
 _UNITS = {
     "s": 1,
     "sec": 1,
@@ -67,26 +67,31 @@ _UNITS = {
     "hour": 3600,
     "hours": 3600,
 }
+# seconds; a longer retry delay is a typo, and dates computed from it would leave the calendar
+MAX_DURATION = 365 * 86400
 
 
 class Duration(click.ParamType):
-    """`300`, `90s`, `5m`, `1h` (`migrate --retry-delay`, `run --retry-delay`)."""
+    """`300`, `90s`, `5m`, `1h`, at most a year (`migrate --retry-delay`, `run --retry-delay`)."""
 
     name = "duration"
 
     def convert(
         self, value: object, param: click.Parameter | None, ctx: click.Context | None
     ) -> dt.timedelta:
+        from migrator.crontab.fields import read_number, shorten  # lark only when a duration is read
+
         if isinstance(value, dt.timedelta):
             return value
-        match = _DURATION.match(str(value).strip())
+        text = str(value).strip()
+        match = _DURATION.match(text)
         if not match:
-            self.fail(f"{value!r} is not a duration like 300, 90s, 5m or 1h", param, ctx)
-        seconds = int(match.group(1)) * _UNITS[match.group(2) or "s"]
-        try:
-            return dt.timedelta(seconds=seconds)
-        except OverflowError:
-            self.fail(f"{value!r} is too long a duration (at most {dt.timedelta.max.days} days)", param, ctx)
+            self.fail(f"{shorten(text)!r} is not a duration like 300, 90s, 5m or 1h", param, ctx)
+        unit = _UNITS[match.group(2) or "s"]
+        amount = read_number(match.group(1), MAX_DURATION // unit)
+        if amount is None:
+            self.fail(f"{shorten(text)!r} is longer than {MAX_DURATION // 86400} days", param, ctx)
+        return dt.timedelta(seconds=amount * unit)
 
 
 class TimeZoneName(click.ParamType):
@@ -96,10 +101,8 @@ class TimeZoneName(click.ParamType):
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
         name = str(value)
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            self.fail(f"{name!r} is not an IANA time zone name (like UTC or Europe/Paris)", param, ctx)
+        if not is_zone_name(name):  # any text: a 300-character name, a directory, a path
+            self.fail(zone_problem(name), param, ctx)
         return name
 
 

@@ -20,9 +20,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from migrator.codegen.jinja import string_literal
+from migrator.crontab.fields import shorten
+from migrator.crontab.zones import is_zone_name
 from migrator.shellsyntax import Substitution, Word, find_substitutions, simple_command_words
 
 _DATE_COMMANDS = frozenset({"date", "/bin/date", "/usr/bin/date"})
@@ -92,6 +93,9 @@ class Expression:
     suffix: str = ""
     # the call it stands for (None for expressions that are not a `date` call)
     call: DateCall | None = None
+    # a secret read from an Airflow Variable: its value may contain any character (a date never
+    # renders a quote)
+    secret: bool = False
 
 
 Segment = Literal | Expression
@@ -196,9 +200,9 @@ def _translate(
         if name != "TZ":
             return _keep(f"sets {name} for `date`")
         zone = value.lstrip(":")
-        if not _valid_zone(zone):
-            return _keep(f"TZ={value} is not a time zone name")
         index += 1
+    if not _valid_zone(zone):  # from the command's `TZ=` prefix or the crontab's TZ= line
+        return _keep(f"TZ={shorten(zone)} is not a time zone name")
     index += 1  # the `date` word
     relative = ""
     fmt: str | None = None
@@ -248,13 +252,7 @@ def _keep(reason: str) -> _Unsupported:
 
 
 def _valid_zone(name: str) -> bool:
-    if not name or name.startswith("/") or ".." in name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+    return is_zone_name(name)
 
 
 def _format_problem(fmt: str, in_double_quotes: bool) -> str | None:

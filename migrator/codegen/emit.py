@@ -310,27 +310,11 @@ class _Emitter:
         return variable, self._assign(variable, self.target.bash_operator, args, comments)
 
     def _edge(self, upstream: str, downstream: str) -> cst.SimpleStatementLine:
+        # one line, always: variables are at most MAX_VARIABLE characters (see plan._Names)
         expression = cst.BinaryOperation(
             left=cst.Name(upstream), operator=cst.RightShift(), right=cst.Name(downstream)
         )
-        line = f"{INDENT}{upstream} >> {downstream}"
-        if len(line) > 88:
-            expression = expression.with_changes(
-                lpar=[cst.LeftParen(whitespace_after=_newline(2))],
-                rpar=[cst.RightParen(whitespace_before=_newline(1))],
-                operator=cst.RightShift(
-                    whitespace_before=_newline(2), whitespace_after=cst.SimpleWhitespace(" ")
-                ),
-            )
         return cst.SimpleStatementLine(body=[cst.Expr(expression)])
-
-
-def _newline(depth: int) -> cst.ParenthesizedWhitespace:
-    return cst.ParenthesizedWhitespace(
-        first_line=cst.TrailingWhitespace(),
-        indent=True,
-        last_line=cst.SimpleWhitespace(INDENT * (depth - 1)),
-    )
 
 
 def _ordered(edges: list[tuple[str, str]], order: dict[str, int]) -> list[tuple[str, str]]:

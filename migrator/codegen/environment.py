@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from migrator.codegen.jinja import literal_template, string_literal
-from migrator.crontab.secrets import is_secret_name
+from migrator.codegen.jinja import literal_template, variable_code
+from migrator.crontab.secrets import SecretNames, is_secret_name
 
 # read by cron, not by the job (cronie and Debian cron); SHELL and HOME are both: the job sees them
 CRON_CONTROL = frozenset(
@@ -23,8 +23,10 @@ _MAIL_SPLIT = re.compile(r"[,\s]+")
 
 @dataclass(frozen=True)
 class Secret:
-    name: str  # the environment variable
+    # the environment variable, or what the secret is in a command line ("password of mysqldump (-p)")
+    name: str
     variable: str  # the Airflow Variable it is read from
+    lines: tuple[int, ...] = ()  # the crontab lines that write it in a command
 
 
 @dataclass(frozen=True)
@@ -42,12 +44,14 @@ class TaskEnvironment:
 
 def variable_reference(name: str) -> str:
     """The template that reads Airflow Variable `name`; fails the task when it is not set."""
-    if name.isidentifier():
-        return "{{ var.value." + name + " }}"
-    return "{{ var.value[" + string_literal(name) + "] }}"
+    return "{{ " + variable_code(name) + " }}"
 
 
-def split_environment(environment: tuple[tuple[str, str], ...]) -> TaskEnvironment:
+def split_environment(
+    environment: tuple[tuple[str, str], ...], names: SecretNames | None = None
+) -> TaskEnvironment:
+    """`names` gives each distinct secret value its own Variable (a second value of DB_PASSWORD
+    further down the crontab is DB_PASSWORD_2); without it a secret's Variable is its name."""
     values = dict(environment)  # later assignments win, as in cron
     env: list[tuple[str, str]] = []
     raw: list[tuple[str, str | None]] = []
@@ -56,8 +60,9 @@ def split_environment(environment: tuple[tuple[str, str], ...]) -> TaskEnvironme
         if name in CRON_CONTROL:
             continue
         if is_secret_name(name):
-            secrets.append(Secret(name, name))
-            env.append((name, variable_reference(name)))
+            variable = names.name(values[name], name) if names is not None else name
+            secrets.append(Secret(name, variable))
+            env.append((name, variable_reference(variable)))
             raw.append((name, None))
         else:
             env.append((name, literal_template(values[name])))

@@ -77,3 +77,11 @@ def string_literal(value: str) -> str:
         else:
             out.append(char.encode("unicode_escape").decode("ascii"))
     return "'" + "".join(out) + "'"
+
+
+def variable_code(name: str) -> str:
+    """The Jinja expression (without braces) that reads Airflow Variable `name` at run time; a
+    missing Variable fails the task, it never renders as empty text."""
+    if name.isidentifier():
+        return "var.value." + name
+    return "var.value[" + string_literal(name) + "]"

@@ -16,12 +16,13 @@ from migrator.codegen.targets import TARGETS
 from migrator.codegen.writer import (
     BLOCKED,
     Status,
+    WriteFailed,
     classify,
     read_existing,
     recorded_hash,
     unified_diff,
     with_header,
-    write_atomic,
+    write_all,
 )
 from migrator.errors import Diagnostic, InputError
 from migrator.infer.model import Pipeline
@@ -70,7 +71,8 @@ def migrate(
     """Render every DAG of `pipelines` into `output`; write unless `write` is False.
 
     Files that were edited since cron2dag wrote them (or that cron2dag did not write) are left
-    alone unless `force`; every other file is written atomically.
+    alone unless `force`; the others are written all or nothing (`writer.write_all`): when one
+    cannot be written, none is, as when a crontab does not parse.
     """
     plans = tuple(plan_pipeline(p, options) for p in pipelines)
     _check_unique_dag_ids(plans)
@@ -93,11 +95,36 @@ def migrate(
                 rendered.append((output / module_name(dag.dag_id), dag, text))
                 if progress:
                     progress(len(rendered), total)
+    created: list[Path] = []  # the directories this run makes, deepest first
     if write:
+        created = [d for d in (output, *output.parents) if not d.exists()]
         try:
             output.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise _io_error(output, "create the output directory", error) from None
+    try:
+        files = _compare(rendered, force, progress, total)
+        if write:
+            try:
+                write_all([(f.path, f.text) for f in files if f.status in _WRITTEN])
+            except WriteFailed as failed:
+                raise _io_error(failed.path, "write the DAG file", failed.error) from None
+    except BaseException:
+        _remove_if_empty(created)
+        raise
+    return MigrateResult(plans, tuple(files), write, _stale(output, plans, {f.path for f in files}))
+
+
+_WRITTEN = frozenset({Status.CREATED, Status.UPDATED, Status.OVERWRITTEN})
+
+
+def _compare(
+    rendered: Sequence[tuple[Path, DagPlan | None, str]],
+    force: bool,
+    progress: Callable[[int, int], None] | None,
+    total: int,
+) -> list[GeneratedFile]:
+    """What writing each module would do to the file on disk (reads only)."""
     files: list[GeneratedFile] = []
     for path, dag, text in rendered:
         try:
@@ -108,15 +135,19 @@ def migrate(
         if force and status in BLOCKED:
             status = Status.OVERWRITTEN
         diff = "" if status is Status.UNCHANGED else unified_diff(str(path), existing, text)
-        if write and status in (Status.CREATED, Status.UPDATED, Status.OVERWRITTEN):
-            try:
-                write_atomic(path, text)
-            except OSError as error:
-                raise _io_error(path, "write the DAG file", error) from None
         files.append(GeneratedFile(path, dag, text, status, diff))
         if progress:
             progress(len(rendered) + len(files), total)
-    return MigrateResult(plans, tuple(files), write, _stale(output, plans, {f.path for f in files}))
+    return files
+
+
+def _remove_if_empty(directories: Sequence[Path]) -> None:
+    """Take back the output directories this run created, when nothing was written into them."""
+    for directory in directories:
+        try:
+            directory.rmdir()
+        except OSError:
+            return  # not empty (someone else wrote there meanwhile): leave it
 
 
 def _io_error(path: Path, action: str, error: OSError) -> InputError:

@@ -8,16 +8,29 @@ from __future__ import annotations
 import datetime as dt
 import keyword
 import re
+from bisect import bisect_right
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import PurePath
 
-from migrator.codegen.command import EmbeddedCommand, embed_command
+from migrator.codegen.command import EmbeddedCommand, SecretSpan, embed_command
 from migrator.codegen.dates import KeptDate
-from migrator.codegen.environment import Secret, TaskEnvironment, split_environment
+from migrator.codegen.environment import (
+    CRON_CONTROL,
+    Secret,
+    TaskEnvironment,
+    split_environment,
+    variable_reference,
+)
 from migrator.codegen.jinja import literal_template
 from migrator.codegen.timetable import TimetablePlan, airflow_fire_times, plan_timetable
+from migrator.crontab.secrets import (
+    SecretNames,
+    find_command_secrets,
+    is_secret_name,
+    mask_secrets,
+)
 from migrator.errors import UsageError
 from migrator.infer.model import CrossDagEdge, Pipeline, PipelineDag, PipelineTask, Unscheduled
 
@@ -65,6 +78,8 @@ class TaskPlan:
     stdin: str | None = None  # the text after the first `%`
     directory: str | None = None  # the working directory (HOME= or --cwd), as written
     offset: dt.timedelta = dt.timedelta(0)  # how long after the DAG's first job cron started it
+    # secrets written in the command that could not be replaced by a Variable (what they are)
+    secrets_left: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -140,23 +155,54 @@ class PipelinePlan:
 
 def plan_pipeline(pipeline: Pipeline, options: CodegenOptions) -> PipelinePlan:
     notes: list[Note] = []
-    dags = [_plan_dag(dag, pipeline, options, notes) for dag in pipeline.dags]
+    secret_names = _secret_names(pipeline)
+    dags = [_plan_dag(dag, pipeline, options, notes, secret_names) for dag in pipeline.dags]
     by_id = {d.dag_id: d for d in dags}
     links = _plan_links(pipeline, by_id, notes)
     dags = [_with_links(d, links.get(d.dag_id, ())) for d in dags]
-    secrets: dict[Secret, list[str]] = {}
-    for dag in dags:
-        for task in dag.tasks:
-            for secret in task.secrets:
-                if dag.dag_id not in secrets.setdefault(secret, []):
-                    secrets[secret].append(dag.dag_id)
     return PipelinePlan(
         source=pipeline.source,
         dags=tuple(dags),
         unscheduled=pipeline.unscheduled,
         notes=tuple(notes),
-        secrets=tuple((s, tuple(ids)) for s, ids in secrets.items()),
+        secrets=_secret_uses(dags),
         target=options.target,
+    )
+
+
+def _secret_names(pipeline: Pipeline) -> SecretNames:
+    """Every secret of the crontab named once, in line order: one secret written on several lines is
+    one Variable, and the names do not depend on how the jobs were grouped into DAGs."""
+    names = SecretNames()
+    entries = sorted((t.entry for d in pipeline.dags for t in d.tasks), key=lambda e: e.line)
+    for entry in entries:
+        for name, value in dict(entry.environment).items():
+            if name not in CRON_CONTROL and is_secret_name(name):
+                names.name(value, name)
+        for secret in find_command_secrets(entry.command):
+            if secret.movable:
+                names.name(secret.value, secret.label)
+    return names
+
+
+def _secret_uses(dags: list[DagPlan]) -> tuple[tuple[Secret, tuple[str, ...]], ...]:
+    """Each Variable once, with what it holds, the lines that write it and the DAGs that read it."""
+    first: dict[str, Secret] = {}
+    lines: dict[str, list[int]] = {}
+    readers: dict[str, list[str]] = {}
+    for dag in dags:
+        for task in dag.tasks:
+            for secret in task.secrets:
+                first.setdefault(secret.variable, secret)
+                lines.setdefault(secret.variable, []).extend(secret.lines)
+                if dag.dag_id not in readers.setdefault(secret.variable, []):
+                    readers[secret.variable].append(dag.dag_id)
+    return tuple(
+        (
+            Secret(secret.name, variable, tuple(sorted(set(lines[variable])))),
+            tuple(readers[variable]),
+        )
+        for variable, secret in first.items()
     )
 
 
@@ -167,7 +213,11 @@ def _with_links(dag: DagPlan, links: tuple[LinkPlan, ...]) -> DagPlan:
 
 
 def _plan_dag(
-    dag: PipelineDag, pipeline: Pipeline, options: CodegenOptions, notes: list[Note]
+    dag: PipelineDag,
+    pipeline: Pipeline,
+    options: CodegenOptions,
+    notes: list[Note],
+    secret_names: SecretNames,
 ) -> DagPlan:
     if not dag.tasks:
         raise UsageError(f"{pipeline.source}: DAG {dag.dag_id!r} has no tasks")
@@ -179,10 +229,20 @@ def _plan_dag(
     variables = {t.task_id: names.variable(t.task_id) for t in dag.tasks}
     tasks = []
     for task in dag.tasks:
-        environment = split_environment(task.entry.environment)
-        plan = _plan_task(task, variables[task.task_id], dag, environment, options)
+        environment = split_environment(task.entry.environment, secret_names)
+        plan = _plan_task(task, variables[task.task_id], dag, environment, options, secret_names)
         for kept in plan.command.kept:
             notes.append(_kept_note(pipeline.source, task, kept))
+        for what in plan.secrets_left:
+            notes.append(
+                Note(
+                    pipeline.source,
+                    task.entry.line,
+                    f"{task.task_id}: the {what} is quoted in pieces (or inside a date call), so it "
+                    "stays in bash_command: write it as one quoted word and migrate again, or move "
+                    "it to a Variable by hand",
+                )
+            )
         tasks.append(plan)
     has_upstream = {e.downstream for e in dag.edges}
     waits = []
@@ -269,8 +329,7 @@ _ABSOLUTE_START = ("/", "$", "~", "-")
 def _names_relative_path(command: str) -> bool:
     words = command.split()
     return any(
-        _RELATIVE_FILE.match(word)
-        or (previous == "cd" and not word.startswith(_ABSOLUTE_START))
+        _RELATIVE_FILE.match(word) or (previous == "cd" and not word.startswith(_ABSOLUTE_START))
         for previous, word in zip(["", *words], words)
     )
 
@@ -316,9 +375,16 @@ def _plan_task(
     dag: PipelineDag,
     environment: TaskEnvironment,
     options: CodegenOptions,
+    secret_names: SecretNames,
 ) -> TaskPlan:
     entry = task.entry
     date_zone = environment.tz.lstrip(":") if environment.tz else dag.timezone
+    found = find_command_secrets(entry.command)
+    spans = {
+        SecretSpan(s.start, s.end, secret_names.name(s.value, s.label)): s
+        for s in found
+        if s.movable
+    }
     command = embed_command(
         entry.command,
         entry.stdin,
@@ -326,24 +392,42 @@ def _plan_task(
         offset=task.offset,
         rewrite=options.rewrite_dates,
         shell=environment.shell,
+        secrets=tuple(spans),
     )
+    moved = {span.variable: spans[span] for span in spans if span not in command.unplaced}
+    left = [s for s in found if not s.movable] + [spans[span] for span in command.unplaced]
+    masks = {s.value: variable_reference(name) for name, s in moved.items()}
+    # a secret left in place is written in pieces: hide the whole word as written, and the value
+    masks.update({text: "***" for s in left for text in (s.value, entry.command[s.start : s.end])})
+    # a secret inside a `$(date ...)` call that was kept must not reach its comment or note either
+    kept = tuple(KeptDate(_masked(k.text, masks), k.reason) for k in command.kept)
+    command = replace(command, kept=kept)
     user = f"{entry.user} " if entry.user else ""
     return TaskPlan(
         task_id=task.task_id,
         variable=variable,
         line=entry.line,
-        crontab_line=f"{entry.schedule.text} {user}{entry.raw_command}",
+        crontab_line=f"{entry.schedule.text} {user}{_masked(entry.raw_command, masks)}",
         command=command,
         env_key=environment.env,
         cwd=_working_directory(environment.home or options.cwd),
         mailto=environment.mailto or (),
         user=entry.user,
-        secrets=environment.secrets,
+        secrets=environment.secrets
+        + tuple(Secret(s.what, name, (entry.line,)) for name, s in moved.items()),
         environment=environment,
         stdin=entry.stdin,
         directory=environment.home or options.cwd,
         offset=task.offset,
+        secrets_left=tuple(dict.fromkeys(s.what for s in left)),
     )
+
+
+def _masked(text: str, masks: dict[str, str]) -> str:
+    """`text` with each secret value replaced by what stands for it (longest values first)."""
+    for value in sorted(masks, key=len, reverse=True):
+        text = mask_secrets(text, [value], masks[value])
+    return text
 
 
 def _kept_note(source: str, task: PipelineTask, kept: KeptDate) -> Note:
@@ -359,6 +443,7 @@ def _plan_links(
     pipeline: Pipeline, dags: dict[str, DagPlan], notes: list[Note]
 ) -> dict[str, tuple[LinkPlan, ...]]:
     links: dict[str, list[LinkPlan]] = {}
+    runs: dict[TimetablePlan, _UpstreamRuns] = {}  # shared by every link from the same calendar
     for edge in pipeline.cross_dag_edges:
         upstream = next((d for d in pipeline.dags if d.dag_id == edge.upstream_dag), None)
         downstream = next((d for d in pipeline.dags if d.dag_id == edge.downstream_dag), None)
@@ -371,7 +456,7 @@ def _plan_links(
                 )
             )
             continue
-        delta, note = _execution_delta(edge, upstream, downstream, dags)
+        delta, note = _execution_delta(edge, upstream, downstream, dags, runs)
         if note:
             notes.append(Note(pipeline.source, downstream.task(edge.downstream).entry.line, note))
         plan = dags[edge.downstream_dag]
@@ -409,7 +494,11 @@ def _edge_text(edge: CrossDagEdge) -> str:
 
 
 def _execution_delta(
-    edge: CrossDagEdge, upstream: PipelineDag, downstream: PipelineDag, dags: dict[str, DagPlan]
+    edge: CrossDagEdge,
+    upstream: PipelineDag,
+    downstream: PipelineDag,
+    dags: dict[str, DagPlan],
+    runs: dict[TimetablePlan, _UpstreamRuns],
 ) -> tuple[dt.timedelta, str | None]:
     """How far before a downstream run's logical date lies the upstream run it must wait for.
 
@@ -426,9 +515,12 @@ def _execution_delta(
         return dt.timedelta(0), None
     deltas: Counter[dt.timedelta] = Counter()
     lookback = _MIN_LOOKBACK
+    known = runs.setdefault(up_table, _UpstreamRuns(up_table, start - _DAY))
     for moment in down_times:
         cutoff = moment + down_offset - up_offset
-        latest = _latest_fire_time(up_table, cutoff, lookback)
+        latest = known.latest(cutoff)
+        if latest is _UNKNOWN:
+            latest = _latest_fire_time(up_table, cutoff, lookback)
         if latest is not None:
             deltas[moment - latest] += 1
             # calendars repeat: the next upstream run is most likely as far back as this one
@@ -443,6 +535,40 @@ def _execution_delta(
         f"{count} of {len(down_times)} runs but not always (calendars or DST differ); on other runs "
         "the sensor waits for a run that does not exist and times out instead of running on stale data"
     )
+
+
+_DAY = dt.timedelta(days=1)
+_UNKNOWN = dt.datetime.min  # `_UpstreamRuns.latest` cannot say: search near the cutoff instead
+
+
+class _UpstreamRuns:
+    """The runs of one upstream calendar from `origin` on, computed once for all its links.
+
+    Many links wait for the same upstream (103 weekly reports reading one daily load): each asks
+    for the latest run before hundreds of instants, answered here by bisection. A calendar that runs
+    too often to keep (every minute over years) stops growing at `_KEPT_RUNS`; then, like an
+    instant before `origin`, the answer comes from `_latest_fire_time`.
+    """
+
+    def __init__(self, table: TimetablePlan, origin: dt.datetime) -> None:
+        self.times: list[dt.datetime] = []
+        self.future = _fire_times(table, origin)
+        self.ended = False
+
+    def latest(self, cutoff: dt.datetime) -> dt.datetime:
+        while not self.ended and (not self.times or self.times[-1] <= cutoff):
+            if len(self.times) >= _KEPT_RUNS:
+                return _UNKNOWN
+            following = next(self.future, None)
+            if following is None:
+                self.ended = True
+            else:
+                self.times.append(following)
+        index = bisect_right(self.times, cutoff)
+        return self.times[index - 1] if index else _UNKNOWN
+
+
+_KEPT_RUNS = 20_000
 
 
 def _fire_times(table: TimetablePlan, start: dt.datetime):
@@ -496,7 +622,19 @@ def _duration(delta: dt.timedelta) -> str:
 
 
 _IDENTIFIER_JUNK = re.compile(r"\W")
+# Python variables of tasks stay this short so that `    upstream >> downstream` always fits in 88
+# columns: a longer dependency line has no layout that `ruff format` keeps at every line length (it
+# wraps it in parentheses below the limit and joins them back above it). Task ids are not shortened.
+MAX_VARIABLE = 40
 _TASK_ID_JUNK = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def _shortened(identifier: str, limit: int) -> str:
+    """`identifier` cut to at most `limit` characters, after a whole word where there is one."""
+    if len(identifier) <= limit:
+        return identifier
+    cut = identifier.rfind("_", 0, limit + 1)
+    return identifier[:cut] if cut > 0 else identifier[:limit]
 
 
 @dataclass
@@ -509,11 +647,13 @@ class _Names:
         base = _IDENTIFIER_JUNK.sub("_", task_id) or "task"
         if base[0].isdigit():
             base = "task_" + base
+        base = _shortened(base, MAX_VARIABLE)
         if keyword.iskeyword(base) or base in _RESERVED:
             base += "_task"
         name, n = base, 2
         while name in self.used:
-            name, n = f"{base}_{n}", n + 1
+            suffix = f"_{n}"
+            name, n = _shortened(base, MAX_VARIABLE - len(suffix)) + suffix, n + 1
         self.used.add(name)
         return name
 

@@ -175,8 +175,28 @@ def list_of(values: Sequence[cst.BaseExpression], layout: Layout) -> cst.List:
 
 
 def comment_lines(lines: Sequence[str]) -> list[cst.EmptyLine]:
-    """`# line` comments (each line already free of newlines)."""
-    return [cst.EmptyLine(comment=cst.Comment(("# " + line).rstrip())) for line in lines]
+    """`# line` comments; characters that would end or hide a line are written as escapes."""
+    return [
+        cst.EmptyLine(comment=cst.Comment(("# " + comment_text(line)).rstrip())) for line in lines
+    ]
+
+
+# Python ends a comment at CR or LF; editors and `str.splitlines` also break at these
+_LINE_BREAKING = frozenset("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def comment_text(text: str) -> str:
+    """`text` as it can stand in a one-line comment: control and line-breaking characters escaped
+    the way Python writes them (`\\r`, `\\x1b`, `\\u2028`), everything else as is."""
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        if char == "\t" or (char.isprintable() and char not in _LINE_BREAKING):
+            out.append(char)
+        else:
+            out.append(repr(char)[1:-1])
+    return "".join(out)
 
 
 @dataclass

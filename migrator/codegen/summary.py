@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from migrator.codegen.environment import Secret
 from migrator.codegen.migrate import MigrateResult
 from migrator.codegen.writer import BLOCKED, Status
 
@@ -43,7 +44,9 @@ def render_summary(result: MigrateResult, output: Path) -> str:
     head = "Wrote" if result.written else "Would write"
     not_written = sum(1 for f in result.files if f.status in BLOCKED)
     written = f"{len(result.files) - not_written} of " if not_written else ""
-    what = f"{len(dags)} {unit}{'s' * (len(dags) != 1)}" + (" and definitions.py" if dagster else "")
+    what = f"{len(dags)} {unit}{'s' * (len(dags) != 1)}" + (
+        " and definitions.py" if dagster else ""
+    )
     lines.append(
         f"{head} {written}{what} to {_display(output)} ({breakdown or 'none'}): "
         f"{_count(tasks, 'task')}, {_count(edges, 'edge')}, {_count(links, 'cross-DAG link')}, "
@@ -66,22 +69,26 @@ def render_summary(result: MigrateResult, output: Path) -> str:
             f"Skipped {len(skipped)} entr{'y' if len(skipped) == 1 else 'ies'} (no DAG written):"
         )
         lines.extend(f"  {source}:{u.line}: {u.reason}" for source, u in skipped)
-    secrets = [(s, ids) for plan in result.plans for s, ids in plan.secrets]
+    secrets = [(plan.source, s, ids) for plan in result.plans for s, ids in plan.secrets]
     if secrets and dagster:
         lines.append(
             "Secrets kept out of the generated files (set these environment variables where "
             "Dagster runs, e.g. in a .env file beside definitions.py):"
         )
-        for secret, ids in secrets:
-            lines.append(f"  {secret.name}: read with dg.EnvVar({secret.name!r}) by {', '.join(ids)}")
+        for source, secret, ids in secrets:
+            lines.append(
+                f"  {_where(source, secret)}{secret.name}: read with dg.EnvVar({secret.variable!r}) "
+                f"by {', '.join(ids)}"
+            )
     elif secrets:
         lines.append(
-            "Secrets kept out of the DAG files (set these Airflow Variables before the DAGs run):"
+            "Secrets kept out of the DAG files (set these Airflow Variables before the DAGs run; "
+            "`airflow variables set NAME VALUE`, or AIRFLOW_VAR_<NAME> in the environment):"
         )
-        for secret, ids in secrets:
+        for source, secret, ids in secrets:
             lines.append(
-                f"  {secret.name}: read from Variable {secret.variable!r} by {', '.join(ids)} "
-                f"(airflow variables set {secret.variable} ...)"
+                f"  {_where(source, secret)}{secret.name}: read from Variable {secret.variable!r} "
+                f"by {', '.join(ids)} (airflow variables set {secret.variable} ...)"
             )
     if result.notes:
         lines.append("Notes:")
@@ -99,6 +106,11 @@ def render_summary(result: MigrateResult, output: Path) -> str:
             "--diff, keep your edits elsewhere, then re-run with --force to replace them."
         )
     return "\n".join(lines)
+
+
+def _where(source: str, secret: Secret) -> str:
+    """`crontab:3,6: ` for a secret written in command lines; nothing for an environment one."""
+    return f"{source}:{','.join(map(str, secret.lines))}: " if secret.lines else ""
 
 
 def _display(path: Path) -> str:

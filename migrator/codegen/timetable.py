@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
@@ -129,15 +130,19 @@ def airflow_fire_times(expression: str, timezone: str, after: dt.datetime) -> It
     """Fire times after `after` (aware) as Airflow's CronTriggerTimetable computes them, in UTC.
 
     Mirrors `airflow.timetables._cron.CronMixin._get_next`: croniter on naive local time, made
-    aware in the zone; schedules that run every hour step by the naive delta instead.
+    aware in the zone; schedules that run every hour step by the naive delta instead. The naive
+    step is `NaiveCalendar.next_after`, which reads the fields as croniter does (tested against it)
+    at a fraction of its cost: a cross-DAG link looks at hundreds of fire times.
     """
     zone = ZoneInfo(timezone)
+    calendar = naive_calendar(expression)
     current = after.astimezone(dt.timezone.utc)
     while True:
         naive = current.astimezone(zone).replace(tzinfo=None)
-        it = croniter(expression, naive)
-        scheduled = it.get_next(dt.datetime)
-        if it.expanded[1] == ["*"]:
+        scheduled = calendar.next_after(naive)
+        if scheduled is None:
+            return
+        if calendar.every_hour:
             following = current + (scheduled - naive)
         else:
             following = _make_aware(scheduled, zone)
@@ -145,10 +150,94 @@ def airflow_fire_times(expression: str, timezone: str, after: dt.datetime) -> It
         yield current
 
 
+@dataclass(frozen=True)
+class NaiveCalendar:
+    """A five-field cron expression as croniter expands it, for wall-clock (naive) arithmetic."""
+
+    minutes: tuple[int, ...]
+    hours: tuple[int, ...]
+    days: frozenset[int] | None  # None: every day of the month ('*')
+    months: frozenset[int]
+    weekdays: frozenset[int] | None  # cron numbering, 0 = Sunday; None: every day of the week
+    every_hour: bool  # croniter's hour field is '*' (Airflow steps such schedules differently)
+    croniter_fallback: str | None = None  # an expression this class does not read: use croniter
+
+    def next_after(self, naive: dt.datetime) -> dt.datetime | None:
+        """The first matching minute strictly after `naive`, as croniter's `get_next`."""
+        if self.croniter_fallback is not None:
+            return croniter(self.croniter_fallback, naive).get_next(dt.datetime)
+        start = naive.replace(second=0, microsecond=0) + _MINUTE
+        day = start.date()
+        first_minute = (start.hour, start.minute)
+        for _ in range(_SEARCH_DAYS):
+            if day.month not in self.months:
+                day = _first_of_next_month(day)
+                if day is None:
+                    return None
+                first_minute = (0, 0)
+                continue
+            if self._day_matches(day):
+                for hour in self.hours:
+                    if hour < first_minute[0]:
+                        continue
+                    for minute in self.minutes:
+                        if (hour, minute) >= first_minute:
+                            return dt.datetime(day.year, day.month, day.day, hour, minute)
+            if day == dt.date.max:
+                return None
+            day += _DAY
+            first_minute = (0, 0)
+        return None
+
+    def _day_matches(self, day: dt.date) -> bool:
+        in_month = self.days is None or day.day in self.days
+        in_week = self.weekdays is None or day.isoweekday() % 7 in self.weekdays
+        if self.days is not None and self.weekdays is not None:
+            return in_month or in_week  # croniter: either day field
+        return in_month and in_week
+
+
+_MINUTE = dt.timedelta(minutes=1)
+_DAY = dt.timedelta(days=1)
+# a day-of-month and weekday combination recurs within 28 years (the Gregorian weekday cycle)
+_SEARCH_DAYS = 28 * 366
+
+
+def _first_of_next_month(day: dt.date) -> dt.date | None:
+    if day.month == 12:
+        return None if day.year == dt.MAXYEAR else dt.date(day.year + 1, 1, 1)
+    return dt.date(day.year, day.month + 1, 1)
+
+
+@lru_cache(maxsize=1024)
+def naive_calendar(expression: str) -> NaiveCalendar:
+    expanded = croniter(expression).expanded
+    every_hour = expanded[1] == ["*"]
+    if len(expanded) != 5 or not all(
+        field == ["*"] or all(isinstance(v, int) for v in field) for field in expanded
+    ):
+        return NaiveCalendar((), (), None, frozenset(), None, every_hour, expression)
+
+    def values(field: list, low: int, high: int) -> tuple[int, ...]:
+        return tuple(range(low, high + 1)) if field == ["*"] else tuple(sorted(set(field)))
+
+    minute, hour, day, month, weekday = expanded
+    return NaiveCalendar(
+        minutes=values(minute, 0, 59),
+        hours=values(hour, 0, 23),
+        days=None if day == ["*"] else frozenset(day),
+        months=frozenset(values(month, 1, 12)),
+        weekdays=None if weekday == ["*"] else frozenset(v % 7 for v in weekday),
+        every_hour=every_hour,
+    )
+
+
 def _make_aware(naive: dt.datetime, zone: ZoneInfo) -> dt.datetime:
     """Airflow's `make_aware`: the second of two equal wall times; a time in a gap moves forward."""
     first = naive.replace(tzinfo=zone, fold=0)
     second = naive.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return second  # the wall time exists once (most of the year in every zone)
     round_trip = second.astimezone(dt.timezone.utc).astimezone(zone).replace(tzinfo=None)
     if round_trip != naive:  # nonexistent local time (spring forward)
         gap = abs(second.utcoffset() - first.utcoffset())  # type: ignore[operator]

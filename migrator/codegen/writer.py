@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -131,8 +132,67 @@ class Written:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` so that readers see the old file or the new one, never a part."""
+    write_all([(path, text)])
+
+
+class WriteFailed(Exception):
+    """One file of a `write_all` could not be written; none of them was (see `write_all`)."""
+
+    def __init__(self, path: Path, error: OSError) -> None:
+        super().__init__(f"{path}: {error.strerror or error}")
+        self.path = path
+        self.error = error
+
+
+@dataclass(frozen=True)
+class _Staged:
+    path: Path
+    temporary: Path
+    previous: bytes | None  # the file as it was, put back if a later file cannot be renamed
+    mode: int
+
+
+def write_all(files: Sequence[tuple[Path, str]]) -> None:
+    """Write every `(path, text)`, or none of them: all or nothing, as readers of a DAG folder need.
+
+    Each text first goes to a temporary file beside its target (flushed to disk); only when all of
+    them exist are they renamed over their targets, each rename atomic. A failure while staging
+    removes the temporary files; a rename that still fails (the target became a directory meanwhile)
+    puts back the files already replaced. Raises `WriteFailed` naming the file.
+    """
+    staged: list[_Staged] = []
+    try:
+        for path, text in files:
+            try:
+                staged.append(_stage(path, text))
+            except OSError as error:
+                raise WriteFailed(path, error) from None
+        replaced: list[_Staged] = []
+        for item in staged:
+            try:
+                os.replace(item.temporary, item.path)
+            except OSError as error:
+                _put_back(replaced)
+                raise WriteFailed(item.path, error) from None
+            replaced.append(item)
+    finally:
+        for item in staged:
+            item.temporary.unlink(missing_ok=True)
+
+
+def _stage(path: Path, text: str) -> _Staged:
+    previous: bytes | None = None
+    mode = 0o644
+    try:
+        info = path.stat()
+    except FileNotFoundError:  # a new file (or a dangling link, which the rename replaces)
+        info = None
+    if info is not None:
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(21, "Is a directory", str(path))
+        mode = info.st_mode & 0o777
+        previous = path.read_bytes()
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     descriptor, temporary = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
     )
@@ -142,7 +202,25 @@ def write_atomic(path: Path, text: str) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, mode)
-        os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return _Staged(path, Path(temporary), previous, mode)
+
+
+def _put_back(replaced: Sequence[_Staged]) -> None:
+    """Undo the renames of `write_all` (best effort: the first failure is what gets reported)."""
+    for item in reversed(replaced):
+        try:
+            if item.previous is None:
+                item.path.unlink(missing_ok=True)
+            else:
+                descriptor, temporary = tempfile.mkstemp(
+                    dir=item.path.parent, prefix=f".{item.path.name}.", suffix=".old"
+                )
+                with os.fdopen(descriptor, "wb") as handle:
+                    handle.write(item.previous)
+                os.chmod(temporary, item.mode)
+                os.replace(temporary, item.path)
+        except OSError:
+            continue

@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import os
 import re
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
 
 from migrator.crontab.explain import explain_entries, explain_schedule
+from migrator.crontab.fields import shorten
 from migrator.crontab.model import CronTab, Dialect
 from migrator.crontab.parser import load_crontab, parse_expression
 from migrator.errors import Diagnostic, InputError
 from migrator.options import dialect_option, format_option, system_option, tz_option
+
 
 def _print_warnings(warnings: tuple[Diagnostic, ...]) -> None:
     for warning in warnings:
@@ -35,9 +38,22 @@ def parse_command(path: str, fmt: str, system: bool | None, dialect: str) -> Non
     crontab = load_crontab(path, system=system, dialect=Dialect(dialect))
     _print_warnings(crontab.warnings)
     if fmt == "json":
-        click.echo(json.dumps(crontab.to_json(), indent=2))
+        _echo_pieces(crontab.json_text())
     else:
         click.echo(render_crontab(crontab))
+
+
+def _echo_pieces(pieces: Iterable[str], batch: int = 1 << 20) -> None:
+    """Print text made in pieces, a megabyte at a time (the JSON of a large file is tens of them)."""
+    buffered: list[str] = []
+    size = 0
+    for piece in pieces:
+        buffered.append(piece)
+        size += len(piece)
+        if size >= batch:
+            click.echo("".join(buffered), nl=False)
+            buffered, size = [], 0
+    click.echo("".join(buffered), nl=False)
 
 
 def render_crontab(crontab: CronTab) -> str:
@@ -150,9 +166,20 @@ def _start(text: str | None, zone: ZoneInfo) -> datetime:
         value = datetime.fromisoformat(iso)
     except ValueError:
         raise InputError.at(
-            "--from", f"'{text}' is not an ISO 8601 date-time (e.g. 2026-01-31T09:00)"
+            "--from", f"'{shorten(text)}' is not an ISO 8601 date-time (e.g. 2026-01-31T09:00)"
         ) from None
-    return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+    where = ""
+    if value.tzinfo is None:
+        value, where = value.replace(tzinfo=zone), f" in {zone.key}"
+    try:
+        value.astimezone(timezone.utc)
+    except OverflowError:
+        raise InputError.at(
+            "--from",
+            f"'{shorten(text)}'{where} lies outside the years 1 to 9999 in UTC, the calendar "
+            "fire times are computed on",
+        ) from None
+    return value
 
 
 def render_explanation(record: dict[str, Any]) -> str:

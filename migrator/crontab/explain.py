@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from migrator.crontab.fields import FIELD_LABELS
+from migrator.crontab.fields import FIELD_LABELS, read_number
 from migrator.crontab.model import FIELD_BOUNDS, CronEntry, CronField, FieldKind, Schedule
 from migrator.crontab.schedule import (
     canonical,
@@ -184,12 +184,18 @@ def explain_schedule(
         warnings.append(disagreement)
     warnings.extend(_random_warnings(schedule))
     if entry is not None:
-        delay = entry.env.get("RANDOM_DELAY")
-        if delay and delay.isdigit() and int(delay) > 0:
+        delay = entry.env.get("RANDOM_DELAY", "")
+        if read_number(delay, 24 * 60):
             warnings.append(
                 f"cronie starts this job up to {delay} minutes late (RANDOM_DELAY={delay}); "
                 "the times above are without that delay"
             )
+    cut_short = 0 < len(fires) < count or (count and not fires and not never_fires(schedule))
+    if cut_short and schedule.fields is not None:
+        warnings.append(
+            f"only {len(fires)} of the {count} fire times asked for fall before the end of "
+            "year 9999, where the calendar ends"
+        )
     warnings.extend(_dst_warnings(schedule, start, default_tz))
     return {
         "expression": schedule.text,
@@ -224,8 +230,13 @@ def _dst_warnings(schedule: Schedule, start: datetime, default_tz: str) -> list[
     minute, hour, dom, month, dow = schedule.fields
     out: list[str] = []
     seen: set[str] = set()
-    day = start.astimezone(zone).date()
+    try:
+        day = start.astimezone(zone).date()
+    except OverflowError:
+        return []  # the coming year lies past the calendar's last day in this zone
     for _ in range(366):
+        if day == date.max:
+            break  # the calendar Python computes with ends with year 9999
         noon = datetime(day.year, day.month, day.day, 12, tzinfo=zone)
         tomorrow = day + timedelta(days=1)
         later = datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=zone)

@@ -63,6 +63,26 @@ class FieldMeaning:
     warnings: tuple[FieldProblem, ...]
 
 
+def read_number(digits: str, limit: int) -> int | None:
+    """The value of the ASCII decimal text `digits`, or None when it is not one or exceeds `limit`.
+
+    Text from a file is never handed to `int()` whole: Python refuses to convert more than 4,300
+    digits (ValueError), and a huge number is out of every range cron knows anyway.
+    """
+    if not digits or not digits.isascii() or not digits.isdigit():
+        return None
+    significant = digits.lstrip("0") or "0"
+    if len(significant) > len(str(limit)):
+        return None
+    value = int(significant)
+    return value if value <= limit else None
+
+
+def shorten(text: str, width: int = 40) -> str:
+    """`text` cut to `width` characters for a message (a field can be thousands of characters long)."""
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def pick_random(low: int, high: int, seed: int) -> int:
     """The value cron2dag uses for cronie's `low~high`: stable for the same line, spread like cronie's."""
     return low + seed % (high - low + 1)
@@ -79,23 +99,24 @@ def evaluate_field(kind: FieldKind, text: str, dialect: Dialect) -> FieldMeaning
 
 
 def _syntax_problem(label: str, text: str, error: UnexpectedInput) -> FieldProblem:
+    shown = shorten(text)
     if isinstance(error, UnexpectedEOF) or (
         isinstance(error, UnexpectedToken) and error.token.type == "$END"
     ):
         expected = _expected_words(error)
         return FieldProblem(
-            len(text), f"bad {label} '{text}': it ends too early; expected {expected}"
+            len(text), f"bad {label} '{shown}': it ends too early; expected {expected}"
         )
     offset = max(0, (error.column or 1) - 1)
     char = text[offset] if offset < len(text) else ""
     if isinstance(error, UnexpectedToken):
-        found = f"'{error.token.value}'"
+        found = f"'{shorten(str(error.token.value))}'"
     else:
         found = f"'{char}'"
     hint = _FOREIGN_SYNTAX.get(char.upper() if char.isalpha() else char)
     if hint is None and isinstance(error, UnexpectedToken) and error.token.type == "NAME":
         hint = _FOREIGN_SYNTAX.get(str(error.token.value)[:1].upper())
-    message = f"bad {label} '{text}': unexpected {found}"
+    message = f"bad {label} '{shown}': unexpected {found}"
     if isinstance(error, (UnexpectedToken, UnexpectedCharacters)):
         message += f"; expected {_expected_words(error)}"
     if hint:
@@ -117,10 +138,14 @@ def _expected_words(error: UnexpectedInput) -> str:
     return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
 
 
+# a step larger than every field's range still matches the range's first value (with a warning)
+_LARGEST_STEP = 10**6
+
+
 class _Evaluator:
     def __init__(self, kind: FieldKind, text: str, dialect: Dialect) -> None:
         self.kind = kind
-        self.text = text
+        self.text = shorten(text)
         self.dialect = dialect
         self.label = FIELD_LABELS[kind]
         self.low, self.high = FIELD_BOUNDS[kind]
@@ -226,11 +251,12 @@ class _Evaluator:
 
     def _value(self, token: Token) -> int | None:
         if token.type == "NUMBER":
-            number = int(token)
-            if not self.low <= number <= self.high:
+            number = read_number(str(token), self.high)
+            if number is None or number < self.low:
                 self._error(
                     token,
-                    f"bad {self.label} '{self.text}': {number} is out of range {self.low}-{self.high}"
+                    f"bad {self.label} '{self.text}': {shorten(str(token))} is out of range "
+                    f"{self.low}-{self.high}"
                     + (" (0 or 7 is Sunday)" if self.kind is FieldKind.DAY_OF_WEEK else ""),
                 )
                 return None
@@ -263,7 +289,14 @@ class _Evaluator:
                 token, f"bad {self.label} '{self.text}': a step must be a number, not '{token}'"
             )
             return None
-        number = int(token)
+        number = read_number(str(token), _LARGEST_STEP)
+        if number is None:
+            self._error(
+                token,
+                f"bad {self.label} '{self.text}': step {shorten(str(token))} is larger than any "
+                "range",
+            )
+            return None
         if number == 0:
             self._error(token, f"bad {self.label} '{self.text}': a step of 0 is not allowed")
             return None

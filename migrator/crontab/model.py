@@ -6,8 +6,11 @@ Schedule semantics (matching, fire times, canonical form) live in `migrator.cron
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import islice
+from typing import Any, overload
 
 from migrator.compat import StrEnum
 from migrator.errors import Diagnostic
@@ -46,6 +49,7 @@ FIELD_BOUNDS: dict[FieldKind, tuple[int, int]] = {
 FIELD_ORDER: tuple[FieldKind, ...] = tuple(FieldKind)
 
 
+# not slotted: the linter builds spans by filling `__dict__` (analysis.model.ascii_span)
 @dataclass(frozen=True)
 class Span:
     """Where something is in its source file: 1-based line and column, end exclusive."""
@@ -64,7 +68,7 @@ class Span:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CronField:
     """One of the five time fields, as written and as the set of values it allows."""
 
@@ -90,7 +94,7 @@ class CronField:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Schedule:
     """When an entry fires. `fields` is None only for `@reboot`."""
 
@@ -127,7 +131,7 @@ class Schedule:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EnvAssignment:
     """A `NAME=value` line, value unquoted as cron reads it."""
 
@@ -139,7 +143,7 @@ class EnvAssignment:
         return {"name": self.name, "value": self.value, "span": self.span.to_json()}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Comment:
     text: str  # without the leading '#' and surrounding whitespace
     span: Span
@@ -148,7 +152,46 @@ class Comment:
         return {"text": self.text, "span": self.span.to_json()}
 
 
-@dataclass(frozen=True)
+class Environment(Sequence[tuple[str, str]]):
+    """The assignments in effect for an entry: the first `count` of the file's, in file order.
+
+    Every entry of a file shares one list of assignments: a tuple per entry would make a file of
+    many assignments quadratic in time and memory (50,000 alternating assignment and job lines:
+    12 GB). Reads like the tuple of `(name, value)` pairs it stands for, and equals it.
+    """
+
+    __slots__ = ("_count", "_pairs")
+
+    def __init__(self, pairs: Sequence[tuple[str, str]] = (), count: int | None = None) -> None:
+        self._pairs = pairs
+        self._count = len(pairs) if count is None else count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return islice(self._pairs, self._count)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[str, str]: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[tuple[str, str], ...]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        return tuple(self)[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (Environment, tuple, list)):
+            return len(self) == len(other) and tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
+@dataclass(frozen=True, slots=True)
 class CronEntry:
     """One job line."""
 
@@ -164,7 +207,7 @@ class CronEntry:
     # the comment lines directly above the entry (no blank line between), top to bottom
     comments: tuple[str, ...]
     # every environment assignment in effect for this entry, in file order (later wins)
-    environment: tuple[tuple[str, str], ...]
+    environment: Sequence[tuple[str, str]]
     span: Span
     # cronie's `-` prefix: do not log the job to syslog
     no_log: bool = False
@@ -195,7 +238,7 @@ class CronEntry:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CronTab:
     path: str
     system: bool  # True for the /etc/crontab and cron.d format (with a user column)
@@ -206,6 +249,34 @@ class CronTab:
     blank_lines: tuple[int, ...] = field(default=())
     # problems that do not stop cron from reading the file (a missing final newline, CRLF endings, TZ=...)
     warnings: tuple[Diagnostic, ...] = field(default=())
+
+    def json_text(self) -> Iterator[str]:
+        """`to_json()` as JSON text, in pieces: one key per line, one list item per line.
+
+        The same document as `json.dumps(self.to_json())`, fast enough for any file: every entry
+        repeats the environment in effect for it (the contract), so a 10,000-line crontab with a
+        few hundred assignments is tens of megabytes of JSON. The environment shared by consecutive
+        entries and the parts of fields shared by many entries are encoded once (`_EntryJson`).
+        """
+        encode = _ENCODER.encode
+        yield "{\n"
+        yield f'  "path": {encode(self.path)},\n'
+        yield f'  "system": {encode(self.system)},\n'
+        yield f'  "dialect": {encode(str(self.dialect))},\n'
+        yield '  "entries": ['
+        entries = _EntryJson()
+        for index, entry in enumerate(self.entries):
+            yield (",\n    " if index else "\n    ") + entries.text(entry)
+        yield "\n  ],\n" if self.entries else "],\n"
+        for key, items in (
+            ("environment", [e.to_json() for e in self.environment]),
+            ("comments", [c.to_json() for c in self.comments]),
+        ):
+            yield from _json_list(key, items, encode)
+            yield ",\n"
+        yield f'  "blank_lines": {encode(list(self.blank_lines))},\n'
+        yield from _json_list("warnings", [w.to_json() for w in self.warnings], encode)
+        yield "\n}\n"
 
     def to_json(self) -> dict[str, Any]:
         """The `cron2dag parse --format json` contract (docs/contracts.md, "parse")."""
@@ -219,3 +290,78 @@ class CronTab:
             "blank_lines": list(self.blank_lines),
             "warnings": [w.to_json() for w in self.warnings],
         }
+
+
+class _EntryJson:
+    """`CronEntry.to_json()` as text, with what entries share encoded once (see `json_text`).
+
+    Keys and order are those of the `to_json` methods; a test holds the two to the same document.
+    """
+
+    def __init__(self) -> None:
+        self.environments: dict[int, tuple[Sequence[tuple[str, str]], str]] = {}
+        self.fields: dict[tuple[Any, ...], str] = {}
+
+    def text(self, entry: CronEntry) -> str:
+        string = _string
+        schedule = entry.schedule
+        fields = (
+            "null"
+            if schedule.fields is None
+            else "[" + ", ".join(self._field(f) for f in schedule.fields) + "]"
+        )
+        return (
+            f'{{"line": {entry.line}, "schedule": {{"text": {string(schedule.text)}, '
+            f'"macro": {_scalar(schedule.macro)}, "fields": {fields}, '
+            f'"timezone": {_scalar(schedule.timezone)}, "span": {_span(schedule.span)}}}, '
+            f'"user": {_scalar(entry.user)}, "raw_command": {string(entry.raw_command)}, '
+            f'"command": {string(entry.command)}, "stdin": {_scalar(entry.stdin)}, '
+            f'"comments": [{", ".join(map(string, entry.comments))}], '
+            f'"environment": {self._environment(entry.environment)}, '
+            f'"no_log": {_scalar(entry.no_log)}, '
+            f'"mail_only_on_error": {_scalar(entry.mail_only_on_error)}, '
+            f'"span": {_span(entry.span)}}}'
+        )
+
+    def _environment(self, environment: Sequence[tuple[str, str]]) -> str:
+        known = self.environments.get(id(environment))
+        if known is None or known[0] is not environment:
+            pairs = ", ".join(f"[{_string(n)}, {_string(v)}]" for n, v in environment)
+            known = (environment, f"[{pairs}]")
+            self.environments[id(environment)] = known
+        return known[1]
+
+    def _field(self, field: CronField) -> str:
+        key = (field.kind, field.text, field.values, field.starts_with_star, field.random_ranges)
+        head = self.fields.get(key)
+        if head is None:
+            whole = _ENCODER.encode(field.to_json())
+            head = whole[: whole.rindex(', "span": ')]
+            self.fields[key] = head
+        return f'{head}, "span": {_span(field.span)}}}'
+
+
+_ENCODER = json.JSONEncoder(separators=(", ", ": "))
+_string = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+
+
+def _scalar(value: str | bool | None) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _string(value)
+
+
+def _span(span: Span) -> str:
+    return (
+        f'{{"line": {span.line}, "column": {span.column}, "end_line": {span.end_line}, '
+        f'"end_column": {span.end_column}}}'
+    )
+
+
+def _json_list(key: str, items: list[Any], encode: Any) -> Iterator[str]:
+    if not items:
+        yield f'  "{key}": []'
+        return
+    yield f'  "{key}": [\n    ' + ",\n    ".join(encode(item) for item in items) + "\n  ]"

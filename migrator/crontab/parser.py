@@ -9,19 +9,19 @@ every error of the file is reported, each as `path:line:col: message`, in one `I
 from __future__ import annotations
 
 import re
+import threading
 import zlib
 from dataclasses import dataclass
 from itertools import pairwise
 from os import PathLike
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from lark import Token, Transformer
+from lark import Token
 from lark.exceptions import UnexpectedInput
 
 from migrator.collector import collector_paused
-from migrator.crontab.fields import FIELD_LABELS, evaluate_field, pick_random
-from migrator.crontab.grammar import crontab_parser
+from migrator.crontab.fields import FIELD_LABELS, evaluate_field, pick_random, read_number, shorten
+from migrator.crontab.grammar import crontab_parser, line_rules
 from migrator.crontab.model import (
     DEFAULT_DIALECT,
     FIELD_ORDER,
@@ -31,10 +31,12 @@ from migrator.crontab.model import (
     CronTab,
     Dialect,
     EnvAssignment,
+    Environment,
     FieldKind,
     Schedule,
     Span,
 )
+from migrator.crontab.zones import is_zone_name, zone_problem
 from migrator.errors import Diagnostic, InputError
 
 __all__ = [
@@ -309,11 +311,13 @@ def _span(token: Token, text: str | None = None) -> Span:
     return Span(token.line, token.column, token.line, token.column + length)
 
 
-class _LinesToModel(Transformer):
-    """Turns each line of the parse tree into a model piece, collecting the problems it finds."""
+class _LinesToModel:
+    """Turns each line of the file into a model piece, collecting the problems it finds.
+
+    Lark calls it while it parses (through `grammar.LineRules`), with the line's tokens.
+    """
 
     def __init__(self, path: str, dialect: Dialect, system: bool) -> None:
-        super().__init__(visit_tokens=False)  # tokens stay tokens: the line methods read them
         self.path = path
         self.dialect = dialect
         self.system = system
@@ -528,23 +532,19 @@ def _field_schedule(
 
 
 def _check_zone(name: str, path: str, line: int | None, column: int | None) -> Diagnostic | None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        diagnostic = Diagnostic(
-            path,
-            f"unknown time zone '{name}' (expected an IANA name such as Europe/Berlin; "
-            "cronie would silently use UTC)",
-            line,
-            column,
-        )
-        if line is None:
-            raise InputError([diagnostic]) from None
-        return diagnostic
-    return None
+    if is_zone_name(name):
+        return None
+    if line is None:  # the --tz of `explain EXPR`
+        raise InputError([Diagnostic(path, zone_problem(name))])
+    message = f"CRON_TZ={zone_problem(name)}; cronie would silently use UTC"
+    return Diagnostic(path, message, line, column)
 
 
 # ---- the whole file --------------------------------------------------------------------------------
+
+
+# the line callbacks keep one file's reading while Lark parses it: one file at a time
+_PARSE_LOCK = threading.Lock()
 
 
 class _Reader:
@@ -565,14 +565,12 @@ class _Reader:
 
     def _read(self) -> CronTab:
         errors: list[Diagnostic] = []
-        parser = crontab_parser()
-        try:
-            tree = parser.parse(self.text, start=self.start)
-        except UnexpectedInput:
-            errors, good_text = self._line_by_line()
-            tree = parser.parse(good_text, start=self.start)
-        lines = _LinesToModel(self.path, self.dialect, self.system)
-        pieces = lines.transform(tree).children
+        with _PARSE_LOCK:
+            try:
+                lines, pieces = self._parse(self.text)
+            except UnexpectedInput:
+                errors, good_text = self._line_by_line()
+                lines, pieces = self._parse(good_text)
         errors.extend(lines.errors)
         self.warnings.extend(lines.warnings)
         crontab = self._assemble(pieces, errors)
@@ -581,6 +579,16 @@ class _Reader:
             errors.sort(key=lambda d: (d.line or 0, d.column or 0))
             raise InputError(errors)
         return crontab
+
+    def _parse(self, text: str) -> tuple[_LinesToModel, list]:
+        """The pieces of each line of `text`, made as Lark parses it (no tree of the whole file)."""
+        lines = _LinesToModel(self.path, self.dialect, self.system)
+        rules = line_rules()
+        rules.reader = lines
+        try:
+            return lines, crontab_parser().parse(text, start=self.start).children
+        finally:
+            rules.reader = None
 
     def _line_by_line(self) -> tuple[list[Diagnostic], str]:
         """Find every line that does not parse; return their errors and the text with them blanked."""
@@ -604,7 +612,8 @@ class _Reader:
         block: list[Comment] = []
         timezone: str | None = None
         random_delay: str | None = None
-        in_effect: tuple[tuple[str, str], ...] = ()
+        pairs: list[tuple[str, str]] = []  # every assignment so far, shared by the entries
+        in_effect = Environment()
         for piece in pieces:
             if isinstance(piece, _Blank):
                 blank_lines.append(piece.line)
@@ -618,7 +627,8 @@ class _Reader:
                 if assignment is None:
                     continue
                 environment.append(assignment)
-                in_effect = (*in_effect, (assignment.name, assignment.value))
+                pairs.append((assignment.name, assignment.value))
+                in_effect = Environment(pairs, len(pairs))
                 timezone = self._zone_from(assignment, timezone, errors)
                 if assignment.name == "RANDOM_DELAY":
                     random_delay = self._check_random_delay(assignment)
@@ -703,11 +713,11 @@ class _Reader:
                 Diagnostic(self.path, f"{self.dialect} cron ignores RANDOM_DELAY", line, column)
             )
             return None
-        if not re.fullmatch(r"[0-9]+", assignment.value) or int(assignment.value) > 24 * 60:
+        if read_number(assignment.value, 24 * 60) is None:
             self.warnings.append(
                 Diagnostic(
                     self.path,
-                    f"cronie ignores RANDOM_DELAY={assignment.value!s}: it must be a whole number of "
+                    f"cronie ignores RANDOM_DELAY={shorten(assignment.value)}: it must be a whole number of "
                     "minutes from 0 to 1440",
                     line,
                     column,

@@ -194,14 +194,20 @@ def next_fire_times(
     plan = _plan(schedule)
     zone, own = _zone(schedule, default_tz)
     threshold = after.astimezone(timezone.utc)
-    day = threshold.astimezone(zone).date() - timedelta(days=1)
+    local_day = _local_date(threshold, zone)
+    if local_day is None:
+        return []  # later than the last day the calendar holds in this zone
+    day = _day_before(local_day) or local_day
     found: list[datetime] = []
     for _ in range(_SEARCH_DAYS):
-        for fire in _day_fires(plan, day, zone, own):
-            if fire.astimezone(timezone.utc) > threshold:
-                found.append(fire)
-                if len(found) == count:
-                    return found
+        try:
+            for fire in _day_fires(plan, day, zone, own):
+                if fire.astimezone(timezone.utc) > threshold:
+                    found.append(fire)
+                    if len(found) == count:
+                        return found
+        except OverflowError:
+            break  # past the last instant Python's datetime can hold (end of year 9999)
         day = _next_candidate_day(plan, day)
         if day is None:
             break
@@ -218,19 +224,40 @@ def previous_fire_time(
     plan = _plan(schedule)
     zone, own = _zone(schedule, default_tz)
     threshold = before.astimezone(timezone.utc)
-    day: date | None = threshold.astimezone(zone).date() + timedelta(days=1)
+    day: date | None = _local_date(threshold, zone) or date.max
+    day = _day_after(day) or day
     for _ in range(_SEARCH_DAYS):
-        assert day is not None
-        earlier = [
-            f for f in _day_fires(plan, day, zone, own) if f.astimezone(timezone.utc) < threshold
-        ]
+        if day is None:
+            return None
+        earlier = [f for f in _day_fires(plan, day, zone, own) if _utc_before(f, threshold)]
         if earlier:
             return earlier[-1]
-        try:
-            day -= timedelta(days=1)
-        except OverflowError:
-            return None
+        day = _day_before(day)
     return None
+
+
+def _local_date(instant: datetime, zone: ZoneInfo) -> date | None:
+    """The day `instant` falls on in `zone`: the first day of the calendar when that is before it,
+    None when it is after the last (`9999-12-31T23:58Z` is in year 10000 in Paris)."""
+    try:
+        return instant.astimezone(zone).date()
+    except OverflowError:
+        return None if instant.year > 5000 else date.min
+
+
+def _utc_before(fire: datetime, threshold: datetime) -> bool:
+    try:
+        return fire.astimezone(timezone.utc) < threshold
+    except OverflowError:  # past the last instant a datetime holds: after any threshold
+        return False
+
+
+def _day_before(day: date) -> date | None:
+    return None if day == date.min else day - timedelta(days=1)
+
+
+def _day_after(day: date) -> date | None:
+    return None if day == date.max else day + timedelta(days=1)
 
 
 def fire_times_between(
@@ -257,10 +284,10 @@ def fire_times_between(
 
 def _next_candidate_day(plan: _Plan, day: date) -> date | None:
     """The next day whose month is allowed (skips whole months cheaply)."""
-    try:
-        day += timedelta(days=1)
-    except OverflowError:
+    following = _day_after(day)
+    if following is None:
         return None
+    day = following
     while day.month not in plan.months:
         year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
         if year > 9999:

@@ -18,10 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from migrator.crontab.model import Schedule
 from migrator.crontab.schedule import never_fires
+from migrator.crontab.zones import find_zone
 
 DAY = 1440
 WEEK = 7 * DAY
@@ -66,10 +67,7 @@ def zone_offsets(zone: str) -> tuple[int, int]:
 
 @lru_cache(maxsize=512)
 def _zone_offsets(zone: str) -> tuple[int, int]:
-    try:
-        tz = ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo("UTC")
+    tz = find_zone(zone) or ZoneInfo("UTC")
     out = []
     for instant in (_WINTER, _SUMMER):
         delta = instant.astimezone(tz).utcoffset() or timedelta(0)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from migrator.crontab.model import CronEntry
-from migrator.crontab.secrets import without_secrets
+from migrator.crontab.secrets import without_command_secrets, without_secrets
 from migrator.infer.calendar import NeverFires, Timing, timing
 from migrator.infer.facts import CommandFacts, command_facts
 from migrator.infer.shell import split_comment
@@ -61,8 +61,8 @@ def build_jobs(entries: Iterable[CronEntry], default_timezone: str) -> list[Job]
     entries = list(entries)
     drafts = []
     for index, entry in enumerate(entries):
-        code, trailing = split_comment(entry.command)
         # a secret's value must not become part of a task id (it would be written into the DAG)
+        code, trailing = split_comment(without_command_secrets(entry.command))
         facts = command_facts(code, without_secrets(entry.env), entry.user)
         zone = entry.schedule.timezone or default_timezone
         unscheduled: str | None = None

@@ -294,7 +294,7 @@ def _parse_into(
             continue
         if _REDIRECT.match(token):
             fd: int | None = None
-            if words and words[-1].isdigit() and len(words[-1]) == 1:
+            if words and len(words[-1]) == 1 and words[-1] in "0123456789":
                 fd = int(words.pop())
             target = tokens[i + 1] if i + 1 < len(tokens) else ""
             if token in (">&", "<&") and target and not target.isdigit() and target != "-":
@@ -538,7 +538,7 @@ def _unwrap_lock(
     rest = args[k:]
     if rest and rest[0] in ("-c", "--command") and len(rest) > 1:
         return (program, [], lock, rest[1])
-    if lock is not None and lock.isdigit():
+    if lock is not None and lock.isascii() and lock.isdigit() and len(lock) <= 6:
         # `flock -n 9` with `9>/var/lock/x` somewhere on the line: resolved once the line is read
         lock = f"fd:{lock}"
     return (program, rest, lock, None)

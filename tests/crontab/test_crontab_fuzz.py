@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
+from fuzz_profiles import fuzz_examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -56,22 +57,25 @@ def mutate(line: str, rng: random.Random) -> str:
     return "".join(chars)
 
 
+@pytest.mark.fuzz
 @pytest.mark.parametrize("dialect", list(Dialect))
 @pytest.mark.parametrize("system", [False, True, None])
 def test_mutated_fixture_lines(dialect, system):
     rng = random.Random(f"{dialect}-{system}")
-    for _ in range(300):
+    for _ in range(fuzz_examples(300)):
         lines = [mutate(rng.choice(SEEDS), rng) for _ in range(rng.randint(1, 6))]
         check("\n".join(lines) + rng.choice(["\n", ""]), system=system, dialect=dialect)
 
 
-@settings(max_examples=300, deadline=None)
+@pytest.mark.fuzz
+@settings(max_examples=fuzz_examples(300))
 @given(st.text(alphabet=ALPHABET + "\n\r\x0b\x00\u00e9", max_size=120), st.booleans())
 def test_random_text(text, system):
     check(text, system=system)
 
 
-@settings(max_examples=200, deadline=None)
+@pytest.mark.fuzz
+@settings(max_examples=fuzz_examples(200))
 @given(st.text(alphabet=ALPHABET, max_size=40))
 def test_random_expressions(text):
     try:

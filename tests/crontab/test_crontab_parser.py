@@ -394,6 +394,6 @@ def test_parse_expression_errors():
         parse_expression("0 0 * *")
     with pytest.raises(InputError, match="empty expression"):
         parse_expression("  ")
-    with pytest.raises(InputError, match="unknown time zone"):
+    with pytest.raises(InputError, match="is not an IANA time zone name"):
         parse_expression("0 0 * * *", timezone="Nowhere/City")
     assert parse_expression("0 1 * * *", timezone="Asia/Tokyo").timezone == "Asia/Tokyo"

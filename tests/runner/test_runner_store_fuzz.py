@@ -1,8 +1,9 @@
 """The state store under damage, fuzzed: every runner command on a mutated state.db either works or says
 what is wrong with which file (exit 2), never crashes, and never deletes or rewrites the damaged file.
 
-Bounded by default (CRON2DAG_FUZZ_EXAMPLES, 25); `.ci/run` runs a longer profile. Reproductions found by
-the fuzzer are kept below as `@example`s.
+Marked `fuzz`: bounded in the default run (25 damaged files), 300 under `.ci/run`'s ci-fuzz profile (each
+example starts DAG-file imports, so not 20 times as many). Reproductions found by the fuzzer are kept
+below as `@example`s.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from fuzz_profiles import fuzz_examples
 from migrator.cli import cli
 
-EXAMPLES = int(os.environ.get("CRON2DAG_FUZZ_EXAMPLES", "25"))
+EXAMPLES = fuzz_examples(25, ci=300)
 
 DAG = '''
 import pendulum
@@ -97,6 +99,7 @@ COMMANDS = [
 ]
 
 
+@pytest.mark.fuzz
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                        HealthCheck.too_slow])
 @given(mutations=st.lists(mutation, min_size=1, max_size=3))
