@@ -34,6 +34,7 @@ from migrator.runner.context import (
     XComStore,
     context_to_airflow_vars,
 )
+from migrator.runner.mapping import mapping_push_error
 from migrator.runner.sdk.asset_events import emitted_events
 from migrator.runner.sdk.context import set_current_context
 from migrator.runner.sdk.exceptions import (
@@ -45,6 +46,7 @@ from migrator.runner.sdk.exceptions import (
     AirflowTaskTimeout,
     DownstreamTasksSkipped,
 )
+from migrator.runner.sdk.mapped import mapping_sources
 from migrator.runner.sdk.operators import (
     BashOperator,
     EmptyOperator,
@@ -54,8 +56,6 @@ from migrator.runner.sdk.operators import (
     is_inline_command,
 )
 from migrator.runner.sdk.sensors import BaseSensorOperator, PokeReturnValue
-from migrator.runner.mapping import mapping_push_error
-from migrator.runner.sdk.mapped import mapping_sources
 from migrator.runner.sdk.xcom_arg import XCOM_RETURN_KEY
 from migrator.runner.templating import render_template_fields, rendered_fields, rendered_for_record
 

@@ -189,7 +189,11 @@ def build_context(
     """Airflow 3's `RuntimeTaskInstance.get_template_context()` for one attempt."""
     from migrator.runner.sdk import macros
     from migrator.runner.sdk.asset_events import InletEventsAccessors, OutletEventAccessors
-    from migrator.runner.sdk.state_store import AssetStateStoreAccessors, TaskStateStoreAccessor, has_asset_state
+    from migrator.runner.sdk.state_store import (
+        AssetStateStoreAccessors,
+        TaskStateStoreAccessor,
+        has_asset_state,
+    )
     from migrator.runner.sdk.variables import ConnectionAccessor, VariableAccessor
 
     prev = previous_success() if previous_success is not None else None

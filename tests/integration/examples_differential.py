@@ -319,8 +319,8 @@ def summary(verdicts: Sequence[Verdict]) -> str:
     compared = [v for v in verdicts if v.status != "excluded"]
     agree = sum(1 for v in compared if v.status == "agree")
     loaded = sum(1 for v in compared if v.status != "not loaded")
-    lines = [f"{len(compared)} example DAGs compared: {loaded} loaded, {agree} agree "
-             f"({100 * agree / max(1, len(compared)):.0f}%); {len(verdicts) - len(compared)} files excluded"]
+    lines = [(f"{len(compared)} example DAGs compared: {loaded} loaded, {agree} agree "
+              f"({100 * agree / max(1, len(compared)):.0f}%); {len(verdicts) - len(compared)} files excluded")]
     for verdict in verdicts:
         if verdict.status != "agree":
             lines.append(f"  {verdict.status:10} {verdict.file} {verdict.dag_id}: {verdict.detail}")

@@ -14,23 +14,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_runner_loader import load, write
 
 from migrator.cli import cli
 from migrator.errors import InputError
 from migrator.runner.loader import load_dag_file
 from migrator.runner.mapping import initial_instances
 from migrator.runner.store import Store
-
-
-def write(tmp_path: Path, source: str, name: str = "dag.py") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(source).lstrip())
-    return path
-
-
-def load(tmp_path: Path, source: str):
-    return load_dag_file(write(tmp_path, source)).select(None)
-
 
 HEADER = """
 import pendulum

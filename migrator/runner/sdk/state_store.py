@@ -43,8 +43,26 @@ class _Backend:
         return [self._ti.dag_id, self._ti.run_id, self._ti.task_id, self._ti.map_index]
 
 
-class TaskStateStoreAccessor:
-    """The store of the running task instance (dag, run, task, map index)."""
+class _StoreAccessor:
+    """get / delete / clear, shared by both stores; `_call` says which store."""
+
+    def _call(self, op: str, **more: Any) -> Any:
+        raise NotImplementedError
+
+    def get(self, key: str, default: Any = None) -> Any:
+        text = self._call("get", key=key)
+        return default if text is None else json.loads(text)
+
+    def delete(self, key: str) -> None:
+        self._call("delete", key=key)
+
+    def clear(self) -> None:
+        self._call("clear")
+
+
+class TaskStateStoreAccessor(_StoreAccessor):
+    """The store of the running task instance (dag, run, task, map index). No async methods: Airflow
+    3.3's has none either (an `async def` task calling `aget` fails there as here)."""
 
     def __init__(self, ti: Any) -> None:
         self._backend = _Backend(ti)
@@ -55,10 +73,6 @@ class TaskStateStoreAccessor:
 
     def _call(self, op: str, **more: Any) -> Any:
         return self._backend.call(store="task", op=op, scope=list(self._scope), **more)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        text = self._call("get", key=key)
-        return default if text is None else json.loads(text)
 
     def set(self, key: str, value: Any, *, retention: datetime.timedelta | None = None) -> None:
         encoded = _encoded(value)
@@ -71,14 +85,8 @@ class TaskStateStoreAccessor:
             expires_at = (now + datetime.timedelta(days=DEFAULT_RETENTION_DAYS)).isoformat()
         self._call("set", key=key, value=encoded, expires_at=expires_at)
 
-    def delete(self, key: str) -> None:
-        self._call("delete", key=key)
 
-    def clear(self) -> None:
-        self._call("clear")
-
-
-class AssetStateStoreAccessor:
+class AssetStateStoreAccessor(_StoreAccessor):
     """One asset's store (`context["asset_state_store"][MY_ASSET]`)."""
 
     def __init__(self, backend: _Backend, name: str, uri: str) -> None:
@@ -91,18 +99,8 @@ class AssetStateStoreAccessor:
     def _call(self, op: str, **more: Any) -> Any:
         return self._backend.call(store="asset", op=op, asset=list(self._asset), **more)
 
-    def get(self, key: str, default: Any = None) -> Any:
-        text = self._call("get", key=key)
-        return default if text is None else json.loads(text)
-
     def set(self, key: str, value: Any) -> None:
         self._call("set", key=key, value=_encoded(value), writer=self._backend.writer())
-
-    def delete(self, key: str) -> None:
-        self._call("delete", key=key)
-
-    def clear(self) -> None:
-        self._call("clear")
 
     async def aget(self, key: str, default: Any = None) -> Any:
         return self.get(key, default)
@@ -122,7 +120,13 @@ class AssetStateStoreAccessors:
     (or by reference); with exactly one such asset, its store's methods directly."""
 
     def __init__(self, ti: Any, inlets: list[Any], outlets: list[Any]) -> None:
-        from migrator.runner.sdk.assets import Asset, AssetAlias, AssetNameRef, AssetUriRef, known_asset
+        from migrator.runner.sdk.assets import (
+            Asset,
+            AssetAlias,
+            AssetNameRef,
+            AssetUriRef,
+            known_asset,
+        )
 
         backend = _Backend(ti)
         self._by_name: dict[str, AssetStateStoreAccessor] = {}

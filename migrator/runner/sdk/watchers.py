@@ -65,7 +65,7 @@ class AssetWatcher:
 
     def __init__(self, name: str, trigger: Any) -> None:
         if not isinstance(trigger, BaseEventTrigger):
-            raise ValueError("Asset watcher trigger must inherit BaseEventTrigger")
+            raise ValueError("Asset watcher trigger must inherit BaseEventTrigger")  # noqa: TRY004 - Airflow's error
         self.name = name
         self.trigger = trigger
 
