@@ -112,7 +112,9 @@ def _holds_fstring(node: object) -> bool:
 
     if isinstance(node, cst.FormattedString):
         return True
-    return any(_holds_fstring(part) for part in (node.left, node.right))  # type: ignore[attr-defined]
+    if isinstance(node, cst.ConcatenatedString):
+        return _holds_fstring(node.left) or _holds_fstring(node.right)
+    return False  # a plain string part of a concatenation
 
 
 def _outermost(ranges: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:

@@ -90,6 +90,13 @@ def test_python_312_fstrings_are_linted_not_refused(lint):
     assert result.notes and "PEP 701" in result.notes[0]
 
 
+def test_plain_string_concatenations_beside_312_fstrings_are_read(lint):
+    # Found by the linter's fuzz test: a concatenation of plain strings in such a file was an internal error.
+    result = lint('x = "a" "b" "c"\ny = f"{d["k"]}"\n')
+    assert [f.code for f in result.findings if f.code == "SYN001"] == []
+    assert result.notes and "PEP 701" in result.notes[0]
+
+
 def test_a_real_error_in_a_file_with_fstrings_stays_syn001(lint):
     result = lint(PEP701 + "x = (\n")
     assert [f.code for f in result.findings] == ["SYN001"]
