@@ -10,6 +10,7 @@ rewriting nothing is always safe, rewriting wrongly is not.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 _OPERATOR_CHARS = set(";&|<>()")
 _WORD_BREAK = set(" \t;&|()<>")
@@ -228,7 +229,7 @@ class SpannedWord:
     start: int  # the whole word as written, quotes included
     end: int
 
-    @property
+    @cached_property  # read by every rule of the secrets detector: joined once
     def value(self) -> str:
         """The word after quote removal (expansions left as written)."""
         return "".join(p.text for p in self.pieces)
@@ -305,6 +306,9 @@ class _Scanner:
                 i = self._redirection(i)
             elif char == "#" and not self.pieces:
                 break
+            elif char == "\\" and text.startswith("\n", i + 1):
+                i += 2  # a line continuation: the shell removes it, the word goes on
+                continue
             elif char == "\\":
                 self._start(i)
                 if i + 1 < n:
@@ -380,7 +384,11 @@ class _Scanner:
         run = i
         while i < n and text[i] != '"':
             char = text[i]
-            if char == "\\" and i + 1 < n and text[i + 1] in '"\\$`':
+            if char == "\\" and text.startswith("\n", i + 1):
+                self._flush(run, i)  # a line continuation, removed inside double quotes too
+                i += 2
+                run = i
+            elif char == "\\" and i + 1 < n and text[i + 1] in '"\\$`':
                 self._flush(run, i)
                 self._piece(i + 1, i + 2, text[i + 1], exact=False)
                 i += 2

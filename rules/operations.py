@@ -175,47 +175,43 @@ SECRET_NAME = re.compile(
     r"client_secret|credentials?|passphrase)$",
     re.IGNORECASE,
 )
-# the stems of SECRET_NAME (lower case): a line without one names no secret
-_NAME_STEMS = ("passw", "pwd", "secret", "token", "apikey", "api_key", "accesskey", "access_key", "privatekey",
-               "private_key", "credential", "passphrase")
 
 
 def _hint_lines(model: FileModel) -> set[int]:
-    """Lines that may hold a secret: a secret's name, or a value `find_secrets` recognises. Two scans
-    of the text at C speed, so that only those lines' nodes are looked at."""
+    """Lines that may hold a secret: a stem of SECRET_NAME or a word `secrets.hint_offsets` finds
+    (one `str.find` per word over the file), so that only those lines' nodes are looked at."""
     index = model.index
     if index is None:
         return set()
-    lowered = model.source.lower()
-    offsets: list[int] = []
-    for stem in _NAME_STEMS:  # `str.find` per stem: far cheaper than one case-insensitive regex
-        position = lowered.find(stem)
-        while position != -1:
-            offsets.append(position)
-            position = lowered.find(stem, position + 1)
-    offsets.extend(secret.start for secret in secrets.find_secrets(model.source))
-    return {index.line_of(offset) for offset in offsets}
-
-
-_SECRET_MESSAGES = {
-    "a password in a URL": "Password embedded in a URL",
-    "a password written in a command line": "Password written in a command line (it also shows in `ps` and the task log)",
-}
+    return {index.line_of(offset) for offset in secrets.hint_offsets(model.source)}
 
 
 def _secret_value(value: str) -> bool:
     return secrets.is_secret_value(value)
 
 
+def _secret_message(secret: secrets.Secret) -> str:
+    if secret.written_as == "token":
+        article = "an" if secret.what[0] in "AEIOU" or secret.what.startswith("npm") else "a"
+        return f"String looks like {article} {secret.what}"
+    if secret.written_as == "url":
+        if secret.what.startswith("password in a "):
+            return "Password embedded in a URL"
+        return f"Secret embedded in a URL ({secret.what})"
+    return f"Secret written in a command line, {secret.what} (it also shows in `ps` and the task log)"
+
+
 class HardCodedSecret(Rule):
     """## What it does
     Flags secrets written in a DAG file: string literals given to names, arguments or dict keys such
     as `password`, `token`, `api_key` or `secret_key`; credentials in URLs (`postgresql://user:pw@host`);
-    strings shaped like known keys (AWS access keys, GitHub, Slack and Google tokens, private keys);
-    and passwords written in a command (`curl -u user:pass`, `mysql -pS3cret`, `--password=...`,
-    `PGPASSWORD=...`, `sshpass -p ...`).
-    Templates (`{{ conn.db.password }}`), `${VAR}` placeholders and environment variable names are
-    not flagged.
+    strings shaped like known keys (AWS access keys, GitHub, Slack and Google tokens, webhook keys,
+    private keys); and secrets written in a command (`curl -u user:pass`, `mysql -pS3cret`,
+    `--password=...`, `PGPASSWORD=...`, `sshpass -p ...`, an `Authorization` header, `?token=`).
+    Commands are read as the shell splits them, with the detector `cron2dag migrate` uses on
+    crontabs, so `mkdir -p` or `psql -p 5432` are not passwords.
+    Templates (`{{ conn.db.password }}`), `${VAR}` placeholders, stand-ins (`<password>`, `***`,
+    `pkz_...`) and environment variable names are not flagged.
 
     ## Why is this bad?
     DAG files live in git, are shipped to every scheduler and worker, and are shown in the Airflow UI
@@ -275,7 +271,7 @@ class HardCodedSecret(Rule):
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) >= 10:
                 found = secrets.find_secrets(node.value)
                 if found:
-                    yield from report(node, _SECRET_MESSAGES.get(found[0].what, f"String looks like {found[0].what}"))
+                    yield from report(node, _secret_message(found[0]))
 
     @staticmethod
     def _literal_secret(expr: ast.AST, name: str) -> bool:

@@ -1,11 +1,15 @@
-"""Secrets written in text: known key formats, credentials in URLs, passwords on command lines.
+"""Secrets written in the strings of a DAG file, as the linter reports them (`OPS004`).
 
-Pure: text in, where each secret is out. The linter (OPS004) reports them in DAG code; anything that
-copies a command somewhere (generated code, a name) can use the same function to keep them out.
+A string is read the way `migrate` reads a crontab command (`migrator.secrets.find_command_secrets`,
+shell-aware: `mysql -pS3cret` is a password, `mkdir -p` and `psql -p 5432` are not), and searched
+whole for the providers' token formats (`migrator.secrets.TOKEN_FORMATS`: a private key block spans
+several words). So the linter flags in hand-written DAGs the secrets `migrate` moves out of crontabs.
 
-A value the shell or a template fills in at run time is not a secret written in the text: `$VAR`,
-`${VAR}`, `$(cat file)`, a backtick, `{{ conn.db.password }}`, `%(password)s`, an empty value, a
-placeholder (`<password>`, `***`, `xxx`, `...`) or an environment variable's name.
+What the linter adds is for code, not crontabs: a value an Airflow template or Python fills in is not
+written in the file (`{{ conn.db.password }}`, `{password}`, `%(password)s`, `${VAR}`), nor is an
+environment variable's name, nor a value everyone knows (`pass`, `changeme`, `guest`: examples and
+local defaults, as in `sqs://user:pass@localhost`), nor one shorter than four characters. `migrate`
+moves those too: moving a value costs nothing, a false finding in someone's CI does.
 """
 
 from __future__ import annotations
@@ -13,78 +17,110 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-KEY_PATTERNS = (
-    (re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key id"),
-    (re.compile(r"gh[pousr]_[A-Za-z0-9]{36,}\b"), "a GitHub token"),
-    (re.compile(r"xox[abprs]-[A-Za-z0-9-]{10,}"), "a Slack token"),
-    (re.compile(r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----"), "a private key"),
-    (re.compile(r"AIza[0-9A-Za-z_\-]{35}\b"), "a Google API key"),
-    (re.compile(r"sk_live_[0-9a-zA-Z]{24,}\b"), "a Stripe secret key"),
+from migrator.secrets import (
+    could_hold_secret,
+    find_command_secrets,
+    find_tokens,
+    hint_offsets,
+    is_placeholder,
 )
-URL_CREDENTIALS = re.compile(r"://(?P<user>[^:/@\s{}]+):(?P<password>[^@/\s]+)@")
-# A password given on a command line, the group holding it. Each pattern starts with a literal, which
-# lets the regex engine skip to its occurrences instead of trying every position of a file.
-COMMAND_PASSWORDS = (
-    re.compile(r"mysql(?:dump|admin|import|check|show)?\b[^|;&\n]*?\s-p['\"]?(?P<value>[^\s'\"]+)"),
-    re.compile(r"--(?:http-|ftp-)?password[= ]['\"]?(?P<value>[^\s'\"]+)"),
-    re.compile(r"(?:PGPASSWORD|MYSQL_PWD|SSHPASS)=['\"]?(?P<value>[^\s'\"]+)"),
-    re.compile(r"sshpass\s+-p\s*['\"]?(?P<value>[^\s'\"]+)"),
-    # curl/lftp `-u user:password` (`-u user` alone prompts for the password)
-    re.compile(r"(?:curl|lftp)\b[^|;&\n]*?\s(?:-u|--user)(?:\s+|=)?['\"]?[^\s:'\",]+[:,](?P<value>[^\s'\"]+)"),
-)
-# the words at least one of which every secret above contains (lower case): a cheap pre-check
-HINTS = ("pass", "pwd", "akia", "asia", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xox", "private key", "aiza",
-         "sk_live", "mysql", "://", "curl", "lftp")
+from migrator.secrets.formats import HINTS as TOKEN_HINTS
 
-PLACEHOLDER = re.compile(r"^\s*$|\{\{|\$\{|^\$\w+$|^<.*>$|^\*+$|^x+$|^\.\.\.$|^%\(.*\)s$|^\{.*\}$", re.IGNORECASE)
-ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+__all__ = ["Secret", "find_secrets", "hint_offsets", "is_secret_value"]
 
 
 @dataclass(frozen=True)
 class Secret:
-    what: str  # "an AWS access key id", "a password in a connection URL", ...
+    what: str  # "AWS access key id", "password of mysqldump (-p)", ...
+    written_as: str  # "token", "url" or "command" (see `CommandSecret.written_as`)
     start: int  # offsets in the text of the secret itself
     end: int
 
 
 # values everyone knows, as in `sqs://user:pass@localhost`: examples and local defaults, not secrets
-WELL_KNOWN = frozenset({
-    "pass", "password", "passwd", "secret", "changeme", "change_me", "example", "dummy", "placeholder",
-    "test", "testing", "true", "false", "none", "null", "yes", "no", "admin", "guest", "user", "xxxx",
-})
+WELL_KNOWN = frozenset(
+    {
+        "pass",
+        "password",
+        "passwd",
+        "secret",
+        "changeme",
+        "change_me",
+        "example",
+        "dummy",
+        "placeholder",
+        "test",
+        "testing",
+        "true",
+        "false",
+        "none",
+        "null",
+        "yes",
+        "no",
+        "admin",
+        "guest",
+        "user",
+        "xxxx",
+    }
+)
+_REFERENCE = re.compile(r"\$\w+|\$\{[^{}]*\}")  # filled in by the shell or envsubst
+ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+# a slot Python fills in, anywhere in a value: `{password}`, `{0}`, `{cfg[pw]!s}`, `%(password)s`, `%s`
+_FORMAT_SLOT = re.compile(r"\{[\w.\[\]]*(?:![rsa])?(?::[^{}]*)?\}|%(?:\([^()]*\))?[sdr]")
+# where Jinja expressions, statements and comments start and end
+_TEMPLATE_DELIMITER = re.compile(r"\{\{|\{%|\{#|\}\}|%\}|#\}")
 
 
 def is_secret_value(value: str) -> bool:
-    """A literal that could be a secret: not empty, a placeholder, a template, a variable's name or a
-    value everyone knows."""
+    """A literal that could be a secret: not a placeholder, a template, a reference, a variable's
+    name, a value everyone knows, nor shorter than four characters."""
     return (
-        not PLACEHOLDER.search(value)
-        and not ENV_NAME.match(value)
-        and len(value) >= 4
+        len(value) >= 4
+        and not is_placeholder(value)
+        and not _REFERENCE.fullmatch(value)
+        and not _FORMAT_SLOT.search(value)
+        and not ENV_NAME.fullmatch(value)
         and value.lower() not in WELL_KNOWN
     )
 
 
-def _literal_in_command(value: str) -> bool:
-    """A value the shell takes as written: not `$VAR`, `$(...)`, a backtick or a template."""
-    return not value.startswith(("$", "`", "{", "%", "<")) and is_secret_value(value)
-
-
 def find_secrets(text: str) -> list[Secret]:
-    """Every secret written in `text`, in order."""
-    lowered = text.lower()
-    if not any(hint in lowered for hint in HINTS):
+    """Every secret written in `text` (a string of a DAG file), in order; where a token's format and
+    a command's rule find the same characters, the token is named."""
+    if not could_hold_secret(text):
         return []
-    found: list[Secret] = []
-    for pattern, what in KEY_PATTERNS:
-        for match in pattern.finditer(text):
-            found.append(Secret(what, match.start(), match.end()))
-    for match in URL_CREDENTIALS.finditer(text):
-        if is_secret_value(match.group("password")):
-            found.append(Secret("a password in a URL", *match.span("password")))
-    for pattern in COMMAND_PASSWORDS:
-        for match in pattern.finditer(text):
-            if _literal_in_command(match.group("value")):
-                found.append(Secret("a password written in a command line", *match.span("value")))
-    found.sort(key=lambda secret: secret.start)
-    return found
+    found: dict[tuple[int, int], Secret] = {}
+    if any(hint in text for hint in TOKEN_HINTS):
+        for token in find_tokens(text):
+            found[(token.start, token.end)] = Secret(
+                token.format.what, "token", token.start, token.end
+            )
+    templates = _template_spans(text) if "{" in text or "}" in text else []
+    for secret in find_command_secrets(text):
+        if not is_secret_value(secret.value) or any(
+            start < secret.end and secret.start < end for start, end in templates
+        ):
+            continue
+        found.setdefault(
+            (secret.start, secret.end),
+            Secret(secret.what, secret.written_as, secret.start, secret.end),
+        )
+    return sorted(found.values(), key=lambda secret: (secret.start, secret.written_as != "token"))
+
+
+def _template_spans(text: str) -> list[tuple[int, int]]:
+    """The spans Airflow fills in when it renders `text` as a template. A string may be a piece of a
+    template cut in several (`"{{ ti.xcom_pull(key='" + name + "') }}"`): an expression opened and
+    not closed runs to the end, one closed and not opened runs from the start."""
+    spans: list[tuple[int, int]] = []
+    opened: int | None = None
+    for match in _TEMPLATE_DELIMITER.finditer(text):
+        if match.group().startswith("{"):
+            if opened is None:
+                opened = match.start()
+        else:
+            spans.append((0 if opened is None else opened, match.end()))
+            opened = None
+    if opened is not None:
+        spans.append((opened, len(text)))
+    return spans

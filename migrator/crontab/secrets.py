@@ -5,20 +5,17 @@ Their values must never reach generated code as text, nor any identifier or file
 derives task and DAG ids from commands). Code generators read them at run time instead: Airflow from
 a Variable (`{{ var.value.NAME }}`), Dagster from an environment variable (`dg.EnvVar`).
 
-`find_command_secrets(command)` is pure: it reads the command as the shell splits it and knows where
-each program takes a secret, so `mysql -pS3cret` is a password and `mkdir -p`, `ssh -p 22` or
-`psql -p 5432` are not. Precision comes first: a value that is only a reference (`$DB_PASSWORD`, a
-`$(...)` substitution) or a file (`--password-file=...`) is not a secret in the command.
+The detector itself (`find_command_secrets`, shared with the linter) is in `migrator.secrets`; this
+module is what the crontab side adds: which environment variables to keep out of generated code, the
+command as inference may read it, and names for the variables secrets move to.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from migrator.crontab.secret_rules import CommandSecret, is_secret_name, secrets_in
-from migrator.shellsyntax import spanned_commands
+from migrator.secrets import CommandSecret, find_command_secrets, is_secret_name
 
 __all__ = [
     "CommandSecret",
@@ -37,16 +34,6 @@ def without_secrets(env: Mapping[str, str]) -> dict[str, str]:
 
 
 # ---- secrets in command lines ---------------------------------------------------------------------
-
-
-@lru_cache(maxsize=4096)
-def find_command_secrets(command: str) -> tuple[CommandSecret, ...]:
-    """The secrets written in `command` (a crontab entry's command), in the order they appear."""
-    found: dict[tuple[int, int], CommandSecret] = {}
-    for simple in spanned_commands(command):
-        for secret in secrets_in(command, list(simple.words)):
-            found.setdefault((secret.start, secret.end), secret)
-    return tuple(sorted(found.values(), key=lambda s: s.start))
 
 
 def mask_secrets(text: str, secrets: Iterable[CommandSecret | str], mask: str = "***") -> str:

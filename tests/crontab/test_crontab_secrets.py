@@ -19,6 +19,7 @@ from migrator.crontab.secrets import (
     mask_secrets,
     without_command_secrets,
 )
+from migrator.secrets import could_hold_secret, hint_offsets, is_placeholder
 
 FOUND = [
     # (command, the secret values in order, the label of the first)
@@ -102,6 +103,14 @@ FOUND = [
         "postgres_password",
     ),
     ("kubectl --token=eyJhbGciOiJIUzI1NiJ9x get pods", ["eyJhbGciOiJIUzI1NiJ9x"], "kubectl_token"),
+    # a command line given as an option's value is written in this one too
+    (
+        "python3 /opt/run_task.py --command 'users create --username etl --password CmdPw1'",
+        ["CmdPw1"],
+        "users_etl_password",
+    ),
+    # a line continuation (multi-line commands of DAG files) joins the words around it
+    ("mysqldump -u etl \\\n  -pContPw1 shop", ["ContPw1"], "mysql_etl_password"),
 ]
 
 NOT_SECRETS = [
@@ -136,6 +145,10 @@ NOT_SECRETS = [
     "echo 3f786850e387550fdab836ed7e6dc881de23001b > /tmp/sha",
     "aws s3 cp s3://bucket/key /data/key",
     "run-with-lockfile -n /var/lock/x.lock /opt/job",
+    # stand-ins: an example cut short, a slot in brackets
+    "export PIKZELS_API_KEY=pkz_... && /opt/thumbs.sh",
+    "curl 'https://stats.example.com/?module=API&token_auth=[TOKEN]'",
+    "app --description 'use --password X'",  # only options named for a command hold one
 ]
 
 
@@ -155,6 +168,35 @@ def test_secrets_are_found_with_a_secret_free_label(
 @pytest.mark.parametrize("command", NOT_SECRETS)
 def test_look_alikes_are_not_secrets(command: str) -> None:
     assert find_command_secrets(command) == ()
+
+
+@pytest.mark.parametrize(("command", "values", "label"), FOUND)
+def test_the_linters_cheap_tests_keep_every_secret_the_detector_finds(
+    command: str, values: list[str], label: str
+) -> None:
+    """OPS004 reads only strings `could_hold_secret` passes, on lines `hint_offsets` names: neither
+    may drop a secret of the detector both share."""
+    assert could_hold_secret(command)
+    hinted = {command.count("\n", 0, offset) for offset in hint_offsets(command)}
+    for secret in find_command_secrets(command):
+        assert command.count("\n", 0, secret.start) in hinted
+
+
+@pytest.mark.parametrize(
+    ("value", "placeholder"),
+    [
+        ("***", True),
+        ("<password>", True),
+        ("[TOKEN]", True),
+        ("pkz_...", True),
+        ("{{ conn.db.password }}", True),
+        ("%(password)s", True),
+        ("S3cret", False),
+        ("x9.Pw-_", False),
+    ],
+)
+def test_stand_ins_for_a_secret(value: str, placeholder: bool) -> None:
+    assert is_placeholder(value) is placeholder
 
 
 def test_a_value_quoted_in_pieces_is_found_but_not_movable() -> None:

@@ -3,6 +3,7 @@ Python, and never a crash of the run: one bad file among good ones is one findin
 
 from __future__ import annotations
 
+import ast
 import json
 import textwrap
 
@@ -90,6 +91,12 @@ def test_python_312_fstrings_are_linted_not_refused(lint):
     assert result.notes and "PEP 701" in result.notes[0]
 
 
+def test_plain_strings_concatenated_with_a_new_fstring_are_masked_with_it(lint):
+    result = lint('label = "a" f"{"b"}" "c"\nx = (\n    "d" f"{"e"}"\n)\n')
+    assert result.findings == []
+    assert result.notes and "PEP 701" in result.notes[0]
+
+
 def test_plain_string_concatenations_beside_312_fstrings_are_read(lint):
     # Found by the linter's fuzz test: a concatenation of plain strings in such a file was an internal error.
     result = lint('x = "a" "b" "c"\ny = f"{d["k"]}"\n')
@@ -108,6 +115,87 @@ def test_the_note_is_a_warning_and_not_a_failure(tmp_path):
     result = CliRunner().invoke(cli, ["lint", "--no-cache", "--select", "SYN", str(tmp_path)])
     assert result.exit_code == 0
     assert "PEP 701" in result.output
+
+
+PEP695 = textwrap.dedent(
+    """\
+    import pendulum
+    from airflow.sdk import DAG
+
+    type Rows = list[dict[str, int]]
+    type Pair[T] = tuple[T, T]
+    type Grid[
+        T,
+    ]=list[list[T]]
+
+
+    def first[T: (int, str)](rows: list[T]) -> T:
+        return rows[0]
+
+
+    class Box[T, *Ts, **P]:
+        def get[U](self, default: U) -> T | U:
+            return default
+
+
+    class Child[T](Box[T], metaclass=type):
+        pass
+
+
+    with DAG("d", start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), schedule_interval="@daily"):
+        pass
+    """
+)
+
+
+def test_python_312_generics_are_linted_not_refused(lint):
+    result = lint(PEP695)
+    assert [(f.line, f.code, f.column) for f in result.findings] == [(24, "AF301", 67)]
+    assert result.notes and "PEP 695" in result.notes[0] and "PEP 701" not in result.notes[0]
+
+
+def test_generics_and_new_fstrings_together_are_one_note(lint):
+    result = lint(PEP695 + 'label = f"{"a"}"\n')
+    assert [f.code for f in result.findings] == ["AF301"]
+    assert len(result.notes) == 1 and "PEP 701, PEP 695" in result.notes[0]
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        "def f[T](x: T) -> T\n    return x\n",  # no colon
+        "class C[T:\n    pass\n",  # unclosed bracket
+        "type X[T] =\n",  # no value
+    ],
+)
+def test_a_real_error_in_a_file_with_generics_stays_syn001(lint, broken):
+    result = lint(PEP695 + broken)
+    assert [f.code for f in result.findings] == ["SYN001"]
+    assert not result.notes
+
+
+def test_generics_keep_the_positions_of_everything_else():
+    parsed = parse_python(PEP695, "dag.py")
+    names = {
+        node.name: (node.lineno, node.col_offset, [a.arg for a in node.args.args])
+        for node in ast.walk(parsed.module)
+        if isinstance(node, ast.FunctionDef)
+    }
+    assert names == {"first": (11, 0, ["rows"]), "get": (16, 4, ["self", "default"])}
+    aliases = [
+        (node.targets[0].id, node.targets[0].col_offset, node.value.col_offset)
+        for node in parsed.module.body
+        if isinstance(node, ast.Assign)
+    ]
+    assert aliases == [("Rows", 5, 12), ("Pair", 5, 15), ("Grid", 5, 2)]
+    (child,) = [n for n in parsed.module.body if isinstance(n, ast.ClassDef) and n.name == "Child"]
+    assert [base.col_offset for base in child.bases] == [15]
+
+
+def test_a_type_statement_without_a_blank_after_its_name_moves_only_the_name():
+    parsed = parse_python("type Flat=list[int]; x = 1\n", "dag.py")
+    alias, other = parsed.module.body
+    assert (alias.targets[0].id, alias.value.col_offset, other.col_offset) == ("Flat", 10, 21)
 
 
 @pytest.mark.parametrize(

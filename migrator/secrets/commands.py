@@ -1,35 +1,29 @@
-"""Where programs take secrets on a command line: the rules of `secrets.find_command_secrets`.
+"""Secrets written in a command line: where each program takes one (`find_command_secrets`).
 
-Each rule knows one program's options (`mysql -p`, `curl -u`, `sshpass -p`, `redis-cli -a`, ...) or
-one written form any program may hold (`user:password@` in a URL, a token header, `?token=`, an
-assignment to a secret-named variable, a provider's documented token format). A value that is a
-reference (`$X`, `$(...)`) or a placeholder for a prompt (`-p` alone) is not a secret. Each secret
-gets a label for the variable it moves to, made of words that say where it was used, never of it.
+The command is read as the shell splits it, and each rule knows one program's options (`mysql -p`,
+`curl -u`, `sshpass -p`, `redis-cli -a`, ...) or one written form any program may hold
+(`user:password@` in a URL, a token header, `?token=`, an assignment to a secret-named variable, a
+provider's documented token format). So `mysql -pS3cret` is a password and `mkdir -p`, `ssh -p 22` or
+`psql -p 5432` are not. Precision comes first: a value that is only a reference (`$DB_PASSWORD`, a
+`$(...)` substitution), a placeholder (`-p` alone prompts, `***`) or a file (`--password-file=...`)
+is not a secret in the command. Each secret gets a label for the variable it moves to, made of words
+that say where it was used, never of it.
+
+Pure: `migrate` uses it on crontab commands, the linter (`OPS004`) on the strings of DAG files.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
+from migrator.secrets.formats import HINTS as TOKEN_HINTS
+from migrator.secrets.formats import TOKEN_FORMATS
+from migrator.secrets.values import is_placeholder, is_secret_name
 from migrator.shellsyntax import SpannedWord, spanned_commands
-
-_SECRET_WORDS = ("PASSWORD", "PASSWD", "TOKEN", "SECRET", "CREDENTIAL", "APIKEY", "PASSPHRASE")
-_SECRET_PARTS = frozenset({"PASS", "PWD", "PW", "AUTH", "KEY", "SSHPASS"})
-
-
-def is_secret_name(name: str) -> bool:
-    """Whether an environment variable's name says it holds a secret (`DB_PASSWORD`, `API_KEY`).
-
-    `KEY` counts as a whole word only (`AWS_SECRET_ACCESS_KEY`, not `KEYBOARD` or `MONKEY`); `PWD` is
-    the shell's working directory.
-    """
-    upper = name.upper()
-    if upper == "PWD":
-        return False
-    parts = re.split(r"[^A-Z0-9]+", upper)
-    return any(word in upper for word in _SECRET_WORDS) or any(p in _SECRET_PARTS for p in parts)
 
 
 @dataclass(frozen=True)
@@ -46,16 +40,12 @@ class CommandSecret:
     # the value (False when the value is quoted in pieces or escaped)
     movable: bool = True
     whole_word: bool = False  # the value is a whole word of the command (`sshpass -p VALUE`)
+    # how it is written: "url" (`user:password@` or `?token=` in a URL), "token" (a provider's token
+    # format, `TOKEN_FORMATS`), "command" (given to a program: an option, a header, a variable)
+    written_as: str = "command"
 
 
 # -- values ---------------------------------------------------------------------------------------
-
-# values that stand for "ask me" or for nothing: not secrets
-_NOT_VALUES = frozenset({"", "-", "*", "**", "***", "****", "xxx", "xxxx"})
-
-
-def _is_literal_value(value: str) -> bool:
-    return value.strip("*x ") != "" and value not in _NOT_VALUES
 
 
 def _is_file_like(value: str) -> bool:
@@ -145,46 +135,7 @@ _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*)://([^/?#@\s:]*):([^/?#@\s
 _URL_HOST = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://(?:[^/?#@\s]*@)?([^/?#:\s]+)")
 _QUERY_PAIR = re.compile(r"(?:^|[?&;])([A-Za-z0-9_.-]+)=([^&#;\s]*)")
 _CONNINFO_PASSWORD = re.compile(r"(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s']+)")
-# formats that are credentials whoever uses them (the providers document these prefixes)
-_TOKEN_FORMATS: tuple[tuple[re.Pattern[str], str, str], ...] = (
-    (
-        re.compile(
-            r"(?<![A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}(?![A-Z0-9])"
-        ),
-        "AWS access key id",
-        "aws_access_key_id",
-    ),
-    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b"), "GitHub token", "github_token"),
-    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b"), "GitHub token", "github_token"),
-    (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"), "GitLab token", "gitlab_token"),
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"), "Slack token", "slack_token"),
-    (
-        re.compile(r"(?<=hooks\.slack\.com/services/)T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]+"),
-        "Slack webhook key",
-        "slack_webhook",
-    ),
-    (
-        re.compile(
-            r"(?:(?<=discord\.com/api/webhooks/)|(?<=discordapp\.com/api/webhooks/))\d+/[\w-]+"
-        ),
-        "Discord webhook key",
-        "discord_webhook",
-    ),
-    (
-        re.compile(r"(?<=api\.telegram\.org/bot)\d{6,}:[A-Za-z0-9_-]{30,}"),
-        "Telegram bot token",
-        "telegram_bot_token",
-    ),
-    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), "Google API key", "google_api_key"),
-    (re.compile(r"\b[rs]k_(?:live|test)_[0-9A-Za-z]{16,}\b"), "Stripe key", "stripe_key"),
-    (re.compile(r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b"), "SendGrid key", "sendgrid_key"),
-    (re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"), "npm token", "npm_token"),
-    (
-        re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
-        "JSON web token",
-        "jwt",
-    ),
-)
+_TOKEN_HINT = re.compile("|".join(re.escape(hint) for hint in TOKEN_HINTS))
 # wrappers that run the rest of their words as a command, with the options that take a value
 _WRAPPERS: dict[str, frozenset[str]] = {
     "sudo": frozenset({"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T"}),
@@ -200,6 +151,9 @@ _WRAPPERS: dict[str, frozenset[str]] = {
     "xargs": frozenset({"-I", "-n", "-P", "-d", "-L", "-s", "-E"}),
 }
 _SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "su"})
+# options whose value is a command line of its own (`run_task.py --command 'users create ...'`):
+# what that command line holds is written in this one too
+_COMMAND_OPTIONS = frozenset({"--command", "--cmd", "--bash-command", "--exec"})
 
 
 def _program(word: SpannedWord) -> str:
@@ -265,6 +219,9 @@ class _Reader:
             found.extend(self._aws_configure(args))
         for word in args:
             found.extend(self._conninfo(program, word))
+        for option, word in itertools.pairwise(args):
+            if option.value in _COMMAND_OPTIONS:
+                found.extend(self._inner(word))
         return found
 
     def _wrapped(self, program: str, args: list[SpannedWord]) -> list[CommandSecret]:
@@ -598,6 +555,7 @@ class _Reader:
                     f"password in a {scheme} URL",
                     (_host_label(host), user, "password"),
                     length=len(match.group(3)),
+                    written_as="url",
                 )
             )
         for url in re.finditer(r"(?i)\b[a-z][a-z0-9+.-]*://\S+", value):
@@ -606,11 +564,19 @@ class _Reader:
                 start = url.start() + url.group(0).index("?") + 1
                 host_match = _URL_HOST.match(url.group(0))
                 host = _host_label(host_match.group(1)) if host_match else ""
-                found.extend(self._query(word, start, host, "URL parameter", text=query))
+                found.extend(
+                    self._query(word, start, host, "URL parameter", text=query, written_as="url")
+                )
         return found
 
     def _query(
-        self, word: SpannedWord, start: int, host: str, kind: str, text: str | None = None
+        self,
+        word: SpannedWord,
+        start: int,
+        host: str,
+        kind: str,
+        text: str | None = None,
+        written_as: str = "command",
     ) -> list[CommandSecret]:
         text = word.value[start:] if text is None else text
         found: list[CommandSecret] = []
@@ -624,16 +590,29 @@ class _Reader:
                         f"{kind} {name}",
                         (host, name),
                         length=len(value),
+                        written_as=written_as,
                     )
                 )
         return found
 
     def _formats(self, word: SpannedWord) -> list[CommandSecret]:
         found: list[CommandSecret] = []
-        for pattern, what, label in _TOKEN_FORMATS:
-            for match in pattern.finditer(word.value):
+        value = word.value
+        if _TOKEN_HINT.search(value) is None:
+            return found
+        for token in TOKEN_FORMATS:
+            if not any(hint in value for hint in token.hints):
+                continue
+            for match in token.pattern.finditer(value):
                 found.extend(
-                    self._part(word, match.start(), what, (label,), length=len(match.group(0)))
+                    self._part(
+                        word,
+                        match.start(),
+                        token.what,
+                        (token.label,),
+                        length=len(match.group(0)),
+                        written_as="token",
+                    )
                 )
         return found
 
@@ -650,9 +629,10 @@ class _Reader:
         label: tuple[str, ...],
         length: int | None = None,
         keep_case: bool = False,
+        written_as: str = "command",
     ) -> list[CommandSecret]:
         value = word.value[offset:] if length is None else word.value[offset : offset + length]
-        if not _is_literal_value(value) or _expands_within(word, offset, len(value)):
+        if is_placeholder(value) or _expands_within(word, offset, len(value)):
             return []
         span = word.span_of(offset, len(value))
         if span is None:
@@ -661,7 +641,9 @@ class _Reader:
             (start, end), movable = span, True
         name = _secret_free_label(label, value, keep_case)
         whole = offset == 0 and len(value) == len(word.value)
-        return [CommandSecret(value, start, end, what, name, movable, whole or not movable)]
+        return [
+            CommandSecret(value, start, end, what, name, movable, whole or not movable, written_as)
+        ]
 
 
 def _expands_within(word: SpannedWord, offset: int, length: int) -> bool:
@@ -746,6 +728,90 @@ def _ssh_host(args: list[SpannedWord]) -> str:
     return ""
 
 
-def secrets_in(command: str, words: list[SpannedWord]) -> list[CommandSecret]:
-    """The secrets of one simple command of `command` (its words, with their positions)."""
-    return _Reader(command).simple_command(words)
+@lru_cache(maxsize=4096)
+def find_command_secrets(command: str) -> tuple[CommandSecret, ...]:
+    """The secrets written in `command` (a shell command line), in the order they appear."""
+    found: dict[tuple[int, int], CommandSecret] = {}
+    reader = _Reader(command)
+    for simple in spanned_commands(command):
+        for secret in reader.simple_command(list(simple.words)):
+            found.setdefault((secret.start, secret.end), secret)
+    return tuple(sorted(found.values(), key=lambda s: s.start))
+
+
+# -- a cheap test first -----------------------------------------------------------------------------
+
+# programs that take a secret in their own way (wrappers and shells only run one of these)
+_PROGRAMS = (
+    frozenset(_PASSWORD_SHORT_OPTIONS)
+    | frozenset(_ATTACHED_ONLY)
+    | _MYSQL
+    | _ORACLE
+    | frozenset(
+        {"curl", "wget", "http", "https", "docker", "podman", "smbclient", "lftp", "openssl", "aws"}
+    )
+)
+# what every other rule needs written: a secret-named variable or option (`is_secret_name`,
+# `_is_secret_option`), a query parameter or header naming one, or a URL. `key` and `auth`, frequent
+# in code, count in a name before `=` (`API_KEY=`, `?key=`) or in an option's name (`--api-key`).
+_WORDS = ("pass", "pw", "token", "secret", "credential", "bearer", "://")
+_KEY_OR_AUTH = re.compile(r"(?:key|auth)[a-z0-9_]*=|api-?key|access-key")
+_NOT_IN_A_NAME = re.compile(r"[^a-z0-9_-]+")
+
+
+def could_hold_secret(text: str) -> bool:
+    """False when `find_command_secrets(text)` is sure to find nothing: a test at C speed, so that
+    a linter can leave most strings of a file unread."""
+    if any(hint in text for hint in TOKEN_HINTS):
+        return True
+    lowered = text.lower()
+    if any(word in lowered for word in _WORDS) or _KEY_OR_AUTH.search(lowered):
+        return True
+    return not _PROGRAMS.isdisjoint(_NOT_IN_A_NAME.split(lowered))
+
+
+# What a line holding a secret contains: a word above, a token format's hint, an option (a program
+# takes its secret after one) or an Oracle program (`sqlplus scott/tiger@db`): one `str.find` per
+# word over a whole file, each hit confirmed where the word alone is frequent in code. Two
+# narrowings keep the linter fast on real files at a small cost in recall: a URL counts when it
+# has credentials or a query, and a variable named for a key or `auth` when written in capitals
+# (`API_KEY=...`, as shell variables are), since `s3_key=` and `key=` are everywhere in Python.
+_LINE_WORDS: tuple[tuple[str, re.Pattern[str] | None], ...] = (
+    *((word, None) for word in _WORDS if word != "://"),
+    *(
+        (word, None)
+        for word in ("apikey", "api_key", "api-key", "accesskey", "access_key", "access-key")
+    ),
+    *((word, None) for word in ("privatekey", "private_key", "userid")),
+    ("://", re.compile(r"://[^\s'\"]*[@?]")),
+    (" -", re.compile(r" --?[a-z0-9]")),
+    ("\t-", re.compile(r"\t--?[a-z0-9]")),
+    *(
+        (program, re.compile(rf"{program}(?![a-z0-9_-])"))
+        for program in ("sqlplus", "sqlldr", "rman")
+    ),
+)
+_WORDS_AS_WRITTEN: tuple[tuple[str, re.Pattern[str] | None], ...] = (
+    *((hint, None) for hint in TOKEN_HINTS),
+    ("KEY", re.compile(r"KEY[A-Z0-9_]*=")),
+    ("AUTH", re.compile(r"AUTH[A-Z0-9_]*=")),
+)
+
+
+def hint_offsets(source: str) -> Iterator[int]:
+    """Offsets in `source` (a whole file) of what a line holding a secret contains, at most one per
+    line and word, so that a linter reads only those lines' strings."""
+    yield from _offsets(source.lower(), _LINE_WORDS)
+    yield from _offsets(source, _WORDS_AS_WRITTEN)
+
+
+def _offsets(text: str, words: Iterable[tuple[str, re.Pattern[str] | None]]) -> Iterator[int]:
+    for word, confirm in words:
+        position = text.find(word)
+        while position != -1:
+            if confirm is None or confirm.match(text, position):
+                yield position
+                position = text.find("\n", position)  # the rest of the line adds nothing
+                if position == -1:
+                    break
+            position = text.find(word, position + 1)
