@@ -6,7 +6,7 @@ mapped instance on its own) has the same state and try number.
 
 Running Airflow costs 10-30 s per example, too much for every CI run, so its results are kept in
 `airflow3_examples.json`, keyed by the Airflow version and the SHA-256 of every example file. The
-test (`test_integration_examples.py`) fails when that cache is stale (another Airflow version, an
+test (`test_integration_examples_differential.py`) fails when that cache is stale (another Airflow version, an
 example added, removed or changed) and re-runs real Airflow on a rotating sample of examples each
 time, failing if Airflow no longer gives the cached answer. One command re-checks all of it:
 
