@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 import click
 
 from migrator.crontab.model import DEFAULT_DIALECT, Dialect
-from migrator.crontab.zones import is_zone_name, zone_problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -100,6 +99,8 @@ class TimeZoneName(click.ParamType):
     name = "zone"
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from migrator.crontab.zones import is_zone_name, zone_problem  # zoneinfo: only for commands given a zone
+
         name = str(value)
         if not is_zone_name(name):  # any text: a 300-character name, a directory, a path
             self.fail(zone_problem(name), param, ctx)

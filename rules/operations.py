@@ -378,3 +378,67 @@ def _rule_span(task: TaskRecord, model: FileModel) -> Any:
     expr = task.arguments.get("trigger_rule")
     return model.span(expr) if expr is not None else task.span
 
+
+
+# operators whose `sql=` runs as written (the SQL providers' common operator and its older names)
+_SQL_OPERATORS = ("SQLExecuteQueryOperator", "PostgresOperator", "MySqlOperator", "SnowflakeOperator",
+                  "MsSqlOperator", "SqliteOperator", "TrinoOperator", "VerticaOperator", "OracleOperator")
+
+
+class RetriedAppend(Rule):
+    """## What it does
+    Flags a task that retries (`retries` above 0, on the task or in `default_args`) and appends: a
+    `bash_command` that appends to a file (`>> data.csv`, `tee -a`), loads with `bq load` or
+    `mysqlimport` without replacing, or runs SQL that adds rows (`INSERT INTO`, `COPY ... FROM`,
+    `LOAD DATA`) with nothing that first removes the rows of a failed try (`DELETE`, `TRUNCATE`,
+    `MERGE`, `ON CONFLICT`, `INSERT OVERWRITE`). A `sql=` of the SQL operators is read the same way.
+    Output kept in a log (`>> /var/log/job.log 2>&1`) is not appending data.
+
+    ## Why is this bad?
+    A retry runs the whole command again. When the first try failed after writing some rows, the
+    retry writes them a second time: duplicates that no later run removes. Cron never retried, so a
+    migrated job that appends was safe there and is not in Airflow.
+
+    ## Example
+    ```python
+    BashOperator(task_id="prices", bash_command="fetch_prices.py >> /data/prices.csv", retries=3)
+    ```
+
+    Use instead:
+    ```python
+    BashOperator(task_id="prices", bash_command="fetch_prices.py >> /data/prices.csv", retries=0)
+    ```
+    or make the task idempotent (write the run's own partition, delete its rows before inserting).
+    """
+
+    code = "OPS006"
+    name = "retried-append"
+    family = "operations"
+
+    def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
+        from migrator.codegen.failures import appends, sql_adds_rows
+
+        for task in model.all_tasks:
+            retries = _constant(task.argument("retries"))
+            if not isinstance(retries, int) or isinstance(retries, bool) or retries <= 0:
+                continue
+            operator = task.callee.rsplit(".", 1)[-1]
+            if operator == "BashOperator":
+                command = _constant(task.argument("bash_command"))
+                what = appends(command) if isinstance(command, str) else None
+            elif operator in _SQL_OPERATORS:
+                sql = _constant(task.argument("sql"))
+                what = sql_adds_rows(sql) if isinstance(sql, str) else None
+            else:
+                continue
+            if what:
+                yield self.violation(
+                    _retries_span(task, model),
+                    f"Task `{task.task_id}` retries ({retries}) and {what.removeprefix('it ')}: a retry "
+                    "after a partial run repeats it",
+                )
+
+
+def _retries_span(task: TaskRecord, model: FileModel) -> Any:
+    expr = task.arguments.get("retries")
+    return model.span(expr) if expr is not None else task.span

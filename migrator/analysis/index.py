@@ -43,6 +43,10 @@ class SourceIndex:
         self._lookups = 0
         self._offsets: dict[str, list[int]] = {}
         self._by_line: dict[int, list[int]] | None = None
+        # statement index -> its header's nodes: several rules search the same lines (`now(` and
+        # `open(` on one line of task code), and walking a statement costs more than keeping it
+        self._headers: dict[int, list[tuple[ast.AST, FunctionNode | None, ast.FunctionDef | ast.AsyncFunctionDef | None]]] = {}
+        self._calls: dict[int, list[tuple[ast.AST, FunctionNode | None, ast.FunctionDef | ast.AsyncFunctionDef | None]]] = {}
         statements = self.statements
         append = statements.append
         imports = self._imports
@@ -179,25 +183,41 @@ class SourceIndex:
         """The statements covering `lines` and every expression-level node in them, with the innermost
         function (a lambda counts) and innermost `def`. Statement bodies are not entered: they are
         statements of their own, found through their own lines."""
+        for index in self._statements_on_lines(lines):
+            yield from self._statement_nodes(index)
+
+    def calls_on_lines(self, lines: set[int]) -> Iterator[tuple[ast.Call, FunctionNode | None, ast.FunctionDef | ast.AsyncFunctionDef | None]]:
+        """`nodes_on_lines`, only the calls: what rules that search for `name(` look at."""
+        for index in self._statements_on_lines(lines):
+            calls = self._calls.get(index)
+            if calls is None:
+                calls = self._calls[index] = [entry for entry in self._statement_nodes(index) if type(entry[0]) is ast.Call]
+            yield from calls  # type: ignore[misc]
+
+    def _statements_on_lines(self, lines: set[int]) -> list[int]:
+        """Indexes of the statements covering `lines`, by line, each once."""
         if not lines:
-            return
+            return []
         def_lines = self._def_lines
         if all(def_lines.get(line, -1) >= 0 for line in lines):
-            for line in sorted(lines):
-                stmt, function = self.statements[def_lines[line]]
-                yield stmt, function, function
-                yield from self._header_nodes(stmt, function)
-            return
+            return [def_lines[line] for line in sorted(lines)]
         by_line = self._statements_by_line()
+        found: list[int] = []
         seen: set[int] = set()
         for line in sorted(lines):
             for index in by_line.get(line, ()):
-                if index in seen:
-                    continue
-                seen.add(index)
-                stmt, function = self.statements[index]
-                yield stmt, function, function
-                yield from self._header_nodes(stmt, function)
+                if index not in seen:
+                    seen.add(index)
+                    found.append(index)
+        return found
+
+    def _statement_nodes(self, index: int) -> list[tuple[ast.AST, FunctionNode | None, ast.FunctionDef | ast.AsyncFunctionDef | None]]:
+        """The statement at `index` and the nodes of its header, walked once per file."""
+        nodes = self._headers.get(index)
+        if nodes is None:
+            stmt, function = self.statements[index]
+            nodes = self._headers[index] = [(stmt, function, function), *self._header_nodes(stmt, function)]
+        return nodes
 
     @staticmethod
     def _header_nodes(

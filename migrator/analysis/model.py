@@ -340,8 +340,8 @@ class FileModel:
             from migrator.analysis.index import final_name
 
             seen: set[int] = set()
-            for node, function, definition in self.index.nodes_on_lines(lines):  # type: ignore[union-attr]
-                if not isinstance(node, ast.Call) or id(node) in seen or final_name(node.func) not in names:
+            for node, function, definition in self.index.calls_on_lines(lines):  # type: ignore[union-attr]
+                if id(node) in seen or final_name(node.func) not in names:
                     continue
                 seen.add(id(node))
                 if isinstance(function, ast.Lambda) and id(function) not in self.function_roles:

@@ -52,8 +52,8 @@ class Roles:
         edges: list[tuple[FunctionNode | None, ast.FunctionDef | ast.AsyncFunctionDef | None, str]] = []
         if callable_names:
             lines = self.index.call_lines(callable_names)
-            for node, function, definition in self.index.nodes_on_lines(lines):
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in callable_names:
+            for node, function, definition in self.index.calls_on_lines(lines):
+                if isinstance(node.func, ast.Name) and node.func.id in callable_names:
                     edges.append((function, definition, node.func.id))
 
         changed = True

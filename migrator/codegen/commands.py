@@ -60,16 +60,54 @@ PROGRESS_THRESHOLD = 20
 @click.option(
     "--retries",
     type=click.IntRange(min=0),
-    default=2,
-    show_default=True,
-    help="Retries per task (cron had none; 0 turns them off).",
+    default=None,
+    help="Retries of every task, whatever its failure type (default: by failure type: network "
+    "transfers 3 with backoff, SQL and appending jobs none, others 2; 0 turns them off).",
 )
 @click.option(
     "--retry-delay",
     type=Duration(),
     default="5m",
     show_default=True,
-    help="Delay between retries: seconds, or with s/m/h.",
+    help="Delay between retries (the first one, for backoff): seconds, or with s/m/h.",
+)
+@click.option(
+    "--sensors/--no-sensors",
+    "sensors",
+    default=True,
+    show_default=True,
+    help="Turn readiness checks in commands (`[ -f X ] &&`, wait loops, `aws s3 ls`, `gsutil "
+    "stat`, `hdfs dfs -test`) into sensors that wait for the data.",
+)
+@click.option(
+    "--deferrable/--no-deferrable",
+    "deferrable",
+    default=True,
+    show_default=True,
+    help="Sensors that can defer wait in Airflow's triggerer; --no-deferrable: every sensor waits in "
+    "reschedule mode (for a deployment without a triggerer).",
+)
+@click.option(
+    "--sensor-timeout",
+    type=Duration(),
+    default=None,
+    help="The longest a sensor waits (default: until shortly before the DAG's next run).",
+)
+@click.option(
+    "--deadlines/--no-deadlines",
+    "deadlines",
+    default=True,
+    show_default=True,
+    help="Airflow 3: give each DAG a Deadline Alert to MAILTO (--no-deadlines: say the deadline in "
+    "the DAG doc only).",
+)
+@click.option(
+    "--deadline-margin",
+    type=Duration(),
+    default="1h",
+    show_default=True,
+    help="A run should be done this long after the latest time cron started one of its jobs "
+    "(a Deadline Alert to MAILTO on Airflow 3, a line in the DAG doc on Airflow 2).",
 )
 @click.option(
     "--wait/--no-wait",
@@ -128,8 +166,13 @@ def migrate_command(
     force: bool,
     show_diff: bool,
     dry_run: bool,
-    retries: int,
+    retries: int | None,
     retry_delay: dt.timedelta,
+    sensors: bool,
+    deferrable: bool,
+    sensor_timeout: dt.timedelta | None,
+    deadlines: bool,
+    deadline_margin: dt.timedelta,
     wait: bool,
     rewrite_dates: bool,
     start_date: dt.datetime,
@@ -160,6 +203,11 @@ def migrate_command(
         max_active_runs=max_active_runs,
         owner=owner,
         cwd=cwd,
+        sensors=sensors,
+        sensor_timeout=sensor_timeout,
+        deferrable=deferrable,
+        deadline_margin=deadline_margin,
+        deadlines=deadlines,
     )
     write = not (show_diff or dry_run)
     with _progress() as progress:

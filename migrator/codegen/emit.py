@@ -7,10 +7,13 @@ only as string-literal nodes. The output is what `ruff format` would print (see 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import textwrap
 from collections.abc import Sequence
 
 import libcst as cst
 
+from migrator.codegen.failures import SHELL_PERMANENT
 from migrator.codegen.plan import DagPlan, LinkPlan, TaskPlan, WaitPlan
 from migrator.codegen.pysource import (
     INDENT,
@@ -24,9 +27,37 @@ from migrator.codegen.pysource import (
     py_string,
     py_value,
 )
+from migrator.codegen.readiness import SensorPlan
 from migrator.codegen.targets import Target
+from migrator.codegen.timing import clock as _clock
 
 ENV_CONSTANT = "ENV"
+RETRY_POLICY_CLASS = "NoRetryOnExitCodes"
+# the connection each sensor kind uses: the defaults its provider documents
+SENSOR_CONNECTIONS = {
+    "file": ("fs_conn_id", "fs_default"),
+    "s3": ("aws_conn_id", "aws_default"),
+    "gcs": ("google_cloud_conn_id", "google_cloud_default"),
+    "hdfs": ("webhdfs_conn_id", "webhdfs_default"),
+}
+_WHAT = {"file": "file", "s3": "S3 key", "gcs": "GCS object", "hdfs": "HDFS path"}
+# Retry policies see the exception, not the exit status: BashOperator reports the status in its
+# message ("Bash command failed. The command returned a non-zero exit code 127.").
+_RETRY_POLICY_SOURCE = """\
+class {name}(RetryPolicy):
+    \"\"\"Fail at once, skipping the remaining retries, when the command exits with one
+    of `codes`: a usage error or a missing program fails the same way on every try.
+    \"\"\"
+
+    def __init__(self, *codes: int) -> None:
+        self.codes = frozenset(codes)
+
+    def evaluate(self, exception, try_number, max_tries, context=None):
+        code = re.search(r"exit code (\\d+)", str(exception))
+        if code and int(code.group(1)) in self.codes:
+            return RetryDecision.fail(f"exit code {{code.group(1)}} fails on every try")
+        return RetryDecision.default()
+"""
 
 
 def render_dag(plan: DagPlan, target: Target) -> str:
@@ -50,6 +81,8 @@ class _Emitter:
         body: list[cst.BaseStatement] = []
         if self.plan.shared_env is not None:
             body.append(self._env_constant(self.plan.shared_env))
+        if self._uses_retry_policy():
+            body.append(self._retry_policy_class())
         body.append(self._with_dag())
         imports = self.imports.statements()
         docstring = cst.SimpleStatementLine(body=[cst.Expr(cst.SimpleString(self._docstring()))])
@@ -57,11 +90,15 @@ class _Emitter:
         first_import, *other_imports = imports
         statements.append(first_import.with_changes(leading_lines=[cst.EmptyLine()]))
         statements.extend(other_imports)
-        blank = [cst.EmptyLine()]
+        after_class = False
         for statement in body:
+            # PEP 8 (and ruff format): two blank lines around a top-level class
+            is_class = isinstance(statement, cst.ClassDef)
+            blank = [cst.EmptyLine()] * (2 if is_class or after_class else 1)
             statements.append(
                 statement.with_changes(leading_lines=[*blank, *statement.leading_lines])
             )
+            after_class = is_class
         return cst.Module(body=statements)
 
     def _docstring(self) -> str:
@@ -78,7 +115,29 @@ class _Emitter:
         ]
         if plan.edges:
             lines.append("Jobs that cron started later now start when their upstream succeeds.")
+        if plan.sensors:
+            lines.append(
+                "Readiness checks of the commands are sensors: a job starts when its data is there."
+            )
+        lines.extend(self._deadline_doc())
         return '"""' + "\n".join(lines) + '\n"""'
+
+    def _deadline_doc(self) -> list[str]:
+        deadline = self.plan.deadline
+        if deadline is None:
+            return []
+        text = "Deadline: " + deadline.describe() + "."
+        if self.target.deadline_alert is None:
+            text += (
+                " Airflow 2 has no deadline alerts: watch for it (Airflow 3.1+ alerts by itself)."
+            )
+        elif not self.options.deadlines:
+            text += " Not alerted (migrate --no-deadlines)."
+        elif not deadline.recipients:
+            text += " No alert: the crontab has no MAILTO to send one to."
+        else:
+            text += " A missed deadline is mailed to MAILTO."
+        return ["", *wrap_comment(text, 100)]
 
     def _env_constant(self, env: Sequence[tuple[str, str]]) -> cst.SimpleStatementLine:
         value = exploded_dict([(py_string(k), py_string(v)) for k, v in env], depth=0)
@@ -116,6 +175,7 @@ class _Emitter:
             ("catchup", py_value(options.catchup)),
             ("max_active_runs", py_value(options.max_active_runs)),
             ("default_args", self._default_args()),
+            *self._deadline_argument(),
             (
                 "tags",
                 list_of(
@@ -131,18 +191,74 @@ class _Emitter:
             body=cst.IndentedBlock(body=statements),
         )
 
+    def _deadline_argument(self) -> list[Argument]:
+        deadline = self.plan.deadline
+        symbols = self.target.deadline_alert
+        if deadline is None or symbols is None or not deadline.recipients or not self.options.deadlines:
+            return []
+        alert, reference, callback = (self.name(symbol) for symbol in symbols)
+        assert self.target.smtp_notifier is not None
+        subject = "{{ dag_run.dag_id }} missed its deadline (run {{ dag_run.run_id }})"
+        body = (
+            "Run {{ dag_run.run_id }} of {{ dag_run.dag_id }} was not done by "
+            "{{ deadline.deadline_time }}: " + f"cron had started {deadline.latest_task} by then."
+        )
+        kwargs = exploded_dict(
+            [
+                (py_string("to"), self._addresses(deadline.recipients, 4, 16)),
+                (py_string("subject"), py_string(subject)),
+                (py_string("html_content"), py_string(body)),
+            ],
+            depth=3,
+        )
+        args: list[Argument] = [
+            ("reference", cst.Attribute(cst.Name(reference), cst.Name("DAGRUN_LOGICAL_DATE"))),
+            ("interval", self._timedelta(deadline.interval, depth=2, column=8 + len("interval="))),
+            (
+                "callback",
+                call(
+                    callback,
+                    [(None, cst.Name(self.name(self.target.smtp_notifier))), ("kwargs", kwargs)],
+                    explode=True,
+                    layout=Layout(depth=2),
+                ),
+            ),
+        ]
+        return [("deadline", call(alert, args, explode=True, layout=Layout(depth=1)))]
+
+    def _uses_retry_policy(self) -> bool:
+        return self.target.retry_policy is not None and (
+            self.options.default_retries > 0
+            or any(t.retry is not None and t.retry.permanent_exit_codes for t in self.plan.tasks)
+        )
+
+    def _retry_policy(self, codes: Sequence[int], layout: Layout) -> cst.Call:
+        return call(RETRY_POLICY_CLASS, [(None, py_value(code)) for code in codes], layout)
+
+    def _retry_policy_class(self) -> cst.BaseStatement:
+        assert self.target.retry_policy is not None
+        for symbol in self.target.retry_policy:
+            self.name(symbol)
+        self.imports.add_module("re")
+        return _retry_policy_statement()
+
     def _default_args(self) -> cst.Dict:
         items: list[tuple[cst.BaseExpression, cst.BaseExpression]] = []
         if self.plan.owner is not None:
             items.append((py_string("owner"), py_string(self.plan.owner)))
-        items.append((py_string("retries"), py_value(self.options.retries)))
-        if self.options.retries:
+        items.append((py_string("retries"), py_value(self.options.default_retries)))
+        if self.options.default_retries:
             items.append(
                 (
                     py_string("retry_delay"),
                     self._timedelta(self.options.retry_delay, depth=2, column=8 + 15),
                 )
             )
+            if self._uses_retry_policy():
+                layout = Layout(depth=2, column=8 + len('"retry_policy": '), tail=1)
+                items.append(
+                    (py_string("retry_policy"), self._retry_policy(SHELL_PERMANENT, layout))
+                )
         if self.plan.shared_mailto:
             items.extend(self._mail_items(self.plan.shared_mailto, depth=2, column=8))
         return exploded_dict(items, depth=1)
@@ -192,16 +308,21 @@ class _Emitter:
             for link in self.plan.links:
                 if link.downstream == task.variable:
                     statements.append(self._link(link))
+            for sensor in self.plan.sensors:
+                if sensor.downstream == task.variable:
+                    statements.append(self._sensor(sensor, task))
             statements.append(self._task(task))
         edges = list(self.plan.edges)
         edges += [(w.variable, w.downstream) for w in self.plan.waits]
         edges += [(link.variable, link.downstream) for link in self.plan.links]
+        edges += [(s.variable, s.downstream) for s in self.plan.sensors]
         if guard_variable:
             has_upstream = {down for _, down in edges}
             roots = [t.variable for t in self.plan.tasks if t.variable not in has_upstream]
             roots += [w.variable for w in self.plan.waits] + [
                 link.variable for link in self.plan.links
             ]
+            roots += [s.variable for s in self.plan.sensors]
             edges = [(guard_variable, root) for root in roots] + edges
         if edges:
             first, *rest = [self._edge(up, down) for up, down in _ordered(edges, self._order())]
@@ -218,6 +339,9 @@ class _Emitter:
             for link in self.plan.links:
                 if link.downstream == task.variable:
                     order.setdefault(link.variable, len(order))
+            for sensor in self.plan.sensors:
+                if sensor.downstream == task.variable:
+                    order.setdefault(sensor.variable, len(order))
             order.setdefault(task.variable, len(order))
         return order
 
@@ -240,6 +364,8 @@ class _Emitter:
             comments.append(f"kept wall-clock {kept.text}: {kept.reason}")
         if task.command.shell:
             comments.append(f"SHELL={task.command.shell} in the crontab: the command runs in it")
+        if task.retry is not None:
+            comments.extend(wrap_comment(task.retry.describe(), 86))
         args: list[Argument] = [
             ("task_id", py_string(task.task_id)),
             ("bash_command", py_string(task.command.template)),
@@ -259,7 +385,89 @@ class _Emitter:
         if task.mailto and task.mailto != self.plan.shared_mailto:
             for key, value in self._mail_items(task.mailto, depth=1, column=4):
                 args.append((key.value.strip('"'), value))  # type: ignore[attr-defined]
+        args += self._retry_arguments(task)
         return self._assign(task.variable, self.target.bash_operator, args, comments)
+
+    def _retry_arguments(self, task: TaskPlan) -> list[Argument]:
+        """What differs from `default_args`: the count, the backoff, the exit codes not retried."""
+        retry = task.retry
+        if retry is None:
+            return []
+        args: list[Argument] = []
+        default = self.options.default_retries
+        if retry.retries != default:
+            args.append(("retries", py_value(retry.retries)))
+            if retry.retries and (not default or retry.retry_delay != self.options.retry_delay):
+                column = len(INDENT * 2 + "retry_delay=")
+                args.append(
+                    ("retry_delay", self._timedelta(retry.retry_delay, depth=1, column=column))
+                )
+        if retry.exponential_backoff:
+            args.append(("retry_exponential_backoff", py_value(True)))
+            if retry.max_retry_delay is not None:
+                column = len(INDENT * 2 + "max_retry_delay=")
+                args.append(
+                    (
+                        "max_retry_delay",
+                        self._timedelta(retry.max_retry_delay, depth=1, column=column),
+                    )
+                )
+        inherited = SHELL_PERMANENT if default else ()
+        if retry.retries and retry.permanent_exit_codes != inherited and self._uses_retry_policy():
+            layout = Layout(depth=1, column=len(INDENT * 2 + "retry_policy="), tail=1)
+            args.append(("retry_policy", self._retry_policy(retry.permanent_exit_codes, layout)))
+        return args
+
+    def _sensor(self, sensor: SensorPlan, task: TaskPlan) -> cst.SimpleStatementLine:
+        guard = sensor.guard
+        signal = guard.signal
+        what = "marker" if signal.is_marker else _WHAT[signal.kind]
+        missing = "succeeded doing nothing" if guard.soft else "failed"
+        comments = [
+            f"cron ran {task.task_id} only after `{_short(guard.check)}`; without it the job {missing}"
+        ]
+        if guard.deadline is not None:
+            comments.append(
+                f"waits for the {what} at most {_clock(sensor.timeout)}, as the crontab's wait loop did"
+            )
+        else:
+            comments.append(f"waits for the {what} until shortly before the next run")
+        if guard.soft:
+            comments.append(
+                "a timeout skips the job (soft_fail), as cron's run quietly did nothing"
+            )
+        if not guard.exact:
+            comments.extend(wrap_comment(f"the check stays in the command: {guard.why_kept}", 86))
+        keyword, connection = SENSOR_CONNECTIONS[signal.kind]
+        comments.append(f"uses the {connection} connection")
+        args: list[Argument] = [("task_id", py_string(sensor.task_id))]
+        location = py_string(sensor.location)
+        if signal.kind in ("file", "hdfs"):
+            args.append(("filepath", location))
+        elif signal.kind == "s3":
+            args.append(("bucket_key", location))
+            if signal.prefix:
+                args.append(("wildcard_match", py_value(True)))
+        else:
+            args += [("bucket", py_string(signal.bucket or "")), ("object", location)]
+        args.append((keyword, py_string(connection)))
+        column = len(INDENT * 2 + "poke_interval=")
+        args.append(
+            ("poke_interval", self._timedelta(sensor.poke_interval, depth=1, column=column))
+        )
+        args.append(
+            (
+                "timeout",
+                self._timedelta(sensor.timeout, depth=1, column=len(INDENT * 2 + "timeout=")),
+            )
+        )
+        if guard.soft:
+            args.append(("soft_fail", py_value(True)))
+        if signal.kind in self.target.deferrable_sensors and self.options.deferrable:
+            args.append(("deferrable", py_value(True)))
+        else:
+            args.append(("mode", py_string("reschedule")))
+        return self._assign(sensor.variable, self.target.sensors[signal.kind], args, comments)
 
     def _wait(self, wait: WaitPlan, task: TaskPlan) -> cst.SimpleStatementLine:
         first = self.plan.first_task
@@ -331,10 +539,15 @@ def timedelta_parts(delta: dt.timedelta) -> list[tuple[str, int]]:
     return [(unit, value) for unit, value in parts if value] or [("seconds", 0)]
 
 
-def _clock(delta: dt.timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    text = f"{hours}:{minutes:02d}"
-    return f"{days}d {text}" if days else text
+@functools.cache
+def _retry_policy_statement() -> cst.BaseStatement:
+    """The policy class, parsed once (libcst nodes are immutable, every module can share it)."""
+    return cst.parse_statement(_RETRY_POLICY_SOURCE.format(name=RETRY_POLICY_CLASS))
+
+
+def _short(text: str, limit: int = 48) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def wrap_comment(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]

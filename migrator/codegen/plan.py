@@ -6,6 +6,7 @@ Pure: no libcst, no files. `emit` turns a `DagPlan` into source text; `commands`
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import keyword
 import re
 from bisect import bisect_right
@@ -13,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import PurePath
+from zoneinfo import ZoneInfo
 
 from migrator.codegen.command import EmbeddedCommand, SecretSpan, embed_command
 from migrator.codegen.dates import KeptDate
@@ -24,7 +26,20 @@ from migrator.codegen.environment import (
     variable_reference,
 )
 from migrator.codegen.jinja import literal_template
+from migrator.codegen.readiness import (
+    DEFAULT_RETRIES,
+    RetryPlan,
+    SensorPlan,
+    plan_retries,
+    plan_sensors,
+)
 from migrator.codegen.timetable import TimetablePlan, airflow_fire_times, plan_timetable
+from migrator.codegen.timing import (
+    DEFAULT_DEADLINE_MARGIN,
+    DeadlinePlan,
+    plan_deadline,
+    shortest_gap,
+)
 from migrator.crontab.secrets import (
     SecretNames,
     find_command_secrets,
@@ -47,7 +62,8 @@ class CodegenOptions:
     # "airflow" (DAG files for Airflow `airflow`) or "dagster" (a Dagster code location)
     target: str = "airflow"
     airflow: int = 3
-    retries: int = 2
+    # retries of every task; None: by the failure type of each command (see `failures`)
+    retries: int | None = None
     retry_delay: dt.timedelta = dt.timedelta(minutes=5)
     # a root task that cron started after the DAG's first job waits until that time
     wait_for_original_time: bool = True
@@ -59,6 +75,20 @@ class CodegenOptions:
     owner: str | None = None
     # where cron started the jobs (their owner's home) when the crontab sets no HOME=
     cwd: str | None = None
+    # readiness guards in commands become sensors (see `guards`)
+    sensors: bool = True
+    # the longest a sensor waits; None: until shortly before the DAG's next run
+    sensor_timeout: dt.timedelta | None = None
+    # sensors that can defer do (they wait in the triggerer); False: all wait in reschedule mode
+    deferrable: bool = True
+    # a run should be done this long after the latest time cron started one of its jobs
+    deadline_margin: dt.timedelta = DEFAULT_DEADLINE_MARGIN
+    # Airflow 3: a Deadline Alert to MAILTO (else the deadline is only said in the DAG's doc)
+    deadlines: bool = True
+
+    @property
+    def default_retries(self) -> int:
+        return DEFAULT_RETRIES if self.retries is None else self.retries
 
 
 @dataclass(frozen=True)
@@ -73,6 +103,7 @@ class TaskPlan:
     mailto: tuple[str, ...]
     user: str | None
     secrets: tuple[Secret, ...]
+    retry: RetryPlan | None = None
     # what cron handed the job, for targets that run it without templating (Dagster)
     environment: TaskEnvironment | None = None
     stdin: str | None = None  # the text after the first `%`
@@ -124,6 +155,8 @@ class DagPlan:
     owner: str | None = None
     guard_task_id: str = GUARD_TASK_ID
     guard_variable: str = GUARD_TASK_ID
+    sensors: tuple[SensorPlan, ...] = ()  # readiness guards of the commands, as sensors
+    deadline: DeadlinePlan | None = None
 
     @property
     def task_count(self) -> int:
@@ -228,9 +261,29 @@ def _plan_dag(
     names = _Names()
     variables = {t.task_id: names.variable(t.task_id) for t in dag.tasks}
     tasks = []
+    sensors: list[SensorPlan] = []
+    taken = {t.task_id for t in dag.tasks}
+    # the gap between runs bounds every sensor's wait: computed once, for DAGs that have a sensor
+    gap = functools.cache(lambda: shortest_gap(timetable, _start_instant(options, timetable)))
     for task in dag.tasks:
         environment = split_environment(task.entry.environment, secret_names)
-        plan = _plan_task(task, variables[task.task_id], dag, environment, options, secret_names)
+        found = plan_sensors(
+            task,
+            variables[task.task_id],
+            dag.timezone,
+            environment,
+            options,
+            gap,
+            new_task_id=lambda wanted: names.task_id(wanted, taken),
+            new_variable=names.variable,
+        )
+        plan = _plan_task(
+            task, variables[task.task_id], dag, environment, options, secret_names, found.command
+        )
+        notes.extend(
+            Note(pipeline.source, task.entry.line, f"{task.task_id}: {n}") for n in found.notes
+        )
+        sensors.extend(found.sensors)
         for kept in plan.command.kept:
             notes.append(_kept_note(pipeline.source, task, kept))
         for what in plan.secrets_left:
@@ -250,11 +303,11 @@ def _plan_dag(
         for task in dag.tasks:
             delay = task.offset - first.offset
             if task.task_id not in has_upstream and delay > dt.timedelta(0):
-                task_id = names.task_id(f"wait_for_{task.task_id}", {t.task_id for t in dag.tasks})
+                task_id = names.task_id(f"wait_for_{task.task_id}", taken)
                 waits.append(
                     WaitPlan(task_id, names.variable(task_id), delay, variables[task.task_id])
                 )
-    task_ids = {t.task_id for t in dag.tasks} | {w.task_id for w in waits}
+    task_ids = taken | {w.task_id for w in waits}
     guard_task_id = names.task_id(GUARD_TASK_ID, task_ids)
     guard_variable = names.variable(guard_task_id) if timetable.guard else guard_task_id
     edges = tuple((variables[e.upstream], variables[e.downstream]) for e in dag.edges)
@@ -274,6 +327,14 @@ def _plan_dag(
             )
     mailtos = {t.mailto for t in tasks}
     shared_mailto = next(iter(mailtos)) if len(mailtos) == 1 else ()
+    recipients = tuple(dict.fromkeys(a for t in tasks for a in t.mailto))
+    deadline = plan_deadline(
+        timetable,
+        {t.task_id: t.offset for t in dag.tasks},
+        options.deadline_margin,
+        recipients,
+        _start_instant(options, timetable),
+    )
     owner = _dag_owner(options.owner, tasks, pipeline.source, shared_mailto)
     if owner is None:
         notes.append(
@@ -306,7 +367,15 @@ def _plan_dag(
         owner=owner,
         guard_task_id=guard_task_id,
         guard_variable=guard_variable,
+        sensors=tuple(sensors),
+        deadline=deadline,
     )
+
+
+def _start_instant(options: CodegenOptions, table: TimetablePlan) -> dt.datetime:
+    """The DAG's start_date as an instant (midnight in the DAG's zone)."""
+    start = options.start_date
+    return dt.datetime(start.year, start.month, start.day, tzinfo=ZoneInfo(table.timezone))
 
 
 _WHERE_JOBS_RUN = {
@@ -376,7 +445,9 @@ def _plan_task(
     environment: TaskEnvironment,
     options: CodegenOptions,
     secret_names: SecretNames,
+    command_text: str | None = None,
 ) -> TaskPlan:
+    """`command_text`: what the task runs, when sensors took over part of the cron command."""
     entry = task.entry
     date_zone = environment.tz.lstrip(":") if environment.tz else dag.timezone
     found = find_command_secrets(entry.command)
@@ -386,7 +457,7 @@ def _plan_task(
         if s.movable
     }
     command = embed_command(
-        entry.command,
+        entry.command if command_text is None else command_text,
         entry.stdin,
         timezone=date_zone,
         offset=task.offset,
@@ -415,6 +486,7 @@ def _plan_task(
         user=entry.user,
         secrets=environment.secrets
         + tuple(Secret(s.what, name, (entry.line,)) for name, s in moved.items()),
+        retry=plan_retries(entry, options),
         environment=environment,
         stdin=entry.stdin,
         directory=environment.home or options.cwd,
@@ -463,12 +535,14 @@ def _plan_links(
         taken = (
             {t.task_id for t in plan.tasks}
             | {w.task_id for w in plan.waits}
+            | {s.task_id for s in plan.sensors}
             | {link.task_id for link in links.get(plan.dag_id, [])}
             | {plan.guard_task_id}
         )
         names = _Names(
             used={t.variable for t in plan.tasks}
             | {w.variable for w in plan.waits}
+            | {s.variable for s in plan.sensors}
             | {plan.guard_variable}
         )
         for link in links.get(plan.dag_id, []):

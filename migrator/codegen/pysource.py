@@ -206,7 +206,7 @@ class Imports:
     modules: set[str] = field(default_factory=set)
     names: dict[str, set[str]] = field(default_factory=dict)
 
-    STDLIB = frozenset({"datetime", "zoneinfo"})
+    STDLIB = frozenset({"datetime", "re", "zoneinfo"})
 
     def add_module(self, module: str) -> str:
         self.modules.add(module)

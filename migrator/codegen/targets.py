@@ -2,6 +2,8 @@
 
 Airflow 3: the `airflow.sdk` authoring API and the standard provider (installed with Airflow 3).
 Airflow 2: the core modules that every 2.x release since 2.4 ships (no provider needed).
+Sensors for cloud guards come from their providers on both (amazon, google, apache-hdfs): a DAG
+imports one only when its crontab had such a guard.
 This table is the whole Airflow surface of generated DAGs; the local runner implements the same.
 """
 
@@ -22,7 +24,22 @@ class Target:
     external_task_sensor: tuple[str, str]
     # Airflow 3 deprecates `email=` on tasks in favour of the SMTP provider's notifier
     smtp_notifier: tuple[str, str] | None
+    # readiness sensors, by the kind of signal they wait for (see `guards.Signal.kind`)
+    sensors: dict[str, tuple[str, str]]
+    # sensors that can defer (wait in the triggerer); the others wait in reschedule mode
+    deferrable_sensors: frozenset[str]
+    # Deadline Alerts (Airflow 3.1+): DeadlineAlert, DeadlineReference, AsyncCallback
+    deadline_alert: tuple[tuple[str, str], tuple[str, str], tuple[str, str]] | None
+    # retry policies (Airflow 3.3+): RetryPolicy, RetryDecision
+    retry_policy: tuple[tuple[str, str], tuple[str, str]] | None
 
+
+# the same module paths on Airflow 2 and 3 (each provider supports both)
+_PROVIDER_SENSORS = {
+    "s3": ("airflow.providers.amazon.aws.sensors.s3", "S3KeySensor"),
+    "gcs": ("airflow.providers.google.cloud.sensors.gcs", "GCSObjectExistenceSensor"),
+    "hdfs": ("airflow.providers.apache.hdfs.sensors.web_hdfs", "WebHdfsSensor"),
+}
 
 AIRFLOW_3 = Target(
     version=3,
@@ -33,6 +50,17 @@ AIRFLOW_3 = Target(
     time_sensor_kwargs=(("deferrable", True),),
     external_task_sensor=("airflow.providers.standard.sensors.external_task", "ExternalTaskSensor"),
     smtp_notifier=("airflow.providers.smtp.notifications.smtp", "SmtpNotifier"),
+    sensors={
+        "file": ("airflow.providers.standard.sensors.filesystem", "FileSensor"),
+        **_PROVIDER_SENSORS,
+    },
+    deferrable_sensors=frozenset({"file", "s3", "gcs"}),
+    deadline_alert=(
+        ("airflow.sdk", "DeadlineAlert"),
+        ("airflow.sdk", "DeadlineReference"),
+        ("airflow.sdk", "AsyncCallback"),
+    ),
+    retry_policy=(("airflow.sdk", "RetryPolicy"), ("airflow.sdk", "RetryDecision")),
 )
 
 AIRFLOW_2 = Target(
@@ -44,6 +72,10 @@ AIRFLOW_2 = Target(
     time_sensor_kwargs=(),
     external_task_sensor=("airflow.sensors.external_task", "ExternalTaskSensor"),
     smtp_notifier=None,
+    sensors={"file": ("airflow.sensors.filesystem", "FileSensor"), **_PROVIDER_SENSORS},
+    deferrable_sensors=frozenset({"file", "s3", "gcs"}),
+    deadline_alert=None,
+    retry_policy=None,
 )
 
 TARGETS = {3: AIRFLOW_3, 2: AIRFLOW_2}

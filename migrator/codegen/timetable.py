@@ -145,7 +145,7 @@ def airflow_fire_times(expression: str, timezone: str, after: dt.datetime) -> It
         if calendar.every_hour:
             following = current + (scheduled - naive)
         else:
-            following = _make_aware(scheduled, zone)
+            following = make_aware(scheduled, zone)
         current = following.astimezone(dt.timezone.utc)
         yield current
 
@@ -232,7 +232,7 @@ def naive_calendar(expression: str) -> NaiveCalendar:
     )
 
 
-def _make_aware(naive: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+def make_aware(naive: dt.datetime, zone: ZoneInfo) -> dt.datetime:
     """Airflow's `make_aware`: the second of two equal wall times; a time in a gap moves forward."""
     first = naive.replace(tzinfo=zone, fold=0)
     second = naive.replace(tzinfo=zone, fold=1)

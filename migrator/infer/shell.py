@@ -396,6 +396,8 @@ _WRAPPERS: dict[str, tuple[frozenset[str], int]] = {
     "command": (frozenset(), 0),
     "builtin": (frozenset(), 0),
     "chpst": (frozenset({"-u", "-U", "-e", "-l", "-L", "-n"}), 0),
+    # `sshpass -p secret rsync ...`: the password feeder in front of an ssh, scp or rsync
+    "sshpass": (frozenset({"-p", "-f", "-d", "-P"}), 0),
 }
 _SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh"})
 _LOCKERS = frozenset({"flock", "setlock", "lockrun", "lckdo", "with-lock-ex", "solo"})

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from typing import Any
 
 from migrator import __version__
@@ -18,12 +17,21 @@ KEEP_FILES = 8
 SOURCES = ("lint", "analysis", "crontab")  # with the top-level modules of migrator and rules/
 
 
+try:  # hashlib's own blake2b; importing hashlib would also load OpenSSL, several ms a run for nothing
+    from _blake2 import blake2b as _blake2b
+except ImportError:  # pragma: no cover - a Python built without it
+    from hashlib import blake2b as _blake2b
+
+
+def blake2b_hex(data: bytes, size: int) -> str:
+    """BLAKE2b of `data` with a digest of `size` bytes, in hex."""
+    return _blake2b(data, digest_size=size).hexdigest()
+
+
 def code_stamp() -> str:
     """Which build of the linter this is: the version string alone stays the same between two commits
     (a pre-commit `rev` moved to a newer commit, an editable install), whose rules may differ. The
     size and modification time of the sources that decide findings tell them apart, for a few stats."""
-    import hashlib
-
     import migrator
     import rules
 
@@ -39,7 +47,7 @@ def code_stamp() -> str:
             if entry.name.endswith((".py", ".lark")):
                 info = entry.stat()
                 entries.append(f"{entry.path}:{info.st_size}:{info.st_mtime_ns}")
-    return hashlib.blake2b("\n".join(sorted(entries)).encode(), digest_size=6).hexdigest()
+    return blake2b_hex("\n".join(sorted(entries)).encode(), 6)
 
 
 class Cache:
@@ -75,9 +83,14 @@ class Cache:
             if not os.path.exists(ignore):
                 with open(ignore, "w", encoding="utf-8") as handle:
                     handle.write("# Created by cron2dag lint\n*\n")
+            import tempfile  # only when there is something to write
+
             handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+            # one `dumps`, not `dump`: `dump` writes in chunks through json's pure-Python encoder,
+            # four times slower than the C encoder `dumps` uses
+            text = json.dumps({"version": __version__, "entries": self.entries}, separators=(",", ":"))
             with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump({"version": __version__, "entries": self.entries}, out, separators=(",", ":"))
+                out.write(text)
             os.replace(temporary, self.path)
             self._prune()
         except OSError:

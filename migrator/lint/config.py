@@ -94,10 +94,11 @@ class LintConfig:
             "settings": {k: dict(v) for k, v in sorted(self.settings.items())},
             "root": os.path.abspath(self.root),
         }
-        import hashlib  # only with the cache: hashlib loads OpenSSL, a cost a --no-cache run skips
         import json
 
-        return hashlib.blake2b(json.dumps(data, sort_keys=True, default=str).encode(), digest_size=8).hexdigest()
+        from migrator.lint.cache import blake2b_hex  # only with the cache
+
+        return blake2b_hex(json.dumps(data, sort_keys=True, default=str).encode(), 8)
 
 
 def find_pyproject(start: str) -> str | None:

@@ -211,9 +211,9 @@ class Linter:
 
 
 def digest(data: bytes) -> str:
-    import hashlib  # imported with the first cache lookup: a --no-cache run never loads OpenSSL
+    from migrator.lint.cache import blake2b_hex  # with the first cache lookup: not for --no-cache
 
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return blake2b_hex(data, 16)
 
 
 # -- parallel workers ---------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ from migrator.runner.sdk.operators import (
     check_cwd,
     is_inline_command,
 )
+from migrator.runner.sdk.retry_policy import RetryAction, RetryDecision, decide
 from migrator.runner.sdk.sensors import BaseSensorOperator, PokeReturnValue
 from migrator.runner.sdk.xcom_arg import XCOM_RETURN_KEY
 from migrator.runner.templating import render_template_fields, rendered_fields, rendered_for_record
@@ -78,6 +79,11 @@ class Outcome:
     rendered: dict[str, Any] | None = None
     reschedule_at: float | None = None
     assets: list[dict[str, Any]] | None = None  # the asset events of a success (None: from the outlets alone)
+    # seconds to wait before the retry, when the task's retry policy chose them
+    retry_delay: float | None = None
+    # the failure, when it happened in the runner's own process (the scheduler asks the task's
+    # retry policy about it); never sent across processes
+    exception: BaseException | None = field(default=None, repr=False)
 
 
 def _has_callbacks(task: BaseOperator) -> bool:
@@ -365,7 +371,7 @@ def bash_result(task: BashOperator, exit_code: int, last_line: bytes, rendered: 
     except AirflowSkipException as error:
         return Outcome("skipped", error=str(error), rendered=rendered)
     except AirflowException as error:
-        return Outcome("failed", error=str(error), rendered=rendered)
+        return Outcome("failed", error=str(error), rendered=rendered, exception=error)
     output = last_line.decode(task.output_encoding, errors="backslashreplace").rstrip()
     try:
         return Outcome("success", xcoms=encode_result_xcoms(task, output, map_index), rendered=rendered)
@@ -456,10 +462,12 @@ def run_in_task_process(task: BaseOperator, context: dict[str, Any], *, try_numb
             log.exception("Task failed with exception")
             outcome = Outcome("failed", error=f"{type(error).__name__}: {error}")
             context["exception"] = error
-            will_retry = try_number <= max_tries
+            _apply_retry_policy(outcome, decide(task, error, try_number, max_tries, context), log)
+            will_retry = try_number <= max_tries and outcome.retryable
             _call_callbacks(task.on_retry_callback if will_retry else task.on_failure_callback, context, log,
                             "on_retry" if will_retry else "on_failure")
     outcome.rendered = rendered
+    outcome.exception = None
     own = [(key, value) for (_, _, task_id, index, key), value in xcoms.pushed.items()
            if task_id == task.task_id and index == ti.map_index]
     keys = {key for key, _ in outcome.xcoms}
@@ -502,7 +510,27 @@ def outcome_from_process(message: dict[str, Any] | None, exit_status: int | None
     outcome.rendered = message.get("rendered")
     outcome.reschedule_at = message.get("reschedule_at")
     outcome.assets = message.get("assets")
+    outcome.retry_delay = message.get("retry_delay")
     return outcome
+
+
+def _apply_retry_policy(outcome: Outcome, decision: RetryDecision | None, log: Any) -> None:
+    """What a retry policy's decision does to a failed attempt (see `sdk.retry_policy`)."""
+    if decision is None or decision.action is RetryAction.DEFAULT:
+        return
+    if decision.reason:
+        log.info(f"Retry policy decision: {decision.action.value} ({decision.reason})")
+    if decision.action is RetryAction.FAIL:
+        outcome.retryable = False
+    elif decision.retry_delay is not None:
+        outcome.retry_delay = decision.retry_delay.total_seconds()
+
+
+def apply_retry_policy(task: BaseOperator, outcome: Outcome, try_number: int, max_tries: int,
+                       context: Any, log: Any) -> None:
+    """Ask the task's retry policy about a failure that happened in the runner's process."""
+    if outcome.state == "failed" and outcome.retryable and outcome.exception is not None:
+        _apply_retry_policy(outcome, decide(task, outcome.exception, try_number, max_tries, context), log)
 
 
 # -- sensors poked by the runner -------------------------------------------------------------------
@@ -581,7 +609,7 @@ def failure_outcome(task: BaseOperator, error: BaseException, rendered: dict[str
         return Outcome("skipped", error=str(error) or None, rendered=rendered)
     retryable = not isinstance(error, (AirflowFailException, AirflowSensorTimeout))
     text = "".join(traceback.format_exception_only(type(error), error)).strip()
-    return Outcome("failed", retryable=retryable, error=text, rendered=rendered)
+    return Outcome("failed", retryable=retryable, error=text, rendered=rendered, exception=error)
 
 
 def format_error(error: BaseException) -> str:

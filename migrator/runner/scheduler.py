@@ -11,7 +11,9 @@ killed, and they run again without using up a retry.
 from __future__ import annotations
 
 import copy
+import datetime
 import heapq
+import logging
 import os
 import time
 import uuid
@@ -487,6 +489,7 @@ class Scheduler:
         self.active.pop(run.key, None)
         if run.final_state is not None and run.finished_here:  # DAG callbacks run once, by the runner that finished it
             self._run_dag_callbacks(run)
+            self._check_deadlines(run)
         self.observer.run_finished(run)
 
     def _interrupt(self, run: RunProgress) -> None:
@@ -1006,13 +1009,14 @@ class Scheduler:
             reschedule = True
             started = run.tis[attempt.key].start_date
             first_poke_at = _parse(started).timestamp() if started else time.time()
-        elif outcome.retryable and attempt.try_number <= attempt.max_tries:
+        elif outcome.retryable and attempt.try_number <= attempt.max_tries and not self._policy_fails(
+                task, attempt, outcome, log):
             state = TIS.UP_FOR_RETRY
             end = time.time()
-            delay = retry_delay(retry_delay=task.retry_delay, retry_exponential_backoff=task.retry_exponential_backoff,
-                                max_retry_delay=task.max_retry_delay, try_number=attempt.try_number,
-                                dag_id=dag.dag_id, task_id=task.task_id,
-                                logical_date=_parse(run.row.logical_date))
+            delay = datetime.timedelta(seconds=outcome.retry_delay) if outcome.retry_delay is not None else retry_delay(
+                retry_delay=task.retry_delay, retry_exponential_backoff=task.retry_exponential_backoff,
+                max_retry_delay=task.max_retry_delay, try_number=attempt.try_number, dag_id=dag.dag_id,
+                task_id=task.task_id, logical_date=_parse(run.row.logical_date))
             next_try_at = end + delay.total_seconds()
         else:
             state = TIS.FAILED
@@ -1100,6 +1104,13 @@ class Scheduler:
                 self._complete(attempt, att.Outcome("skipped", error=run.outcome_note))
         self._skip_unfinished(run)
 
+    @staticmethod
+    def _policy_fails(task: Any, attempt: Any, outcome: att.Outcome, log: Any) -> bool:
+        """True when the task's retry policy fails this attempt without the remaining retries."""
+        att.apply_retry_policy(task, outcome, attempt.try_number, attempt.max_tries, attempt.context,
+                               log if log is not None else logging.getLogger("airflow.task"))
+        return not outcome.retryable
+
     def _skip_unfinished(self, run: RunProgress) -> None:
         for key in list(run.unfinished):
             ti = run.tis[key]
@@ -1115,19 +1126,37 @@ class Scheduler:
             return
         context = {"dag": run.dag, "dag_run": run_view(run.row), "run_id": run.row.run_id,
                    "reason": "success" if run.final_state == DagRunState.SUCCESS else "task_failure"}
-        # DAG callbacks are user code: run them in a process of their own, wait (bounded) and log.
+        self._in_callback_process(run, [lambda callback=callback: callback(context) for callback in callbacks],
+                                  "Error in DAG callback")
+
+    def _check_deadlines(self, run: RunProgress) -> None:
+        """Deadline Alerts (see `sdk.deadline`): a run that ended after its deadline runs the alert."""
+        alerts = getattr(run.dag, "deadline", None) or []
+        if not alerts:
+            return
+        view = run_view(self.store.get_run(run.row.dag_id, run.row.run_id) or run.row)
+        ended = view.end_date or datetime.datetime.now(datetime.timezone.utc)
+        missed = []
+        for alert in alerts:
+            due = alert.deadline_time(view)
+            if due is not None and ended > due:
+                context = {"dag_run": view, "deadline": {"deadline_time": due.isoformat()}}
+                missed.append(lambda alert=alert, context=context: alert.callback.run(context))
+        if missed:
+            self._in_callback_process(run, missed, "Error in deadline callback")
+
+    def _in_callback_process(self, run: RunProgress, calls: list[Callable[[], Any]], failure: str) -> None:
+        """DAG-level callbacks are user code: run them in a process of their own, wait (bounded) and log."""
         path = log_path(self.home, run.row.dag_id, run.row.run_id, "__dag_callbacks__", 1)
         log = TaskLog(path, run.row.run_id, run.row.logical_date, 1)
 
         def body() -> dict[str, Any]:
             att._configure_child_logging()
-            for callback in callbacks:
+            for one in calls:
                 try:
-                    callback(context)
+                    one()
                 except Exception:
-                    import logging
-
-                    logging.getLogger("airflow.dag").exception("Error in DAG callback")
+                    logging.getLogger("airflow.dag").exception(failure)
             return {}
 
         executor = Executor(self.watchdog)

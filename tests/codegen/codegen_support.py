@@ -266,3 +266,21 @@ def echo_seed_pipeline(out_variable: str = "CRON2DAG_SEED_OUT") -> Pipeline:
         [cross("seed_pipeline", "load_to_warehouse", "weekly_report", "weekly_report")],
         source="seed_echo.crontab",
     )
+
+
+READINESS_CRONTAB = "fixtures/crontabs/readiness.crontab"
+
+
+def readiness_pipeline() -> Pipeline:
+    """The fixture crontab with one job per readiness guard idiom, parsed and inferred."""
+    from pathlib import Path
+
+    from migrator.crontab.parser import load_crontab
+    from migrator.infer import infer_pipeline
+
+    root = Path(__file__).resolve().parents[2]
+    crontab = load_crontab(root / READINESS_CRONTAB)
+    pipeline = infer_pipeline(crontab)
+    # goldens name the source as the repository does, wherever the tests run
+    return Pipeline(READINESS_CRONTAB, pipeline.dags, pipeline.cross_dag_edges, pipeline.unscheduled,
+                    pipeline.diagnostics)

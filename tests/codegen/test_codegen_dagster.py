@@ -115,7 +115,12 @@ def test_the_seed_pipeline_is_ops_in_a_job_with_the_crontab_line_above_each_step
     assert code == 0, output
     source = (tmp_path / "out" / "seed_pipeline.py").read_text(encoding="utf-8")
     assert "as Dagster ops in one job" in source
-    assert "# seed_pipeline.crontab:6: 0 1 * * * python transform_api_data.py\n@dg.op(" in source
+    assert (
+        "# seed_pipeline.crontab:6: 0 1 * * * python transform_api_data.py\n"
+        "# 2 retries (the default): nothing in the command says how it fails\n@dg.op("
+    ) in source
+    # a network pull (by its name) retries with backoff, as in the Airflow output
+    assert "dg.RetryPolicy(\n        max_retries=3,\n        delay=300,\n        backoff=dg.Backoff.EXPONENTIAL," in source
     assert 'owners=["team:data-team"]' in source
     assert "dg.RetryPolicy(max_retries=2, delay=300)" in source
     assert "import seed_pipeline" in (tmp_path / "out" / "definitions.py").read_text()

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from codegen_support import edge_case_pipeline, seed_pipeline
+from codegen_support import edge_case_pipeline, readiness_pipeline, seed_pipeline
 
 from migrator.codegen.migrate import migrate
 from migrator.codegen.plan import CodegenOptions
@@ -30,6 +30,8 @@ CASES = {
     ),
     "edge_cases_airflow3": (edge_case_pipeline, CodegenOptions()),
     "edge_cases_airflow2": (edge_case_pipeline, CodegenOptions(airflow=2)),
+    "readiness_airflow3": (readiness_pipeline, CodegenOptions()),
+    "readiness_airflow2": (readiness_pipeline, CodegenOptions(airflow=2)),
 }
 
 

@@ -467,6 +467,36 @@ class AirflowEnv:
         )
         return [_dag_test_from_json(data, output[0]) for data in results]
 
+    def start_dags_test(
+        self, dag_path: Path | str, dag_id: str, logical_date: datetime
+    ) -> RunningDagTest:
+        """`dags test` in the background, for tests that act while the run is going (a sensor
+        waiting for a file the test creates): watch it with `RunningDagTest.wait_for_state`."""
+        path = Path(dag_path).absolute()
+        home = self.new_home()
+        request = home / "request.json"
+        response = home / "response.json"
+        op = {
+            "op": "dags_test",
+            "dag_path": str(path),
+            "dag_id": dag_id,
+            "logical_date": _utc_iso(logical_date, "logical_date"),
+            "conf": None,
+        }
+        request.write_text(json.dumps({"ops": [op], "response": str(response)}), encoding="utf-8")
+        log_path = home / "process.log"
+        log = open(log_path, "wb")  # noqa: SIM115 - closed by RunningDagTest.result
+        process = subprocess.Popen(
+            [str(self.python), str(Path(__file__).absolute()), str(request)],
+            env=self.environment(home, _folder_of(path)),
+            cwd=home,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return RunningDagTest(self, dag_id, process, home, response, log_path, log, time.monotonic())
+
     # -- plumbing ---------------------------------------------------------------------------------
 
     def new_home(self) -> Path:
@@ -545,6 +575,94 @@ class AirflowEnv:
         if payload.get("error"):
             raise AirflowHarnessError(f"Airflow {self.version}: {what} failed:\n{payload['error']}")
         return payload["results"]
+
+
+@dataclass
+class RunningDagTest:
+    """A `dags test` started by `AirflowEnv.start_dags_test`, still running or done."""
+
+    env: AirflowEnv
+    dag_id: str
+    process: subprocess.Popen[bytes]
+    home: Path
+    response: Path
+    log_path: Path
+    log: Any
+    started: float
+
+    def task_state(self, task_id: str) -> str | None:
+        """The task instance's state in the run's metadata DB (read-only; None before it exists)."""
+        import sqlite3
+
+        uri = f"file:{self.home / 'airflow.db'}?mode=ro"
+        try:
+            with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=30)) as db:
+                row = db.execute(
+                    "SELECT state FROM task_instance WHERE dag_id = ? AND task_id = ?",
+                    (self.dag_id, task_id),
+                ).fetchone()
+        except sqlite3.OperationalError:  # the DB is being written: ask again
+            return None
+        return row[0] if row else None
+
+    def wait_for_state(
+        self,
+        task_id: str,
+        states: set[str],
+        timeout_s: float | None = None,
+        or_output: str | None = None,
+    ) -> str:
+        """Wait until the task is in one of `states`, or `dags test` has printed `or_output` (for a
+        state it keeps in an open transaction); a backstop time-out, not an expectation."""
+        limit = time.monotonic() + (self.env.timeout_s if timeout_s is None else timeout_s)
+        while time.monotonic() < limit:
+            state = self.task_state(task_id)
+            if state in states:
+                return state
+            if or_output and or_output in self.log_path.read_text(encoding="utf-8", errors="replace"):
+                return or_output
+            if self.process.poll() is not None:
+                raise AirflowHarnessError(
+                    f"dags test ended before {task_id} reached {sorted(states)} (last: {state}):\n"
+                    f"{_tail(self.log_path)}"
+                )
+            time.sleep(0.2)
+        self.stop()
+        raise AirflowHarnessError(f"{task_id} never reached {sorted(states)}:\n{_tail(self.log_path)}")
+
+    def wait_for_output(self, text: str, timeout_s: float | None = None) -> None:
+        """Wait until `dags test` has printed `text` (a backstop time-out, not an expectation)."""
+        limit = time.monotonic() + (self.env.timeout_s if timeout_s is None else timeout_s)
+        while time.monotonic() < limit:
+            if text in self.log_path.read_text(encoding="utf-8", errors="replace"):
+                return
+            if self.process.poll() is not None:
+                raise AirflowHarnessError(f"dags test ended before printing {text!r}:\n{_tail(self.log_path)}")
+            time.sleep(0.2)
+        self.stop()
+        raise AirflowHarnessError(f"dags test never printed {text!r}:\n{_tail(self.log_path)}")
+
+    def result(self, timeout_s: float | None = None) -> DagTestResult:
+        """Wait for `dags test` to end and read the run back, as `AirflowEnv.dags_test` does."""
+        try:
+            self.process.wait(timeout=self.env.timeout_s if timeout_s is None else timeout_s)
+        except subprocess.TimeoutExpired as exc:
+            self.stop()
+            raise AirflowHarnessError(f"dags test {self.dag_id} timed out:\n{_tail(self.log_path)}") from exc
+        finally:
+            self.log.close()
+            self.env.calls.append((f"dags test {self.dag_id} (background)", time.monotonic() - self.started))
+        if self.process.returncode != 0 or not self.response.exists():
+            raise AirflowHarnessError(f"dags test exited with {self.process.returncode}:\n{_tail(self.log_path)}")
+        payload = json.loads(self.response.read_text(encoding="utf-8"))
+        if payload.get("error"):
+            raise AirflowHarnessError(f"dags test {self.dag_id} failed:\n{payload['error']}")
+        return _dag_test_from_json(payload["results"][0], self.log_path.read_bytes())
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            _kill_tree(self.process.pid)
+            self.process.wait()
 
 
 def _run_in_own_group(

@@ -119,9 +119,9 @@ def test_dag_decorator_and_task_ids(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("source", "message", "line"), [
-    ("from airflow.sdk import DAG, RetryPolicy\n", "airflow.sdk.RetryPolicy is not supported", 1),
-    ("import os\nfrom airflow.providers.amazon.aws.sensors.s3 import S3KeySensor\n",
-     "module 'airflow.providers.amazon' is outside the local runner's subset", 2),
+    ("from airflow.sdk import DAG, ObjectStoragePath\n", "airflow.sdk.ObjectStoragePath is not supported", 1),
+    ("import os\nfrom airflow.providers.amazon.aws.operators.s3 import S3CreateBucketOperator\n",
+     "module 'airflow.providers.amazon.aws.operators' is outside the local runner's subset", 2),
     ("from airflow.sdk import DAG, task_group\nwith DAG('d') as d:\n    @task_group\n    def outer(x):\n"
      "        @task_group\n        def inner(y): pass\n        inner.expand(y=[1])\n    outer.expand(x=[1, 2])\n",
      "a mapped task group inside another mapped task group is not supported", 7),

@@ -16,7 +16,8 @@ import libcst as cst
 
 from migrator.codegen.dagster.plan import Calendar, DagsterDag, StepPlan
 from migrator.codegen.dates import Expression, Literal
-from migrator.codegen.emit import timedelta_parts
+from migrator.codegen.emit import timedelta_parts, wrap_comment
+from migrator.codegen.plan import TaskPlan
 from migrator.codegen.pysource import (
     INDENT,
     LINE_LENGTH,
@@ -183,6 +184,22 @@ class _Emitter:
             args.append(("delay", py_value(seconds)))
         return call("dg.RetryPolicy", args, Layout(column=len("RETRY_POLICY = ")))
 
+    def _step_retry_policy(self, task: TaskPlan) -> cst.BaseExpression | None:
+        """The module's RETRY_POLICY, or the step's own when its failure class says otherwise
+        (see `migrator.codegen.failures`): none for appending and SQL jobs, backoff for transfers."""
+        retry = task.retry
+        if retry is None or (retry.retries == self.retries and not retry.exponential_backoff):
+            return cst.Name("RETRY_POLICY") if self.retries else None
+        if not retry.retries:
+            return None
+        args: list[Argument] = [("max_retries", py_value(retry.retries))]
+        seconds = int(retry.retry_delay.total_seconds())
+        if seconds:
+            args.append(("delay", py_value(seconds)))
+        if retry.exponential_backoff:
+            args.append(("backoff", _dotted("dg.Backoff.EXPONENTIAL")))
+        return call("dg.RetryPolicy", args, Layout(depth=1, column=len("    retry_policy="), tail=1))
+
     def _partitions(self) -> cst.Call:
         hour, minute = self.plan.daily_partition or (0, 0)
         start = self.dag.options.start_date
@@ -244,6 +261,8 @@ class _Emitter:
             comments.append(
                 f"cron started it {_clock(step.wait)} after {self.dag.first_task}: it waits until then"
             )
+        if task.retry is not None:
+            comments.extend(wrap_comment(task.retry.describe(), 86))
         decorator_args: list[Argument] = []
         if plan.assets:
             decorator_args.append(("key_prefix", py_string(plan.name)))
@@ -270,8 +289,9 @@ class _Emitter:
                     ]
                 )
                 decorator_args.append(("ins", ins))
-        if self.retries:
-            decorator_args.append(("retry_policy", cst.Name("RETRY_POLICY")))
+        policy = self._step_retry_policy(task)
+        if policy is not None:
+            decorator_args.append(("retry_policy", policy))
         if plan.assets:
             if plan.daily_partition:
                 decorator_args.append(("partitions_def", cst.Name("PARTITIONS")))

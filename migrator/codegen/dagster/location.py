@@ -30,7 +30,7 @@ def render_location(
     located = plan_location(plans, pipelines)
     rendered: list[tuple[Path, DagPlan | None, str]] = []
     for plan in located:
-        body = render_module(plan, options.retries, options.retry_delay)
+        body = render_module(plan, options.default_retries, options.retry_delay)
         text = with_header(plan.dag.source, plan.dag.lines, ENGINE, body)
         rendered.append((output / f"{plan.name}.py", plan.dag, text))
         if progress:

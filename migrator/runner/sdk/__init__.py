@@ -16,9 +16,23 @@ from migrator.runner.sdk.assets import Asset, AssetAccessControl, AssetAlias, As
 from migrator.runner.sdk.baseoperator import BaseAsyncOperator, BaseOperator
 from migrator.runner.sdk.context import Context, get_current_context
 from migrator.runner.sdk.dag import DAG, dag
+from migrator.runner.sdk.deadline import (
+    AsyncCallback,
+    BaseDeadlineReference,
+    DeadlineAlert,
+    DeadlineReference,
+    SyncCallback,
+)
 from migrator.runner.sdk.decorators import setup, task, teardown
 from migrator.runner.sdk.exceptions import NotSupportedByRunner
 from migrator.runner.sdk.nodes import EdgeModifier, Label, chain, chain_linear, cross_downstream
+from migrator.runner.sdk.retry_policy import (
+    ExceptionRetryPolicy,
+    RetryAction,
+    RetryDecision,
+    RetryPolicy,
+    RetryRule,
+)
 from migrator.runner.sdk.notifiers import BaseNotifier
 from migrator.runner.sdk.operators import BaseBranchOperator, BranchMixIn, SkipMixin
 from migrator.runner.sdk.params import Param, ParamsDict
@@ -43,11 +57,8 @@ __version__ = "1.3.2+cron2dag"
 
 # Names of the real `airflow.sdk` that the runner does not provide.
 UNSUPPORTED = frozenset({
-    "AsyncCallback", "BaseDeadlineReference",
-    "BaseHook", "BaseOperatorLink", "BaseXCom", "DeadlineAlert", "DeadlineReference", "EventsTimetable",
-    "ExceptionRetryPolicy", "ObjectStoragePath", "ResumableJobMixin", "RetryAction",
-    "RetryDecision", "RetryPolicy", "RetryRule", "SyncCallback", "WeightRule", "conf",
-    "deadline_reference", "get_parsing_context", "literal", "lineage", "result",
+    "BaseHook", "BaseOperatorLink", "BaseXCom", "EventsTimetable", "ObjectStoragePath", "ResumableJobMixin",
+    "WeightRule", "conf", "deadline_reference", "get_parsing_context", "literal", "lineage", "result",
 })
 
 
@@ -74,6 +85,16 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DAG",
+    "AsyncCallback",
+    "BaseDeadlineReference",
+    "DeadlineAlert",
+    "DeadlineReference",
+    "ExceptionRetryPolicy",
+    "RetryAction",
+    "RetryDecision",
+    "RetryPolicy",
+    "RetryRule",
+    "SyncCallback",
     "Asset",
     "AssetAccessControl",
     "AssetAlias",

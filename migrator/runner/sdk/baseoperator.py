@@ -300,6 +300,7 @@ class BaseOperator(TaskNode, metaclass=BaseOperatorMeta):
         retry_delay: datetime.timedelta | float | None = None,
         retry_exponential_backoff: float = 0,
         max_retry_delay: datetime.timedelta | float | None = None,
+        retry_policy: Any = None,
         start_date: datetime.datetime | None = None,
         end_date: datetime.datetime | None = None,
         depends_on_past: bool = False,
@@ -373,6 +374,7 @@ class BaseOperator(TaskNode, metaclass=BaseOperatorMeta):
         if isinstance(retries, str):
             retries = int(retries)
         self.retries = int(retries or 0)
+        self.retry_policy = retry_policy
         if retry_delay is None:
             retry_delay = datetime.timedelta(seconds=config.default_task_retry_delay())
         self.retry_delay = _to_timedelta(retry_delay, "retry_delay") or datetime.timedelta(0)

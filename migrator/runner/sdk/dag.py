@@ -87,8 +87,9 @@ class DAG:
         from migrator.runner.sdk.taskgroup import TaskGroup
 
         validate_key(dag_id, "dag_id")
-        if deadline is not None:
-            raise NotSupportedByRunner("DAG(deadline=...) (deadline alerts) is not supported by the local runner")
+        from migrator.runner.sdk.deadline import alerts_of
+
+        self.deadline = alerts_of(deadline)
         self.dag_id = dag_id
         self.description = description
         self.default_args = dict(default_args or {})
