@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -24,6 +25,9 @@ TZ_HELP = "cron's own time zone, for entries without CRON_TZ (cron uses its host
 AIRFLOW_HELP = "Airflow major version the DAG code is for."
 DIALECT_HELP = "Which cron's reading of the file to follow (see docs/crontabs.md, 'Dialects')."
 OVERRIDES_HELP = "TOML file that corrects the inference: pins or removes edges, renames tasks and DAGs, skips jobs."
+SCRIPTS_ROOT_HELP = ("A checkout of the repository that holds the scripts the jobs run: each script is found "
+                     "there by the longest matching end of its path, and read (never run) for what it reads "
+                     "and writes. Scripts present at their own path on this machine are read too.")
 SYSTEM_HELP = ("System crontab (/etc/crontab, cron.d: a user column) or user crontab. "
                "Default: detected from the path and content.")
 
@@ -138,3 +142,10 @@ def system_option(function: F) -> F:
 def overrides_option(function: F) -> F:
     return click.option("--overrides", "overrides", type=click.Path(dir_okay=False), metavar="FILE",
                         help=OVERRIDES_HELP)(function)
+
+
+def scripts_root_option(function: F) -> F:
+    """`--scripts-root DIR`: where the scripts the crontab's jobs run can be read."""
+    return click.option("--scripts-root", "scripts_root", metavar="DIR", default=None,
+                        type=click.Path(exists=True, file_okay=False, path_type=Path),
+                        help=SCRIPTS_ROOT_HELP)(function)

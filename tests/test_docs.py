@@ -320,11 +320,14 @@ def _keys(value: object, path: str = "") -> set[str]:
 
 @pytest.mark.parametrize(("section", "inputs"), [
     ("## `parse`", ["fixtures/crontabs/etc/cron.d/warehouse", "fixtures/infer/weekday_reports.crontab"]),
-    ("## `infer`", ["fixtures/infer/cross_cadence.crontab", "fixtures/infer/decoys_heavy.crontab"]),
+    ("## `infer`", ["fixtures/infer/cross_cadence.crontab", "fixtures/infer/decoys_heavy.crontab",
+                    "fixtures/crontabs/seed_pipeline.crontab",
+                    "fixtures/infer/real_scripts/rss_feed.crontab --scripts-root fixtures/infer/real_scripts/rss_feed"]),
 ])
 def test_the_json_shown_in_contracts_has_the_fields_the_command_prints(section: str, inputs: list[str]) -> None:
     """The abridged JSON of docs/contracts.md (a ```json block, not run) names only fields that exist
-    (`inputs` together have every optional part: warnings, cross-DAG links, unscheduled entries)."""
+    (`inputs` together have every optional part: warnings, cross-DAG links, unscheduled entries,
+    suggestions, evidence read from scripts; an input may carry options after the file)."""
     import json
 
     from click.testing import CliRunner
@@ -338,7 +341,8 @@ def test_the_json_shown_in_contracts_has_the_fields_the_command_prints(section: 
     command = section.strip("#` ")
     actual_keys: set[str] = set()
     for path in inputs:
-        printed = CliRunner().invoke(cli, [command, str(ROOT / path), "--format", "json"])
+        words = [str(ROOT / w) if w.startswith("fixtures/") else w for w in path.split()]
+        printed = CliRunner().invoke(cli, [command, *words, "--format", "json"])
         assert printed.exit_code == 0, printed.output
         actual = json.loads(printed.stdout)
         assert set(documented) == set(actual), path

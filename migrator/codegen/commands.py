@@ -15,8 +15,9 @@ from migrator.codegen.plan import CodegenOptions
 from migrator.codegen.summary import render_summary
 from migrator.codegen.writer import BLOCKED
 from migrator.errors import RunFailed
+from migrator.infer.commands import script_reader
 from migrator.infer.model import Pipeline
-from migrator.options import Duration, airflow_option, overrides_option, tz_option
+from migrator.options import Duration, airflow_option, overrides_option, scripts_root_option, tz_option
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -156,6 +157,7 @@ PROGRESS_THRESHOLD = 20
     help="Directory the jobs run in when the crontab sets no HOME= (cron ran them in their "
     "owner's home directory; without either, Airflow uses a temporary directory).",
 )
+@scripts_root_option
 def migrate_command(
     files: tuple[Path, ...],
     output: Path,
@@ -180,6 +182,7 @@ def migrate_command(
     max_active_runs: int,
     owner: str | None,
     cwd: str | None,
+    scripts_root: Path | None,
 ) -> None:
     """Write one Airflow DAG module per DAG that `infer` finds in the crontab FILEs.
 
@@ -214,7 +217,7 @@ def migrate_command(
         reading = progress.phase("Reading crontabs", len(files))
         pipelines = []
         for path in files:
-            pipelines.append(_infer(path, overrides, tz))
+            pipelines.append(_infer(path, overrides, tz, scripts_root))
             if reading:
                 reading(len(pipelines), len(files))
         generating = progress.phase("Generating DAGs", sum(len(p.dags) for p in pipelines))
@@ -229,7 +232,9 @@ def migrate_command(
         raise RunFailed("cron2dag: the DAG files differ from what migrate would write")
 
 
-def _infer(path: Path, overrides: str | None, timezone: str) -> Pipeline:
+def _infer(
+    path: Path, overrides: str | None, timezone: str, scripts_root: Path | None
+) -> Pipeline:
     from migrator.crontab.parser import load_crontab
     from migrator.infer import infer_pipeline, load_overrides
 
@@ -237,7 +242,12 @@ def _infer(path: Path, overrides: str | None, timezone: str) -> Pipeline:
     for warning in crontab.warnings:
         click.echo(f"{warning} (warning)", err=True)
     loaded = load_overrides(overrides) if overrides else None
-    return infer_pipeline(crontab, overrides=loaded, default_timezone=timezone)
+    return infer_pipeline(
+        crontab,
+        overrides=loaded,
+        default_timezone=timezone,
+        scripts=script_reader(scripts_root),
+    )
 
 
 class _progress:

@@ -286,12 +286,18 @@ class _Emitter:
             [py_string(a) for a in addresses], Layout(depth=depth, column=column + 30, tail=2)
         )
 
-    def _timedelta(self, delta: dt.timedelta, depth: int, column: int) -> cst.Call:
-        return call(
+    def _timedelta(
+        self, delta: dt.timedelta, depth: int, column: int
+    ) -> cst.Call | cst.UnaryOperation:
+        """`timedelta(hours=1)`; a negative one as `-timedelta(minutes=52)`, as a person writes it
+        (not `timedelta(days=-1, hours=23, minutes=8)`)."""
+        negative = delta < dt.timedelta(0)
+        built = call(
             self.imports.add("datetime", "timedelta"),
-            [(unit, py_value(value)) for unit, value in timedelta_parts(delta)],
-            Layout(depth=depth, column=column, tail=1),
+            [(unit, py_value(value)) for unit, value in timedelta_parts(abs(delta))],
+            Layout(depth=depth, column=column + negative, tail=1),
         )
+        return cst.UnaryOperation(operator=cst.Minus(), expression=built) if negative else built
 
     # -- tasks ---------------------------------------------------------------------------------
 
@@ -380,6 +386,8 @@ class _Emitter:
             args += [("env", env), ("append_env", py_value(True))]
         if task.cwd is not None:
             args.append(("cwd", py_string(task.cwd)))
+        if task.doc:
+            args.append(("doc_md", py_string(task.doc)))
         if task.user is not None and task.user != self.plan.owner:
             args.append(("owner", py_string(task.user)))
         if task.mailto and task.mailto != self.plan.shared_mailto:

@@ -38,6 +38,8 @@ class TaskEnvironment:
     mailto: tuple[str, ...] | None  # None: MAILTO not set; (): set to "" (mail disabled)
     home: str | None
     tz: str | None  # TZ as the job sees it (what `date` uses)
+    # MAILTO names that are local mailboxes on the cron host (`root`), not e-mail addresses
+    mail_users: tuple[str, ...] = ()
     # (name, value as cron passes it) in crontab order; None for a secret, read at run time
     values: tuple[tuple[str, str | None], ...] = ()
 
@@ -68,12 +70,14 @@ def split_environment(
             env.append((name, literal_template(values[name])))
             raw.append((name, values[name]))
     mailto = values.get("MAILTO")
+    names = tuple(a for a in _MAIL_SPLIT.split(mailto) if a) if mailto is not None else ()
     return TaskEnvironment(
         env=tuple(env),
         secrets=tuple(secrets),
         shell=values.get("SHELL"),
-        mailto=None if mailto is None else tuple(a for a in _MAIL_SPLIT.split(mailto) if a),
+        mailto=None if mailto is None else tuple(a for a in names if "@" in a),
         home=values.get("HOME"),
         tz=values.get("TZ"),
+        mail_users=tuple(a for a in names if "@" not in a),
         values=tuple(raw),
     )

@@ -7,7 +7,7 @@ is written), then each module is rendered and compared with what is on disk, the
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from migrator.codegen.emit import render_dag
@@ -24,8 +24,9 @@ from migrator.codegen.writer import (
     with_header,
     write_all,
 )
-from migrator.errors import Diagnostic, InputError
+from migrator.errors import InputError
 from migrator.infer.model import Pipeline
+from migrator.infer.pipeline import crontab_stem
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,8 @@ def migrate(
     alone unless `force`; the others are written all or nothing (`writer.write_all`): when one
     cannot be written, none is, as when a crontab does not parse.
     """
-    plans = tuple(plan_pipeline(p, options) for p in pipelines)
-    _check_unique_dag_ids(plans)
+    pipelines, renamed = _distinct_dag_ids(pipelines)
+    plans = tuple(_with_notes(plan_pipeline(p, options), renamed) for p in pipelines)
     # progress counts two steps per file, rendering (the slow part) and comparing/writing
     extra_files = 1 if options.target == "dagster" else 0  # definitions.py
     total = 2 * (sum(len(plan.dags) for plan in plans) + extra_files)
@@ -161,24 +162,48 @@ def module_name(dag_id: str) -> str:
     return f"{dag_id}.py"
 
 
-def _check_unique_dag_ids(plans: Sequence[PipelinePlan]) -> None:
-    seen: dict[str, PipelinePlan] = {}
-    problems = []
-    for plan in plans:
-        for dag in plan.dags:
-            other = seen.setdefault(dag.dag_id, plan)
-            if other is not plan:
-                problems.append(
-                    Diagnostic(
-                        plan.source,
-                        f"DAG id {dag.dag_id!r} is also generated from {other.source}; "
-                        "rename one with an overrides file",
-                        dag.lines[0],
-                        1,
-                    )
+def _distinct_dag_ids(
+    pipelines: Sequence[Pipeline],
+) -> tuple[list[Pipeline], dict[str, list[Note]]]:
+    """Crontabs migrated together whose DAG ids collide (two `cleanup` jobs, two `etl` files):
+    each colliding DAG takes its crontab's name as a prefix, and a note says so. Nothing stops.
+    """
+    sources: dict[str, list[str]] = {}
+    for pipeline in pipelines:
+        for dag in pipeline.dags:
+            sources.setdefault(dag.dag_id, []).append(pipeline.source)
+    taken = {dag_id for dag_id, where in sources.items() if len(where) == 1}
+    out: list[Pipeline] = []
+    notes: dict[str, list[Note]] = {}
+    for pipeline in pipelines:
+        renames: dict[str, str] = {}
+        for dag in pipeline.dags:
+            where = sources[dag.dag_id]
+            if len(where) == 1:
+                continue
+            wanted = f"{crontab_stem(pipeline.source)}_{dag.dag_id}"
+            new, number = wanted, 2
+            while new in taken or new in sources:
+                new, number = f"{wanted}_{number}", number + 1
+            taken.add(new)
+            renames[dag.dag_id] = new
+            others = sorted({s for s in where if s != pipeline.source}) or [pipeline.source]
+            notes.setdefault(pipeline.source, []).append(
+                Note(
+                    pipeline.source,
+                    dag.tasks[0].entry.line,
+                    f"DAG id {dag.dag_id!r} is also generated from {', '.join(others)}: written "
+                    f"as {new!r} (choose another with [dags.{dag.dag_id}] dag_id = ... in an "
+                    "overrides file)",
                 )
-    if problems:
-        raise InputError(problems)
+            )
+        out.append(pipeline.with_dag_ids(renames))
+    return out, notes
+
+
+def _with_notes(plan: PipelinePlan, renamed: dict[str, list[Note]]) -> PipelinePlan:
+    extra = renamed.get(plan.source)
+    return replace(plan, notes=(*extra, *plan.notes)) if extra else plan
 
 
 def _stale(output: Path, plans: Sequence[PipelinePlan], current: set[Path]) -> tuple[Path, ...]:

@@ -40,14 +40,18 @@ from migrator.codegen.timing import (
     plan_deadline,
     shortest_gap,
 )
+from migrator.crontab.model import CronEntry
 from migrator.crontab.secrets import (
+    CommandSecret,
     SecretNames,
     find_command_secrets,
+    find_comment_secrets,
     is_secret_name,
     mask_secrets,
 )
 from migrator.errors import UsageError
 from migrator.infer.model import CrossDagEdge, Pipeline, PipelineDag, PipelineTask, Unscheduled
+from migrator.infer.shell import parse_command
 
 GUARD_TASK_ID = "cron_calendar_guard"
 # names the generated module itself uses; a task variable never shadows them
@@ -103,6 +107,8 @@ class TaskPlan:
     mailto: tuple[str, ...]
     user: str | None
     secrets: tuple[Secret, ...]
+    doc: str | None = None  # the comment block above the entry, for the task's doc_md
+    mail_users: tuple[str, ...] = ()  # MAILTO local mailboxes (no e-mail goes to them)
     retry: RetryPlan | None = None
     # what cron handed the job, for targets that run it without templating (Dagster)
     environment: TaskEnvironment | None = None
@@ -186,10 +192,65 @@ class PipelinePlan:
     target: str = "airflow"  # CodegenOptions.target
 
 
+@dataclass
+class _CrontabNotes:
+    """What is true of many jobs of a crontab, said once for the crontab rather than per DAG."""
+
+    relative: list[str] = field(default_factory=list)  # task ids naming files relative to HOME
+    home: list[str] = field(default_factory=list)  # task ids using `~` with no HOME= set
+    ownerless: list[str] = field(default_factory=list)  # dag ids without an owner
+    mail_users: set[str] = field(default_factory=set)  # MAILTO local mailboxes
+
+    def notes(self, source: str, target: str) -> list[Note]:
+        said: list[str] = []
+        if self.relative:
+            names, many = _listed(self.relative)
+            said.append(
+                f"{names} {'name' if many else 'names'} files by relative path; cron ran "
+                f"{'them' if many else 'it'} in the owner's home directory, "
+                f"{_WHERE_JOBS_RUN[target].replace('them', 'them' if many else 'it')}: set HOME= in "
+                "the crontab or pass --cwd DIR"
+            )
+        if self.home:
+            names, many = _listed(self.home)
+            said.append(
+                f"{names} {'use' if many else 'uses'} `~` (a home directory): cron expanded it to "
+                f"the home of the account that owned the crontab, {_TARGET_NAME[target]} expands it "
+                "to the worker's: set HOME= in the crontab or write the absolute path"
+            )
+        if self.ownerless:
+            names, many = _listed(self.ownerless, "DAG")
+            said.append(
+                f"{names} {'have' if many else 'has'} no owner: the crontab names no account and no "
+                "MAILTO; pass --owner TEAM"
+                # cron2dag lints Airflow code only: no lint advice for other targets
+                + (" (until then `cron2dag lint` reports OPS003)" if target == "airflow" else "")
+            )
+        if self.mail_users:
+            said.append(
+                f"MAILTO={', '.join(sorted(self.mail_users))} is a mailbox on the cron host, not an "
+                "e-mail address: the DAGs send no failure e-mail to it; set MAILTO to an address "
+                "to be told"
+            )
+        return [Note(source, None, message) for message in said]
+
+
+def _listed(names: list[str], noun: str = "") -> tuple[str, bool]:
+    """(`"a, b"` or `"DAGs a, b"`, whether it is more than one)."""
+    shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+    many = len(names) > 1
+    return (f"{noun}{'s' if many else ''} {shown}".strip() if noun else shown), many
+
+
 def plan_pipeline(pipeline: Pipeline, options: CodegenOptions) -> PipelinePlan:
     notes: list[Note] = []
     secret_names = _secret_names(pipeline)
-    dags = [_plan_dag(dag, pipeline, options, notes, secret_names) for dag in pipeline.dags]
+    crontab_notes = _CrontabNotes()
+    dags = [
+        _plan_dag(dag, pipeline, options, notes, secret_names, crontab_notes)
+        for dag in pipeline.dags
+    ]
+    notes.extend(crontab_notes.notes(pipeline.source, options.target))
     by_id = {d.dag_id: d for d in dags}
     links = _plan_links(pipeline, by_id, notes)
     dags = [_with_links(d, links.get(d.dag_id, ())) for d in dags]
@@ -251,6 +312,7 @@ def _plan_dag(
     options: CodegenOptions,
     notes: list[Note],
     secret_names: SecretNames,
+    crontab_notes: _CrontabNotes,
 ) -> DagPlan:
     if not dag.tasks:
         raise UsageError(f"{pipeline.source}: DAG {dag.dag_id!r} has no tasks")
@@ -296,6 +358,11 @@ def _plan_dag(
                     "it to a Variable by hand",
                 )
             )
+        crontab_notes.mail_users.update(environment.mail_users)
+        if environment.home is None and _uses_home(task.entry.command):
+            crontab_notes.home.append(task.task_id)
+        elif plan.cwd is None and _names_relative_path(task.entry.command, task.entry.env):
+            crontab_notes.relative.append(task.task_id)
         tasks.append(plan)
     has_upstream = {e.downstream for e in dag.edges}
     waits = []
@@ -313,18 +380,6 @@ def _plan_dag(
     edges = tuple((variables[e.upstream], variables[e.downstream]) for e in dag.edges)
     envs = {t.env_key for t in tasks}
     shared_env = next(iter(envs)) if len(envs) == 1 and tasks[0].env_key else None
-    if any(t.cwd is None for t in tasks):
-        relative = sorted({t.task_id for t in dag.tasks if _names_relative_path(t.entry.command)})
-        if relative:
-            notes.append(
-                Note(
-                    pipeline.source,
-                    None,
-                    f"{dag.dag_id}: {', '.join(relative)} name files by relative path; cron ran them "
-                    f"in the owner's home directory, {_WHERE_JOBS_RUN[options.target]}: set HOME= "
-                    "in the crontab or pass --cwd DIR",
-                )
-            )
     mailtos = {t.mailto for t in tasks}
     shared_mailto = next(iter(mailtos)) if len(mailtos) == 1 else ()
     recipients = tuple(dict.fromkeys(a for t in tasks for a in t.mailto))
@@ -335,21 +390,10 @@ def _plan_dag(
         recipients,
         _start_instant(options, timetable),
     )
-    owner = _dag_owner(options.owner, tasks, pipeline.source, shared_mailto)
+    mail_users = {user for t in tasks for user in t.mail_users}
+    owner = _dag_owner(options.owner, tasks, pipeline.source, shared_mailto, mail_users)
     if owner is None:
-        notes.append(
-            Note(
-                pipeline.source,
-                None,
-                f"{dag.dag_id}: no owner: the crontab names no account and no MAILTO; pass "
-                + (
-                    "--owner TEAM (until then `cron2dag lint` reports OPS003)"
-                    if options.target == "airflow"
-                    # cron2dag lints Airflow code only: no lint advice for other targets
-                    else "--owner TEAM"
-                ),
-            )
-        )
+        crontab_notes.ownerless.append(dag.dag_id)
     return DagPlan(
         dag_id=dag.dag_id,
         source=pipeline.source,
@@ -372,6 +416,9 @@ def _plan_dag(
     )
 
 
+_TARGET_NAME = {"airflow": "Airflow", "dagster": "Dagster"}
+
+
 def _start_instant(options: CodegenOptions, table: TimetablePlan) -> dt.datetime:
     """The DAG's start_date as an instant (midnight in the DAG's zone)."""
     start = options.start_date
@@ -390,21 +437,39 @@ def _working_directory(directory: str | None) -> str | None:
 
 # a word that names a file relative to the working directory: `run.py`, `bin/load.sh`, `./x`
 _RELATIVE_FILE = re.compile(
-    r"^(?![/$~\-])(?!\w+://)(?:[^\s=]*/[^\s]*|[^\s/=]+\.(?:py|sh|bash|pl|rb|r|R|jar|sql|js|php))$"
+    r"^(?![/$~\-{])(?!\w+://)(?:[^\s=]*/[^\s]*|[^\s/=]+\.(?:py|sh|bash|pl|rb|r|R|jar|sql|js|php))$"
 )
-_ABSOLUTE_START = ("/", "$", "~", "-")
+_HOME_WORD = re.compile(r"(?:^|[\s=:'\"(])~(?:/|\s|$)|\$\{?HOME\b")
 
 
-def _names_relative_path(command: str) -> bool:
-    words = command.split()
-    return any(
-        _RELATIVE_FILE.match(word) or (previous == "cd" and not word.startswith(_ABSOLUTE_START))
-        for previous, word in zip(["", *words], words)
-    )
+def _names_relative_path(command: str, env: dict[str, str] | None = None) -> bool:
+    """A file named relative to a working directory cron set to the owner's home.
+
+    Not after `cd /abs &&` (the directory is then the same on any machine), nor for absolute
+    paths; `cd data && ...` is relative to the home directory, so it counts.
+    """
+    for simple in parse_command(command, env or {}):
+        if simple.cwd is not None and simple.cwd.startswith("/"):
+            continue
+        if simple.cwd is not None and simple.cwd.startswith("~"):
+            return True  # `cd data && ...`: a directory of the home cron started in
+        words = list(simple.argv) + [r.target for r in simple.redirects]
+        if any(_RELATIVE_FILE.match(word) for word in words[1:] + words[:1]):
+            return True
+    return False
+
+
+def _uses_home(command: str) -> bool:
+    """`~/bin/x`, `cd ~ &&`, `$HOME/data`: the home directory of whoever runs the command."""
+    return bool(_HOME_WORD.search(command))
 
 
 def _dag_owner(
-    option: str | None, tasks: list[TaskPlan], source: str, shared_mailto: tuple[str, ...]
+    option: str | None,
+    tasks: list[TaskPlan],
+    source: str,
+    shared_mailto: tuple[str, ...],
+    mail_users: set[str] | None = None,
 ) -> str | None:
     """Who answers for a DAG, from the most to the least explicit: `--owner`; the account(s) cron ran
     the jobs as (the user column; Airflow shows several owners joined by commas); the account whose
@@ -422,6 +487,8 @@ def _dag_owner(
         return spool_user
     if len(shared_mailto) == 1:
         return shared_mailto[0]
+    if mail_users and len(mail_users) == 1:
+        return next(iter(mail_users))  # MAILTO=ops: the local account that read cron's mail
     return None
 
 
@@ -486,6 +553,8 @@ def _plan_task(
         user=entry.user,
         secrets=environment.secrets
         + tuple(Secret(s.what, name, (entry.line,)) for name, s in moved.items()),
+        doc=_doc(entry, masks),
+        mail_users=environment.mail_users,
         retry=plan_retries(entry, options),
         environment=environment,
         stdin=entry.stdin,
@@ -493,6 +562,23 @@ def _plan_task(
         offset=task.offset,
         secrets_left=tuple(dict.fromkeys(s.what for s in left)),
     )
+
+
+def _doc(entry: CronEntry, masks: dict[str, str]) -> str | None:
+    """The comment block above the entry, for the task's doc_md, without secrets: the command's
+    (as the command shows them), the environment's secret values, and any a comment line carries
+    itself (a commented-out job with its password, say)."""
+    if not entry.comments:
+        return None
+    text = _masked("\n".join(entry.comments), masks)
+    values: list[CommandSecret | str] = [
+        value
+        for name, value in dict(entry.environment).items()
+        if name not in CRON_CONTROL and is_secret_name(name)
+    ]
+    for line in entry.comments:
+        values.extend(find_comment_secrets(line))
+    return mask_secrets(text, values) or None
 
 
 def _masked(text: str, masks: dict[str, str]) -> str:

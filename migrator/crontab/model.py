@@ -179,6 +179,13 @@ class Environment(Sequence[tuple[str, str]]):
     def __getitem__(self, index: int | slice) -> Any:
         return tuple(self)[index]
 
+    def after(self, earlier: Environment) -> Sequence[tuple[str, str]] | None:
+        """The assignments made between `earlier` and this (an entry further down the same file),
+        in O(their number); None when this does not continue `earlier`."""
+        if earlier._pairs is self._pairs and earlier._count <= self._count:
+            return self._pairs[earlier._count : self._count]
+        return None
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (Environment, tuple, list)):
             return len(self) == len(other) and tuple(self) == tuple(other)

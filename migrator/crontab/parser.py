@@ -21,6 +21,8 @@ from lark.exceptions import UnexpectedInput
 
 from migrator.collector import collector_paused
 from migrator.crontab.fields import FIELD_LABELS, evaluate_field, pick_random, read_number, shorten
+from migrator.crontab.format import Verdict, impossible_account
+from migrator.crontab.format import detect as detect_format
 from migrator.crontab.grammar import crontab_parser, line_rules
 from migrator.crontab.model import (
     DEFAULT_DIALECT,
@@ -62,7 +64,6 @@ MACROS: dict[str, str | None] = {
 }
 
 _WORD = re.compile(r"[^ \t]+")
-_USER_NAME = re.compile(r"[a-z_][a-z0-9_.-]{0,31}\$?")
 _BLANKS = " \t\r\v\f"
 
 
@@ -112,13 +113,17 @@ def parse_crontab(
         else:
             # Read it as a user crontab; the content rule of `detect_system` may then ask for a re-read.
             try:
-                crontab = _Reader(text, path, False, dialect, warnings).read()
+                crontab = _Reader(text, path, False, dialect, list(warnings)).read()
             except InputError:
-                if _looks_like_system(_user_view(text, path, dialect)):
+                verdict = _content_verdict(_user_view(text, path, dialect))
+                if verdict.system:
+                    _say_why(verdict, path, warnings)
                     return _Reader(text, path, True, dialect, warnings).read()
                 raise
-            if not _looks_like_system(crontab):
+            verdict = _content_verdict(crontab)
+            if not verdict.system:
                 return crontab
+            _say_why(verdict, path, warnings)
             system = True
     return _Reader(text, path, system, dialect, warnings).read()
 
@@ -198,8 +203,8 @@ def detect_system(text: str, path: str, dialect: Dialect = DEFAULT_DIALECT) -> b
 
     1. by path: a file named `crontab` in a directory named `etc`, or any file in a `cron.d` directory, is a
        system crontab; a file under a `spool/cron` directory is a user crontab;
-    2. by content: read as a user crontab, it is a system crontab when every job's command has at least two
-       words, every first word is a valid user name, and at least one of them is `root`.
+    2. by content: read as a user crontab, it is a system crontab when every job's command starts with
+       a word that can be a user name and is no program, then a command (see `migrator.crontab.format`).
     Anything else is a user crontab. `--system` / `--user` override the rule.
     """
     by_path = _system_by_path(path)
@@ -231,14 +236,17 @@ def _user_view(text: str, path: str, dialect: Dialect) -> list[str]:
 
 
 def _looks_like_system(crontab: CronTab | list[str]) -> bool:
+    return _content_verdict(crontab).system
+
+
+def _content_verdict(crontab: CronTab | list[str]) -> Verdict:
     commands = crontab if isinstance(crontab, list) else [e.raw_command for e in crontab.entries]
-    first_words = []
-    for command in commands:
-        words = command.split(None, 1)
-        if len(words) < 2 or not _USER_NAME.fullmatch(words[0]):
-            return False
-        first_words.append(words[0])
-    return "root" in first_words
+    return detect_format(commands)
+
+
+def _say_why(verdict: Verdict, path: str, warnings: list[Diagnostic]) -> None:
+    if verdict.warning:
+        warnings.append(Diagnostic(path, verdict.warning, None, None))
 
 
 _COMMAND_ESCAPE = re.compile(r"\\(.)|%", re.DOTALL)
@@ -413,6 +421,14 @@ class _LinesToModel:
                     user_token.column,
                 )
                 ok = False
+            elif (why := impossible_account(user)) is not None:
+                # cron looks the user up when it loads the file and skips the line
+                self._warn(
+                    f"cron skips this line: no account can be called '{user}' ({why})",
+                    user_token.line,
+                    user_token.column,
+                )
+                return None
         raw = str(command_token)
         if raw.startswith("*") and user_token is None:
             self._error(

@@ -12,6 +12,7 @@ command as inference may read it, and names for the variables secrets move to.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -21,8 +22,10 @@ __all__ = [
     "CommandSecret",
     "SecretNames",
     "find_command_secrets",
+    "find_comment_secrets",
     "is_secret_name",
     "mask_secrets",
+    "masked_command",
     "without_command_secrets",
     "without_secrets",
 ]
@@ -34,6 +37,26 @@ def without_secrets(env: Mapping[str, str]) -> dict[str, str]:
 
 
 # ---- secrets in command lines ---------------------------------------------------------------------
+
+
+_FIELD = re.compile(r"^[\d*][\d*/,-]*$")  # a schedule's first field: a commented-out job
+
+
+def find_comment_secrets(comment: str) -> tuple[CommandSecret, ...]:
+    """The secrets in a comment line (without its `#`): read as a command, and as a commented-out
+    job, whose command starts after its schedule (and user) -- `0 1 * * * root mysql -pS3cret`.
+    Comments above a job reach generated code (its doc_md) and inference's evidence text."""
+    words = comment.split()
+    starts = [0]
+    if words and words[0].startswith("@"):
+        starts += [1, 2]  # `@daily cmd`, `@daily root cmd`
+    elif words and _FIELD.match(words[0]):
+        starts += [5, 6]
+    found: dict[tuple[str, str], CommandSecret] = {}
+    for start in starts:
+        for secret in find_command_secrets(" ".join(words[start:])):
+            found.setdefault((secret.what, secret.value), secret)
+    return tuple(found.values())
 
 
 def mask_secrets(text: str, secrets: Iterable[CommandSecret | str], mask: str = "***") -> str:
@@ -55,12 +78,22 @@ def without_command_secrets(command: str) -> str:
     """`command` with each secret's characters taken out (a secret that is a whole word becomes the
     empty word `''`, so the words after it keep their places): what inference may read to name jobs
     and to find the data they share."""
+    return _replace_command_secrets(command, whole_word="''", part="")
+
+
+def masked_command(command: str, mask: str = "***") -> str:
+    """`command` with each secret replaced by `mask`: what a report may show of a job (inference's
+    text and JSON), which must not print a password the crontab wrote in clear."""
+    return _replace_command_secrets(command, whole_word=mask, part=mask)
+
+
+def _replace_command_secrets(command: str, *, whole_word: str, part: str) -> str:
     out, position = [], 0
     for secret in find_command_secrets(command):
         if secret.start < position:
             continue  # inside a word already replaced
         out.append(command[position : secret.start])
-        out.append("''" if secret.whole_word else "")
+        out.append(whole_word if secret.whole_word else part)
         position = secret.end
     out.append(command[position:])
     return "".join(out)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from migrator.crontab.model import Dialect
@@ -11,10 +13,12 @@ from migrator.infer.model import Pipeline
 from migrator.infer.overrides import load_overrides
 from migrator.infer.pipeline import infer_pipeline
 from migrator.infer.render import render_json, render_text
+from migrator.infer.scripts import ScriptReader
 from migrator.options import (
     dialect_option,
     format_option,
     overrides_option,
+    scripts_root_option,
     system_option,
     tz_option,
 )
@@ -24,17 +28,30 @@ def _crontab_options(function):  # type: ignore[no-untyped-def]
     function = tz_option()(function)
     function = dialect_option(function)
     function = system_option(function)
+    function = scripts_root_option(function)
     return overrides_option(function)
 
 
+def script_reader(scripts_root: Path | None) -> ScriptReader:
+    """Reads the jobs' scripts under `scripts_root`, and at their own path on this machine."""
+    return ScriptReader(scripts_root)
+
+
 def _infer(
-    path: str, overrides: str | None, system: bool | None, dialect: str, timezone: str
+    path: str,
+    overrides: str | None,
+    system: bool | None,
+    dialect: str,
+    timezone: str,
+    scripts_root: Path | None,
 ) -> Pipeline:
     crontab = load_crontab(path, system=system, dialect=Dialect(dialect))
     for warning in crontab.warnings:
         click.echo(f"{warning} (warning)", err=True)
     loaded = load_overrides(overrides) if overrides else None
-    return infer_pipeline(crontab, loaded, default_timezone=timezone)
+    return infer_pipeline(
+        crontab, loaded, default_timezone=timezone, scripts=script_reader(scripts_root)
+    )
 
 
 @click.command("infer")
@@ -48,9 +65,10 @@ def infer_command(
     system: bool | None,
     dialect: str,
     tz: str,
+    scripts_root: Path | None,
 ) -> None:
     """Infer the dependencies between the jobs of a crontab FILE, with the evidence for each."""
-    pipeline = _infer(path, overrides, system, dialect, tz)
+    pipeline = _infer(path, overrides, system, dialect, tz, scripts_root)
     click.echo(render_json(pipeline) if fmt == "json" else render_text(pipeline))
 
 
@@ -65,6 +83,7 @@ def graph_command(
     system: bool | None,
     dialect: str,
     tz: str,
+    scripts_root: Path | None,
 ) -> None:
     """Draw the pipeline inferred from a crontab FILE, or the DAGs of a DAG file (FILE.py).
 
@@ -73,5 +92,5 @@ def graph_command(
     if path.endswith(".py"):
         drawing = from_dag_file(path)
     else:
-        drawing = from_pipeline(_infer(path, overrides, system, dialect, tz))
+        drawing = from_pipeline(_infer(path, overrides, system, dialect, tz, scripts_root))
     click.echo(dot(drawing) if fmt == "dot" else mermaid(drawing))

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from migrator.infer.words import STOP_STEMS, split_words, stem, wordset
 
 _CUES = re.compile(
-    r"\b(after|assum\w*|once|needs?|requir\w*|wait\w*|depend\w*|follow\w*|uses?|using|reads?|"
+    r"\b(after|assum\w*|once(?! (?:a|an|per|every|or|more|again|daily|weekly|monthly)\b)|needs?|"
+    r"requir\w*|wait\w*|depend\w*|follow\w*|uses?|using|reads?|"
     r"consum\w*|input|output of|results? of|when|until|relies|rely|prerequisite|upstream|"
     r"downstream of|fed by|feeds? from|picks? up|ready)\b",
     re.IGNORECASE,
@@ -34,7 +35,7 @@ _CLOCK = re.compile(
 _PATHISH = re.compile(r"(?:[A-Za-z][\w+.-]*://\S+|(?<![\w/])/[\w.{}*$-]+(?:/[\w.{}*$-]+)+)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CommentClues:
     stems: frozenset[str]  # meaningful word stems, excluding the job's own name words
     phrases: frozenset[str]  # whole identifiers written in the comment (`transform_api_data`)
@@ -46,6 +47,9 @@ class CommentClues:
     independent: bool  # says the job stands alone
     clocks: frozenset[int]  # local minutes of day mentioned ("after the 1 AM job")
     paths: tuple[str, ...]  # paths and URLs mentioned
+    # stems and phrases the order words govern: written shortly after "after", "needs", "before"
+    # in the same sentence ("assumes ingestion is done", not "do not block to wait. ... stats")
+    stated: frozenset[str] = frozenset()
 
     def points_forward(self, key: str) -> bool:
         """`key` (a stem or phrase) is written after "before"/"feeds": that job comes later."""
@@ -94,6 +98,7 @@ def read_comment(text: str, own: frozenset[str]) -> CommentClues:
             match.start(),
         )
     before = _BEFORE.search(text)
+    stated = _governed(text, stems | phrases)
     return CommentClues(
         stems=stems,
         phrases=phrases,
@@ -104,7 +109,32 @@ def read_comment(text: str, own: frozenset[str]) -> CommentClues:
         independent=bool(_INDEPENDENT.search(text)),
         clocks=frozenset(clocks),
         paths=tuple(m.group(0).rstrip(".,;:)") for m in _PATHISH.finditer(text)),
+        stated=stated,
     )
+
+
+_CLAUSE_END = re.compile(r"[.;!?](?:\s|$)|\s--?\s|\s[-\u2013\u2014]\s")
+_GOVERNED_WORDS = 8  # how far an order word reaches: "after the 00:30 conversion and the load"
+
+
+def _governed(text: str, keys: frozenset[str]) -> frozenset[str]:
+    """The keys (stems, phrases) within a few words after an order word, in the same clause."""
+    found: set[str] = set()
+    for clause in _CLAUSE_END.split(text):
+        cues = [m.end() for m in _CUES.finditer(clause)] + [
+            m.end() for m in _BEFORE.finditer(clause)
+        ]
+        if not cues:
+            continue
+        tokens = [(m.start(), m.group(0)) for m in re.finditer(r"[A-Za-z0-9][\w.-]*", clause)]
+        for cue in cues:
+            after = [word for start, word in tokens if start >= cue][:_GOVERNED_WORDS]
+            for word in after:
+                lowered = word.lower()
+                candidates = {lowered, lowered.rsplit(".", 1)[0]}
+                candidates.update(stem(w) for w in split_words(word))
+                found.update(candidates & keys)
+    return frozenset(found)
 
 
 _COMMENT_FILLER = wordset("""

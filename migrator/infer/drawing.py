@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from migrator.errors import InputError
-from migrator.infer.link import REVIEW
 from migrator.infer.model import Pipeline
 
 
@@ -22,7 +21,6 @@ class DrawnEdge:
     upstream: str
     downstream: str
     label: str | None = None
-    weak: bool = False  # drawn dashed: an inferred edge to review
 
 
 @dataclass(frozen=True)
@@ -47,6 +45,8 @@ class Drawing:
     dags: tuple[DrawnDag, ...]
     links: tuple[DrawnLink, ...] = ()
     notes: tuple[str, ...] = ()
+    # links inference is unsure of, drawn dashed: they are not in the generated DAGs
+    suggestions: tuple[DrawnLink, ...] = ()
 
 
 def from_pipeline(pipeline: Pipeline) -> Drawing:
@@ -55,10 +55,7 @@ def from_pipeline(pipeline: Pipeline) -> Drawing:
             dag.dag_id,
             f"{dag.schedule} {dag.timezone}",
             tuple(t.task_id for t in dag.tasks),
-            tuple(
-                DrawnEdge(e.upstream, e.downstream, f"{e.confidence:.2f}", e.confidence < REVIEW)
-                for e in dag.edges
-            ),
+            tuple(DrawnEdge(e.upstream, e.downstream, f"{e.confidence:.2f}") for e in dag.edges),
         )
         for dag in pipeline.dags
     )
@@ -72,7 +69,17 @@ def from_pipeline(pipeline: Pipeline) -> Drawing:
         )
         for e in pipeline.cross_dag_edges
     )
-    return Drawing(dags, links)
+    suggestions = tuple(
+        DrawnLink(
+            s.upstream_dag,
+            s.upstream,
+            s.downstream_dag,
+            s.downstream,
+            f"suggested {s.confidence:.2f}",
+        )
+        for s in pipeline.suggestions
+    )
+    return Drawing(dags, links, suggestions=suggestions)
 
 
 def from_dag_file(path: str) -> Drawing:
@@ -152,12 +159,16 @@ def mermaid(drawing: Drawing) -> str:
                 )
     for dag in drawing.dags:
         for edge in dag.edges:
-            arrow = "-.->" if edge.weak else "-->"
             label = f"|{_label(edge.label)}|" if edge.label else ""
             lines.append(
-                f"  {_node(dag.dag_id, edge.upstream)} {arrow}{label} {_node(dag.dag_id, edge.downstream)}"
+                f"  {_node(dag.dag_id, edge.upstream)} -->{label} {_node(dag.dag_id, edge.downstream)}"
             )
     for link in drawing.links:
+        lines.append(
+            f'  {_node(link.upstream_dag, link.upstream)} == "{_label(link.label)}" ==> '
+            f"{_node(link.downstream_dag, link.downstream)}"
+        )
+    for link in drawing.suggestions:
         lines.append(
             f'  {_node(link.upstream_dag, link.upstream)} -. "{_label(link.label)}" .-> '
             f"{_node(link.downstream_dag, link.downstream)}"
@@ -185,8 +196,6 @@ def dot(drawing: Drawing) -> str:
     for dag in drawing.dags:
         for edge in dag.edges:
             attributes = [f"label={_quoted(edge.label)}"] if edge.label else []
-            if edge.weak:
-                attributes.append("style=dashed")
             suffix = f" [{', '.join(attributes)}]" if attributes else ""
             lines.append(
                 f"  {_quoted(f'{dag.dag_id}.{edge.upstream}')} -> {_quoted(f'{dag.dag_id}.{edge.downstream}')}"
@@ -196,7 +205,13 @@ def dot(drawing: Drawing) -> str:
         lines.append(
             f"  {_quoted(f'{link.upstream_dag}.{link.upstream}')} -> "
             f"{_quoted(f'{link.downstream_dag}.{link.downstream}')}"
-            f" [label={_quoted(link.label)}, style=dotted];"
+            f" [label={_quoted(link.label)}, style=bold];"
+        )
+    for link in drawing.suggestions:
+        lines.append(
+            f"  {_quoted(f'{link.upstream_dag}.{link.upstream}')} -> "
+            f"{_quoted(f'{link.downstream_dag}.{link.downstream}')}"
+            f" [label={_quoted(link.label)}, style=dashed, color=gray50];"
         )
     lines.append("}")
     return "\n".join(lines)

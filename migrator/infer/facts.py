@@ -17,10 +17,12 @@ from functools import lru_cache
 from migrator.infer import sql
 from migrator.infer.shell import (
     DATE_PLACEHOLDER,
+    NO_WAIT,
     SUBST_PLACEHOLDER,
     SimpleCommand,
     basename,
     join_path,
+    lock_file,
     parse_command,
 )
 from migrator.infer.words import identifier, is_noise, split_words, wordset
@@ -28,7 +30,7 @@ from migrator.infer.words import identifier, is_noise, split_words, wordset
 WRITE, READ, MENTION = "write", "read", "mention"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Artifact:
     """A thing a job touches. `key` is normalized so that two jobs naming the same thing agree."""
 
@@ -39,9 +41,32 @@ class Artifact:
     # True for a pattern (`*.csv`, a `{date}` partition) or a directory that holds other artifacts
     pattern: bool = False
     directory: bool = False
+    source: str | None = None  # `script:LINE` when a script the job runs says so
 
 
-@dataclass(frozen=True)
+def cited(artifact: Artifact, where: str) -> Artifact:
+    """The artifact as a script says it (`where` is `script:LINE`), for evidence to cite."""
+    return Artifact(
+        artifact.kind,
+        artifact.key,
+        artifact.role,
+        f"{artifact.via}, in {where}",
+        artifact.pattern,
+        artifact.directory,
+        where,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptCall:
+    """A script a job runs, for the script reader (`migrator.infer.scripts`) to look into."""
+
+    path: str  # as the job would find it: absolute where cwd or HOME say so
+    language: str | None  # "python", "shell", "sql", or None: decide from the file
+    cwd: str | None = None  # the directory it runs in (`cd /srv/app && ...`); None: HOME
+
+
+@dataclass(frozen=True, slots=True)
 class CommandFacts:
     name: str  # what the job runs, as a readable identifier: "ingest_from_rest_api"
     name_source: str  # the word it came from: "ingest_from_rest_api.py"
@@ -55,6 +80,11 @@ class CommandFacts:
     artifacts: tuple[Artifact, ...]
     locks: tuple[str, ...]
     housekeeping: str | None  # why the job is housekeeping, or None
+    # locks the job gives up on when they are taken (`flock -n`): they keep jobs apart, not in order
+    nowait_locks: frozenset[str] = frozenset()
+    workdir: str | None = None  # where its principal command runs (`cd /srv/app && ...`)
+    calls: tuple[ScriptCall, ...] = ()  # the scripts it runs, to be read for evidence
+    home: str = "~"  # its HOME, for paths inside its scripts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -92,12 +122,18 @@ _CONFIG_EXTENSIONS = wordset("""
         conf cfg ini yaml yml toml env properties cnf rc pem key crt
     """)
 _LOG_EXTENSIONS = frozenset(["log", "err", "out", "pid", "lock"])
+_CODE_EXTENSIONS = wordset("""
+        py sh bash zsh ksh rb pl pm js mjs cjs ts php jar sql hql ipynb ps1 bat cmd
+    """)
 _DATA_EXTENSIONS = wordset("""
         csv tsv json jsonl ndjson parquet avro orc xml xlsx xls txt dat gz bz2 xz zst
         zip tar tgz db sqlite sqlite3 duckdb feather arrow h5 hdf5 pkl pickle npy npz
         html pdf png svg md dump bak ok done flag success marker
     """)
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_VERSION_SUFFIX = re.compile(r"[\d.]+$")  # `python3.11` is `python`
+_DOTTED_NAME = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+")
+_SIMPLE_WORD = re.compile(r"[A-Za-z][\w:-]{0,40}")
 
 WRITE_OPTIONS = wordset("""
         out output outfile out-file output-file out-dir output-dir outdir outpath
@@ -266,6 +302,11 @@ def _looks_like_path(word: str) -> bool:
     return _extension(word).lower() in _DATA_EXTENSIONS
 
 
+def is_data_file(path: str) -> bool:
+    """A file whose extension says it holds data (`.csv`, `.parquet`, `.xlsx`, ...)."""
+    return _extension(path).lower() in _DATA_EXTENSIONS
+
+
 def _is_pattern(text: str) -> bool:
     return (
         any(c in text for c in "*?[")
@@ -282,13 +323,18 @@ class _Paths:
         home = env.get("HOME")
         self.home = home.rstrip("/") if home else (f"~{user}" if user else "~")
 
-    def key(self, word: str, cwd: str | None) -> tuple[str, str, bool] | None:
-        """(kind, key, directory) for a path or URL word, or None when it is not data."""
-        return _path_key(word, cwd, self.home)
+    def key(
+        self, word: str, cwd: str | None, *, written: bool = False
+    ) -> tuple[str, str, bool] | None:
+        """(kind, key, directory) for a path or URL word, or None when it is not data. A file a
+        job writes is data whatever its extension (`mysqldump shop > /data/shop.sql`)."""
+        return _path_key(word, cwd, self.home, written)
 
 
-@lru_cache(maxsize=65536)
-def _path_key(word: str, cwd: str | None, home: str) -> tuple[str, str, bool] | None:
+@lru_cache(maxsize=262144)
+def _path_key(
+    word: str, cwd: str | None, home: str, written: bool = False
+) -> tuple[str, str, bool] | None:
     word = word.strip()
     if not word or word in ("-", "/dev/stdin", "/dev/stdout", "/dev/stderr"):
         return None
@@ -310,7 +356,7 @@ def _path_key(word: str, cwd: str | None, home: str) -> tuple[str, str, bool] | 
     path = posixpath.normpath(path) if not path.startswith("~") or "/" in path else path
     if path.startswith("//"):
         path = path[1:]
-    if _is_noise_path(path):
+    if _is_noise_path(path, written):
         return None
     return ("path", path, directory)
 
@@ -336,12 +382,14 @@ _NOISE_PREFIXES = (
 )
 
 
-def _is_noise_path(path: str) -> bool:
+def _is_noise_path(path: str, written: bool = False) -> bool:
     if path in ("/", "/dev/null", "/tmp", "/var/tmp", "~", ".") or path.startswith(_NOISE_PREFIXES):
         return True
     ext = _extension(path).lower()
     if ext in _CONFIG_EXTENSIONS or ext in _LOG_EXTENSIONS:
-        return True
+        return True  # settings and logs: not the data a job hands on
+    if ext in _CODE_EXTENSIONS and not written:
+        return True  # programs or queries run (a dump the job writes to `x.sql` is data)
     parts = path.lower().split("/")
     return any(
         p in ("log", "logs", "venv", ".venv", "virtualenv", "site-packages") for p in parts[:-1]
@@ -362,13 +410,21 @@ def command_facts(command: str, env: Mapping[str, str], user: str | None = None)
     name, source, alternates = _name(principal, commands)
     program = principal.program if principal else ""
     topic = name
-    if principal is not None and _script_argument(principal) is None and _is_tool(program):
+    if (
+        principal is not None
+        and _script_argument(principal) is None
+        and _is_tool(program)
+        and source == principal.argv[0]  # not named by its query file or container service
+    ):
         # `psql -c ...`, `curl ... -o x`: the tool says little, what it produces says more
-        subject = _subject(collector.unique(), alternates)
+        found = collector.unique()
+        subject = _subject(found, alternates) or ("" if found else _path_subject(principal))
         topic = subject
         if subject and subject not in name.split("_"):
             name = f"{name}_{subject}"
-    locks = tuple(dict.fromkeys(lock for c in commands for lock in c.locks))
+    held = [lock for c in commands for lock in c.locks]
+    locks = tuple(dict.fromkeys(lock_file(lock) for lock in held))
+    nowait = frozenset(lock_file(lock) for lock in held if lock.startswith(NO_WAIT))
     housekeeping = _housekeeping(commands, principal, name, source)
     scripts = {
         key
@@ -388,8 +444,110 @@ def command_facts(command: str, env: Mapping[str, str], user: str | None = None)
         ]
     directory = _script_directory(source)
     return CommandFacts(
-        name, source, alternates, program, topic, directory, tuple(artifacts), locks, housekeeping
+        name,
+        source,
+        alternates,
+        program,
+        topic,
+        directory,
+        tuple(artifacts),
+        locks,
+        housekeeping,
+        nowait,
+        principal.cwd if principal is not None else None,
+        script_calls(commands, paths.home),
+        paths.home,
     )
+
+
+def artifacts_of(commands: Iterable[SimpleCommand], home: str) -> list[Artifact]:
+    """What these commands (a line of a script, say) write, read and name."""
+    collector = _Collector(_Paths({"HOME": home}, None) if home != "~" else _Paths({}, None))
+    for simple in commands:
+        collector.add(simple)
+    return collector.unique()
+
+
+def path_artifact(
+    word: str, role: str, via: str, cwd: str | None, home: str, *, directory: bool = False
+) -> Artifact | None:
+    """The artifact a script's path string names, normalized like a cron line's, or None."""
+    if not word or word.startswith("-"):
+        return None
+    resolved = _path_key(word, cwd, home)
+    if resolved is None:
+        return None
+    kind, key, is_dir = resolved
+    return Artifact(kind, key, role, via, _is_pattern(key), directory or is_dir)
+
+
+def sql_artifacts(text: str) -> list[Artifact]:
+    """Tables and files a SQL text writes and reads."""
+    collector = _Collector(_Paths({}, None))
+    collector._sql_text(text, None)
+    return collector.unique()
+
+
+_LANGUAGE_OF_INTERPRETER = {
+    **{name: "python" for name in ("python", "python2", "python3", "pypy", "pypy3", "uv")},
+    **{name: "shell" for name in ("sh", "bash", "dash", "zsh", "ksh")},
+}
+_LANGUAGE_OF_EXTENSION = {
+    "py": "python",
+    "sh": "shell",
+    "bash": "shell",
+    "sql": "sql",
+    "hql": "sql",
+}
+
+
+def script_calls(commands: Iterable[SimpleCommand], home: str) -> tuple[ScriptCall, ...]:
+    """The scripts these commands run: an interpreter's script, an executable path, a SQL file."""
+    calls: dict[str, ScriptCall] = {}
+
+    def add(word: str, cwd: str | None, language: str | None) -> None:
+        path = _script_path(word, cwd, home)
+        if path and path not in calls:
+            calls[path] = ScriptCall(path, language, cwd)
+
+    for simple in commands:
+        if not simple.argv or simple.substitution:
+            continue
+        program = simple.program
+        script = _script_argument(simple)
+        if script is not None:
+            base = _VERSION_SUFFIX.sub("", program) or program
+            language = _LANGUAGE_OF_INTERPRETER.get(base) or _LANGUAGE_OF_INTERPRETER.get(program)
+            if "-m" in simple.argv and language == "python":
+                script = script.replace(".", "/") + ".py"  # `python -m etl.load`
+            if language is not None or _extension(script) in _LANGUAGE_OF_EXTENSION:
+                add(script, simple.cwd, language)
+        elif program not in _AUXILIARY and (
+            "/" in simple.argv[0] or _extension(program) in _LANGUAGE_OF_EXTENSION
+        ):
+            add(simple.argv[0], simple.cwd, None)
+        if program in _SQL_CLIENTS:
+            args = simple.argv[1:]
+            for k, arg in enumerate(args):
+                if arg in _SQL_FILE_OPTIONS and k + 1 < len(args):
+                    add(args[k + 1], simple.cwd, "sql")
+                elif arg.startswith("--file="):
+                    add(arg.split("=", 1)[1], simple.cwd, "sql")
+            for redirect in simple.redirects:
+                if redirect.reads and _extension(redirect.target).lower() in ("sql", "hql"):
+                    add(redirect.target, simple.cwd, "sql")
+    return tuple(calls.values())
+
+
+def _script_path(word: str, cwd: str | None, home: str) -> str | None:
+    if not word or word.startswith("-") or _is_url(word) or "{" in word:
+        return None
+    if word.startswith("~/"):
+        word = home + word[1:]
+    path = join_path(cwd, word)
+    if path.startswith("~/") and home != "~":
+        path = home + path[1:]
+    return posixpath.normpath(path)
 
 
 # directories whose name says nothing about a job
@@ -430,6 +588,8 @@ def _subject(artifacts: list[Artifact], alternates: tuple[str, ...]) -> str:
                 continue
             if artifact.kind == "table":
                 text = artifact.key.rsplit(".", 1)[-1]
+            elif artifact.kind == "url":
+                text = _url_subject(artifact.key)
             else:
                 segments = [
                     s
@@ -452,6 +612,43 @@ def _subject(artifacts: list[Artifact], alternates: tuple[str, ...]) -> str:
     return next((a for a in alternates if not all(is_noise(w) for w in split_words(a))), "")
 
 
+_HOST_FILLER = frozenset({"www", "com", "org", "net", "io", "co", "uk", "de", "localhost", "api"})
+
+
+def _url_subject(url: str) -> str:
+    """`https://example.com/cron/run` -> `example cron run`; `http://localhost/wp-cron.php` -> `wp cron`."""
+    rest = url.split("://", 1)[-1]
+    host, _, path = rest.partition("/")
+    labels = [label for label in host.split(":")[0].split(".") if label not in _HOST_FILLER]
+    labels = [label for label in labels if not label.replace("-", "").isdigit()][:1]
+    segments = [_stem_of(seg) for seg in path.split("/") if seg and not is_noise(seg)]
+    return " ".join(labels + segments[:2])
+
+
+def _path_subject(simple: SimpleCommand) -> str:
+    """The last segment of the first path a tool works on: `find /var/tmp ...` -> `tmp`."""
+    for word in simple.argv[1:]:
+        if word.startswith("/") and not _is_pattern(word):
+            segments = [seg for seg in word.rstrip("/").split("/") if seg]
+            if segments:
+                return identifier(segments[-1], fallback="")
+    return ""
+
+
+def _container_service(argv: tuple[str, ...]) -> str | None:
+    """`docker compose run --rm load`: the service is the job (its command is the image's)."""
+    words = list(argv[1:])
+    if words[:1] == ["compose"]:
+        words = words[1:]
+    if not words or words[0] not in ("run", "up", "start"):
+        return None
+    options_with_value = {"-e", "--env", "-u", "--user", "-w", "--workdir", "--name", "-v"}
+    k = 1
+    while k < len(words) and words[k].startswith("-"):
+        k += 2 if words[k] in options_with_value else 1
+    return words[k] if k < len(words) and _is_simple_word(words[k]) else None
+
+
 def _script_words(simple: SimpleCommand) -> list[str]:
     words = [simple.argv[0]] if simple.argv else []
     script = _script_argument(simple)
@@ -461,7 +658,11 @@ def _script_words(simple: SimpleCommand) -> list[str]:
 
 
 def _principal(commands: Iterable[SimpleCommand]) -> SimpleCommand | None:
-    """The command that does the job's work: the first that is not `cd`, `echo`, `sleep`, ..."""
+    """The command that does the job's work: the first that is not `cd`, `echo`, `sleep`, ...
+
+    nor a check that something exists (`hdfs dfs -test -e x/_SUCCESS && load.sh`), unless the
+    check is all the job does.
+    """
     fallback: SimpleCommand | None = None
     for simple in commands:
         if not simple.argv or simple.substitution:
@@ -471,8 +672,22 @@ def _principal(commands: Iterable[SimpleCommand]) -> SimpleCommand | None:
         program = simple.program
         if program in _AUXILIARY or (program == "flock" and len(simple.argv) <= 3):
             continue
+        if _is_existence_check(simple):
+            continue
         return simple
     return fallback
+
+
+def _is_existence_check(simple: SimpleCommand) -> bool:
+    """`hdfs dfs -test`, `gsutil stat`, `aws s3 ls`: a readiness probe, not the job's work."""
+    program, args = simple.program, simple.argv[1:]
+    if program in ("hdfs", "hadoop"):
+        return "-test" in args
+    if program == "gsutil":
+        return any(word in ("stat", "ls") for word in args[:3])
+    if program == "aws":
+        return args[:2] == ("s3", "ls") or args[:2] == ("s3api", "head-object")
+    return False
 
 
 def _script_argument(simple: SimpleCommand) -> str | None:
@@ -480,7 +695,7 @@ def _script_argument(simple: SimpleCommand) -> str | None:
     if not simple.argv:
         return None
     program = simple.program
-    base = re.sub(r"[\d.]+$", "", program) or program
+    base = _VERSION_SUFFIX.sub("", program) or program
     if base not in INTERPRETERS and program not in INTERPRETERS:
         return None
     args = list(simple.argv[1:])
@@ -520,18 +735,40 @@ def _stem_of(word: str) -> str:
             or ext in _CONFIG_EXTENSIONS
         ):
             return head
-        if "/" not in word and re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+", word):
+        if "/" not in word and _DOTTED_NAME.fullmatch(word):
             return base.rsplit(".", 1)[-1]  # a module or class path: `etl.jobs.load_sales`
     return base
 
 
 def _is_simple_word(word: str) -> bool:
-    return bool(re.fullmatch(r"[A-Za-z][\w:-]{0,40}", word)) and not _looks_like_path(word)
+    return bool(_SIMPLE_WORD.fullmatch(word)) and not _looks_like_path(word)
+
+
+# tools whose subcommand is the job: `rake report:export`, `make report.csv`, `npm run build`
+_RUNNERS = wordset("""
+        rake make mix npm yarn pnpm invoke fab flask django-admin rails drush wp
+        composer artisan console
+    """)
+# words that pick a group of subcommands, not the job: `manage.py cron update_counts`
+_DISPATCH_WORDS = wordset("""
+        cron run runscript runjob exec execute command cmd task job jobs script call
+    """)
+# options that name the job a generic runner runs: `app.jar --job=reindex`, `wrapper --target=x`
+_JOB_OPTIONS = wordset("""
+        job task target command action name step cmd C
+    """)
 
 
 def _name(
     principal: SimpleCommand | None, commands: tuple[SimpleCommand, ...]
 ) -> tuple[str, str, tuple[str, ...]]:
+    """(task name, the word it came from, words that tell two such jobs apart).
+
+    The one place where a job's name is chosen from its command's words: the script it runs
+    (`load_orders.py`), or for a runner shared by many jobs (`manage.py`, `artisan`, `rake`,
+    `run.sh`) the subcommand that is the job (`manage.py cron update_counts` is
+    `update_counts`), or for a tool (`psql`, `curl`, `find`) the tool and what it works on.
+    """
     if principal is None:
         return ("job", "", ())
     argv = principal.argv
@@ -544,24 +781,34 @@ def _name(
     else:
         source = argv[0]
         rest = list(argv[1:])
+    program = basename(source)
+    if script is None and program in ("docker", "podman", "docker-compose", "podman-compose"):
+        service = _container_service(argv)
+        if service:
+            return (identifier(service, fallback="job"), service, ())
+    if script is None and program in _SQL_CLIENTS:
+        sql_file = _sql_file(principal)
+        if sql_file:
+            # `psql -f /opt/sql/daily_sales.sql`: the query file is the job's script
+            return (identifier(_stem_of(sql_file), fallback="job"), sql_file, ())
     stem = _stem_of(source)
     positional = [w for w in rest if not w.startswith("-")]
+    if program in ("npm", "yarn", "pnpm") and positional[:1] == ["run"]:
+        positional = positional[1:]
     words = split_words(stem)
     lead: list[str] = []
-    program = basename(source)
-    if (
-        script is None
-        and program in _SUBCOMMAND_TOOLS
-        or (words and all(w in _GENERIC_SCRIPTS for w in words))
-    ):
-        # keep up to two leading subcommand words: `certbot renew`, `manage.py rebuild_index`
-        for word in positional[:2]:
-            if not _is_simple_word(word):
-                break
-            lead.append(word)
-        if words and all(w in _GENERIC_SCRIPTS for w in words) and lead:
-            stem = "_".join(lead)
-            lead = []
+    runner = script is None and program in _RUNNERS
+    generic = bool(words) and all(w in _GENERIC_SCRIPTS for w in words)
+    if script is None and program in _SUBCOMMAND_TOOLS or generic or runner:
+        subcommand = _subcommand(positional, rest)
+        if (generic or runner) and subcommand:
+            stem, lead = subcommand, []
+        else:
+            # keep up to two leading subcommand words: `certbot renew`, `aws s3 sync`
+            for word in positional[:2]:
+                if not _is_simple_word(word):
+                    break
+                lead.append(word)
     name = identifier("_".join([stem, *lead]), fallback="job")
     alternates = tuple(
         dict.fromkeys(
@@ -573,6 +820,47 @@ def _name(
         )
     )
     return (name, source, alternates)
+
+
+def _subcommand(positional: list[str], rest: list[str]) -> str | None:
+    """The job a shared runner runs: its first subcommand word(s), a script path, or `--job=x`."""
+    words = list(positional)
+    while len(words) > 1 and words[0].lower() in _DISPATCH_WORDS and _is_simple_word(words[1]):
+        words = words[1:]  # `cron update_counts`, `run import_orders`
+    if words and _is_simple_word(words[0]):
+        chosen = [words[0]]
+        # `manage.py spark request_import`: a group word, then the job
+        if len(words) > 1 and _is_simple_word(words[1]) and not _is_simple_word_list(words[:2]):
+            chosen.append(words[1])
+        return "_".join(chosen)
+    if words and _looks_like_path(words[0]) and not _is_url(words[0]):
+        return _stem_of(words[0])  # `admin/run admin/cron/hourly.sh`
+    for k, word in enumerate(rest):
+        if word.startswith("-"):
+            option, _, value = word.lstrip("-").partition("=")
+            if not value and k + 1 < len(rest) and not rest[k + 1].startswith("-"):
+                value = rest[k + 1]
+            if option in _JOB_OPTIONS and value and _is_simple_word(value):
+                return value
+    return None
+
+
+def _is_simple_word_list(words: list[str]) -> bool:
+    """Two words that are each a whole job name (`report:export`) rather than group + job."""
+    return ":" in words[0] or "_" in words[0] or "-" in words[0]
+
+
+def _sql_file(simple: SimpleCommand) -> str | None:
+    args = simple.argv[1:]
+    for k, arg in enumerate(args):
+        if arg in _SQL_FILE_OPTIONS and k + 1 < len(args):
+            return args[k + 1]
+        if arg.startswith("--file="):
+            return arg.split("=", 1)[1]
+    for redirect in simple.redirects:
+        if redirect.reads and _extension(redirect.target).lower() in ("sql", "hql"):
+            return redirect.target
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -601,7 +889,7 @@ class _Collector:
             return
         if word.startswith("-"):
             return
-        resolved = self.paths.key(word, cwd)
+        resolved = self.paths.key(word, cwd, written=role == WRITE)
         if resolved is None:
             return
         kind, key, is_dir = resolved
@@ -629,6 +917,8 @@ class _Collector:
         program = simple.program
         args = list(simple.argv[1:])
         cwd = simple.cwd
+        if program in ("source", "."):
+            return  # a shell configuration (`~/.bash_profile`, `venv/bin/activate`), not data
         if program in _SQL_CLIENTS:
             self._sql_client(program, args, cwd)
         elif program in _COPY_TOOLS or (
@@ -725,11 +1015,13 @@ class _Collector:
             for name in value.split(","):
                 self.table(name, role, written)
             return
+        if not (_looks_like_path(value) or option.endswith("dir")):
+            return  # `--target prod`, `--from yesterday`: a value, not a file
         if option in WRITE_OPTIONS or option.startswith(("out", "output", "dest")):
             self.word(value, WRITE, written, cwd, directory=option.endswith("dir"))
         elif option in READ_OPTIONS or option.startswith(("in", "input", "src", "source")):
             self.word(value, READ, written, cwd, directory=option.endswith("dir"))
-        elif _looks_like_path(value):
+        else:
             self.word(value, MENTION, written, cwd)
 
     def _read_all(self, program: str, args: list[str], cwd: str | None) -> None:

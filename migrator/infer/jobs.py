@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
-from migrator.crontab.model import CronEntry
-from migrator.crontab.secrets import without_command_secrets, without_secrets
+from migrator.crontab.model import CronEntry, Environment
+from migrator.crontab.secrets import (
+    find_comment_secrets,
+    mask_secrets,
+    without_command_secrets,
+    without_secrets,
+)
 from migrator.infer.calendar import NeverFires, Timing, timing
-from migrator.infer.facts import CommandFacts, command_facts
+from migrator.infer.facts import MENTION, Artifact, CommandFacts, command_facts
+from migrator.infer.scripts import ScriptReader
 from migrator.infer.shell import split_comment
 from migrator.infer.words import (
     SINK_STEMS,
@@ -25,7 +31,7 @@ from migrator.infer.words import (
 MIN_PIPELINE_PERIOD = 10
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Job:
     index: int  # position among the crontab's entries
     entry: CronEntry
@@ -38,6 +44,8 @@ class Job:
     entities: frozenset[str]  # stems of the things its name talks about (`api`, `warehous`)
     # the entities it passes on: `net_revenue_from_orders` makes revenue out of orders
     outputs: frozenset[str]
+    # what its name says it is made from: `orders` in `net_revenue_from_orders`
+    inputs: frozenset[str]
     verb: str | None  # stem of the first verb of its name (`ingest`), if any
     stage: int | None  # where that verb sits in a pipeline (see words.STAGE_OF)
     directory: (
@@ -53,17 +61,73 @@ class Job:
         return self.entry.line
 
     @property
+    def schedulable(self) -> bool:
+        """It has a calendar, so it can take part in a DAG at all."""
+        return self.timing is not None and self.unscheduled is None
+
+    @property
     def linkable(self) -> bool:
-        return self.timing is not None and self.unscheduled is None and self.independent is None
+        """Weak evidence (shared words, time proximity) may concern it."""
+        return self.schedulable and self.independent is None
 
 
-def build_jobs(entries: Iterable[CronEntry], default_timezone: str) -> list[Job]:
+class _Environments:
+    """Each entry's environment as a dict, without secrets (a secret's value must not become part
+    of a task id: it would be written into the DAG).
+
+    The entries of a block share one environment, and the next block's is this one plus the
+    assignments between them. A file that reassigns CRON_TZ before each of a thousand blocks has a
+    thousand assignments in effect by the end: building each block's dict from all of them would
+    take time quadratic in the file, so a block's dict is the previous block's, updated with the
+    assignments made since.
+    """
+
+    def __init__(self) -> None:
+        self._environment: Sequence[tuple[str, str]] | None = None
+        self._values: dict[str, str] = {}
+        self._filtered: dict[str, str] = {}
+
+    def of(self, environment: Sequence[tuple[str, str]]) -> dict[str, str]:
+        previous = self._environment
+        if environment is previous:
+            return self._filtered
+        since = _since(environment, previous) if previous is not None else None
+        if since is not None:
+            values = dict(self._values)
+            values.update(since)
+        else:
+            values = dict(environment)
+        self._environment, self._values = environment, values
+        self._filtered = without_secrets(values)
+        return self._filtered
+
+
+def _since(
+    environment: Sequence[tuple[str, str]], previous: Sequence[tuple[str, str]]
+) -> Sequence[tuple[str, str]] | None:
+    """The assignments `environment` adds to `previous`, or None when it does not continue it."""
+    if isinstance(environment, Environment) and isinstance(previous, Environment):
+        return environment.after(previous)
+    if isinstance(environment, tuple) and environment[: len(previous)] == previous:
+        return environment[len(previous) :]
+    return None
+
+
+def build_jobs(
+    entries: Iterable[CronEntry], default_timezone: str, scripts: ScriptReader | None = None
+) -> list[Job]:
     entries = list(entries)
     drafts = []
+    environments = _Environments()
     for index, entry in enumerate(entries):
         # a secret's value must not become part of a task id (it would be written into the DAG)
         code, trailing = split_comment(without_command_secrets(entry.command))
-        facts = command_facts(code, without_secrets(entry.env), entry.user)
+        env = environments.of(entry.environment)
+        facts = command_facts(code, env, entry.user)
+        if scripts is not None and facts.calls:
+            found = scripts.artifacts(facts.calls, dict(env), facts.home)
+            if found:
+                facts = replace(facts, artifacts=with_script_artifacts(facts.artifacts, found))
         zone = entry.schedule.timezone or default_timezone
         unscheduled: str | None = None
         job_timing: Timing | None = None
@@ -74,7 +138,9 @@ def build_jobs(entries: Iterable[CronEntry], default_timezone: str) -> list[Job]
                 job_timing = timing(entry.schedule, zone)
             except NeverFires:
                 unscheduled = f"'{entry.schedule.text}' never fires"
-        comment = " ".join([*entry.comments, *([trailing] if trailing else [])])
+        # a comment may carry a secret (a commented-out job with its password): evidence quotes it
+        said = [mask_secrets(c, find_comment_secrets(c)) for c in entry.comments]
+        comment = " ".join([*said, *([trailing] if trailing else [])])
         drafts.append((index, entry, facts, zone, job_timing, unscheduled, comment))
     # a repeated name is told apart by the script's directory first (`sales/extract.py`), then
     # by its arguments
@@ -87,7 +153,12 @@ def build_jobs(entries: Iterable[CronEntry], default_timezone: str) -> list[Job]
     jobs: list[Job] = []
     for (index, entry, facts, zone, job_timing, unscheduled, comment), task_id in zip(drafts, ids):
         words = _name_words(facts.name)
+        if not any(s in VERB_STEMS for s in words):
+            # `orders.sh extract`, `orders.sh load`: the argument says which step it is
+            for alternate in facts.alternates:
+                words.update((s, w) for s, w in _name_words(alternate).items() if s not in words)
         entities, outputs = _topic_words(facts.topic)
+        inputs = entities - outputs
         verbs = [s for s in words if s in VERB_STEMS]
         directory = (
             stem(facts.directory) if facts.directory and not is_noise(facts.directory) else None
@@ -107,6 +178,7 @@ def build_jobs(entries: Iterable[CronEntry], default_timezone: str) -> list[Job]
                 task_id=task_id,
                 entities=entities,
                 outputs=outputs,
+                inputs=inputs,
                 verb=verbs[0] if verbs else None,
                 stage=STAGE_OF.get(verbs[0]) if verbs else None,
                 directory=directory if directory and directory not in entities else None,
@@ -118,6 +190,21 @@ def build_jobs(entries: Iterable[CronEntry], default_timezone: str) -> list[Job]
             )
         )
     return jobs
+
+
+def with_script_artifacts(
+    line: tuple[Artifact, ...], scripts: tuple[Artifact, ...]
+) -> tuple[Artifact, ...]:
+    """The line's artifacts and its scripts': a role a script states replaces a mere mention."""
+    known = {(a.kind, a.key) for a in scripts if a.role != MENTION}
+    kept = [a for a in line if not (a.role == MENTION and (a.kind, a.key) in known)]
+    seen = {(a.kind, a.key, a.role) for a in kept}
+    for artifact in scripts:
+        slot = (artifact.kind, artifact.key, artifact.role)
+        if slot not in seen:
+            seen.add(slot)
+            kept.append(artifact)
+    return tuple(kept)
 
 
 def _topic_words(topic: str) -> tuple[frozenset[str], frozenset[str]]:

@@ -1,18 +1,18 @@
-"""From jobs to scored edges: candidates by calendar, evidence by index, the latest producer wins.
+"""From jobs to scored links: candidates by calendar, evidence by index, the latest producer wins.
 
 The rules, all general:
 
 - A job can only depend on jobs of its own calendar that fire before it in the same cycle
-  (`calendar.forward`); anything else with evidence becomes a cross-DAG edge.
-- Evidence ties a producer to a consumer: a file, glob, table or URL one writes and the other reads,
-  a lock both hold, a comment naming the other job, a word both names share. Time alone never links.
+  (`calendar.forward`); anything else with evidence becomes a cross-DAG link.
+- Precision first: a link is an edge only on evidence that data or state flows (`Evidence.flow`):
+  a file, directory, glob, table or URL one job writes and the other uses (also as the scripts they
+  run say), a lock the later job waits for, a comment whose order words govern the other job's name,
+  a stage sequence of one named pipeline (`_apply_stages`). Shared words and time proximity make
+  suggestions, shown and never applied; time alone is not even that, except as `_fallback`.
 - Of several earlier jobs carrying the same evidence (three jobs mention `api`), the consumer links
-  to the *latest*: the earlier ones reach it through that one. This is why `combine_api_and_database`
-  depends on `transform_api_data`, not on `ingest_from_rest_api`, and why `transform_api_data` does
-  not depend on `ingest_from_database`: nothing they share.
+  to the *latest*: the earlier ones reach it through that one.
 - A comment reference that fits several jobs ("assumes ingestion is done": two ingest jobs) goes to
-  those the other evidence already supports; only when none is supported does it go to all of them,
-  at lower confidence.
+  those flow evidence already relates to the commenting job; else it is a suggestion for each.
 - Candidates are found through inverted indexes (word, artifact, lock, directory), never by
   comparing all pairs, so inference stays linear in practice.
 """
@@ -31,16 +31,25 @@ from functools import lru_cache
 
 from migrator.infer.calendar import Timing, forward, positions
 from migrator.infer.comments import CommentClues, read_comment
-from migrator.infer.facts import MENTION, READ, WRITE, Artifact
+from migrator.infer.facts import MENTION, READ, WRITE, Artifact, is_data_file
 from migrator.infer.jobs import Job
 from migrator.infer.model import Evidence
 from migrator.infer.shell import DATE_PLACEHOLDER, SUBST_PLACEHOLDER
-from migrator.infer.words import VERB_STEMS, split_words, stem
+from migrator.infer.words import (
+    CHECKING_STEMS,
+    FILE_MAKING_STEMS,
+    GENERIC_OBJECT_STEMS,
+    STAGE_OF,
+    VERB_STEMS,
+    split_words,
+    stem,
+)
 
-THRESHOLD = 0.5  # an edge needs at least this confidence (time proximity alone: see _fallback)
-FALLBACK = False
+THRESHOLD = 0.5  # an edge needs at least this confidence, and evidence of flow (Evidence.flow)
+SUGGESTION_THRESHOLD = 0.35  # a weaker link below this is not even worth suggesting
 REVIEW = 0.7  # below this an edge is marked for review
 MAX_WORD_JOBS = 50  # a word in more jobs than this says nothing
+MAX_NEAREST = 8  # more jobs than this at the nearest earlier time: time proximity says nothing
 
 # (producer role, consumer role) -> weight
 _FLOW_WEIGHTS: dict[tuple[str, str], float] = {
@@ -51,14 +60,23 @@ _FLOW_WEIGHTS: dict[tuple[str, str], float] = {
 }
 _PATTERN_PENALTY = 0.1
 _LOCK_WEIGHT = 0.6
+_STATED_WEIGHT = 0.75  # a comment reference to one job (see _comment_relations) with a cue
 _CROSS_NAME_WEIGHT = 0.45
 
 
 def combine(evidence: Iterable[Evidence]) -> float:
-    """Independent reasons: 1 - prod(1 - w) over positive weights; negative ones scale it down."""
+    """Independent reasons: 1 - prod(1 - w) over positive weights; negative ones scale it down.
+
+    The words two names share are one reason, not one per word (`example_admin_ad_insights_sync` and
+    `example_admin_ad_insights_check` share four words and nothing else): only the strongest counts."""
     keep = 1.0
     scale = 1.0
+    evidence = list(evidence)
+    words = [item for item in evidence if item.shared_word]
+    strongest_word = max(words, key=lambda item: item.weight) if words else None
     for item in evidence:
+        if item.shared_word and item is not strongest_word:
+            continue
         weight = item.weight
         if weight > 0:
             keep *= 0.0 if weight >= 1.0 else 1.0 - weight  # only a user's pin is certain
@@ -88,6 +106,9 @@ class Inference:
     rejected: dict[tuple[int, int], list[Evidence]] = field(default_factory=dict)  # below threshold
     # (line, message): data flows between jobs of one calendar that cron cannot order
     notes: list[tuple[int, str]] = field(default_factory=list)
+    # links on weak evidence only (shared words, time proximity), same calendar or not: shown to
+    # the user, applied only when pinned in the overrides file
+    suggestions: dict[tuple[int, int], list[Evidence]] = field(default_factory=dict)
 
     def confidence(self, pair: tuple[int, int]) -> float:
         return combine(self.links.get(pair) or self.cross.get(pair) or [])
@@ -106,6 +127,12 @@ class _Relation:
     group: tuple[object, ...]  # consumer-side slot for "latest producer" selection
     producer_writes: bool = False  # the producer is known to write it (beats mere mentions)
     reverse: bool = False  # a comment saying the commenting job comes first ("before load")
+    flow: bool = False  # data or state flows (see Evidence.flow); a lock decides it once ordered
+    # both jobs name this very data file, neither is known to write it: a flow when the earlier
+    # job's verb makes files (`export_ledger.sh /x/ledger.csv`), decided once they are ordered
+    named_file: bool = False
+    named_exactly: bool = False  # a comment wrote the job's own name (`transform_api_data`)
+    source: str | None = None  # `script:LINE` when a script the job runs says so
 
 
 class _UnionFind:
@@ -133,9 +160,13 @@ def infer_links(jobs: list[Job]) -> Inference:
 class _Linker:
     def __init__(self, jobs: list[Job]):
         self.jobs = {job.index: job for job in jobs}
+        # jobs that shared words and time proximity may link (not housekeeping, not pollers)
         self.linkable = [job for job in jobs if job.linkable]
+        # every scheduled job: data flow, a lock or a comment links any of them (what the file's
+        # author wrote, and what a job writes, outrank the class its name suggests)
+        self.flowing = [job for job in jobs if job.schedulable]
         self.clues: dict[int, CommentClues] = {
-            job.index: read_comment(job.comment, job.references) for job in self.linkable
+            job.index: read_comment(job.comment, job.references) for job in self.flowing
         }
         self.entity_jobs: dict[str, list[int]] = defaultdict(list)
         self.reference_jobs: dict[str, list[int]] = defaultdict(list)
@@ -143,9 +174,16 @@ class _Linker:
         self.directory_jobs: dict[str, list[int]] = defaultdict(list)
         for job in self.linkable:
             for word in job.entities:
-                self.entity_jobs[word].append(job.index)
+                if word not in GENERIC_OBJECT_STEMS:
+                    self.entity_jobs[word].append(job.index)
             if job.directory:
                 self.directory_jobs[job.directory].append(job.index)
+        # a word most jobs of the file share (`spark` in `manage.py spark request_*`) names the
+        # tool, not what a job works on
+        common = max(4, len(self.linkable) // 3)
+        for word in [w for w, bearers in self.entity_jobs.items() if len(bearers) > common]:
+            del self.entity_jobs[word]
+        for job in self.flowing:
             for word in job.references:
                 self.reference_jobs[word].append(job.index)
             for phrase in {job.task_id, job.facts.name, _script_stem(job.facts.name_source)}:
@@ -153,8 +191,11 @@ class _Linker:
                     self.phrase_jobs[phrase.lower()].append(job.index)
         self.position: dict[int, int] = {}
         self.component: dict[int, int] = {}
-        # pairs with any evidence at all, whatever their order (to settle ambiguous comments)
+        # pairs with any evidence at all, whatever their order
         self.related: set[frozenset[int]] = set()
+        # pairs with evidence of data or state flow, whatever their order (to settle ambiguous
+        # comments: "after the import" means the import this job reads from)
+        self.flow_related: set[frozenset[int]] = set()
         # (producer, consumer) pairs of known data flow, whatever their order in time
         self.flows: set[tuple[int, int]] = set()
         # consumer -> its read artifacts that some producer accounts for
@@ -164,6 +205,12 @@ class _Linker:
             lambda: defaultdict(set)
         )
         self.description_jobs: dict[str, list[int]] | None = None
+        # (directory, working directory, name prefix) -> jobs whose names number their steps
+        self.step_jobs: dict[tuple[object, ...], list[int]] = defaultdict(list)
+        for job in self.linkable:
+            group = _step_group(job)
+            if group is not None:
+                self.step_jobs[group].append(job.index)
         self.notes: list[tuple[int, str]] = []
 
     # -- timing helpers -----------------------------------------------------------------------
@@ -201,13 +248,14 @@ class _Linker:
         cross: dict[tuple[int, int], list[Evidence]] = defaultdict(list)
         self._apply_relations(relations, links, cross)
         self._apply_names(links, cross)
+        self._apply_stages(links)
         self._apply_comments(comment_relations, links, cross)
         return self._select(links, cross)
 
     def _order(self, relations: list[_Relation], name_pairs: list[tuple[int, int]]) -> None:
         """Components of evidence within each calendar, then each job's place in its cycle."""
         union = _UnionFind()
-        for job in self.linkable:
+        for job in self.flowing:
             union.find(job.index)
         directional: list[tuple[int, int]] = []
         for relation in relations:
@@ -219,7 +267,7 @@ class _Linker:
         for a, b in name_pairs:
             union.union(a, b)
         members: dict[int, list[int]] = defaultdict(list)
-        for job in self.linkable:
+        for job in self.flowing:
             members[union.find(job.index)].append(job.index)
         by_root: dict[int, list[tuple[int, int]]] = defaultdict(list)
         for a, b in directional:
@@ -237,8 +285,12 @@ class _Linker:
 
     def _artifacts(self) -> dict[int, list[Artifact]]:
         found: dict[int, list[Artifact]] = {}
-        for job in self.linkable:
+        for job in self.flowing:
             items = list(job.facts.artifacts)
+            if job.facts.housekeeping:
+                # a backup or a cleanup reads whatever is there: it waits for nobody -- but what
+                # it reads exactly as another housekeeping job writes it (the dump it ships) below
+                items = [a for a in items if a.role == WRITE or a.role == READ]
             for path in self.clues[job.index].paths:
                 key = _comment_path_key(path)
                 if key:
@@ -250,8 +302,9 @@ class _Linker:
         artifacts = self._artifacts()
         exact: dict[tuple[str, str], list[tuple[int, Artifact]]] = defaultdict(list)
         by_last: dict[str, list[tuple[int, Artifact]]] = defaultdict(list)
-        under: dict[tuple[str, str], list[tuple[int, Artifact]]] = defaultdict(list)
-        patterns_at: dict[tuple[str, str], list[tuple[int, Artifact]]] = defaultdict(list)
+        # things under a directory, by the extension of their name ("*": any, a pattern's own)
+        under: dict[tuple[str, str, str], list[tuple[int, Artifact]]] = defaultdict(list)
+        patterns_at: dict[tuple[str, str, str], list[tuple[int, Artifact]]] = defaultdict(list)
         for index, items in artifacts.items():
             for artifact in items:
                 if artifact.role == READ and artifact.via == "comment":
@@ -261,12 +314,14 @@ class _Linker:
                 if artifact.kind == "table" and "." in artifact.key:
                     by_last[artifact.key.rsplit(".", 1)[-1]].append((index, artifact))
                 if artifact.kind != "table":
-                    for ancestor in _ancestors(_literal_dir(artifact.key)):
-                        under[(artifact.kind, ancestor)].append((index, artifact))
+                    parent = _literal_dir(artifact.key)
+                    suffix = _suffix(artifact.key)
+                    for ancestor in [parent, *_ancestors(parent)]:
+                        under[(artifact.kind, ancestor, suffix)].append((index, artifact))
+                        under[(artifact.kind, ancestor, ANY)].append((index, artifact))
                     if artifact.pattern:
-                        patterns_at[(artifact.kind, _literal_dir(artifact.key))].append(
-                            (index, artifact)
-                        )
+                        patterns_at[(artifact.kind, parent, suffix)].append((index, artifact))
+                        patterns_at[(artifact.kind, parent, ANY)].append((index, artifact))
         relations: list[_Relation] = []
         seen: set[tuple[int, int, str, str]] = set()
         for consumer, items in artifacts.items():
@@ -278,6 +333,14 @@ class _Linker:
                     for m in self._matches(mine, exact, by_last, under, patterns_at)
                     if m[0] != consumer and m[1].role != READ
                 ]
+                if self.jobs[consumer].facts.housekeeping:
+                    # `mysqldump > /b/shop.sql.gz`, then `curl -T /b/shop.sql.gz`: the dump it
+                    # ships, not anything a directory holds, and not a pipeline's data it backs up
+                    matches = [
+                        m
+                        for m in matches
+                        if m[2] and m[1].role == WRITE and self.jobs[m[0]].facts.housekeeping
+                    ]
                 # a job known to write the thing is its producer; jobs that merely name it are not
                 if any(theirs.role == WRITE for _, theirs, _ in matches):
                     matches = [m for m in matches if m[1].role == WRITE]
@@ -302,16 +365,32 @@ class _Linker:
                     seen.add(marker)
                     if not exact_match:
                         weight -= _PATTERN_PENALTY
+                    # a thing one job writes and another uses flows between them; a thing two
+                    # jobs merely name (a reference file, a shared directory) may not
+                    flow = theirs.role == WRITE
+                    if flow:
+                        self.flow_related.add(frozenset((producer, consumer)))
+                    named_file = (
+                        not flow
+                        and exact_match
+                        and mine.kind == "path"
+                        and not mine.pattern
+                        and is_data_file(mine.key)
+                    )
+                    source = theirs.source or mine.source
                     relations.append(
                         _Relation(
                             producer=producer,
                             consumer=consumer,
                             weight=weight,
-                            kind=mine.kind,
+                            kind="script" if source else mine.kind,
                             detail=_flow_detail(theirs, mine),
                             directional=directional,
                             group=("artifact", consumer, mine.kind, mine.key),
                             producer_writes=theirs.role == WRITE,
+                            flow=flow,
+                            named_file=named_file,
+                            source=source,
                         )
                     )
                     if directional:
@@ -323,8 +402,8 @@ class _Linker:
         mine: Artifact,
         exact: dict[tuple[str, str], list[tuple[int, Artifact]]],
         by_last: dict[str, list[tuple[int, Artifact]]],
-        under: dict[tuple[str, str], list[tuple[int, Artifact]]],
-        patterns_at: dict[tuple[str, str], list[tuple[int, Artifact]]],
+        under: dict[tuple[str, str, str], list[tuple[int, Artifact]]],
+        patterns_at: dict[tuple[str, str, str], list[tuple[int, Artifact]]],
     ) -> Iterable[tuple[int, Artifact, bool]]:
         for index, theirs in exact.get((mine.kind, mine.key), ()):
             yield index, theirs, True
@@ -337,16 +416,25 @@ class _Linker:
                 for index, theirs in by_last.get(mine.key, ()):
                     yield index, theirs, False
             return
-        # a directory written by the producer holds what the consumer reads
+        # a directory written by the producer holds what the consumer reads; so does a pattern
+        # of names it writes (only patterns of the same extension, or of any, can match)
+        suffix = _suffix(mine.key)
+        wanted = [ANY] if suffix == ANY_OWN else [suffix, ANY_OWN]
         for ancestor in _ancestors(mine.key):
             for index, theirs in exact.get((mine.kind, ancestor), ()):
                 if theirs.directory:
                     yield index, theirs, False
-            for index, theirs in patterns_at.get((mine.kind, ancestor), ()):
-                if theirs.key != mine.key and _glob_match(mine.key, theirs.key):
-                    yield index, theirs, False
+            for bucket in wanted:
+                for index, theirs in patterns_at.get((mine.kind, ancestor, bucket), ()):
+                    if theirs.key != mine.key and _glob_match(mine.key, theirs.key):
+                        yield index, theirs, False
         if mine.pattern or mine.directory:
-            for index, theirs in under.get((mine.kind, _literal_dir(mine.key)), ()):
+            # what a directory reader reads lies under it; what a pattern matches, under its
+            # literal part, with its extension (`*.csv` matches no `.json`)
+            base = _literal_dir(mine.key) if mine.pattern else mine.key.rstrip("/")
+            buckets = [ANY] if mine.directory or suffix == ANY_OWN else wanted
+            candidates = [c for b in buckets for c in under.get((mine.kind, base, b), ())]
+            for index, theirs in candidates:
                 if theirs.key == mine.key:
                     continue
                 if (
@@ -370,6 +458,8 @@ class _Linker:
                 for b in indexes:
                     if a < b:
                         self.related.add(frozenset((a, b)))
+                        if self.timing(a).key == self.timing(b).key:
+                            self.flow_related.add(frozenset((a, b)))
                         relations.append(
                             _Relation(
                                 a,
@@ -379,6 +469,7 @@ class _Linker:
                                 f"both hold the lock {lock}, so cron's times serialise them",
                                 False,
                                 ("lock", lock),
+                                flow=True,  # settled once ordered: the later job must wait for it
                             )
                         )
         return relations
@@ -388,7 +479,9 @@ class _Linker:
     def _name_pairs(self) -> list[tuple[int, int]]:
         """Jobs of one calendar that share a name word, chained in clock order (for components)."""
         pairs = []
-        for word, indexes in list(self.entity_jobs.items()) + list(self.directory_jobs.items()):
+        groups = list(self.entity_jobs.items()) + list(self.directory_jobs.items())
+        groups += [(str(key), indexes) for key, indexes in self.step_jobs.items()]
+        for word, indexes in groups:
             if len(indexes) < 2 or len(indexes) > MAX_WORD_JOBS:
                 continue
             for a in indexes:
@@ -412,12 +505,13 @@ class _Linker:
         job in any order, else to all of them at lower confidence.
         """
         relations: list[_Relation] = []
-        for job in self.linkable:
+        for job in self.flowing:
             clues = self.clues[job.index]
             if clues.independent:
                 continue
-            # (reason, candidates, exact, the referenced job comes after "before"/"feeds")
-            references: list[tuple[str, set[int], bool, bool]] = []
+            # (reason, candidates, exact, the referenced job comes after "before"/"feeds",
+            #  the order words govern the reference)
+            references: list[tuple[str, set[int], bool, bool, bool]] = []
 
             for phrase in clues.phrases:
                 for other in self.phrase_jobs.get(phrase, ()):
@@ -427,31 +521,47 @@ class _Linker:
                             {other},
                             True,
                             clues.points_forward(phrase),
+                            phrase in clues.stated,
                         )
                     )
             for word in sorted(clues.stems):
                 indexes = self.reference_jobs.get(word, ())
-                if len(indexes) > MAX_WORD_JOBS:
+                if len(indexes) > MAX_WORD_JOBS or word in GENERIC_OBJECT_STEMS:
                     continue
                 candidates = {i for i in indexes if i != job.index}
                 if candidates:
                     shown = self.jobs[min(candidates)].words.get(word, word)
                     references.append(
-                        (f'says "{shown}"', candidates, False, clues.points_forward(word))
+                        (
+                            f'says "{shown}"',
+                            candidates,
+                            False,
+                            clues.points_forward(word),
+                            word in clues.stated,
+                        )
                     )
             if clues.cue:
                 described = self._descriptions_matching(job.index, clues)
                 for other, shared in described.items():
                     words = ", ".join(f'"{w}"' for w in sorted(shared))
                     reason = f"describes what {self.jobs[other].task_id}'s comment does ({words})"
-                    references.append((reason, set(described), False, False))
-            named = {next(iter(c)) for _, c, exact, _ in references if exact or len(c) == 1}
+                    references.append(
+                        (reason, set(described), False, False, bool(shared & clues.stated))
+                    )
+            named = {next(iter(c)) for _, c, exact, _, _ in references if exact or len(c) == 1}
             strength: dict[int, float] = {}
             reasons: dict[int, list[str]] = defaultdict(list)
             downstream: dict[int, bool] = {}
-            supported_weight = 0.75 if clues.cue else 0.6
-            weak_weight = 0.55 if clues.cue else 0.4
-            for reason, candidates, exact, after_before in references:
+            governed: dict[int, bool] = {}
+            exactly: set[int] = set()
+            stated_order = clues.cue or clues.before
+            supported_weight = _STATED_WEIGHT if stated_order else 0.6
+            weak_weight = 0.55 if stated_order else 0.4
+            for reason, candidates, exact, after_before, is_stated in references:
+                if not exact and len(candidates) > 1:
+                    # "after the customer load": of several jobs the words fit, those cron starts
+                    # later the same day cannot be meant (nor earlier ones, after "before")
+                    candidates = self._in_stated_order(job, candidates, after_before)
                 if exact:
                     chosen, weight = candidates, 0.8
                 elif len(candidates) == 1:
@@ -459,7 +569,9 @@ class _Linker:
                 elif candidates & named:
                     chosen, weight = candidates & named, supported_weight
                 else:
-                    related = {c for c in candidates if frozenset((job.index, c)) in self.related}
+                    related = {
+                        c for c in candidates if frozenset((job.index, c)) in self.flow_related
+                    }
                     chosen, weight = (
                         (related, supported_weight) if related else (candidates, weak_weight)
                     )
@@ -467,7 +579,13 @@ class _Linker:
                     strength[other] = max(strength.get(other, 0.0), weight)
                     reasons[other].append(reason)
                     downstream[other] = downstream.get(other, False) or after_before
+                    governed[other] = governed.get(other, False) or is_stated
+                    if exact:
+                        exactly.add(other)
             for other, weight in strength.items():
+                # the author states an order ("after", "needs", "before") and the words name
+                # that job, not one of several: what the file says is data or state flowing
+                stated = (clues.cue or downstream[other]) and governed[other]
                 relations.append(
                     _Relation(
                         producer=other,
@@ -478,9 +596,22 @@ class _Linker:
                         directional=bool(clues.cue and not downstream[other]),
                         group=("comment", job.index),
                         reverse=downstream[other],
+                        flow=stated and weight >= _STATED_WEIGHT,
+                        named_exactly=other in exactly,
                     )
                 )
         return relations
+
+    def _in_stated_order(self, job: Job, candidates: set[int], later: bool) -> set[int]:
+        mine = self.clock(job.index)
+        key = self.timing(job.index).key
+        kept = {
+            c
+            for c in candidates
+            if self.timing(c).key != key
+            or (self.clock(c) > mine if later else self.clock(c) < mine)
+        }
+        return kept or candidates
 
     def _descriptions_matching(self, index: int, clues: CommentClues) -> dict[int, set[str]]:
         """Jobs with an opaque name (`job_c.sh`) whose comment shares two words with this one.
@@ -531,13 +662,25 @@ class _Linker:
             elif relation.directional and self.timing(up).key != self.timing(down).key:
                 if relation.kind != "lock" and self._cross_allowed(up, down):
                     cross[(up, down)].append(
-                        Evidence(relation.kind, relation.detail, relation.weight * 0.95)
+                        Evidence(
+                            relation.kind,
+                            relation.detail,
+                            relation.weight * 0.95,
+                            relation.flow,
+                            relation.source,
+                        )
                     )
             elif not relation.directional and self.timing(a).key != self.timing(b).key:
                 up, down = self._cross_direction(a, b)
                 if up is not None and relation.kind != "lock":
+                    # which calendar feeds which is only guessed from their cadences
                     cross[(up, down)].append(
-                        Evidence(relation.kind, relation.detail, relation.weight * 0.9)
+                        Evidence(
+                            relation.kind,
+                            relation.detail,
+                            relation.weight * 0.9,
+                            source=relation.source,
+                        )
                     )
             elif relation.producer_writes and self.before(b, a) is None:
                 self._note_unordered(a, b, relation)
@@ -553,9 +696,23 @@ class _Linker:
                 chosen = min(self.position[up] for up, _, _ in candidates)
             for up, down, relation in candidates:
                 if self.position[up] == chosen:
+                    detail = relation.detail
+                    flow = relation.flow
+                    if relation.named_file and self._makes_files(up, down):
+                        flow = True
+                        detail += f'; {self.jobs[up].task_id} "{_verb_word(self.jobs[up])}"s it'
+                    if relation.kind == "lock":
+                        # a job that gives up when the lock is taken (`flock -n`) is kept apart
+                        # from the other, not ordered after it
+                        flow = relation.group[1] not in self.jobs[down].facts.nowait_locks
                     links[(up, down)].append(
-                        Evidence(relation.kind, relation.detail, relation.weight)
+                        Evidence(relation.kind, detail, relation.weight, flow, relation.source)
                     )
+
+    def _makes_files(self, up: int, down: int) -> bool:
+        """The earlier job's verb makes files (`export`, `fetch`, `dump`), the later one's differs."""
+        a, b = self.jobs[up], self.jobs[down]
+        return a.verb in FILE_MAKING_STEMS and a.verb != b.verb
 
     def _note_unordered(self, producer: int, consumer: int, relation: _Relation) -> None:
         """A consumer of one calendar that cron starts with its producer, or in a DST-dependent order."""
@@ -615,6 +772,7 @@ class _Linker:
                                     f'both names mention "{shown}" and {self.jobs[up].task_id}'
                                     " is the latest earlier job that does",
                                     weight,
+                                    shared_word=True,
                                 )
                             )
                 # a coarser calendar reading what a finer one names (the weekly report on sales)
@@ -631,10 +789,84 @@ class _Linker:
                         if self.clock(up) == latest and not self._siblings(up, down):
                             cross[(up, down)].append(
                                 Evidence(
-                                    "name", f'both names mention "{shown}"', _CROSS_NAME_WEIGHT
+                                    "name",
+                                    f'both names mention "{shown}"',
+                                    _CROSS_NAME_WEIGHT,
+                                    shared_word=True,
                                 )
                             )
             self._apply_directory(job, links)
+
+    def _apply_stages(self, links: dict[tuple[int, int], list[Evidence]]) -> None:
+        """Steps of one named pipeline on one object: `fetch_orders` -> `clean_orders`.
+
+        The weakest evidence that makes an edge, so it asks much: both scripts live together (same
+        directory, same working directory), fire in the order of their pipeline verbs (or of the
+        step numbers in their names, `1_extract` -> `2_transform`), and one name's object is part
+        of the other's (`api` in `transform_api_data` and `combine_api_and_database`) or is what
+        the later name says it is made from (`net_revenue_from_orders`). Generic objects (`users`,
+        `list`, `cache`) and jobs doing the same thing (two `ingest_*`) never count.
+        """
+        for job in self.linkable:
+            down = job.index
+            # slot (an object word, or the numbered steps) -> (up, reason): the latest earlier
+            # step of each slot feeds this one, as with files
+            slots: dict[object, list[tuple[int, str]]] = defaultdict(list)
+            for word in _objects(job) | job.inputs:
+                for up in self.entity_jobs.get(word, []) + self.directory_jobs.get(word, []):
+                    reason = self._stage_reason(up, down)
+                    if reason:
+                        slots[word].append((up, reason))
+            for up in self.step_jobs.get(_step_group(job), ()):
+                reason = self._numbered_step_reason(up, down)
+                if reason:
+                    slots["#steps"].append((up, reason))
+            for candidates in slots.values():
+                latest = max(self.position[up] for up, _ in candidates)
+                for up, reason in dict(candidates).items():
+                    if self.position[up] == latest:
+                        links[(up, down)].append(Evidence("stage", reason, 0.6, flow=True))
+
+    def _same_application(self, a: Job, b: Job) -> bool:
+        return a.facts.directory == b.facts.directory and a.facts.workdir == b.facts.workdir
+
+    def _stage_reason(self, up: int, down: int) -> str | None:
+        if self.before(up, down) is None:
+            return None
+        a, b = self.jobs[up], self.jobs[down]
+        if not self._same_application(a, b) or a.sink or self._siblings(up, down):
+            return None
+        stage_a, stage_b = _effective_stage(a), _effective_stage(b)
+        if stage_a is None or stage_b is None or stage_a >= stage_b:
+            return None
+        if a.verb in CHECKING_STEMS or b.verb in CHECKING_STEMS:
+            return None  # a check and an audit of one thing look at it, they do not make it
+        made_from = a.outputs & b.inputs
+        if made_from:
+            shown = ", ".join(sorted(a.words.get(w, w) for w in made_from))
+            return f'{b.task_id}\'s name says it is made from "{shown}", which {a.task_id} makes'
+        made, worked_on = _objects(a, a.outputs), _objects(b)
+        shared = made & worked_on
+        if not shared or not (made <= worked_on or worked_on <= made):
+            return None
+        shown = ", ".join(sorted(b.words.get(w, a.words.get(w, w)) for w in shared))
+        return (
+            f'"{_verb_word(a)}" comes before "{_verb_word(b)}" in a pipeline and both steps work '
+            f'on "{shown}" (scripts of one application)'
+        )
+
+    def _numbered_step_reason(self, up: int, down: int) -> str | None:
+        if self.before(up, down) is None:
+            return None
+        a, b = self.jobs[up], self.jobs[down]
+        if not self._same_application(a, b):
+            return None
+        step_a, step_b = _step_number(a), _step_number(b)
+        if step_a is None or step_b is None or step_b != step_a + 1:
+            return None
+        return (
+            f"the names number the steps: {a.task_id} is step {step_a}, {b.task_id} step {step_b}"
+        )
 
     def _apply_directory(self, job: Job, links: dict[tuple[int, int], list[Evidence]]) -> None:
         """Scripts kept in one telling directory (`/opt/etl/sales/`), in pipeline verb order."""
@@ -656,7 +888,11 @@ class _Linker:
                 Evidence("name", f'both scripts live in the "{job.directory}" directory', 0.3)
             )
             links[(up, down)].append(
-                Evidence("name", f'"{other.verb}" comes before "{job.verb}" in a pipeline', 0.3)
+                Evidence(
+                    "name",
+                    f'"{_verb_word(other)}" comes before "{_verb_word(job)}" in a pipeline',
+                    0.3,
+                )
             )
 
     def _siblings(self, up: int, down: int) -> bool:
@@ -686,35 +922,45 @@ class _Linker:
         for relation in relations:
             writer, other = relation.consumer, relation.producer  # the job whose comment it is
             up, down = (writer, other) if relation.reverse else (other, writer)
-            evidence = Evidence("comment", _comment_detail(relation, self), relation.weight)
+            evidence = Evidence(
+                "comment", _comment_detail(relation, self), relation.weight, relation.flow
+            )
             if self.before(up, down) is not None:
                 links[(up, down)].append(evidence)
             elif self.timing(up).key != self.timing(down).key and self._cross_allowed(up, down):
+                if not relation.named_exactly:
+                    # a word that fits a job of another calendar is a guess: its own name is not
+                    evidence = Evidence(evidence.kind, evidence.detail, evidence.weight)
                 cross[(up, down)].append(evidence)
         self._apply_clocks(links)
 
     def _apply_clocks(self, links: dict[tuple[int, int], list[Evidence]]) -> None:
         """ "after the 1 AM job": a clock time in a comment names the jobs that fire then."""
         by_clock: dict[tuple[object, int], list[int]] = defaultdict(list)
-        for job in self.linkable:
+        for job in self.flowing:
             for minute in _local_times(job):
                 by_clock[(self.component[job.index], minute)].append(job.index)
-        for job in self.linkable:
+        for job in self.flowing:
             clues = self.clues[job.index]
             if not clues.clocks or not clues.cue or clues.independent:
                 continue
             own = set(_local_times(job))
             for minute in clues.clocks - own:
-                for up in by_clock.get((self.component[job.index], minute), ()):
-                    if self.before(up, job.index) is not None:
-                        links[(up, job.index)].append(
-                            Evidence(
-                                "comment",
-                                f"the comment refers to the {_clock_text(minute)} run, "
-                                f"when {self.jobs[up].task_id} fires",
-                                0.55,
-                            )
+                earlier = [
+                    up
+                    for up in by_clock.get((self.component[job.index], minute), ())
+                    if self.before(up, job.index) is not None
+                ]
+                for up in earlier:
+                    links[(up, job.index)].append(
+                        Evidence(
+                            "comment",
+                            f"the comment refers to the {_clock_text(minute)} run, "
+                            f"when {self.jobs[up].task_id} fires",
+                            0.55,
+                            flow=len(earlier) == 1,  # the time names one job, not several
                         )
+                    )
 
     # -- selection ----------------------------------------------------------------------------
 
@@ -724,11 +970,15 @@ class _Linker:
         cross: dict[tuple[int, int], list[Evidence]],
     ) -> Inference:
         chosen: dict[tuple[int, int], list[Evidence]] = {}
+        suggested: dict[tuple[int, int], list[Evidence]] = {}
         rejected: dict[tuple[int, int], list[Evidence]] = {}
         for (up, down), evidence in links.items():
             if self.clues[down].independent:
                 continue
             evidence = _dedupe(evidence)
+            if any(e.kind == "stage" for e in evidence):
+                # the stage evidence says what the shared name word says, and more
+                evidence = [e for e in evidence if e.kind != "name"]
             evidence = self._discount(up, down, evidence)
             gap = self.before(up, down)
             assert gap is not None
@@ -742,21 +992,15 @@ class _Linker:
                     _time_weight(gap),
                 ),
             )
-            if combine(evidence) >= THRESHOLD:
-                chosen[(up, down)] = evidence
-            else:
-                rejected[(up, down)] = evidence
-        self._fallback(chosen)
+            _sort(evidence, (up, down), chosen, suggested, rejected)
+        self._fallback(chosen, suggested)
         chosen_cross: dict[tuple[int, int], list[Evidence]] = {}
         for (up, down), evidence in cross.items():
             if self.clues[down].independent:
                 continue
             evidence = _dedupe(evidence)
             evidence = self._discount(up, down, evidence)
-            if combine(evidence) >= THRESHOLD:
-                chosen_cross[(up, down)] = evidence
-            else:
-                rejected[(up, down)] = evidence
+            _sort(evidence, (up, down), chosen_cross, suggested, rejected)
         linked = {i for pair in chosen for i in pair} | {i for pair in chosen_cross for i in pair}
         unlinked: dict[int, str] = {}
         weakest: dict[int, tuple[float, int]] = {}
@@ -768,23 +1012,34 @@ class _Linker:
         calendar_size: dict[object, int] = defaultdict(int)
         for job in self.linkable:
             calendar_size[self.timing(job.index).key] += 1
+        for (up, down), evidence in suggested.items():
+            score = combine(evidence)
+            for me, other in ((up, down), (down, up)):
+                if score > weakest.get(me, (-1.0, 0))[0] or me not in weakest:
+                    weakest[me] = (score, other)
         for job in self.linkable:
             if job.index in linked:
                 continue
             peers = calendar_size[self.timing(job.index).key] - 1
             unlinked[job.index] = self._why_unlinked(job, weakest.get(job.index), peers)
         notes = sorted(set(self.notes))
-        return Inference(chosen, chosen_cross, dict(self.position), unlinked, rejected, notes)
+        return Inference(
+            chosen, chosen_cross, dict(self.position), unlinked, rejected, notes, suggested
+        )
 
-    def _fallback(self, chosen: dict[tuple[int, int], list[Evidence]]) -> None:
-        """Time proximity as the weakest evidence, used only where nothing else speaks.
+    def _fallback(
+        self,
+        chosen: dict[tuple[int, int], list[Evidence]],
+        suggested: dict[tuple[int, int], list[Evidence]],
+    ) -> None:
+        """Time proximity as the weakest evidence, suggested only where nothing else speaks.
 
-        A job with no upstream gets the nearest earlier job of its calendar when neither has any
-        other link in that direction, both are pipeline steps whose verbs come in that order
-        (`combine` then `load`), and they fire at most three hours (a quarter cycle) apart.
+        A job with no upstream is offered the nearest earlier job of its calendar when neither
+        has any other link in that direction, both are pipeline steps whose verbs come in that
+        order (`combine` then `load`), and they fire at most three hours (a quarter cycle) apart.
         """
-        has_up = {down for _, down in chosen}
-        has_down = {up for up, _ in chosen}
+        has_up = {down for _, down in chosen} | {down for _, down in suggested}
+        has_down = {up for up, _ in chosen} | {up for up, _ in suggested}
         by_key: dict[object, list[tuple[int, int]]] = defaultdict(list)
         for job in self.linkable:
             timing = self.timing(job.index)
@@ -808,10 +1063,12 @@ class _Linker:
                     distance = (anchor - other_anchor) % period
                     if distance > limit or (nearest and distance > nearest[0][0]):
                         break
+                    if len(nearest) > MAX_NEAREST:
+                        break  # many jobs fire then: "the nearest earlier job" names none of them
                     gap = forward(self.timing(up), self.timing(down))
                     if gap is not None and max(gap) <= limit:
                         nearest.append((gap[0], up))
-                if not nearest:
+                if not nearest or len(nearest) > MAX_NEAREST:
                     continue
                 closest = min(g for g, _ in nearest)
                 for gap, up in nearest:
@@ -823,7 +1080,7 @@ class _Linker:
                     if other.facts.directory != job.facts.directory:
                         continue  # scripts of different applications (/opt/crm, /opt/billing)
                     cadence = self.timing(down).cadence
-                    chosen[(up, down)] = [
+                    suggested[(up, down)] = [
                         Evidence(
                             "time-offset",
                             f"{job.task_id} fires {_duration(closest)} after {other.task_id}, the "
@@ -832,7 +1089,9 @@ class _Linker:
                             0.3,
                         ),
                         Evidence(
-                            "name", f'"{other.verb}" comes before "{job.verb}" in a pipeline', 0.1
+                            "name",
+                            f'"{_verb_word(other)}" comes before "{_verb_word(job)}" in a pipeline',
+                            0.1,
                         ),
                     ]
 
@@ -865,7 +1124,10 @@ class _Linker:
             return "its comment says it stands alone"
         if weak:
             score, other = weak
-            return f"only weak evidence ({score:.2f}) links it to {self.jobs[other].task_id}"
+            return (
+                f"only weak evidence ({score:.2f}) links it to {self.jobs[other].task_id}; "
+                "a suggestion at most"
+            )
         timing = job.timing
         assert timing is not None
         if not peers:
@@ -882,11 +1144,73 @@ def _argument_verbs(job: Job) -> frozenset[str]:
     )
 
 
+def _verb_word(job: Job) -> str:
+    return job.words.get(job.verb, job.verb) if job.verb else ""
+
+
+def _objects(job: Job, words: frozenset[str] | None = None) -> frozenset[str]:
+    """What a job's name says it works on; a bare verb (`sales/extract.py`) works on its directory."""
+    words = job.entities if words is None else words
+    words = words - GENERIC_OBJECT_STEMS
+    if not words and job.directory:
+        return frozenset({job.directory})
+    return words
+
+
+def _effective_stage(job: Job) -> int | None:
+    """A name without a verb that says what it is made from (`net_revenue_from_orders`) derives."""
+    if job.stage is not None:
+        return job.stage
+    return STAGE_OF.get(stem("derive")) if job.inputs else None
+
+
+_NUMBERED = re.compile(r"^(?:step|stage|part|etape|paso)?(\d{1,2})$")
+
+
+def _step_parts(job: Job) -> tuple[tuple[str, ...], int] | None:
+    """(the words before it, the step number) of a script named like `cron_2_transform.sh`."""
+    words = split_words(_script_stem(job.facts.name_source))
+    for k, word in enumerate(words[:-1]):
+        match = _NUMBERED.match(word)
+        if match:
+            return tuple(words[:k]), int(match.group(1))
+    return None
+
+
+def _step_group(job: Job) -> tuple[object, ...] | None:
+    parts = _step_parts(job)
+    if parts is None:
+        return None
+    return (job.facts.directory, job.facts.workdir, parts[0])
+
+
+def _step_number(job: Job) -> int | None:
+    parts = _step_parts(job)
+    return parts[1] if parts else None
+
+
+def _sort(
+    evidence: list[Evidence],
+    pair: tuple[int, int],
+    edges: dict[tuple[int, int], list[Evidence]],
+    suggested: dict[tuple[int, int], list[Evidence]],
+    rejected: dict[tuple[int, int], list[Evidence]],
+) -> None:
+    """An edge needs evidence of flow and enough confidence; weaker links are suggestions."""
+    score = combine(evidence)
+    if score >= THRESHOLD and any(e.flow for e in evidence):
+        edges[pair] = evidence
+    elif score >= SUGGESTION_THRESHOLD:
+        suggested[pair] = evidence
+    else:
+        rejected[pair] = evidence
+
+
 def _dedupe(evidence: list[Evidence]) -> list[Evidence]:
     seen: dict[tuple[str, str], Evidence] = {}
     for item in evidence:
         current = seen.get((item.kind, item.detail))
-        if current is None or item.weight > current.weight:
+        if current is None or (item.flow, item.weight) > (current.flow, current.weight):
             seen[(item.kind, item.detail)] = item
     return sorted(seen.values(), key=lambda e: -e.weight)
 
@@ -937,13 +1261,32 @@ def _flow_detail(theirs: Artifact, mine: Artifact) -> str:
     done = {WRITE: "written", READ: "read", MENTION: "named"}
     what = f"table {mine.key}" if mine.kind == "table" else mine.key
     if theirs.key != mine.key:
-        what = f"{theirs.key} holds {what}" if not mine.pattern else f"{what} matches {theirs.key}"
+        if mine.directory and theirs.key.startswith(mine.key.rstrip("/") + "/"):
+            what = f"{what} holds {theirs.key}"  # the reader lists the directory written into
+        elif mine.pattern:
+            what = f"{what} matches {theirs.key}"
+        else:
+            what = f"{theirs.key} holds {what}"
     if theirs.role == MENTION and mine.role == MENTION:
         return f"{what}: named by both ({theirs.via} / {mine.via})"
     return f"{what}: {done[theirs.role]} ({theirs.via}), then {done[mine.role]} ({mine.via})"
 
 
-@lru_cache(maxsize=65536)
+ANY = "*"  # the bucket of everything under a directory
+ANY_OWN = "?*"  # the bucket of the names whose own extension is a pattern (`x.{subst}`)
+
+
+@lru_cache(maxsize=262144)
+def _suffix(key: str) -> str:
+    """The literal extension of a key's last segment (`csv`), "" for none, ANY_OWN if a pattern."""
+    name = key.rstrip("/").rsplit("/", 1)[-1]
+    tail = name.rsplit(".", 1)[-1] if "." in name else name
+    if any(m in tail for m in ("*", "?", "[", "{", "$")):
+        return ANY_OWN
+    return tail.lower() if "." in name else ""
+
+
+@lru_cache(maxsize=262144)
 def _literal_dir(key: str) -> str:
     """The directory part before any wildcard or placeholder: `/data/{date}/x.csv` -> `/data`."""
     cut = len(key)
@@ -972,10 +1315,14 @@ def _ancestors(key: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=262144)
 def _glob(key: str) -> str:
     text = key.replace(DATE_PLACEHOLDER, "*").replace(SUBST_PLACEHOLDER, "*")
     # unexpanded variables match anything in one path segment
-    return re.sub(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?", "*", text)
+    return _VARIABLE.sub("*", text) if "$" in text else text
+
+
+_VARIABLE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
 
 
 def _glob_match(name: str, pattern: str) -> bool:

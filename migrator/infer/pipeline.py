@@ -11,7 +11,7 @@ import itertools
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,9 +34,11 @@ from migrator.infer.model import (
     Pipeline,
     PipelineDag,
     PipelineTask,
+    Suggestion,
     Unscheduled,
 )
 from migrator.infer.overrides import Overrides, Ref, is_identifier, resolve_job
+from migrator.infer.scripts import ScriptReader
 from migrator.infer.words import VERB_STEMS, identifier, is_noise, split_words, stem
 
 
@@ -53,29 +55,48 @@ class _Plan:
 
 
 def infer_pipeline(
-    crontab: CronTab, overrides: Overrides | None = None, *, default_timezone: str = "UTC"
+    crontab: CronTab,
+    overrides: Overrides | None = None,
+    *,
+    default_timezone: str = "UTC",
+    scripts: ScriptReader | None = None,
 ) -> Pipeline:
+    """`scripts`: read the scripts the jobs run for evidence (see `migrator.infer.scripts`)."""
     with collector_paused():
-        return _infer(crontab, overrides, default_timezone)
+        return _infer(crontab, overrides, default_timezone, scripts)
 
 
-def _infer(crontab: CronTab, overrides: Overrides | None, default_timezone: str) -> Pipeline:
-    jobs = build_jobs(crontab.entries, default_timezone)
+def _infer(
+    crontab: CronTab,
+    overrides: Overrides | None,
+    default_timezone: str,
+    scripts: ScriptReader | None,
+) -> Pipeline:
+    jobs = build_jobs(crontab.entries, default_timezone, scripts)
     plan = _resolve(overrides, jobs) if overrides else _Plan()
     active = [job for job in jobs if job.index not in plan.skip]
     inference = infer_links(active)
     links = dict(inference.links)
     cross = dict(inference.cross)
+    suggested = dict(inference.suggestions)
     diagnostics: list[str] = [message for _, message in inference.notes]
+    if scripts is not None:
+        diagnostics.extend(scripts.notes)
     for up, down, ref in plan.removals:
-        removed = links.pop((up, down), None) or cross.pop((up, down), None)
+        removed = (
+            links.pop((up, down), None)
+            or cross.pop((up, down), None)
+            or suggested.pop((up, down), None)
+        )
         if removed is None:
             diagnostics.append(
                 f"{overrides.path if overrides else ''}:{ref.line or 1}: {jobs[down].task_id} is not inferred "
                 f"to run after {jobs[up].task_id}; nothing to remove"
             )
     for up, down, ref in plan.pins:
-        evidence = [Evidence("override", f"pinned in {_where(overrides, ref)}", 1.0)]
+        evidence = [Evidence("override", f"pinned in {_where(overrides, ref)}", 1.0, flow=True)]
+        # a suggestion the user accepted keeps the reasons it was offered for
+        evidence += suggested.pop((up, down), [])
         if _same_calendar(jobs[up], jobs[down]):
             links[(up, down)] = evidence
             cross.pop((up, down), None)
@@ -101,6 +122,9 @@ def _infer(crontab: CronTab, overrides: Overrides | None, default_timezone: str)
         cross = {pair: _rename_details(ev, plan, jobs) for pair, ev in cross.items()}
     dags, dag_of = _build_dags(crontab, jobs, reduced, inference, task_ids, plan, overrides)
     cross_edges = _cross_edges(cross, reduced, dag_of, task_ids, dags)
+    if plan.task_ids:
+        suggested = {pair: _rename_details(ev, plan, jobs) for pair, ev in suggested.items()}
+    suggestions = _suggestions(suggested, graph, cross, dag_of, task_ids, dags)
     unscheduled = []
     for job in jobs:
         if job.index in plan.skip:
@@ -115,6 +139,7 @@ def _infer(crontab: CronTab, overrides: Overrides | None, default_timezone: str)
         cross_dag_edges=tuple(cross_edges),
         unscheduled=tuple(unscheduled),
         diagnostics=tuple(diagnostics),
+        suggestions=tuple(suggestions),
     )
 
 
@@ -190,7 +215,7 @@ def _check_unique_task_ids(
 
 def _rename_details(evidence: list[Evidence], plan: _Plan, jobs: list[Job]) -> list[Evidence]:
     renames = {jobs[i].task_id: new for i, (new, _) in plan.task_ids.items()}
-    return [Evidence(e.kind, _renamed(e.detail, renames), e.weight) for e in evidence]
+    return [replace(e, detail=_renamed(e.detail, renames)) for e in evidence]
 
 
 def _renamed_in_evidence(graph: nx.DiGraph, renames: dict[str, str]) -> nx.DiGraph:
@@ -198,7 +223,7 @@ def _renamed_in_evidence(graph: nx.DiGraph, renames: dict[str, str]) -> nx.DiGra
     for up, down in graph.edges:
         evidence = graph.edges[up, down].get("evidence", ())
         graph.edges[up, down]["evidence"] = [
-            Evidence(e.kind, _renamed(e.detail, renames), e.weight) for e in evidence
+            replace(e, detail=_renamed(e.detail, renames)) for e in evidence
         ]
     return graph
 
@@ -350,6 +375,11 @@ def _canonical(schedule: Schedule) -> str:
     return canonical(schedule)
 
 
+def crontab_stem(path: str) -> str:
+    """A crontab's file name as an identifier: `etl.crontab` -> `etl` (the one DAG's id)."""
+    return _file_stem(path)
+
+
 def _file_stem(path: str) -> str:
     name = Path(path).name
     for suffix in (".crontab", ".cron", ".txt", ".tab", ".conf"):
@@ -441,6 +471,55 @@ def _cross_edges(
         )
         for up, down in keep
     ]
+
+
+# -- suggestions --------------------------------------------------------------------------------
+
+SUGGESTIONS_PER_JOB = 2
+
+
+def _suggestions(
+    suggested: dict[tuple[int, int], list[Evidence]],
+    graph: nx.DiGraph,
+    cross: dict[tuple[int, int], list[Evidence]],
+    dag_of: dict[int, str],
+    task_ids: dict[int, str],
+    dags: list[PipelineDag],
+) -> list[Suggestion]:
+    """Weak links worth showing: both jobs are in DAGs and no applied edge already orders them."""
+    dag_rank = {dag.dag_id: k for k, dag in enumerate(dags)}
+    found = []
+    for (up, down), evidence in suggested.items():
+        if up not in dag_of or down not in dag_of or (up, down) in cross:
+            continue
+        if up in graph and down in graph and nx.has_path(graph, up, down):
+            continue
+        found.append(
+            Suggestion(
+                dag_of[up],
+                task_ids[up],
+                dag_of[down],
+                task_ids[down],
+                combine(evidence),
+                tuple(evidence),
+            )
+        )
+    # a few per job, the strongest: a long list of guesses is read by nobody
+    per_job: dict[str, list[Suggestion]] = defaultdict(list)
+    for suggestion in sorted(found, key=lambda s: -s.confidence):
+        key = f"{suggestion.downstream_dag}.{suggestion.downstream}"
+        if len(per_job[key]) < SUGGESTIONS_PER_JOB:
+            per_job[key].append(suggestion)
+    kept = [s for group in per_job.values() for s in group]
+    kept.sort(
+        key=lambda s: (
+            dag_rank[s.downstream_dag],
+            s.downstream,
+            dag_rank[s.upstream_dag],
+            s.upstream,
+        )
+    )
+    return kept
 
 
 __all__ = ["infer_pipeline", "is_identifier"]

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from migrator.infer.drawing import dot, from_pipeline, mermaid
 from migrator.infer.link import REVIEW
-from migrator.infer.model import Edge, Pipeline, PipelineDag
+from migrator.infer.model import Edge, Evidence, Pipeline, PipelineDag
 
 
 def render_json(pipeline: Pipeline) -> str:
@@ -41,7 +41,8 @@ def render_text(pipeline: Pipeline) -> str:
         f"{pipeline.source}: {_plural(jobs, 'cron entry').replace('entrys', 'entries')} -> "
         f"{_plural(len(pipelines), 'pipeline DAG')}, {_plural(len(lone), 'single-task DAG')}, "
         f"{_plural(len(pipeline.cross_dag_edges), 'cross-DAG link')}, {len(pipeline.unscheduled)} unscheduled"
-        + (f"; {_plural(review, 'edge')} to review" if review else ""),
+        + (f"; {_plural(review, 'edge')} to review" if review else "")
+        + (f"; {_plural(len(pipeline.suggestions), 'suggestion')}" if pipeline.suggestions else ""),
     ]
     for dag in pipelines:
         lines.append("")
@@ -54,7 +55,20 @@ def render_text(pipeline: Pipeline) -> str:
                 f"  {edge.upstream_dag}.{edge.upstream} >> {edge.downstream_dag}.{edge.downstream}"
                 f"  ({_confidence(edge.confidence)})"
             )
-            lines.extend(f"      - {e.kind}: {e.detail}" for e in edge.evidence)
+            lines.extend(f"      - {_evidence(e)}" for e in edge.evidence)
+    if pipeline.suggestions:
+        lines.append("")
+        lines.append(
+            "Suggestions (not applied: jobs stay independent, as cron ran them; accept one with "
+            "`after = [...]` in an overrides file):"
+        )
+        for suggestion in pipeline.suggestions:
+            lines.append(
+                f"  {_qualified(suggestion.upstream_dag, suggestion.upstream)} >> "
+                f"{_qualified(suggestion.downstream_dag, suggestion.downstream)}"
+                f"  ({suggestion.confidence:.2f})"
+            )
+            lines.extend(f"      - {_evidence(e)}" for e in suggestion.evidence)
     if lone:
         lines.append("")
         lines.append("Left independent (one DAG each):")
@@ -64,10 +78,8 @@ def render_text(pipeline: Pipeline) -> str:
                 (e.upstream_dag == dag.dag_id or e.downstream_dag == dag.dag_id)
                 for e in pipeline.cross_dag_edges
             )
-            reason = task.note or (
-                "linked to other DAGs only (see above)" if linked else "no evidence"
-            )
-            if linked and task.note and "evidence" in task.note:
+            reason = task.note or "no evidence"
+            if linked:
                 reason = "linked to other DAGs only (see above)"
             lines.append(
                 f"  {task.task_id} (line {task.entry.line}, {dag.schedule} {dag.timezone}): {reason}"
@@ -91,9 +103,8 @@ def _dag_text(dag: PipelineDag) -> list[str]:
     lines.append("  tasks, in order (offset after the DAG's first fire):")
     width = max(len(t.task_id) for t in dag.tasks)
     for task in dag.tasks:
-        command = (
-            task.entry.command if len(task.entry.command) <= 70 else task.entry.command[:67] + "..."
-        )
+        shown = task.shown_command
+        command = shown if len(shown) <= 70 else shown[:67] + "..."
         lines.append(
             f"    {_offset(task.offset)}  {task.task_id:<{width}}  line {task.entry.line:<4} {command}"
         )
@@ -105,8 +116,23 @@ def _dag_text(dag: PipelineDag) -> list[str]:
 
 def _edge_text(edge: Edge) -> list[str]:
     out = [f"    {edge.upstream} >> {edge.downstream}  ({_confidence(edge.confidence)})"]
-    out.extend(f"      - {e.kind}: {e.detail}" for e in edge.evidence)
+    out.extend(f"      - {_evidence(e)}" for e in edge.evidence)
     return out
+
+
+def _evidence(evidence: Evidence) -> str:
+    # the detail cites the script lines it comes from; a source it does not cite is added
+    where = (
+        f" ({evidence.source})"
+        if evidence.source and evidence.source not in evidence.detail
+        else ""
+    )
+    return f"{evidence.kind}: {evidence.detail}{where}"
+
+
+def _qualified(dag_id: str, task_id: str) -> str:
+    """`task` when the DAG is the task's own one-task DAG, else `dag.task`."""
+    return task_id if dag_id == task_id else f"{dag_id}.{task_id}"
 
 
 # -- drawings -----------------------------------------------------------------------------------

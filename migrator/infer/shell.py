@@ -19,6 +19,11 @@ DATE_PLACEHOLDER = "{date}"
 SUBST_PLACEHOLDER = "{subst}"
 
 _CONTROL = frozenset({";", "&&", "||", "|", "|&", "&", "(", ")", "{", "}", "\n"})
+# reserved words that open or close a compound command (`if [ -f x ]; then run.sh; fi`): at a
+# command's first word they are shell syntax, not a program, so the command is what follows them
+_RESERVED = frozenset({"if", "then", "else", "elif", "fi", "while", "until", "do", "done", "!", "time"})
+# `for x in a b; do`, `case $x in`: their words up to the next separator are no command at all
+_RESERVED_HEADERS = frozenset({"for", "select", "case", "esac"})
 _REDIRECT = re.compile(r"^(?:&>>?|>>?|>\||<>?|<<<?|>&|<&)$")
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
 _VARIABLE = re.compile(
@@ -26,7 +31,7 @@ _VARIABLE = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Redirect:
     op: str  # ">", ">>", "<", "&>", ...
     fd: int | None  # explicit descriptor written before the operator (`2>`), else None
@@ -41,7 +46,7 @@ class Redirect:
         return self.op in ("<", "<>")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SimpleCommand:
     argv: tuple[str, ...]
     redirects: tuple[Redirect, ...] = ()
@@ -68,7 +73,7 @@ class _Context:
     held_locks: tuple[str, ...] = ()
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262144)
 def basename(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1]
 
@@ -239,7 +244,22 @@ def shlex_fallback(text: str) -> list[str]:
 
 def parse_command(command: str, env: Mapping[str, str] | None = None) -> tuple[SimpleCommand, ...]:
     """The simple commands of one cron command, in order, wrappers peeled off."""
-    ctx = _Context(env=dict(env or {}))
+    return _parse(command, _Context(env=dict(env or {})))
+
+
+def parse_script_line(
+    line: str, env: Mapping[str, str], cwd: str | None
+) -> tuple[tuple[SimpleCommand, ...], dict[str, str], str | None]:
+    """One line of a shell script: its commands, and the variables and directory it leaves.
+
+    A script's lines share what a cron line keeps to itself: `X=/data` and `cd /srv/app` hold
+    for the lines after them.
+    """
+    ctx = _Context(env=dict(env), cwd=cwd)
+    return _parse(line, ctx), ctx.env, ctx.cwd
+
+
+def _parse(command: str, ctx: _Context) -> tuple[SimpleCommand, ...]:
     found: list[SimpleCommand] = []
     _parse_into(command, ctx, found, locks=(), wrappers=(), depth=0)
     found = _resolve_fd_locks(found)
@@ -301,6 +321,13 @@ def _parse_into(
                 token = ">" if token == ">&" else "<"  # `>&file` is `>file 2>&1`
             redirects.append(Redirect(token, fd, expand(target, ctx.env)))
             i += 2
+            continue
+        if not words and not redirects and not assignments and token in _RESERVED:
+            i += 1
+            continue
+        if not words and not redirects and not assignments and token in _RESERVED_HEADERS:
+            while i < len(tokens) and tokens[i] not in _CONTROL:
+                i += 1
             continue
         if not words:
             match = _ASSIGNMENT.match(token)
@@ -400,7 +427,21 @@ _WRAPPERS: dict[str, tuple[frozenset[str], int]] = {
     "sshpass": (frozenset({"-p", "-f", "-d", "-P"}), 0),
 }
 _SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh"})
-_LOCKERS = frozenset({"flock", "setlock", "lockrun", "lckdo", "with-lock-ex", "solo"})
+_LOCKERS = frozenset(
+    {"flock", "setlock", "lockrun", "lckdo", "with-lock-ex", "solo"}
+    | {"run-with-lockfile", "run-with-lockfile.sh"}
+)
+# lockers that give up when the lock is taken unless told to wait; the others wait unless told not to
+_GIVE_UP_BY_DEFAULT = frozenset({"lockrun", "lckdo", "solo"})
+_WAIT_OPTIONS = frozenset({"--wait", "-w"})
+_NO_WAIT_OPTIONS = frozenset({"-n", "--nb", "--nonblock", "--nonblocking"})
+# a lock the job gives up on when another job holds it (`flock -n`): it excludes, it does not order
+NO_WAIT = "nowait:"
+
+
+def lock_file(lock: str) -> str:
+    """The file of a lock as `SimpleCommand.locks` records it (without the NO_WAIT marker)."""
+    return lock.removeprefix(NO_WAIT)
 
 
 def _unwrap(
@@ -425,6 +466,8 @@ def _unwrap(
         return _unwrap_lock(program, args, redirects)
     if program in _CONTAINER_HOSTS:
         return _unwrap_exec(program, args)
+    if program == "bundle" and args[:1] == ["exec"] and len(args) > 1:
+        return ("bundle exec", args[1:], None, None)
     if program in ("ssh",):
         positional = [a for a in args if not a.startswith("-")]
         if len(positional) >= 2:
@@ -513,12 +556,21 @@ def _unwrap_lock(
         "--retries",
     }
     lock: str | None = None
+    waits = program not in _GIVE_UP_BY_DEFAULT
     k = 0
     while k < len(args):
         arg = args[k]
         if arg == "--":
             k += 1
             break
+        if arg in _NO_WAIT_OPTIONS or (
+            arg in ("-w", "--wait", "--timeout") and args[k + 1 : k + 2] == ["0"]
+        ):
+            waits = False
+        elif arg in _WAIT_OPTIONS and program in _GIVE_UP_BY_DEFAULT:
+            waits = True
+            k += 1  # a flag here, not flock's `--wait SECONDS`
+            continue
         if arg.startswith("--lockfile="):
             lock = arg.split("=", 1)[1]
             k += 1
@@ -538,25 +590,35 @@ def _unwrap_lock(
             continue
         break
     rest = args[k:]
-    if rest and rest[0] in ("-c", "--command") and len(rest) > 1:
-        return (program, [], lock, rest[1])
     if lock is not None and lock.isascii() and lock.isdigit() and len(lock) <= 6:
         # `flock -n 9` with `9>/var/lock/x` somewhere on the line: resolved once the line is read
         lock = f"fd:{lock}"
+    if lock is not None and not waits:
+        lock = NO_WAIT + lock
+    if rest and rest[0] in ("-c", "--command") and len(rest) > 1:
+        return (program, [], lock, rest[1])
+    if program.startswith("run-with-lockfile"):
+        # mySociety's `run-with-lockfile [-n] FILE COMMAND`: the command is run by /bin/sh
+        return (program, [], lock, " ".join(rest))
     return (program, rest, lock, None)
 
 
 def _resolve_fd_locks(found: list[SimpleCommand]) -> list[SimpleCommand]:
-    if not any(lock.startswith("fd:") for c in found for lock in c.locks):
+    if not any(lock_file(lock).startswith("fd:") for c in found for lock in c.locks):
         return found
     files = {r.fd: r.target for c in found for r in c.redirects if r.fd is not None and r.fd > 2}
+
+    def resolve(lock: str) -> str:
+        marker = NO_WAIT if lock.startswith(NO_WAIT) else ""
+        path = lock_file(lock)
+        return marker + files.get(int(path[3:]), path) if path.startswith("fd:") else lock
+
     resolved: list[SimpleCommand] = []
     for c in found:
-        locks = tuple(
-            files.get(int(lock[3:]), lock) if lock.startswith("fd:") else lock for lock in c.locks
-        )
-        locks = tuple(lock for lock in locks if not lock.startswith("fd:"))
+        locks = tuple(resolve(lock) for lock in c.locks)
+        locks = tuple(lock for lock in locks if not lock_file(lock).startswith("fd:"))
         # the descriptor's file is the lock, not data the job writes
-        redirects = tuple(r for r in c.redirects if r.target not in locks)
+        files_held = {lock_file(lock) for lock in locks}
+        redirects = tuple(r for r in c.redirects if r.target not in files_held)
         resolved.append(SimpleCommand(c.argv, redirects, c.cwd, locks, c.wrappers, c.substitution))
     return resolved

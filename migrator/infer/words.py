@@ -94,7 +94,7 @@ _SUFFIXES: tuple[str, ...] = (
 )
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262144)
 def stem(word: str) -> str:
     """Strip one common English suffix, keeping at least three letters."""
     word = word.lower()
@@ -117,7 +117,7 @@ def split_words(text: str) -> list[str]:
     return list(_split_words(text))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262144)
 def _split_words(text: str) -> tuple[str, ...]:
     words: list[str] = []
     for chunk in _NON_WORD.split(text):
@@ -147,10 +147,34 @@ def meaningful_stems(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
+# Objects nearly every job of an application works on: sharing one says nothing about data flow
+GENERIC_OBJECTS: frozenset[str] = wordset("""
+        user users list lists lister cli executor executors lookup lookups
+        item items record records entry entries queue queues cache caches stat stats status
+        info message messages email emails mail mails alert alerts notification notifications
+        page pages log logs event events index indexes session sessions token tokens
+        config settings setting command commands worker workers server servers service
+        services system table tables count counts total totals
+    """)
+
+# Verbs of jobs whose arguments are likely the files they make (`export_ledger.sh /x/ledger.csv`)
+FILE_MAKING_VERBS: frozenset[str] = wordset("""
+        extract fetch pull download scrape crawl collect dump export generate build make
+        create render compute write save
+    """)
+
+# Verbs of jobs that look at data without making any: never a step of a named pipeline
+CHECKING_VERBS: frozenset[str] = wordset("""
+        check verify audit validate reconcile monitor watch
+    """)
+
 VERB_STEMS: frozenset[str] = frozenset(stem(v) for v in VERBS)
+CHECKING_STEMS: frozenset[str] = frozenset(stem(v) for v in CHECKING_VERBS)
+FILE_MAKING_STEMS: frozenset[str] = frozenset(stem(v) for v in FILE_MAKING_VERBS)
 STAGE_OF: dict[str, int] = {stem(v): k for k, words in _STAGES.items() for v in words.split()}
 SINK_STEMS: frozenset[str] = frozenset(stem(v) for v in SINK_VERBS)
 STOP_STEMS: frozenset[str] = frozenset(stem(w) for w in STOPWORDS)
+GENERIC_OBJECT_STEMS: frozenset[str] = frozenset(stem(w) for w in GENERIC_OBJECTS)
 
 
 def identifier(text: str, *, fallback: str = "task") -> str:

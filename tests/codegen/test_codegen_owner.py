@@ -55,7 +55,7 @@ def test_mailto_is_the_owner_when_nothing_else_names_one():
 def test_no_owner_is_said_in_the_notes_and_none_is_invented():
     plan, notes = owner_plan([task("a", entry(1, "0 0 * * *", "a"))])
     assert plan.owner is None
-    assert any("etl: no owner" in n and "--owner" in n for n in notes)
+    assert any("DAG etl has no owner" in n and "--owner" in n for n in notes)
     assert "owner" not in render_dag(plan, AIRFLOW_3)
 
 

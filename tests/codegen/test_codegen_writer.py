@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import os
 import subprocess
 import sys
@@ -77,7 +79,7 @@ def test_dry_run_writes_nothing_and_reports_stale_modules(tmp_path: Path) -> Non
 @pytest.fixture
 def fake_infer(monkeypatch: pytest.MonkeyPatch) -> None:
     pipelines = {"seed.crontab": seed_pipeline(), "edge.crontab": edge_case_pipeline()}
-    monkeypatch.setattr(commands, "_infer", lambda path, overrides, timezone: pipelines[path.name])
+    monkeypatch.setattr(commands, "_infer", lambda path, *_: pipelines[path.name])
 
 
 def test_cli_summary_diff_and_exit_codes(tmp_path: Path, fake_infer: None) -> None:
@@ -110,11 +112,20 @@ def test_cli_rejects_bad_options(tmp_path: Path, fake_infer: None) -> None:
     assert bad_delay.exit_code == 2 and "duration" in bad_delay.output
 
 
-def test_dag_id_collision_between_files_is_an_input_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(commands, "_infer", lambda path, overrides, timezone: seed_pipeline())
+def test_dag_id_collision_between_files_prefixes_the_crontab_name_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipelines = {"a.crontab": seed_pipeline(), "b.crontab": replace(seed_pipeline(), source="b.crontab")}
+    monkeypatch.setattr(commands, "_infer", lambda path, *_: pipelines[path.name])
     done = CliRunner().invoke(cli, ["migrate", "a.crontab", "b.crontab", "-o", str(tmp_path)])
-    assert done.exit_code == 2
-    assert "DAG id 'etl' is also generated from etl.crontab" in done.output
+    assert done.exit_code == 0, done.output
+    written = sorted(p.name for p in tmp_path.glob("*.py"))
+    assert "etl_etl.py" in written and "b_etl.py" in written and "etl.py" not in written
+    assert "DAG id 'etl' is also generated from b.crontab: written as 'etl_etl'" in done.output
+    assert "DAG id 'etl' is also generated from etl.crontab: written as 'b_etl'" in done.output
+    # the cross-DAG sensor follows its upstream DAG's new id
+    assert 'external_dag_id="b_etl"' in (tmp_path / "b_weekly_report.py").read_text()
+    assert 'external_dag_id="etl_etl"' in (tmp_path / "etl_weekly_report.py").read_text()
 
 
 def test_an_unusable_output_path_is_a_clear_error_not_a_traceback(

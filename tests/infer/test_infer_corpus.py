@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from migrator.infer.corpus import Counts, load_case, score_corpus
+from migrator.infer.corpus import Counts, calibration, load_case, score_corpus
 
 CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "infer"
 
@@ -19,7 +19,11 @@ def _total(results) -> Counts:
 
 
 def test_corpus_is_large_enough_and_every_label_resolves():
-    paths = sorted(CORPUS.glob("*.crontab")) + sorted((CORPUS / "heldout").glob("*.crontab"))
+    paths = [
+        p
+        for d in ("", "heldout", "real_patterns", "real_scripts")
+        for p in sorted((CORPUS / d).glob("*.crontab"))
+    ]
     assert len(paths) >= 15
     edges = 0
     for path in paths:
@@ -32,6 +36,34 @@ def test_corpus_is_large_enough_and_every_label_resolves():
 def test_corpus_f1_floor():
     total = _total(score_corpus(CORPUS))
     assert total.f1 >= 0.95, (total.precision, total.recall)
+    assert total.precision == 1.0, total
+
+
+def test_real_pattern_set_precision_and_independence():
+    """Reproductions of what real public crontabs do (issue 10): precision first."""
+    results = score_corpus(CORPUS / "real_patterns")
+    assert len(results) >= 10
+    total = _total(results)
+    assert total.precision >= 0.9, total
+    alone = sum(r.alone_expected for r in results)
+    assert alone >= 40 and sum(r.alone_kept for r in results) >= 0.95 * alone
+    assert all(r.format_right in (None, True) for r in results)
+
+
+def test_script_set_recall():
+    """Crontabs whose jobs say nothing until their scripts (under a fake root) are read."""
+    results = score_corpus(CORPUS / "real_scripts")
+    assert len(results) >= 5
+    total = _total(results)
+    assert total.recall >= 0.8 and total.precision >= 0.9, total
+
+
+def test_calibration_rows_cover_every_offered_link():
+    results = score_corpus(CORPUS)
+    rows = calibration(results)
+    assert sum(row[2] + row[4] for row in rows) == sum(len(r.scored) for r in results)
+    # applied edges carry flow evidence: none of them sits below the edge threshold
+    assert rows[0][2] == 0
 
 
 def test_held_out_f1_floor():

@@ -12,6 +12,10 @@ def edges(pipeline: Pipeline) -> set[tuple[str, str]]:
     return {(e.upstream, e.downstream) for dag in pipeline.dags for e in dag.edges}
 
 
+def suggested(pipeline: Pipeline) -> set[tuple[str, str]]:
+    return {(s.upstream, s.downstream) for s in pipeline.suggestions}
+
+
 def cross(pipeline: Pipeline) -> set[tuple[str, str]]:
     return {(e.upstream, e.downstream) for e in pipeline.cross_dag_edges}
 
@@ -173,7 +177,7 @@ def test_one_script_run_on_different_arguments_is_not_a_chain():
 
 def test_a_reader_on_another_calendar_does_not_account_for_an_output():
     # the weekly score reads enrich's file (a cross-DAG link); within the daily cycle the shared
-    # word still links enrich to the later export
+    # word still suggests enrich to the later export (a suggestion: words are not data flow)
     pipeline = infer_pipeline(
         tab(
             job("0 2 * * *", "/opt/g/enrich_leads.sh --out /x/enrichment.csv"),
@@ -181,21 +185,24 @@ def test_a_reader_on_another_calendar_does_not_account_for_an_output():
             job("0 6 * * 1", "/opt/us/weekly_score.sh --in /x/enrichment.csv"),
         )
     )
-    (edge,) = pipeline.dags[0].edges
-    assert (edge.upstream, edge.downstream) == ("enrich_leads", "export_leads")
-    assert any(e.kind == "name" and '"leads"' in e.detail for e in edge.evidence)
+    assert edges(pipeline) == set()
+    (suggestion,) = pipeline.suggestions
+    assert (suggestion.upstream, suggestion.downstream) == ("enrich_leads", "export_leads")
+    assert any(e.kind == "name" and '"leads"' in e.detail for e in suggestion.evidence)
     assert ("enrich_leads", "weekly_score") in cross(pipeline)
 
 
-def test_time_proximity_links_steps_of_one_application_only():
-    # nothing but time and verb order: the seed's combine >> load without its comments ...
+def test_time_proximity_suggests_steps_of_one_application_only():
+    # nothing but time and verb order: the seed's combine >> load without its comments is
+    # suggested, never applied ...
     same = infer_pipeline(
         tab(
             job("0 2 * * *", "python combine_api_and_database.py"),
             job("0 3 * * *", "python load_to_warehouse.py"),
         )
     )
-    assert edges(same) == {("combine_api_and_database", "load_to_warehouse")}
+    assert edges(same) == set()
+    assert suggested(same) == {("combine_api_and_database", "load_to_warehouse")}
     # ... but scripts of different applications are not a pipeline because one fires first
     apart = infer_pipeline(
         tab(
@@ -205,7 +212,7 @@ def test_time_proximity_links_steps_of_one_application_only():
             job("0 2 * * *", "/opt/marketing/bin/send_newsletter.py"),
         )
     )
-    assert edges(apart) == set()
+    assert edges(apart) == set() and suggested(apart) == set()
 
 
 def test_comments_name_jobs_and_before_turns_them_around():
@@ -336,3 +343,67 @@ def test_jobs_run_in_a_container_are_named_and_linked_by_what_they_run():
     ids = [t.task_id for dag in pipeline.dags for t in dag.tasks]
     assert sorted(ids) == ["dedupe_accounts", "extract_accounts", "sync_crm"]
     assert ("extract_accounts", "dedupe_accounts") in edges(pipeline)
+
+
+def test_a_pattern_reader_matches_writers_of_its_extension_only():
+    pipeline = infer_pipeline(
+        tab(
+            job("0 1 * * *", "dump_json.sh > /d/in/a.json"),
+            job("5 1 * * *", "dump_csv.sh > /d/in/b_$(date +%F).csv"),
+            job("0 3 * * *", "merge_all.py --in '/d/in/*.csv' --out /d/out/all.parquet"),
+        )
+    )
+    assert edges(pipeline) == {("dump_csv", "merge_all")}
+
+
+def test_each_block_sees_the_variables_assigned_above_it():
+    from migrator.crontab.parser import parse_crontab
+
+    text = (
+        "DATA=/a\n"
+        "0 1 * * * extract.sh --out $DATA/raw.csv\n"
+        "0 2 * * * load.sh --in $DATA/raw.csv\n"
+        "DATA=/b\n"
+        "API_TOKEN=s3cr3tvalue\n"
+        "0 3 * * * report.sh --in $DATA/raw.csv --token $API_TOKEN\n"
+        "CRON_TZ=UTC\n"
+        "DATA=/a\n"
+        "0 4 * * * summary.sh --in $DATA/raw.csv\n"
+    )
+    pipeline = infer_pipeline(parse_crontab(text, "vars.crontab"))
+    assert edges(pipeline) == {("extract", "load"), ("extract", "summary")}
+    report = next(t for d in pipeline.dags for t in d.tasks if t.task_id.startswith("report"))
+    assert "s3cr3t" not in report.task_id
+    assert not any(
+        e.upstream == "extract" and e.downstream == "report" for e in pipeline.suggestions
+    )
+
+
+def test_a_secret_in_a_comment_is_not_quoted_in_evidence():
+    from migrator.crontab.parser import parse_crontab
+    from migrator.infer.render import render_json
+
+    text = (
+        "0 1 * * * /opt/etl/extract_orders.sh\n"
+        "# load the orders after extract_orders is done\n"
+        "# 0 2 * * * mysql -u root -pOldPassw0rd shop < /d/x.sql\n"
+        "0 2 * * * /opt/etl/load_orders.sh\n"
+    )
+    shown = render_json(infer_pipeline(parse_crontab(text, "c.crontab")))
+    assert "comment above load_orders" in shown
+    assert "OldPas" not in shown  # not even its start (the quote is cut at 80 characters)
+
+
+def test_a_housekeeping_job_follows_only_the_housekeeping_file_it_uses_exactly():
+    pipeline = infer_pipeline(
+        tab(
+            job("0 1 * * *", "/opt/etl/export.sh --out /data/orders.csv"),
+            job("0 2 * * *", "mysqldump shop | gzip > /var/backups/shop.sql.gz"),
+            job("30 2 * * *", "curl -fsS -T /var/backups/shop.sql.gz https://files.example.com/"),
+            job("0 3 * * *", "tar czf /var/backups/data.tgz /data/orders.csv"),
+            job("0 4 * * *", "find /var/backups -name '*.gz' -mtime +7 -delete"),
+        )
+    )
+    # the dump is shipped once written; the backup of the pipeline's data and the cleanup of
+    # the backups directory wait for nobody
+    assert edges(pipeline) == {("mysqldump_shop", "curl_shop")}

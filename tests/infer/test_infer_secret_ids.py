@@ -6,8 +6,13 @@ of the DAG id, the task id and so the file name (`curl_urlpassw0rd_api_example_c
 
 from __future__ import annotations
 
-import pytest
+import json
+from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from migrator.cli import cli
 from migrator.crontab.parser import parse_crontab
 from migrator.infer import infer_pipeline
 
@@ -37,3 +42,31 @@ def test_data_evidence_still_links_jobs_whose_commands_hold_secrets() -> None:
     pipeline = infer_pipeline(parse_crontab(text, "c.cron", system=False))
     (dag,) = pipeline.dags
     assert [(e.upstream, e.downstream) for e in dag.edges] == [("mysql_orders", "load")]
+
+
+# a pipeline DAG (its text lists the commands) and a single-task DAG, each with a password in clear
+SHOWN = (
+    "0 1 * * * mysql -uetl -pS3cretPW shop -e 'select 1' > /data/raw/orders.csv\n"
+    "30 1 * * * python /opt/etl/load_orders.py /data/raw/orders.csv\n"
+    "0 3 * * * PGPASSWORD=zz9top psql -h db -c vacuum\n"
+)
+
+
+@pytest.mark.parametrize("output_format", ["text", "json"])
+def test_infer_output_masks_the_secrets_written_in_commands(
+    tmp_path: Path, output_format: str
+) -> None:
+    crontab = tmp_path / "shop.crontab"
+    crontab.write_text(SHOWN)
+    result = CliRunner().invoke(cli, ["infer", "--format", output_format, str(crontab)])
+    assert result.exit_code == 0, result.output
+    assert "S3cretPW" not in result.output and "zz9top" not in result.output
+    if output_format == "json":
+        commands = [t["command"] for d in json.loads(result.output)["dags"] for t in d["tasks"]]
+        assert commands == [
+            "mysql -uetl -p*** shop -e 'select 1' > /data/raw/orders.csv",
+            "python /opt/etl/load_orders.py /data/raw/orders.csv",
+            "PGPASSWORD=*** psql -h db -c vacuum",
+        ]
+    else:
+        assert "mysql -uetl -p*** shop -e 'select 1' > /data/raw/orders.csv" in result.output

@@ -73,7 +73,14 @@ def test_every_edge_explains_itself():
 def test_json_contract_shape_and_lines():
     crontab = load_crontab(SEED)
     data = json.loads(json.dumps(infer_pipeline(crontab).to_json()))
-    assert set(data) == {"source", "dags", "cross_dag_edges", "unscheduled", "diagnostics"}
+    assert set(data) == {
+        "source",
+        "dags",
+        "cross_dag_edges",
+        "suggestions",
+        "unscheduled",
+        "diagnostics",
+    }
     dag = data["dags"][0]
     assert set(dag) == {"dag_id", "schedule", "timezone", "tasks", "edges"}
     assert set(dag["tasks"][0]) == {"task_id", "line", "command", "schedule", "user"}
@@ -86,8 +93,9 @@ def test_json_contract_shape_and_lines():
         assert task["command"] in text[task["line"] - 1]
 
 
-def test_without_comments_the_last_step_hangs_on_time_and_verbs_only():
-    """The five job lines alone: combine >> load rests on proximity and verb order, for review."""
+def test_without_comments_the_last_step_is_only_suggested():
+    """The five job lines alone: the steps named for one object (`api`, `database`) are a named
+    pipeline; combine >> load shares no object, only proximity and verb order: a suggestion."""
     from infer_builders import job, tab
 
     pipeline = infer_pipeline(
@@ -99,8 +107,10 @@ def test_without_comments_the_last_step_hangs_on_time_and_verbs_only():
             job("0 3 * * *", "python load_to_warehouse.py"),
         )
     )
-    assert _edges(pipeline) == EXPECTED
-    (dag,) = pipeline.dags
-    last = next(e for e in dag.edges if e.downstream == "load_to_warehouse")
-    assert last.confidence < 0.5
-    assert [e.kind for e in last.evidence] == ["time-offset", "name"]
+    last = ("combine_api_and_database", "load_to_warehouse")
+    assert _edges(pipeline) == EXPECTED - {last}
+    (suggestion,) = pipeline.suggestions
+    assert (suggestion.upstream, suggestion.downstream) == last
+    assert suggestion.confidence < 0.5
+    assert [e.kind for e in suggestion.evidence] == ["time-offset", "name"]
+    assert not any(e.flow for e in suggestion.evidence)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from migrator.infer.shell import DATE_PLACEHOLDER, parse_command, split_comment, tokenize
+from migrator.infer.shell import (
+    DATE_PLACEHOLDER,
+    NO_WAIT,
+    lock_file,
+    parse_command,
+    split_comment,
+    tokenize,
+)
 
 
 @pytest.mark.parametrize(
@@ -116,9 +123,38 @@ def test_container_tools_that_do_not_exec_are_the_job():
 )
 def test_lock_files_are_recorded(text: str):
     commands = [c for c in parse_command(text) if c.argv and c.argv[0] == "python"]
-    assert commands[0].locks == ("/tmp/etl.lock",)
+    assert [lock_file(lock) for lock in commands[0].locks] == ["/tmp/etl.lock"]
     # the descriptor's file is a lock, not output
     assert all(r.target != "/tmp/etl.lock" for c in parse_command(text) for r in c.redirects)
+
+
+@pytest.mark.parametrize(
+    ("text", "waits"),
+    [
+        ("flock /tmp/etl.lock python y.py", True),
+        ("flock -x /tmp/etl.lock python y.py", True),
+        ("flock -w 600 /tmp/etl.lock python y.py", True),
+        ("flock -n /tmp/etl.lock python y.py", False),
+        ("flock --nonblock /tmp/etl.lock python y.py", False),
+        ("flock -w 0 /tmp/etl.lock python y.py", False),
+        ("lockrun --lockfile=/tmp/etl.lock -- python y.py", False),
+        ("lockrun --wait --lockfile=/tmp/etl.lock -- python y.py", True),
+        ("setlock -n /tmp/etl.lock python y.py", False),
+        ("run-with-lockfile /tmp/etl.lock 'python y.py'", True),
+        ("/x/run-with-lockfile.sh -n /tmp/etl.lock 'python y.py --all'", False),
+    ],
+)
+def test_a_lock_records_whether_the_job_waits_for_it(text: str, waits: bool):
+    (command,) = [c for c in parse_command(text) if c.argv and c.argv[0] == "python"]
+    (lock,) = command.locks
+    assert lock_file(lock) == "/tmp/etl.lock"
+    assert lock.startswith(NO_WAIT) is not waits
+
+
+def test_run_with_lockfile_runs_its_command_through_the_shell():
+    (command,) = parse_command('run-with-lockfile -n /l/x.lock "cd /srv/app && bin/rails db:prune"')
+    assert command.argv == ("bin/rails", "db:prune")
+    assert command.cwd == "/srv/app"
 
 
 def test_redirections_keep_their_descriptor():
