@@ -8,6 +8,8 @@ alias (`migrate --timezone`, `lint --airflow-version`), as click has no hidden a
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -54,6 +56,45 @@ class AliasedOption(click.Option):
 
     def get_error_hint(self, ctx: click.Context) -> str:
         return " / ".join(f"'{name}'" for name in self.visible_opts())
+
+
+_DURATION = re.compile(r"^([0-9]+)\s*(s|sec|secs|m|min|mins|h|hour|hours)?$")
+_UNITS = {
+    "s": 1,
+    "sec": 1,
+    "secs": 1,
+    "m": 60,
+    "min": 60,
+    "mins": 60,
+    "h": 3600,
+    "hour": 3600,
+    "hours": 3600,
+}
+# seconds; a longer retry delay is a typo, and dates computed from it would leave the calendar
+MAX_DURATION = 365 * 86400
+
+
+class Duration(click.ParamType):
+    """`300`, `90s`, `5m`, `1h`, at most a year (`migrate --retry-delay`, `run --retry-delay`)."""
+
+    name = "duration"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.timedelta:
+        from migrator.crontab.fields import read_number, shorten  # lark only when a duration is read
+
+        if isinstance(value, dt.timedelta):
+            return value
+        text = str(value).strip()
+        match = _DURATION.match(text)
+        if not match:
+            self.fail(f"{shorten(text)!r} is not a duration like 300, 90s, 5m or 1h", param, ctx)
+        unit = _UNITS[match.group(2) or "s"]
+        amount = read_number(match.group(1), MAX_DURATION // unit)
+        if amount is None:
+            self.fail(f"{shorten(text)!r} is longer than {MAX_DURATION // 86400} days", param, ctx)
+        return dt.timedelta(seconds=amount * unit)
 
 
 class TimeZoneName(click.ParamType):

@@ -24,11 +24,6 @@ from migrator.cli import COMMANDS, cli
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNNER_COMMANDS = ("run", "backfill", "runs", "logs", "clear")
-# The runner's vocabulary (DAG selection, backfill dates) comes with helper i12b's change to the runner
-# commands; until it is merged these checks are expected to fail, and `strict` turns their passing into
-# a failure that says to drop this mark.
-RUNNER_PENDING = pytest.mark.xfail(strict=True, reason="the runner's vocabulary (issue 13, runner part) is not merged yet")
-
 
 @dataclass(frozen=True)
 class Concept:
@@ -74,11 +69,6 @@ def help_text(name: str) -> str:
     return result.output
 
 
-def pending(names: list[str], waiting: tuple[str, ...]) -> list[object]:
-    """`names`, those in `waiting` marked as waiting for the runner's vocabulary."""
-    return [pytest.param(name, marks=RUNNER_PENDING) if name in waiting else name for name in names]
-
-
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_help_shows_every_option_by_its_names_and_no_hidden_alias(name: str) -> None:
     text = help_text(name)
@@ -90,7 +80,7 @@ def test_help_shows_every_option_by_its_names_and_no_hidden_alias(name: str) -> 
             assert not re.search(rf"(^|[\s,/]){re.escape(alias)}(?![\w-])", text, re.MULTILINE), (name, alias)
 
 
-@pytest.mark.parametrize("name", pending(sorted(COMMANDS), ("backfill",)))
+@pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_a_concept_has_one_name(name: str) -> None:
     problems = []
     for option in shown_options(name):
@@ -149,12 +139,11 @@ def test_options_defined_once_say_the_same_everywhere(option_name: str) -> None:
         assert (option.help or "").startswith(SHARED[option_name]), (name, option.help)
 
 
-@pytest.mark.parametrize("name", pending(list(RUNNER_COMMANDS), ("logs", "clear")))
+@pytest.mark.parametrize("name", list(RUNNER_COMMANDS))
 def test_every_runner_command_selects_a_dag_with_dag_id(name: str) -> None:
     assert any("--dag-id" in visible_names(option) for option in shown_options(name))
 
 
-@RUNNER_PENDING
 def test_a_backfill_range_is_from_date_to_date_with_start_end_as_aliases() -> None:
     params = {p.name: p for p in command("backfill").params if isinstance(p, click.Option)}
     names = {n for p in params.values() for n in p.opts}

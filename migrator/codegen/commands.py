@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,50 +14,16 @@ from migrator.codegen.migrate import migrate
 from migrator.codegen.plan import CodegenOptions
 from migrator.codegen.summary import render_summary
 from migrator.codegen.writer import BLOCKED
-from migrator.crontab.fields import read_number, shorten
 from migrator.errors import RunFailed
 from migrator.infer.commands import script_reader
 from migrator.infer.model import Pipeline
-from migrator.options import airflow_option, overrides_option, scripts_root_option, tz_option
+from migrator.options import Duration, airflow_option, overrides_option, scripts_root_option, tz_option
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-_DURATION = re.compile(r"^([0-9]+)\s*(s|sec|secs|m|min|mins|h|hour|hours)?$")
-_UNITS = {
-    "s": 1,
-    "sec": 1,
-    "secs": 1,
-    "m": 60,
-    "min": 60,
-    "mins": 60,
-    "h": 3600,
-    "hour": 3600,
-    "hours": 3600,
-}
-# seconds; a longer retry delay is a typo, and dates computed from it would leave the calendar
-MAX_DURATION = 365 * 86400
 # Show a progress bar from this many DAG files on (and only on a terminal).
 PROGRESS_THRESHOLD = 20
-
-
-class Duration(click.ParamType):
-    name = "duration"
-
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> dt.timedelta:
-        if isinstance(value, dt.timedelta):
-            return value
-        text = str(value).strip()
-        match = _DURATION.match(text)
-        if not match:
-            self.fail(f"{shorten(text)!r} is not a duration like 300, 90s, 5m or 1h", param, ctx)
-        unit = _UNITS[match.group(2) or "s"]
-        amount = read_number(match.group(1), MAX_DURATION // unit)
-        if amount is None:
-            self.fail(f"{shorten(text)!r} is longer than {MAX_DURATION // 86400} days", param, ctx)
-        return dt.timedelta(seconds=amount * unit)
 
 
 @click.command("migrate")

@@ -658,7 +658,11 @@ def _script_words(simple: SimpleCommand) -> list[str]:
 
 
 def _principal(commands: Iterable[SimpleCommand]) -> SimpleCommand | None:
-    """The command that does the job's work: the first that is not `cd`, `echo`, `sleep`, ..."""
+    """The command that does the job's work: the first that is not `cd`, `echo`, `sleep`, ...
+
+    nor a check that something exists (`hdfs dfs -test -e x/_SUCCESS && load.sh`), unless the
+    check is all the job does.
+    """
     fallback: SimpleCommand | None = None
     for simple in commands:
         if not simple.argv or simple.substitution:
@@ -668,8 +672,22 @@ def _principal(commands: Iterable[SimpleCommand]) -> SimpleCommand | None:
         program = simple.program
         if program in _AUXILIARY or (program == "flock" and len(simple.argv) <= 3):
             continue
+        if _is_existence_check(simple):
+            continue
         return simple
     return fallback
+
+
+def _is_existence_check(simple: SimpleCommand) -> bool:
+    """`hdfs dfs -test`, `gsutil stat`, `aws s3 ls`: a readiness probe, not the job's work."""
+    program, args = simple.program, simple.argv[1:]
+    if program in ("hdfs", "hadoop"):
+        return "-test" in args
+    if program == "gsutil":
+        return any(word in ("stat", "ls") for word in args[:3])
+    if program == "aws":
+        return args[:2] == ("s3", "ls") or args[:2] == ("s3api", "head-object")
+    return False
 
 
 def _script_argument(simple: SimpleCommand) -> str | None:

@@ -19,6 +19,11 @@ DATE_PLACEHOLDER = "{date}"
 SUBST_PLACEHOLDER = "{subst}"
 
 _CONTROL = frozenset({";", "&&", "||", "|", "|&", "&", "(", ")", "{", "}", "\n"})
+# reserved words that open or close a compound command (`if [ -f x ]; then run.sh; fi`): at a
+# command's first word they are shell syntax, not a program, so the command is what follows them
+_RESERVED = frozenset({"if", "then", "else", "elif", "fi", "while", "until", "do", "done", "!", "time"})
+# `for x in a b; do`, `case $x in`: their words up to the next separator are no command at all
+_RESERVED_HEADERS = frozenset({"for", "select", "case", "esac"})
 _REDIRECT = re.compile(r"^(?:&>>?|>>?|>\||<>?|<<<?|>&|<&)$")
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
 _VARIABLE = re.compile(
@@ -316,6 +321,13 @@ def _parse_into(
                 token = ">" if token == ">&" else "<"  # `>&file` is `>file 2>&1`
             redirects.append(Redirect(token, fd, expand(target, ctx.env)))
             i += 2
+            continue
+        if not words and not redirects and not assignments and token in _RESERVED:
+            i += 1
+            continue
+        if not words and not redirects and not assignments and token in _RESERVED_HEADERS:
+            while i < len(tokens) and tokens[i] not in _CONTROL:
+                i += 1
             continue
         if not words:
             match = _ASSIGNMENT.match(token)

@@ -34,6 +34,8 @@ from migrator.runner.context import (
     XComStore,
     context_to_airflow_vars,
 )
+from migrator.runner.mapping import mapping_push_error
+from migrator.runner.sdk.asset_events import emitted_events
 from migrator.runner.sdk.context import set_current_context
 from migrator.runner.sdk.exceptions import (
     AirflowException,
@@ -44,6 +46,7 @@ from migrator.runner.sdk.exceptions import (
     AirflowTaskTimeout,
     DownstreamTasksSkipped,
 )
+from migrator.runner.sdk.mapped import mapping_sources
 from migrator.runner.sdk.operators import (
     BashOperator,
     EmptyOperator,
@@ -75,6 +78,7 @@ class Outcome:
     skip: list[str] = field(default_factory=list)
     rendered: dict[str, Any] | None = None
     reschedule_at: float | None = None
+    assets: list[dict[str, Any]] | None = None  # the asset events of a success (None: from the outlets alone)
     # seconds to wait before the retry, when the task's retry policy chose them
     retry_delay: float | None = None
     # the failure, when it happened in the runner's own process (the scheduler asks the task's
@@ -98,6 +102,8 @@ def kind_of(task: BaseOperator) -> str:
     unchanged = (cls.execute is declaring.execute
                  and cls.pre_execute is BaseOperator.pre_execute and cls.post_execute is BaseOperator.post_execute
                  and not _has_callbacks(task))
+    if task.runner_kind == "trigger" and cls.execute is declaring.execute:
+        return "trigger"  # callbacks of such tasks run in the runner, as for the other kinds it carries out
     if not unchanged:
         return "fork"
     if task.runner_kind == "empty" and not task.outlets and not task.inlets:
@@ -116,12 +122,23 @@ class StoreXComs(XComStore):
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def get(self, dag_id: str, run_id: str, task_id: str, key: str) -> Any:
-        text = self.store.get_xcom(dag_id, run_id, task_id, key)
+    def get(self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int | None = -1) -> Any:
+        text = read_xcom(self.store, dag_id, run_id, task_id, key, map_index)
         return MISSING if text is None else xcom_codec.decode(text)
 
-    def set(self, dag_id: str, run_id: str, task_id: str, key: str, value: Any) -> None:
-        self.store.set_xcom(dag_id, run_id, task_id, key, xcom_codec.encode(value))
+    def get_all(self, dag_id: str, run_id: str, task_id: str, key: str) -> list[Any]:
+        return [xcom_codec.decode(text) for _, text in self.store.get_xcoms(dag_id, run_id, task_id, key)]
+
+    def set(self, dag_id: str, run_id: str, task_id: str, key: str, value: Any, map_index: int = -1) -> None:
+        self.store.set_xcom(dag_id, run_id, task_id, key, xcom_codec.encode(value), map_index)
+
+
+def read_xcom(store: Store, dag_id: str, run_id: str, task_id: str, key: str, map_index: int | None) -> str | None:
+    """One XCom's stored text; map_index None: the lowest instance that has one (Airflow's get_one)."""
+    if map_index is not None:
+        return store.get_xcom(dag_id, run_id, task_id, key, map_index)
+    found = store.get_xcoms(dag_id, run_id, task_id, key)
+    return found[0][1] if found else None
 
 
 class BufferedXComs(XComStore):
@@ -129,21 +146,31 @@ class BufferedXComs(XComStore):
     then ask the runner (the task process never opens the database itself)."""
 
     def __init__(self) -> None:
-        self.pushed: dict[tuple[str, str, str, str], str] = {}
+        self.pushed: dict[tuple[str, str, str, int, str], str] = {}
         self._channel: Any = None
 
-    def get(self, dag_id: str, run_id: str, task_id: str, key: str) -> Any:
-        text = self.pushed.get((dag_id, run_id, task_id, key))
-        if text is None:
-            if self._channel is None:
-                from migrator.runner.executor import TaskChannel
+    def _call(self, op: str, **arguments: Any) -> Any:
+        if self._channel is None:
+            from migrator.runner.executor import TaskChannel
 
-                self._channel = TaskChannel()
-            text = self._channel.call("xcom_get", dag_id=dag_id, run_id=run_id, task_id=task_id, key=key)
+            self._channel = TaskChannel()
+        return self._channel.call(op, **arguments)
+
+    def get(self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int | None = -1) -> Any:
+        text = self.pushed.get((dag_id, run_id, task_id, map_index, key)) if map_index is not None else None
+        if text is None:
+            text = self._call("xcom_get", dag_id=dag_id, run_id=run_id, task_id=task_id, key=key, map_index=map_index)
         return MISSING if text is None else xcom_codec.decode(text)
 
-    def set(self, dag_id: str, run_id: str, task_id: str, key: str, value: Any) -> None:
-        self.pushed[(dag_id, run_id, task_id, key)] = xcom_codec.encode(value)
+    def get_all(self, dag_id: str, run_id: str, task_id: str, key: str) -> list[Any]:
+        stored = dict(self._call("xcom_get_all", dag_id=dag_id, run_id=run_id, task_id=task_id, key=key))
+        for (d, r, t, index, k), text in self.pushed.items():
+            if (d, r, t, k) == (dag_id, run_id, task_id, key):
+                stored[index] = text
+        return [xcom_codec.decode(stored[index]) for index in sorted(stored)]
+
+    def set(self, dag_id: str, run_id: str, task_id: str, key: str, value: Any, map_index: int = -1) -> None:
+        self.pushed[(dag_id, run_id, task_id, map_index, key)] = xcom_codec.encode(value)
 
 
 class ChannelStateReader(StateReader):
@@ -172,12 +199,42 @@ class ChannelStateReader(StateReader):
         return self.channel.call("count_dag_runs", dag_id=dag_id, logical_dates=self._dates(logical_dates),
                                  states=states)
 
+    def group_known(self, dag_id: str, group_id: str) -> bool | None:
+        return self.channel.call("group_known", dag_id=dag_id, group_id=group_id)
+
+    def dag_run_state(self, dag_id: str, run_id: str) -> str | None:
+        return self.channel.call("dag_run_state", dag_id=dag_id, run_id=run_id)
+
+    def asset_events(self, kind: str, name: str | None, uri: str | None) -> list[dict[str, Any]]:
+        return self.channel.call("asset_events", kind=kind, name=name, uri=uri)
+
+    def state_store(self, request: dict[str, Any]) -> Any:
+        return self.channel.call("state_store", request=request)
+
+
+def state_store_operation(store: Store, request: dict[str, Any]) -> Any:
+    """A state store get/set/delete/clear (sdk/state_store.py), done at once as Airflow's API server does:
+    what a failing try wrote is there for the next one."""
+    if request["store"] == "task":
+        dag_id, run_id, task_id, map_index = request["scope"]
+        return store.task_state(request["op"], (dag_id, run_id, task_id, int(map_index)), request.get("key"),
+                                request.get("value"), request.get("expires_at"))
+    name, uri = request["asset"]
+    writer = request.get("writer")
+    return store.asset_state(request["op"], (name, uri), request.get("key"), request.get("value"),
+                             tuple(writer) if writer else None)
+
 
 def answer_task_request(store: Store, request: dict[str, Any]) -> Any:
-    """The runner's side of TaskChannel: read-only questions about the state database."""
+    """The runner's side of TaskChannel: questions about the state database, and state store writes."""
     op = request.get("op")
+    if op == "state_store":
+        return state_store_operation(store, request["request"])
     if op == "xcom_get":
-        return store.get_xcom(request["dag_id"], request["run_id"], request["task_id"], request["key"])
+        return read_xcom(store, request["dag_id"], request["run_id"], request["task_id"], request["key"],
+                         request.get("map_index", -1))
+    if op == "xcom_get_all":
+        return store.get_xcoms(request["dag_id"], request["run_id"], request["task_id"], request["key"])
     if op == "count_task_instances":
         return store.count_task_instances(request["dag_id"], request["task_ids"], request["logical_dates"],
                                           request["states"])
@@ -188,6 +245,13 @@ def answer_task_request(store: Store, request: dict[str, Any]) -> Any:
         return sum(1 for found in by_run.values() if found and all(s in request["states"] for s in found))
     if op == "count_dag_runs":
         return store.count_dag_runs(request["dag_id"], request["logical_dates"], request["states"])
+    if op == "group_known":
+        return store.group_known(request["dag_id"], request["group_id"])
+    if op == "dag_run_state":
+        run = store.get_run(request["dag_id"], request["run_id"])
+        return str(run.state) if run is not None else None
+    if op == "asset_events":
+        return store.asset_events_for(request["kind"], request["name"], request["uri"])
     raise ValueError(f"unknown request {op!r}")
 
 
@@ -214,10 +278,32 @@ class StoreStateReader(StateReader):
     def count_dag_runs(self, dag_id: str, logical_dates: list[Any], states: list[str]) -> int:
         return self.store.count_dag_runs(dag_id, self._dates(logical_dates), states)
 
+    def group_known(self, dag_id: str, group_id: str) -> bool | None:
+        return self.store.group_known(dag_id, group_id)
 
-def encode_result_xcoms(task: BaseOperator, result: Any) -> list[tuple[str, str]]:
+    def dag_run_state(self, dag_id: str, run_id: str) -> str | None:
+        run = self.store.get_run(dag_id, run_id)
+        return str(run.state) if run is not None else None
+
+    def asset_events(self, kind: str, name: str | None, uri: str | None) -> list[dict[str, Any]]:
+        return self.store.asset_events_for(kind, name, uri)
+
+    def state_store(self, request: dict[str, Any]) -> Any:
+        return state_store_operation(self.store, request)
+
+
+class MappingPushError(AirflowException):
+    """The return value a mapped task downstream expands over is missing or not a list/dict."""
+
+
+def encode_result_xcoms(task: BaseOperator, result: Any, map_index: int = -1) -> list[tuple[str, str]]:
     """The XComs a task's return value becomes (return_value, plus one per key for multiple_outputs)."""
-    if not task.do_xcom_push or result is None:
+    value = result if task.do_xcom_push else None
+    if map_index < 0 and task.has_dag() and task.task_id in mapping_sources(task.dag):
+        problem = mapping_push_error(value)
+        if problem is not None:
+            raise MappingPushError(problem)
+    if value is None:
         return []
     pushed: list[tuple[str, str]] = []
     if task.multiple_outputs:
@@ -278,7 +364,8 @@ def prepare_bash(task: BashOperator, context: dict[str, Any]) -> BashLaunch:
     return BashLaunch(argv, env, cwd, rendered_for_record(values), cleanup)
 
 
-def bash_result(task: BashOperator, exit_code: int, last_line: bytes, rendered: dict[str, Any]) -> Outcome:
+def bash_result(task: BashOperator, exit_code: int, last_line: bytes, rendered: dict[str, Any],
+                map_index: int = -1) -> Outcome:
     try:
         bash_outcome(exit_code, task.skip_on_exit_code)
     except AirflowSkipException as error:
@@ -287,8 +374,8 @@ def bash_result(task: BashOperator, exit_code: int, last_line: bytes, rendered: 
         return Outcome("failed", error=str(error), rendered=rendered, exception=error)
     output = last_line.decode(task.output_encoding, errors="backslashreplace").rstrip()
     try:
-        return Outcome("success", xcoms=encode_result_xcoms(task, output), rendered=rendered)
-    except TypeError as error:
+        return Outcome("success", xcoms=encode_result_xcoms(task, output, map_index), rendered=rendered)
+    except (TypeError, AirflowException) as error:
         return Outcome("failed", error=str(error), rendered=rendered)
 
 
@@ -343,7 +430,8 @@ def run_in_task_process(task: BaseOperator, context: dict[str, Any], *, try_numb
             if task._post_execute_hook is not None:
                 task._post_execute_hook(context, result)
             task.post_execute(context, result)
-            outcome = Outcome("success", xcoms=encode_result_xcoms(task, result))
+            outcome = Outcome("success", xcoms=encode_result_xcoms(task, result, ti.map_index),
+                              assets=emitted_events(task.outlets, context.get("outlet_events")))
             _call_callbacks(task.on_success_callback, context, log, "on_success")
         except DownstreamTasksSkipped as skip:
             log.info("Skipping downstream tasks.")
@@ -380,7 +468,8 @@ def run_in_task_process(task: BaseOperator, context: dict[str, Any], *, try_numb
                             "on_retry" if will_retry else "on_failure")
     outcome.rendered = rendered
     outcome.exception = None
-    own = [(key, value) for (_, _, task_id, key), value in xcoms.pushed.items() if task_id == task.task_id]
+    own = [(key, value) for (_, _, task_id, index, key), value in xcoms.pushed.items()
+           if task_id == task.task_id and index == ti.map_index]
     keys = {key for key, _ in outcome.xcoms}
     outcome.xcoms = [item for item in own if item[0] not in keys] + outcome.xcoms
     return outcome.__dict__
@@ -420,6 +509,7 @@ def outcome_from_process(message: dict[str, Any] | None, exit_status: int | None
     outcome.skip = list(message.get("skip", []))
     outcome.rendered = message.get("rendered")
     outcome.reschedule_at = message.get("reschedule_at")
+    outcome.assets = message.get("assets")
     outcome.retry_delay = message.get("retry_delay")
     return outcome
 
@@ -466,14 +556,17 @@ def start_sensor(task: BaseSensorOperator, context: dict[str, Any]) -> tuple[Sen
     deferrable = bool(getattr(sensor, "deferrable", False))
     mode = "deferred" if deferrable else ("reschedule" if sensor.reschedule else "poke")
     now = time.time()
-    wait = SensorWait(sensor, context, mode, now, time.monotonic(), now, rendered=rendered)
+    first = getattr(context["ti"], "first_reschedule_date", None)  # a reschedule-mode wait a runner resumes
+    started_wall = first.timestamp() if first is not None and mode != "poke" else now
+    wait = SensorWait(sensor, context, mode, started_wall, time.monotonic(), now, rendered=rendered)
     if deferrable:
         try:
             done, value = sensor.deferred_result(context)
         except Exception as error:
             return None, failure_outcome(sensor, error, rendered)
         if done:
-            return None, Outcome("success", xcoms=encode_result_xcoms(sensor, value), rendered=rendered)
+            return None, Outcome("success", xcoms=encode_result_xcoms(sensor, value, context["ti"].map_index),
+                                 rendered=rendered)
         wait.next_poke_at = _deferred_wake(sensor, context, now)
     return wait, None
 
@@ -494,9 +587,11 @@ def poke_sensor(wait: SensorWait) -> Outcome | None:
             value = result.xcom_value if isinstance(result, PokeReturnValue) else None
             if wait.mode == "deferred":
                 value = None  # execute_complete returns None
-            return Outcome("success", xcoms=encode_result_xcoms(sensor, value), rendered=wait.rendered)
+            return Outcome("success", xcoms=encode_result_xcoms(sensor, value, wait.context["ti"].map_index),
+                           rendered=wait.rendered)
         duration = time.time() - wait.started_wall if wait.mode != "poke" else time.monotonic() - wait.started_mono
-        sensor.timed_out(duration)
+        if wait.mode != "deferred" or sensor.deferral_timeout:
+            sensor.timed_out(duration)
     except Exception as error:
         return failure_outcome(sensor, error, wait.rendered)
     now = time.time()

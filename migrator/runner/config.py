@@ -50,3 +50,12 @@ def socket_cleanup_timeout() -> float:
         return float(value) if value is not None else 60.0
     except ValueError:
         return 60.0
+
+
+def dagbag_import_timeout() -> float:
+    """[core] dagbag_import_timeout: how long importing a DAG file may take (seconds)."""
+    value = os.environ.get("AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT")
+    try:
+        return max(0.1, float(value)) if value is not None else 30.0
+    except ValueError:
+        return 30.0

@@ -40,7 +40,11 @@ class DagRunView:
     clear_number: int = 0
     triggered_by: str = "cli"
     partition_key: str | None = None
+    partition_date: DateTime | None = None
     consumed_asset_events: list[Any] = field(default_factory=list)
+    triggering_user_name: str | None = None
+    note: str | None = None
+    team_name: str | None = None
 
     @property
     def external_trigger(self) -> bool:
@@ -48,12 +52,18 @@ class DagRunView:
 
 
 class XComStore:
-    """Where a task instance reads and writes XComs (the store in the runner, a buffer in a task process)."""
+    """Where a task instance reads and writes XComs (the store in the runner, a buffer in a task process).
 
-    def get(self, dag_id: str, run_id: str, task_id: str, key: str) -> Any:
+    `map_index` None in `get` means any instance (the lowest index that has a value), as Airflow's
+    XCom.get_one; `get_all` is every instance's value in map index order (XCom.get_all)."""
+
+    def get(self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int | None = -1) -> Any:
         raise NotImplementedError
 
-    def set(self, dag_id: str, run_id: str, task_id: str, key: str, value: Any) -> None:
+    def get_all(self, dag_id: str, run_id: str, task_id: str, key: str) -> list[Any]:
+        raise NotImplementedError
+
+    def set(self, dag_id: str, run_id: str, task_id: str, key: str, value: Any, map_index: int = -1) -> None:
         raise NotImplementedError
 
 
@@ -69,20 +79,34 @@ class StateReader:
     def count_dag_runs(self, dag_id: str, logical_dates: list[Any], states: list[str]) -> int:
         raise NotImplementedError
 
+    def group_known(self, dag_id: str, group_id: str) -> bool | None:
+        """Whether the latest recorded run of a DAG has tasks in this group (None: the DAG never ran)."""
+        raise NotImplementedError
+
+    def dag_run_state(self, dag_id: str, run_id: str) -> str | None:
+        raise NotImplementedError
+
+    def asset_events(self, kind: str, name: str | None, uri: str | None) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def state_store(self, request: dict[str, Any]) -> Any:
+        """One operation on a task's or an asset's state store (sdk/state_store.py) — the one write."""
+        raise NotImplementedError
+
 
 class RuntimeTaskInstance:
     """`context["ti"]`: the running attempt, with XCom access."""
 
     def __init__(self, *, task: BaseOperator, run: DagRunView, try_number: int, max_tries: int,
                  xcoms: XComStore, state_reader: StateReader | None = None,
-                 start_date: DateTime | None = None) -> None:
+                 start_date: DateTime | None = None, map_index: int = -1) -> None:
         self.task = task
         self.dag_id = run.dag_id
         self.task_id = task.task_id
         self.run_id = run.run_id
         self.try_number = try_number
         self.max_tries = max_tries
-        self.map_index = -1
+        self.map_index = map_index
         self.start_date = start_date
         self.logical_date = run.logical_date
         self.hostname = _hostname()
@@ -90,29 +114,46 @@ class RuntimeTaskInstance:
         self.xcoms = xcoms
         self.state_reader = state_reader
         self.dag_run = run
+        self.first_reschedule_date: DateTime | None = None  # when a sensor in reschedule mode first poked
 
     @property
     def operator(self) -> str:
         return type(self.task).__name__
 
+    @property
+    def is_mapped(self) -> bool:
+        return self.map_index >= 0
+
     def xcom_push(self, key: str, value: Any) -> None:
-        self.xcoms.set(self.dag_id, self.run_id, self.task_id, key, value)
+        self.xcoms.set(self.dag_id, self.run_id, self.task_id, key, value, self.map_index)
 
     def xcom_pull(self, task_ids: str | Iterable[str] | None = None, dag_id: str | None = None,
                   key: str = XCOM_RETURN_KEY, include_prior_dates: bool = False, *,
-                  map_indexes: Any = None, default: Any = None, run_id: str | None = None) -> Any:
+                  map_indexes: Any = _NOTSET, default: Any = None, run_id: str | None = None) -> Any:
+        """Airflow 3's RuntimeTaskInstance.xcom_pull: without `map_indexes`, every instance's value (one
+        task with one value gives that value, with none gives None); with them, one value per
+        (task, index), `default` where there is none."""
         dag_id = dag_id or self.dag_id
         run_id = run_id or self.run_id
-        if task_ids is None:
-            task_ids = self.task_id
-        if isinstance(task_ids, str):
-            value = self.xcoms.get(dag_id, run_id, task_ids, key)
-            return default if value is _NOTSET else value
+        single_task = isinstance(task_ids, (str, type(None)))
+        ids = [self.task_id] if task_ids is None else [task_ids] if isinstance(task_ids, str) else list(task_ids)
+        if map_indexes is _NOTSET:
+            values: list[Any] = []
+            for task_id in ids:
+                found = self.xcoms.get_all(dag_id, run_id, task_id, key)
+                values.extend(found if found else [None])
+            return values[0] if single_task and len(values) == 1 else values
+        single_index = isinstance(map_indexes, (int, type(None)))
+        if not single_index and not isinstance(map_indexes, Iterable):
+            raise TypeError(f"Invalid type for map_indexes: expected int, iterable of ints, or None, "
+                            f"got {type(map_indexes)}")
+        indexes = [map_indexes] if single_index else list(map_indexes)
         values = []
-        for task_id in task_ids:
-            value = self.xcoms.get(dag_id, run_id, task_id, key)
-            values.append(default if value is _NOTSET else value)
-        return values
+        for task_id in ids:
+            for index in indexes:
+                value = self.xcoms.get(dag_id, run_id, task_id, key, index)
+                values.append(default if value is _NOTSET else value)
+        return values[0] if single_task and single_index else values
 
     def get_template_context(self) -> dict[str, Any]:
         from migrator.runner.sdk.context import get_current_context
@@ -147,6 +188,12 @@ def build_context(
 ) -> dict[str, Any]:
     """Airflow 3's `RuntimeTaskInstance.get_template_context()` for one attempt."""
     from migrator.runner.sdk import macros
+    from migrator.runner.sdk.asset_events import InletEventsAccessors, OutletEventAccessors
+    from migrator.runner.sdk.state_store import (
+        AssetStateStoreAccessors,
+        TaskStateStoreAccessor,
+        has_asset_state,
+    )
     from migrator.runner.sdk.variables import ConnectionAccessor, VariableAccessor
 
     prev = previous_success() if previous_success is not None else None
@@ -159,8 +206,8 @@ def build_context(
         "task": task,
         "task_instance": ti,
         "ti": ti,
-        "outlet_events": {},
-        "inlet_events": {},
+        "outlet_events": OutletEventAccessors(),
+        "inlet_events": InletEventsAccessors(task.inlets, lambda kind, name, uri: ti.state_reader.asset_events(kind, name, uri)),
         "macros": macros,
         "params": dict(params),
         "var": {"json": VariableAccessor(True), "value": VariableAccessor(False)},
@@ -173,7 +220,10 @@ def build_context(
         "task_reschedule_count": task_reschedule_count,
         "prev_start_date_success": prev.start_date if prev else None,
         "prev_end_date_success": prev.end_date if prev else None,
+        "task_state_store": TaskStateStoreAccessor(ti),
     }
+    if has_asset_state(task):
+        context["asset_state_store"] = AssetStateStoreAccessors(ti, list(task.inlets), list(task.outlets))
     logical_date = run.logical_date
     if logical_date is not None:
         ds = logical_date.strftime("%Y-%m-%d")

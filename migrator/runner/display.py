@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from migrator.runner.states import FINISHED, TaskInstanceState
-from migrator.runner.store import TIRow
+from migrator.runner.store import TIKey, TIRow
 
 if TYPE_CHECKING:
     from migrator.runner.scheduler import RunProgress
@@ -34,6 +34,21 @@ SUMMARY_ROWS = 200
 def styled(state: Any) -> Text:
     name = str(state) if state is not None else "none"
     return Text(name, style=STYLES.get(name, ""))
+
+
+def _clock(seconds: float) -> str:
+    """A wait as h:mm:ss (as the elapsed-time column shows it)."""
+    whole = max(0, int(seconds + 0.999))
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def next_try(ti: TIRow, now: float | None = None) -> str:
+    """When a waiting task starts again: 'next try at 14:05:31Z (in 0:04:53)'."""
+    if ti.next_try_at is None:
+        return ""
+    at = time.strftime("%H:%M:%SZ", time.gmtime(ti.next_try_at))
+    what = "next poke" if ti.state == TaskInstanceState.UP_FOR_RESCHEDULE else f"try {ti.try_number + 1}"
+    return f"{what} at {at} (in {_clock(ti.next_try_at - (now if now is not None else time.time()))})"
 
 
 def _seconds(start: str | None, end: str | None) -> str:
@@ -68,7 +83,7 @@ class RunDisplay:
             self.bar = self.progress.add_task("runs" if backfill else "tasks", total=total_runs if backfill else None)
         self.live: Any = None
         self._last_draw = 0.0
-        self._finished: dict[tuple[str, str], set[str]] = {}
+        self._finished: dict[tuple[str, str], set[TIKey]] = {}
 
     def __enter__(self) -> RunDisplay:
         if self.live_mode:
@@ -86,7 +101,7 @@ class RunDisplay:
     # -- observer ------------------------------------------------------------------------------------
     def run_started(self, run: RunProgress) -> None:
         self.runs[run.key] = run
-        self._finished[run.key] = {task_id for task_id, ti in run.tis.items() if ti.state in FINISHED}
+        self._finished[run.key] = {key for key, ti in run.tis.items() if ti.state in FINISHED}
         if self.progress is not None and not self.backfill:
             self.progress.update(self.bar, total=len(run.tis), completed=len(self._finished[run.key]))
         if not self.live_mode:
@@ -94,19 +109,25 @@ class RunDisplay:
                                f"{len(run.tis)} tasks")
         self._draw()
 
-    def task_changed(self, run: RunProgress, task_id: str, ti: TIRow) -> None:
+    def task_changed(self, run: RunProgress, key: TIKey, ti: TIRow) -> None:
         finished = self._finished.setdefault(run.key, set())
         if ti.state in FINISHED:
-            finished.add(task_id)
+            finished.add(key)
         else:
-            finished.discard(task_id)
+            finished.discard(key)
         if self.progress is not None and not self.backfill:
-            self.progress.update(self.bar, completed=len(finished))
+            self.progress.update(self.bar, total=len(run.tis), completed=len(finished & run.tis.keys()))
         if not self.live_mode and (ti.state in FINISHED or ti.state == TaskInstanceState.UP_FOR_RETRY):
             # Plain writes: a line per task must stay cheap when a DAG has thousands of tasks.
             where = f"{run.row.logical_date[:19] if run.row.logical_date else run.row.run_id} " if self.backfill else ""
             detail = f" (try {ti.try_number}, {_seconds(ti.start_date, ti.end_date)})" if ti.try_number else ""
-            self.console.file.write(f"  {where}{task_id} {ti.state}{detail}\n")
+            waiting = f"; {next_try(ti)}" if ti.state == TaskInstanceState.UP_FOR_RETRY else ""
+            self.console.file.write(f"  {where}{key} {ti.state}{detail}{waiting}\n")
+        self._draw()
+
+    def tick(self) -> None:
+        """Called by the scheduler at least once a second, events or not: the clock and the waits
+        keep moving while every task is waiting (a retry delay), and no change stays undrawn."""
         self._draw()
 
     def run_finished(self, run: RunProgress) -> None:
@@ -144,28 +165,35 @@ class RunDisplay:
                       if ti.state in (TaskInstanceState.RUNNING, TaskInstanceState.UP_FOR_RETRY,
                                       TaskInstanceState.DEFERRED, TaskInstanceState.UP_FOR_RESCHEDULE,
                                       TaskInstanceState.QUEUED)]
+            now = time.time()
             for task_id, ti in active[:8]:
                 line = Text(f"  {task_id} ")
                 line.append_text(styled(ti.state))
-                line.append(f" try {ti.try_number} {_seconds(ti.start_date, None) if ti.state == TaskInstanceState.RUNNING else ''}")
+                if ti.state in (TaskInstanceState.UP_FOR_RETRY, TaskInstanceState.UP_FOR_RESCHEDULE):
+                    line.append(f" after try {ti.try_number}; {next_try(ti, now)}")
+                elif ti.state == TaskInstanceState.RUNNING:
+                    line.append(f" try {ti.try_number} {_seconds(ti.start_date, None)}")
+                else:
+                    line.append(f" try {ti.try_number}")
                 parts.append(line)
             if len(active) > 8:
                 parts.append(Text(f"  ... and {len(active) - 8} more"))
         return Group(*parts)
 
 
-def task_table(run_row: Any, tis: dict[str, TIRow], order: Iterable[str]) -> Table:
+def task_table(run_row: Any, tis: dict[TIKey, TIRow], order: Iterable[TIKey]) -> Table:
+    """A run's task instances; fits 80 columns: long task ids and notes wrap, nothing is cut."""
     table = Table(title=f"{run_row.dag_id}  {run_row.run_id}", title_justify="left")
-    table.add_column("task")
-    table.add_column("state")
+    table.add_column("task", overflow="fold")
+    table.add_column("state", overflow="fold")
     table.add_column("try", justify="right")
     table.add_column("duration", justify="right")
     table.add_column("note", overflow="fold")
     ids = list(order)
     shown = ids if len(ids) <= SUMMARY_ROWS else [t for t in ids if tis[t].state != TaskInstanceState.SUCCESS][:SUMMARY_ROWS]
-    for task_id in shown:
-        ti = tis[task_id]
-        table.add_row(task_id, styled(ti.state), str(ti.try_number), _seconds(ti.start_date, ti.end_date),
+    for key in shown:
+        ti = tis[key]
+        table.add_row(str(key), styled(ti.state), str(ti.try_number), _seconds(ti.start_date, ti.end_date),
                       (ti.note or "")[:200])
     if len(shown) < len(ids):
         counts = Counter(str(tis[t].state) for t in ids)
@@ -173,14 +201,26 @@ def task_table(run_row: Any, tis: dict[str, TIRow], order: Iterable[str]) -> Tab
     return table
 
 
+def short_date(value: str | None) -> str:
+    """A UTC logical date for a narrow column: `2024-01-31`, or `2024-01-31 06:30` when not midnight."""
+    if not value:
+        return ""
+    moment = datetime.datetime.fromisoformat(value).astimezone(datetime.timezone.utc)
+    if moment.time() == datetime.time(0):
+        return moment.date().isoformat()
+    return moment.strftime("%Y-%m-%d %H:%M" if moment.second == 0 and not moment.microsecond else "%Y-%m-%d %H:%M:%S")
+
+
 def runs_table(runs: list[Any], title: str = "runs") -> Table:
+    """Runs, one a row; fits 80 columns with whole run ids (the column other ones wrap around)."""
     table = Table(title=title, title_justify="left")
-    table.add_column("logical date")
-    table.add_column("run id")
-    table.add_column("state")
+    widest = max((len(run.run_id) for run in runs), default=6)
+    table.add_column("run id", no_wrap=True, min_width=widest)
+    table.add_column("logical date (UTC)", overflow="fold")
+    table.add_column("state", overflow="fold")
     table.add_column("duration", justify="right")
     table.add_column("note", overflow="fold")
     for run in runs:
-        table.add_row(run.logical_date or "", run.run_id, styled(run.state), _seconds(run.start_date, run.end_date),
-                      run.note or "")
+        table.add_row(run.run_id, short_date(run.logical_date), styled(run.state),
+                      _seconds(run.start_date, run.end_date), run.note or "")
     return table

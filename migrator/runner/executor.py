@@ -28,6 +28,7 @@ from typing import Any
 
 from migrator.runner import config
 from migrator.runner.logs import TaskLog
+from migrator.runner.watchdog import RUNNER_ENV, Watchdog, die_with_parent
 
 READ_CHUNK = 64 * 1024
 MAX_LAST_LINE = 1024 * 1024
@@ -74,13 +75,16 @@ class TaskProcess:
 
 
 class Executor:
-    def __init__(self) -> None:
+    def __init__(self, watchdog: Watchdog | None = None) -> None:
         self.selector = selectors.DefaultSelector()
         self.processes: dict[int, TaskProcess] = {}
+        self.watchdog = watchdog  # kills the task process groups if the runner dies (see watchdog.py)
 
     # -- starting ---------------------------------------------------------------------------------
     def spawn(self, key: Any, argv: list[str], *, env: dict[str, str], cwd: str, log: TaskLog,
               timeout: float | None) -> TaskProcess:
+        if self.watchdog is not None:
+            env = {**env, RUNNER_ENV: self.watchdog.token}
         popen = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             cwd=cwd, env=env, start_new_session=True,
@@ -104,8 +108,10 @@ class Executor:
         rep_r, rep_w = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child (covered by the runner tests)
+            die_with_parent(parent)
             _child(body, out_w, res_w, req_w, rep_r)
         for fd in (out_w, res_w, req_w, rep_r):
             os.close(fd)
@@ -121,6 +127,8 @@ class Executor:
         if timeout is not None:
             proc.deadline = proc.started + timeout
         self.processes[proc.pid] = proc
+        if self.watchdog is not None:
+            self.watchdog.track(proc.pid)
         if proc.out_fd is not None:
             self.selector.register(proc.out_fd, selectors.EVENT_READ, (proc, "out"))
         if proc.result_fd is not None:
@@ -315,10 +323,26 @@ class Executor:
 
     def _forget(self, proc: TaskProcess) -> None:
         self.processes.pop(proc.pid, None)
+        if self.watchdog is not None:
+            self.watchdog.untrack(proc.pid)
         self._close_channel(proc)
         if proc.cleanup is not None:
             proc.cleanup()
             proc.cleanup = None
+
+    def abandon(self) -> None:
+        """The runner stops without waiting for its tasks (an error it cannot recover from): kill them
+        rather than leave them running unobserved."""
+        for proc in list(self.processes.values()):
+            _signal_group(proc.pid, signal.SIGKILL)
+            if proc.popen is not None:
+                proc.popen.wait()
+            else:
+                try:
+                    os.waitpid(proc.pid, 0)
+                except ChildProcessError:
+                    pass
+            self._forget(proc)
 
     def close(self) -> None:
         self.selector.close()

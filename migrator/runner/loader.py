@@ -1,7 +1,7 @@
 """Load a DAG file: execute it with the runner's Airflow API and collect its DAGs.
 
 Errors are reported before any task runs, at the file and line they come from:
-- a name outside the supported subset: `dag.py:3:1: airflow.sdk.AssetWatcher is not supported ...`;
+- a name outside the supported subset: `dag.py:3:1: airflow.sdk.RetryPolicy is not supported ...`;
 - a file that fails to import: like Airflow's import errors (`Broken DAG: [path]` and the end of the
   traceback, `dagbag_import_error_traceback_depth = 2`), positioned at the failing line;
 - a DAG with a dependency cycle, as Airflow's DagBag does.
@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from migrator.errors import Diagnostic, InputError, UsageError
+from migrator.runner import config
 from migrator.runner.sdk.context import DagContext
 from migrator.runner.sdk.dag import DAG
 from migrator.runner.sdk.exceptions import NotSupportedByRunner
 from migrator.runner.shim import airflow_shim
 
-IMPORT_TIMEOUT_SECONDS = 30.0  # Airflow's [core] dagbag_import_timeout
+IMPORT_TIMEOUT_SECONDS = config.dagbag_import_timeout()  # Airflow's [core] dagbag_import_timeout (30 s)
 TRACEBACK_DEPTH = 2  # Airflow's [core] dagbag_import_error_traceback_depth
 _OWN_CODE = str(Path(__file__).resolve().parent.parent)
 
@@ -144,6 +145,18 @@ def _disarm_timeout(previous: Any) -> None:
     signal.signal(signal.SIGALRM, previous)
 
 
+_LOADED: dict[str, DAG] = {}  # every DAG loaded in this process, by id (the last load of an id wins)
+
+
+def loaded_dag(dag_id: str) -> DAG | None:
+    """A DAG this process has loaded (for tasks that refer to another DAG: triggers, external sensors)."""
+    return _LOADED.get(dag_id)
+
+
+def loaded_dags() -> list[DAG]:
+    return list(_LOADED.values())
+
+
 def _collect(shown: str, module: types.ModuleType) -> dict[str, DAG]:
     found: dict[str, DAG] = {}
     candidates = [value for value in module.__dict__.values() if isinstance(value, DAG)]
@@ -154,6 +167,7 @@ def _collect(shown: str, module: types.ModuleType) -> dict[str, DAG]:
             raise InputError.at(shown, f"Broken DAG: Ignoring DAG {dag.dag_id} from {shown} - also found in {shown}")
         found[dag.dag_id] = dag
     DagContext.reset()
+    _LOADED.update(found)
     return found
 
 

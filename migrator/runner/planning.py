@@ -14,15 +14,18 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import pendulum
 from pendulum import DateTime
+from pendulum.parsing import parse_iso8601
 
 from migrator.compat import StrEnum
 from migrator.errors import UsageError
+from migrator.runner.mapping import initial_instances
 from migrator.runner.sdk.exceptions import ParamValidationError
 from migrator.runner.sdk.params import ParamsDict, process_params
 from migrator.runner.states import FINISHED_RUN_STATES, DagRunState
 from migrator.runner.store import RunRow, Store, now_iso
-from migrator.runner.timezone import convert_to_utc, parse, utcnow
+from migrator.runner.timezone import UTC, convert_to_utc, utcnow
 
 if TYPE_CHECKING:
     from migrator.runner.sdk.dag import DAG
@@ -53,11 +56,24 @@ class PlannedRun:
 
 
 def parse_date(value: str, option: str) -> DateTime:
+    """A logical date on the command line: strict ISO 8601 (`2024-01-31`, `2024-01-31T06:00`, with an
+    optional offset; naive means UTC, as in Airflow). `08-01-2025` or `01/08/2025` would be guesses
+    (August 1st? January 8th?), so they are errors, as is an empty value."""
     try:
-        return convert_to_utc(parse(value))  # type: ignore[return-value]
-    except Exception:
-        raise UsageError(f"{option}: {value!r} is not a date or date-time (expected e.g. 2024-01-31 or "
-                         "2024-01-31T06:00:00+00:00)") from None
+        parsed = parse_iso8601(value.strip()) if value.strip() else None
+    except (ValueError, OverflowError):
+        parsed = None
+    if isinstance(parsed, datetime.datetime):
+        moment = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    elif isinstance(parsed, datetime.date):
+        moment = datetime.datetime(parsed.year, parsed.month, parsed.day, tzinfo=UTC)
+    else:
+        raise UsageError(f"{option}: {value!r} is not an ISO 8601 date or date-time (expected e.g. 2024-01-31 or "
+                         "2024-01-31T06:00:00+00:00)")
+    try:
+        return convert_to_utc(pendulum.instance(moment))  # type: ignore[return-value]
+    except OverflowError:
+        raise UsageError(f"{option}: {value!r} is out of range once converted to UTC") from None
 
 
 def parse_conf(text: str | None) -> dict[str, Any]:
@@ -67,6 +83,8 @@ def parse_conf(text: str | None) -> dict[str, Any]:
         conf = json.loads(text)
     except ValueError as error:
         raise UsageError(f"--conf: not valid JSON: {error}") from None
+    except RecursionError:
+        raise UsageError("--conf: the JSON is nested too deeply") from None
     if not isinstance(conf, dict):
         raise UsageError("--conf: expected a JSON object")
     return conf
@@ -77,6 +95,19 @@ def check_params(dag: DAG, conf: dict[str, Any]) -> None:
         process_params(dag.params, ParamsDict(), conf)
     except ParamValidationError as error:
         raise UsageError(f"DAG {dag.dag_id}: {error}") from None
+
+
+def override_retries(dag: DAG, retries: int | None, retry_delay: datetime.timedelta | None) -> None:
+    """`--retries` / `--retry-delay`: a local trial's own retry policy for every task of the DAG (a
+    migrated DAG's 2 retries 5 minutes apart make a first run with missing scripts take 10 minutes).
+    With `--retry-delay` every retry waits exactly that long (no exponential backoff)."""
+    for task in dag.tasks:
+        if retries is not None:
+            task.retries = retries
+        if retry_delay is not None:
+            task.retry_delay = retry_delay
+            task.retry_exponential_backoff = 0.0
+            task.max_retry_delay = None
 
 
 def _iso(value: datetime.datetime | None) -> str | None:
@@ -95,15 +126,19 @@ def _decide(existing: RunRow | None, reprocess: Reprocess) -> tuple[Action, str]
     return Action.SKIP, f"already {existing.state}"
 
 
-def plan_manual(store: Store, dag: DAG, logical_date: DateTime) -> PlannedRun:
+def plan_manual(store: Store, dag: DAG, logical_date: DateTime, *, rerun: bool = False) -> PlannedRun:
+    """The run for this date: created, joined or resumed if unfinished (another runner may be working
+    on it), run again only when asked (`rerun`), as a finished run is left alone otherwise."""
     interval = dag.timetable.infer_manual_data_interval(run_after=logical_date)
     existing = store.find_run(dag.dag_id, logical_date.isoformat())
     if existing is None:
         action, reason = Action.CREATE, ""
-    elif existing.state in FINISHED_RUN_STATES:
-        action, reason = Action.RERUN, f"{existing.state} run for this date is run again"
-    else:
+    elif existing.state not in FINISHED_RUN_STATES:
         action, reason = Action.RESUME, f"unfinished run ({existing.state}) is resumed"
+    elif rerun:
+        action, reason = Action.RERUN, f"{existing.state} run for this date is run again (--rerun)"
+    else:
+        action, reason = Action.SKIP, f"already finished ({existing.state})"
     return PlannedRun(logical_date, (interval.start, interval.end), logical_date,
                       existing.run_id if existing else f"manual__{logical_date.isoformat()}", action, existing, reason)
 
@@ -119,7 +154,14 @@ def plan_backfill(store: Store, dag: DAG, start: DateTime, end: DateTime, reproc
                          "'failed' or 'completed' (as Airflow requires for such backfills)")
     now = utcnow()
     planned = []
-    for info in dag.timetable.iter_dagrun_infos_between(start, end):
+    try:
+        infos = list(dag.timetable.iter_dagrun_infos_between(start, end))
+    except OverflowError:
+        raise UsageError(f"--to-date {end.date().isoformat()}: the schedule's data intervals would end after "
+                         "9999-12-31, the last date that can be represented") from None
+    if not any(info.data_interval is not None and info.data_interval.end < now for info in infos):
+        raise UsageError(_why_nothing_to_backfill(dag, start, end, infos, now))
+    for info in infos:
         if info.data_interval is None or not info.data_interval.end < now:
             continue
         logical_date = info.logical_date
@@ -132,10 +174,28 @@ def plan_backfill(store: Store, dag: DAG, start: DateTime, end: DateTime, reproc
     return planned
 
 
+def _why_nothing_to_backfill(dag: DAG, start: DateTime, end: DateTime, infos: list[Any], now: DateTime) -> str:
+    """A backfill range without one complete run: say why, as Airflow's "No runs to create" does not."""
+    span = f"from {start.isoformat()} to {end.isoformat()}"
+    schedule = f"{dag.dag_id}'s schedule ({dag.timetable.summary})"
+    if infos:
+        first = infos[0].data_interval
+        return (f"no run to backfill {span}: {len(infos)} logical date{'s' if len(infos) != 1 else ''} of "
+                f"{schedule} fall in it, but no data interval has ended yet (the first ends at "
+                f"{first.end.isoformat()}; now is {now.replace(microsecond=0).isoformat()}); a backfill runs "
+                "complete intervals only, as Airflow's does. For a run now: `cron2dag run --date`")
+    try:
+        after = next(iter(dag.timetable.iter_dagrun_infos_between(end, end.add(years=10))), None)
+    except OverflowError:
+        after = None
+    hint = f"; the next one is {after.logical_date.isoformat()}" if after is not None and after.logical_date else ""
+    return f"no run to backfill {span}: {schedule} has no logical date in this range{hint}"
+
+
 def materialize(store: Store, dag: DAG, planned: PlannedRun, *, run_type: str, conf: dict[str, Any],
                 dag_file: str) -> RunRow | None:
     """Create, clear or reuse the run in the store; None for runs that are skipped."""
-    tasks = [(task.task_id, task.retries) for task in dag.tasks]
+    tasks = initial_instances(dag, planned.logical_date, run_type)
     if planned.action is Action.SKIP:
         return None
     if planned.action is Action.CREATE:
@@ -154,6 +214,6 @@ def materialize(store: Store, dag: DAG, planned: PlannedRun, *, run_type: str, c
         store.ensure_task_instances(dag.dag_id, planned.existing.run_id, tasks)
         try:
             store.clear(dag.dag_id, planned.existing.run_id)
-        except RuntimeError as error:
-            raise UsageError(f"run {planned.existing.run_id}: {error}") from None
+        except RuntimeError:
+            pass  # another runner started running it again a moment ago: join it rather than clear its work
     return store.get_run(dag.dag_id, planned.existing.run_id)

@@ -51,6 +51,8 @@ _EXC = _from(f"{_SDK}.exceptions", "AirflowException", "AirflowSkipException", "
              "DownstreamTasksSkipped", "ParamValidationError", "DuplicateTaskIdFound")
 _BASH = _from(f"{_SDK}.operators", "BashOperator")
 _PYTHON = _merge(_from(f"{_SDK}.operators", "PythonOperator", "BranchPythonOperator", "ShortCircuitOperator"),
+                 _from(f"{_SDK}.virtualenv", "PythonVirtualenvOperator", "ExternalPythonOperator",
+                       "BranchPythonVirtualenvOperator", "BranchExternalPythonOperator"),
                  _from(f"{_SDK}.context", "get_current_context"))
 _EMPTY = _from(f"{_SDK}.operators", "EmptyOperator")
 _BRANCH = _from(f"{_SDK}.operators", "BaseBranchOperator", "BranchMixIn")
@@ -59,8 +61,19 @@ _TIME = _from(f"{_SDK}.sensors", "TimeSensor", "TimeSensorAsync")
 _TIME_DELTA = _from(f"{_SDK}.sensors", "TimeDeltaSensor", "TimeDeltaSensorAsync", "WaitSensor")
 _DATE_TIME = _from(f"{_SDK}.sensors", "DateTimeSensor", "DateTimeSensorAsync")
 _EXTERNAL = _from(f"{_SDK}.sensors", "ExternalTaskSensor", "ExternalTaskMarker")
+_BASH_SENSOR = _from(f"{_SDK}.sensors", "BashSensor")
+_PYTHON_SENSOR = _from(f"{_SDK}.sensors", "PythonSensor")
+_WEEKDAY_SENSOR = _from(f"{_SDK}.sensors", "DayOfWeekSensor")
+_WEEKDAY = _from(f"{_SDK}.weekday", "WeekDay")
+_LATEST_ONLY = _from(f"{_SDK}.branches", "LatestOnlyOperator")
+_DATETIME_BRANCH = _from(f"{_SDK}.branches", "BranchDateTimeOperator", "target_times_as_dates")
+_WEEKDAY_BRANCH = _from(f"{_SDK}.branches", "BranchDayOfWeekOperator")
+_TI = _from("migrator.runner.context", TaskInstance="RuntimeTaskInstance")
+_TRIGGER = _from(f"{_SDK}.trigger_dagrun", "TriggerDagRunOperator")
+_SKIPMIXIN = _merge(_from(f"{_SDK}.operators", "SkipMixin", XCOM_SKIPMIXIN_KEY="XCOM_SKIPMIXIN_KEY"),
+                    lambda: {"XCOM_SKIPMIXIN_SKIPPED": "skipped", "XCOM_SKIPMIXIN_FOLLOWED": "followed"})
 _SENSOR_BASE = _from(f"{_SDK}.sensors", "BaseSensorOperator", "PokeReturnValue")
-_BASEOP = _merge(_from(f"{_SDK}.baseoperator", "BaseOperator"),
+_BASEOP = _merge(_from(f"{_SDK}.baseoperator", "BaseOperator", "BaseAsyncOperator"),
                  _from(f"{_SDK}.nodes", "chain", "chain_linear", "cross_downstream"))
 _TIMEZONE = _from("migrator.runner.timezone", "utcnow", "parse", "convert_to_utc", "make_aware", "make_naive",
                   "coerce_datetime", "parse_timezone", utc="UTC")
@@ -129,6 +142,21 @@ def _sdk_module() -> types.ModuleType:
     return importlib.import_module(_SDK)
 
 
+def _compat_sdk() -> dict[str, Any]:
+    """`airflow.providers.common.compat.sdk`: on Airflow 3 the names of `airflow.sdk` and its exceptions,
+    plus a few helpers; a name it has that the runner lacks fails at its import, naming it."""
+    sdk = importlib.import_module(_SDK)
+    namespace = {name: getattr(sdk, name) for name in sdk.__all__}
+    namespace.update(_EXC())
+    namespace["timezone"] = importlib.import_module("airflow.sdk.timezone")
+    namespace["XCOM_RETURN_KEY"] = "return_value"
+    from migrator.runner.context import context_to_airflow_vars
+    from migrator.runner.sdk.mapped import MappedOperator
+
+    namespace.update(context_to_airflow_vars=context_to_airflow_vars, MappedOperator=MappedOperator)
+    return namespace
+
+
 # Module name -> builder of its namespace. A builder returning a module serves that module itself.
 MODULES: dict[str, Callable[[], Any]] = {
     "airflow": _merge(_from(_SDK, "DAG", "Dataset", "Asset", "XComArg"), lambda: {"__version__": "3.0.0+cron2dag"}),
@@ -139,6 +167,17 @@ MODULES: dict[str, Callable[[], Any]] = {
     "airflow.sdk.definitions.param": _from(_SDK, "Param", "ParamsDict"),
     "airflow.sdk.definitions.asset": _from(_SDK, "Asset", "AssetAlias", "AssetAll", "AssetAny"),
     "airflow.sdk.definitions.context": _from(_SDK, "Context", "get_current_context"),
+    "airflow.sdk.execution_time": _package,
+    "airflow.triggers": _package,
+    "airflow.triggers.base": _from(f"{_SDK}.watchers", "BaseTrigger", "BaseEventTrigger", "TriggerEvent"),
+    "airflow.providers.standard.triggers": _package,
+    "airflow.providers.standard.triggers.file": _from(f"{_SDK}.watchers", "FileTrigger", "FileDeleteTrigger",
+                                                      "DirectoryFileDeleteTrigger"),
+    "airflow.sdk.execution_time.context": _merge(
+        _from(_SDK, "get_current_context"),
+        _from(f"{_SDK}.state_store", "NEVER_EXPIRE", "TaskStateStoreAccessor", "AssetStateStoreAccessor",
+              "AssetStateStoreAccessors"),
+        _from("migrator.runner.context", "context_to_airflow_vars")),
     "airflow.sdk.definitions.edges": _from(_SDK, "Label", "EdgeModifier"),
     "airflow.sdk.definitions.xcom_arg": _from(_SDK, "XComArg"),
     "airflow.sdk.definitions.timetables": _package,
@@ -150,6 +189,8 @@ MODULES: dict[str, Callable[[], Any]] = {
     "airflow.sdk.bases.branch": _BRANCH,
     "airflow.sdk.exceptions": _EXC,
     "airflow.sdk.timezone": _timezone_module,
+    "airflow.sdk.bases.skipmixin": _SKIPMIXIN,
+    "airflow.sdk.definitions.mappedoperator": _from(f"{_SDK}.mapped", "MappedOperator", "OperatorPartial"),
     "airflow.exceptions": _EXC,
     "airflow.providers": _package,
     "airflow.providers.standard": _package,
@@ -164,10 +205,32 @@ MODULES: dict[str, Callable[[], Any]] = {
     "airflow.providers.standard.sensors.time_delta": _TIME_DELTA,
     "airflow.providers.standard.sensors.date_time": _DATE_TIME,
     "airflow.providers.standard.sensors.external_task": _EXTERNAL,
+    "airflow.providers.standard.sensors.bash": _BASH_SENSOR,
+    "airflow.providers.standard.sensors.python": _PYTHON_SENSOR,
+    "airflow.providers.standard.sensors.weekday": _WEEKDAY_SENSOR,
+    "airflow.providers.standard.operators.latest_only": _LATEST_ONLY,
+    "airflow.providers.standard.operators.datetime": _DATETIME_BRANCH,
+    "airflow.providers.standard.operators.weekday": _WEEKDAY_BRANCH,
+    "airflow.providers.standard.operators.trigger_dagrun": _TRIGGER,
+    "airflow.providers.standard.utils": _package,
+    "airflow.providers.standard.utils.weekday": _WEEKDAY,
+    "airflow.providers.standard.utils.skipmixin": _SKIPMIXIN,
+    "airflow.providers.common": _package,
+    "airflow.providers.common.compat": _package,
+    "airflow.providers.common.compat.sdk": _compat_sdk,
+    "airflow.providers.common.compat.assets": _from(f"{_SDK}.assets", "Asset", "AssetAlias", "AssetAll", "AssetAny"),
+    "airflow.providers.common.compat.notifier": _from(f"{_SDK}.notifiers", "BaseNotifier"),
+    "airflow.providers.common.compat.standard": _package,
+    "airflow.providers.common.compat.standard.operators": _merge(
+        _from(f"{_SDK}.operators", "PythonOperator", "ShortCircuitOperator", "BaseBranchOperator", "BranchMixIn"),
+        _from(f"{_SDK}.baseoperator", "BaseOperator"), _from(f"{_SDK}.context", "get_current_context")),
+    "airflow.providers.common.compat.standard.utils": _SKIPMIXIN,
     "airflow.timetables": _package,
     "airflow.timetables.trigger": _TRIGGER_TT,
     "airflow.timetables.interval": _INTERVAL_TT,
     "airflow.timetables.simple": _from("migrator.runner.timetables", "NullTimetable", "OnceTimetable"),
+    "airflow.timetables.assets": _from("migrator.runner.timetables", "AssetOrTimeSchedule"),
+    "airflow.timetables.datasets": _from("migrator.runner.timetables", DatasetOrTimeSchedule="AssetOrTimeSchedule"),
     "airflow.timetables.base": _from("migrator.runner.timetables", "Timetable", "DataInterval", "DagRunInfo",
                                      "TimeRestriction"),
     "airflow.utils": _package,
@@ -180,7 +243,11 @@ MODULES: dict[str, Callable[[], Any]] = {
     "airflow.utils.state": _state_module,
     "airflow.utils.context": _from(_SDK, "Context", "get_current_context"),
     "airflow.models": _merge(_from(_SDK, "DAG", "BaseOperator", "Variable", "Param", "Connection"),
-                             _from(f"{_SDK}.baseoperator", "BaseOperator")),
+                             _from(f"{_SDK}.baseoperator", "BaseOperator"), _TI),
+    # As a type (annotations, isinstance): the running attempt's `ti`. Queries of the metadata
+    # database through it fail, as Airflow 3 forbids them in task code.
+    "airflow.models.taskinstance": _TI,
+    "airflow.sdk.types": _merge(_TI, _from("migrator.runner.context", RuntimeTaskInstanceProtocol="RuntimeTaskInstance")),
     "airflow.models.dag": _from(_SDK, "DAG"),
     "airflow.models.baseoperator": _BASEOP,
     "airflow.models.param": _from(_SDK, "Param", "ParamsDict"),
@@ -188,6 +255,8 @@ MODULES: dict[str, Callable[[], Any]] = {
     "airflow.models.connection": _from(_SDK, "Connection"),
     "airflow.decorators": _from(_SDK, "dag", "task", "task_group", "setup", "teardown"),
     "airflow.datasets": _from(f"{_SDK}.assets", "Dataset", "DatasetAlias", "DatasetAll", "DatasetAny"),
+    "airflow.datasets.metadata": _from(f"{_SDK}.asset_events", "Metadata"),
+    "airflow.sdk.definitions.asset.metadata": _from(f"{_SDK}.asset_events", "Metadata"),
     "airflow.operators": _package,
     "airflow.operators.bash": _BASH,
     "airflow.operators.python": _PYTHON,
@@ -201,6 +270,17 @@ MODULES: dict[str, Callable[[], Any]] = {
     "airflow.sensors.time_delta": _TIME_DELTA,
     "airflow.sensors.date_time": _DATE_TIME,
     "airflow.sensors.external_task": _EXTERNAL,
+    "airflow.sensors.bash": _BASH_SENSOR,
+    "airflow.sensors.python": _PYTHON_SENSOR,
+    "airflow.sensors.weekday": _WEEKDAY_SENSOR,
+    "airflow.operators.latest_only": _LATEST_ONLY,
+    "airflow.operators.datetime": _DATETIME_BRANCH,
+    "airflow.operators.weekday": _WEEKDAY_BRANCH,
+    "airflow.operators.trigger_dagrun": _TRIGGER,
+    "airflow.utils.weekday": _WEEKDAY,
+    "airflow.models.skipmixin": _SKIPMIXIN,
+    "airflow.models.mappedoperator": _from(f"{_SDK}.mapped", "MappedOperator", "OperatorPartial"),
+    "airflow.models.xcom_arg": _from(_SDK, "XComArg"),
     "airflow.providers.amazon": _package,
     "airflow.providers.amazon.aws": _package,
     "airflow.providers.amazon.aws.sensors": _package,
@@ -261,10 +341,30 @@ class _ShimLoader(importlib.abc.Loader):
         module.__dict__.setdefault("__getattr__", __getattr__)
 
 
+# Airflow's bundled example DAGs import helpers from their own package (`airflow.example_dags.libs...`):
+# user code shipped with Airflow, loaded from the files next to the example being run.
+_EXAMPLES_PACKAGE = "airflow.example_dags"
+
+
+def _examples_spec(fullname: str, path: Any) -> importlib.machinery.ModuleSpec | None:
+    if fullname == _EXAMPLES_PACKAGE:
+        folders = [entry for entry in sys.path if entry.replace("\\", "/").rstrip("/").endswith("airflow/example_dags")]
+        if not folders:
+            return None
+        spec = importlib.machinery.ModuleSpec(fullname, None, is_package=True)
+        spec.submodule_search_locations = folders[:1]
+        return spec
+    return importlib.machinery.PathFinder.find_spec(fullname, path)
+
+
 class AirflowShimFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
         if fullname != "airflow" and not fullname.startswith("airflow."):
             return None
+        if fullname == _EXAMPLES_PACKAGE or fullname.startswith(_EXAMPLES_PACKAGE + "."):
+            found = _examples_spec(fullname, path)
+            if found is not None:
+                return found
         is_package = any(other.startswith(fullname + ".") for other in MODULES) or fullname not in MODULES
         spec = importlib.machinery.ModuleSpec(fullname, _ShimLoader(), is_package=is_package)
         if is_package:

@@ -160,6 +160,8 @@ def render_value(task: BaseOperator, value: Any, context: Mapping[str, Any], env
 def rendered_fields(task: BaseOperator, context: Mapping[str, Any]) -> dict[str, Any]:
     """Every non-empty templated field, rendered, without touching the task (fields left empty stay)."""
     env = None  # built on first need: plain strings never import jinja2
+    # Values a mapped task's instance got from XComs are data, not templates (Airflow's seen_oids).
+    skip = set(getattr(task, "_render_skip_ids", ()))
     result: dict[str, Any] = {}
     for name in task.template_fields:
         value = getattr(task, name)
@@ -168,7 +170,7 @@ def rendered_fields(task: BaseOperator, context: Mapping[str, Any]) -> dict[str,
         elif callable(value) and not hasattr(value, "resolve"):
             result[name] = value(context=context, jinja_env=template_env(task._dag, _is_native(task)))
         else:
-            result[name] = render_value(task, value, context, env)
+            result[name] = render_value(task, value, context, env, set(skip))
     return result
 
 
@@ -181,13 +183,15 @@ def render_template_fields(task: BaseOperator, context: Mapping[str, Any]) -> No
 
 def rendered_for_record(values: Mapping[str, Any]) -> dict[str, Any]:
     """Rendered fields as stored: JSON values where possible, else their `str` (Airflow stores str too)."""
-    import json
+    return {name: _recordable(value) for name, value in values.items()}
 
-    result: dict[str, Any] = {}
-    for name, value in values.items():
-        try:
-            json.dumps(value)
-            result[name] = value
-        except (TypeError, ValueError):
-            result[name] = str(value)
-    return result
+
+def _recordable(value: Any) -> Any:
+    """Containers item by item (a mapped task's values inside op_args stay a list), other objects as text."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict):
+        return {str(key): _recordable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_recordable(item) for item in value]
+    return str(value)

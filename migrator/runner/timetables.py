@@ -165,6 +165,36 @@ class AssetTriggeredTimetable(Timetable):
         return "Asset"
 
 
+class AssetOrTimeSchedule(Timetable):
+    """`AssetOrTimeSchedule(timetable=..., assets=...)`: runs on the time schedule, and when the assets are
+    updated. Runs here are made by `run` and `backfill`, so the time schedule is what counts."""
+
+    def __init__(self, *, timetable: Timetable, assets: Any) -> None:
+        from migrator.runner.sdk.assets import AssetAll, BaseAsset
+
+        self.timetable = timetable
+        self.asset_condition = assets if isinstance(assets, BaseAsset) else AssetAll(*assets)
+        self.periodic = timetable.periodic
+        self.can_be_scheduled = timetable.can_be_scheduled
+        self.description = timetable.description
+
+    @property
+    def summary(self) -> str:
+        return f"Asset or {self.timetable.summary}"
+
+    def validate(self) -> None:
+        self.timetable.validate()
+
+    def infer_manual_data_interval(self, *, run_after: DateTime) -> DataInterval:
+        return self.timetable.infer_manual_data_interval(run_after=run_after)
+
+    def next_dagrun_info(
+        self, *, last_automated_data_interval: DataInterval | None, restriction: TimeRestriction
+    ) -> DagRunInfo | None:
+        return self.timetable.next_dagrun_info(last_automated_data_interval=last_automated_data_interval,
+                                               restriction=restriction)
+
+
 class _CronMixin:
     def __init__(self, cron: str, timezone: str | datetime.tzinfo) -> None:
         self._expression = CRON_PRESETS.get(cron, cron)

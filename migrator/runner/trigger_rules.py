@@ -73,6 +73,17 @@ class UpstreamCounts:
             removed=counter[TaskInstanceState.REMOVED],
         )
 
+    @classmethod
+    def of(cls, instances: Iterable[tuple[TaskInstanceState | None, bool]]) -> UpstreamCounts:
+        """From (state, is the task a setup) per upstream instance: the setup counts too."""
+        instances = list(instances)
+        base = cls.from_states(state for state, _ in instances)
+        setups = [state for state, is_setup in instances if is_setup]
+        return cls(base.upstream, base.success, base.skipped, base.failed, base.upstream_failed, base.removed,
+                   upstream_setup=len(setups),
+                   success_setup=sum(1 for s in setups if s == TaskInstanceState.SUCCESS),
+                   skipped_setup=sum(1 for s in setups if s == TaskInstanceState.SKIPPED))
+
     def describe(self) -> str:
         return (
             f"upstream={self.upstream} success={self.success} skipped={self.skipped} "
@@ -206,3 +217,17 @@ def _unmet(rule: TriggerRule, up: UpstreamCounts) -> str | None:
             return "requires at least one upstream success"
         return None
     raise ValueError(f"no strategy to evaluate trigger rule {rule!r}")  # pragma: no cover
+
+
+def evaluate_setups(up: UpstreamCounts) -> Decision:
+    """The setup constraint of a task that is not a teardown, over its indirect setups (Airflow's
+    `_evaluate_setup_constraint`): a failed one fails it, a skipped one skips it, and it runs only once
+    all of them succeeded."""
+    TIS = TaskInstanceState
+    if up.upstream_failed or up.failed:
+        return Decision(TIS.UPSTREAM_FAILED, False, f"a setup task failed ({up.describe()})")
+    if up.skipped:
+        return Decision(TIS.SKIPPED, False, f"a setup task was skipped ({up.describe()})")
+    if up.upstream - up.success > 0:
+        return Decision(None, False, f"all setup tasks must complete successfully ({up.describe()})")
+    return Decision(None, True, "setup tasks succeeded")

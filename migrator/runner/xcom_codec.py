@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Sequence
 from typing import Any
 
 _TAG = "__cron2dag_xcom__"
@@ -36,6 +37,8 @@ def _to_jsonable(value: Any) -> Any:
         return {_TAG: "date", "value": value.isoformat()}
     if isinstance(value, datetime.timedelta):
         return {_TAG: "timedelta", "value": value.total_seconds()}
+    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
+        return [_to_jsonable(item) for item in value]  # a mapped task's values, a zip/map/concat result
     raise XComEncodeError(f"XCom value of type {type(value).__name__} is not serializable: {value!r:.200}")
 
 

@@ -156,3 +156,22 @@ def test_a_dump_written_to_a_sql_file_is_data_but_a_query_file_run_is_not():
     assert dump.name == "mysqldump_shop"
     query = command_facts("psql -f /opt/sql/daily_sales.sql", {}, None)
     assert not any(a.key.endswith(".sql") for a in query.artifacts)
+
+
+@pytest.mark.parametrize(
+    "command, name",
+    [
+        # a guarded job is named by the work behind the guard, not by `if`, `until` or the probe
+        ("if [ -f /data/in/_SUCCESS ]; then /opt/bin/report.sh; fi", "report"),
+        ("until [ -f /data/x.done ]; do sleep 60; done; /opt/restore.sh", "restore"),
+        ("while [ ! -f /data/x.done ]; do sleep 60; done; python /opt/sessions.py", "sessions"),
+        ("for f in /data/in/*.csv; do /opt/load_csv.sh $f; done", "load_csv"),
+        ("hdfs dfs -test -e /data/x/_SUCCESS && /opt/run_etl.sh", "run_etl"),
+        ("gsutil -q stat gs://analytics/part-0 && python load_events.py", "load_events"),
+        ("aws s3 ls s3://b/k/_SUCCESS && /opt/load_orders.sh", "load_orders"),
+        # a probe that is the whole job keeps its own name
+        ("hdfs dfs -test -e /data/x", "hdfs_dfs_x"),
+    ],
+)
+def test_a_guarded_job_is_named_by_its_work(command: str, name: str) -> None:
+    assert command_facts(command, {}).name == name

@@ -949,7 +949,7 @@ def _child_dags_test(op: Mapping[str, Any]) -> dict[str, Any]:
                 "tasks": [], "error": error or "no DagRun was created", "seconds": seconds,
             }  # fmt: skip
         rendered = {
-            row.task_id: row.rendered_fields
+            (row.task_id, row.map_index): row.rendered_fields
             for row in session.scalars(
                 select(RenderedTaskInstanceFields).where(
                     RenderedTaskInstanceFields.dag_id == dag_id,
@@ -972,8 +972,8 @@ def _child_dags_test(op: Mapping[str, Any]) -> dict[str, Any]:
                     "start_date": _child_iso(ti.start_date),
                     "end_date": _child_iso(ti.end_date),
                     "operator": ti.operator,
-                    "rendered_fields": _child_jsonable(rendered.get(ti.task_id, {})),
-                    "xcom": xcoms.get(ti.task_id, {}),
+                    "rendered_fields": _child_jsonable(rendered.get((ti.task_id, ti.map_index), {})),
+                    "xcom": xcoms.get((ti.task_id, ti.map_index), {}),
                 }
             )
         return {
@@ -990,21 +990,19 @@ def _child_dags_test(op: Mapping[str, Any]) -> dict[str, Any]:
         }
 
 
-def _child_xcoms(session: Any, dag_id: str, run_id: str, major: int) -> dict[str, dict[str, Any]]:
+def _child_xcoms(session: Any, dag_id: str, run_id: str, major: int) -> dict[tuple[str, int], dict[str, Any]]:
     from sqlalchemy import select
 
     if major >= 3:
         from airflow.models.xcom import XComModel as XCom
     else:
         from airflow.models.xcom import XCom
-    found: dict[str, dict[str, Any]] = {}
-    rows = session.scalars(
-        select(XCom).where(XCom.dag_id == dag_id, XCom.run_id == run_id, XCom.map_index < 0)
-    )
+    found: dict[tuple[str, int], dict[str, Any]] = {}
+    rows = session.scalars(select(XCom).where(XCom.dag_id == dag_id, XCom.run_id == run_id))
     for row in rows:
         # Airflow 2's XCom model deserializes `value` when the row loads; Airflow 3's stores JSON.
         value = XCom.deserialize_value(row) if major >= 3 else row.value
-        found.setdefault(row.task_id, {})[row.key] = _child_jsonable(value)
+        found.setdefault((row.task_id, row.map_index), {})[row.key] = _child_jsonable(value)
     return found
 
 

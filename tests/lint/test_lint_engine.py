@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import lint_text  # tests/lint/conftest.py, bound at collection (a later conftest takes the name)
 
 from migrator.errors import Diagnostic, InputError
 from migrator.lint.api import lint_paths
@@ -399,8 +400,6 @@ def test_rule_settings_reach_the_rule(lint):
 
 
 def test_json_of_findings_round_trips_through_the_cache_format():
-    from conftest import lint_text
-
     from migrator.lint.finding import Finding
 
     result = lint_text(BAD_DAG)

@@ -86,23 +86,35 @@ _ONE_RULES = {"one_success": {"success"}, "one_failed": {"failed", "upstream_fai
 Times = dict[str, tuple[dt.datetime | None, dt.datetime | None, int, str | None]]
 
 
+def _instances(times: Times, task_id: str) -> list[str]:
+    """The labels of a task's instances: `task`, or `task[0]`, `task[1]`, ... for a mapped task."""
+    return [label for label in times if label == task_id or (label.startswith(task_id + "[") and label.endswith("]"))]
+
+
 def order_violations(spec: RunSpec, times: Times) -> list[str]:
     """A task that ran started after its upstreams finished: all of them, or for `one_*` rules one that
-    satisfies the rule; `always` waits for nothing."""
+    satisfies the rule; `always` waits for nothing. An instance of a mapped task waits for the same
+    instance of a mapped upstream when there is one (a mapped task group), else for all of them."""
     problems = []
+    none = (None, None, 0, None)
     for task_id, (rule, upstreams) in sorted(dependencies(spec).items()):
-        start, _, tries, _ = times.get(task_id, (None, None, 0, None))
-        if tries == 0 or start is None or not upstreams or rule == "always":
-            continue
-        ended_before = {up for up in upstreams if times.get(up, (None, None, 0, None))[1] is not None
-                        and times[up][1] <= start}  # type: ignore[operator]
-        if rule in _ONE_RULES:
-            if not any(times[up][3] in _ONE_RULES[rule] for up in ended_before):
-                problems.append(f"{task_id} ({rule}) started at {start} before any upstream could trigger it")
-            continue
-        for up in upstreams:
-            if up not in ended_before:
-                problems.append(f"{task_id} started at {start} before {up} ended ({times.get(up)})")
+        for label in _instances(times, task_id):
+            start, _, tries, _ = times.get(label, none)
+            if tries == 0 or start is None or not upstreams or rule == "always":
+                continue
+            index = label[len(task_id):]
+            relevant = [same if (same := up + index) in times and index else up_label
+                        for up in upstreams for up_label in (_instances(times, up) or [up])]
+            relevant = list(dict.fromkeys(relevant))
+            ended_before = {up for up in relevant if times.get(up, none)[1] is not None
+                            and times[up][1] <= start}  # type: ignore[operator]
+            if rule in _ONE_RULES:
+                if not any(times[up][3] in _ONE_RULES[rule] for up in ended_before):
+                    problems.append(f"{label} ({rule}) started at {start} before any upstream could trigger it")
+                continue
+            for up in relevant:
+                if up not in ended_before:
+                    problems.append(f"{label} started at {start} before {up} ended ({times.get(up)})")
     return problems
 
 
@@ -134,17 +146,19 @@ def run_in_runner(case: Case, home: Path) -> list[dict[str, Any]]:
                 assert run is not None, outcome.output
                 tis = store.load_tis(spec.dag_id, run.run_id)
                 xcoms = store.xcoms(spec.dag_id, run.run_id)
-                attempts = {a.task_id: a for a in store.attempts(spec.dag_id, run.run_id)}
+                attempts = {(a.task_id, a.map_index): a for a in store.attempts(spec.dag_id, run.run_id)}
             finally:
                 store.close()
             tasks = {}
             times = {}
-            for task_id, ti in sorted(tis.items()):
-                attempt = attempts.get(task_id)
+            for ti_key, ti in sorted(tis.items()):
+                task_id = str(ti_key)  # "task" or "task[3]", as the Airflow harness names mapped instances
+                attempt = attempts.get(ti_key)
                 tasks[task_id] = {
                     "state": str(ti.state) if ti.state else None,
                     "try_number": ti.try_number,
-                    "xcom": _xcoms({key: xcom_codec.plain(value) for (t, key), value in sorted(xcoms.items()) if t == task_id}),
+                    "xcom": _xcoms({key: xcom_codec.plain(value) for (t, index, key), value in sorted(xcoms.items())
+                                    if (t, index) == ti_key}),
                     "rendered": _plain(attempt.rendered) if attempt and attempt.rendered else {},
                 }
                 times[task_id] = (_time(ti.start_date), _time(ti.end_date), ti.try_number,

@@ -59,10 +59,17 @@ def test_failed_run_exits_1_and_rerun_reruns(env: Path, monkeypatch: pytest.Monk
     assert code == 1, output
     assert "failed" in output
     monkeypatch.delenv("AIRFLOW_VAR_FAIL_ON")
+    ran = len(lines(env))
+    # a finished run is left alone: shown, not run again, exit code from its state
     code, output = invoke("run", str(env / "daily.py"), "--date", "2024-01-05")
+    assert code == 1 and "already finished (failed); nothing was run" in output and "--rerun" in output
+    assert len(lines(env)) == ran
+    code, output = invoke("run", str(env / "daily.py"), "--date", "2024-01-05", "--rerun")
     assert code == 0, output
     runs = json.loads(invoke("runs", "--format", "json")[1])
     assert [t["try_number"] for t in runs[0]["tasks"]] == [2, 2]  # a rerun is a new try, as after a clear
+    code, output = invoke("run", str(env / "daily.py"), "--date", "2024-01-05")
+    assert code == 0 and "already finished (success)" in output
 
 
 def test_bad_input_exits_2(env: Path) -> None:
@@ -110,7 +117,8 @@ def test_runs_json_contract(env: Path) -> None:
     [run] = json.loads(output)
     assert set(run) == {"dag_id", "run_id", "logical_date", "state", "tasks"}
     assert run["state"] == "success" and run["logical_date"] == "2024-01-05T00:00:00+00:00"
-    assert [set(task) for task in run["tasks"]] == [{"task_id", "state", "try_number", "start", "end"}] * 2
+    assert [set(task) for task in run["tasks"]] == [{"task_id", "map_index", "state", "try_number", "start", "end"}] * 2
+    assert [task["map_index"] for task in run["tasks"]] == [-1, -1]
     assert run["tasks"][0]["start"] <= run["tasks"][0]["end"] <= run["tasks"][1]["start"]
 
 
@@ -167,6 +175,27 @@ def test_run_single_task(env: Path) -> None:
 
 def test_ctrl_c_while_the_dag_file_loads_exits_130(env: Path) -> None:
     # Before the runner's own handler is in place, click turned Ctrl-C into "Aborted!" and exit code 1.
-    (env / "slow_import.py").write_text("raise KeyboardInterrupt  # Ctrl-C during a slow import\n")
-    code, output = invoke("run", str(env / "slow_import.py"))
-    assert code == 130 and "interrupted" in output and "Aborted" not in output
+    # The file is imported in a child process first: Ctrl-C reaches the command, which stops the child.
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    marker = env / "importing"
+    (env / "slow_import.py").write_text(f"import os, time\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\n"
+                                        "time.sleep(3600)\n")
+    process = subprocess.Popen([sys.executable, "-m", "migrator", "run", str(env / "slow_import.py")],
+                               env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 600  # a hang guard, not a guess
+    while not (marker.exists() and marker.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=600)
+    assert process.returncode == 130 and "interrupted" in output and "Aborted" not in output, output
+    importer = int(marker.read_text())
+    deadline = time.monotonic() + 600  # a hang guard, not a guess
+    while Path(f"/proc/{importer}").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not Path(f"/proc/{importer}").exists(), "the import's child process outlived the command"

@@ -119,13 +119,14 @@ def test_dag_decorator_and_task_ids(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("source", "message", "line"), [
-    ("from airflow.sdk import DAG, AssetWatcher\n", "airflow.sdk.AssetWatcher is not supported", 1),
+    ("from airflow.sdk import DAG, ObjectStoragePath\n", "airflow.sdk.ObjectStoragePath is not supported", 1),
     ("import os\nfrom airflow.providers.amazon.aws.operators.s3 import S3CreateBucketOperator\n",
      "module 'airflow.providers.amazon.aws.operators' is outside the local runner's subset", 2),
-    ("from airflow.sdk import DAG, task\nwith DAG('d') as d:\n    @task\n    def f(x): return x\n    f.expand(x=[1, 2])\n",
-     "dynamic task mapping", 5),
-    ("from airflow.sdk import DAG, task\nwith DAG('d') as d:\n    @task.virtualenv\n    def f(): pass\n",
-     "@task.virtualenv is not supported", 3),
+    ("from airflow.sdk import DAG, task_group\nwith DAG('d') as d:\n    @task_group\n    def outer(x):\n"
+     "        @task_group\n        def inner(y): pass\n        inner.expand(y=[1])\n    outer.expand(x=[1, 2])\n",
+     "a mapped task group inside another mapped task group is not supported", 7),
+    ("from airflow.sdk import DAG, task\nwith DAG('d') as d:\n    @task.docker(image='x')\n    def f(): pass\n",
+     "@task.docker is not supported", 3),
     ("from airflow.providers.standard.operators.bash import BashOperator\n"
      "from airflow.sdk import DAG\nwith DAG('d') as d:\n    BashOperator(task_id='x', bash_command='true', run_as_user='bob')\n",
      "run_as_user", 4),

@@ -61,20 +61,29 @@ def max_overlap(spans: list[tuple[str, str, str]]) -> int:
     return peak
 
 
+def barrier(folder: str, count: str) -> str:
+    """A bash command that marks this task as started in `folder`, then waits (polling, at most 60 s)
+    until `count` tasks have: tasks overlap because they wait for each other, not for a guessed time."""
+    return (f'mkdir -p "{folder}"; touch "{folder}/$AIRFLOW_CTX_TASK_ID.$AIRFLOW_CTX_DAG_RUN_ID"; '
+            f'for _ in $(seq 6000); do [ $(ls "{folder}" | wc -l) -ge {count} ] && break; sleep 0.01; done; '
+            f'[ $(ls "{folder}" | wc -l) -ge {count} ] || exit 1')
+
+
 def test_max_active_tasks_limits_parallel_tasks(tmp_path: Path, home: Path) -> None:
-    path = dag_file(tmp_path, '''
+    path = dag_file(tmp_path, f'''
         with DAG("limited", schedule=None, start_date=START, max_active_tasks=3) as dag:
             for i in range(9):
-                BashOperator(task_id=f"t{i}", bash_command="sleep 0.3")
+                BashOperator(task_id=f"t{{i}}", bash_command={barrier("$OUT.d", "3")!r})
     ''')
     assert invoke("run", str(path), "--date", "2024-01-01")[0] == 0
     assert max_overlap(intervals(home)) == 3
 
 
 def test_max_active_runs_limits_parallel_runs(tmp_path: Path, home: Path) -> None:
-    path = dag_file(tmp_path, '''
+    path = dag_file(tmp_path, f'''
         with DAG("daily", schedule="@daily", start_date=START, max_active_runs=2) as dag:
-            BashOperator(task_id="only", bash_command="sleep 0.3")
+            BashOperator(task_id="only", bash_command={barrier("$OUT.{{ ds[:7] }}",
+                                                               "{{ 2 if ds[:7] == '2024-01' else 6 }}")!r})
     ''')
     code, output = invoke("backfill", str(path), "--start", "2024-01-01", "--end", "2024-01-06")
     assert code == 0, output
@@ -101,11 +110,13 @@ def test_depends_on_past_blocks_after_a_failure(tmp_path: Path, home: Path) -> N
 
 
 def test_fail_fast_stops_the_rest(tmp_path: Path, home: Path) -> None:
-    path = dag_file(tmp_path, '''
+    path = dag_file(tmp_path, f'''
         with DAG("ff", schedule=None, start_date=START, fail_fast=True) as dag:
-            BashOperator(task_id="fails", bash_command="sleep 0.5; exit 1")
-            BashOperator(task_id="long", bash_command="sleep 30")
-            BashOperator(task_id="later", bash_command="true") << BashOperator(task_id="first", bash_command="sleep 5")
+            # "fails" fails once the two others have started: they are running when fail_fast stops them
+            BashOperator(task_id="fails", bash_command={barrier("$OUT.d", "3")!r} + "; exit 1")
+            BashOperator(task_id="long", bash_command={barrier("$OUT.d", "1")!r} + "; sleep 300")
+            BashOperator(task_id="later", bash_command="true") << BashOperator(
+                task_id="first", bash_command={barrier("$OUT.d", "1")!r} + "; sleep 300")
     ''')
     code, output = invoke("run", str(path), "--date", "2024-01-01")
     assert code == 1
@@ -223,7 +234,7 @@ def test_resume_after_editing_the_dag_adds_new_tasks(tmp_path: Path, home: Path)
     ''')
     assert invoke("run", str(path), "--date", "2024-01-01")[0] == 1
     path.write_text(path.read_text().replace('bash_command="exit 1")', 'bash_command="true")\n    BashOperator(task_id="two", bash_command="true")'))
-    assert invoke("run", str(path), "--date", "2024-01-01")[0] == 0
+    assert invoke("run", str(path), "--date", "2024-01-01", "--rerun")[0] == 0
     assert sorted(t["task_id"] for t in runs(home)[0]["tasks"]) == ["one", "two"]
 
 
@@ -241,3 +252,46 @@ def test_dag_callbacks(tmp_path: Path, home: Path) -> None:
     assert invoke("run", str(path), "--date", "2024-01-02", "--conf", '{"fail": true}')[0] == 1
     assert (tmp_path / "out.txt").read_text().splitlines() == [
         "success manual__2024-01-01T00:00:00+00:00", "task_failure manual__2024-01-02T00:00:00+00:00"]
+
+
+def test_priority_weights_count_every_relative_once_on_random_dags() -> None:
+    """The memoised walk missed relatives reached twice (a diamond below a diamond): 108 of 400 random
+    DAGs got too small a priority_weight_total. Checked against a plain search of each task's relatives."""
+    import random
+    import types
+
+    from migrator.runner.scheduler import priority_weights
+
+    def task(task_id: str, rng: random.Random, varied: bool) -> types.SimpleNamespace:
+        return types.SimpleNamespace(task_id=task_id, upstream_task_ids=set(), downstream_task_ids=set(),
+                                     priority_weight=rng.randint(-3, 10) if varied else 1,
+                                     weight_rule=rng.choice(["downstream", "upstream", "absolute"]))
+
+    def searched(dag: types.SimpleNamespace) -> dict[str, int]:
+        totals = {}
+        for task_id, one in dag.task_dict.items():
+            if one.weight_rule == "absolute":
+                totals[task_id] = one.priority_weight
+                continue
+            side = "upstream_task_ids" if one.weight_rule == "upstream" else "downstream_task_ids"
+            seen: set[str] = set()
+            stack = list(getattr(one, side))
+            while stack:
+                other = stack.pop()
+                if other not in seen:
+                    seen.add(other)
+                    stack.extend(getattr(dag.task_dict[other], side))
+            totals[task_id] = one.priority_weight + sum(dag.task_dict[o].priority_weight for o in seen)
+        return totals
+
+    for seed in range(400):
+        rng = random.Random(seed)
+        tasks = {f"t{i}": task(f"t{i}", rng, varied=seed % 2 == 1) for i in range(rng.randint(1, 40))}
+        ids = list(tasks)
+        for i, upper in enumerate(ids):
+            for lower in ids[i + 1:]:
+                if rng.random() < 0.15:
+                    tasks[upper].downstream_task_ids.add(lower)
+                    tasks[lower].upstream_task_ids.add(upper)
+        dag = types.SimpleNamespace(task_dict=tasks)
+        assert priority_weights(dag) == searched(dag), seed

@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from migrator.runner.sdk import macros
-from migrator.runner.sdk.assets import Asset, AssetAlias, AssetAll, AssetAny, Dataset
-from migrator.runner.sdk.baseoperator import BaseOperator
+from migrator.runner.sdk.asset_decorator import asset
+from migrator.runner.sdk.asset_events import Metadata
+from migrator.runner.sdk.assets import Asset, AssetAccessControl, AssetAlias, AssetAll, AssetAny, Dataset
+from migrator.runner.sdk.baseoperator import BaseAsyncOperator, BaseOperator
 from migrator.runner.sdk.context import Context, get_current_context
 from migrator.runner.sdk.dag import DAG, dag
 from migrator.runner.sdk.deadline import (
@@ -35,11 +37,14 @@ from migrator.runner.sdk.notifiers import BaseNotifier
 from migrator.runner.sdk.operators import BaseBranchOperator, BranchMixIn, SkipMixin
 from migrator.runner.sdk.params import Param, ParamsDict
 from migrator.runner.sdk.sensors import BaseSensorOperator, PokeReturnValue
+from migrator.runner.sdk.state_store import NEVER_EXPIRE
 from migrator.runner.sdk.taskgroup import TaskGroup, task_group
+from migrator.runner.sdk.watchers import AssetWatcher
 from migrator.runner.sdk.variables import Connection, Variable
 from migrator.runner.sdk.xcom_arg import XComArg
 from migrator.runner.states import DagRunState, TaskInstanceState
 from migrator.runner.timetables import (
+    AssetOrTimeSchedule,
     CronDataIntervalTimetable,
     CronTriggerTimetable,
     DeltaDataIntervalTimetable,
@@ -52,20 +57,21 @@ __version__ = "1.3.2+cron2dag"
 
 # Names of the real `airflow.sdk` that the runner does not provide.
 UNSUPPORTED = frozenset({
-    "AllowedKeyMapper", "AssetAccessControl", "AssetOrTimeSchedule", "AssetWatcher",
-    "BaseAsyncOperator", "BaseHook", "BaseOperatorLink", "BaseXCom",
-    "ChainMapper", "CronPartitionTimetable", "DayWindow", "EventsTimetable",
-    "FanOutMapper", "FixedKeyMapper", "HourWindow", "IdentityMapper", "Metadata",
-    "MinimumCount", "MonthWindow", "NEVER_EXPIRE", "ObjectStoragePath", "PartitionedAtRuntime",
-    "PartitionedAssetTimetable", "PartitionMapper", "ProductMapper", "QuarterWindow", "ResumableJobMixin",
-    "RollupMapper", "SegmentWindow",
-    "StartOfDayMapper", "StartOfHourMapper", "StartOfMonthMapper", "StartOfQuarterMapper", "StartOfWeekMapper",
-    "StartOfYearMapper", "TaskInstance", "WaitForAll", "WeekWindow", "WeightRule", "Window", "YearWindow",
-    "asset", "conf", "deadline_reference", "get_parsing_context", "literal", "lineage", "result",
+    "BaseHook", "BaseOperatorLink", "BaseXCom", "EventsTimetable", "ObjectStoragePath", "ResumableJobMixin",
+    "WeightRule", "conf", "deadline_reference", "get_parsing_context", "literal", "lineage", "result",
 })
 
 
 def __getattr__(name: str) -> Any:
+    import importlib
+
+    partitions = importlib.import_module("migrator.runner.sdk.partitions")
+    if name in partitions.NAMES:
+        return getattr(partitions, name)
+    if name == "TaskInstance":  # a type for annotations: the running attempt's `ti`
+        from migrator.runner.context import RuntimeTaskInstance
+
+        return RuntimeTaskInstance
     if name in UNSUPPORTED:
         raise NotSupportedByRunner(f"airflow.sdk.{name} is not supported by the local runner")
     from migrator.runner.shim import SUPPORTED_MODULES
@@ -73,8 +79,6 @@ def __getattr__(name: str) -> Any:
     if f"airflow.sdk.{name}" in SUPPORTED_MODULES:
         # `from airflow.sdk import timezone`: Python would look for the submodule under this module's
         # own name (migrator.runner.sdk.timezone); serve the shim's airflow.sdk.timezone instead.
-        import importlib
-
         return importlib.import_module(f"airflow.sdk.{name}")
     raise AttributeError(f"module 'airflow.sdk' has no attribute {name!r}")
 
@@ -92,9 +96,13 @@ __all__ = [
     "RetryRule",
     "SyncCallback",
     "Asset",
+    "AssetAccessControl",
     "AssetAlias",
     "AssetAll",
     "AssetAny",
+    "AssetOrTimeSchedule",
+    "AssetWatcher",
+    "BaseAsyncOperator",
     "BaseBranchOperator",
     "BaseNotifier",
     "BaseOperator",
@@ -110,7 +118,9 @@ __all__ = [
     "DeltaTriggerTimetable",
     "EdgeModifier",
     "Label",
+    "Metadata",
     "MultipleCronTriggerTimetable",
+    "NEVER_EXPIRE",
     "Param",
     "ParamsDict",
     "PokeReturnValue",
@@ -120,6 +130,7 @@ __all__ = [
     "TriggerRule",
     "Variable",
     "XComArg",
+    "asset",
     "chain",
     "chain_linear",
     "cross_downstream",

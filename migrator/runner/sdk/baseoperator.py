@@ -24,14 +24,14 @@ from migrator.runner.sdk.exceptions import (
 )
 from migrator.runner.sdk.nodes import DependencyMixin
 from migrator.runner.sdk.params import ParamsDict
-from migrator.runner.sdk.xcom_arg import XComArg, iter_xcom_args
+from migrator.runner.sdk.xcom_arg import XComArg, iter_references
 from migrator.runner.trigger_rules import TriggerRule
 
 if TYPE_CHECKING:
     from migrator.runner.sdk.dag import DAG
     from migrator.runner.sdk.taskgroup import TaskGroup
 
-KEY_REGEX = re.compile(r"^[\w.-]+$")
+KEY_REGEX = re.compile(r"[\w.-]+")  # matched with fullmatch: `$` would accept a trailing newline
 WEIGHT_RULES = ("downstream", "upstream", "absolute")
 
 # Arguments whose effect is a deployment concern (queues, pools, alerting): accepted and recorded,
@@ -49,7 +49,7 @@ def validate_key(key: str, what: str = "task_id") -> None:
         raise TypeError(f"The key has to be a string and is {type(key)}:{key}")
     if len(key) > 250:
         raise AirflowException(f"The key has to be less than 250 characters, not {len(key)}")
-    if not KEY_REGEX.match(key):
+    if not KEY_REGEX.fullmatch(key):
         raise AirflowException(
             f"The key {key!r} has to be made of alphanumeric characters, dashes, dots and underscores exclusively"
         )
@@ -117,11 +117,15 @@ def _apply_defaults(func: Callable[..., None]) -> Callable[..., None]:
             task = kwargs.get("task_id", "")
             raise TypeError(f"missing keyword argument {missing[0]!r}" + (f" (task {task!r})" if task else ""))
         self._init_depth = getattr(self, "_init_depth", 0) + 1
+        if self._init_depth == 1:
+            self._from_mapped = bool(kwargs.get("_airflow_from_mapped", False))
+        elif "_airflow_from_mapped" not in kwargs and self._from_mapped:
+            kwargs["_airflow_from_mapped"] = True  # a subclass's super().__init__(**kwargs) keeps the flag
         try:
             func(self, **kwargs)
         finally:
             self._init_depth -= 1
-        if self._init_depth == 0:
+        if self._init_depth == 0 and not self._from_mapped:
             self._after_init()
 
     wrapper.__signature__ = signature  # type: ignore[attr-defined]
@@ -138,7 +142,141 @@ class BaseOperatorMeta(type):
         return super().__new__(mcls, name, bases, namespace)
 
 
-class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
+class TaskNode(DependencyMixin):
+    """What a task of a DAG is as a node, for operators and mapped operators alike: its DAG, its relatives,
+    its edges, setup/teardown marks. Subclasses set task_id, _dag, upstream/downstream_task_ids, is_setup,
+    is_teardown and _on_failure_fail_dagrun."""
+
+    task_id: str
+    _dag: DAG | None
+    upstream_task_ids: set[str]
+    downstream_task_ids: set[str]
+    is_setup: bool
+    is_teardown: bool
+    _on_failure_fail_dagrun: bool
+
+    # -- DAG membership ---------------------------------------------------------------------------
+    @property
+    def dag(self) -> DAG:
+        if self._dag is None:
+            raise AirflowException(f"Operator {self.task_id!r} has not been assigned to a DAG yet")
+        return self._dag
+
+    @dag.setter
+    def dag(self, dag: DAG) -> None:
+        if self._dag is dag:
+            return
+        if self._dag is not None:
+            raise AirflowException(f"The DAG assigned to {self} can not be changed.")
+        dag.add_task(self)
+        self._dag = dag
+
+    def has_dag(self) -> bool:
+        return self._dag is not None
+
+    @property
+    def dag_id(self) -> str:
+        return self._dag.dag_id if self._dag is not None else f"adhoc_{self.owner}"
+
+    @property
+    def output(self) -> XComArg:
+        return XComArg(self)
+
+    @property
+    def upstream_list(self) -> list[BaseOperator]:
+        return [self.dag.task_dict[t] for t in sorted(self.upstream_task_ids)]
+
+    @property
+    def downstream_list(self) -> list[BaseOperator]:
+        return [self.dag.task_dict[t] for t in sorted(self.downstream_task_ids)]
+
+    def get_direct_relative_ids(self, upstream: bool = False) -> set[str]:
+        return set(self.upstream_task_ids if upstream else self.downstream_task_ids)
+
+    def get_direct_relatives(self, upstream: bool = False) -> list[BaseOperator]:
+        return self.upstream_list if upstream else self.downstream_list
+
+    def get_flat_relative_ids(self, *, upstream: bool = False) -> set[str]:
+        found: set[str] = set()
+        stack = list(self.get_direct_relative_ids(upstream))
+        while stack:
+            task_id = stack.pop()
+            if task_id in found:
+                continue
+            found.add(task_id)
+            stack.extend(self.dag.task_dict[task_id].get_direct_relative_ids(upstream))
+        return found
+
+    def get_flat_relatives(self, upstream: bool = False) -> list[BaseOperator]:
+        return [self.dag.task_dict[t] for t in sorted(self.get_flat_relative_ids(upstream=upstream))]
+
+    # -- relationships ----------------------------------------------------------------------------
+    def _upstream_ends(self) -> list[BaseOperator]:
+        return [self]
+
+    def _downstream_ends(self) -> list[BaseOperator]:
+        return [self]
+
+    def _add_edge(self, downstream: BaseOperator) -> None:
+        if downstream is self:
+            raise AirflowException(f"Relationships can only be set between different tasks; {self.task_id!r} >> itself")
+        dag = self._dag or downstream._dag
+        if dag is None:
+            raise AirflowException(
+                f"Tried to create relationships between tasks that don't have DAGs yet. "
+                f"Set the DAG for at least one task and try again: {[self, downstream]}"
+            )
+        if self._dag is None:
+            self.dag = dag
+        if downstream._dag is None:
+            downstream.dag = dag
+        if self._dag is not downstream._dag:
+            raise AirflowException(f"Tried to set relationships between tasks in more than one DAG: {self.dag_id}, {downstream.dag_id}")
+        self.downstream_task_ids.add(downstream.task_id)
+        downstream.upstream_task_ids.add(self.task_id)
+
+    # -- setup and teardown -----------------------------------------------------------------------------
+    @property
+    def on_failure_fail_dagrun(self) -> bool:
+        return self._on_failure_fail_dagrun
+
+    @on_failure_fail_dagrun.setter
+    def on_failure_fail_dagrun(self, value: bool) -> None:
+        if value is True and self.is_teardown is not True:
+            raise ValueError(f"Cannot set task on_failure_fail_dagrun for '{self.task_id}' because it is not a "
+                             "teardown task.")
+        self._on_failure_fail_dagrun = value
+
+    def as_setup(self) -> Any:
+        self.is_setup = True
+        return self
+
+    def as_teardown(self, *, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> Any:
+        """Mark as a teardown: it runs once the tasks between its setups and it are done, whatever their
+        state, when at least one setup succeeded (trigger rule all_done_setup_success)."""
+        self.is_teardown = True
+        self.trigger_rule = TriggerRule.ALL_DONE_SETUP_SUCCESS
+        if on_failure_fail_dagrun is not None:
+            self.on_failure_fail_dagrun = on_failure_fail_dagrun
+        if setups is not None:
+            for setup in [setups] if isinstance(setups, DependencyMixin) else setups:
+                setup.is_setup = True
+                setup >> self
+        return self
+
+    def __enter__(self) -> Any:
+        from migrator.runner.sdk.setup_teardown import SetupTeardownContext
+
+        return SetupTeardownContext.enter(self)
+
+    def __exit__(self, *exc: object) -> None:
+        from migrator.runner.sdk.setup_teardown import SetupTeardownContext
+
+        SetupTeardownContext.exit()
+
+
+
+class BaseOperator(TaskNode, metaclass=BaseOperatorMeta):
     """A task definition (`airflow.sdk.BaseOperator`); subclasses implement `execute(context)`."""
 
     template_fields: ClassVar[Sequence[str]] = ()
@@ -210,7 +348,7 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
         render_template_as_native_obj: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        kwargs.pop("_airflow_from_mapped", None)
+        from_mapped = bool(kwargs.pop("_airflow_from_mapped", False))
         if kwargs:
             raise TypeError(
                 f"Invalid arguments were passed to {type(self).__name__} (task_id: {task_id}). "
@@ -220,7 +358,9 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
         if run_as_user is not None:
             raise NotSupportedByRunner("run_as_user (impersonation) is not supported by the local runner")
         self.task_group = task_group
-        self.task_id = task_group.child_id(task_id) if task_group is not None else task_id
+        # An instance of a mapped task is built from the mapped task's arguments: its id is already the
+        # full one, and the mapped task, not this copy, is the DAG's member.
+        self._task_id = task_group.child_id(task_id) if task_group is not None and not from_mapped else task_id
         self.upstream_task_ids: set[str] = set()
         self.downstream_task_ids: set[str] = set()
         self.owner = owner
@@ -296,40 +436,53 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
         self.render_template_as_native_obj = render_template_as_native_obj
         self.is_setup = False
         self.is_teardown = False
+        self._on_failure_fail_dagrun = False
+        self._render_skip_ids: set[int] = set()
         self._dag: DAG | None = None
+        if from_mapped:
+            self._dag = dag
+            return
+        from migrator.runner.sdk.setup_teardown import SetupTeardownContext
+
+        SetupTeardownContext.record(self)
         if task_group is not None:
             task_group.add(self)
         if dag is not None:
             self.dag = dag
 
     def _after_init(self) -> None:
-        """Once the outermost `__init__` ran: XComArgs in templated fields become dependencies."""
+        """Once the outermost `__init__` ran: XComArgs in templated fields become dependencies, and a
+        deferrable operator of the user's own (one with execute_complete) is refused where it is made."""
+        if getattr(self, "deferrable", False):
+            for klass in type(self).__mro__:
+                if klass.__module__.startswith("migrator.runner"):
+                    break
+                if "execute_complete" in vars(klass):
+                    raise NotSupportedByRunner(
+                        f"{type(self).__name__}(deferrable=True) defers to a trigger: deferrable operators other "
+                        "than the standard sensors are not supported by the local runner (pass deferrable=False)")
         for field in self.template_fields:
-            for arg in iter_xcom_args(getattr(self, field, None)):
-                arg.operator._add_edge(self)
+            for referenced, _ in iter_references(getattr(self, field, None)):
+                if referenced is not self:
+                    referenced._add_edge(self)
 
-    # -- DAG membership ---------------------------------------------------------------------------
+    # -- identity ----------------------------------------------------------------------------------------
     @property
-    def dag(self) -> DAG:
-        if self._dag is None:
-            raise AirflowException(f"Operator {self.task_id!r} has not been assigned to a DAG yet")
-        return self._dag
+    def task_id(self) -> str:
+        return self._task_id
 
-    @dag.setter
-    def dag(self, dag: DAG) -> None:
-        if self._dag is dag:
-            return
-        if self._dag is not None:
-            raise AirflowException(f"The DAG assigned to {self} can not be changed.")
-        dag.add_task(self)
-        self._dag = dag
-
-    def has_dag(self) -> bool:
-        return self._dag is not None
-
-    @property
-    def dag_id(self) -> str:
-        return self._dag.dag_id if self._dag is not None else f"adhoc_{self.owner}"
+    @task_id.setter
+    def task_id(self, value: str) -> None:
+        # A DAG keys its tasks (and their edges) by the id they were added with; Airflow's `dags test` of
+        # a renamed task stops with a bare KeyError. Refuse the rename where it is written instead.
+        old = getattr(self, "_task_id", None)
+        dag = getattr(self, "_dag", None)
+        if old is not None and value != old and dag is not None and dag.task_dict.get(old) is self:
+            raise AirflowException(
+                f"task_id {old!r} cannot be changed to {value!r}: the task is already in DAG {dag.dag_id!r}, "
+                "which knows it by its first id; pass the id when creating the task")
+        validate_key(value)
+        self._task_id = value
 
     @property
     def task_type(self) -> str:
@@ -351,76 +504,17 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
     def log(self) -> logging.Logger:
         return logging.getLogger(self.logger_name or f"airflow.task.operators.{type(self).__module__}.{type(self).__name__}")
 
-    @property
-    def output(self) -> XComArg:
-        return XComArg(self)
-
-    @property
-    def upstream_list(self) -> list[BaseOperator]:
-        return [self.dag.task_dict[t] for t in sorted(self.upstream_task_ids)]
-
-    @property
-    def downstream_list(self) -> list[BaseOperator]:
-        return [self.dag.task_dict[t] for t in sorted(self.downstream_task_ids)]
-
-    def get_direct_relative_ids(self, upstream: bool = False) -> set[str]:
-        return set(self.upstream_task_ids if upstream else self.downstream_task_ids)
-
-    def get_direct_relatives(self, upstream: bool = False) -> list[BaseOperator]:
-        return self.upstream_list if upstream else self.downstream_list
-
-    def get_flat_relative_ids(self, *, upstream: bool = False) -> set[str]:
-        found: set[str] = set()
-        stack = list(self.get_direct_relative_ids(upstream))
-        while stack:
-            task_id = stack.pop()
-            if task_id in found:
-                continue
-            found.add(task_id)
-            stack.extend(self.dag.task_dict[task_id].get_direct_relative_ids(upstream))
-        return found
-
-    def get_flat_relatives(self, upstream: bool = False) -> list[BaseOperator]:
-        return [self.dag.task_dict[t] for t in sorted(self.get_flat_relative_ids(upstream=upstream))]
-
-    # -- relationships ----------------------------------------------------------------------------
-    def _upstream_ends(self) -> list[BaseOperator]:
-        return [self]
-
-    def _downstream_ends(self) -> list[BaseOperator]:
-        return [self]
-
-    def _add_edge(self, downstream: BaseOperator) -> None:
-        if downstream is self:
-            raise AirflowException(f"Relationships can only be set between different tasks; {self.task_id!r} >> itself")
-        dag = self._dag or downstream._dag
-        if dag is None:
-            raise AirflowException(
-                f"Tried to create relationships between tasks that don't have DAGs yet. "
-                f"Set the DAG for at least one task and try again: {[self, downstream]}"
-            )
-        if self._dag is None:
-            self.dag = dag
-        if downstream._dag is None:
-            downstream.dag = dag
-        if self._dag is not downstream._dag:
-            raise AirflowException(f"Tried to set relationships between tasks in more than one DAG: {self.dag_id}, {downstream.dag_id}")
-        self.downstream_task_ids.add(downstream.task_id)
-        downstream.upstream_task_ids.add(self.task_id)
-
-    # -- features outside the subset ---------------------------------------------------------------
+    # -- dynamic task mapping -----------------------------------------------------------------------
     @classmethod
     def partial(cls, **kwargs: Any) -> Any:
-        raise NotSupportedByRunner(f"{cls.__name__}.partial() (dynamic task mapping) is not supported by the local runner")
+        """`Operator.partial(task_id=..., fixed=...)`; then `.expand(mapped=[...])` (see sdk/mapped.py)."""
+        from migrator.runner.sdk.mapped import make_partial
 
-    def expand(self, **kwargs: Any) -> Any:
-        raise NotSupportedByRunner(f"{type(self).__name__}.expand() (dynamic task mapping) is not supported by the local runner")
+        return make_partial(cls, **kwargs)
 
-    def as_setup(self) -> Any:
-        raise NotSupportedByRunner("setup/teardown tasks (as_setup) are not supported by the local runner")
-
-    def as_teardown(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotSupportedByRunner("setup/teardown tasks (as_teardown) are not supported by the local runner")
+    def defer(self, *, trigger: Any = None, method_name: str = "", kwargs: Any = None, timeout: Any = None) -> Any:
+        raise NotSupportedByRunner(f"{type(self).__name__} defers to a trigger (self.defer): deferrable operators "
+                                   "other than the standard sensors are not supported by the local runner")
 
     # -- execution hooks (called by the runner in the task process) --------------------------------
     def execute(self, context: dict[str, Any]) -> Any:
@@ -459,6 +553,22 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
 
     def __hash__(self) -> int:
         return id(self)
+
+
+class BaseAsyncOperator(BaseOperator):
+    """Airflow 3.2+: an operator whose `aexecute` runs in an event loop in the task's process."""
+
+    @property
+    def is_async(self) -> bool:
+        return True
+
+    async def aexecute(self, context: dict[str, Any]) -> Any:
+        raise NotImplementedError()
+
+    def execute(self, context: dict[str, Any]) -> Any:
+        import asyncio
+
+        return asyncio.run(self.aexecute(context))
 
 
 def add_task_to_dag(dag: DAG, task: BaseOperator) -> None:

@@ -50,9 +50,12 @@ class DagContext:
 
     @classmethod
     def reset(cls) -> None:
+        from migrator.runner.sdk.setup_teardown import SetupTeardownContext
+
         cls._stack = []
         cls._group_stack = {}
         cls.autoregistered = []
+        SetupTeardownContext.reset()
 
 
 _CURRENT_CONTEXT: list[dict[str, Any]] = []

@@ -18,7 +18,15 @@ from migrator.runner.sdk.operators import (
     ShortCircuitOperator,
     determine_kwargs,
 )
+from migrator.runner.sdk.sensors import PythonSensor
+from migrator.runner.sdk.virtualenv import (
+    BranchExternalPythonOperator,
+    BranchPythonVirtualenvOperator,
+    ExternalPythonOperator,
+    PythonVirtualenvOperator,
+)
 from migrator.runner.sdk.xcom_arg import XComArg
+from migrator.runner.trigger_rules import TriggerRule
 
 # The keys of Airflow 3's task context (`airflow.sdk.definitions.context.Context`).
 KNOWN_CONTEXT_KEYS = frozenset({
@@ -28,7 +36,7 @@ KNOWN_CONTEXT_KEYS = frozenset({
     "prev_data_interval_end_success", "prev_start_date_success", "prev_end_date_success",
     "reason", "run_id", "start_date", "task", "task_reschedule_count", "task_instance",
     "task_instance_key_str", "test_mode", "templates_dict", "ti", "triggering_asset_events",
-    "ts", "ts_nodash", "ts_nodash_with_tz", "try_number", "var", "partition_key", "partition_date",
+    "ts", "ts_nodash", "ts_nodash_with_tz", "try_number", "var", "partition_key", "partition_date", "task_state_store", "asset_state_store",
 })
 
 
@@ -121,7 +129,6 @@ class _BashDecoratedOperator(DecoratedOperatorMixin, BashOperator):
     def __init__(self, *, python_callable: Callable[..., Any], task_id: str, op_args: Sequence[Any] = (),
                  op_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
         task_id, op_kwargs = self._decorated_init(python_callable, task_id, op_args, op_kwargs or {}, kwargs)
-        kwargs.pop("multiple_outputs", None)
         super().__init__(bash_command="SET_DURING_EXECUTION", task_id=task_id, **kwargs)
         self.python_callable = python_callable
         self.op_args = op_args
@@ -138,6 +145,34 @@ class _BashDecoratedOperator(DecoratedOperatorMixin, BashOperator):
             raise TypeError("The returned value from the TaskFlow callable must be a non-empty string.")
         render_template_fields(self, context)
         return super().execute(context)
+
+
+class _SensorDecoratedOperator(DecoratedOperatorMixin, PythonSensor):
+    """`@task.sensor`: the function is the poke; True (or a PokeReturnValue) ends the wait."""
+
+    template_fields: ClassVar[Sequence[str]] = ("op_args", "op_kwargs")
+    custom_operator_name = "@task.sensor"
+
+    def __init__(self, *, python_callable: Callable[..., Any], task_id: str, op_args: Sequence[Any] = (),
+                 op_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        task_id, op_kwargs = self._decorated_init(python_callable, task_id, op_args, op_kwargs or {}, kwargs)
+        kwargs.pop("multiple_outputs", None)
+        super().__init__(python_callable=python_callable, task_id=task_id, op_args=list(op_args), op_kwargs=op_kwargs,
+                         **kwargs)
+
+
+def _decorated(base: type, name: str) -> type:
+    """A @task.<name> operator class over `base` (the function's arguments become op_args/op_kwargs)."""
+
+    def __init__(self: Any, *, python_callable: Callable[..., Any], task_id: str, op_args: Sequence[Any] = (),
+                 op_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        task_id, op_kwargs = self._decorated_init(python_callable, task_id, op_args, op_kwargs or {}, kwargs)
+        base.__init__(self, python_callable=python_callable, task_id=task_id, op_args=op_args, op_kwargs=op_kwargs,
+                      **kwargs)
+
+    namespace = {"__init__": __init__, "custom_operator_name": f"@task.{name}",
+                 "template_fields": ("templates_dict", "op_args", "op_kwargs")}
+    return type(f"_{base.__name__}Decorated", (DecoratedOperatorMixin, base), namespace)
 
 
 def _infer_multiple_outputs(function: Callable[..., Any]) -> bool:
@@ -170,30 +205,107 @@ class _TaskDecorator:
             self.multiple_outputs = _infer_multiple_outputs(function)
         else:
             self.multiple_outputs = bool(self.kwargs.pop("multiple_outputs"))
+        self.is_setup = False
+        self.is_teardown = False
+        self.on_failure_fail_dagrun = False
         functools.update_wrapper(self, function)
 
+    def _teardown_kwargs(self) -> dict[str, Any]:
+        kwargs = dict(self.kwargs)
+        if self.is_teardown:
+            if "trigger_rule" in kwargs:
+                raise ValueError("Trigger rule not configurable for teardown tasks.")
+            kwargs["trigger_rule"] = TriggerRule.ALL_DONE_SETUP_SUCCESS
+        return kwargs
+
     def __call__(self, *args: Any, **kwargs: Any) -> XComArg:
-        if self.operator_class is _BashDecoratedOperator:
-            op = self.operator_class(python_callable=self.function, op_args=args, op_kwargs=kwargs, **self.kwargs)
-        else:
-            op = self.operator_class(python_callable=self.function, op_args=args, op_kwargs=kwargs,
-                                     multiple_outputs=self.multiple_outputs, **self.kwargs)
+        options = self._teardown_kwargs()
+        on_failure_fail_dagrun = options.pop("on_failure_fail_dagrun", self.on_failure_fail_dagrun)
+        op = self.operator_class(python_callable=self.function, op_args=args, op_kwargs=kwargs,
+                                 multiple_outputs=self.multiple_outputs, **options)
+        op.is_setup = self.is_setup
+        op.is_teardown = self.is_teardown
+        op.on_failure_fail_dagrun = on_failure_fail_dagrun
         return XComArg(op)
+
+    def _copy(self, kwargs: dict[str, Any]) -> _TaskDecorator:
+        result = _TaskDecorator(self.function, self.operator_class, kwargs)
+        result.is_setup, result.is_teardown = self.is_setup, self.is_teardown
+        result.on_failure_fail_dagrun = self.on_failure_fail_dagrun
+        return result
 
     def override(self, **kwargs: Any) -> _TaskDecorator:
         merged = {**self.kwargs, **kwargs}
         if "multiple_outputs" not in merged:
             merged["multiple_outputs"] = self.multiple_outputs
-        return _TaskDecorator(self.function, self.operator_class, merged)
+        return self._copy(merged)
 
-    def expand(self, **kwargs: Any) -> Any:
-        raise NotSupportedByRunner("@task(...).expand() (dynamic task mapping) is not supported by the local runner")
+    # -- dynamic task mapping (Airflow's _TaskDecorator.expand / expand_kwargs / partial) ----------------
+    def _validate_arg_names(self, func: str, kwargs: dict[str, Any]) -> None:
+        shadowed = KNOWN_CONTEXT_KEYS.intersection(kwargs)
+        if len(shadowed) == 1:
+            raise ValueError(f"cannot call {func}() on task context variable {next(iter(shadowed))!r}")
+        if shadowed:
+            raise ValueError(f"cannot call {func}() on task context variables {', '.join(repr(n) for n in shadowed)}")
+        from migrator.runner.sdk.mapped import check_argument_names
 
-    def partial(self, **kwargs: Any) -> Any:
-        raise NotSupportedByRunner("@task(...).partial() (dynamic task mapping) is not supported by the local runner")
+        check_argument_names(self.function, func, kwargs)
 
-    def expand_kwargs(self, *args: Any, **kwargs: Any) -> Any:
-        return self.expand()
+    def partial(self, **kwargs: Any) -> _TaskDecorator:
+        from migrator.runner.sdk.mapped import prevent_duplicates
+
+        self._validate_arg_names("partial", kwargs)
+        old = self.kwargs.get("op_kwargs", {})
+        prevent_duplicates(old, kwargs, fail_reason="duplicate partial")
+        merged = {**self.kwargs, "op_kwargs": {**kwargs, **old}, "multiple_outputs": self.multiple_outputs}
+        return self._copy(merged)
+
+    def expand(self, **map_kwargs: Any) -> XComArg:
+        from migrator.runner.sdk.mapped import DictOfListsExpandInput, prevent_duplicates
+
+        if self.kwargs.get("trigger_rule") == TriggerRule.ALWAYS and any(
+                isinstance(value, XComArg) for value in map_kwargs.values()):
+            raise ValueError("Task-generated mapping within a task using 'expand' is not allowed with trigger rule "
+                             "'always'.")
+        if not map_kwargs:
+            raise TypeError("no arguments to expand against")
+        self._validate_arg_names("expand", map_kwargs)
+        prevent_duplicates(self.kwargs, map_kwargs, fail_reason="mapping already partial")
+        return self._expand(DictOfListsExpandInput(map_kwargs), strict=False)
+
+    def expand_kwargs(self, kwargs: Any, *, strict: bool = True) -> XComArg:
+        from migrator.runner.sdk.mapped import ListOfDictsExpandInput, check_expand_kwargs_argument
+
+        check_expand_kwargs_argument(kwargs)
+        return self._expand(ListOfDictsExpandInput(kwargs), strict=strict)
+
+    def _expand(self, expand_input: Any, *, strict: bool) -> XComArg:
+        from migrator.runner.sdk.baseoperator import _merged_default_args
+        from migrator.runner.sdk.mapped import DecoratedMappedOperator, base_parameter_names, ensure_xcomarg_return_value
+        from migrator.runner.sdk.params import ParamsDict
+
+        ensure_xcomarg_return_value(expand_input.value)
+        task_kwargs = self._teardown_kwargs()
+        dag = task_kwargs.pop("dag", None) or DagContext.get_current()
+        task_group = task_kwargs.pop("task_group", None) or DagContext.current_group(dag)
+        default_args = _merged_default_args(dag, task_group, task_kwargs.pop("default_args", None))
+        params = ParamsDict(default_args.get("params") or {})
+        params.update(task_kwargs.pop("params", None) or {})
+        partial_kwargs: dict[str, Any] = {"is_setup": self.is_setup, "is_teardown": self.is_teardown,
+                                          "on_failure_fail_dagrun": self.on_failure_fail_dagrun}
+        keys = base_parameter_names() - {"default_args", "do_xcom_push", "multiple_outputs", "params"}
+        partial_kwargs.update((k, v) for k, v in default_args.items() if k in keys)
+        partial_kwargs.update(task_kwargs)
+        task_id = get_unique_task_id(partial_kwargs.pop("task_id"), dag, task_group)
+        if task_group is not None:
+            task_id = task_group.child_id(task_id)
+        partial_kwargs.setdefault("op_args", [])
+        partial_kwargs.setdefault("op_kwargs", {})
+        operator = DecoratedMappedOperator(
+            operator_class=self.operator_class, partial_kwargs=partial_kwargs, task_id=task_id, params=params,
+            dag=dag, task_group=task_group, disallow_kwargs_override=strict, python_callable=self.function,
+            multiple_outputs=self.multiple_outputs, op_kwargs_expand_input=expand_input)
+        return XComArg(operator)
 
 
 def _factory(operator_class: type) -> Callable[..., Any]:
@@ -212,20 +324,55 @@ class _TaskDecoratorCollection:
     branch = staticmethod(_factory(_BranchPythonDecoratedOperator))
     short_circuit = staticmethod(_factory(_ShortCircuitDecoratedOperator))
     bash = staticmethod(_factory(_BashDecoratedOperator))
+    sensor = staticmethod(_factory(_SensorDecoratedOperator))
+    virtualenv = staticmethod(_factory(_decorated(PythonVirtualenvOperator, "virtualenv")))
+    external_python = staticmethod(_factory(_decorated(ExternalPythonOperator, "external_python")))
+    branch_virtualenv = staticmethod(_factory(_decorated(BranchPythonVirtualenvOperator, "branch_virtualenv")))
+    branch_external_python = staticmethod(_factory(_decorated(BranchExternalPythonOperator, "branch_external_python")))
 
     def __call__(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
         return self.python(python_callable, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
-        raise NotSupportedByRunner(f"@task.{name} is not supported by the local runner "
-                                   "(supported: @task, @task.python, @task.branch, @task.short_circuit, @task.bash)")
+        raise NotSupportedByRunner(f"@task.{name} is not supported by the local runner (supported: @task, "
+                                   f"{', '.join('@task.' + n for n in SUPPORTED_DECORATORS)})")
 
 
 task = _TaskDecoratorCollection()
+SUPPORTED_DECORATORS = sorted(name for name, value in vars(_TaskDecoratorCollection).items()
+                              if isinstance(value, staticmethod))
 
 
-def setup(*args: Any, **kwargs: Any) -> Any:
-    raise NotSupportedByRunner("@setup/@teardown tasks are not supported by the local runner")
+def is_decorated_task(value: Any) -> bool:
+    return isinstance(value, _TaskDecorator)
 
 
-teardown = setup
+def _as_task(func: Any) -> _TaskDecorator:
+    import types
+
+    from migrator.runner.sdk.exceptions import AirflowException
+
+    if isinstance(func, types.FunctionType):
+        return task(func)
+    if not isinstance(func, _TaskDecorator):
+        raise AirflowException("Task groups cannot be marked as setup or teardown.")
+    return func
+
+
+def setup(func: Any) -> _TaskDecorator:
+    """`@setup`: a task that prepares what the tasks after it use (see sdk/setup_teardown.py)."""
+    decorated = _as_task(func)
+    decorated.is_setup = True
+    return decorated
+
+
+def teardown(_func: Any = None, *, on_failure_fail_dagrun: bool = False) -> Any:
+    """`@teardown` / `@teardown(on_failure_fail_dagrun=True)`: runs after its setups' work, whatever failed."""
+
+    def mark(func: Any) -> _TaskDecorator:
+        decorated = _as_task(func)
+        decorated.is_teardown = True
+        decorated.on_failure_fail_dagrun = on_failure_fail_dagrun
+        return decorated
+
+    return mark if _func is None else mark(_func)

@@ -8,6 +8,9 @@ helpers below, so they cannot drift apart.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import inspect
 import itertools
 import os
@@ -219,6 +222,7 @@ class PythonOperator(BaseOperator):
     def execute(self, context: dict[str, Any]) -> Any:
         context.update(self.op_kwargs, templates_dict=self.templates_dict)
         self.op_kwargs = self.determine_kwargs(context)
+        self._outlet_events = context.get("outlet_events")
         return_value = self.execute_callable()
         if self.show_return_value_in_logs:
             self.log.info("Done. Returned value was: %s", return_value)
@@ -230,14 +234,55 @@ class PythonOperator(BaseOperator):
         return determine_kwargs(self.python_callable, self.op_args, context)
 
     def execute_callable(self) -> Any:
-        return self.python_callable(*self.op_args, **self.op_kwargs)
+        if is_async_callable(self.python_callable):
+            # Airflow 3.2+ runs an `async def` callable in an event loop on the worker (BaseAsyncOperator).
+            return asyncio.run(self.python_callable(*self.op_args, **self.op_kwargs))
+        if not inspect.isgeneratorfunction(self.python_callable):
+            return self.python_callable(*self.op_args, **self.op_kwargs)
+        return run_generator(self.python_callable(*self.op_args, **self.op_kwargs),
+                             getattr(self, "_outlet_events", None), self.log)
+
+
+def is_async_callable(function: Any) -> bool:
+    """Airflow's test: an `async def` function (possibly wrapped), or an object with an async __call__."""
+    while isinstance(function, functools.partial):
+        function = function.func
+    function = inspect.unwrap(function) if callable(function) else function
+    if not callable(function):
+        return False
+    if inspect.iscoroutinefunction(function):
+        return True
+    if not inspect.isfunction(function):
+        call = type(function).__call__
+        with contextlib.suppress(Exception):
+            call = inspect.unwrap(call)
+        return inspect.iscoroutinefunction(call)
+    return False
+
+
+def run_generator(generator: Any, outlet_events: Any, log: Any) -> Any:
+    """A generator task: each yielded Metadata sets an outlet event's extra; the return value is the
+    generator's own (Airflow's ExecutionCallableRunner)."""
+    from migrator.runner.sdk.asset_events import Metadata
+
+    while True:
+        try:
+            item = next(generator)
+        except StopIteration as stop:
+            return stop.value
+        if isinstance(item, Metadata) and outlet_events is not None:
+            outlet_events.apply(item)
+        else:
+            log.warning("Ignoring unknown data of %r received from task", type(item))
 
 
 class SkipMixin:
     """Skipping downstream tasks: raises `DownstreamTasksSkipped`, which the runner applies."""
 
     def skip(self, ti: Any, tasks: Iterable[Any]) -> None:
-        task_ids = [t.task_id for t in tasks if isinstance(t, BaseOperator)]
+        from migrator.runner.sdk.mapped import MappedOperator
+
+        task_ids = [t.task_id for t in tasks if isinstance(t, (BaseOperator, MappedOperator))]
         if not task_ids:
             return
         if getattr(self, "task_id", None) is not None:

@@ -129,15 +129,27 @@ class BaseSensorOperator(BaseOperator):
             raise AirflowSensorTimeout(message)
 
     def execute(self, context: Mapping[str, Any]) -> Any:
-        """The poke loop, for sensors that run in a task process (poke mode only there)."""
-        started = time.monotonic()
+        """The poke loop, for sensors that run in a task process. In poke mode it waits here; in
+        reschedule mode each poke is one process and the timeout counts from the first poke."""
+        if self.reschedule:
+            first = getattr(context["ti"], "first_reschedule_date", None)
+            start_wall = first.timestamp() if first is not None else time.time()
+
+            def run_duration() -> float:
+                return time.time() - start_wall
+            started: float = start_wall
+        else:
+            started = time.monotonic()
+
+            def run_duration() -> float:
+                return time.monotonic() - started
         poke_count = 1
         while True:
             result = self.poke_once(context)
             if result:
                 self.log.info("Success criteria met. Exiting.")
                 return result.xcom_value if isinstance(result, PokeReturnValue) else None
-            duration = time.monotonic() - started
+            duration = run_duration()
             self.timed_out(duration)
             interval = self.next_poke_interval(started, duration, poke_count)
             if self.reschedule:
@@ -147,6 +159,9 @@ class BaseSensorOperator(BaseOperator):
 
     # Built-in sensors answer these for the runner (see module docstring).
     deferrable: bool = False
+    # Whether the sensor's timeout also bounds its deferral (Airflow passes it to defer() for some
+    # sensors only: a deferred TimeSensor or DateTimeSensor waits for its moment, however late).
+    deferral_timeout: ClassVar[bool] = True
 
     def deferred_result(self, context: Mapping[str, Any]) -> tuple[bool, Any]:
         """In deferrable mode, whether `execute` finishes without deferring, and with what XCom."""
@@ -245,6 +260,7 @@ class TimeSensor(BaseSensorOperator):
     """Waits until a time of day, in the DAG's time zone, on the day the task starts (Airflow 3)."""
 
     runner_kind: ClassVar[str] = "sensor"
+    deferral_timeout: ClassVar[bool] = False
 
     def __init__(self, *, target_time: datetime.time, deferrable: bool = False, start_from_trigger: bool = False,
                  end_from_trigger: bool = False, trigger_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -279,6 +295,7 @@ class DateTimeSensor(BaseSensorOperator):
 
     template_fields: ClassVar[Sequence[str]] = ("target_time",)
     runner_kind: ClassVar[str] = "sensor"
+    deferral_timeout: ClassVar[bool] = False
 
     def __init__(self, *, target_time: str | datetime.datetime, **kwargs: Any) -> None:
         deferrable = kwargs.pop("deferrable", False)
@@ -396,6 +413,9 @@ class ExternalTaskSensor(BaseSensorOperator):
                       self.external_task_ids or self.external_task_group_id or "the DAG run",
                       self.external_dag_id, ",".join(d.isoformat() for d in dates))
 
+        if self.external_task_group_id:
+            self._check_group_exists(reader, context)
+
         def count(states: list[str]) -> float:
             if self.external_task_ids:
                 found = reader.count_task_instances(self.external_dag_id, list(self.external_task_ids), dates, states)
@@ -417,6 +437,21 @@ class ExternalTaskSensor(BaseSensorOperator):
         return count(self.allowed_states) == len(dates)
 
 
+    def _check_group_exists(self, reader: Any, context: Mapping[str, Any]) -> None:
+        """Airflow answers a poke for a task group its latest DAG version lacks (or a DAG it does not know)
+        with "not found", which fails the task at once; waiting could never succeed."""
+        from migrator.runner.loader import loaded_dag
+
+        dag = loaded_dag(self.external_dag_id)
+        known = (self.external_task_group_id in dag.task_group_dict) if dag is not None else \
+            reader.group_known(self.external_dag_id, self.external_task_group_id)
+        if known:
+            return
+        why = "the runner has neither loaded nor run that DAG" if known is None else "its latest run has no such group"
+        raise AirflowException(f"Task group {self.external_task_group_id!r} not found in DAG "
+                               f"{self.external_dag_id!r} ({why})")
+
+
 class ExternalTaskMarker(BaseOperator):
     """Marks a dependency for clearing across DAGs; a no-op when run."""
 
@@ -433,3 +468,87 @@ class ExternalTaskMarker(BaseOperator):
 
     def execute(self, context: Mapping[str, Any]) -> None:
         return None
+
+
+class BashSensor(BaseSensorOperator):
+    """Pokes by running a bash script: exit 0 means done; another code pokes again (or, with
+    `retry_exit_code`, only that code pokes again and any other fails the task)."""
+
+    template_fields: ClassVar[Sequence[str]] = ("bash_command", "env")
+
+    def __init__(self, *, bash_command: str, env: dict[str, str] | None = None, output_encoding: str = "utf-8",
+                 retry_exit_code: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.bash_command = bash_command
+        self.env = env
+        self.output_encoding = output_encoding
+        self.retry_exit_code = retry_exit_code
+
+    def poke(self, context: Mapping[str, Any]) -> bool:
+        import subprocess
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="airflowtmp") as folder:
+            script = os.path.join(folder, self.task_id)
+            with open(script, "w", encoding="utf-8") as handle:
+                handle.write(self.bash_command)
+            self.log.info("Running command: %s", self.bash_command)
+            process = subprocess.run(["bash", script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=folder,
+                                     env=self.env, start_new_session=True, check=False)
+            for line in process.stdout.decode(self.output_encoding, errors="backslashreplace").splitlines():
+                self.log.info(line.strip())
+            self.log.info("Command exited with return code %s", process.returncode)
+        if process.returncode == 0:
+            return True
+        if self.retry_exit_code is not None and process.returncode != self.retry_exit_code:
+            raise AirflowFailException(f"Command exited with return code {process.returncode}")
+        return False
+
+
+class PythonSensor(BaseSensorOperator):
+    """Pokes by calling a Python function: a truthy result (or PokeReturnValue) means done."""
+
+    template_fields: ClassVar[Sequence[str]] = ("templates_dict", "op_args", "op_kwargs")
+
+    def __init__(self, *, python_callable: Callable[..., Any], op_args: list[Any] | None = None,
+                 op_kwargs: Mapping[str, Any] | None = None, templates_dict: dict[str, Any] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.python_callable = python_callable
+        self.op_args = op_args or []
+        self.op_kwargs = op_kwargs or {}
+        self.templates_dict = templates_dict
+
+    def poke(self, context: Mapping[str, Any]) -> PokeReturnValue | bool:
+        from migrator.runner.sdk.operators import determine_kwargs
+
+        merged = dict(context)
+        merged.update(self.op_kwargs, templates_dict=self.templates_dict)
+        kwargs = determine_kwargs(self.python_callable, self.op_args, merged)
+        self.log.info("Poking callable: %s", self.python_callable)
+        result = self.python_callable(*self.op_args, **kwargs)
+        return result if isinstance(result, PokeReturnValue) else PokeReturnValue(bool(result))
+
+
+class DayOfWeekSensor(BaseSensorOperator):
+    """Waits until the day of the week (of the wall clock, or of the logical date) is one of `week_day`."""
+
+    runner_kind: ClassVar[str] = "sensor"
+
+    def __init__(self, *, week_day: Any, use_task_logical_date: bool = False, **kwargs: Any) -> None:
+        from migrator.runner.sdk.weekday import WeekDay
+
+        super().__init__(**kwargs)
+        self.week_day = week_day
+        self.use_task_logical_date = use_task_logical_date
+        self._week_day_num = WeekDay.validate_week_day(week_day)
+
+    def poke(self, context: Mapping[str, Any]) -> bool:
+        from migrator.runner.timezone import utcnow
+
+        if self.use_task_logical_date:
+            moment = context.get("logical_date") or context["dag_run"].run_after
+        else:
+            moment = utcnow()
+        self.log.info("Poking until weekday is in %s, Today is %s", self.week_day, moment.isoweekday())
+        return moment.isoweekday() in self._week_day_num

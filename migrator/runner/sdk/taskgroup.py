@@ -134,33 +134,113 @@ class TaskGroup(DependencyMixin):
     def __repr__(self) -> str:
         return f"<TaskGroup: {self.group_id}>"
 
+    def iter_tasks(self) -> Iterator[BaseOperator]:
+        return iter(self)
+
+
+class MappedTaskGroup(TaskGroup):
+    """A task group expanded over values: every task in it has one instance per value (`@task_group` +
+    `.expand()`); a task in the group reads its instance's values through MappedArgument stand-ins."""
+
+    def __init__(self, group_id: str | None = None, *, expand_input: Any, **kwargs: Any) -> None:
+        super().__init__(group_id, **kwargs)
+        parent = self.parent_group
+        while parent is not None and not isinstance(parent, MappedTaskGroup):
+            parent = parent.parent_group
+        if parent is not None:
+            from migrator.runner.sdk.exceptions import NotSupportedByRunner
+
+            raise NotSupportedByRunner("a mapped task group inside another mapped task group is not supported by "
+                                       "the local runner")
+        self.expand_input = expand_input
+
+    def __repr__(self) -> str:
+        return f"<MappedTaskGroup: {self.group_id}>"
+
 
 def task_group(python_callable: Callable[..., Any] | None = None, **tg_kwargs: Any) -> Any:
     """`@task_group`: calling the function builds its tasks inside a new group (ids get suffixes)."""
 
-    def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(func)
-        def factory(*args: Any, **kwargs: Any) -> Any:
-            options = dict(tg_kwargs)
-            options.setdefault("group_id", func.__name__)
-            options.setdefault("add_suffix_on_collision", True)
-            with TaskGroup(**options) as group:
-                result = func(*args, **kwargs)
-            # As in Airflow: a group function returning a task (or XComArg) makes that the group's handle
-            # only for wiring the result; `group >> x` wires from the group's leaves.
-            return result if result is not None else group
-
-        factory.override = lambda **more: task_group(func, **{**tg_kwargs, **more})  # type: ignore[attr-defined]
-        factory.expand = _unsupported_expand  # type: ignore[attr-defined]
-        factory.partial = _unsupported_expand  # type: ignore[attr-defined]
-        return factory
+    def decorator(func: Callable[..., Any]) -> _TaskGroupFactory:
+        return _TaskGroupFactory(func, dict(tg_kwargs), {})
 
     if python_callable is not None:
         return decorator(python_callable)
     return decorator
 
 
-def _unsupported_expand(*args: Any, **kwargs: Any) -> Any:
-    from migrator.runner.sdk.exceptions import NotSupportedByRunner
+class _TaskGroupFactory:
+    """A `@task_group` function: calling it builds its tasks in a new group; `.expand()` maps the group."""
 
-    raise NotSupportedByRunner("mapped task groups (.expand/.partial) are not supported by the local runner")
+    def __init__(self, function: Callable[..., Any], tg_kwargs: dict[str, Any], partial_kwargs: dict[str, Any]) -> None:
+        self.function = function
+        self.tg_kwargs = tg_kwargs
+        self.partial_kwargs = partial_kwargs
+        functools.update_wrapper(self, function)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._create(TaskGroup, *args, **kwargs)
+
+    def _create(self, group_class: Callable[..., TaskGroup], *args: Any, **kwargs: Any) -> Any:
+        options = dict(self.tg_kwargs)
+        options.setdefault("group_id", self.function.__name__)
+        options.setdefault("add_suffix_on_collision", True)
+        with group_class(**options) as group:
+            if self.function.__doc__ and not group.tooltip:
+                group.tooltip = self.function.__doc__
+            result = self.function(*args, **kwargs)
+        # As in Airflow: a group function returning a task (or XComArg) makes that the group's handle
+        # only for wiring the result; `group >> x` wires from the group's leaves.
+        return result if result is not None else group
+
+    def override(self, **more: Any) -> _TaskGroupFactory:
+        return _TaskGroupFactory(self.function, {**self.tg_kwargs, **more}, self.partial_kwargs)
+
+    def _validate_arg_names(self, func: str, kwargs: dict[str, Any]) -> None:
+        from migrator.runner.sdk.mapped import check_argument_names
+
+        check_argument_names(self.function, func, kwargs)
+
+    def partial(self, **kwargs: Any) -> _TaskGroupFactory:
+        from migrator.runner.sdk.mapped import prevent_duplicates
+
+        self._validate_arg_names("partial", kwargs)
+        prevent_duplicates(self.partial_kwargs, kwargs, fail_reason="duplicate partial")
+        return _TaskGroupFactory(self.function, self.tg_kwargs, {**kwargs, **self.partial_kwargs})
+
+    def expand(self, **kwargs: Any) -> Any:
+        from migrator.runner.sdk.mapped import (
+            DictOfListsExpandInput,
+            MappedArgument,
+            ensure_xcomarg_return_value,
+            prevent_duplicates,
+        )
+
+        if not kwargs:
+            raise TypeError("no arguments to expand against")
+        self._validate_arg_names("expand", kwargs)
+        prevent_duplicates(self.partial_kwargs, kwargs, fail_reason="mapping already partial")
+        expand_input = DictOfListsExpandInput(kwargs)
+        ensure_xcomarg_return_value(expand_input.value)
+        return self._create(functools.partial(MappedTaskGroup, expand_input=expand_input), **self.partial_kwargs,
+                            **{k: MappedArgument(input=expand_input, key=k) for k in kwargs})
+
+    def expand_kwargs(self, kwargs: Any) -> Any:
+        import inspect
+
+        from migrator.runner.sdk.mapped import (
+            ListOfDictsExpandInput,
+            MappedArgument,
+            check_expand_kwargs_argument,
+            ensure_xcomarg_return_value,
+        )
+
+        check_expand_kwargs_argument(kwargs)
+        signature = inspect.signature(self.function)
+        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()):
+            raise TypeError("calling expand_kwargs() on task group function with * or ** is not supported")
+        expand_input = ListOfDictsExpandInput(kwargs)
+        ensure_xcomarg_return_value(expand_input.value)
+        names = [name for name in signature.parameters if name not in self.partial_kwargs]
+        return self._create(functools.partial(MappedTaskGroup, expand_input=expand_input), **self.partial_kwargs,
+                            **{k: MappedArgument(input=expand_input, key=k) for k in names})
