@@ -187,7 +187,10 @@ def test_ctrl_c_while_the_dag_file_loads_exits_130(env: Path) -> None:
                                         "time.sleep(3600)\n")
     process = subprocess.Popen([sys.executable, "-m", "migrator", "run", str(env / "slow_import.py")],
                                env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               # as from a terminal: a shell starts background jobs (`.ci/run &`) with
+                               # SIGINT ignored, and Python then keeps ignoring it
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 600  # a hang guard, not a guess
     while not (marker.exists() and marker.read_text()) and time.monotonic() < deadline:
         time.sleep(0.02)
