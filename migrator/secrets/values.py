@@ -42,8 +42,21 @@ _STAND_IN = re.compile(
 )
 
 
+# a Jinja expression: Airflow renders it, and a templated crontab (Ansible, Salt) is filled in on deploy
+_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+# what may surround templates in a value that is still only a stand-in (`{{ user }}:{{ password }}`)
+_TEMPLATE_GLUE = re.compile(r"[\s:@/._-]*")
+
+
 def is_placeholder(value: str) -> bool:
     """Whether a value stands for a secret rather than being one: empty, masked (`***`, `xxxx`), a
     slot some program fills in (`<password>`, `[TOKEN]`, `{password}`, `%(password)s`), an example
-    cut short (`pkz_...`) or holding a template (`{{ conn.db.password }}`)."""
-    return _STAND_IN.fullmatch(value) is not None or "{{" in value
+    cut short (`pkz_...`) or a template (`{{ conn.db.password }}`).
+
+    A value that only contains a template among other characters (`S w@$x!q{{ y }}`) is taken as
+    written: a password may hold braces, and a template filled into a literal is not a slot."""
+    if _STAND_IN.fullmatch(value) is not None:
+        return True
+    if not _TEMPLATE.search(value):
+        return False
+    return _TEMPLATE_GLUE.fullmatch(_TEMPLATE.sub("", value)) is not None

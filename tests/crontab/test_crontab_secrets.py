@@ -25,6 +25,8 @@ FOUND = [
     # (command, the secret values in order, the label of the first)
     ("mysqldump -uroot -pTopS3cret shop > /backup/shop.sql", ["TopS3cret"], "mysql_root_password"),
     ('mysqldump -u root -p"Swm@2026!" swm', ["Swm@2026!"], "mysql_root_password"),
+    # Jinja syntax inside a password is part of it; only a value that is all template is a slot
+    ("mysqldump -u root -p'S w@$x!\"q{{ y }}' shop", ['S w@$x!"q{{ y }}'], "mysql_root_password"),
     ("mysql -u etl -p'pa ss' -e 'select 1'", ["pa ss"], "mysql_etl_password"),
     ("mysql --user=etl --password=S3cret warehouse", ["S3cret"], "mysql_etl_password"),
     ("mysql -u clientcheck -pclientcheck clientcheck", ["clientcheck"], "mysql_password"),
@@ -122,6 +124,7 @@ NOT_SECRETS = [
     "rsync -p -a /data/ host:/srv/",
     "docker run -p 8080:80 nginx",
     "mysqldump -u root -p shop > /b/shop.sql",  # -p alone: mysql prompts
+    "mysqldump -u {{ db_user }} -p'{{ db_password }}' shop",  # a templated crontab: filled in on deploy
     "mysql -u root -p -P 3306 shop",
     "mongodump --username admin --password --out /b",
     "mysqldump -uroot -p$MYSQL_PWD shop",
@@ -190,6 +193,8 @@ def test_the_linters_cheap_tests_keep_every_secret_the_detector_finds(
         ("[TOKEN]", True),
         ("pkz_...", True),
         ("{{ conn.db.password }}", True),
+        ("{{ db_user }}:{{ db_password }}", True),
+        ('S w@$x!"q{{ y }}', False),  # braces inside a real password: Jinja syntax, not a slot
         ("%(password)s", True),
         ("S3cret", False),
         ("x9.Pw-_", False),
