@@ -2,7 +2,8 @@
 
 `ast.parse` accepts files that Python will not run: `return` or `break` at module level, a repeated
 keyword argument, `nonlocal` at module level. Those errors come from the compiler, so the tree is
-also compiled (`compile()` of the tree: no second parse, about a fifth of the parse's cost).
+also compiled (`compile()` of the tree: no second parse, yet nearly the parse's cost) whenever
+`compiler_errors.may_not_compile` cannot rule them out from the text and the statements.
 
 The linter runs on one Python, DAG files are written for several. A Python 3.12 f-string (PEP 701:
 the same quotes, a backslash or a comment inside the braces) does not parse on 3.10 or 3.11 although
@@ -27,6 +28,8 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from migrator.lint.compiler_errors import may_not_compile
 
 
 class Unparsable(Exception):
@@ -60,7 +63,8 @@ def parse_python(text: str, path: str) -> Parsed:
         return masked
     except (ValueError, RecursionError, MemoryError, OverflowError) as error:
         raise Unparsable(f"cannot parse: {type(error).__name__}: {error}") from None
-    _compile(module, path)
+    if may_not_compile(module, text):  # nearly never: compiling every file cost a fifth of linting it
+        _compile(module, path)
     return Parsed(module)
 
 
