@@ -128,7 +128,15 @@ def classify(
 
 def appends(command: str, stdin: str | None = None) -> str | None:
     """What in `command` appends to data (a retry would repeat it), or None."""
+    if stdin is None and not _MAY_APPEND.search(command):
+        return None  # nothing below could find anything: spare the shell parse
     return _appends(_simple_commands(command, None), stdin)
+
+
+# Without quotes, escapes, `$` or backquotes the shell's words are pieces of the text as written, so
+# `_appends` can only answer for a command holding one of these: an append redirection, a program it
+# knows (`tee`, `bq`, `mysqlimport`), or a word its SQL patterns need
+_MAY_APPEND = re.compile(r"['\"\\$`]|>>|tee|bq|mysqlimport|insert|copy|load", re.IGNORECASE)
 
 
 def _simple_commands(command: str, env: Mapping[str, str] | None) -> list[SimpleCommand]:
