@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from migrator.infer.facts import _SQL_CLIENTS
 from migrator.infer.shell import Redirect, SimpleCommand, basename, parse_command
+from migrator.infer.words import SQL_CLIENTS as _SQL_CLIENTS
 from migrator.shelltree import AndOr, Compound, Pipeline, Simple, parse, walk
 
 

@@ -25,6 +25,7 @@ from migrator.infer.shell import (
     lock_file,
     parse_command,
 )
+from migrator.infer.words import SQL_CLIENTS as _SQL_CLIENTS
 from migrator.infer.words import identifier, is_noise, split_words, wordset
 
 WRITE, READ, MENTION = "write", "read", "mention"
@@ -149,11 +150,6 @@ _IGNORED_OPTIONS = wordset("""
         logfile log-dir logdir pidfile pid-file lock lockfile lock-file cert key cacert
         credentials secrets ssh-key identity keyfile venv virtualenv python interpreter
         cwd workdir chdir home
-    """)
-_SQL_CLIENTS = wordset("""
-        psql mysql mariadb sqlite3 sqlite duckdb clickhouse-client clickhouse bq snowsql
-        hive beeline spark-sql impala-shell sqlcmd vsql trino presto cqlsh redshift
-        mssql-cli pgcli mycli
     """)
 _SQL_TEXT_OPTIONS = frozenset(
     {"-c", "--command", "-e", "--execute", "-q", "--query", "-Q", "--sql"}

@@ -19,6 +19,15 @@ def wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+# programs that run SQL; here rather than in `facts` so that the linter's retry rule can read it
+# without importing the whole of inference's evidence machinery
+SQL_CLIENTS = wordset("""
+        psql mysql mariadb sqlite3 sqlite duckdb clickhouse-client clickhouse bq snowsql
+        hive beeline spark-sql impala-shell sqlcmd vsql trino presto cqlsh redshift
+        mssql-cli pgcli mycli
+    """)
+
+
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NON_WORD = re.compile(r"[^A-Za-z0-9]+")
 

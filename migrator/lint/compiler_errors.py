@@ -22,7 +22,8 @@ import re
 
 # words of what only the compiler checks, in places this module does not follow: generators,
 # coroutines, scopes declared by hand (each confirmed as a whole word), assignment expressions, `__debug__`
-_RISKY_WORDS = {word: re.compile(rf"\b{word}\b") for word in ("yield", "await", "async", "global", "nonlocal")}
+_RISKY_WORDS = ("yield", "await", "async", "global", "nonlocal")
+_RISKY_WORD = re.compile(r"\b(?:yield|await|async|global|nonlocal)\b")
 _RISKY_TEXT = (":=", "__debug__")
 # a keyword argument `name=`, matched in the reversed text, where each starts with a literal `=`
 # that the regex engine finds at C speed (matched forwards, it tries every identifier); `==`, `!=`
@@ -56,7 +57,7 @@ def may_not_compile(module: ast.Module, text: str) -> bool:
         return True
     if "\r" in text and _LONE_CR.search(text):  # a line break that the offsets below do not count
         return True
-    if any(word in text and pattern.search(text) for word, pattern in _RISKY_WORDS.items()):
+    if any(word in text for word in _RISKY_WORDS) and _RISKY_WORD.search(text):
         return True
     if any(word in text for word in _RISKY_TEXT) or _EQUALS_STARTS_LINE.search(text):
         return True
