@@ -111,9 +111,9 @@ def render_summary(findings: list[Finding], fixed: int = 0, unsafe: bool = False
 
 
 def render_json(findings: list[Finding]) -> str:
-    import json  # here, not at the top: the text format (pre-commit's) does not need it
+    from migrator.lint.jsontext import dumps_indented  # not needed by the text format
 
-    return json.dumps([f.to_json() for f in findings], indent=2) + "\n"
+    return dumps_indented([f.to_json() for f in findings]) + "\n"
 
 
 def render_statistics(findings: list[Finding], as_json: bool = False) -> str:
@@ -258,6 +258,6 @@ def render_sarif(findings: list[Finding], rules: Iterable[type[Rule]], root: str
             }
         ],
     }
-    import json
+    from migrator.lint.jsontext import dumps_indented
 
-    return json.dumps(log, indent=2) + "\n"
+    return dumps_indented(log) + "\n"
