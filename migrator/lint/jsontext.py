@@ -46,8 +46,14 @@ def _write(value: Any, level: int, put: Callable[[str], None]) -> None:
             if not first:
                 put(separator)
             first = False
-            put(_string(key) + ": ")
-            _write(item, level + 1, put)
+            kind = type(item)
+            if kind is str:  # leaves written here: most values are, and a call costs more than they do
+                put(_string(key) + ": " + _string(item))
+            elif kind is int:
+                put(_string(key) + ": " + int.__repr__(item))
+            else:
+                put(_string(key) + ": ")
+                _write(item, level + 1, put)
         put("\n" + "  " * level + "}")
     elif kind is list or kind is tuple:
         if not value:
@@ -60,7 +66,10 @@ def _write(value: Any, level: int, put: Callable[[str], None]) -> None:
             if not first:
                 put(separator)
             first = False
-            _write(item, level + 1, put)
+            if type(item) is str:
+                put(_string(item))
+            else:
+                _write(item, level + 1, put)
         put("\n" + "  " * level + "]")
     elif value is True:
         put("true")
