@@ -7,6 +7,9 @@ import json
 from enum import StrEnum
 
 import pytest
+from fuzz_profiles import fuzz_examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from migrator.lint.jsontext import dumps_indented
 
@@ -52,4 +55,18 @@ def test_a_report_shaped_value_is_json_dumps_text():
         "noqa_row": None,
     }
     value = [finding] * 3
+    assert dumps_indented(value) == json.dumps(value, indent=2)
+
+
+_LEAVES = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text() | st.integers(), inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=fuzz_examples(200), deadline=None)
+@given(_VALUES)
+def test_any_json_value_is_json_dumps_text(value):
     assert dumps_indented(value) == json.dumps(value, indent=2)
