@@ -5,15 +5,30 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from fuzz_profiles import fuzz_examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from migrator.codegen.failures import FailureClass, appends, classify, retry_idiom
+from migrator.codegen.failures import (
+    FailureClass,
+    _appends,
+    _simple_commands,
+    appends,
+    classify,
+    retry_idiom,
+)
 from migrator.codegen.plan import CodegenOptions
 from migrator.codegen.readiness import plan_retries
 from migrator.codegen.timetable import plan_timetable
 from migrator.codegen.timing import plan_deadline, poke_interval, sensor_timeout, shortest_gap
 from migrator.crontab.parser import parse_crontab
 
-APPEND, SQL, TRANSFER, OTHER = FailureClass.APPEND, FailureClass.SQL, FailureClass.TRANSFER, FailureClass.OTHER
+APPEND, SQL, TRANSFER, OTHER = (
+    FailureClass.APPEND,
+    FailureClass.SQL,
+    FailureClass.TRANSFER,
+    FailureClass.OTHER,
+)
 
 CASES = [
     ("curl -sf https://api.example.com/x -o /data/x.json", TRANSFER, "`curl`"),
@@ -34,7 +49,7 @@ CASES = [
     ("dbt run --select daily", SQL, "`dbt run`"),
     ("psql -c 'DELETE FROM t WHERE d = 1; INSERT INTO t SELECT * FROM s'", SQL, "`psql`"),
     ("psql -c 'INSERT INTO t SELECT * FROM s'", APPEND, "INSERT INTO"),
-    ("echo \"INSERT INTO t VALUES (1)\" | mysql db", APPEND, "INSERT INTO"),
+    ('echo "INSERT INTO t VALUES (1)" | mysql db', APPEND, "INSERT INTO"),
     ("psql -c \"\\copy t FROM 'x.csv' csv\"", APPEND, "COPY ... FROM"),
     ("bq load ds.t gs://b/x.csv", APPEND, "`bq load`"),
     ("mysqlimport db /data/t.csv", APPEND, "`mysqlimport`"),
@@ -50,7 +65,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("command", "failure", "why"), CASES)
-def test_commands_are_classed_by_how_they_fail(command: str, failure: FailureClass, why: str) -> None:
+def test_commands_are_classed_by_how_they_fail(
+    command: str, failure: FailureClass, why: str
+) -> None:
     found = classify(command)
     assert found.failure is failure, found
     assert why in found.why
@@ -78,7 +95,9 @@ def test_the_crontab_own_retries_are_read(command: str, retries: int, delay: int
     assert idiom.delay == (dt.timedelta(seconds=delay) if delay else None)
 
 
-@pytest.mark.parametrize("command", ["a || b", "psql -f x.sql || sleep 60 && psql -f x.sql", "a; a"])
+@pytest.mark.parametrize(
+    "command", ["a || b", "psql -f x.sql || sleep 60 && psql -f x.sql", "a; a"]
+)
 def test_other_lists_are_not_retry_idioms(command: str) -> None:
     assert retry_idiom(command) is None
 
@@ -99,9 +118,15 @@ def _entry(command: str):
         ("/opt/etl/run.sh", 2, False, (126, 127)),
     ],
 )
-def test_retries_follow_the_failure_class(command: str, retries: int, backoff: bool, codes: tuple) -> None:
+def test_retries_follow_the_failure_class(
+    command: str, retries: int, backoff: bool, codes: tuple
+) -> None:
     plan = plan_retries(_entry(command), CodegenOptions())
-    assert (plan.retries, plan.exponential_backoff, plan.permanent_exit_codes) == (retries, backoff, codes)
+    assert (plan.retries, plan.exponential_backoff, plan.permanent_exit_codes) == (
+        retries,
+        backoff,
+        codes,
+    )
     assert not plan.overridden
 
 
@@ -110,7 +135,10 @@ def test_the_retries_option_overrides_every_class() -> None:
         plan = plan_retries(_entry(command), CodegenOptions(retries=4))
         assert plan.retries == 4 and plan.overridden
         assert "--retries" in plan.describe()
-    assert plan_retries(_entry("curl -s https://x"), CodegenOptions(retries=0)).permanent_exit_codes == ()
+    assert (
+        plan_retries(_entry("curl -s https://x"), CodegenOptions(retries=0)).permanent_exit_codes
+        == ()
+    )
 
 
 def _table(expression: str, zone: str = "UTC"):
@@ -144,10 +172,69 @@ def test_poke_interval_follows_the_wait_loop_or_the_timeout() -> None:
 
 def test_the_deadline_is_the_latest_cron_start_plus_the_margin() -> None:
     table = _table("0 1 * * *", "Europe/Paris")
-    offsets = {"extract": dt.timedelta(0), "load": dt.timedelta(hours=2), "report": dt.timedelta(hours=5)}
+    offsets = {
+        "extract": dt.timedelta(0),
+        "load": dt.timedelta(hours=2),
+        "report": dt.timedelta(hours=5),
+    }
     deadline = plan_deadline(table, offsets, dt.timedelta(minutes=30), ("ops@example.com",), START)
     assert deadline is not None
     assert deadline.interval == dt.timedelta(hours=5, minutes=30)
     assert deadline.latest_task == "report"
     assert deadline.example_deadline.strftime("%H:%M") == "06:30"
     assert "`report`, the last of its jobs, at 06:00" in deadline.describe()
+
+
+_PROGRAMS = [
+    "tee",
+    "bq",
+    "mysqlimport",
+    "psql",
+    "mysql",
+    "sqlite3",
+    "cat",
+    "echo",
+    "sudo tee",
+    "flock /tmp/l tee",
+]
+_ARGUMENTS = [
+    "-a",
+    "--append",
+    "load",
+    "--replace",
+    "-d",
+    "--delete",
+    "db",
+    "-c",
+    "-e",
+    "INSERT",
+    "INTO",
+    "t",
+    "SELECT",
+    "1",
+    "COPY",
+    "FROM",
+    "LOAD",
+    "DATA",
+    "INFILE",
+    "DELETE",
+    "/data/x.csv",
+    ">> /data/log",
+    "> /data/out",
+]
+_SIMPLE = st.builds(
+    lambda program, arguments: " ".join([program, *arguments]),
+    st.sampled_from(_PROGRAMS),
+    st.lists(st.sampled_from(_ARGUMENTS), max_size=6),
+)
+
+
+@settings(max_examples=fuzz_examples(300), deadline=None)
+@given(st.lists(_SIMPLE, min_size=1, max_size=3), st.sampled_from([" | ", "; ", " && "]))
+def test_the_shortcut_before_the_shell_parse_never_changes_the_answer(
+    simples: list[str], joiner: str
+) -> None:
+    """`appends` skips the shell parse for text none of its patterns could match: a pattern added to
+    `_appends` without its word in the shortcut would make this fail."""
+    command = joiner.join(simples)
+    assert appends(command) == _appends(_simple_commands(command, None), None)
