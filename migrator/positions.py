@@ -9,8 +9,28 @@ from __future__ import annotations
 
 import bisect
 import re
+from dataclasses import dataclass
 
 _PYTHON_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+# not slotted: the linter builds spans by filling `__dict__` (analysis.model.ascii_span)
+@dataclass(frozen=True)
+class Span:
+    """Where something is in its source file: 1-based line and column, end exclusive."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+        }
 
 
 class Lines:

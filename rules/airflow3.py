@@ -18,9 +18,9 @@ from typing import Any
 
 from migrator.analysis.jinja import Reference, context_references, has_template
 from migrator.analysis.model import FileModel, is_placeholder
-from migrator.crontab.model import Span
 from migrator.lint.finding import CstChange, Edit, Fix, FixAvailability, Severity, Violation
 from migrator.lint.rule import Rule
+from migrator.positions import Span
 
 AIRFLOW3 = frozenset({3})
 _STANDARD = "airflow.providers.standard"

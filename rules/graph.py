@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from migrator.analysis.branches import compatible
-from migrator.analysis.model import EdgeKind, EdgeRecord, FileModel, is_placeholder
+from migrator.analysis.ids import is_placeholder
 from migrator.lint.finding import Severity, Violation
 from migrator.lint.project import ProjectModel
 from migrator.lint.rule import Rule, Target
+
+if TYPE_CHECKING:
+    from migrator.analysis.model import EdgeRecord, FileModel
 
 
 class DependencyCycle(Rule):
@@ -165,6 +168,9 @@ class DuplicateDependency(Rule):
     family = "graph"
 
     def check(self, model: FileModel, settings: Mapping[str, Any]) -> Iterator[Violation]:
+        # here, not at the top: DAG007 shares this module and runs on cached runs, which load no model
+        from migrator.analysis.model import EdgeKind
+
         explicit = {EdgeKind.BITSHIFT, EdgeKind.METHOD, EdgeKind.CHAIN, EdgeKind.CROSS}
         for dag in model.dags:
             seen: dict[tuple[str, str], list[EdgeRecord]] = {}

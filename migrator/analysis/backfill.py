@@ -15,7 +15,7 @@ from typing import Any
 from migrator.analysis import semantics as sem
 from migrator.analysis.index import child_nodes, walk
 from migrator.analysis.model import CallSite, FileModel, FunctionNode, Role, TaskRecord
-from migrator.crontab.model import Span
+from migrator.positions import Span
 from migrator.shellsyntax import find_substitutions
 
 CLOCK_CALLS = frozenset(

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from migrator.analysis.ids import is_placeholder  # noqa: F401  re-exported: rules import it from here
 from migrator.compat import StrEnum
-from migrator.crontab.model import Span
+from migrator.positions import Span
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -32,12 +33,6 @@ FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
 # What `default_args` and the like resolve to when they cannot be read statically.
 UNKNOWN: Any = object()
-
-
-def is_placeholder(identifier: str | None) -> bool:
-    """A DAG, task or group id the extractor could not read (`<f"load_{table}">`): it stands for
-    whatever the expression between the angle brackets evaluates to, which Airflow ids never contain."""
-    return identifier is not None and "<" in identifier
 
 
 class TaskKind(StrEnum):

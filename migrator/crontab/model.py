@@ -13,20 +13,9 @@ from itertools import islice
 from typing import Any, overload
 
 from migrator.compat import StrEnum
+from migrator.crontab.dialects import DEFAULT_DIALECT, Dialect  # noqa: F401  DEFAULT_DIALECT: re-exported
 from migrator.errors import Diagnostic
-
-
-class Dialect(StrEnum):
-    """Which cron implementation's reading of the file to follow (docs/crontabs.md, "Dialects")."""
-
-    CRONIE = "cronie"
-    DEBIAN = "debian"
-    VIXIE = "vixie"
-
-
-# cronie is the cron of Fedora, RHEL, Amazon Linux, Arch and SUSE and the most permissive reader
-# (CRON_TZ, `~` random ranges, the `-` prefix); `--dialect debian` or `vixie` reads files more strictly.
-DEFAULT_DIALECT = Dialect.CRONIE
+from migrator.positions import Span
 
 
 class FieldKind(StrEnum):
@@ -47,25 +36,6 @@ FIELD_BOUNDS: dict[FieldKind, tuple[int, int]] = {
 }
 
 FIELD_ORDER: tuple[FieldKind, ...] = tuple(FieldKind)
-
-
-# not slotted: the linter builds spans by filling `__dict__` (analysis.model.ascii_span)
-@dataclass(frozen=True)
-class Span:
-    """Where something is in its source file: 1-based line and column, end exclusive."""
-
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-
-    def to_json(self) -> dict[str, int]:
-        return {
-            "line": self.line,
-            "column": self.column,
-            "end_line": self.end_line,
-            "end_column": self.end_column,
-        }
 
 
 @dataclass(frozen=True, slots=True)

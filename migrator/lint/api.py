@@ -44,12 +44,18 @@ class SourceReader:
 
     def __init__(self) -> None:
         self.texts: dict[str, str | None] = {}
+        self.read: dict[str, bytes] = {}  # bytes the linter already read, decoded when first asked for
+
+    def keep(self, path: str, data: bytes) -> None:
+        self.read[path] = data
 
     def __call__(self, path: str) -> str | None:
         if path not in self.texts:
             try:
-                with open(path, "rb") as handle:
-                    data = handle.read()
+                data = self.read.pop(path, None)
+                if data is None:
+                    with open(path, "rb") as handle:
+                        data = handle.read()
                 self.texts[path] = decode_python(data) if path.endswith(".py") else decode_text(data)
             except (OSError, DecodeError):
                 self.texts[path] = None
@@ -80,7 +86,7 @@ def lint_paths(
 
         directory = cache_dir or os.path.join(config.root, ".cron2dag_cache")
         cache = Cache(directory, config.fingerprint(rule.code for rule in rules))
-    results, read_errors, hits = lint_files(linter, files, cache, jobs)
+    results, read_errors, hits = lint_files(linter, files, cache, jobs, reader.keep if reader is not None else None)
     errors.extend(read_errors)
     fixed = 0
     diffs: list[str] = []

@@ -28,7 +28,7 @@ from typing import Any
 from migrator.compat import tomllib
 from migrator.errors import Diagnostic, InputError
 from migrator.lint.registry import Registry, UnknownSelector
-from migrator.lint.rule import Rule
+from migrator.lint.rule import RuleInfo
 
 LIST_KEYS = ("select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude")
 KNOWN_KEYS = (*LIST_KEYS, "per-file-ignores", "airflow-version")
@@ -69,7 +69,7 @@ class LintConfig:
             source=self.source,
         )
 
-    def rules(self, registry: Registry) -> list[type[Rule]]:
+    def rules(self, registry: Registry) -> list[RuleInfo]:
         chosen = registry.select([*self.select, *self.extend_select], self.ignore)
         # as in ruff, a file that cannot be read is reported whatever the selection (`--select BF`
         # must not call a broken file clean); only an explicit ignore turns that off
@@ -81,7 +81,7 @@ class LintConfig:
                 chosen.append(rule)
         return [rule for rule in chosen if self.airflow_version in rule.airflow_versions]
 
-    def rule_settings(self, rule: type[Rule]) -> dict[str, Any]:
+    def rule_settings(self, rule: RuleInfo) -> dict[str, Any]:
         given = self.settings.get(rule.family, {})
         return {s.name: given.get(s.name, s.default) for s in rule.settings}
 

@@ -15,15 +15,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from migrator.crontab.model import Span
 from migrator.errors import Diagnostic
 from migrator.lint.config import LintConfig
 from migrator.lint.finding import Finding, Violation
 from migrator.lint.noqa import NoqaIndex, parse_noqa
 from migrator.lint.project import DagRef, ParseFailure, ProjectModel
 from migrator.lint.registry import Registry
-from migrator.lint.rule import Rule, Target
+from migrator.lint.rule import Rule, RuleInfo, Target
 from migrator.lint.sources import DecodeError, Kind, SourceFile, decode_python, decode_text
+from migrator.positions import Span
 
 # below this many files to (re)lint, starting worker processes costs more than it saves
 PARALLEL_THRESHOLD = 64
@@ -43,7 +43,7 @@ class FileResult:
     def to_cache(self) -> list[Any]:
         return [
             [f.to_cache() for f in self.findings],
-            [[d.dag_id, d.span.line, d.span.column, d.span.end_line, d.span.end_column, [list(b) for b in d.branch]] for d in self.dags],
+            [d.to_cache() for d in self.dags],
             self.noqa.to_json(),
             self.warnings,
             self.notes,
@@ -55,7 +55,7 @@ class FileResult:
         return cls(
             path,
             [Finding.from_cache(path, f) for f in findings],
-            [DagRef(path, d[0], Span(d[1], d[2], d[3], d[4]), tuple(tuple(b) for b in d[5])) for d in dags],
+            [DagRef.from_cache(path, d) for d in dags],
             NoqaIndex.from_json(noqa),
             list(warnings),
             list(notes),
@@ -74,13 +74,12 @@ class LintRun:
 class Linter:
     """Lints one file at a time with a fixed rule set; cheap to build, safe to copy into workers."""
 
-    def __init__(self, config: LintConfig, rules: Iterable[type[Rule]], registry: Registry) -> None:
+    def __init__(self, config: LintConfig, rules: Iterable[RuleInfo], registry: Registry) -> None:
         self.config = config
         self.registry = registry
         self.rules = list(rules)
-        self.by_target: dict[Target, list[tuple[Rule, dict[str, Any]]]] = {target: [] for target in Target}
-        for rule in self.rules:
-            self.by_target[rule.target].append((rule(), config.rule_settings(rule)))
+        self.targets = frozenset(rule.target for rule in self.rules)
+        self._by_target: dict[Target, list[tuple[Rule, dict[str, Any]]]] = {}
         self.per_file: list[tuple[str, frozenset[str]]] = [
             (pattern, frozenset(rule.code for selector in selectors for rule, _ in registry.matches(selector)))
             for pattern, selectors in config.per_file_ignores
@@ -88,6 +87,15 @@ class Linter:
         self._canonical: dict[str, str | None] = {}
 
     # -- helpers ------------------------------------------------------------------------------------
+
+    def checks(self, target: Target) -> list[tuple[Rule, dict[str, Any]]]:
+        """The rules of a target, instantiated with their settings. Their modules are imported here,
+        on first use: a run that the cache answers entirely never loads the analysis."""
+        if target not in self._by_target:
+            self._by_target[target] = [
+                (rule.load()(), self.config.rule_settings(rule)) for rule in self.rules if rule.target is target
+            ]
+        return self._by_target[target]
 
     def canonical(self, key: str) -> str | None:
         if key not in self._canonical:
@@ -114,7 +122,7 @@ class Linter:
 
     def run_rules(self, target: Target, model: Any, path: str, result: FileResult) -> list[Finding]:
         found: list[Finding] = []
-        for rule, settings in self.by_target[target]:
+        for rule, settings in self.checks(target):
             try:
                 violations: Iterable[Violation] = list(rule.check(model, settings))
             except Exception as error:  # a bug in a rule must not cost the other rules' findings
@@ -176,7 +184,7 @@ class Linter:
 
     def lint_crontab(self, source: SourceFile, text: str) -> FileResult:
         result = FileResult(source.path, noqa=parse_noqa(text))
-        if not self.by_target[Target.CRONTAB] and not self.by_target[Target.FAILURE]:
+        if Target.CRONTAB not in self.targets and Target.FAILURE not in self.targets:
             return result
         from migrator.errors import InputError
         from migrator.lint.crontab_source import parse_crontab_text
@@ -196,12 +204,12 @@ class Linter:
     # -- across files -------------------------------------------------------------------------------
 
     def project_findings(self, results: dict[str, FileResult]) -> list[Finding]:
-        if not self.by_target[Target.PROJECT]:
+        if Target.PROJECT not in self.targets:
             return []
         refs = tuple(ref for path in sorted(results) for ref in sorted(results[path].dags, key=lambda r: (r.span.line, r.span.column)))
         model = ProjectModel(refs)
         found: list[Finding] = []
-        for rule, settings in self.by_target[Target.PROJECT]:
+        for rule, settings in self.checks(Target.PROJECT):
             for path, violation in rule.check(model, settings):
                 finding = Finding(path, violation.span, rule.code, rule.name, violation.message, rule.severity, violation.fix)
                 result = results.get(path)
@@ -315,6 +323,9 @@ def lint_many(
     gc.disable()  # an import makes thousands of objects: collections while it runs are wasted work
     try:
         import migrator.analysis.extract  # noqa: F401  imported once here, inherited by forked workers
+
+        for target in linter.targets:  # the rule modules too
+            linter.checks(target)
     finally:
         if enabled:
             gc.enable()
@@ -458,9 +469,11 @@ def lint_files(
     files: list[SourceFile],
     cache: Any | None = None,
     jobs: int | None = None,
-    on_read_error: Callable[[Diagnostic], None] | None = None,
+    on_read: Callable[[str, bytes], None] | None = None,
 ) -> tuple[dict[str, FileResult], list[Diagnostic], int]:
-    """Results for every file (from the cache when its content is unchanged), and read errors."""
+    """Results for every file (from the cache when its content is unchanged), and read errors.
+    `on_read` gets the bytes of each file with findings that was read here (for the cache lookup),
+    so that the output need not read it again."""
     results: dict[str, FileResult] = {}
     errors: list[Diagnostic] = []
     todo: list[tuple[SourceFile, bytes | None]] = []
@@ -481,17 +494,22 @@ def lint_files(
             cached = cache.get(source.path, key)
             if cached is not None:
                 try:
-                    results[source.path] = FileResult.from_cache(source.path, cached)
+                    result = results[source.path] = FileResult.from_cache(source.path, cached)
                     hits += 1
+                    if on_read is not None and result.findings:
+                        on_read(source.path, data)
                     continue
                 except (ValueError, TypeError, KeyError, IndexError):
                     pass  # an unreadable entry is a miss
             todo.append((source, data))
+    read = {source.path: data for source, data in todo if data is not None} if on_read is not None else {}
     for result in lint_many(linter, todo, jobs if jobs is not None else default_jobs()):
         if isinstance(result, Diagnostic):  # a file that could not be read
             errors.append(result)
             continue
         results[result.path] = result
+        if result.findings and result.path in read:
+            on_read(result.path, read[result.path])  # type: ignore[misc]
         if cache is not None and not result.warnings:
             cache.put(result.path, digests[result.path], result.to_cache())
     return results, errors, hits

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrator.compat import StrEnum
-from migrator.crontab.model import Span
+from migrator.positions import Span
 
 
 class Severity(StrEnum):
@@ -83,22 +83,26 @@ class Fix:
     def to_json(self) -> dict[str, Any]:
         return {"description": self.description, "edits": [e.to_json() for e in self.edits]}
 
-    def to_cache(self) -> dict[str, Any]:
-        return {
-            "description": self.description,
-            "applicability": str(self.applicability),
-            "edits": [e.to_json() for e in self.edits],
-            "changes": [c.to_json() for c in self.changes],
-        }
+    def to_cache(self) -> list[Any]:
+        # lists, not dicts: a warm run parses every entry, and keys cost a third of that
+        return [
+            self.description, str(self.applicability),
+            [[e.span.line, e.span.column, e.span.end_line, e.span.end_column, e.content] for e in self.edits],
+            [[c.kind, c.span.line, c.span.column, c.span.end_line, c.span.end_column, c.value] for c in self.changes],
+        ]
 
     @classmethod
-    def from_cache(cls, data: dict[str, Any]) -> Fix:
-        return cls(
-            data["description"],
-            Applicability(data["applicability"]),
-            tuple(Edit.from_json(e) for e in data["edits"]),
-            tuple(CstChange.from_json(c) for c in data["changes"]),
-        )
+    def from_cache(cls, data: list[Any]) -> Fix:
+        """Rebuilt as `Finding.from_cache` is, without the frozen `__init__`s."""
+        description, applicability, edits, changes = data
+        fix = _new(cls)
+        fix.__dict__.update({
+            "description": description,
+            "applicability": _APPLICABILITIES[applicability],
+            "edits": tuple([_edit(*edit) for edit in edits]),
+            "changes": tuple([_change(*change) for change in changes]),
+        })
+        return fix
 
 
 @dataclass(frozen=True)
@@ -157,15 +161,32 @@ class Finding:
         """Rebuilt without the frozen dataclasses' `__init__`s (one `object.__setattr__` per field):
         a warm run makes thousands of these and does little else."""
         line, column, end_line, end_column, code, name, message, severity, fix = data
-        span = _new(Span)
-        span.__dict__.update(line=line, column=column, end_line=end_line, end_column=end_column)
         finding = _new(cls)
-        finding.__dict__.update(
-            path=path, span=span, code=code, name=name, message=message, severity=_SEVERITIES[severity],
-            fix=Fix.from_cache(fix) if fix else None,
-        )
+        finding.__dict__.update({
+            "path": path, "span": _span(line, column, end_line, end_column), "code": code, "name": name,
+            "message": message, "severity": _SEVERITIES[severity], "fix": Fix.from_cache(fix) if fix else None,
+        })
         return finding
 
 
 _new = object.__new__
 _SEVERITIES = {str(severity): severity for severity in Severity}
+_APPLICABILITIES = {str(applicability): applicability for applicability in Applicability}
+
+
+def _span(line: int, column: int, end_line: int, end_column: int) -> Span:
+    span = _new(Span)
+    span.__dict__.update({"line": line, "column": column, "end_line": end_line, "end_column": end_column})
+    return span
+
+
+def _edit(line: int, column: int, end_line: int, end_column: int, content: str) -> Edit:
+    edit = _new(Edit)
+    edit.__dict__.update({"span": _span(line, column, end_line, end_column), "content": content})
+    return edit
+
+
+def _change(kind: str, line: int, column: int, end_line: int, end_column: int, value: str) -> CstChange:
+    change = _new(CstChange)
+    change.__dict__.update({"kind": kind, "span": _span(line, column, end_line, end_column), "value": value})
+    return change

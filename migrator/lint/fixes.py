@@ -22,9 +22,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from migrator.crontab.model import Span
 from migrator.lint.finding import Applicability, CstChange, Edit, Finding, Fix
-from migrator.positions import Lines
+from migrator.positions import Lines, Span
 
 
 def _is_python(path: str) -> bool:

@@ -8,8 +8,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 
 from migrator import __version__
-from migrator.lint.finding import Finding, Severity
-from migrator.lint.rule import Rule
+from migrator.lint.finding import Applicability, Finding, Severity
+from migrator.lint.rule import RuleInfo
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -18,14 +18,16 @@ Reader = Callable[[str], "str | None"]
 
 def render_text(findings: list[Finding], read: Reader, show_source: bool = True, unsafe: bool = False) -> str:
     out: list[str] = []
-    lines: dict[str, list[str] | None] = {}  # per file, split once: not once per finding
+    path, lines = None, None  # findings come sorted by path: each file is split once
     for finding in findings:
-        marker = " [*]" if finding.fix is not None and (unsafe or str(finding.fix.applicability) == "safe") else ""
-        out.append(f"{finding.path}:{finding.line}:{finding.column}: {finding.code}{marker} {finding.message}")
+        span, fix = finding.span, finding.fix
+        marker = " [*]" if fix is not None and (unsafe or fix.applicability is Applicability.SAFE) else ""
+        out.append(f"{finding.path}:{span.line}:{span.column}: {finding.code}{marker} {finding.message}")
         if show_source:
-            if finding.path not in lines:
-                lines[finding.path] = source_lines(finding.path, read(finding.path))
-            snippet = _snippet(finding, lines[finding.path])
+            if finding.path != path:
+                path = finding.path
+                lines = source_lines(path, read(path))
+            snippet = _snippet(finding, lines)
             if snippet:
                 out.append(snippet)
     return "\n".join(out) + ("\n" if out else "")
@@ -75,16 +77,13 @@ def _snippet(finding: Finding, lines: list[str] | None) -> str:
         shown = ("..." if first else "") + text[first:last] + ("..." if last < len(text) else "")
         offset = first - (3 if first else 0)
         text, start, end = shown, start - offset, min(end, last) - offset
-    width = len(str(number))
-    pad = " " * width
-    parts = [
-        f"{pad} |",
-        f"{number} | {text}",
-        f"{pad} | {' ' * _width(text[:start])}{'^' * max(_width(text[start:end]), 1)} {finding.code}",
-    ]
-    if finding.fix is not None:
-        parts.append(f"{pad} = help: {finding.fix.description}")
-    return "\n".join(parts) + "\n"
+    pad = " " * len(str(number))
+    if text.isascii():  # (nearly always) one column per character
+        under = f"{' ' * start}{'^' * max(end - start, 1)}"
+    else:
+        under = f"{' ' * _width(text[:start])}{'^' * max(_width(text[start:end]), 1)}"
+    help_line = f"{pad} = help: {finding.fix.description}\n" if finding.fix is not None else ""
+    return f"{pad} |\n{number} | {text}\n{pad} | {under} {finding.code}\n{help_line}"
 
 
 def render_summary(findings: list[Finding], fixed: int = 0, unsafe: bool = False, unreadable: int = 0) -> str:
@@ -175,7 +174,7 @@ def _directory_uri(directory: str) -> str:
     return uri if uri.endswith("/") else uri + "/"
 
 
-def render_sarif(findings: list[Finding], rules: Iterable[type[Rule]], root: str) -> str:
+def render_sarif(findings: list[Finding], rules: Iterable[RuleInfo], root: str) -> str:
     """A SARIF 2.1.0 log with one run; rules are listed so viewers can show their documentation."""
     root = os.path.abspath(root)
     rule_list = sorted({r.code: r for r in rules}.values(), key=lambda r: r.code)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from migrator.crontab.model import Span
+from migrator.positions import Span
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,20 @@ class DagRef:
     dag_id: str
     span: Span
     branch: tuple[tuple[int, int], ...] = ()
+
+    def to_cache(self) -> list[Any]:
+        s = self.span
+        return [self.dag_id, s.line, s.column, s.end_line, s.end_column, [list(b) for b in self.branch]]
+
+    @classmethod
+    def from_cache(cls, path: str, data: list[Any]) -> DagRef:
+        """Rebuilt without the frozen `__init__`s, as findings are (`Finding.from_cache`)."""
+        dag_id, line, column, end_line, end_column, branch = data
+        ref = object.__new__(cls)
+        span = object.__new__(Span)
+        span.__dict__.update({"line": line, "column": column, "end_line": end_line, "end_column": end_column})
+        ref.__dict__.update({"path": path, "dag_id": dag_id, "span": span, "branch": tuple([tuple(b) for b in branch])})
+        return ref
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Iterable
 from functools import lru_cache
 
-from migrator.lint.rule import Rule
+from migrator.lint.rule import Rule, RuleInfo
 
 # One module per family, imported in this order (which is also the order of `cron2dag rules`).
 RULE_MODULES = (
@@ -25,11 +25,11 @@ class UnknownSelector(ValueError):
 
 
 class Registry:
-    def __init__(self, rules: Iterable[type[Rule]]) -> None:
-        self.rules: tuple[type[Rule], ...] = tuple(rules)
-        self.by_code: dict[str, type[Rule]] = {}
-        self.by_name: dict[str, type[Rule]] = {}
-        self.aliases: dict[str, type[Rule]] = {}
+    def __init__(self, rules: Iterable[RuleInfo]) -> None:
+        self.rules: tuple[RuleInfo, ...] = tuple(rules)
+        self.by_code: dict[str, RuleInfo] = {}
+        self.by_name: dict[str, RuleInfo] = {}
+        self.aliases: dict[str, RuleInfo] = {}
         for rule in self.rules:
             for table, key in ((self.by_code, rule.code), (self.by_name, rule.name)):
                 if key in table:
@@ -41,11 +41,11 @@ class Registry:
                     raise ValueError(f"alias {alias!r} of {rule.code} is already taken")
                 self.aliases[alias] = rule
 
-    def get(self, key: str) -> type[Rule] | None:
+    def get(self, key: str) -> RuleInfo | None:
         """A rule by code, name or alias (case-insensitive for codes)."""
         return self.by_code.get(key.upper()) or self.by_name.get(key.lower()) or self.aliases.get(key) or self.aliases.get(key.upper())
 
-    def matches(self, selector: str) -> list[tuple[type[Rule], int]]:
+    def matches(self, selector: str) -> list[tuple[RuleInfo, int]]:
         """Rules a selector picks, each with how specific the match is (higher wins)."""
         selector = selector.strip()
         if selector.upper() == "ALL":
@@ -64,7 +64,7 @@ class Registry:
     def validate(self, selector: str) -> None:
         self.matches(selector)
 
-    def select(self, select: Iterable[str], ignore: Iterable[str] = ()) -> list[type[Rule]]:
+    def select(self, select: Iterable[str], ignore: Iterable[str] = ()) -> list[RuleInfo]:
         """ruff's resolution: for each rule the most specific selector decides; ignore wins ties."""
         best: dict[str, tuple[int, bool]] = {}
         for selectors, enabled in ((list(select), True), (list(ignore), False)):
@@ -87,9 +87,18 @@ def _rules_in(module_name: str) -> list[type[Rule]]:
     return sorted(found, key=lambda rule: rule.code)
 
 
-@lru_cache(maxsize=1)
-def default_registry() -> Registry:
+def rule_classes() -> list[type[Rule]]:
+    """Every rule class, imported from its module, in registry order (what the catalog is made of)."""
     rules: list[type[Rule]] = []
     for module_name in RULE_MODULES:
         rules.extend(_rules_in(module_name))
-    return Registry(rules)
+    return rules
+
+
+@lru_cache(maxsize=1)
+def default_registry() -> Registry:
+    """The rules as the catalog lists them: a rule module is imported when its rule first lints a file."""
+    from migrator.lint.catalog import entries
+    from rules.catalog import RULES
+
+    return Registry(entries(RULES))

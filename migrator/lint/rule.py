@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from migrator.compat import StrEnum
-from migrator.crontab.model import Span
 from migrator.lint.finding import Fix, FixAvailability, Severity, Violation
+from migrator.positions import Span
 
 
 class Target(StrEnum):
@@ -81,6 +81,11 @@ class Rule:
     def check(self, model: Any, settings: Mapping[str, Any]) -> Iterator[Violation]:
         raise NotImplementedError
 
+    @classmethod
+    def load(cls) -> type[Rule]:
+        """The class itself (a catalog entry imports it; see `RuleInfo`)."""
+        return cls
+
     def violation(self, span: Span, message: str, fix: Fix | None = None) -> Violation:
         return Violation(span, message, fix)
 
@@ -126,3 +131,25 @@ class Rule:
         body = " ".join(line.strip() for line in doc[1:] if line.strip() and not line.startswith("#"))
         text = re.sub(r" \([^()]*\)", "", re.split(r"\. |: ", body, maxsplit=1)[0]).rstrip(".,")
         return text[:1].upper() + text[1:] if text else cls.name
+
+
+class RuleInfo(Protocol):
+    """What the registry, the configuration and the output formats read of a rule: a `Rule` class, or
+    the catalog's entry for one (`migrator.lint.catalog.RuleEntry`), which imports the class only when
+    `load()` is called."""
+
+    code: str
+    name: str
+    family: str
+    target: Target
+    severity: Severity
+    fix_availability: FixAvailability
+    settings: tuple[Setting, ...]
+    aliases: tuple[str, ...]
+    airflow_versions: frozenset[int]
+
+    def load(self) -> type[Rule]: ...
+
+    def documentation(self) -> str: ...
+
+    def summary(self) -> str: ...

@@ -69,8 +69,8 @@ def discover(
     seen: set[str] = set()
     root = os.path.abspath(root)
 
-    def add(path: str, explicit: bool) -> None:
-        key = os.path.abspath(path)
+    def add(path: str, explicit: bool, key: str | None = None) -> None:
+        key = key or os.path.abspath(path)
         if key in seen:
             return
         if path.endswith(".py"):
@@ -88,6 +88,7 @@ def discover(
         except OSError as error:
             errors.append(Diagnostic(directory, f"cannot read directory: {error.strerror}"))
             return
+        absolute = os.path.abspath(directory)  # once per directory, not once per file (a getcwd each)
         for entry in entries:
             path = os.path.join(directory, entry.name) if directory != "." else entry.name
             try:
@@ -100,7 +101,7 @@ def discover(
                     continue
                 walk(path)
             elif is_file and not _excluded(path, root, exclude):
-                add(path, explicit=False)
+                add(path, False, os.path.join(absolute, entry.name))
 
     for given in paths:
         path = os.path.normpath(given)

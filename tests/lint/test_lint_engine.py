@@ -403,8 +403,22 @@ def test_json_of_findings_round_trips_through_the_cache_format():
     from migrator.lint.finding import Finding
 
     result = lint_text(BAD_DAG)
+    assert any(f.fix is not None and f.fix.changes for f in result.findings)
     for finding in result.findings:
-        assert Finding.from_cache(finding.path, json.loads(json.dumps(finding.to_cache()))).to_json() == finding.to_json()
+        rebuilt = Finding.from_cache(finding.path, json.loads(json.dumps(finding.to_cache())))
+        assert rebuilt == finding and rebuilt.fix == finding.fix and rebuilt.to_json() == finding.to_json()
+        assert hash(rebuilt) == hash(finding) and (rebuilt.fix is None or hash(rebuilt.fix) == hash(finding.fix))
+
+
+def test_crontab_fixes_with_text_edits_round_trip_through_the_cache_format():
+    from migrator.lint.finding import Finding
+
+    result = lint_text("0 2 * * * tar czf /backup/home-$(date +%F).tgz /home\n", path="jobs.crontab")
+    fixes = [f.fix for f in result.findings if f.fix is not None and f.fix.edits]
+    assert fixes, [f.code for f in result.findings]
+    for finding in result.findings:
+        rebuilt = Finding.from_cache(finding.path, json.loads(json.dumps(finding.to_cache())))
+        assert rebuilt == finding and rebuilt.fix == finding.fix
 
 
 def test_environment_has_no_effect_on_config(tmp_path, monkeypatch):

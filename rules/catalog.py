@@ -1,0 +1,45 @@
+"""Every rule's metadata, so that a run answered from the cache imports no rule module.
+
+Written by `python -m migrator.lint.catalog` from the rule classes; do not edit by hand.
+"""
+
+# module, class, code, name, family, target, severity, fix availability, aliases,
+# Airflow versions, settings (name, type, default, help)
+RULES = (
+    ('rules.graph', 'DependencyCycle', 'DAG001', 'dependency-cycle', 'graph', 'python', 'error', 'none', (), (2, 3), ()),
+    ('rules.graph', 'SelfDependency', 'DAG002', 'self-dependency', 'graph', 'python', 'error', 'none', (), (2, 3), ()),
+    ('rules.graph', 'DuplicateTaskId', 'DAG003', 'duplicate-task-id', 'graph', 'python', 'error', 'none', (), (2, 3), ()),
+    ('rules.graph', 'DuplicateDependency', 'DAG004', 'duplicate-dependency', 'graph', 'python', 'warning', 'none', (), (2, 3), ()),
+    ('rules.graph', 'TaskWithoutDag', 'DAG005', 'task-without-dag', 'graph', 'python', 'warning', 'none', (), (2, 3), ()),
+    ('rules.graph', 'CrossDagDependency', 'DAG006', 'cross-dag-dependency', 'graph', 'python', 'error', 'none', (), (2, 3), ()),
+    ('rules.graph', 'DuplicateDagId', 'DAG007', 'duplicate-dag-id', 'graph', 'project', 'error', 'none', (), (2, 3), ()),
+    ('rules.backfill', 'CurrentTimeInTask', 'BF001', 'current-time-in-task', 'backfill', 'python', 'warning', 'none', (), (2, 3), ()),
+    ('rules.backfill', 'ShellDateInCommand', 'BF002', 'shell-date-in-command', 'backfill', 'python', 'warning', 'none', (), (2, 3), ()),
+    ('rules.backfill', 'DynamicStartDate', 'BF003', 'dynamic-start-date', 'backfill', 'python', 'warning', 'none', (), (2, 3), ()),
+    ('rules.backfill', 'AppendToUnpartitionedTarget', 'BF004', 'append-to-unpartitioned-target', 'backfill', 'python', 'warning', 'none', (), (2, 3), ()),
+    ('rules.backfill', 'OutputPathWithoutLogicalDate', 'BF005', 'output-path-without-logical-date', 'backfill', 'python', 'warning', 'none', (), (2, 3), ()),
+    ('rules.backfill', 'CatchupWithUnsafeTask', 'BF006', 'catchup-with-unsafe-task', 'backfill', 'python', 'warning', 'none', (), (2, 3), ()),
+    ('rules.backfill', 'DependsOnPastWithoutAlert', 'BF007', 'depends-on-past-without-alert', 'backfill', 'python', 'warning', 'none', (), (2, 3), ()),
+    ('rules.parse_time', 'VariableGetAtParseTime', 'PT001', 'variable-get-at-parse-time', 'parse-time', 'python', 'warning', 'none', (), (2, 3), ()),
+    ('rules.parse_time', 'ConnectionLookupAtParseTime', 'PT002', 'connection-lookup-at-parse-time', 'parse-time', 'python', 'warning', 'none', (), (2, 3), ()),
+    ('rules.parse_time', 'NetworkCallAtParseTime', 'PT003', 'network-call-at-parse-time', 'parse-time', 'python', 'warning', 'none', (), (2, 3), ()),
+    ('rules.parse_time', 'DatabaseQueryAtParseTime', 'PT004', 'database-query-at-parse-time', 'parse-time', 'python', 'warning', 'none', (), (2, 3), ()),
+    ('rules.parse_time', 'FileReadAtParseTime', 'PT005', 'file-read-at-parse-time', 'parse-time', 'python', 'warning', 'none', (), (2, 3), ()),
+    ('rules.parse_time', 'ManyDagsInFile', 'PT006', 'many-dags-in-file', 'parse-time', 'python', 'warning', 'none', (), (2, 3), (('max-dags', 'int', 10, 'most DAGs one file may define'),)),
+    ('rules.operations', 'TaskWithoutRetries', 'OPS001', 'task-without-retries', 'operations', 'python', 'warning', 'none', (), (2, 3), ()),
+    ('rules.operations', 'LongPokeSensor', 'OPS002', 'long-poke-sensor', 'operations', 'python', 'warning', 'none', (), (2, 3), (('max-poke-timeout', 'int', 3600, 'longest timeout in seconds for a sensor in poke mode'),)),
+    ('rules.operations', 'TaskWithoutOwner', 'OPS003', 'task-without-owner', 'operations', 'python', 'warning', 'none', (), (2, 3), ()),
+    ('rules.operations', 'HardCodedSecret', 'OPS004', 'hard-coded-secret', 'operations', 'python', 'warning', 'none', (), (2, 3), ()),
+    ('rules.operations', 'FailureHidingLeafTriggerRule', 'OPS005', 'failure-hiding-leaf-trigger-rule', 'operations', 'python', 'warning', 'none', (), (2, 3), ()),
+    ('rules.operations', 'RetriedAppend', 'OPS006', 'retried-append', 'operations', 'python', 'warning', 'none', (), (2, 3), ()),
+    ('rules.airflow3', 'ScheduleIntervalArgument', 'AF301', 'schedule-interval-argument', 'airflow3', 'python', 'error', 'sometimes', (), (3,), ()),
+    ('rules.airflow3', 'RemovedAirflowImport', 'AF302', 'removed-airflow-import', 'airflow3', 'python', 'warning', 'sometimes', (), (3,), ()),
+    ('rules.airflow3', 'RemovedContextKey', 'AF303', 'removed-context-key', 'airflow3', 'python', 'error', 'sometimes', (), (3,), ()),
+    ('rules.airflow3', 'RemovedArgument', 'AF304', 'removed-airflow-argument', 'airflow3', 'python', 'error', 'sometimes', (), (3,), ()),
+    ('rules.airflow3', 'DagWithoutSchedule', 'AF305', 'dag-without-schedule', 'airflow3', 'python', 'warning', 'none', (), (3,), ()),
+    ('rules.crontab', 'UnescapedPercentInCommand', 'CRON001', 'unescaped-percent-in-command', 'crontab', 'crontab', 'warning', 'always', (), (2, 3), ()),
+    ('rules.crontab', 'UnmonitoredJobOutput', 'CRON002', 'unmonitored-job-output', 'crontab', 'crontab', 'warning', 'none', (), (2, 3), ()),
+    ('rules.crontab', 'OverlappingJobWithoutLock', 'CRON003', 'overlapping-job-without-lock', 'crontab', 'crontab', 'warning', 'none', (), (2, 3), (('min-interval-minutes', 'int', 60, 'jobs that fire more often than this need a lock'),)),
+    ('rules.crontab', 'CronAirflowScheduleMismatch', 'CRON004', 'cron-airflow-schedule-mismatch', 'crontab', 'crontab', 'warning', 'none', (), (2, 3), ()),
+    ('rules.syntax', 'SyntaxErrorInFile', 'SYN001', 'syntax-error', 'syntax', 'failure', 'error', 'none', (), (2, 3), ()),
+)
