@@ -100,8 +100,12 @@ def lint_paths(
         findings.extend(results[path].findings)
         warnings.extend(results[path].warnings)
         warnings.extend(results[path].notes)
-    findings.extend(linter.project_findings(results))
-    findings.sort(key=Finding.sort_key)
+    project = linter.project_findings(results)
+    if project or fix or diff:
+        # each file's findings are sorted, and the files are in path order: only findings placed by
+        # the project rules, or messages a refused fix changed, can be out of place
+        findings.extend(project)
+        findings.sort(key=Finding.sort_key)
     if cache is not None:
         cache.save()
     return LintOutcome(findings, errors, warnings, len(files), hits, fixed, diffs, rules)

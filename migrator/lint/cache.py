@@ -56,13 +56,20 @@ class Cache:
         self.path = os.path.join(directory, f"lint-{__version__}-{code_stamp()}-{fingerprint}.json")
         self.entries: dict[str, list[Any]] = {}
         self.dirty = False
+        import gc
+
+        enabled = gc.isenabled()
+        gc.disable()  # parsed JSON holds no cycles: collections while it is built find nothing
         try:
-            with open(self.path, encoding="utf-8") as handle:
-                data = json.load(handle)
+            with open(self.path, "rb") as handle:
+                data = json.loads(handle.read())
             if isinstance(data, dict) and data.get("version") == __version__:
                 self.entries = data.get("entries", {})
         except (OSError, ValueError):
             self.entries = {}
+        finally:
+            if enabled:
+                gc.enable()
 
     def get(self, path: str, digest: str) -> Any | None:
         entry = self.entries.get(path)

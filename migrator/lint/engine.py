@@ -57,8 +57,8 @@ class FileResult:
             [Finding.from_cache(path, f) for f in findings],
             [DagRef.from_cache(path, d) for d in dags],
             NoqaIndex.from_json(noqa),
-            list(warnings),
-            list(notes),
+            warnings,  # (lists fresh from the cache's JSON: nothing else holds them)
+            notes,
         )
 
 
@@ -151,7 +151,7 @@ class Linter:
     def failure(self, path: str, message: str, line: int, column: int, text: str) -> FileResult:
         result = FileResult(path, noqa=parse_noqa(text) if text else NoqaIndex())
         failure = ParseFailure(path, message, Span(line, column, line, column + 1))
-        result.findings = self.run_rules(Target.FAILURE, failure, path, result)
+        result.findings = sorted(self.run_rules(Target.FAILURE, failure, path, result), key=Finding.sort_key)
         return result
 
     def lint_python(self, path: str, text: str) -> FileResult:
@@ -482,26 +482,35 @@ def lint_files(
     if cache is None:  # nothing to look up: each file is read by the process that lints it
         todo = [(source, None) for source in files]
     else:
-        for source in files:
-            try:
-                with open(source.path, "rb") as handle:
-                    data = handle.read()
-            except OSError as error:
-                errors.append(Diagnostic(source.path, f"cannot read: {error.strerror}"))
-                continue
-            key = digest(data)
-            digests[source.path] = key
-            cached = cache.get(source.path, key)
-            if cached is not None:
+        import gc
+
+        from migrator.lint.cache import blake2b_hex
+
+        enabled = gc.isenabled()
+        gc.disable()  # rebuilding cached results makes only acyclic objects: collections find nothing
+        try:
+            for source in files:
                 try:
-                    result = results[source.path] = FileResult.from_cache(source.path, cached)
-                    hits += 1
-                    if on_read is not None and result.findings:
-                        on_read(source.path, data)
+                    with open(source.path, "rb", buffering=0) as handle:  # one read: no buffer to fill
+                        data = handle.readall()
+                except OSError as error:
+                    errors.append(Diagnostic(source.path, f"cannot read: {error.strerror}"))
                     continue
-                except (ValueError, TypeError, KeyError, IndexError):
-                    pass  # an unreadable entry is a miss
-            todo.append((source, data))
+                key = digests[source.path] = blake2b_hex(data, 16)  # (what `digest` does, without its import)
+                cached = cache.get(source.path, key)
+                if cached is not None:
+                    try:
+                        result = results[source.path] = FileResult.from_cache(source.path, cached)
+                        hits += 1
+                        if on_read is not None and result.findings:
+                            on_read(source.path, data)
+                        continue
+                    except (ValueError, TypeError, KeyError, IndexError):
+                        pass  # an unreadable entry is a miss
+                todo.append((source, data))
+        finally:
+            if enabled:
+                gc.enable()
     read = {source.path: data for source, data in todo if data is not None} if on_read is not None else {}
     for result in lint_many(linter, todo, jobs if jobs is not None else default_jobs()):
         if isinstance(result, Diagnostic):  # a file that could not be read

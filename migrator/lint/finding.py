@@ -77,8 +77,22 @@ class CstChange:
 class Fix:
     description: str
     applicability: Applicability = Applicability.SAFE
-    edits: tuple[Edit, ...] = ()
-    changes: tuple[CstChange, ...] = ()
+    # factories, not class-level defaults, so that a fix from the cache can decode these on first use
+    # (`__getattr__` is asked only for what neither the instance nor the class has)
+    edits: tuple[Edit, ...] = field(default_factory=tuple)
+    changes: tuple[CstChange, ...] = field(default_factory=tuple)
+
+    def __getattr__(self, name: str) -> Any:
+        cached = self.__dict__.get("_cached") if name in ("edits", "changes") else None
+        if cached is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        edits, changes = cached
+        self.__dict__.update({
+            "edits": tuple([_edit(*edit) for edit in edits]),
+            "changes": tuple([_change(*change) for change in changes]),
+        })
+        del self.__dict__["_cached"]
+        return self.__dict__[name]
 
     def to_json(self) -> dict[str, Any]:
         return {"description": self.description, "edits": [e.to_json() for e in self.edits]}
@@ -93,14 +107,19 @@ class Fix:
 
     @classmethod
     def from_cache(cls, data: list[Any]) -> Fix:
-        """Rebuilt as `Finding.from_cache` is, without the frozen `__init__`s."""
+        """Rebuilt as `Finding.from_cache` is, without the frozen `__init__`s. Its edits and changes
+        are decoded when first read: a warm text run shows only the description."""
         description, applicability, edits, changes = data
         fix = _new(cls)
+        # checked now, as decoding them later cannot fall back to linting the file again
+        for edit in edits:
+            if len(edit) != 5:
+                raise ValueError("a cached edit is not what this version writes")
+        for change in changes:
+            if len(change) != 6:
+                raise ValueError("a cached change is not what this version writes")
         fix.__dict__.update({
-            "description": description,
-            "applicability": _APPLICABILITIES[applicability],
-            "edits": tuple([_edit(*edit) for edit in edits]),
-            "changes": tuple([_change(*change) for change in changes]),
+            "description": description, "applicability": _APPLICABILITIES[applicability], "_cached": (edits, changes),
         })
         return fix
 

@@ -98,8 +98,8 @@ def render_summary(findings: list[Finding], fixed: int = 0, unsafe: bool = False
         text = f"Found {count + fixed} {noun} ({fixed} fixed, {count} remaining).\n"
     else:
         text = f"Found {count} {noun}.\n"
-    safe = sum(1 for f in findings if f.fix is not None and str(f.fix.applicability) == "safe")
-    hidden = sum(1 for f in findings if f.fix is not None and str(f.fix.applicability) == "unsafe")
+    kinds = Counter([f.fix.applicability for f in findings if f.fix is not None])
+    safe, hidden = kinds[Applicability.SAFE], kinds[Applicability.UNSAFE]
     if unsafe:
         safe, hidden = safe + hidden, 0
     if safe:

@@ -34,6 +34,10 @@ class NoqaIndex:
     @classmethod
     def from_json(cls, data: list) -> NoqaIndex:
         file_all, file_codes, lines = data
+        if not file_all and not file_codes and not lines:  # most files: built without the frozen __init__
+            index = object.__new__(cls)
+            index.__dict__.update({"file_all": False, "file_codes": frozenset(), "lines": {}})
+            return index
         return cls(file_all, frozenset(file_codes), {int(k): (frozenset(v) if v is not None else None) for k, v in lines.items()})
 
     def suppresses(self, code: str, lines: tuple[int, ...], canonical: Callable[[str], str | None]) -> bool:

@@ -442,3 +442,36 @@ def test_the_cache_is_per_build_of_the_rules_not_only_per_version(tmp_path, monk
     (fake / "graph.py").write_text("RULES = 22\n")
     assert code_stamp() != before
     assert code_stamp() in os.path.basename(Cache(str(tmp_path / "cache"), "f").path)
+
+
+def test_findings_come_in_order_across_files_failures_crontabs_and_project_rules(tmp_path):
+    """lint_paths sorts only when project rules add findings: each file's own are sorted already."""
+    (tmp_path / "b_dag.py").write_text(BAD_DAG)
+    (tmp_path / "a_dag.py").write_text(BAD_DAG.replace('DAG("d"', 'DAG("other"'))
+    (tmp_path / "c_broken.py").write_text("def f(:\n    pass\n")
+    (tmp_path / "jobs.crontab").write_text("0 2 * * * tar czf /backup/home-$(date +%F).tgz /home\n*/1 * * * * run.sh\n")
+    config = LintConfig(root=str(tmp_path))
+    for with_project_finding in (False, True):
+        if with_project_finding:  # the same DAG id in two files: DAG007 places a finding in b_dag.py
+            (tmp_path / "a_dag.py").write_text(BAD_DAG)
+        for use_cache in (False, True, True):  # cold, then filled, then answered by the cache
+            outcome = lint_paths([str(tmp_path)], config, use_cache=use_cache, cache_dir=str(tmp_path / ".cache"), jobs=1)
+            assert len({f.path for f in outcome.findings}) == 4
+            assert ("DAG007" in {f.code for f in outcome.findings}) is with_project_finding
+            assert outcome.findings == sorted(outcome.findings, key=lambda f: f.sort_key())
+
+
+def test_a_cache_entry_of_another_shape_is_a_miss_not_a_crash(tmp_path):
+    (tmp_path / "dag.py").write_text(BAD_DAG)
+    config = LintConfig(root=str(tmp_path))
+    first = lint_paths([str(tmp_path)], config, cache_dir=str(tmp_path / ".cache"), jobs=1)
+    (cache_file,) = (tmp_path / ".cache").glob("lint-*.json")
+    data = json.loads(cache_file.read_text())
+    for entry in data["entries"].values():
+        for finding in entry[1][0]:
+            if finding[8] is not None and finding[8][3]:
+                finding[8][3][0] = finding[8][3][0][:4]  # a change missing its value
+    cache_file.write_text(json.dumps(data))
+    again = lint_paths([str(tmp_path)], config, cache_dir=str(tmp_path / ".cache"), jobs=1)
+    assert again.cached == 0 and again.findings == first.findings
+    assert [f.fix for f in again.findings] == [f.fix for f in first.findings]
