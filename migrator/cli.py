@@ -93,5 +93,27 @@ def cli() -> None:
     """Move crontab pipelines to Apache Airflow, lint DAG code, and run DAGs locally."""
 
 
+_ends_process = False  # set by `main`: under click's test runner, commands run inside the caller
+
+
+def end_process(code: int) -> None:
+    """End the process at once with `code`, its output flushed, when `main` runs the command.
+
+    A command that leaves a large heap (`lint`: every finding and the parsed cache) would otherwise
+    spend a tenth of a cached run freeing it object by object at exit; mypy ends the same way. Only
+    for commands that hold no resource that needs closing. Elsewhere (click's test runner) this
+    returns, and the command exits as usual."""
+    if not _ends_process:
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # the reader went away: as `LazyGroup.invoke` ends then
+        code = 1
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
+    global _ends_process
+    _ends_process = True
     cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="cron2dag")

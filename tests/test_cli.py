@@ -36,3 +36,34 @@ def test_a_reader_that_stops_early_is_not_an_error(tmp_path):
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=120) == 1
     assert stderr == ""
+
+
+
+def test_lint_ends_its_process_with_every_byte_and_the_exit_code_of_the_command(tmp_path, monkeypatch):
+    """`main` ends `lint` with os._exit (no heap teardown): what it printed must all arrive, as the
+    same command prints in-process, and the status must be the command's."""
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    tasks = "".join(f'    BashOperator(task_id="t{i}", bash_command="t.sh", provide_context=True)\n' for i in range(400))
+    (dags / "big.py").write_text(
+        "from airflow.operators.bash_operator import BashOperator\n"
+        'from airflow import DAG\n\nwith DAG("big", schedule_interval="@daily"):\n' + tasks
+    )
+    monkeypatch.chdir(tmp_path)
+    runs = [
+        (["lint", "dags", "--no-cache"], 1),
+        (["lint", "dags"], 1),  # fills the cache
+        (["lint", "dags"], 1),  # answered by it
+        (["lint", "dags", "--format", "json"], 1),
+        (["lint", "dags", "--statistics"], 1),
+        (["lint", "dags", "--exit-zero"], 0),
+        (["lint", "dags", "--diff"], 1),
+        (["lint", "dags", "--select", "DAG001"], 0),
+    ]
+    for args, code in runs:
+        done = subprocess.run([sys.executable, "-m", "migrator", *args], capture_output=True, text=True)
+        assert done.returncode == code, (args, done.stderr)
+        in_process = CliRunner().invoke(cli, [*args, "--no-cache"] if "--no-cache" not in args else args)
+        assert in_process.exit_code == code, args
+        assert done.stdout == in_process.stdout, args
+        assert len(done.stdout) > (100 if "--statistics" in args else 10_000) or code == 0, args

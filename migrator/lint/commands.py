@@ -115,12 +115,16 @@ def lint_command(
     if outcome.errors:
         raise InputError(outcome.errors)
     if exit_zero:
-        return
-    context = click.get_current_context()
-    if diff:
-        context.exit(1 if outcome.diffs else 0)
-    if findings:
-        context.exit(1)
+        code = 0
+    elif diff:
+        code = 1 if outcome.diffs else 0
+    else:
+        code = 1 if findings else 0
+    from migrator.cli import end_process
+
+    end_process(code)  # (returns under click's test runner)
+    if code:
+        click.get_current_context().exit(code)
 
 
 @click.command("rule")

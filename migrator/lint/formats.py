@@ -18,19 +18,21 @@ Reader = Callable[[str], "str | None"]
 
 def render_text(findings: list[Finding], read: Reader, show_source: bool = True, unsafe: bool = False) -> str:
     out: list[str] = []
+    append = out.append
     path, lines = None, None  # findings come sorted by path: each file is split once
     for finding in findings:
         span, fix = finding.span, finding.fix
         marker = " [*]" if fix is not None and (unsafe or fix.applicability is Applicability.SAFE) else ""
-        out.append(f"{finding.path}:{span.line}:{span.column}: {finding.code}{marker} {finding.message}")
+        append(f"{finding.path}:{span.line}:{span.column}: {finding.code}{marker} {finding.message}\n")
         if show_source:
             if finding.path != path:
                 path = finding.path
                 lines = source_lines(path, read(path))
             snippet = _snippet(finding, lines)
             if snippet:
-                out.append(snippet)
-    return "\n".join(out) + ("\n" if out else "")
+                append(snippet)
+                append("\n")  # a blank line after each snippet
+    return "".join(out)
 
 
 def _width(text: str) -> int:
