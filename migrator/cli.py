@@ -103,8 +103,8 @@ def end_process(code: int) -> None:
     spend a tenth of a cached run freeing it object by object at exit; mypy ends the same way. Only
     for commands that hold no resource that needs closing. Elsewhere (click's test runner) this
     returns, and the command exits as usual."""
-    if not _ends_process:
-        return
+    if not _ends_process or sys.gettrace() is not None or sys.getprofile() is not None:
+        return  # (a tracer or profiler, coverage or cProfile, writes its data at exit)
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -67,3 +67,15 @@ def test_lint_ends_its_process_with_every_byte_and_the_exit_code_of_the_command(
         assert in_process.exit_code == code, args
         assert done.stdout == in_process.stdout, args
         assert len(done.stdout) > (100 if "--statistics" in args else 10_000) or code == 0, args
+
+
+def test_lint_under_a_profiler_exits_normally_so_the_profile_is_written(tmp_path):
+    """Ending the process at once would lose what a profiler or coverage writes at exit."""
+    (tmp_path / "dag.py").write_text("from airflow import DAG\n\nwith DAG('d', schedule_interval='@daily'):\n    pass\n")
+    profile = tmp_path / "lint.prof"
+    done = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "migrator", "lint", "dag.py", "--no-cache"],
+        cwd=tmp_path, capture_output=True, text=True,
+    )
+    assert "AF301" in done.stdout, done.stderr  # (cProfile's own exit status is not the command's)
+    assert profile.stat().st_size > 0
