@@ -64,3 +64,10 @@ def test_a_run_answered_by_the_cache_imports_no_rule_module(tmp_path: Path) -> N
     assert cached == "1" and warm_findings == findings
     # only the project rule (duplicate DAG ids across files, asked on every run) and what it needs
     assert loaded.strip().split(",") == ["migrator.analysis", "migrator.analysis.branches", "migrator.analysis.ids", "rules.graph"]
+
+
+def test_the_catalog_command_of_the_development_guide_checks_it() -> None:
+    guide = (ROOT / "docs" / "development.md").read_text(encoding="utf-8")
+    assert ".venv/bin/python -m migrator.lint.catalog" in guide
+    done = subprocess.run([sys.executable, "-m", "migrator.lint.catalog", "--check"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
