@@ -475,3 +475,17 @@ def test_a_cache_entry_of_another_shape_is_a_miss_not_a_crash(tmp_path):
     again = lint_paths([str(tmp_path)], config, cache_dir=str(tmp_path / ".cache"), jobs=1)
     assert again.cached == 0 and again.findings == first.findings
     assert [f.fix for f in again.findings] == [f.fix for f in first.findings]
+
+
+def test_the_cache_is_saved_over_a_temporary_file_a_dead_process_left(tmp_path):
+    from migrator.lint.cache import Cache
+
+    cache = Cache(str(tmp_path / "cache"), "fingerprint")
+    cache.put("dag.py", "digest", [[], [], [False, [], {}], [], []])
+    (tmp_path / "cache").mkdir()
+    stale = Path(f"{cache.path}.{os.getpid()}.tmp")
+    stale.write_text("half a cache")
+    cache.save()
+    assert not stale.exists()
+    assert Cache(str(tmp_path / "cache"), "fingerprint").get("dag.py", "digest") == [[], [], [False, [], {}], [], []]
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [".gitignore", Path(cache.path).name]
