@@ -14,7 +14,7 @@ from dataclasses import dataclass
 _PYTHON_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-# not slotted: the linter builds spans by filling `__dict__` (analysis.model.ascii_span)
+# not slotted: `new_span` builds spans by filling `__dict__`
 @dataclass(frozen=True)
 class Span:
     """Where something is in its source file: 1-based line and column, end exclusive."""
@@ -31,6 +31,14 @@ class Span:
             "end_line": self.end_line,
             "end_column": self.end_column,
         }
+
+
+def new_span(line: int, column: int, end_line: int, end_column: int) -> Span:
+    """`Span(...)` without the frozen dataclass's `__init__` (one `object.__setattr__` per field), for
+    code that makes spans by the thousand: the extractor, and the lint cache when it rebuilds findings."""
+    span = object.__new__(Span)
+    span.__dict__.update({"line": line, "column": column, "end_line": end_line, "end_column": end_column})
+    return span
 
 
 class Lines:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from migrator.analysis.ids import is_placeholder  # noqa: F401  re-exported: rules import it from here
 from migrator.compat import StrEnum
-from migrator.positions import Span
+from migrator.positions import Span, new_span
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -390,14 +390,7 @@ def ascii_span(node: ast.AST) -> Span:
     except AttributeError:
         return Span(1, 1, 1, 1)
     end_col = node.end_col_offset  # type: ignore[attr-defined]
-    span = object.__new__(Span)
-    span.__dict__.update(
-        line=line,
-        column=col + 1,
-        end_line=node.end_lineno or line,  # type: ignore[attr-defined]
-        end_column=(col if end_col is None else end_col) + 1,
-    )
-    return span
+    return new_span(line, col + 1, node.end_lineno or line, (col if end_col is None else end_col) + 1)  # type: ignore[attr-defined]
 
 
 def node_span(node: ast.AST, lines: list[str]) -> Span:
@@ -416,6 +409,4 @@ def node_span(node: ast.AST, lines: list[str]) -> Span:
         col = _char_column(lines[line - 1], col)
     if end_line <= count and not lines[end_line - 1].isascii():
         end_col = _char_column(lines[end_line - 1], end_col)
-    span = object.__new__(Span)  # Span is frozen: skip its per-field __setattr__, as `build` does
-    span.__dict__.update(line=line, column=col + 1, end_line=end_line, end_column=end_col + 1)
-    return span
+    return new_span(line, col + 1, end_line, end_col + 1)

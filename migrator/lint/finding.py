@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrator.compat import StrEnum
-from migrator.positions import Span
+from migrator.positions import Span, new_span
 
 
 class Severity(StrEnum):
@@ -46,10 +46,6 @@ class Edit:
             "content": self.content,
         }
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Edit:
-        return cls(Span(data["line"], data["column"], data["end_line"], data["end_column"]), data["content"])
-
 
 @dataclass(frozen=True)
 class CstChange:
@@ -67,10 +63,6 @@ class CstChange:
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "line": self.span.line, "column": self.span.column,
                 "end_line": self.span.end_line, "end_column": self.span.end_column, "value": self.value}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CstChange:
-        return cls(data["kind"], Span(data["line"], data["column"], data["end_line"], data["end_column"]), data["value"])
 
 
 @dataclass(frozen=True)
@@ -182,7 +174,7 @@ class Finding:
         line, column, end_line, end_column, code, name, message, severity, fix = data
         finding = _new(cls)
         finding.__dict__.update({
-            "path": path, "span": _span(line, column, end_line, end_column), "code": code, "name": name,
+            "path": path, "span": new_span(line, column, end_line, end_column), "code": code, "name": name,
             "message": message, "severity": _SEVERITIES[severity], "fix": Fix.from_cache(fix) if fix else None,
         })
         return finding
@@ -193,19 +185,13 @@ _SEVERITIES = {str(severity): severity for severity in Severity}
 _APPLICABILITIES = {str(applicability): applicability for applicability in Applicability}
 
 
-def _span(line: int, column: int, end_line: int, end_column: int) -> Span:
-    span = _new(Span)
-    span.__dict__.update({"line": line, "column": column, "end_line": end_line, "end_column": end_column})
-    return span
-
-
 def _edit(line: int, column: int, end_line: int, end_column: int, content: str) -> Edit:
     edit = _new(Edit)
-    edit.__dict__.update({"span": _span(line, column, end_line, end_column), "content": content})
+    edit.__dict__.update({"span": new_span(line, column, end_line, end_column), "content": content})
     return edit
 
 
 def _change(kind: str, line: int, column: int, end_line: int, end_column: int, value: str) -> CstChange:
     change = _new(CstChange)
-    change.__dict__.update({"kind": kind, "span": _span(line, column, end_line, end_column), "value": value})
+    change.__dict__.update({"kind": kind, "span": new_span(line, column, end_line, end_column), "value": value})
     return change

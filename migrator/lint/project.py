@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from migrator.positions import Span
+from migrator.positions import Span, new_span
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,10 @@ class DagRef:
         """Rebuilt without the frozen `__init__`s, as findings are (`Finding.from_cache`)."""
         dag_id, line, column, end_line, end_column, branch = data
         ref = object.__new__(cls)
-        span = object.__new__(Span)
-        span.__dict__.update({"line": line, "column": column, "end_line": end_line, "end_column": end_column})
-        ref.__dict__.update({"path": path, "dag_id": dag_id, "span": span, "branch": tuple([tuple(b) for b in branch])})
+        ref.__dict__.update({
+            "path": path, "dag_id": dag_id, "span": new_span(line, column, end_line, end_column),
+            "branch": tuple([tuple(b) for b in branch]),
+        })
         return ref
 
 
