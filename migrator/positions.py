@@ -11,6 +11,8 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from migrator.frozen import build
+
 _PYTHON_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -36,8 +38,7 @@ class Span:
 def new_span(line: int, column: int, end_line: int, end_column: int) -> Span:
     """`Span(...)` without the frozen dataclass's `__init__` (one `object.__setattr__` per field), for
     code that makes spans by the thousand: the extractor, and the lint cache when it rebuilds findings."""
-    span = object.__new__(Span)
-    span.__dict__.update({"line": line, "column": column, "end_line": end_line, "end_column": end_column})
+    span: Span = build(Span, line=line, column=column, end_line=end_line, end_column=end_column)
     return span
 
 

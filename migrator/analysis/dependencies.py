@@ -158,7 +158,7 @@ class Dependencies:
         elif down_dag is None:
             self.assign_dag(downstream, up_dag)
             down_dag = up_dag
-        record = new_object(EdgeRecord)  # `build`, inlined: edges are made by the thousand
+        record = new_object(EdgeRecord)  # `migrator.frozen.build`, inlined: edges are made by the thousand
         record.__dict__.update(
             upstream=upstream.task_id,
             downstream=downstream.task_id,

@@ -213,7 +213,7 @@ class Extractor(Statements, Expressions, DagsAndGroups, Tasks, Dependencies, Rol
             default_args = found[0]
         else:
             default_args = self.effective_defaults(task)
-        record = new_object(TaskRecord)  # `build`, inlined
+        record = new_object(TaskRecord)  # `migrator.frozen.build`, inlined
         record.__dict__.update(
             task_id=task.task_id,
             dag_id=None if dag is None or dag is UNKNOWN_DAG else dag.dag_id,

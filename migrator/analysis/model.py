@@ -367,15 +367,6 @@ class FileModel:
         return None
 
 
-def build(cls: type, **values: Any) -> Any:
-    """Construct a frozen dataclass without its generated `__init__` (which pays one
-    `object.__setattr__` per field). For models the extractor makes by the thousand; every field
-    must be given."""
-    instance = object.__new__(cls)
-    instance.__dict__.update(values)
-    return instance
-
-
 def _char_column(line: str, byte_offset: int) -> int:
     if line.isascii():
         return byte_offset

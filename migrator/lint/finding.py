@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrator.compat import StrEnum
+from migrator.frozen import build
 from migrator.positions import Span, new_span
 
 
@@ -102,7 +103,6 @@ class Fix:
         """Rebuilt as `Finding.from_cache` is, without the frozen `__init__`s. Its edits and changes
         are decoded when first read: a warm text run shows only the description."""
         description, applicability, edits, changes = data
-        fix = _new(cls)
         # checked now, as decoding them later cannot fall back to linting the file again
         for edit in edits:
             if len(edit) != 5:
@@ -110,9 +110,7 @@ class Fix:
         for change in changes:
             if len(change) != 6:
                 raise ValueError("a cached change is not what this version writes")
-        fix.__dict__.update({
-            "description": description, "applicability": _APPLICABILITIES[applicability], "_cached": (edits, changes),
-        })
+        fix: Fix = build(cls, description=description, applicability=_APPLICABILITIES[applicability], _cached=(edits, changes))
         return fix
 
 
@@ -172,26 +170,22 @@ class Finding:
         """Rebuilt without the frozen dataclasses' `__init__`s (one `object.__setattr__` per field):
         a warm run makes thousands of these and does little else."""
         line, column, end_line, end_column, code, name, message, severity, fix = data
-        finding = _new(cls)
-        finding.__dict__.update({
-            "path": path, "span": new_span(line, column, end_line, end_column), "code": code, "name": name,
-            "message": message, "severity": _SEVERITIES[severity], "fix": Fix.from_cache(fix) if fix else None,
-        })
+        finding: Finding = build(
+            cls, path=path, span=new_span(line, column, end_line, end_column), code=code, name=name,
+            message=message, severity=_SEVERITIES[severity], fix=Fix.from_cache(fix) if fix else None,
+        )
         return finding
 
 
-_new = object.__new__
 _SEVERITIES = {str(severity): severity for severity in Severity}
 _APPLICABILITIES = {str(applicability): applicability for applicability in Applicability}
 
 
 def _edit(line: int, column: int, end_line: int, end_column: int, content: str) -> Edit:
-    edit = _new(Edit)
-    edit.__dict__.update({"span": new_span(line, column, end_line, end_column), "content": content})
+    edit: Edit = build(Edit, span=new_span(line, column, end_line, end_column), content=content)
     return edit
 
 
 def _change(kind: str, line: int, column: int, end_line: int, end_column: int, value: str) -> CstChange:
-    change = _new(CstChange)
-    change.__dict__.update({"kind": kind, "span": new_span(line, column, end_line, end_column), "value": value})
+    change: CstChange = build(CstChange, kind=kind, span=new_span(line, column, end_line, end_column), value=value)
     return change

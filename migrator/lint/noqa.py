@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from migrator.frozen import build
+
 _CODES = r"(?P<codes>[\w-]+(?:[\s,]+[\w-]+)*)"
 FILE_NOQA = re.compile(r"#\s*cron2dag\s*:\s*noqa\b(?:\s*:\s*" + _CODES + ")?", re.IGNORECASE)
 LINE_NOQA = re.compile(r"#\s*noqa\b(?:\s*:\s*" + _CODES + ")?", re.IGNORECASE)
@@ -35,8 +37,7 @@ class NoqaIndex:
     def from_json(cls, data: list) -> NoqaIndex:
         file_all, file_codes, lines = data
         if not file_all and not file_codes and not lines:  # most files: built without the frozen __init__
-            index = object.__new__(cls)
-            index.__dict__.update({"file_all": False, "file_codes": frozenset(), "lines": {}})
+            index: NoqaIndex = build(cls, file_all=False, file_codes=frozenset(), lines={})
             return index
         return cls(file_all, frozenset(file_codes), {int(k): (frozenset(v) if v is not None else None) for k, v in lines.items()})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from migrator.frozen import build
 from migrator.positions import Span, new_span
 
 
@@ -23,11 +24,10 @@ class DagRef:
     def from_cache(cls, path: str, data: list[Any]) -> DagRef:
         """Rebuilt without the frozen `__init__`s, as findings are (`Finding.from_cache`)."""
         dag_id, line, column, end_line, end_column, branch = data
-        ref = object.__new__(cls)
-        ref.__dict__.update({
-            "path": path, "dag_id": dag_id, "span": new_span(line, column, end_line, end_column),
-            "branch": tuple([tuple(b) for b in branch]),
-        })
+        ref: DagRef = build(
+            cls, path=path, dag_id=dag_id, span=new_span(line, column, end_line, end_column),
+            branch=tuple([tuple(b) for b in branch]),
+        )
         return ref
 
 
