@@ -11,6 +11,7 @@ committed statement (or one transaction), so a runner killed at any point leaves
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import socket
@@ -321,11 +322,24 @@ def _text(value: bytes) -> str:
         raise sqlite3.DataError(f"text that is not UTF-8 ({error.reason} at byte {error.start})") from None
 
 
+def _check_moments(values: list[Any], indexes: tuple[int, ...]) -> None:
+    """The timestamp columns hold ISO 8601 text or nothing: a damaged one fails here, as a row that
+    cannot be read, not later in whatever shows it."""
+    for index in indexes:
+        if values[index]:
+            datetime.datetime.fromisoformat(values[index])
+
+
+_RUN_MOMENTS = (2, 3, 4, 5, 10, 11, 12)  # logical date, data interval, run_after, created, start, end
+_TI_MOMENTS = (6, 7)  # start, end
+
+
 def _run(row: Sequence[Any]) -> RunRow:
     with _readable("dag_run"):
         values = list(row)
         values[7] = DagRunState(values[7])
         values[8] = json.loads(values[8] or "{}")
+        _check_moments(values, _RUN_MOMENTS)
         return RunRow(*values)
 
 
@@ -333,6 +347,7 @@ def _ti(row: Sequence[Any]) -> TIRow:
     with _readable("task_instance"):
         values = list(row)
         values[2] = parse_ti_state(values[2])
+        _check_moments(values, _TI_MOMENTS)
         return TIRow(*values)
 
 

@@ -109,6 +109,7 @@ COMMANDS = [
 @example(mutations=[("bytes", 0, b"SQLite format 4")])  # the header itself
 @example(mutations=[("bytes", 100, b"\xff\xff\xff\xff")])  # the first page's b-tree header
 @example(mutations=[("bytes", 1560, b"\x80")])  # found: a schema byte that is not UTF-8 (UnicodeDecodeError)
+@example(mutations=[("bytes", 7813, b"\x00")])  # found: a NUL in a run's timestamp (ValueError in `runs`)
 def test_every_command_on_a_damaged_state_db_works_or_names_it(pristine: Path, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch,
                                                                mutations: list[tuple]) -> None:
